@@ -1,0 +1,123 @@
+# flowtop — top-like, eBPF-assisted network flow tracker
+#
+#   make            build ./flowtop
+#   make run        install missing Debian packages, build, run flowtop
+#   make test       install missing packages (with test tools), build, run all tests
+#   make bench      benchmarks (figures, not pass/fail)
+#   make install    binary, man page and conf files under $(PREFIX) and /etc/flowtop
+#   SANITIZE=1      build everything with AddressSanitizer + UBSan
+
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+PREFIX   ?= /usr/local
+SYSCONFDIR ?= /etc/flowtop
+DESTDIR  ?=
+BUILD    ?= build
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/' -e 's/s390x/s390/')
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Iinclude -I$(BUILD) \
+	    -DFLOWTOP_SYSCONFDIR='"$(SYSCONFDIR)"' -DFLOWTOP_DATADIR='"$(PREFIX)/share/flowtop"' \
+	    -MMD -MP
+LDLIBS   += -lbpf -lelf -lz -lnetfilter_conntrack -lmnl -lpthread -lm
+
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
+BUILD    := build-san
+endif
+
+BPF_CFLAGS = -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Iinclude -Wall
+
+SRCS      := $(wildcard src/*.c)
+OBJS      := $(SRCS:src/%.c=$(BUILD)/%.o)
+LIB_OBJS  := $(filter-out $(BUILD)/main.o,$(OBJS))
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/%.bpf.o)
+SKELS     := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/%.skel.h)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRCS := $(wildcard tests/tools/*.c bench/*.c)
+TOOL_BINS := $(patsubst %.c,$(BUILD)/%,$(TOOL_SRCS))
+
+.PHONY: all run test unit bench install uninstall clean deps deps-test vmlinux
+
+all: flowtop
+
+flowtop: $(BUILD)/flowtop
+	cp $< $@
+
+$(BUILD)/flowtop: $(OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libflowtop.a: $(LIB_OBJS)
+	ar rcs $@ $^
+
+$(BUILD)/%.o: src/%.c $(SKELS) | $(BUILD)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c include/flow_key.h vmlinux/vmlinux.h | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD):
+	mkdir -p $(BUILD)/tests/tools $(BUILD)/bench
+
+# vmlinux/vmlinux.h is committed so the build needs no BTF; refresh it with this
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
+
+# unit tests: pure logic, no root
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libflowtop.a | $(BUILD)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libflowtop.a $(LDLIBS) -lcmocka
+
+# helper programs for tests and benchmarks
+$(BUILD)/tests/tools/%: tests/tools/%.c $(BUILD)/libflowtop.a | $(BUILD)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libflowtop.a $(LDLIBS)
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libflowtop.a | $(BUILD)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libflowtop.a $(LDLIBS)
+
+unit: $(UNIT_BINS)
+
+deps:
+	./scripts/install-deps.sh
+
+deps-test:
+	./scripts/install-deps.sh --test
+
+run: deps
+	$(MAKE) flowtop
+	./flowtop $(ARGS)
+
+test: deps-test
+	$(MAKE) flowtop unit $(TOOL_BINS)
+	BUILD=$(BUILD) ./tests/run.sh
+
+bench: deps-test
+	$(MAKE) flowtop $(TOOL_BINS)
+	BUILD=$(BUILD) ./bench/run.sh
+
+install: flowtop
+	install -D -m 0755 flowtop $(DESTDIR)$(PREFIX)/sbin/flowtop
+	install -D -m 0644 man/flowtop.8 $(DESTDIR)$(PREFIX)/share/man/man8/flowtop.8
+	install -d $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(PREFIX)/share/flowtop
+	for f in conf/*; do \
+		[ -f "$$f" ] || continue; \
+		install -m 0644 "$$f" $(DESTDIR)$(PREFIX)/share/flowtop/; \
+		[ -e "$(DESTDIR)$(SYSCONFDIR)/$${f#conf/}" ] || \
+			install -m 0644 "$$f" $(DESTDIR)$(SYSCONFDIR)/; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/flowtop $(DESTDIR)$(PREFIX)/share/man/man8/flowtop.8
+	rm -rf $(DESTDIR)$(PREFIX)/share/flowtop
+
+clean:
+	rm -rf build build-san flowtop
+
+-include $(OBJS:.o=.d)

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Command line → configuration. Pure: parses, validates, prints usage. */
+#ifndef FLOWTOP_CONFIG_H
+#define FLOWTOP_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "acct.h"
+
+enum output_format {
+	OUTPUT_TEXT = 0,
+	OUTPUT_JSON,
+	OUTPUT_CSV,
+};
+
+struct config {
+	unsigned int sel;		/* SEL_* (filter.h), already completed */
+	double interval_s;		/* -t: refresh interval, > 0 */
+	bool batch;			/* --batch: print snapshots, no ncurses */
+	long count;			/* --count: snapshots to print, 0 = until signal */
+	enum output_format output;	/* --output */
+	enum acct_kind acct;		/* --acct */
+	uint32_t max_flows;		/* --max-flows, 0 = namespace's nf_conntrack_max */
+	int netlink_buffer;		/* --netlink-buffer bytes, 0 = default */
+	bool show_src;			/* -s */
+	bool bits;			/* -b */
+	bool no_dns;			/* -n */
+	bool no_geoip;			/* -G */
+	bool update;			/* -u */
+	const char *conf_dir;		/* --conf-dir */
+};
+
+enum config_result {
+	CONFIG_RUN = 0,		/* go on with cfg */
+	CONFIG_EXIT_OK = 1,	/* --help / --version printed: exit 0 */
+	CONFIG_USAGE = 2,	/* bad usage, message printed: exit 2 */
+};
+
+void config_defaults(struct config *cfg);
+
+/* Parses argv into cfg; messages go to out (help, version) or err (errors). */
+enum config_result config_parse(struct config *cfg, int argc, char **argv,
+				FILE *out, FILE *err);
+
+/* Strict number parsers used for option values: 0 or -EINVAL/-ERANGE. */
+int parse_seconds(const char *s, double *out);	/* > 0, finite, e.g. "0.5" */
+int parse_long(const char *s, long min, long max, long *out);
+
+#endif

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Conntrack netlink: one dump at start, then NEW/UPDATE/DESTROY events,
+ * a full resync after ENOBUFS. Feeds the flow table; only the collector
+ * thread calls into it.
+ */
+#ifndef FLOWTOP_CT_H
+#define FLOWTOP_CT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "flowtab.h"
+
+struct ct_config {
+	unsigned int sel;	/* SEL_* selection (filter.h) */
+	int rcvbuf;		/* event socket receive buffer in bytes, 0: default */
+	bool counters;		/* take the kernel's counters (conntrack backend) */
+};
+
+struct ct_stats {
+	uint64_t events;	/* events handled */
+	uint64_t lost_events;	/* events the kernel dropped (socket overruns) */
+	uint64_t enobufs;	/* ENOBUFS errors seen */
+	uint64_t resyncs;	/* full dumps done after ENOBUFS */
+	uint64_t new_flows;	/* flows added (dump or event) */
+	uint64_t destroyed_flows;
+};
+
+/* What the collector wants to hear about while events are applied. */
+struct ct_hooks {
+	/* f got a DESTROY; it stays in the table, marked, until reaped */
+	void (*destroyed)(struct flow *f, void *arg);
+	/* a new connection took the tuple of f, whose counters must restart */
+	void (*reused)(struct flow *f, void *arg);
+	void *arg;
+};
+
+struct ct_source;
+
+/* 0 or negative errno with a one-line reason in err. */
+int ct_open(struct ct_source **out, const struct ct_config *cfg,
+	    char *err, size_t errlen);
+
+/* The event socket, for poll(). */
+int ct_event_fd(const struct ct_source *src);
+
+/*
+ * Full dump into tab: adds and updates listed flows, removes those not
+ * listed (ghosts). With cfg.counters, also takes each flow's counters.
+ */
+int ct_resync(struct ct_source *src, struct flowtab *tab,
+	      const struct ct_hooks *hooks);
+
+/*
+ * Applies every pending event without blocking. On ENOBUFS it discards
+ * what is queued, counts it and resyncs. 0 or negative errno.
+ */
+int ct_process_events(struct ct_source *src, struct flowtab *tab,
+		      const struct ct_hooks *hooks);
+
+/*
+ * Conntrack backend: dumps the table and calls fn with the kernel's
+ * cumulative counters of every listed flow (same contract as acct_read).
+ */
+int ct_read_counters(struct ct_source *src,
+		     void (*fn)(const struct flow_key *key,
+				const struct flow_counters *sum, void *arg),
+		     void *arg);
+
+void ct_get_stats(const struct ct_source *src, struct ct_stats *st);
+
+void ct_close(struct ct_source *src);
+
+#endif

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The layout shared by the BPF counting programs and userspace: the key is
+ * the conntrack original tuple plus zone, exactly as the kernel stores it in
+ * struct nf_conntrack_tuple, so that both sides build byte-identical keys.
+ * Fixed-width types only; no implicit padding (BPF hashes compare raw bytes).
+ */
+#ifndef FLOWTOP_FLOW_KEY_H
+#define FLOWTOP_FLOW_KEY_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+enum flow_dir {
+	FLOW_DIR_ORIG = 0,	/* as the connection was first seen */
+	FLOW_DIR_REPLY = 1,	/* the answering direction */
+	FLOW_DIR_COUNT = 2,
+};
+
+struct flow_key {
+	__u32 src[4];	/* network byte order; IPv4 uses src[0], rest zero */
+	__u32 dst[4];
+	__u16 sport;	/* network byte order; ICMP/ICMPv6: echo id */
+	__u16 dport;	/* network byte order; ICMP/ICMPv6: byte 0 type, byte 1 code */
+	__u16 zone;	/* conntrack zone id */
+	__u8 family;	/* AF_INET (2) or AF_INET6 (10) */
+	__u8 proto;	/* IPPROTO_* */
+};
+
+struct flow_counters {
+	__u64 packets[FLOW_DIR_COUNT];
+	__u64 bytes[FLOW_DIR_COUNT];
+};
+
+/* Per-CPU statistics the BPF program keeps about itself (array, one slot). */
+struct acct_bpf_stats {
+	__u64 inserts;		/* new keys added to the counter map */
+	__u64 insert_errors;	/* update failed (map full without LRU room) */
+	__u64 skipped_related;	/* ICMP errors: not counted, as the kernel does */
+	__u64 skipped_loopback;	/* 2nd pass of a loopback packet */
+};
+
+#define FLOW_KEY_SIZE 40
+
+#endif

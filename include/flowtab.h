@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The flow table: every flow conntrack reported and the selection accepts,
+ * keyed by original tuple + zone. Only the collector thread touches it.
+ * Pure data structure and rate math: no system calls, unit tested.
+ */
+#ifndef FLOWTOP_FLOWTAB_H
+#define FLOWTOP_FLOWTAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flow_key.h"
+
+#define FLOW_STATE_NONE 0xff	/* protocol without a state machine */
+
+struct flow {
+	struct flow_key key;	/* original tuple + zone (table key) */
+	struct flow_key reply;	/* reply tuple; differs from key under NAT */
+	uint32_t ct_id;		/* conntrack's id of this connection */
+	uint32_t mark;
+	uint8_t state;		/* TCP/SCTP/DCCP conntrack state or FLOW_STATE_NONE */
+	bool destroyed;		/* DESTROY seen; kept until its final counters are read */
+	bool counters_valid;	/* counters below come from the backend */
+	uint64_t start_ns;	/* CLOCK_REALTIME ns from conntrack's timestamp, 0 if unknown */
+	uint64_t first_seen_ns;	/* CLOCK_REALTIME ns when flowtop first saw it */
+	struct flow_counters total;	/* cumulative, as last read */
+	struct flow_counters prev;	/* cumulative at the previous read */
+	double pkt_rate[FLOW_DIR_COUNT];	/* per second over the last interval */
+	double byte_rate[FLOW_DIR_COUNT];
+	uint32_t seen_gen;	/* last dump generation that listed it */
+
+	/* table internals */
+	struct flow *hnext;
+	uint64_t hash;
+};
+
+struct flowtab;
+
+struct flowtab *flowtab_new(size_t expected_flows);
+void flowtab_free(struct flowtab *tab);
+
+size_t flowtab_count(const struct flowtab *tab);
+
+struct flow *flowtab_lookup(const struct flowtab *tab, const struct flow_key *key);
+
+/*
+ * Returns the flow for key, creating a zeroed one (key set, state NONE) when
+ * absent; *created tells which. NULL only when out of memory.
+ */
+struct flow *flowtab_upsert(struct flowtab *tab, const struct flow_key *key,
+			    bool *created);
+
+/* Unlinks and frees f. */
+void flowtab_remove(struct flowtab *tab, struct flow *f);
+
+/* Calls fn for every flow; fn may not add or remove flows. */
+void flowtab_foreach(const struct flowtab *tab,
+		     void (*fn)(struct flow *f, void *arg), void *arg);
+
+/*
+ * Removes every flow whose seen_gen differs from gen (not listed by the
+ * dump of generation gen): the ghosts left by lost DESTROY events.
+ * Returns how many were removed.
+ */
+size_t flowtab_sweep(struct flowtab *tab, uint32_t gen);
+
+/* Removes flows marked destroyed; returns how many. */
+size_t flowtab_reap_destroyed(struct flowtab *tab);
+
+/*
+ * Takes a new cumulative reading for f and computes the rates over
+ * interval_s seconds. A reading below the previous one means the counter
+ * restarted (flow re-created under the same tuple, map entry evicted): the
+ * new reading then counts from zero.
+ */
+void flow_counters_update(struct flow *f, const struct flow_counters *now,
+			  double interval_s);
+
+/* delta of one counter, treating a decrease as a restart from zero */
+uint64_t counter_delta(uint64_t prev, uint64_t now);
+
+uint64_t flow_key_hash(const struct flow_key *key);
+
+#endif

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Turning flows and snapshots into text, JSON and CSV. Pure, unit tested. */
+#ifndef FLOWTOP_FORMAT_H
+#define FLOWTOP_FORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "snapshot.h"
+
+/* "tcp", "udp", "udplite", "icmp", "icmpv6", "sctp", "dccp", "gre", or the number. */
+const char *proto_name(uint8_t proto, char *buf, size_t len);
+
+/* Conntrack state name ("ESTABLISHED", …) or NULL if the protocol has none. */
+const char *flow_state_name(uint8_t proto, uint8_t state);
+
+/* Numeric address of family from a flow_key address field. */
+const char *format_addr(uint8_t family, const uint32_t addr[4], char *buf,
+			size_t len);
+
+/* Flow age in seconds at time now (realtime seconds), >= 0. */
+double flow_age(const struct flow *f, double now);
+
+/*
+ * Prints one snapshot. first says whether this is the first snapshot of
+ * the run (CSV prints its header row only then). Returns 0 or -errno.
+ */
+int format_snapshot(FILE *out, const struct snapshot *snap,
+		    enum output_format fmt, bool first);
+
+#endif

@@ -1,0 +1,32 @@
+#!/bin/sh
+# Install the Debian 12 packages that building, running and testing flowtop
+# need. Only what is missing is installed; safe to run again.
+set -eu
+
+# build: compiler for the BPF object, skeleton generator, libraries
+BUILD_PKGS="make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
+	libnetfilter-conntrack-dev libmnl-dev libncurses-dev libmaxminddb-dev
+	pkg-config"
+# run: conntrack netlink needs the kernel only; these help users and tests
+RUN_PKGS="iproute2 nftables conntrack procps"
+# test: unit test framework, traffic tools, SCTP packet crafting
+TEST_PKGS="libcmocka-dev python3 python3-scapy tmux"
+
+want="$BUILD_PKGS $RUN_PKGS"
+[ "${1:-}" = "--test" ] && want="$want $TEST_PKGS"
+
+missing=""
+for p in $want; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing packages:$missing; run as root to install them" >&2
+	exit 1
+fi
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y --no-install-recommends $missing
