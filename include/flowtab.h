@@ -15,6 +15,7 @@
 
 #define FLOW_STATE_NONE 0xff	/* protocol without a state machine */
 
+/* Kept compact: one per tracked flow, copied into every snapshot. */
 struct flow {
 	struct flow_key key;	/* original tuple + zone (table key) */
 	struct flow_key reply;	/* reply tuple; differs from key under NAT */
@@ -22,18 +23,18 @@ struct flow {
 	uint32_t mark;
 	uint8_t state;		/* TCP/SCTP/DCCP conntrack state or FLOW_STATE_NONE */
 	bool destroyed;		/* DESTROY seen; kept until its final counters are read */
-	bool counters_valid;	/* counters below come from the backend */
+	bool counters_valid;	/* total below has been read from the backend */
+	bool counts_from_zero;	/* the backend's counts for it began at 0 while
+				 * flowtop watched (BPF map, or flow created by an
+				 * event): the first reading is a real delta */
+	uint32_t seen_gen;	/* last dump generation that listed it */
 	uint64_t start_ns;	/* CLOCK_REALTIME ns from conntrack's timestamp, 0 if unknown */
 	uint64_t first_seen_ns;	/* CLOCK_REALTIME ns when flowtop first saw it */
 	struct flow_counters total;	/* cumulative, as last read */
-	struct flow_counters prev;	/* cumulative at the previous read */
-	double pkt_rate[FLOW_DIR_COUNT];	/* per second over the last interval */
-	double byte_rate[FLOW_DIR_COUNT];
-	uint32_t seen_gen;	/* last dump generation that listed it */
+	float pkt_rate[FLOW_DIR_COUNT];	/* per second over the last interval */
+	float byte_rate[FLOW_DIR_COUNT];
 
-	/* table internals */
-	struct flow *hnext;
-	uint64_t hash;
+	struct flow *hnext;	/* table internals: hash chain */
 };
 
 struct flowtab;
@@ -73,7 +74,9 @@ size_t flowtab_reap_destroyed(struct flowtab *tab);
  * Takes a new cumulative reading for f and computes the rates over
  * interval_s seconds. A reading below the previous one means the counter
  * restarted (flow re-created under the same tuple, map entry evicted): the
- * new reading then counts from zero.
+ * new reading then counts from zero. The first reading of a flow whose
+ * counts did not start at zero (kernel counters of a flow older than
+ * flowtop) gives no rate: there is no baseline yet.
  */
 void flow_counters_update(struct flow *f, const struct flow_counters *now,
 			  double interval_s);

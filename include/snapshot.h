@@ -21,8 +21,10 @@ struct snapshot_meta {
 	uint64_t lost_events;	/* cumulative, since start */
 	uint64_t resyncs;
 	uint64_t evictions;
+	uint64_t events;	/* conntrack events handled, cumulative */
 	uint64_t new_flows;	/* cumulative */
 	uint64_t destroyed_flows;
+	double map_read_ms;	/* duration of the last counter read */
 	uint64_t seq;		/* 1 for the first snapshot, then +1 */
 };
 
