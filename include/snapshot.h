@@ -7,6 +7,7 @@
 #ifndef FLOWTOP_SNAPSHOT_H
 #define FLOWTOP_SNAPSHOT_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -46,10 +47,17 @@ struct snapshot *snapshot_build(const struct flowtab *tab,
 struct snapshot *snapshot_get(struct snapshot *s);	/* +1 reference */
 void snapshot_put(struct snapshot *s);			/* -1, frees at 0 */
 
-/* Publication point shared by one writer and any number of readers. */
+/*
+ * Publication point shared by one writer and any number of readers. The
+ * lock covers only the pointer swap and the reference count change (a few
+ * instructions), never building, printing or drawing.
+ */
 struct snapshot_slot {
-	_Atomic(struct snapshot *) cur;
+	pthread_mutex_t lock;
+	struct snapshot *cur;
 };
+
+#define SNAPSHOT_SLOT_INIT { PTHREAD_MUTEX_INITIALIZER, NULL }
 
 /* Publishes s (takes the caller's reference), dropping the old one. */
 void snapshot_publish(struct snapshot_slot *slot, struct snapshot *s);

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Command line parsing: strict values, usage on stderr, no side effects. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "filter.h"
+
+#ifndef FLOWTOP_VERSION
+#define FLOWTOP_VERSION "0.1.0"
+#endif
+
+/* Beyond this an interval stops being a refresh rate and is a typo. */
+#define MAX_INTERVAL_S (24.0 * 3600)
+#define MAX_MAX_FLOWS (1L << 26)
+#define MIN_NETLINK_BUFFER 4096L
+#define MAX_NETLINK_BUFFER (1L << 30)
+
+enum long_only_opt {
+	OPT_BATCH = 0x100,
+	OPT_COUNT,
+	OPT_OUTPUT,
+	OPT_ACCT,
+	OPT_MAX_FLOWS,
+	OPT_NETLINK_BUFFER,
+	OPT_CONF_DIR,
+};
+
+static const struct option long_opts[] = {
+	{ "ipv4", no_argument, NULL, '4' },
+	{ "ipv6", no_argument, NULL, '6' },
+	{ "tcp", no_argument, NULL, 'T' },
+	{ "udp", no_argument, NULL, 'U' },
+	{ "dccp", no_argument, NULL, 'D' },
+	{ "icmp", no_argument, NULL, 'I' },
+	{ "sctp", no_argument, NULL, 'S' },
+	{ "no-dns", no_argument, NULL, 'n' },
+	{ "no-geoip", no_argument, NULL, 'G' },
+	{ "show-src", no_argument, NULL, 's' },
+	{ "bits", no_argument, NULL, 'b' },
+	{ "update", no_argument, NULL, 'u' },
+	{ "interval", required_argument, NULL, 't' },
+	{ "version", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "batch", no_argument, NULL, OPT_BATCH },
+	{ "count", required_argument, NULL, OPT_COUNT },
+	{ "output", required_argument, NULL, OPT_OUTPUT },
+	{ "acct", required_argument, NULL, OPT_ACCT },
+	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+	{ "netlink-buffer", required_argument, NULL, OPT_NETLINK_BUFFER },
+	{ "conf-dir", required_argument, NULL, OPT_CONF_DIR },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char short_opts[] = "46TUDISnGsbut:vh";
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: flowtop [options]\n"
+"Shows the flows the kernel's connection tracking knows, with per-flow counters.\n"
+"\n"
+"Selection (any of these replaces the default: IPv4 + IPv6, TCP):\n"
+"  -4, --ipv4             IPv4 flows\n"
+"  -6, --ipv6             IPv6 flows\n"
+"  -T, --tcp              TCP flows\n"
+"  -U, --udp              UDP and UDP-Lite flows\n"
+"  -D, --dccp             DCCP flows\n"
+"  -I, --icmp             ICMP (IPv4) and ICMPv6 (IPv6) flows\n"
+"  -S, --sctp             SCTP flows\n"
+"Display:\n"
+"  -t, --interval SEC     refresh interval in seconds, fractions allowed (default 1)\n"
+"  -s, --show-src         show the source of each flow too\n"
+"  -b, --bits             rates in bits per second instead of bytes\n"
+"  -n, --no-dns           no reverse DNS lookups\n"
+"  -G, --no-geoip         no GeoIP lookups\n"
+"  -u, --update           update the GeoIP databases and exit\n"
+"Batch mode:\n"
+"      --batch            print snapshots to stdout instead of the interactive view\n"
+"      --count N          snapshots to print, 0 = until interrupted (default 1)\n"
+"      --output FORMAT    text, json or csv (default text)\n"
+"Collection:\n"
+"      --acct BACKEND     counters from auto, netfilter, fentry, kprobe or conntrack\n"
+"      --max-flows N      counter map size (default: nf_conntrack_max)\n"
+"      --netlink-buffer BYTES  conntrack event socket buffer (default 16 MiB)\n"
+"      --conf-dir DIR     configuration directory (default " FLOWTOP_SYSCONFDIR ")\n"
+"  -v, --version          print the version and exit\n"
+"  -h, --help             print this help and exit\n");
+}
+
+int parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return -EINVAL;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*end != '\0' || end == s)
+		return -EINVAL;
+	if (errno == ERANGE || v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+int parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	/* strtod also takes "inf", "nan" and hex floats: only plain decimals */
+	if (*end != '\0' || end == s || strpbrk(s, "xXnNiI"))
+		return -EINVAL;
+	if (errno == ERANGE || !isfinite(v) || v <= 0 || v > MAX_INTERVAL_S)
+		return -ERANGE;
+	/* below a millisecond the timer cannot honour it */
+	if (v < 0.001)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+void config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->sel = SEL_DEFAULT;
+	cfg->interval_s = 1.0;
+	cfg->count = 1;
+	cfg->output = OUTPUT_TEXT;
+	cfg->acct = ACCT_AUTO;
+	cfg->conf_dir = FLOWTOP_SYSCONFDIR;
+}
+
+static enum config_result bad_value(FILE *err, const char *opt,
+				    const char *val, const char *want)
+{
+	fprintf(err, "flowtop: invalid value '%s' for %s: %s\n", val, opt, want);
+	fprintf(err, "Try 'flowtop --help' for more information.\n");
+	return CONFIG_USAGE;
+}
+
+enum config_result config_parse(struct config *cfg, int argc, char **argv,
+				FILE *out, FILE *err)
+{
+	unsigned int sel = 0;
+	long v;
+	int c;
+
+	config_defaults(cfg);
+	optind = 1;
+	opterr = 0;	/* our own messages, to err */
+	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
+		switch (c) {
+		case '4': sel |= SEL_IPV4; break;
+		case '6': sel |= SEL_IPV6; break;
+		case 'T': sel |= SEL_TCP; break;
+		case 'U': sel |= SEL_UDP; break;
+		case 'D': sel |= SEL_DCCP; break;
+		case 'I': sel |= SEL_ICMP; break;
+		case 'S': sel |= SEL_SCTP; break;
+		case 'n': cfg->no_dns = true; break;
+		case 'G': cfg->no_geoip = true; break;
+		case 's': cfg->show_src = true; break;
+		case 'b': cfg->bits = true; break;
+		case 'u': cfg->update = true; break;
+		case 't':
+			if (parse_seconds(optarg, &cfg->interval_s))
+				return bad_value(err, "-t/--interval", optarg,
+					"a number of seconds > 0, e.g. 1 or 0.5");
+			break;
+		case OPT_BATCH:
+			cfg->batch = true;
+			break;
+		case OPT_COUNT:
+			if (parse_long(optarg, 0, LONG_MAX, &v))
+				return bad_value(err, "--count", optarg,
+					"a whole number >= 0 (0 = run until interrupted)");
+			cfg->count = v;
+			break;
+		case OPT_OUTPUT:
+			if (!strcmp(optarg, "text"))
+				cfg->output = OUTPUT_TEXT;
+			else if (!strcmp(optarg, "json"))
+				cfg->output = OUTPUT_JSON;
+			else if (!strcmp(optarg, "csv"))
+				cfg->output = OUTPUT_CSV;
+			else
+				return bad_value(err, "--output", optarg,
+					"one of text, json, csv");
+			break;
+		case OPT_ACCT:
+			if (acct_kind_parse(optarg, &cfg->acct))
+				return bad_value(err, "--acct", optarg,
+					"one of auto, netfilter, fentry, kprobe, conntrack");
+			break;
+		case OPT_MAX_FLOWS:
+			if (parse_long(optarg, 1, MAX_MAX_FLOWS, &v))
+				return bad_value(err, "--max-flows", optarg,
+					"a whole number from 1 to 67108864");
+			cfg->max_flows = (uint32_t)v;
+			break;
+		case OPT_NETLINK_BUFFER:
+			if (parse_long(optarg, MIN_NETLINK_BUFFER,
+				       MAX_NETLINK_BUFFER, &v))
+				return bad_value(err, "--netlink-buffer", optarg,
+					"bytes from 4096 to 1073741824");
+			cfg->netlink_buffer = (int)v;
+			break;
+		case OPT_CONF_DIR:
+			if (!*optarg)
+				return bad_value(err, "--conf-dir", optarg,
+						 "a directory");
+			cfg->conf_dir = optarg;
+			break;
+		case 'v':
+			fprintf(out, "flowtop %s\n", FLOWTOP_VERSION);
+			return CONFIG_EXIT_OK;
+		case 'h':
+			usage(out);
+			return CONFIG_EXIT_OK;
+		case ':':
+		case '?':
+		default:
+			if (optopt == 0)
+				fprintf(err, "flowtop: unknown option '%s'\n",
+					argv[optind - 1]);
+			else if (optopt >= 0x100)
+				fprintf(err, "flowtop: option '%s' needs a value\n",
+					argv[optind - 1]);
+			else if (strchr(short_opts, optopt))
+				fprintf(err, "flowtop: option -%c needs a value\n",
+					optopt);
+			else
+				fprintf(err, "flowtop: unknown option -%c\n",
+					optopt);
+			usage(err);
+			return CONFIG_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(err, "flowtop: unexpected argument '%s'\n", argv[optind]);
+		usage(err);
+		return CONFIG_USAGE;
+	}
+	cfg->sel = sel_complete(sel);
+	return CONFIG_RUN;
+}
