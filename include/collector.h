@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The collector thread: the only writer of the flow table. It applies
+ * conntrack events as they come, reads the counters once per interval and
+ * publishes a snapshot, then signals wake_fd (an eventfd) for the reader.
+ */
+#ifndef FLOWTOP_COLLECTOR_H
+#define FLOWTOP_COLLECTOR_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "acct.h"
+#include "config.h"
+#include "ct.h"
+#include "flowtab.h"
+#include "snapshot.h"
+
+struct collector {
+	/* set by the caller before collector_start */
+	const struct config *cfg;
+	struct ct_source *ct;
+	struct acct *acct;
+	struct flowtab *tab;
+
+	/* results */
+	struct snapshot_slot slot;
+	int wake_fd;		/* eventfd: +1 per published snapshot */
+	atomic_int error;	/* negative errno once the thread failed */
+
+	/* internals */
+	int stop_fd;
+	pthread_t thread;
+	bool running;
+	uint64_t seq;
+	uint64_t baseline_ns;	/* CLOCK_REALTIME of the baseline counter read */
+	uint64_t last_read_mono_ns;
+	double last_read_ms;
+};
+
+/*
+ * Initial dump and baseline counter read, then the thread. 0 or a negative
+ * errno with a reason in err.
+ */
+int collector_start(struct collector *c, char *err, size_t errlen);
+
+/* Stops and joins the thread; frees the published snapshot. Idempotent. */
+void collector_stop(struct collector *c);
+
+#endif

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The collector thread: events in, counters per interval, snapshots out. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "collector.h"
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static bool uses_bpf(const struct collector *c)
+{
+	return acct_kind_of(c->acct) != ACCT_CONNTRACK;
+}
+
+static void on_destroyed(struct flow *f, void *arg)
+{
+	struct collector *c = arg;
+
+	/* the key goes after the next read, which takes its final counters */
+	if (uses_bpf(c))
+		acct_forget(c->acct, &f->key);
+}
+
+static void on_reused(struct flow *f, void *arg)
+{
+	struct collector *c = arg;
+
+	/* the old connection's counts must not be carried into the new one */
+	if (uses_bpf(c))
+		acct_forget_now(c->acct, &f->key);
+}
+
+struct apply_ctx {
+	struct collector *c;
+	double interval_s;
+};
+
+static void apply_counters(const struct flow_key *key,
+			   const struct flow_counters *sum, void *arg)
+{
+	struct apply_ctx *a = arg;
+	struct flow *f = flowtab_lookup(a->c->tab, key);
+
+	if (!f)
+		return;	/* outside the selection, or already reaped */
+	if (!f->counters_valid && !f->counts_from_zero)
+		/* BPF counts from load time; the kernel's counters from the
+		 * flow's start, so only flows born after the baseline read
+		 * have a first reading that is a real delta */
+		f->counts_from_zero = uses_bpf(a->c) ||
+				      f->first_seen_ns >= a->c->baseline_ns;
+	flow_counters_update(f, sum, a->interval_s);
+}
+
+static void zero_rates(struct flow *f, void *arg)
+{
+	(void)arg;
+	memset(f->pkt_rate, 0, sizeof(f->pkt_rate));
+	memset(f->byte_rate, 0, sizeof(f->byte_rate));
+}
+
+/* One counter read; flows without a reading this time have no traffic. */
+static int read_counters(struct collector *c, double interval_s)
+{
+	struct apply_ctx a = { .c = c, .interval_s = interval_s };
+	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+	int ret;
+
+	flowtab_foreach(c->tab, zero_rates, NULL);
+	if (uses_bpf(c))
+		ret = acct_read(c->acct, apply_counters, &a);
+	else
+		ret = ct_read_counters(c->ct, apply_counters, &a);
+	c->last_read_ms = (double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e6;
+	return ret;
+}
+
+static const struct ct_hooks *hooks_of(struct collector *c)
+{
+	static _Thread_local struct ct_hooks h;
+
+	h.destroyed = on_destroyed;
+	h.reused = on_reused;
+	h.arg = c;
+	return &h;
+}
+
+static int publish(struct collector *c, double interval_s)
+{
+	struct snapshot_meta m = { 0 };
+	struct ct_stats cs;
+	struct acct_stats as;
+	struct snapshot *s;
+	uint64_t one = 1;
+
+	ct_get_stats(c->ct, &cs);
+	acct_get_stats(c->acct, &as);
+	m.time = (double)now_ns(CLOCK_REALTIME) / 1e9;
+	m.interval = interval_s;
+	m.acct = acct_kind_of(c->acct);
+	m.lost_events = cs.lost_events;
+	m.resyncs = cs.resyncs;
+	m.evictions = as.evictions;
+	m.events = cs.events;
+	m.new_flows = cs.new_flows;
+	m.destroyed_flows = cs.destroyed_flows;
+	m.map_read_ms = c->last_read_ms;
+	m.seq = ++c->seq;
+
+	s = snapshot_build(c->tab, &m);
+	if (!s)
+		return -ENOMEM;
+	snapshot_publish(&c->slot, s);
+	if (write(c->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		return -errno;
+	return 0;
+}
+
+static int tick(struct collector *c)
+{
+	uint64_t now = now_ns(CLOCK_MONOTONIC);
+	double interval_s = (double)(now - c->last_read_mono_ns) / 1e9;
+	int ret;
+
+	c->last_read_mono_ns = now;
+	ret = read_counters(c, interval_s);
+	if (ret)
+		return ret;
+	ret = publish(c, interval_s);
+	/* destroyed flows were shown once, with their final counters */
+	flowtab_reap_destroyed(c->tab);
+	return ret;
+}
+
+static void *collector_main(void *arg)
+{
+	struct collector *c = arg;
+	uint64_t interval_ns = (uint64_t)(c->cfg->interval_s * 1e9);
+	uint64_t next = c->last_read_mono_ns + interval_ns;
+	struct pollfd pfd[2] = {
+		{ .fd = ct_event_fd(c->ct), .events = POLLIN },
+		{ .fd = c->stop_fd, .events = POLLIN },
+	};
+	int ret = 0;
+
+	for (;;) {
+		uint64_t now = now_ns(CLOCK_MONOTONIC);
+		int timeout_ms = 0;
+
+		if (now < next)
+			timeout_ms = (int)((next - now + 999999) / 1000000);
+		if (poll(pfd, 2, timeout_ms) < 0 && errno != EINTR) {
+			ret = -errno;
+			break;
+		}
+		if (pfd[1].revents)
+			break;
+		if (pfd[0].revents) {
+			ret = ct_process_events(c->ct, c->tab, hooks_of(c));
+			if (ret)
+				break;
+		}
+		now = now_ns(CLOCK_MONOTONIC);
+		if (now >= next) {
+			ret = tick(c);
+			if (ret)
+				break;
+			next += interval_ns;
+			/* after a stall, start a fresh interval, no catch-up burst */
+			if (next <= now)
+				next = now + interval_ns;
+		}
+	}
+	if (ret) {
+		uint64_t one = 1;
+
+		atomic_store(&c->error, ret);
+		/* wake the reader so it sees the error */
+		if (write(c->wake_fd, &one, sizeof(one)) < 0)
+			(void)0;
+	}
+	return NULL;
+}
+
+int collector_start(struct collector *c, char *err, size_t errlen)
+{
+	int ret;
+
+	pthread_mutex_init(&c->slot.lock, NULL);
+	c->slot.cur = NULL;
+	atomic_init(&c->error, 0);
+	c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	c->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->wake_fd < 0 || c->stop_fd < 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		return -errno;
+	}
+	ret = ct_resync(c->ct, c->tab, hooks_of(c));
+	if (ret) {
+		snprintf(err, errlen, "initial conntrack dump failed: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	/* baseline: rates of the first snapshot cover exactly one interval */
+	c->baseline_ns = now_ns(CLOCK_REALTIME);
+	c->last_read_mono_ns = now_ns(CLOCK_MONOTONIC);
+	ret = read_counters(c, 0);
+	if (ret) {
+		snprintf(err, errlen, "reading the flow counters failed: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	ret = pthread_create(&c->thread, NULL, collector_main, c);
+	if (ret) {
+		snprintf(err, errlen, "cannot start the collector thread: %s",
+			 strerror(ret));
+		return -ret;
+	}
+	c->running = true;
+	return 0;
+}
+
+void collector_stop(struct collector *c)
+{
+	uint64_t one = 1;
+
+	if (c->running) {
+		if (write(c->stop_fd, &one, sizeof(one)) < 0)
+			(void)0;
+		pthread_join(c->thread, NULL);
+		c->running = false;
+	}
+	snapshot_publish(&c->slot, NULL);
+	if (c->wake_fd >= 0)
+		close(c->wake_fd);
+	if (c->stop_fd >= 0)
+		close(c->stop_fd);
+	c->wake_fd = c->stop_fd = -1;
+}

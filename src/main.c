@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * flowtop: options → configuration, privilege checks, signals, the choice
+ * between batch output and the interactive view, and the cleanup ladder
+ * that restores every system setting on every exit path.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "acct.h"
+#include "collector.h"
+#include "config.h"
+#include "ct.h"
+#include "filter.h"
+#include "flowtab.h"
+#include "format.h"
+#include "snapshot.h"
+#include "sysctl.h"
+
+#define SYSCTL_TIMESTAMP "net/netfilter/nf_conntrack_timestamp"
+#define SYSCTL_ACCT "net/netfilter/nf_conntrack_acct"
+#define SYSCTL_CT_MAX "net/netfilter/nf_conntrack_max"
+#define DEFAULT_MAX_FLOWS 262144
+#define DEFAULT_NETLINK_BUFFER (16 << 20)
+
+static bool has_cap(int cap)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2] = { 0 };
+
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	return data[cap / 32].effective & (1u << (cap % 32));
+}
+
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+
+static bool can_use_bpf(void)
+{
+	return has_cap(CAP_SYS_ADMIN) ||
+	       (has_cap(CAP_BPF) && has_cap(CAP_PERFMON));
+}
+
+/* A crash must not leave the sysctls changed: restore, then die as before. */
+static void on_fatal_signal(int sig)
+{
+	sysctl_restore_all();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void install_fatal_handlers(void)
+{
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+	struct sigaction sa = { .sa_handler = on_fatal_signal };
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);	/* a closed stdout is an EPIPE error */
+	atexit(sysctl_restore_all);
+}
+
+/*
+ * SIGINT/SIGTERM/SIGHUP are blocked in every thread (the collector inherits
+ * the mask) and read from a signalfd by the main loop, so they end the run
+ * through the normal cleanup.
+ */
+static int block_exit_signals(void)
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
+		return -errno;
+	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return fd < 0 ? -errno : fd;
+}
+
+static uint32_t pick_max_flows(const struct config *cfg)
+{
+	uint64_t v;
+
+	if (cfg->max_flows)
+		return cfg->max_flows;
+	if (sysctl_read_u64(SYSCTL_CT_MAX, &v) == 0 && v > 0 && v <= (1u << 26))
+		return (uint32_t)v;
+	return DEFAULT_MAX_FLOWS;
+}
+
+static int enable_settings_for(enum acct_kind kind)
+{
+	int ret;
+
+	/* fentry/kprobe watch the kernel's own accounting, which must be on */
+	if (kind != ACCT_CONNTRACK && kind != ACCT_FENTRY && kind != ACCT_KPROBE)
+		return 0;
+	ret = sysctl_set_saved(SYSCTL_ACCT, 1);
+	if (ret)
+		fprintf(stderr,
+			"flowtop: cannot enable %s: %s; the %s backend needs it\n",
+			SYSCTL_ACCT, strerror(-ret), acct_kind_name(kind));
+	return ret;
+}
+
+/* Prints snapshots as they come until count is reached or a signal. */
+static int run_batch(struct collector *col, const struct config *cfg,
+		     int sig_fd)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = col->wake_fd, .events = POLLIN },
+		{ .fd = sig_fd, .events = POLLIN },
+	};
+	uint64_t last_seq = 0;
+	long printed = 0;
+
+	for (;;) {
+		struct snapshot *s;
+		uint64_t cnt;
+		int ret;
+
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (pfd[1].revents)
+			return 0;
+		if (read(col->wake_fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+			return -errno;
+		ret = atomic_load(&col->error);
+		if (ret) {
+			fprintf(stderr, "flowtop: collector stopped: %s\n",
+				strerror(-ret));
+			return ret;
+		}
+		s = snapshot_acquire(&col->slot);
+		if (!s || s->meta.seq == last_seq) {
+			snapshot_put(s);
+			continue;
+		}
+		last_seq = s->meta.seq;
+		ret = format_snapshot(stdout, s, cfg->output, printed == 0);
+		snapshot_put(s);
+		if (!ret && fflush(stdout))
+			ret = -errno;
+		if (ret) {
+			fprintf(stderr, "flowtop: writing the snapshot failed: %s\n",
+				strerror(-ret));
+			return ret;
+		}
+		if (cfg->count && ++printed >= cfg->count)
+			return 0;
+		if (!cfg->count)
+			printed++;
+	}
+}
+
+/*
+ * A closed standard descriptor would be handed out again by the next
+ * open() and receive output meant for the terminal: park /dev/null there.
+ * Returns whether stdout was closed.
+ */
+static bool reserve_std_fds(void)
+{
+	bool stdout_closed = false;
+
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		if (fd == 1)
+			stdout_closed = true;
+		if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+			exit(1);
+	}
+	return stdout_closed;
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	struct collector col = { .wake_fd = -1, .stop_fd = -1 };
+	struct ct_config ctc = { 0 };
+	struct ct_source *ct = NULL;
+	struct acct *acct = NULL;
+	struct flowtab *tab = NULL;
+	enum acct_kind want;
+	char err[512] = "";
+	uint32_t max_flows;
+	int sig_fd = -1, ret, status = 1;
+	bool stdout_closed = reserve_std_fds();
+
+	switch (config_parse(&cfg, argc, argv, stdout, stderr)) {
+	case CONFIG_EXIT_OK:
+		return 0;
+	case CONFIG_USAGE:
+		return 2;
+	case CONFIG_RUN:
+		break;
+	}
+	if (stdout_closed) {
+		fprintf(stderr, "flowtop: standard output is closed\n");
+		return 1;
+	}
+	if (cfg.update) {
+		fprintf(stderr, "flowtop: -u/--update: this build has no GeoIP support\n");
+		return 1;
+	}
+	if (!has_cap(CAP_NET_ADMIN)) {
+		fprintf(stderr, "flowtop: needs CAP_NET_ADMIN (conntrack netlink, "
+			"sysctls); run it as root\n");
+		return 1;
+	}
+	want = cfg.acct;
+	if (!can_use_bpf()) {
+		if (want != ACCT_AUTO && want != ACCT_CONNTRACK) {
+			fprintf(stderr, "flowtop: --acct=%s needs CAP_BPF and "
+				"CAP_PERFMON (or CAP_SYS_ADMIN); use "
+				"--acct=conntrack or run as root\n",
+				acct_kind_name(want));
+			return 1;
+		}
+		if (want == ACCT_AUTO)
+			fprintf(stderr, "flowtop: no CAP_BPF/CAP_SYS_ADMIN: "
+				"using the kernel's conntrack counters\n");
+		want = ACCT_CONNTRACK;
+	}
+
+	install_fatal_handlers();
+	sig_fd = block_exit_signals();
+	if (sig_fd < 0) {
+		fprintf(stderr, "flowtop: cannot set up signal handling: %s\n",
+			strerror(-sig_fd));
+		return 1;
+	}
+
+	ret = sysctl_set_saved(SYSCTL_TIMESTAMP, 1);
+	if (ret)
+		fprintf(stderr, "flowtop: cannot enable %s (%s): flow ages are "
+			"counted from when flowtop first saw each flow\n",
+			SYSCTL_TIMESTAMP, strerror(-ret));
+
+	max_flows = pick_max_flows(&cfg);
+	ret = acct_open(&acct, want, max_flows, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "flowtop: %s\n", err);
+		goto out;
+	}
+	fprintf(stderr, "flowtop: counters from the %s backend\n",
+		acct_kind_name(acct_kind_of(acct)));
+	if (enable_settings_for(acct_kind_of(acct)))
+		goto out;
+
+	ctc.sel = cfg.sel;
+	ctc.rcvbuf = cfg.netlink_buffer ? cfg.netlink_buffer
+					: DEFAULT_NETLINK_BUFFER;
+	ctc.counters = acct_kind_of(acct) == ACCT_CONNTRACK;
+	ret = ct_open(&ct, &ctc, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "flowtop: %s\n", err);
+		goto out;
+	}
+	tab = flowtab_new(max_flows < 65536 ? max_flows : 65536);
+	if (!tab) {
+		fprintf(stderr, "flowtop: out of memory for the flow table\n");
+		goto out;
+	}
+
+	col.cfg = &cfg;
+	col.ct = ct;
+	col.acct = acct;
+	col.tab = tab;
+	ret = collector_start(&col, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "flowtop: %s\n", err);
+		goto out;
+	}
+
+	if (!cfg.batch) {
+		/* the ncurses view is tracked separately; until it lands the
+		 * interactive mode prints text snapshots as they come */
+		fprintf(stderr, "flowtop: no interactive view in this build; "
+			"printing text snapshots until interrupted\n");
+		cfg.count = 0;
+		cfg.output = OUTPUT_TEXT;
+	}
+	status = run_batch(&col, &cfg, sig_fd) ? 1 : 0;
+
+out:
+	collector_stop(&col);
+	ct_close(ct);
+	acct_close(acct);
+	flowtab_free(tab);
+	sysctl_restore_all();
+	if (sig_fd >= 0)
+		close(sig_fd);
+	return status;
+}
