@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Option parsing and the protocol/family selection. */
+#include <netinet/in.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "filter.h"
+
+/* Parses a NULL-terminated list of arguments; messages are captured. */
+static enum config_result parse(struct config *cfg, char *err_buf,
+				size_t err_len, ...)
+{
+	char *argv[32] = { "flowtop" };
+	int argc = 1;
+	va_list ap;
+	FILE *out = fopen("/dev/null", "w");
+	FILE *err = fmemopen(err_buf, err_len, "w");
+	enum config_result r;
+
+	va_start(ap, err_len);
+	while ((argv[argc] = va_arg(ap, char *)) != NULL)
+		argc++;
+	va_end(ap);
+	memset(err_buf, 0, err_len);
+	r = config_parse(cfg, argc, argv, out, err);
+	fclose(out);
+	fclose(err);
+	return r;
+}
+
+static void test_defaults(void **state)
+{
+	struct config cfg;
+	char err[4096];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, sizeof(err), NULL), CONFIG_RUN);
+	assert_int_equal(cfg.sel, SEL_IPV4 | SEL_IPV6 | SEL_TCP);
+	assert_float_equal(cfg.interval_s, 1.0, 1e-9);
+	assert_false(cfg.batch);
+	assert_int_equal(cfg.count, 1);
+	assert_int_equal(cfg.output, OUTPUT_TEXT);
+	assert_int_equal(cfg.acct, ACCT_AUTO);
+	assert_int_equal(cfg.max_flows, 0);
+}
+
+static void test_selection_flags(void **state)
+{
+	struct config cfg;
+	char err[4096];
+
+	(void)state;
+	/* any flag replaces the default set */
+	assert_int_equal(parse(&cfg, err, sizeof(err), "-U", NULL), CONFIG_RUN);
+	assert_int_equal(cfg.sel, SEL_IPV4 | SEL_IPV6 | SEL_UDP);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "-4", NULL), CONFIG_RUN);
+	assert_int_equal(cfg.sel, SEL_IPV4 | SEL_TCP);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "-6", "-I", NULL),
+			 CONFIG_RUN);
+	assert_int_equal(cfg.sel, SEL_IPV6 | SEL_ICMP);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "-46UTDISs", NULL),
+			 CONFIG_RUN);
+	assert_int_equal(cfg.sel, SEL_FAMILIES | SEL_PROTOS);
+	assert_true(cfg.show_src);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--udp", "--sctp",
+			       "--ipv4", NULL), CONFIG_RUN);
+	assert_int_equal(cfg.sel, SEL_IPV4 | SEL_UDP | SEL_SCTP);
+}
+
+static void test_sel_match(void **state)
+{
+	unsigned int sel = sel_complete(SEL_UDP | SEL_ICMP | SEL_IPV6);
+
+	(void)state;
+	assert_true(sel_match(sel, AF_INET6, IPPROTO_UDP));
+	assert_true(sel_match(sel, AF_INET6, IPPROTO_UDPLITE));
+	assert_true(sel_match(sel, AF_INET6, IPPROTO_ICMPV6));
+	assert_false(sel_match(sel, AF_INET6, IPPROTO_ICMP));
+	assert_false(sel_match(sel, AF_INET, IPPROTO_UDP));
+	assert_false(sel_match(sel, AF_INET6, IPPROTO_TCP));
+	assert_false(sel_match(sel, 99, IPPROTO_UDP));
+	sel = sel_complete(SEL_ICMP);
+	assert_true(sel_match(sel, AF_INET, IPPROTO_ICMP));
+	assert_false(sel_match(sel, AF_INET, IPPROTO_ICMPV6));
+	assert_true(sel_match(SEL_DEFAULT, AF_INET, IPPROTO_TCP));
+	assert_false(sel_match(SEL_DEFAULT, AF_INET, IPPROTO_SCTP));
+	assert_true(sel_match(sel_complete(SEL_SCTP), AF_INET, IPPROTO_SCTP));
+	assert_true(sel_match(sel_complete(SEL_DCCP), AF_INET6, IPPROTO_DCCP));
+	assert_false(sel_match(SEL_FAMILIES | SEL_PROTOS, AF_INET, IPPROTO_GRE));
+}
+
+static void test_batch_options(void **state)
+{
+	struct config cfg;
+	char err[4096];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--batch", "--count",
+			       "0", "--output", "json", "-t", "0.5",
+			       "--acct=conntrack", "--max-flows", "1000",
+			       "--netlink-buffer", "65536", NULL), CONFIG_RUN);
+	assert_true(cfg.batch);
+	assert_int_equal(cfg.count, 0);
+	assert_int_equal(cfg.output, OUTPUT_JSON);
+	assert_float_equal(cfg.interval_s, 0.5, 1e-9);
+	assert_int_equal(cfg.acct, ACCT_CONNTRACK);
+	assert_int_equal(cfg.max_flows, 1000);
+	assert_int_equal(cfg.netlink_buffer, 65536);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--output=csv",
+			       "--acct", "netfilter", NULL), CONFIG_RUN);
+	assert_int_equal(cfg.output, OUTPUT_CSV);
+	assert_int_equal(cfg.acct, ACCT_NETFILTER);
+}
+
+static void expect_usage(const char *a, const char *b, const char *needle)
+{
+	struct config cfg;
+	char err[4096];
+
+	assert_int_equal(parse(&cfg, err, sizeof(err), a, b, NULL),
+			 CONFIG_USAGE);
+	if (!strstr(err, needle))
+		fail_msg("'%s %s': expected '%s' in: %s", a, b ? b : "",
+			 needle, err);
+}
+
+static void test_bad_options(void **state)
+{
+	(void)state;
+	expect_usage("-t", "0", "-t/--interval");
+	expect_usage("-t", "abc", "-t/--interval");
+	expect_usage("-t", "-1", "-t/--interval");
+	expect_usage("-t", "nan", "-t/--interval");
+	expect_usage("-t", "inf", "-t/--interval");
+	expect_usage("-t", "1e999", "-t/--interval");
+	expect_usage("-t", "", "-t/--interval");
+	expect_usage("-t", "0x10", "-t/--interval");
+	expect_usage("--count", "-1", "--count");
+	expect_usage("--count", "1x", "--count");
+	expect_usage("--count", "99999999999999999999999", "--count");
+	expect_usage("--output", "xml", "--output");
+	expect_usage("--acct", "magic", "--acct");
+	expect_usage("--max-flows", "0", "--max-flows");
+	expect_usage("--netlink-buffer", "12", "--netlink-buffer");
+	expect_usage("-x", NULL, "unknown option -x");
+	expect_usage("--frobnicate", NULL, "unknown option '--frobnicate'");
+	expect_usage("-t", NULL, "needs a value");
+	expect_usage("--count", NULL, "needs a value");
+	expect_usage("stray", NULL, "unexpected argument");
+	/* usage text follows the error */
+	expect_usage("-x", NULL, "Usage: flowtop");
+}
+
+static void test_help_version(void **state)
+{
+	struct config cfg;
+	char err[4096];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, sizeof(err), "-h", NULL),
+			 CONFIG_EXIT_OK);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--version", NULL),
+			 CONFIG_EXIT_OK);
+}
+
+static void test_number_parsers(void **state)
+{
+	double d;
+	long l;
+
+	(void)state;
+	assert_int_equal(parse_seconds("2.25", &d), 0);
+	assert_float_equal(d, 2.25, 1e-12);
+	assert_int_not_equal(parse_seconds("0.0001", &d), 0);
+	assert_int_not_equal(parse_seconds("1 ", &d), 0);
+	assert_int_not_equal(parse_seconds("100000", &d), 0);
+	assert_int_equal(parse_long("42", 0, 100, &l), 0);
+	assert_int_equal(l, 42);
+	assert_int_equal(parse_long("101", 0, 100, &l), -ERANGE);
+	assert_int_equal(parse_long("", 0, 100, &l), -EINVAL);
+	assert_int_equal(parse_long(" 4", 0, 100, &l), -EINVAL);
+	assert_int_not_equal(parse_seconds(" 1", &d), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_selection_flags),
+		cmocka_unit_test(test_sel_match),
+		cmocka_unit_test(test_batch_options),
+		cmocka_unit_test(test_bad_options),
+		cmocka_unit_test(test_help_version),
+		cmocka_unit_test(test_number_parsers),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

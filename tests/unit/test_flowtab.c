@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Flow table, rate math and snapshots. */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <cmocka.h>
+
+#include "flowtab.h"
+#include "snapshot.h"
+
+static struct flow_key udp4_key(uint32_t src, uint16_t sport)
+{
+	struct flow_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.family = AF_INET;
+	k.proto = IPPROTO_UDP;
+	k.src[0] = htonl(src);
+	k.dst[0] = htonl(0xc6336407);	/* 198.51.100.7 */
+	k.sport = htons(sport);
+	k.dport = htons(53);
+	return k;
+}
+
+static void test_key_layout(void **state)
+{
+	(void)state;
+	assert_int_equal(sizeof(struct flow_key), FLOW_KEY_SIZE);
+	assert_int_equal(sizeof(struct flow_counters), 32);
+	assert_int_equal(offsetof(struct flow_key, sport), 32);
+	assert_int_equal(offsetof(struct flow_key, family), 38);
+}
+
+static void test_upsert_lookup_remove(void **state)
+{
+	struct flowtab *tab = flowtab_new(0);
+	struct flow_key a = udp4_key(0xc0000201, 40000);
+	struct flow_key b = udp4_key(0xc0000201, 40001);
+	struct flow *f, *g;
+	bool created;
+
+	(void)state;
+	assert_non_null(tab);
+	f = flowtab_upsert(tab, &a, &created);
+	assert_non_null(f);
+	assert_true(created);
+	assert_int_equal(f->state, FLOW_STATE_NONE);
+	assert_ptr_equal(flowtab_upsert(tab, &a, &created), f);
+	assert_false(created);
+	assert_null(flowtab_lookup(tab, &b));
+	g = flowtab_upsert(tab, &b, &created);
+	assert_true(created);
+	assert_int_equal(flowtab_count(tab), 2);
+	/* zone is part of the key: same tuple in another zone is another flow */
+	b.zone = 7;
+	assert_null(flowtab_lookup(tab, &b));
+	b.zone = 0;
+	flowtab_remove(tab, f);
+	assert_null(flowtab_lookup(tab, &a));
+	assert_ptr_equal(flowtab_lookup(tab, &b), g);
+	assert_int_equal(flowtab_count(tab), 1);
+	flowtab_free(tab);
+}
+
+/* Many keys force several doublings; every key must stay reachable. */
+static void test_grow_keeps_everything(void **state)
+{
+	enum { N = 50000 };
+	struct flowtab *tab = flowtab_new(16);
+	bool created;
+
+	(void)state;
+	for (uint32_t i = 0; i < N; i++) {
+		struct flow_key k = udp4_key(0xc0000200 + (i >> 16), i & 0xffff);
+		struct flow *f = flowtab_upsert(tab, &k, &created);
+
+		assert_non_null(f);
+		assert_true(created);
+		f->ct_id = i;
+	}
+	assert_int_equal(flowtab_count(tab), N);
+	for (uint32_t i = 0; i < N; i++) {
+		struct flow_key k = udp4_key(0xc0000200 + (i >> 16), i & 0xffff);
+		struct flow *f = flowtab_lookup(tab, &k);
+
+		assert_non_null(f);
+		assert_int_equal(f->ct_id, i);
+	}
+	flowtab_free(tab);
+}
+
+static void test_sweep_and_reap(void **state)
+{
+	struct flowtab *tab = flowtab_new(0);
+	bool created;
+
+	(void)state;
+	for (uint16_t p = 1; p <= 10; p++) {
+		struct flow_key k = udp4_key(0xc0000201, p);
+		struct flow *f = flowtab_upsert(tab, &k, &created);
+
+		f->seen_gen = p % 2 ? 5 : 4;	/* odd ports listed by dump 5 */
+		f->destroyed = p == 3;
+	}
+	assert_int_equal(flowtab_sweep(tab, 5), 5);
+	assert_int_equal(flowtab_count(tab), 5);
+	for (uint16_t p = 1; p <= 10; p++) {
+		struct flow_key k = udp4_key(0xc0000201, p);
+
+		if (p % 2)
+			assert_non_null(flowtab_lookup(tab, &k));
+		else
+			assert_null(flowtab_lookup(tab, &k));
+	}
+	assert_int_equal(flowtab_reap_destroyed(tab), 1);
+	assert_int_equal(flowtab_count(tab), 4);
+	flowtab_free(tab);
+}
+
+static void test_counter_delta(void **state)
+{
+	(void)state;
+	assert_int_equal(counter_delta(10, 25), 15);
+	assert_int_equal(counter_delta(25, 25), 0);
+	/* a counter that went down restarted: all of it is new */
+	assert_int_equal(counter_delta(1000, 40), 40);
+	/* near the top of the range the difference is still exact */
+	assert_true(counter_delta(UINT64_MAX - 5, UINT64_MAX) == 5);
+}
+
+static struct flow_counters counters(uint64_t op, uint64_t ob, uint64_t rp,
+				     uint64_t rb)
+{
+	struct flow_counters c = {
+		.packets = { op, rp },
+		.bytes = { ob, rb },
+	};
+	return c;
+}
+
+static void test_rates(void **state)
+{
+	struct flow f;
+	struct flow_counters c;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	f.counts_from_zero = true;
+	c = counters(10, 1280, 5, 640);
+	flow_counters_update(&f, &c, 2.0);
+	assert_true(f.counters_valid);
+	assert_float_equal(f.pkt_rate[FLOW_DIR_ORIG], 5.0, 1e-6);
+	assert_float_equal(f.byte_rate[FLOW_DIR_ORIG], 640.0, 1e-6);
+	assert_float_equal(f.pkt_rate[FLOW_DIR_REPLY], 2.5, 1e-6);
+	assert_float_equal(f.byte_rate[FLOW_DIR_REPLY], 320.0, 1e-6);
+
+	c = counters(20, 2560, 5, 640);
+	flow_counters_update(&f, &c, 0.5);
+	assert_float_equal(f.pkt_rate[FLOW_DIR_ORIG], 20.0, 1e-6);
+	assert_float_equal(f.byte_rate[FLOW_DIR_REPLY], 0.0, 1e-6);
+	assert_true(f.total.bytes[FLOW_DIR_ORIG] == 2560);
+
+	/* reset: the map entry was evicted and counting began again */
+	c = counters(3, 300, 1, 100);
+	flow_counters_update(&f, &c, 1.0);
+	assert_float_equal(f.pkt_rate[FLOW_DIR_ORIG], 3.0, 1e-6);
+	assert_float_equal(f.byte_rate[FLOW_DIR_REPLY], 100.0, 1e-6);
+
+	/* no interval (baseline read): counters taken, no rate */
+	c = counters(4, 400, 1, 100);
+	flow_counters_update(&f, &c, 0);
+	assert_float_equal(f.pkt_rate[FLOW_DIR_ORIG], 0.0, 1e-6);
+	assert_true(f.total.packets[FLOW_DIR_ORIG] == 4);
+}
+
+/* Kernel counters of a flow older than flowtop: first reading is history. */
+static void test_first_reading_without_baseline(void **state)
+{
+	struct flow f;
+	struct flow_counters c = counters(1000000, 1 << 30, 0, 0);
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	flow_counters_update(&f, &c, 1.0);
+	assert_float_equal(f.pkt_rate[FLOW_DIR_ORIG], 0.0, 1e-6);
+	c.packets[0] += 7;
+	flow_counters_update(&f, &c, 1.0);
+	assert_float_equal(f.pkt_rate[FLOW_DIR_ORIG], 7.0, 1e-6);
+}
+
+static void test_snapshot_sorted_and_refcounted(void **state)
+{
+	struct flowtab *tab = flowtab_new(0);
+	struct snapshot_meta m = { .seq = 1, .interval = 1.0 };
+	struct snapshot_slot slot = SNAPSHOT_SLOT_INIT;
+	struct snapshot *s, *r;
+	bool created;
+
+	(void)state;
+	for (uint16_t p = 1; p <= 5; p++) {
+		struct flow_key k = udp4_key(0xc0000201, p);
+		struct flow *f = flowtab_upsert(tab, &k, &created);
+
+		f->ct_id = 100 - p;
+		f->byte_rate[FLOW_DIR_ORIG] = p == 3 ? 500 : 0;
+		f->byte_rate[FLOW_DIR_REPLY] = p == 4 ? 100 : 0;
+	}
+	s = snapshot_build(tab, &m);
+	assert_non_null(s);
+	assert_int_equal(s->n, 5);
+	assert_int_equal(ntohs(s->flows[0].key.sport), 3);
+	assert_int_equal(ntohs(s->flows[1].key.sport), 4);
+	/* equal rates: by id, ascending */
+	assert_int_equal(s->flows[2].ct_id, 95);
+	assert_int_equal(s->flows[4].ct_id, 99);
+	assert_null(s->flows[0].hnext);
+
+	snapshot_publish(&slot, s);
+	r = snapshot_acquire(&slot);
+	assert_ptr_equal(r, s);
+	/* publishing a newer one leaves the reader's copy intact */
+	snapshot_publish(&slot, snapshot_build(tab, &m));
+	assert_int_equal(r->n, 5);
+	snapshot_put(r);
+	snapshot_publish(&slot, NULL);
+	assert_null(snapshot_acquire(&slot));
+	flowtab_free(tab);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_key_layout),
+		cmocka_unit_test(test_upsert_lookup_remove),
+		cmocka_unit_test(test_grow_keeps_everything),
+		cmocka_unit_test(test_sweep_and_reap),
+		cmocka_unit_test(test_counter_delta),
+		cmocka_unit_test(test_rates),
+		cmocka_unit_test(test_first_reading_without_baseline),
+		cmocka_unit_test(test_snapshot_sorted_and_refcounted),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
