@@ -1,0 +1,328 @@
+# shellcheck shell=bash
+# Helpers for flowtop's integration tests. Source it from a bash script:
+#
+#	. "$(dirname "$0")/lib.sh"
+#
+# Safe under `set -eu`. Every namespace made with ns_add and every
+# background job is removed on every exit path (EXIT, INT, TERM), so a
+# failing or interrupted test leaves nothing behind.
+#
+# Exit protocol (tests/run.sh): 0 pass, 77 skip, anything else fail.
+#
+# Environment: FLOWTOP (binary, default $TOP/flowtop), BUILD (build dir,
+# default build), TOOLS ($TOP/$BUILD/tests/tools), KEEP_TMP=1 keeps the
+# per-test scratch directory $TMPD for a post-mortem.
+
+set -eu
+
+TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+BUILD=${BUILD:-build}
+FLOWTOP=${FLOWTOP:-$TOP/flowtop}
+TOOLS=${TOOLS:-$TOP/$BUILD/tests/tools}
+ITEST=$TOP/tests/integration
+# Debian's python has scapy; a python3 earlier on PATH (pyenv) may not.
+PY=/usr/bin/python3
+FTJSON="$PY $ITEST/ftjson.py"
+TRAFFIC="$PY $ITEST/traffic.py"
+
+T_NAME=$(basename "$0" .sh)
+# Unique per test run so that tests may run side by side.
+NS_PREFIX="ft-$$-"
+TMPD=$(mktemp -d "/tmp/ft-$T_NAME.XXXXXX")
+
+_NS_LIST=()
+_BG_PIDS=()
+declare -A FT_PID=()
+FT_RC=0
+
+log() { echo "$T_NAME: $*" >&2; }
+
+fail() {
+	echo "FAIL: $T_NAME: $*" >&2
+	exit 1
+}
+
+skip() {
+	echo "SKIP: $T_NAME: $*" >&2
+	exit 77
+}
+
+pass() {
+	echo "PASS: $T_NAME${1:+: $1}"
+	exit 0
+}
+
+_cleanup() {
+	local rc=$? p n pids
+	trap - EXIT INT TERM
+	set +e
+	for p in "${_BG_PIDS[@]}" $(jobs -p); do
+		kill -TERM "$p" 2>/dev/null
+	done
+	# Anything still running inside our namespaces was started by us.
+	for n in "${_NS_LIST[@]}"; do
+		pids=$(ip netns pids "$n" 2>/dev/null)
+		[ -n "$pids" ] && kill -TERM $pids 2>/dev/null
+	done
+	sleep 0.1
+	for n in "${_NS_LIST[@]}"; do
+		pids=$(ip netns pids "$n" 2>/dev/null)
+		[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+	done
+	wait 2>/dev/null
+	for n in "${_NS_LIST[@]}"; do
+		ip netns del "$n" 2>/dev/null
+	done
+	if [ "${KEEP_TMP:-0}" = 1 ]; then
+		echo "$T_NAME: scratch files kept in $TMPD" >&2
+	else
+		rm -rf "$TMPD"
+	fi
+	exit "$rc"
+}
+trap _cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+require_root() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, BPF)"
+}
+
+# The binary is built by `make flowtop`; a missing one is a failure, not a
+# skip, so that `make test` cannot pass without it.
+require_flowtop() {
+	[ -x "$FLOWTOP" ] ||
+		fail "flowtop binary not found at $FLOWTOP; build it with 'make flowtop' (or set FLOWTOP=path)"
+}
+
+require_tool() {
+	[ -x "$TOOLS/$1" ] ||
+		fail "test tool $TOOLS/$1 not built; run 'make $BUILD/tests/tools/$1'"
+}
+
+# --- namespaces -----------------------------------------------------------
+
+nsname() { echo "$NS_PREFIX$1"; }
+
+# ns_add NAME: new namespace, loopback up, no IPv6 DAD (addresses usable at
+# once), registered for deletion.
+ns_add() {
+	local full="$NS_PREFIX$1"
+	ip netns add "$full" || fail "cannot create network namespace $full"
+	_NS_LIST+=("$full")
+	ip -n "$full" link set lo up
+	ip netns exec "$full" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+		net.ipv6.conf.default.accept_dad=0 >/dev/null
+}
+
+# ns NAME cmd...: run cmd inside namespace NAME.
+ns() {
+	local full="$NS_PREFIX$1"
+	shift
+	ip netns exec "$full" "$@"
+}
+
+# ct_enable NAME [acct]: conntrack tracks a namespace only once something
+# uses it; a `ct state` rule in each hook does that without changing any
+# verdict. With "acct", also turn on the kernel's own byte/packet accounting
+# (ground truth) - it must be on before the traffic starts.
+ct_enable() {
+	local name=$1 what=${2:-}
+	ns "$name" nft -f - <<-'EOF' || fail "nft: cannot add conntrack rules in $name"
+	table inet fttrack {
+		chain input { type filter hook input priority 0; ct state new,established,related,invalid counter; }
+		chain output { type filter hook output priority 0; ct state new,established,related,invalid counter; }
+		chain forward { type filter hook forward priority 0; ct state new,established,related,invalid counter; }
+	}
+	EOF
+	if [ "$what" = acct ]; then
+		ns "$name" sysctl -qw net.netfilter.nf_conntrack_acct=1 >/dev/null
+	fi
+}
+
+# veth NS1 IF1 NS2 IF2: a veth pair with one end in each namespace, both up.
+veth() {
+	ip link add "$2" netns "$NS_PREFIX$1" type veth peer name "$4" netns "$NS_PREFIX$3" ||
+		fail "cannot create veth $2/$4 between $1 and $3"
+	ip -n "$NS_PREFIX$1" link set "$2" up
+	ip -n "$NS_PREFIX$3" link set "$4" up
+}
+
+# addr NS IF ADDR/PREFIX (IPv4 or IPv6; IPv6 without DAD).
+addr() {
+	case "$3" in
+	*:*) ip -n "$NS_PREFIX$1" addr add "$3" dev "$2" nodad ;;
+	*) ip -n "$NS_PREFIX$1" addr add "$3" dev "$2" ;;
+	esac
+}
+
+# route NS ARGS...: ip route in NS (e.g. route c default via 192.0.2.1).
+route() {
+	local full="$NS_PREFIX$1"
+	shift
+	case "$*" in
+	*:*) ip -n "$full" -6 route add "$@" ;;
+	*) ip -n "$full" route add "$@" ;;
+	esac
+}
+
+# sysctl_get NS KEY / sysctl_set NS KEY VALUE
+sysctl_get() { ns "$1" sysctl -n "$2"; }
+sysctl_set() { ns "$1" sysctl -qw "$2=$3" >/dev/null; }
+
+# Two namespaces "a" and "b" joined by a veth: a = 192.0.2.1 / 2001:db8::1,
+# b = 192.0.2.2 / 2001:db8::2, conntrack on in both (kernel accounting in
+# both when $1 is "acct").
+pair_setup() {
+	ns_add a
+	ns_add b
+	veth a va b vb
+	addr a va 192.0.2.1/24
+	addr b vb 192.0.2.2/24
+	addr a va 2001:db8::1/64
+	addr b vb 2001:db8::2/64
+	ct_enable a "${1:-}"
+	ct_enable b "${1:-}"
+}
+
+# bg NS cmd...: start cmd in NS in the background; its pid is in BG_PID and
+# it is killed at exit.
+bg() {
+	local name=$1
+	shift
+	ns "$name" "$@" &
+	BG_PID=$!
+	_BG_PIDS+=("$BG_PID")
+}
+
+# serve NS cmd...: start a traffic.py server in NS in the background and
+# wait until it printed "ready" (it listens).
+_SERVE_N=0
+serve() {
+	local name=$1 out
+	shift
+	_SERVE_N=$((_SERVE_N + 1))
+	out=$TMPD/serve.$_SERVE_N
+	: >"$out"
+	ns "$name" "$@" >"$out" &
+	BG_PID=$!
+	_BG_PIDS+=("$BG_PID")
+	wait_for 10 grep -q ready "$out" || fail "server did not start in $name: $*"
+}
+
+# wait_for SECONDS cmd...: poll cmd every 50 ms until it succeeds.
+wait_for() {
+	local limit=$1 i=0
+	shift
+	while ! "$@"; do
+		i=$((i + 1))
+		[ "$i" -le $((limit * 20)) ] || return 1
+		sleep 0.05
+	done
+}
+
+# wait_port NS PROTO PORT: until a socket listens on PORT (tcp|udp).
+wait_port() {
+	local opt=-ltn
+	[ "$2" = udp ] && opt=-lun
+	wait_for 5 _port_open "$1" "$opt" "$3" ||
+		fail "nothing listens on $2 port $3 in namespace $1"
+}
+_port_open() { ns "$1" ss -H "$2" "sport = :$3" | grep -q .; }
+
+# --- flowtop --------------------------------------------------------------
+
+# ft NS ARGS...: run flowtop in the foreground in NS (bounded by a timeout).
+ft() {
+	local name=$1
+	shift
+	timeout -k 5 60 ip netns exec "$NS_PREFIX$name" "$FLOWTOP" "$@"
+}
+
+_ft_lines() { [ -f "$1" ] && wc -l <"$1" || echo 0; }
+
+# ft_start TAG NS ARGS...: flowtop in the background, stdout in
+# $TMPD/TAG.out, stderr in $TMPD/TAG.err; returns once the first snapshot
+# line is out (so the backend is attached and the dump done). SIGINT and
+# SIGQUIT are reset to default: bash would start a background job with
+# them ignored, which no user's terminal does.
+ft_start() {
+	local tag=$1 name=$2
+	shift 2
+	: >"$TMPD/$tag.out"
+	: >"$TMPD/$tag.err"
+	env --default-signal=INT,QUIT,PIPE ip netns exec "$NS_PREFIX$name" \
+		"$FLOWTOP" "$@" >"$TMPD/$tag.out" 2>"$TMPD/$tag.err" &
+	FT_PID[$tag]=$!
+	_BG_PIDS+=("$!")
+	if ! wait_for 15 _ft_has_lines "$tag" 1; then
+		kill -0 "${FT_PID[$tag]}" 2>/dev/null ||
+			fail "flowtop $* exited early; stderr: $(cat "$TMPD/$tag.err")"
+		fail "flowtop $* printed no snapshot within 15 s; stderr: $(cat "$TMPD/$tag.err")"
+	fi
+}
+_ft_has_lines() {
+	[ "$(_ft_lines "$TMPD/$1.out")" -ge "$2" ] && return 0
+	kill -0 "${FT_PID[$1]}" 2>/dev/null || return 1
+	return 1
+}
+
+# ft_sync TAG [N]: wait until N (default 2) more snapshots are out, so the
+# last one read the counters after everything done before this call.
+ft_sync() {
+	local tag=$1 n=${2:-2} have
+	have=$(_ft_lines "$TMPD/$tag.out")
+	wait_for 15 _ft_has_lines "$tag" $((have + n)) ||
+		fail "flowtop ($tag) printed no new snapshot within 15 s; stderr: $(cat "$TMPD/$tag.err")"
+}
+
+# ft_stop TAG [SIGNAL]: signal (default INT) and reap; exit status in FT_RC.
+ft_stop() {
+	local tag=$1 sig=${2:-INT} pid=${FT_PID[$1]} i
+	kill "-$sig" "$pid" 2>/dev/null || true
+	for i in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		fail "flowtop ($tag) did not exit within 5 s of SIG$sig"
+	fi
+	FT_RC=0
+	wait "$pid" || FT_RC=$?
+}
+
+# ft_last TAG: file holding flowtop's last snapshot (one JSON line).
+ft_last() {
+	$FTJSON last "$TMPD/$1.out" >"$TMPD/$1.last" ||
+		fail "no valid JSON snapshot from flowtop ($1): $(tail -c 400 "$TMPD/$1.out")"
+	echo "$TMPD/$1.last"
+}
+
+# --- JSON and conntrack ground truth ---------------------------------------
+
+# ct_snap NS FILE: the namespace's conntrack table (conntrack -L -o
+# extended) as a flowtop-shaped JSON snapshot in FILE.
+ct_snap() {
+	ns "$1" conntrack -L -o extended 2>/dev/null >"$2.raw" || true
+	$FTJSON ct <"$2.raw" >"$2" || fail "cannot parse conntrack -L output: $(head -c 400 "$2.raw")"
+}
+
+# json_flows FILE [FIELD=VALUE...]: matching flows of the last snapshot in
+# FILE, one JSON object a line.
+json_flows() { $FTJSON flows "$@"; }
+
+# json_count FILE [FIELD=VALUE...]: how many flows match.
+json_count() { $FTJSON count "$@"; }
+
+# json_get FILE FIELD=VALUE... -- FIELD...: the fields of the one flow that
+# matches (fails unless exactly one does), space separated.
+json_get() {
+	local out
+	out=$($FTJSON get "$@") || fail "$(basename "$1"): $out"
+	echo "$out"
+}
+
+# json_top FILE FIELD: a top-level field of the last snapshot.
+json_top() { $FTJSON top "$@"; }

@@ -1,0 +1,128 @@
+#!/bin/bash
+# Runs flowtop's tests: every cmocka unit binary $BUILD/tests/test_*, then
+# every integration script tests/integration/t*.sh (as root; exit 0 pass,
+# 77 skip, anything else fail). One line per test, then one summary line:
+#
+#	N passed, M failed, K skipped
+#
+# Unit binaries count each cmocka test; integration scripts count one each.
+#
+#	tests/run.sh [FILTER...]     only tests whose name contains a FILTER
+#
+# Environment: BUILD (default build), FLOWTOP (default ./flowtop),
+# TEST_TIMEOUT seconds per test (default 300), VERBOSE=1 prints every log.
+# Logs are kept in $BUILD/test-logs/.
+set -u
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP" || exit 1
+BUILD=${BUILD:-build}
+export BUILD TOP
+export FLOWTOP=${FLOWTOP:-$TOP/flowtop}
+TIMEOUT=${TEST_TIMEOUT:-300}
+LOGS=$BUILD/test-logs
+mkdir -p "$LOGS"
+
+passed=0
+failed=0
+skipped=0
+failures=()
+
+selected() {
+	local f
+	[ $# -gt 1 ] || return 0
+	for f in "${@:2}"; do
+		case "$1" in *"$f"*) return 0 ;; esac
+	done
+	return 1
+}
+
+show_log() {
+	[ "${VERBOSE:-0}" = 1 ] && { sed 's/^/    /' "$1"; return; }
+	tail -n 15 "$1" | sed 's/^/    /'
+}
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# cmocka prints "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)...".
+run_unit() {
+	local bin=$1 name log rc p f t0
+	name=$(basename "$bin")
+	log=$LOGS/$name.log
+	t0=$(now)
+	timeout -k 10 "$TIMEOUT" "$bin" >"$log" 2>&1
+	rc=$?
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]\+\) test.*/\1/p' "$log" | awk '{ s += $1 } END { print s + 0 }')
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]\+\) test.*/\1/p' "$log" | awk '{ s += $1 } END { print s + 0 }')
+	# A crash or timeout before the summary still has to count as a failure.
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$f" -eq 0 ]; then
+		printf 'PASS  unit/%s (%d tests, %ss)\n' "$name" "$p" "$(elapsed "$t0")"
+	else
+		case $rc in
+		124|137) why="timed out after ${TIMEOUT}s" ;;
+		*) why="exit $rc" ;;
+		esac
+		printf 'FAIL  unit/%s (%d passed, %d failed, %s, log %s)\n' \
+			"$name" "$p" "$f" "$why" "$log"
+		grep -E '^\[  (FAILED|  ERROR) \]|^\[  ERROR   \]' "$log" | sed 's/^/    /'
+		show_log "$log"
+		failures+=("unit/$name")
+	fi
+}
+
+run_integration() {
+	local script=$1 name log rc t0
+	name=$(basename "$script" .sh)
+	log=$LOGS/$name.log
+	t0=$(now)
+	timeout -k 10 "$TIMEOUT" bash "$script" >"$log" 2>&1
+	rc=$?
+	case $rc in
+	0)
+		passed=$((passed + 1))
+		printf 'PASS  integration/%s (%ss)\n' "$name" "$(elapsed "$t0")"
+		[ "${VERBOSE:-0}" = 1 ] && show_log "$log"
+		;;
+	77)
+		skipped=$((skipped + 1))
+		printf 'SKIP  integration/%s: %s\n' "$name" \
+			"$(grep -m1 '^SKIP' "$log" | sed 's/^SKIP: [^:]*: //')"
+		;;
+	*)
+		failed=$((failed + 1))
+		case $rc in
+		124|137) why="timed out after ${TIMEOUT}s" ;;
+		*) why="exit $rc" ;;
+		esac
+		printf 'FAIL  integration/%s (%s, %ss, log %s)\n' "$name" "$why" \
+			"$(elapsed "$t0")" "$log"
+		show_log "$log"
+		failures+=("integration/$name")
+		;;
+	esac
+}
+
+shopt -s nullglob
+for bin in "$BUILD"/tests/test_*; do
+	[ -x "$bin" ] && [ -f "$bin" ] || continue
+	case "$bin" in *.d|*.o) continue ;; esac
+	selected "$(basename "$bin")" "$@" || continue
+	run_unit "$bin"
+done
+
+for script in tests/integration/t*.sh; do
+	selected "$(basename "$script" .sh)" "$@" || continue
+	run_integration "$script"
+done
+
+if [ ${#failures[@]} -gt 0 ]; then
+	echo "failed: ${failures[*]}"
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
