@@ -16,11 +16,19 @@
 enum acct_kind {
 	ACCT_AUTO = 0,
 	ACCT_NETFILTER,	/* BPF_PROG_TYPE_NETFILTER after conntrack (Linux >= 6.4) */
-	ACCT_FENTRY,	/* fentry/nf_ct_acct_add (Linux >= 5.5 with BTF) */
+	ACCT_FENTRY,	/* fentry/nf_ct_acct_add (Linux >= 5.7 with BTF) */
 	ACCT_KPROBE,	/* kprobe/nf_ct_acct_add (CONFIG_KPROBES) */
 	ACCT_CONNTRACK,	/* no BPF: the kernel's nf_conntrack_acct counters */
 };
 
+/*
+ * fentry/kprobe see nf_ct_acct_add(ct, dir, packets, bytes), the kernel's
+ * own accounting call: it is made for every accounted packet whether or not
+ * nf_conntrack_acct is on (the function itself checks for the acct
+ * extension), so these backends count right without the sysctl. main.c
+ * enables it for them anyway, like for conntrack, so that `conntrack -L`
+ * shows the same numbers for comparison.
+ */
 const char *acct_kind_name(enum acct_kind kind);
 /* 0 and *kind set, or -EINVAL for an unknown name */
 int acct_kind_parse(const char *name, enum acct_kind *kind);
@@ -61,6 +69,13 @@ int acct_forget(struct acct *acct, const struct flow_key *key);
 int acct_forget_now(struct acct *acct, const struct flow_key *key);
 
 void acct_get_stats(const struct acct *acct, struct acct_stats *st);
+
+/*
+ * The counter map's fd (BPF_MAP_TYPE_LRU_PERCPU_HASH, struct flow_key ->
+ * struct flow_counters per CPU), or -1 for the conntrack backend. For
+ * tests and benchmarks that fill or inspect the map directly.
+ */
+int acct_map_fd(const struct acct *acct);
 
 void acct_close(struct acct *acct);
 

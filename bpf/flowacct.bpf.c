@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-flow byte and packet counters keyed by the conntrack original tuple
+ * (+ zone). Three programs share one body; userspace loads exactly one:
+ *
+ *   flowacct_nf      BPF_PROG_TYPE_NETFILTER after conntrack (Linux >= 6.4),
+ *                    on PRE_ROUTING and LOCAL_OUT, IPv4 and IPv6
+ *   flowacct_fentry  fentry/nf_ct_acct_add (Linux >= 5.5 with BTF)
+ *   flowacct_kprobe  kprobe/nf_ct_acct_add (CONFIG_KPROBES)
+ *
+ * The netfilter program mirrors what the kernel's own accounting counts
+ * (nf_conntrack_in -> nf_ct_refresh_acct -> nf_ct_acct_add: skb->len and
+ * one packet per skb, GSO included); the two probes see exactly those
+ * calls, so they need no such rules.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+
+#include "flow_key.h"
+
+#define NFCT_INFOMASK	7UL
+#define ETH_P_IP_BE	0x0008	/* htons(0x0800) */
+#define ETH_P_IPV6_BE	0xdd86	/* htons(0x86dd) */
+#define PROTO_ICMP	1
+#define PROTO_ICMPV6	58
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* max_entries is set from userspace (bpf_map__set_max_entries) before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct flow_key);
+	__type(value, struct flow_counters);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct acct_bpf_stats);
+} stats SEC(".maps");
+
+static __always_inline struct acct_bpf_stats *get_stats(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&stats, &zero);
+}
+
+/*
+ * Builds the key from ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple. The ports are
+ * copied as raw memory (u.all), so for ICMP the echo id lands in sport and
+ * type/code in dport bytes 0/1, as flow_key.h documents.
+ */
+static __always_inline int make_key(struct flow_key *key, struct nf_conn *ct)
+{
+	struct nf_conntrack_tuple t;
+
+	__builtin_memset(key, 0, sizeof(*key));
+	/* one read for the whole tuple: its layout has not changed since 2.6 */
+	if (bpf_core_read(&t, sizeof(t), &ct->tuplehash[0].tuple))
+		return -1;
+	key->family = (__u8)t.src.l3num;
+	key->proto = t.dst.protonum;
+	__builtin_memcpy(key->src, &t.src.u3, sizeof(key->src));
+	__builtin_memcpy(key->dst, &t.dst.u3, sizeof(key->dst));
+	key->sport = t.src.u.all;
+	key->dport = t.dst.u.all;
+	/* without CONFIG_NF_CONNTRACK_ZONES there is no zone: all flows are 0 */
+	if (bpf_core_field_exists(ct->zone))
+		key->zone = BPF_CORE_READ(ct, zone.id);
+	return 0;
+}
+
+/*
+ * The shared body: add packets/bytes to direction dir of ct's key. A new key
+ * is inserted already holding this packet (the other CPUs' slots start at
+ * zero); if another CPU inserted the same key between our lookup and our
+ * insert, the insert fails with -EEXIST and we add to the winner's entry,
+ * so each key's insert is counted exactly once.
+ */
+static __always_inline void account(struct nf_conn *ct, __u32 dir,
+				    __u64 packets, __u64 bytes)
+{
+	struct acct_bpf_stats *st = get_stats();
+	struct flow_counters *c;
+	struct flow_key key;
+	long err;
+
+	if (dir >= FLOW_DIR_COUNT || make_key(&key, ct))
+		return;
+	c = bpf_map_lookup_elem(&counters, &key);
+	if (!c) {
+		struct flow_counters init = {};
+
+		/* constant indices: the verifier loses dir's bound */
+		if (dir == FLOW_DIR_ORIG) {
+			init.packets[FLOW_DIR_ORIG] = packets;
+			init.bytes[FLOW_DIR_ORIG] = bytes;
+		} else {
+			init.packets[FLOW_DIR_REPLY] = packets;
+			init.bytes[FLOW_DIR_REPLY] = bytes;
+		}
+		err = bpf_map_update_elem(&counters, &key, &init, BPF_NOEXIST);
+		if (!err) {
+			if (st)
+				__sync_fetch_and_add(&st->inserts, 1);
+			return;
+		}
+		if (err == -17 /* EEXIST: lost the race */)
+			c = bpf_map_lookup_elem(&counters, &key);
+		if (!c) {
+			if (st)
+				__sync_fetch_and_add(&st->insert_errors, 1);
+			return;
+		}
+	}
+	/*
+	 * Per-CPU slot, but a softirq (PRE_ROUTING) can interrupt a process
+	 * context program (LOCAL_OUT) on the same CPU: the locked add is
+	 * uncontended and keeps the count exact.
+	 */
+	if (dir == FLOW_DIR_ORIG) {
+		__sync_fetch_and_add(&c->packets[FLOW_DIR_ORIG], packets);
+		__sync_fetch_and_add(&c->bytes[FLOW_DIR_ORIG], bytes);
+	} else {
+		__sync_fetch_and_add(&c->packets[FLOW_DIR_REPLY], packets);
+		__sync_fetch_and_add(&c->bytes[FLOW_DIR_REPLY], bytes);
+	}
+}
+
+/*
+ * ctinfo RELATED (1) / RELATED_REPLY (4) is given to two kinds of packet:
+ * ICMP errors about a flow, which the kernel attaches to that flow without
+ * accounting them, and the first packets of an expected connection (FTP,
+ * TFTP ... helpers) before its reply is seen, which the kernel accounts.
+ * The second kind always has the connection's own protocol and is never
+ * ICMP and never RELATED_REPLY. The first header after the IP header is
+ * checked; an expected IPv6 connection whose packets carry extension
+ * headers is the one case this undercounts.
+ */
+static __always_inline int related_is_counted(struct sk_buff *skb,
+					      struct nf_conn *ct,
+					      __u32 ctinfo)
+{
+	__u8 ctproto, proto = 0;
+	unsigned char *head;
+	__u16 nh, l3;
+
+	if (ctinfo != IP_CT_RELATED)
+		return 0;
+	ctproto = BPF_CORE_READ(ct, tuplehash[0].tuple.dst.protonum);
+	if (ctproto == PROTO_ICMP || ctproto == PROTO_ICMPV6)
+		return 0;
+	head = BPF_CORE_READ(skb, head);
+	nh = BPF_CORE_READ(skb, network_header);
+	l3 = BPF_CORE_READ(skb, protocol);
+	if (l3 == ETH_P_IP_BE)
+		bpf_probe_read_kernel(&proto, 1,
+				      head + nh + offsetof(struct iphdr, protocol));
+	else if (l3 == ETH_P_IPV6_BE)
+		bpf_probe_read_kernel(&proto, 1,
+				      head + nh + offsetof(struct ipv6hdr, nexthdr));
+	return proto == ctproto;
+}
+
+SEC("netfilter")
+int flowacct_nf(struct bpf_nf_ctx *ctx)
+{
+	const struct nf_hook_state *state = ctx->state;
+	struct sk_buff *skb = ctx->skb;
+	struct acct_bpf_stats *st;
+	unsigned long nfct;
+	struct nf_conn *ct;
+	__u32 ctinfo;
+
+	nfct = BPF_CORE_READ(skb, _nfct);
+	ct = (struct nf_conn *)(nfct & ~NFCT_INFOMASK);
+	ctinfo = nfct & NFCT_INFOMASK;
+	/* no conntrack entry, or IP_CT_UNTRACKED (ct pointer NULL) */
+	if (!ct)
+		return 1 /* NF_ACCEPT */;
+
+	if (ctinfo == IP_CT_RELATED || ctinfo == IP_CT_RELATED_REPLY) {
+		if (!related_is_counted(skb, ct, ctinfo)) {
+			st = get_stats();
+			if (st)
+				__sync_fetch_and_add(&st->skipped_related, 1);
+			return 1;
+		}
+	}
+
+	/*
+	 * A packet to a local address passes LOCAL_OUT and then PRE_ROUTING
+	 * on the loopback device with _nfct already set; conntrack accounts it
+	 * only on the first pass, and so do we.
+	 */
+	if (BPF_CORE_READ(state, hook) == NF_INET_PRE_ROUTING) {
+		unsigned int flags = BPF_CORE_READ(state, in, flags);
+
+		if (flags & IFF_LOOPBACK) {
+			st = get_stats();
+			if (st)
+				__sync_fetch_and_add(&st->skipped_loopback, 1);
+			return 1;
+		}
+	}
+
+	account(ct, ctinfo >= IP_CT_IS_REPLY ? FLOW_DIR_REPLY : FLOW_DIR_ORIG,
+		1, BPF_CORE_READ(skb, len));
+	return 1 /* NF_ACCEPT */;
+}
+
+/*
+ * nf_ct_acct_add(struct nf_conn *ct, u32 dir, unsigned int packets,
+ *                unsigned int bytes) is where the kernel adds to a
+ * conntrack's counters (dir: IP_CT_DIR_ORIGINAL 0 / IP_CT_DIR_REPLY 1).
+ * It is called for every accounted packet and for flowtable offload stats;
+ * it only stores anything when the conntrack has the acct extension, but
+ * we count every call, so the counts are right whatever the sysctl says.
+ */
+SEC("fentry/nf_ct_acct_add")
+int BPF_PROG(flowacct_fentry, struct nf_conn *ct, u32 dir,
+	     unsigned int packets, unsigned int bytes)
+{
+	account(ct, dir, packets, bytes);
+	return 0;
+}
+
+SEC("kprobe/nf_ct_acct_add")
+int BPF_KPROBE(flowacct_kprobe, struct nf_conn *ct, u32 dir,
+	       unsigned int packets, unsigned int bytes)
+{
+	account(ct, dir, packets, bytes);
+	return 0;
+}
