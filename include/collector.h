@@ -23,6 +23,14 @@ struct collector {
 	struct ct_source *ct;
 	struct acct *acct;
 	struct flowtab *tab;
+	/*
+	 * Optional consumer that must see every snapshot, not just the
+	 * latest (exporters): called in the collector thread right after
+	 * publishing, with a reference the callee owns and must put. It
+	 * must not block: queue the snapshot and return.
+	 */
+	void (*on_snapshot)(struct snapshot *s, void *arg);
+	void *on_snapshot_arg;
 
 	/* results */
 	struct snapshot_slot slot;

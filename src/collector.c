@@ -121,6 +121,8 @@ static int publish(struct collector *c, double interval_s)
 	s = snapshot_build(c->tab, &m);
 	if (!s)
 		return -ENOMEM;
+	if (c->on_snapshot)
+		c->on_snapshot(snapshot_get(s), c->on_snapshot_arg);
 	snapshot_publish(&c->slot, s);
 	if (write(c->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		return -errno;
