@@ -135,6 +135,11 @@ ct_enable() {
 		chain forward { type filter hook forward priority 0; ct state new,established,related,invalid counter; }
 	}
 	EOF
+	# Conntrack checks UDP-Lite checksums at PRE_ROUTING with the UDP
+	# pseudo-header (protocol 17, not 136: seen up to Linux 6.18), so it
+	# calls every real UDP-Lite packet invalid and leaves it untracked.
+	# Our veths carry no corrupt packets; checksum checks add nothing.
+	ns "$name" sysctl -qw net.netfilter.nf_conntrack_checksum=0 >/dev/null
 	if [ "$what" = acct ]; then
 		ns "$name" sysctl -qw net.netfilter.nf_conntrack_acct=1 >/dev/null
 	fi
