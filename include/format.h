@@ -31,4 +31,13 @@ double flow_age(const struct flow *f, double now);
 int format_snapshot(FILE *out, const struct snapshot *snap,
 		    enum output_format fmt, bool first);
 
+/*
+ * Writes s as a JSON string literal, quotes included (RFC 8259 escapes;
+ * bytes that are not UTF-8 become U+FFFD). 0 or -errno.
+ */
+int format_json_string(FILE *out, const char *s);
+
+/* Writes s as one CSV field, quoted as RFC 4180 says when needed. 0 or -errno. */
+int format_csv_field(FILE *out, const char *s);
+
 #endif
