@@ -407,6 +407,13 @@ int acct_open(struct acct **out, enum acct_kind want, uint32_t max_flows,
 
 	if (want != ACCT_AUTO) {
 		rc = open_bpf(a, want, max_flows, why, sizeof(why));
+		if (rc == -EPERM && want != ACCT_FENTRY) {
+			setmsg(err, errlen, "%s accounting: BPF unavailable: %s "
+			       "(%s); or use --acct=conntrack",
+			       acct_kind_name(want), why, kind_hint(want, rc));
+			free(a);
+			return rc;
+		}
 		if (rc) {
 			setmsg(err, errlen, "%s accounting: %s (%s); %s",
 			       acct_kind_name(want), why, kind_hint(want, rc),
