@@ -21,7 +21,11 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Iinclude -I$(BUILD) \
 	    -DFLOWTOP_SYSCONFDIR='"$(SYSCONFDIR)"' -DFLOWTOP_DATADIR='"$(PREFIX)/share/flowtop"' \
 	    -MMD -MP
-LDLIBS   += -lbpf -lelf -lz -lnetfilter_conntrack -lmnl -lpthread -lm
+# libfixbuf (IPFIX export) brings glib; ask pkg-config for both
+FIXBUF_CFLAGS := $(shell pkg-config --cflags libfixbuf 2>/dev/null)
+FIXBUF_LIBS   := $(shell pkg-config --libs libfixbuf 2>/dev/null || echo -lfixbuf -lglib-2.0)
+CFLAGS   += $(FIXBUF_CFLAGS)
+LDLIBS   += -lbpf -lelf -lz -lnetfilter_conntrack -lmnl $(FIXBUF_LIBS) -lpthread -lm
 
 SANITIZE ?= 0
 ifeq ($(SANITIZE),1)

@@ -4,6 +4,7 @@
 #define FLOWTOP_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -14,6 +15,13 @@ enum output_format {
 	OUTPUT_JSON,
 	OUTPUT_CSV,
 };
+
+enum ipfix_transport {
+	IPFIX_UDP = 0,
+	IPFIX_TCP,
+};
+
+#define IPFIX_HOST_MAX 256
 
 struct config {
 	unsigned int sel;		/* SEL_* (filter.h), already completed */
@@ -30,6 +38,19 @@ struct config {
 	bool no_geoip;			/* -G */
 	bool update;			/* -u */
 	const char *conf_dir;		/* --conf-dir */
+	/*
+	 * --output none: print nothing (headless export). A flag beside
+	 * output rather than a format of its own, so that the formatters
+	 * never see a "format" that has no output.
+	 */
+	bool output_none;
+	/* IPFIX export (RFC 7011); ipfix_host[0] == '\0' means off */
+	char ipfix_host[IPFIX_HOST_MAX];	/* --ipfix HOST:PORT, brackets removed */
+	uint16_t ipfix_port;
+	enum ipfix_transport ipfix_proto;	/* --ipfix-proto */
+	double ipfix_active_timeout_s;		/* --ipfix-active-timeout, default 60 */
+	double ipfix_template_refresh_s;	/* --ipfix-template-refresh, default 60 */
+	uint32_t ipfix_domain;			/* --ipfix-domain, default 1 */
 };
 
 enum config_result {
@@ -47,5 +68,10 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 /* Strict number parsers used for option values: 0 or -EINVAL/-ERANGE. */
 int parse_seconds(const char *s, double *out);	/* > 0, finite, e.g. "0.5" */
 int parse_long(const char *s, long min, long max, long *out);
+/*
+ * "HOST:PORT", "[V6ADDR]:PORT" → host (brackets removed) and port 1-65535.
+ * A bare IPv6 address needs the brackets. 0, -EINVAL or -ERANGE.
+ */
+int parse_host_port(const char *s, char *host, size_t hostlen, uint16_t *port);
 
 #endif

@@ -29,6 +29,11 @@ enum long_only_opt {
 	OPT_MAX_FLOWS,
 	OPT_NETLINK_BUFFER,
 	OPT_CONF_DIR,
+	OPT_IPFIX,
+	OPT_IPFIX_PROTO,
+	OPT_IPFIX_ACTIVE_TIMEOUT,
+	OPT_IPFIX_DOMAIN,
+	OPT_IPFIX_TEMPLATE_REFRESH,
 };
 
 static const struct option long_opts[] = {
@@ -54,6 +59,11 @@ static const struct option long_opts[] = {
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 	{ "netlink-buffer", required_argument, NULL, OPT_NETLINK_BUFFER },
 	{ "conf-dir", required_argument, NULL, OPT_CONF_DIR },
+	{ "ipfix", required_argument, NULL, OPT_IPFIX },
+	{ "ipfix-proto", required_argument, NULL, OPT_IPFIX_PROTO },
+	{ "ipfix-active-timeout", required_argument, NULL, OPT_IPFIX_ACTIVE_TIMEOUT },
+	{ "ipfix-domain", required_argument, NULL, OPT_IPFIX_DOMAIN },
+	{ "ipfix-template-refresh", required_argument, NULL, OPT_IPFIX_TEMPLATE_REFRESH },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -83,12 +93,20 @@ static void usage(FILE *f)
 "Batch mode:\n"
 "      --batch            print snapshots to stdout instead of the interactive view\n"
 "      --count N          snapshots to print, 0 = until interrupted (default 1)\n"
-"      --output FORMAT    text, json or csv (default text)\n"
+"      --output FORMAT    text, json, csv or none (default text); none prints\n"
+"                         nothing: with --count 0 and --ipfix it is the headless\n"
+"                         exporter for a service\n"
 "Collection:\n"
 "      --acct BACKEND     counters from auto, netfilter, fentry, kprobe or conntrack\n"
 "      --max-flows N      counter map size (default: nf_conntrack_max)\n"
 "      --netlink-buffer BYTES  conntrack event socket buffer (default 16 MiB)\n"
 "      --conf-dir DIR     configuration directory (default " FLOWTOP_SYSCONFDIR ")\n"
+"IPFIX export (RFC 7011, biflow records):\n"
+"      --ipfix HOST:PORT  send flow records to a collector ([ADDR]:PORT for IPv6)\n"
+"      --ipfix-proto P    udp or tcp (default udp)\n"
+"      --ipfix-active-timeout SEC  a record for long flows every SEC (default 60)\n"
+"      --ipfix-domain ID  observation domain id, 0-4294967295 (default 1)\n"
+"      --ipfix-template-refresh SEC  resend templates over UDP every SEC (default 60)\n"
 "  -v, --version          print the version and exit\n"
 "  -h, --help             print this help and exit\n");
 }
@@ -132,6 +150,52 @@ int parse_seconds(const char *s, double *out)
 	return 0;
 }
 
+int parse_host_port(const char *s, char *host, size_t hostlen, uint16_t *port)
+{
+	const char *colon, *h = s;
+	size_t n;
+	long v;
+	int ret;
+
+	if (!s || !*s)
+		return -EINVAL;
+	if (*s == '[') {
+		/* [2001:db8::1]:4739: the brackets keep the port apart */
+		const char *close = strchr(s, ']');
+
+		if (!close || close[1] != ':')
+			return -EINVAL;
+		h = s + 1;
+		n = (size_t)(close - h);
+		colon = close + 1;
+		if (!memchr(h, ':', n))
+			return -EINVAL;	/* brackets are for IPv6 only */
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return -EINVAL;
+		n = (size_t)(colon - s);
+		/* a second colon: an IPv6 address without brackets */
+		if (memchr(s, ':', n))
+			return -EINVAL;
+	}
+	if (n == 0)
+		return -EINVAL;
+	if (n >= hostlen)
+		return -ERANGE;
+	for (size_t i = 0; i < n; i++)
+		if (isspace((unsigned char)h[i]) || h[i] == '[' || h[i] == ']' ||
+		    h[i] == '/')
+			return -EINVAL;
+	ret = parse_long(colon + 1, 1, 65535, &v);
+	if (ret)
+		return ret;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	*port = (uint16_t)v;
+	return 0;
+}
+
 void config_defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -141,6 +205,10 @@ void config_defaults(struct config *cfg)
 	cfg->output = OUTPUT_TEXT;
 	cfg->acct = ACCT_AUTO;
 	cfg->conf_dir = FLOWTOP_SYSCONFDIR;
+	cfg->ipfix_proto = IPFIX_UDP;
+	cfg->ipfix_active_timeout_s = 60.0;
+	cfg->ipfix_template_refresh_s = 60.0;
+	cfg->ipfix_domain = 1;
 }
 
 static enum config_result bad_value(FILE *err, const char *opt,
@@ -155,6 +223,7 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 				FILE *out, FILE *err)
 {
 	unsigned int sel = 0;
+	const char *ipfix_opt = NULL;	/* an --ipfix-* option seen */
 	long v;
 	int c;
 
@@ -196,9 +265,14 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 				cfg->output = OUTPUT_JSON;
 			else if (!strcmp(optarg, "csv"))
 				cfg->output = OUTPUT_CSV;
+			else if (!strcmp(optarg, "none"))
+				cfg->output_none = true;
 			else
 				return bad_value(err, "--output", optarg,
-					"one of text, json, csv");
+					"one of text, json, csv, none");
+			/* the last --output wins, as for every option */
+			if (strcmp(optarg, "none"))
+				cfg->output_none = false;
 			break;
 		case OPT_ACCT:
 			if (acct_kind_parse(optarg, &cfg->acct))
@@ -223,6 +297,43 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 				return bad_value(err, "--conf-dir", optarg,
 						 "a directory");
 			cfg->conf_dir = optarg;
+			break;
+		case OPT_IPFIX:
+			if (parse_host_port(optarg, cfg->ipfix_host,
+					    sizeof(cfg->ipfix_host),
+					    &cfg->ipfix_port))
+				return bad_value(err, "--ipfix", optarg,
+					"HOST:PORT with a port from 1 to 65535, "
+					"e.g. 127.0.0.1:4739 or [::1]:4739");
+			break;
+		case OPT_IPFIX_PROTO:
+			ipfix_opt = "--ipfix-proto";
+			if (!strcmp(optarg, "udp"))
+				cfg->ipfix_proto = IPFIX_UDP;
+			else if (!strcmp(optarg, "tcp"))
+				cfg->ipfix_proto = IPFIX_TCP;
+			else
+				return bad_value(err, "--ipfix-proto", optarg,
+						 "udp or tcp");
+			break;
+		case OPT_IPFIX_ACTIVE_TIMEOUT:
+			ipfix_opt = "--ipfix-active-timeout";
+			if (parse_seconds(optarg, &cfg->ipfix_active_timeout_s))
+				return bad_value(err, "--ipfix-active-timeout",
+					optarg, "a number of seconds > 0, e.g. 60");
+			break;
+		case OPT_IPFIX_TEMPLATE_REFRESH:
+			ipfix_opt = "--ipfix-template-refresh";
+			if (parse_seconds(optarg, &cfg->ipfix_template_refresh_s))
+				return bad_value(err, "--ipfix-template-refresh",
+					optarg, "a number of seconds > 0, e.g. 60");
+			break;
+		case OPT_IPFIX_DOMAIN:
+			ipfix_opt = "--ipfix-domain";
+			if (parse_long(optarg, 0, UINT32_MAX, &v))
+				return bad_value(err, "--ipfix-domain", optarg,
+					"a whole number from 0 to 4294967295");
+			cfg->ipfix_domain = (uint32_t)v;
 			break;
 		case 'v':
 			fprintf(out, "flowtop %s\n", FLOWTOP_VERSION);
@@ -252,6 +363,21 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 	if (optind < argc) {
 		fprintf(err, "flowtop: unexpected argument '%s'\n", argv[optind]);
 		usage(err);
+		return CONFIG_USAGE;
+	}
+	if (ipfix_opt && !cfg->ipfix_host[0]) {
+		fprintf(err, "flowtop: '%s' configures the IPFIX export, which "
+			"is off: add --ipfix HOST:PORT\n", ipfix_opt);
+		return CONFIG_USAGE;
+	}
+	if (cfg->output_none && !cfg->batch) {
+		fprintf(err, "flowtop: --output none is for --batch: add --batch "
+			"(and --ipfix HOST:PORT to export)\n");
+		return CONFIG_USAGE;
+	}
+	if (cfg->output_none && !cfg->ipfix_host[0]) {
+		fprintf(err, "flowtop: --output none without --ipfix would "
+			"produce nothing; add --ipfix HOST:PORT\n");
 		return CONFIG_USAGE;
 	}
 	cfg->sel = sel_complete(sel);

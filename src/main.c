@@ -23,6 +23,7 @@
 #include "filter.h"
 #include "flowtab.h"
 #include "format.h"
+#include "ipfix.h"
 #include "snapshot.h"
 #include "sysctl.h"
 
@@ -160,9 +161,11 @@ static int run_batch(struct collector *col, const struct config *cfg,
 			continue;
 		}
 		last_seq = s->meta.seq;
-		ret = format_snapshot(stdout, s, cfg->output, printed == 0);
+		/* --output none: the snapshots only feed the exporter */
+		ret = cfg->output_none ? 0 :
+		      format_snapshot(stdout, s, cfg->output, printed == 0);
 		snapshot_put(s);
-		if (!ret && fflush(stdout))
+		if (!ret && !cfg->output_none && fflush(stdout))
 			ret = -errno;
 		if (ret) {
 			fprintf(stderr, "flowtop: writing the snapshot failed: %s\n",
@@ -204,6 +207,7 @@ int main(int argc, char **argv)
 	struct ct_source *ct = NULL;
 	struct acct *acct = NULL;
 	struct flowtab *tab = NULL;
+	struct ipfix_exporter *ipfix = NULL;
 	enum acct_kind want;
 	char err[512] = "";
 	uint32_t max_flows;
@@ -218,7 +222,8 @@ int main(int argc, char **argv)
 	case CONFIG_RUN:
 		break;
 	}
-	if (stdout_closed) {
+	/* a service (--output none) may well run without a stdout */
+	if (stdout_closed && !cfg.output_none) {
 		fprintf(stderr, "flowtop: standard output is closed\n");
 		return 1;
 	}
@@ -286,6 +291,17 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	if (cfg.ipfix_host[0]) {
+		ret = ipfix_open(&ipfix, &cfg, err, sizeof(err));
+		if (ret) {
+			fprintf(stderr, "flowtop: %s\n", err);
+			goto out;
+		}
+		/* every snapshot, not just the latest: records are deltas */
+		col.on_snapshot = ipfix_on_snapshot;
+		col.on_snapshot_arg = ipfix;
+	}
+
 	col.cfg = &cfg;
 	col.ct = ct;
 	col.acct = acct;
@@ -308,6 +324,9 @@ int main(int argc, char **argv)
 
 out:
 	collector_stop(&col);
+	/* after the collector: no snapshot comes any more; sends the final
+	 * records of the flows still live */
+	ipfix_close(ipfix);
 	ct_close(ct);
 	acct_close(acct);
 	flowtab_free(tab);
