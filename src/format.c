@@ -238,8 +238,8 @@ static const uint64_t pow10u[] = { 1, 10, 100, 1000, 10000, 100000, 1000000 };
 /*
  * Writes a finite number with at most decimals (<= 6) fraction digits,
  * trailing zeros trimmed but one kept ("1.0", "12.5", "0.4"): a JSON
- * number that reads back as a float. NaN and infinities become 0.0, the
- * only honest JSON for "no rate".
+ * number that reads back as a float. NaN and infinities become 0.0: JSON
+ * has no such numbers, and readers of a rate expect a number.
  */
 static inline __attribute__((always_inline))
 char *put_double(char *p, double v, int decimals)
@@ -266,16 +266,13 @@ char *put_double(char *p, double v, int decimals)
 		frac[i] = (char)('0' + fp % 10);
 		fp /= 10;
 	}
-	int n = decimals;
+	/* decimals >= 1: at least one fraction digit stays ("1.0") */
+	size_t n = (size_t)decimals;
+
 	while (n > 1 && frac[n - 1] == '0')
 		n--;
-	if (n == 0) {
-		*p++ = '0';
-	} else {
-		memcpy(p, frac, n);
-		p += n;
-	}
-	return p;
+	memcpy(p, frac, n);
+	return p + n;
 }
 
 /* ------------------------------------------------------ output buffer */
@@ -810,15 +807,16 @@ static char *put_human(char *p, double v)
 		v /= 1000;
 		u++;
 	}
-	if (u < 0 && v >= 9.95) {
-		p = put_u64(p, (uint64_t)(v + 0.5));
-		return p;
-	}
-	uint64_t tenths = (uint64_t)(v * 10 + 0.5);
+	if ((u < 0 && v >= 9.95) || v >= 999.95) {
+		/* whole numbers; past the last unit, clamp what cannot be real */
+		p = put_u64(p, v < 1e15 ? (uint64_t)(v + 0.5) : 999999999999999ull);
+	} else {
+		uint64_t tenths = (uint64_t)(v * 10 + 0.5);
 
-	p = put_u64(p, tenths / 10);
-	*p++ = '.';
-	*p++ = (char)('0' + tenths % 10);
+		p = put_u64(p, tenths / 10);
+		*p++ = '.';
+		*p++ = (char)('0' + tenths % 10);
+	}
 	if (u >= 0)
 		*p++ = units[u];
 	return p;
@@ -834,7 +832,8 @@ static char *put_age(char *p, double age)
 		*p++ = 's';
 		return p;
 	}
-	s = (uint64_t)age;
+	/* ages come from realtime clocks: beyond 30 million years is garbage */
+	s = age < 1e15 ? (uint64_t)age : 1000000000000000ull;
 	uint64_t big, small;
 	char bu, su;
 
@@ -977,7 +976,8 @@ static void text_summary(struct wbuf *w, const struct snapshot *snap)
 {
 	const struct snapshot_meta *m = &snap->meta;
 	char tbuf[64];
-	double t = isfinite(m->time) && m->time > 0 ? m->time : 0;
+	/* time_t conversion of a wild value would be undefined: 0 instead */
+	double t = isfinite(m->time) && m->time > 0 && m->time < 1e12 ? m->time : 0;
 	time_t sec = (time_t)t;
 	long ms = (long)((t - (double)sec) * 1000);
 	struct tm tm;

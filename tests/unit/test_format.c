@@ -1042,6 +1042,65 @@ static void test_text(void **state)
 	free(out);
 }
 
+/* Values no real flow has must still give sane, aligned, finite text. */
+static void test_text_extremes(void **state)
+{
+	struct flow f[3];
+	struct snapshot *s;
+	char *out;
+	const char *l;
+	size_t width = 0;
+
+	(void)state;
+	udp_example(&f[0]);
+	f[0].byte_rate[0] = 3.4e38f;
+	f[0].pkt_rate[0] = NAN;
+	f[0].pkt_rate[1] = -5.0f;
+	f[0].byte_rate[1] = 999.96f;	/* rounds up into the next unit */
+	udp_example(&f[1]);
+	f[1].start_ns = 1;	/* 1970: an age in days */
+	f[1].byte_rate[0] = 999949.0f;
+	udp_example(&f[2]);
+	f[2].key.family = f[2].reply.family = 99;	/* unknown family */
+	f[2].total.bytes[0] = UINT64_MAX;
+
+	s = make_snap(f, 3);
+	out = render(s, OUTPUT_TEXT, true);
+	assert_null(strstr(out, "nan"));
+	assert_null(strstr(out, "inf"));
+	assert_non_null(strstr(out, " 0/999999999999999E "));
+	assert_non_null(strstr(out, " 0/1.0K\n"));
+	assert_non_null(strstr(out, " 1.0/999.9K "));
+	assert_non_null(strstr(out, " 20416d16h "));
+	assert_non_null(strstr(out, " 18446744073709551615 "));
+	assert_non_null(strstr(out, "\nudp    -      ?:40000  "));
+	for (l = next_line(out); l && *l; l = next_line(l)) {
+		size_t len = (size_t)(strchr(l, '\n') - l);
+
+		if (!width)
+			width = len;
+		assert_int_equal(len, width);
+	}
+	free(out);
+
+	/* a wild snapshot time: the summary falls back, JSON stays valid */
+	s->meta.time = 1e300;
+	out = render(s, OUTPUT_TEXT, true);
+	assert_true(strncmp(out, "1970-01-01", 10) == 0);
+	free(out);
+	out = render(s, OUTPUT_JSON, true);
+	{
+		struct jv doc;
+
+		assert_true(json_parse(out, &doc));
+		assert_true(jnum(&doc, "time") == 1e300);
+		assert_null(jstr(&jget(&doc, "flows")->items[2], "src"));
+		assert_string_equal(jstr(&jget(&doc, "flows")->items[2], "family"), "99");
+		jv_free(&doc);
+	}
+	free(out);
+}
+
 static void test_write_error(void **state)
 {
 	struct flow f;
@@ -1076,6 +1135,7 @@ int main(void)
 		cmocka_unit_test(test_json_string_escape),
 		cmocka_unit_test(test_csv),
 		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_text_extremes),
 		cmocka_unit_test(test_write_error),
 	};
 
