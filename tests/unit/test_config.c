@@ -189,6 +189,99 @@ static void test_number_parsers(void **state)
 	assert_int_not_equal(parse_seconds(" 1", &d), 0);
 }
 
+static void test_ipfix_options(void **state)
+{
+	struct config cfg;
+	char err[4096];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, sizeof(err), NULL), CONFIG_RUN);
+	assert_string_equal(cfg.ipfix_host, "");
+	assert_int_equal(cfg.ipfix_proto, IPFIX_UDP);
+	assert_float_equal(cfg.ipfix_active_timeout_s, 60.0, 1e-9);
+	assert_float_equal(cfg.ipfix_template_refresh_s, 60.0, 1e-9);
+	assert_int_equal(cfg.ipfix_domain, 1);
+	assert_false(cfg.output_none);
+
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--batch", "--count",
+			       "0", "--output", "none", "--ipfix",
+			       "127.0.0.1:4739", "--ipfix-proto", "tcp",
+			       "--ipfix-active-timeout", "30",
+			       "--ipfix-domain=4294967295",
+			       "--ipfix-template-refresh", "0.5", NULL),
+			 CONFIG_RUN);
+	assert_true(cfg.output_none);
+	assert_string_equal(cfg.ipfix_host, "127.0.0.1");
+	assert_int_equal(cfg.ipfix_port, 4739);
+	assert_int_equal(cfg.ipfix_proto, IPFIX_TCP);
+	assert_float_equal(cfg.ipfix_active_timeout_s, 30.0, 1e-9);
+	assert_float_equal(cfg.ipfix_template_refresh_s, 0.5, 1e-9);
+	assert_int_equal(cfg.ipfix_domain, 4294967295u);
+
+	/* export beside printed snapshots; the last --output wins */
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--batch", "--output",
+			       "none", "--output", "json", "--ipfix",
+			       "[2001:db8::5]:2055", NULL), CONFIG_RUN);
+	assert_false(cfg.output_none);
+	assert_int_equal(cfg.output, OUTPUT_JSON);
+	assert_string_equal(cfg.ipfix_host, "2001:db8::5");
+	assert_int_equal(cfg.ipfix_port, 2055);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--ipfix",
+			       "collector.example:9995", NULL), CONFIG_RUN);
+	assert_string_equal(cfg.ipfix_host, "collector.example");
+}
+
+static void test_ipfix_bad_options(void **state)
+{
+	(void)state;
+	expect_usage("--ipfix", "127.0.0.1", "--ipfix");
+	expect_usage("--ipfix", "127.0.0.1:", "--ipfix");
+	expect_usage("--ipfix", ":4739", "--ipfix");
+	expect_usage("--ipfix", "127.0.0.1:0", "--ipfix");
+	expect_usage("--ipfix", "127.0.0.1:65536", "--ipfix");
+	expect_usage("--ipfix", "127.0.0.1:47x", "--ipfix");
+	expect_usage("--ipfix", "127.0.0.1: 4739", "--ipfix");
+	expect_usage("--ipfix", "2001:db8::1:4739", "--ipfix");
+	expect_usage("--ipfix", "[2001:db8::1]4739", "--ipfix");
+	expect_usage("--ipfix", "[192.0.2.1]:4739", "--ipfix");
+	expect_usage("--ipfix", "[]:4739", "--ipfix");
+	expect_usage("--ipfix", "", "--ipfix");
+	expect_usage("--ipfix-proto", "sctp", "--ipfix-proto");
+	expect_usage("--ipfix-active-timeout", "0", "--ipfix-active-timeout");
+	expect_usage("--ipfix-active-timeout", "-5", "--ipfix-active-timeout");
+	expect_usage("--ipfix-template-refresh", "nan",
+		     "--ipfix-template-refresh");
+	expect_usage("--ipfix-domain", "4294967296", "--ipfix-domain");
+	expect_usage("--ipfix-domain", "-1", "--ipfix-domain");
+	/* an --ipfix-* option without --ipfix is a mistake, not a no-op */
+	expect_usage("--ipfix-proto", "tcp", "add --ipfix");
+	expect_usage("--ipfix-domain", "7", "'--ipfix-domain'");
+	/* --output none prints nothing: only with --batch and --ipfix */
+	expect_usage("--output", "none", "--output none is for --batch");
+	expect_usage("--batch", "--output=none", "without --ipfix");
+}
+
+static void test_host_port_parser(void **state)
+{
+	char host[16];
+	uint16_t port = 0;
+
+	(void)state;
+	assert_int_equal(parse_host_port("localhost:1", host, sizeof(host),
+					 &port), 0);
+	assert_string_equal(host, "localhost");
+	assert_int_equal(port, 1);
+	assert_int_equal(parse_host_port("[::1]:65535", host, sizeof(host),
+					 &port), 0);
+	assert_string_equal(host, "::1");
+	assert_int_equal(port, 65535);
+	/* too long for the buffer: an error, not a cut name */
+	assert_int_equal(parse_host_port("a-very-long-host-name:1", host,
+					 sizeof(host), &port), -ERANGE);
+	assert_int_equal(parse_host_port(NULL, host, sizeof(host), &port),
+			 -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -199,6 +292,9 @@ int main(void)
 		cmocka_unit_test(test_bad_options),
 		cmocka_unit_test(test_help_version),
 		cmocka_unit_test(test_number_parsers),
+		cmocka_unit_test(test_ipfix_options),
+		cmocka_unit_test(test_ipfix_bad_options),
+		cmocka_unit_test(test_host_port_parser),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
