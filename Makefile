@@ -26,6 +26,8 @@ FIXBUF_CFLAGS := $(shell pkg-config --cflags libfixbuf 2>/dev/null)
 FIXBUF_LIBS   := $(shell pkg-config --libs libfixbuf 2>/dev/null || echo -lfixbuf -lglib-2.0)
 CFLAGS   += $(FIXBUF_CFLAGS)
 LDLIBS   += -lbpf -lelf -lz -lnetfilter_conntrack -lmnl $(FIXBUF_LIBS) -lpthread -lm
+# enrichment: reverse DNS (c-ares), GeoIP (libmaxminddb), -u downloads (libcurl)
+LDLIBS   += -lcares -lmaxminddb -lcurl
 
 SANITIZE ?= 0
 ifeq ($(SANITIZE),1)
@@ -96,6 +98,8 @@ deps-test:
 
 run: deps
 	$(MAKE) flowtop
+	@# a free GeoIP database when none is installed; flowtop runs without one too
+	-./scripts/fetch-geoip-db.sh
 	./flowtop $(ARGS)
 
 test: deps-test

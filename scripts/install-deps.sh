@@ -12,6 +12,12 @@ RUN_PKGS="iproute2 nftables conntrack procps"
 # test: unit test framework, traffic tools, SCTP packet crafting
 TEST_PKGS="libcmocka-dev python3 python3-scapy tmux"
 
+# enrichment: c-ares (reverse DNS), libcurl (GeoIP -u), iso-codes (country
+# names); tests write MaxMind DB files with perl and answer PTR with dnsmasq
+BUILD_PKGS="$BUILD_PKGS libc-ares-dev libcurl4-openssl-dev"
+RUN_PKGS="$RUN_PKGS iso-codes"
+TEST_PKGS="$TEST_PKGS libmaxmind-db-writer-perl dnsmasq-base"
+
 want="$BUILD_PKGS $RUN_PKGS"
 [ "${1:-}" = "--test" ] && want="$want $TEST_PKGS"
 

@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Service names of ports and the configuration file search (services.h). */
+#include "services.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sanitize.h"
+
+#ifndef IPPROTO_UDPLITE
+#define IPPROTO_UDPLITE 136
+#endif
+#ifndef FLOWTOP_SYSCONFDIR
+#define FLOWTOP_SYSCONFDIR "/etc/flowtop"
+#endif
+#ifndef FLOWTOP_DATADIR
+#define FLOWTOP_DATADIR "/usr/local/share/flowtop"
+#endif
+
+enum { SVC_TCP, SVC_UDP, SVC_SCTP, SVC_DCCP, SVC_NPROTO };
+
+/* One name per port and protocol; names live in one growing pool. */
+struct services {
+	uint32_t *idx[SVC_NPROTO];	/* 65536 offsets+1 into pool, 0 = none */
+	char *pool;
+	size_t pool_len, pool_cap;
+};
+
+int conf_find(const char *conf_dir, const char *name, char *path, size_t len)
+{
+	const char *dirs[3] = { conf_dir, FLOWTOP_SYSCONFDIR, FLOWTOP_DATADIR };
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	for (size_t i = 0; i < 3; i++) {
+		if (!dirs[i] || !*dirs[i])
+			continue;
+		if ((size_t)snprintf(path, len, "%s/%s", dirs[i], name) < len &&
+		    access(path, R_OK) == 0)
+			return 0;
+	}
+	/* ./flowtop in a source tree: its conf/ holds the defaults */
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		char *slash;
+
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			if ((size_t)snprintf(path, len, "%s/conf/%s", exe, name) < len &&
+			    access(path, R_OK) == 0)
+				return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+struct services *services_new(void)
+{
+	struct services *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	for (int i = 0; i < SVC_NPROTO; i++) {
+		s->idx[i] = calloc(65536, sizeof(uint32_t));
+		if (!s->idx[i]) {
+			services_free(s);
+			return NULL;
+		}
+	}
+	return s;
+}
+
+void services_free(struct services *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < SVC_NPROTO; i++)
+		free(s->idx[i]);
+	free(s->pool);
+	free(s);
+}
+
+static int proto_slot(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:	return SVC_TCP;
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:	return SVC_UDP;
+	case IPPROTO_SCTP:	return SVC_SCTP;
+	case IPPROTO_DCCP:	return SVC_DCCP;
+	}
+	return -1;
+}
+
+/* Sets the name of port unless it has one; 1 taken, 0 kept, -ENOMEM. */
+static int set_name(struct services *s, int slot, unsigned port,
+		    const char *name, size_t len)
+{
+	char clean[SERVICE_NAME_MAX];
+	size_t n;
+
+	if (s->idx[slot][port])
+		return 0;
+	n = sanitize_text(clean, sizeof(clean), name, len);
+	if (!n)
+		return 0;
+	if (s->pool_len + n + 1 > s->pool_cap) {
+		size_t cap = s->pool_cap ? s->pool_cap * 2 : 16384;
+		char *p;
+
+		while (cap < s->pool_len + n + 1)
+			cap *= 2;
+		if (cap > UINT32_MAX)
+			return -ENOMEM;
+		p = realloc(s->pool, cap);
+		if (!p)
+			return -ENOMEM;
+		s->pool = p;
+		s->pool_cap = cap;
+	}
+	memcpy(s->pool + s->pool_len, clean, n + 1);
+	s->idx[slot][port] = (uint32_t)s->pool_len + 1;
+	s->pool_len += n + 1;
+	return 1;
+}
+
+static char *trim(char *p)
+{
+	char *e;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	e = p + strlen(p);
+	while (e > p && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return p;
+}
+
+static bool parse_port(const char *s, unsigned *port)
+{
+	char *end;
+	long v;
+
+	if (!isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*end || errno || v < 0 || v > 65535)
+		return false;
+	*port = (unsigned)v;
+	return true;
+}
+
+int services_load_conf(struct services *s, uint8_t proto, const char *path,
+		       FILE *err)
+{
+	int slot = proto_slot(proto), taken = 0, ret = 0;
+	unsigned long lineno = 0;
+	char *line = NULL;
+	size_t cap = 0;
+	FILE *f;
+
+	if (slot < 0)
+		return -EINVAL;
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (getline(&line, &cap, f) >= 0) {
+		char *hash, *comma, *port_s, *name;
+		unsigned port;
+		const char *why = NULL;
+
+		lineno++;
+		hash = strchr(line, '#');
+		if (hash)
+			*hash = '\0';
+		port_s = trim(line);
+		if (!*port_s)
+			continue;
+		comma = strchr(port_s, ',');
+		if (!comma) {
+			why = "want 'port, name'";
+		} else {
+			*comma = '\0';
+			name = trim(comma + 1);
+			port_s = trim(port_s);
+			if (!parse_port(port_s, &port))
+				why = "port is not a number from 0 to 65535";
+			else if (!*name)
+				why = "no service name after the comma";
+			else if (strpbrk(name, " \t,"))
+				why = "service name has blanks or a second comma";
+			else if (strlen(name) >= SERVICE_NAME_MAX)
+				why = "service name longer than 31 bytes";
+		}
+		if (why) {
+			if (err)
+				fprintf(err, "flowtop: %s:%lu: %s; line skipped\n",
+					path, lineno, why);
+			continue;
+		}
+		ret = set_name(s, slot, port, name, strlen(name));
+		if (ret < 0)
+			break;
+		taken += ret;
+		ret = 0;
+	}
+	free(line);
+	fclose(f);
+	return ret < 0 ? ret : taken;
+}
+
+int services_load_etc(struct services *s, const char *path)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	int taken = 0, ret = 0;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return -errno;
+	while (getline(&line, &cap, f) >= 0) {
+		char *save, *name, *pp, *slash, *hash;
+		unsigned port;
+		int slot;
+
+		hash = strchr(line, '#');
+		if (hash)
+			*hash = '\0';
+		name = strtok_r(line, " \t\r\n", &save);
+		pp = name ? strtok_r(NULL, " \t\r\n", &save) : NULL;
+		if (!pp)
+			continue;
+		slash = strchr(pp, '/');
+		if (!slash)
+			continue;
+		*slash = '\0';
+		if (!parse_port(pp, &port))
+			continue;
+		if (!strcmp(slash + 1, "tcp"))
+			slot = SVC_TCP;
+		else if (!strcmp(slash + 1, "udp"))
+			slot = SVC_UDP;
+		else if (!strcmp(slash + 1, "sctp"))
+			slot = SVC_SCTP;
+		else if (!strcmp(slash + 1, "dccp"))
+			slot = SVC_DCCP;
+		else
+			continue;
+		ret = set_name(s, slot, port, name, strlen(name));
+		if (ret < 0)
+			break;
+		taken += ret;
+		ret = 0;
+	}
+	free(line);
+	fclose(f);
+	return ret < 0 ? ret : taken;
+}
+
+struct services *services_load(const char *conf_dir, FILE *err)
+{
+	struct services *s = services_new();
+	char path[PATH_MAX];
+	int ret;
+
+	if (!s)
+		return NULL;
+	if (conf_find(conf_dir, "tcp.conf", path, sizeof(path)) == 0) {
+		ret = services_load_conf(s, IPPROTO_TCP, path, err);
+		if (ret < 0 && ret != -ENOMEM && err)
+			fprintf(err, "flowtop: cannot read %s: %s\n", path,
+				strerror(-ret));
+		if (ret == -ENOMEM)
+			goto nomem;
+	}
+	if (conf_find(conf_dir, "udp.conf", path, sizeof(path)) == 0) {
+		ret = services_load_conf(s, IPPROTO_UDP, path, err);
+		if (ret < 0 && ret != -ENOMEM && err)
+			fprintf(err, "flowtop: cannot read %s: %s\n", path,
+				strerror(-ret));
+		if (ret == -ENOMEM)
+			goto nomem;
+	}
+	if (services_load_etc(s, "/etc/services") == -ENOMEM)
+		goto nomem;
+	return s;
+nomem:
+	services_free(s);
+	return NULL;
+}
+
+const char *services_name(const struct services *s, uint8_t proto,
+			  uint16_t port)
+{
+	int slot = proto_slot(proto);
+	uint32_t i;
+
+	if (!s || slot < 0)
+		return NULL;
+	i = s->idx[slot][port];
+	/* SCTP/DCCP ports without an entry of their own: the TCP name */
+	if (!i && (slot == SVC_SCTP || slot == SVC_DCCP))
+		i = s->idx[SVC_TCP][port];
+	return i ? s->pool + i - 1 : NULL;
+}
