@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "enrich.h"
 #include "snapshot.h"
 
 /* "tcp", "udp", "udplite", "icmp", "icmpv6", "sctp", "dccp", "gre", or the number. */
@@ -26,10 +27,13 @@ double flow_age(const struct flow *f, double now);
 
 /*
  * Prints one snapshot. first says whether this is the first snapshot of
- * the run (CSV prints its header row only then). Returns 0 or -errno.
+ * the run (CSV prints its header row only then). enrich, when not NULL,
+ * adds who and where to every flow (process, host names, GeoIP, service
+ * names: what its caches hold now; JSON null / empty CSV field when not
+ * known); NULL prints the flows alone. Returns 0 or -errno.
  */
 int format_snapshot(FILE *out, const struct snapshot *snap,
-		    enum output_format fmt, bool first);
+		    enum output_format fmt, bool first, struct enrich *enrich);
 
 /*
  * Writes s as a JSON string literal, quotes included (RFC 8259 escapes;

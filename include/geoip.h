@@ -94,6 +94,14 @@ int iso_codes_load(const char *path);
 /* Downloads every database of c (geoip_update.c); see flowtop -u. */
 int geoip_update(const struct geoip_conf *c, FILE *err, bool progress);
 
+/*
+ * flowtop -u: geoip.conf found with conf_find(conf_dir), then
+ * geoip_update with a progress line when stderr is a terminal. 0, or a
+ * negative errno when the configuration is missing or broken or a
+ * database could not be fetched from any of its mirrors.
+ */
+int geoip_update_run(const char *conf_dir);
+
 /* Checks that path is a MaxMind DB whose database_type matches pattern. */
 int geoip_validate(const char *path, const char *pattern, char *why,
 		   size_t whylen);

@@ -603,7 +603,57 @@ static void json_plain(struct wbuf *w, const char *s)
 	wb_commit(w, p);
 }
 
-static void json_flow(struct wbuf *w, const struct flow *f, double now)
+/* a string that is "" when unknown: null then */
+static void json_opt(struct wbuf *w, const char *s)
+{
+	json_value(w, s && *s ? s : NULL);
+}
+
+#define json_ostr(w, key, s) do { json_key(w, key); json_opt(w, s); } while (0)
+
+static void json_geo(struct wbuf *w, const struct geo_info *g, bool dst)
+{
+	if (dst) {
+		json_ostr(w, "dst_country", g->country_code);
+		json_ostr(w, "dst_country_name", g->country);
+		json_ostr(w, "dst_city", g->city);
+		json_key(w, "dst_asn");
+	} else {
+		json_ostr(w, "src_country", g->country_code);
+		json_ostr(w, "src_country_name", g->country);
+		json_ostr(w, "src_city", g->city);
+		json_key(w, "src_asn");
+	}
+	if (g->asn)
+		wb_u64(w, g->asn);
+	else
+		wb_put(w, "null", 4);
+	if (dst)
+		json_ostr(w, "dst_as_org", g->as_org);
+	else
+		json_ostr(w, "src_as_org", g->as_org);
+}
+
+/* who and where: every string here came from outside and is escaped */
+static void json_enrich(struct wbuf *w, const struct flow_info *fi)
+{
+	json_key(w, "pid");
+	if (fi->proc.pid > 0)
+		wb_u64(w, (uint64_t)fi->proc.pid);
+	else
+		wb_put(w, "null", 4);
+	json_ostr(w, "process", fi->proc.pid > 0 ? fi->proc.comm : NULL);
+	json_ostr(w, "user", fi->proc.pid > 0 ? fi->proc.user : NULL);
+	json_ostr(w, "src_host", fi->src.host);
+	json_ostr(w, "dst_host", fi->dst.host);
+	json_geo(w, &fi->src.geo, false);
+	json_geo(w, &fi->dst.geo, true);
+	json_ostr(w, "sport_service", fi->src.service);
+	json_ostr(w, "dport_service", fi->dst.service);
+}
+
+static void json_flow(struct wbuf *w, const struct flow *f, double now,
+		      struct enrich *enrich)
 {
 	const struct flow_key *k = &f->key, *r = &f->reply;
 	struct flow_addrs a;
@@ -652,6 +702,12 @@ static void json_flow(struct wbuf *w, const struct flow *f, double now)
 	json_double(w, "orig_byte_rate", f->byte_rate[FLOW_DIR_ORIG], DEC_RATE);
 	json_double(w, "reply_packet_rate", f->pkt_rate[FLOW_DIR_REPLY], DEC_RATE);
 	json_double(w, "reply_byte_rate", f->byte_rate[FLOW_DIR_REPLY], DEC_RATE);
+	if (enrich) {
+		struct flow_info fi;
+
+		enrich_flow(enrich, f, &fi);
+		json_enrich(w, &fi);
+	}
 	wb_char(w, '}');
 }
 
@@ -662,7 +718,8 @@ static const char *acct_name(enum acct_kind kind)
 	return s ? s : "unknown";
 }
 
-static void format_json(struct wbuf *w, const struct snapshot *snap)
+static void format_json(struct wbuf *w, const struct snapshot *snap,
+			struct enrich *enrich)
 {
 	const struct snapshot_meta *m = &snap->meta;
 
@@ -683,7 +740,7 @@ static void format_json(struct wbuf *w, const struct snapshot *snap)
 	for (size_t i = 0; i < snap->n; i++) {
 		if (i)
 			wb_put(w, ", ", 2);
-		json_flow(w, &snap->flows[i], m->time);
+		json_flow(w, &snap->flows[i], m->time, enrich);
 	}
 	wb_put(w, "]}\n", 3);
 }
@@ -697,6 +754,13 @@ static const char csv_header[] =
 	"reply_icmp_id,zone,mark,age,orig_packets,orig_bytes,"
 	"reply_packets,reply_bytes,orig_packet_rate,orig_byte_rate,"
 	"reply_packet_rate,reply_byte_rate\n";
+
+/* appended (before the newline) when the output is enriched */
+static const char csv_header_enrich[] =
+	",pid,process,user,src_host,dst_host,"
+	"src_country,src_country_name,src_city,src_asn,src_as_org,"
+	"dst_country,dst_country_name,dst_city,dst_asn,dst_as_org,"
+	"sport_service,dport_service\n";
 
 static void csv_sep_u64(struct wbuf *w, uint64_t v)
 {
@@ -717,8 +781,34 @@ static void csv_sep_double(struct wbuf *w, double v, int dec)
 	wb_double(w, v, dec);
 }
 
+static void csv_geo(struct wbuf *w, const struct geo_info *g)
+{
+	csv_sep_str(w, g->country_code);
+	csv_sep_str(w, g->country);
+	csv_sep_str(w, g->city);
+	wb_char(w, ',');
+	if (g->asn)
+		wb_u64(w, g->asn);
+	csv_sep_str(w, g->as_org);
+}
+
+static void csv_enrich(struct wbuf *w, const struct flow_info *fi)
+{
+	wb_char(w, ',');
+	if (fi->proc.pid > 0)
+		wb_u64(w, (uint64_t)fi->proc.pid);
+	csv_sep_str(w, fi->proc.pid > 0 ? fi->proc.comm : NULL);
+	csv_sep_str(w, fi->proc.pid > 0 ? fi->proc.user : NULL);
+	csv_sep_str(w, fi->src.host);
+	csv_sep_str(w, fi->dst.host);
+	csv_geo(w, &fi->src.geo);
+	csv_geo(w, &fi->dst.geo);
+	csv_sep_str(w, fi->src.service);
+	csv_sep_str(w, fi->dst.service);
+}
+
 static void csv_flow(struct wbuf *w, const char *time, size_t time_len,
-		     const struct flow *f, double now)
+		     const struct flow *f, double now, struct enrich *enrich)
 {
 	const struct flow_key *k = &f->key, *r = &f->reply;
 	bool icmp = is_icmp(k->proto);
@@ -771,19 +861,31 @@ static void csv_flow(struct wbuf *w, const char *time, size_t time_len,
 	csv_sep_double(w, f->byte_rate[FLOW_DIR_ORIG], DEC_RATE);
 	csv_sep_double(w, f->pkt_rate[FLOW_DIR_REPLY], DEC_RATE);
 	csv_sep_double(w, f->byte_rate[FLOW_DIR_REPLY], DEC_RATE);
+	if (enrich) {
+		struct flow_info fi;
+
+		enrich_flow(enrich, f, &fi);
+		csv_enrich(w, &fi);
+	}
 	wb_char(w, '\n');
 }
 
-static void format_csv(struct wbuf *w, const struct snapshot *snap, bool first)
+static void format_csv(struct wbuf *w, const struct snapshot *snap, bool first,
+		       struct enrich *enrich)
 {
 	char time[DOUBLE_MAX];
 	size_t time_len;
 
-	if (first)
+	if (first && enrich) {
+		wb_put(w, csv_header, sizeof(csv_header) - 2);
+		wb_put(w, csv_header_enrich, sizeof(csv_header_enrich) - 1);
+	} else if (first) {
 		wb_put(w, csv_header, sizeof(csv_header) - 1);
+	}
 	time_len = (size_t)(put_double(time, snap->meta.time, DEC_TIME) - time);
 	for (size_t i = 0; i < snap->n; i++)
-		csv_flow(w, time, time_len, &snap->flows[i], snap->meta.time);
+		csv_flow(w, time, time_len, &snap->flows[i], snap->meta.time,
+			 enrich);
 }
 
 /* ------------------------------------------------------ text */
@@ -855,6 +957,8 @@ static char *put_age(char *p, double age)
 enum text_col {
 	COL_PROTO, COL_STATE, COL_SRC, COL_DST, COL_AGE,
 	COL_OPKTS, COL_OBYTES, COL_RPKTS, COL_RBYTES, COL_ORATE, COL_RRATE,
+	COL_PLAIN,	/* columns of a table without enrichment */
+	COL_PROCESS = COL_PLAIN, COL_SERVICE, COL_DSTHOST, COL_DSTGEO,
 	COL_COUNT,
 };
 
@@ -862,16 +966,17 @@ static const char *const col_head[COL_COUNT] = {
 	"PROTO", "STATE", "SOURCE", "DESTINATION", "AGE",
 	"ORIG PKTS", "ORIG BYTES", "REPLY PKTS", "REPLY BYTES",
 	"ORIG PPS/BPS", "REPLY PPS/BPS",
+	"PROCESS", "SERVICE", "DST HOST", "DST GEO",
 };
 
 /* left-aligned text columns; the numbers are right-aligned */
 static bool col_left(int c)
 {
-	return c <= COL_DST;
+	return c <= COL_DST || c >= COL_PLAIN;
 }
 
-/* the longest cell: "[" v6 "]:" port */
-#define CELL_MAX (INET6_ADDRSTRLEN + 8)
+/* the longest cell: a host name (the longest address cell is "[" v6 "]:" port) */
+#define CELL_MAX 256
 
 struct text_row {
 	char cell[COL_COUNT][CELL_MAX];
@@ -909,7 +1014,49 @@ static size_t put_rate_pair(char *cell, float pkts, float bytes)
 	return (size_t)(put_human(p, bytes) - cell);
 }
 
-static void text_row(struct text_row *row, const struct flow *f, double now)
+static size_t put_str(char *cell, const char *s)
+{
+	size_t n = strnlen(s, CELL_MAX - 1);
+
+	if (!n) {
+		cell[0] = '-';
+		return 1;
+	}
+	memcpy(cell, s, n);
+	return n;
+}
+
+/* "comm[pid]", the dport service, the destination name and "CC City AS123" */
+static void text_enrich(struct text_row *row, const struct flow *f,
+			struct enrich *enrich)
+{
+	const struct geo_info *g;
+	struct flow_info fi;
+	char geo[CELL_MAX];
+	int n = 0;
+
+	enrich_flow(enrich, f, &fi);
+	if (fi.proc.pid > 0) {
+		snprintf(geo, sizeof(geo), "%s[%d]", fi.proc.comm, (int)fi.proc.pid);
+		row->len[COL_PROCESS] = put_str(row->cell[COL_PROCESS], geo);
+	} else {
+		row->len[COL_PROCESS] = put_str(row->cell[COL_PROCESS], "");
+	}
+	row->len[COL_SERVICE] = put_str(row->cell[COL_SERVICE], fi.dst.service);
+	row->len[COL_DSTHOST] = put_str(row->cell[COL_DSTHOST], fi.dst.host);
+	g = &fi.dst.geo;
+	geo[0] = '\0';
+	if (g->country_code[0])
+		n += snprintf(geo + n, sizeof(geo) - (size_t)n, "%s", g->country_code);
+	if (g->city[0] && n < (int)sizeof(geo))
+		n += snprintf(geo + n, sizeof(geo) - (size_t)n, "%s%s", n ? " " : "", g->city);
+	if (g->asn && n < (int)sizeof(geo))
+		snprintf(geo + n, sizeof(geo) - (size_t)n, "%sAS%u", n ? " " : "", g->asn);
+	row->len[COL_DSTGEO] = put_str(row->cell[COL_DSTGEO], geo);
+}
+
+static void text_row(struct text_row *row, const struct flow *f, double now,
+		     struct enrich *enrich)
 {
 	const struct flow_key *k = &f->key;
 	char abuf[INET6_ADDRSTRLEN];
@@ -952,12 +1099,14 @@ static void text_row(struct text_row *row, const struct flow *f, double now)
 	row->len[COL_RRATE] = put_rate_pair(row->cell[COL_RRATE],
 					    f->pkt_rate[FLOW_DIR_REPLY],
 					    f->byte_rate[FLOW_DIR_REPLY]);
+	if (enrich)
+		text_enrich(row, f, enrich);
 }
 
 static void text_line(struct wbuf *w, const char *const cell[],
-		      const size_t len[], const size_t width[])
+		      const size_t len[], const size_t width[], int ncols)
 {
-	for (int c = 0; c < COL_COUNT; c++) {
+	for (int c = 0; c < ncols; c++) {
 		size_t pad = width[c] - len[c];
 
 		if (c)
@@ -966,7 +1115,7 @@ static void text_line(struct wbuf *w, const char *const cell[],
 			wb_spaces(w, pad);
 		wb_put(w, cell[c], len[c]);
 		/* no trailing blanks after the last column */
-		if (col_left(c) && c != COL_COUNT - 1)
+		if (col_left(c) && c != ncols - 1)
 			wb_spaces(w, pad);
 	}
 	wb_char(w, '\n');
@@ -1009,8 +1158,10 @@ static void text_summary(struct wbuf *w, const struct snapshot *snap)
 	wb_char(w, '\n');
 }
 
-static void format_text(struct wbuf *w, const struct snapshot *snap, bool first)
+static void format_text(struct wbuf *w, const struct snapshot *snap, bool first,
+			struct enrich *enrich)
 {
+	int ncols = enrich ? COL_COUNT : COL_PLAIN;
 	size_t width[COL_COUNT], hlen[COL_COUNT];
 	struct text_row row;
 	const char *cell[COL_COUNT];
@@ -1027,24 +1178,24 @@ static void format_text(struct wbuf *w, const struct snapshot *snap, bool first)
 	 * a million flows.
 	 */
 	for (size_t i = 0; i < snap->n; i++) {
-		text_row(&row, &snap->flows[i], snap->meta.time);
-		for (int c = 0; c < COL_COUNT; c++)
+		text_row(&row, &snap->flows[i], snap->meta.time, enrich);
+		for (int c = 0; c < ncols; c++)
 			if (row.len[c] > width[c])
 				width[c] = row.len[c];
 	}
-	text_line(w, col_head, hlen, width);
+	text_line(w, col_head, hlen, width, ncols);
 	for (int c = 0; c < COL_COUNT; c++)
 		cell[c] = row.cell[c];
 	for (size_t i = 0; i < snap->n; i++) {
-		text_row(&row, &snap->flows[i], snap->meta.time);
-		text_line(w, cell, row.len, width);
+		text_row(&row, &snap->flows[i], snap->meta.time, enrich);
+		text_line(w, cell, row.len, width, ncols);
 	}
 }
 
 /* ------------------------------------------------------ entry point */
 
 int format_snapshot(FILE *out, const struct snapshot *snap,
-		    enum output_format fmt, bool first)
+		    enum output_format fmt, bool first, struct enrich *enrich)
 {
 	struct wbuf w;
 	int err;
@@ -1060,13 +1211,13 @@ int format_snapshot(FILE *out, const struct snapshot *snap,
 	flockfile(out);
 	switch (fmt) {
 	case OUTPUT_JSON:
-		format_json(&w, snap);
+		format_json(&w, snap, enrich);
 		break;
 	case OUTPUT_CSV:
-		format_csv(&w, snap, first);
+		format_csv(&w, snap, first, enrich);
 		break;
 	case OUTPUT_TEXT:
-		format_text(&w, snap, first);
+		format_text(&w, snap, first, enrich);
 		break;
 	}
 	err = wb_finish(&w);

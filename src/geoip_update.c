@@ -21,6 +21,12 @@
 #include "geoip.h"
 #include "sanitize.h"
 
+#ifndef FLOWTOP_SYSCONFDIR
+#define FLOWTOP_SYSCONFDIR "/etc/flowtop"
+#endif
+#ifndef FLOWTOP_DATADIR
+#define FLOWTOP_DATADIR "/usr/local/share/flowtop"
+#endif
 #ifndef FLOWTOP_VERSION
 #define FLOWTOP_VERSION "0.1.0"
 #endif
@@ -357,4 +363,26 @@ int geoip_update(const struct geoip_conf *c, FILE *err, bool progress)
 	}
 	curl_global_cleanup();
 	return failed ? -EIO : 0;
+}
+
+int geoip_update_run(const char *conf_dir)
+{
+	struct geoip_conf c;
+	int ret = geoip_conf_load(&c, conf_dir, stderr);
+
+	if (ret == -ENOENT) {
+		fprintf(stderr, "flowtop: -u: no geoip.conf in %s, %s, %s or "
+			"conf/ beside the binary; say where with --conf-dir\n",
+			conf_dir ? conf_dir : "(no --conf-dir)",
+			FLOWTOP_SYSCONFDIR, FLOWTOP_DATADIR);
+		return ret;
+	}
+	if (ret) {
+		fprintf(stderr, "flowtop: -u: fix %s first (errors above)\n",
+			c.source[0] ? c.source : "geoip.conf");
+		return ret;
+	}
+	ret = geoip_update(&c, stderr, isatty(STDERR_FILENO));
+	geoip_conf_free(&c);
+	return ret;
 }

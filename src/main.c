@@ -20,9 +20,11 @@
 #include "collector.h"
 #include "config.h"
 #include "ct.h"
+#include "enrich.h"
 #include "filter.h"
 #include "flowtab.h"
 #include "format.h"
+#include "geoip.h"
 #include "ipfix.h"
 #include "snapshot.h"
 #include "sysctl.h"
@@ -126,7 +128,7 @@ static int enable_settings_for(enum acct_kind kind)
 
 /* Prints snapshots as they come until count is reached or a signal. */
 static int run_batch(struct collector *col, const struct config *cfg,
-		     int sig_fd)
+		     int sig_fd, struct enrich *enrich)
 {
 	struct pollfd pfd[2] = {
 		{ .fd = col->wake_fd, .events = POLLIN },
@@ -163,7 +165,8 @@ static int run_batch(struct collector *col, const struct config *cfg,
 		last_seq = s->meta.seq;
 		/* --output none: the snapshots only feed the exporter */
 		ret = cfg->output_none ? 0 :
-		      format_snapshot(stdout, s, cfg->output, printed == 0);
+		      format_snapshot(stdout, s, cfg->output, printed == 0,
+				      enrich);
 		snapshot_put(s);
 		if (!ret && !cfg->output_none && fflush(stdout))
 			ret = -errno;
@@ -207,6 +210,8 @@ int main(int argc, char **argv)
 	struct ct_source *ct = NULL;
 	struct acct *acct = NULL;
 	struct flowtab *tab = NULL;
+	struct enrich *enrich = NULL;
+	struct enrich_config ecfg = { .process = true };
 	struct ipfix_exporter *ipfix = NULL;
 	enum acct_kind want;
 	char err[512] = "";
@@ -227,10 +232,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "flowtop: standard output is closed\n");
 		return 1;
 	}
-	if (cfg.update) {
-		fprintf(stderr, "flowtop: -u/--update: this build has no GeoIP support\n");
-		return 1;
-	}
+	/* -u needs no privileges: only write access to the database files */
+	if (cfg.update)
+		return geoip_update_run(cfg.conf_dir) ? 1 : 0;
 	if (!has_cap(CAP_NET_ADMIN)) {
 		fprintf(stderr, "flowtop: needs CAP_NET_ADMIN (conntrack netlink, "
 			"sysctls); run it as root\n");
@@ -311,6 +315,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "flowtop: %s\n", err);
 		goto out;
 	}
+	/* names, places and processes of the flows shown, from caches that
+	 * worker threads fill; a part that cannot start is left out */
+	ecfg.conf_dir = cfg.conf_dir;
+	ecfg.dns = !cfg.no_dns;
+	ecfg.geoip = !cfg.no_geoip;
+	ret = enrich_open(&enrich, &ecfg);
+	if (ret) {
+		fprintf(stderr, "flowtop: cannot start the name, GeoIP and "
+			"process lookups: %s\n", strerror(-ret));
+		goto out;
+	}
 
 	if (!cfg.batch) {
 		/* the ncurses view is tracked separately; until it lands the
@@ -320,10 +335,11 @@ int main(int argc, char **argv)
 		cfg.count = 0;
 		cfg.output = OUTPUT_TEXT;
 	}
-	status = run_batch(&col, &cfg, sig_fd) ? 1 : 0;
+	status = run_batch(&col, &cfg, sig_fd, enrich) ? 1 : 0;
 
 out:
 	collector_stop(&col);
+	enrich_close(enrich);
 	/* after the collector: no snapshot comes any more; sends the final
 	 * records of the flows still live */
 	ipfix_close(ipfix);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "format.h"
 
@@ -447,6 +448,20 @@ static struct snapshot *make_snap(struct flow *flows, size_t n)
 }
 
 /* Runs format_snapshot into memory; returns the text (caller frees). */
+static char *render_enriched(const struct snapshot *s, enum output_format fmt,
+			     bool first, struct enrich *e)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	assert_int_equal(format_snapshot(f, s, fmt, first, e), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(strlen(buf), len);
+	return buf;
+}
+
 static char *render(const struct snapshot *s, enum output_format fmt,
 		    bool first)
 {
@@ -455,7 +470,7 @@ static char *render(const struct snapshot *s, enum output_format fmt,
 	FILE *f = open_memstream(&buf, &len);
 
 	assert_non_null(f);
-	assert_int_equal(format_snapshot(f, s, fmt, first), 0);
+	assert_int_equal(format_snapshot(f, s, fmt, first, NULL), 0);
 	assert_int_equal(fclose(f), 0);
 	assert_int_equal(strlen(buf), len);
 	return buf;
@@ -1112,13 +1127,82 @@ static void test_write_error(void **state)
 	full = fopen("/dev/full", "w");
 	if (!full)
 		skip();
-	assert_int_equal(format_snapshot(full, make_snap(&f, 1), OUTPUT_JSON, true),
-			 -ENOSPC);
+	assert_int_equal(format_snapshot(full, make_snap(&f, 1), OUTPUT_JSON, true,
+					 NULL), -ENOSPC);
 	fclose(full);
 
-	assert_int_equal(format_snapshot(stdout, NULL, OUTPUT_JSON, true), -EINVAL);
-	assert_int_equal(format_snapshot(stdout, make_snap(&f, 1), 42, true),
+	assert_int_equal(format_snapshot(stdout, NULL, OUTPUT_JSON, true, NULL),
 			 -EINVAL);
+	assert_int_equal(format_snapshot(stdout, make_snap(&f, 1), 42, true, NULL),
+			 -EINVAL);
+}
+
+static const char *const enrich_keys[] = {
+	"pid", "process", "user", "src_host", "dst_host",
+	"src_country", "src_country_name", "src_city", "src_asn", "src_as_org",
+	"dst_country", "dst_country_name", "dst_city", "dst_asn", "dst_as_org",
+	"sport_service", "dport_service",
+};
+
+/*
+ * With an enrich handle (DNS, GeoIP and process lookups off, so only the
+ * service names of a --conf-dir udp.conf are known): every enrichment key
+ * is there, unknown ones are null / empty, the service comes from the file.
+ */
+static void test_enriched(void **state)
+{
+	char dir[] = "/tmp/ft-test-format.XXXXXX", path[64];
+	struct enrich_config cfg = { .conf_dir = dir };
+	struct enrich *e = NULL;
+	struct jv doc;
+	const struct jv *fl;
+	struct flow f;
+	char *out, *nl;
+	FILE *conf;
+	int commas = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/udp.conf", dir);
+	conf = fopen(path, "w");
+	assert_non_null(conf);
+	fputs("# test\n53, test-dns\n", conf);
+	fclose(conf);
+	assert_int_equal(enrich_open(&e, &cfg), 0);
+	udp_example(&f);
+
+	out = render_enriched(make_snap(&f, 1), OUTPUT_JSON, true, e);
+	assert_true(json_parse(out, &doc));
+	fl = &jget(&doc, "flows")->items[0];
+	for (size_t i = 0; i < N(enrich_keys); i++)
+		assert_non_null(jget(fl, enrich_keys[i]));
+	assert_int_equal(jget(fl, "pid")->t, J_NULL);
+	assert_int_equal(jget(fl, "src_host")->t, J_NULL);
+	assert_int_equal(jget(fl, "sport_service")->t, J_NULL);
+	assert_string_equal(jstr(fl, "dport_service"), "test-dns");
+	jv_free(&doc);
+	free(out);
+
+	/* CSV: 17 more columns in the header and in every row */
+	out = render_enriched(make_snap(&f, 1), OUTPUT_CSV, true, e);
+	assert_non_null(strstr(out, ",reply_byte_rate,pid,process,user,src_host,"));
+	nl = strchr(out, '\n');
+	assert_non_null(nl);
+	for (char *c = nl + 1; *c; c++)
+		commas += *c == ',';
+	assert_int_equal(commas, 29 + 17);
+	assert_non_null(strstr(nl, ",test-dns\n"));
+	free(out);
+
+	/* text: the extra columns are there */
+	out = render_enriched(make_snap(&f, 1), OUTPUT_TEXT, true, e);
+	assert_non_null(strstr(out, "PROCESS"));
+	assert_non_null(strstr(out, "test-dns"));
+	free(out);
+
+	enrich_close(e);
+	unlink(path);
+	rmdir(dir);
 }
 
 int main(void)
@@ -1137,6 +1221,7 @@ int main(void)
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_text_extremes),
 		cmocka_unit_test(test_write_error),
+		cmocka_unit_test(test_enriched),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
