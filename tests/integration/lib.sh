@@ -252,18 +252,29 @@ _ft_lines() { [ -f "$1" ] && wc -l <"$1" || echo 0; }
 # SIGQUIT are reset to default: bash would start a background job with
 # them ignored, which no user's terminal does.
 ft_start() {
+	ft_launch "$@"
+	ft_ready "$1"
+}
+
+# ft_launch TAG NS ARGS...: as ft_start without waiting; ft_ready TAG waits.
+ft_launch() {
 	local tag=$1 name=$2
 	shift 2
 	: >"$TMPD/$tag.out"
 	: >"$TMPD/$tag.err"
+	echo "$*" >"$TMPD/$tag.args"
 	env --default-signal=INT,QUIT,PIPE ip netns exec "$NS_PREFIX$name" \
 		"$FLOWTOP" "$@" >"$TMPD/$tag.out" 2>"$TMPD/$tag.err" &
 	FT_PID[$tag]=$!
 	_BG_PIDS+=("$!")
+}
+
+ft_ready() {
+	local tag=$1
 	if ! wait_for 15 _ft_has_lines "$tag" 1; then
 		kill -0 "${FT_PID[$tag]}" 2>/dev/null ||
-			fail "flowtop $* exited early; stderr: $(cat "$TMPD/$tag.err")"
-		fail "flowtop $* printed no snapshot within 15 s; stderr: $(cat "$TMPD/$tag.err")"
+			fail "flowtop $(cat "$TMPD/$tag.args") exited early; stderr: $(cat "$TMPD/$tag.err")"
+		fail "flowtop $(cat "$TMPD/$tag.args") printed no snapshot within 15 s; stderr: $(cat "$TMPD/$tag.err")"
 	fi
 }
 _ft_has_lines() {
@@ -275,10 +286,21 @@ _ft_has_lines() {
 # ft_sync TAG [N]: wait until N (default 2) more snapshots are out, so the
 # last one read the counters after everything done before this call.
 ft_sync() {
-	local tag=$1 n=${2:-2} have
-	have=$(_ft_lines "$TMPD/$tag.out")
-	wait_for 15 _ft_has_lines "$tag" $((have + n)) ||
-		fail "flowtop ($tag) printed no new snapshot within 15 s; stderr: $(cat "$TMPD/$tag.err")"
+	ft_sync_all "${2:-2}" "$1"
+}
+
+# ft_sync_all N TAG...: ft_sync for several flowtops at once.
+ft_sync_all() {
+	local n=$1 tag
+	shift
+	declare -A have=()
+	for tag in "$@"; do
+		have[$tag]=$(_ft_lines "$TMPD/$tag.out")
+	done
+	for tag in "$@"; do
+		wait_for 15 _ft_has_lines "$tag" $((have[$tag] + n)) ||
+			fail "flowtop $(cat "$TMPD/$tag.args") printed no new snapshot within 15 s; stderr: $(cat "$TMPD/$tag.err")"
+	done
 }
 
 # ft_stop TAG [SIGNAL]: signal (default INT) and reap; exit status in FT_RC.
