@@ -6,11 +6,11 @@ set -eu
 # build: compiler for the BPF object, skeleton generator, libraries
 BUILD_PKGS="make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
 	libnetfilter-conntrack-dev libmnl-dev libncurses-dev libmaxminddb-dev
-	pkg-config"
+	libfixbuf-dev pkg-config"
 # run: conntrack netlink needs the kernel only; these help users and tests
 RUN_PKGS="iproute2 nftables conntrack procps"
 # test: unit test framework, traffic tools, SCTP packet crafting
-TEST_PKGS="libcmocka-dev python3 python3-scapy tmux"
+TEST_PKGS="libcmocka-dev python3 python3-scapy tmux nfdump"
 
 # enrichment: c-ares (reverse DNS), libcurl (GeoIP -u), iso-codes (country
 # names); tests write MaxMind DB files with perl and answer PTR with dnsmasq

@@ -406,6 +406,8 @@ struct ipfix_exporter {
 	uint64_t dropped;		/* snapshots dropped (queue full) */
 	uint64_t snapshots;		/* snapshots exported */
 	uint64_t errors_reported;
+	bool failing;			/* in an error burst, already reported */
+	uint64_t records_mark;		/* records sent when it was reported */
 };
 
 static double mono_s(void)
@@ -440,14 +442,29 @@ static void report_errors(struct ipfix_exporter *ex)
 	struct ipfix_encoder_stats st;
 
 	ipfix_encoder_get_stats(ex->enc, &st);
-	if (st.errors == ex->errors_reported)
+	if (st.errors == ex->errors_reported) {
+		/* recovered only once records went out again */
+		if (!ex->failing || st.records == ex->records_mark)
+			return;
+		if (ex->failing)
+			fprintf(stderr, "flowtop: ipfix: export to %s works "
+				"again (%llu records lost in all)\n", ex->where,
+				(unsigned long long)st.lost);
+		ex->failing = false;
 		return;
-	/* once per error burst, not once per record */
+	}
+	ex->errors_reported = st.errors;
+	/* once per error burst, not once per interval */
+	if (ex->failing) {
+		ex->records_mark = st.records;
+		return;
+	}
+	ex->failing = true;
+	ex->records_mark = st.records;
 	fprintf(stderr, "flowtop: ipfix: %s (%llu records lost so far); "
-		"retrying with a new session\n",
+		"trying again every interval with a new session\n",
 		ipfix_encoder_last_error(ex->enc),
 		(unsigned long long)st.lost);
-	ex->errors_reported = st.errors;
 }
 
 static void export_one(struct ipfix_exporter *ex, struct snapshot *s)

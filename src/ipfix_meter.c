@@ -262,6 +262,7 @@ void ipfix_meter_process(struct ipfix_meter *m, const struct snapshot *s,
 {
 	uint64_t now_ms = (uint64_t)llround(s->meta.time * 1000.0);
 	uint32_t gen = ++m->gen;
+	size_t listed = 0;	/* live flows of the table in this snapshot */
 
 	for (size_t i = 0; i < s->n; i++) {
 		const struct flow *f = &s->flows[i];
@@ -296,7 +297,10 @@ void ipfix_meter_process(struct ipfix_meter *m, const struct snapshot *s,
 			*slot = e->next;
 			free(e);
 			m->count--;
-		} else if (now_ms >= e->next_ms) {
+			continue;
+		}
+		listed++;
+		if (now_ms >= e->next_ms) {
 			if (has_unsent(e))
 				emit_record(m, e, now_ms, IPFIX_END_ACTIVE,
 					    emit, arg);
@@ -304,6 +308,9 @@ void ipfix_meter_process(struct ipfix_meter *m, const struct snapshot *s,
 		}
 	}
 
+	/* every tracked flow was listed: no walk over the table needed */
+	if (listed == m->count)
+		return;
 	/* flows that left without a DESTROY we saw */
 	for (size_t b = 0; b < m->nbuckets; b++) {
 		struct mflow **p = &m->buckets[b];
