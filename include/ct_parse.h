@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Conntrack entry → flow fields, and the rules that apply one conntrack
+ * message (dump line or event) to the flow table. No sockets here: pure
+ * conversion and table logic, so it can be unit tested and fuzzed.
+ */
+#ifndef FLOWTOP_CT_PARSE_H
+#define FLOWTOP_CT_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ct.h"
+#include "flow_key.h"
+#include "flowtab.h"
+
+struct nf_conntrack;
+struct nlmsghdr;
+
+/* What one conntrack message says about one connection. */
+struct ct_entry {
+	struct flow_key key;	/* original tuple + zone, as the kernel keeps it */
+	struct flow_key reply;	/* reply tuple + zone */
+	uint32_t ct_id;		/* 0 if the message had none */
+	uint32_t mark;
+	uint8_t state;		/* FLOW_STATE_NONE unless has_state */
+	bool has_mark;		/* events omit an unchanged (or zero) mark */
+	bool has_state;		/* events omit unchanged protocol info */
+	bool has_counters;	/* dumps and DESTROY events with nf_conntrack_acct */
+	uint64_t start_ns;	/* CLOCK_REALTIME ns, 0 if absent */
+	struct flow_counters counters;
+};
+
+/* What kind of conntrack message a netlink message is. */
+enum ct_msg {
+	CT_MSG_DUMP = 0,	/* one line of a dump reply */
+	CT_MSG_NEW,		/* event: connection confirmed */
+	CT_MSG_UPDATE,		/* event: state, mark, status … changed */
+	CT_MSG_DESTROY,		/* event: connection gone */
+};
+
+/*
+ * Fills e from a conntrack object. -EAFNOSUPPORT for a family other than
+ * IPv4/IPv6, -EPROTONOSUPPORT for a protocol flowtop does not show,
+ * -EINVAL when the original or reply tuple is incomplete. e is only
+ * meaningful when 0 is returned.
+ */
+int ct_entry_from_conntrack(const struct nf_conntrack *ct, struct ct_entry *e);
+
+/*
+ * Classifies a conntrack netlink message: CT_MSG_* or a negative errno
+ * (-ENOMSG: not a ctnetlink conntrack message, -EINVAL: truncated).
+ * Dump replies carry NLM_F_MULTI; events say NEW with NLM_F_CREATE.
+ */
+int ct_msg_kind(const struct nlmsghdr *nlh);
+
+/*
+ * Fills e from one ctnetlink message (event or dump line). Same errors as
+ * ct_entry_from_conntrack, plus -EINVAL for a malformed message and
+ * -ENOMEM. Safe on arbitrary bytes as long as nlh->nlmsg_len bytes are
+ * readable.
+ */
+int ct_entry_from_nlmsg(const struct nlmsghdr *nlh, struct ct_entry *e);
+
+/* Whether the selection (SEL_*) shows this entry. */
+bool ct_entry_selected(const struct ct_entry *e, unsigned int sel);
+
+/* Where an entry is applied: table, selection, hooks and counters. */
+struct ct_apply_ctx {
+	struct flowtab *tab;
+	unsigned int sel;
+	const struct ct_hooks *hooks;	/* may be NULL */
+	struct ct_stats *stats;
+	uint32_t gen;		/* dump generation (CT_MSG_DUMP only) */
+	bool counters;		/* conntrack backend: keep DESTROY's final counters */
+	uint64_t now_ns;	/* CLOCK_REALTIME, for first_seen_ns */
+};
+
+/*
+ * Applies one message to the table (events count in stats->events).
+ * Returns 1 when the table changed, 0 when the entry was ignored (outside
+ * the selection, unknown flow, stale event), -ENOMEM.
+ */
+int ct_apply(const struct ct_apply_ctx *ctx, enum ct_msg kind,
+	     const struct ct_entry *e);
+
+/*
+ * After the dump of generation ctx->gen: flows it did not list lost their
+ * DESTROY event. With a destroyed hook they are handled as that lost event
+ * (marked, hook called, the collector reaps them after reading their final
+ * counters); without one they are removed at once. Returns how many.
+ */
+size_t ct_drop_ghosts(const struct ct_apply_ctx *ctx);
+
+#endif

@@ -1,0 +1,548 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Conntrack netlink: one socket subscribed to NEW/UPDATE/DESTROY events
+ * (non-blocking, large receive buffer, ENOBUFS left on so loss is seen)
+ * and one blocking socket for dumps. Message → flow logic is in ct_parse.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_compat.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+#include <linux/sock_diag.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+
+#include "ct.h"
+#include "ct_parse.h"
+#include "filter.h"
+
+#ifndef SO_MEMINFO
+#define SO_MEMINFO 55
+#endif
+#ifndef IPPROTO_UDPLITE
+#define IPPROTO_UDPLITE 136
+#endif
+
+/* room for a burst: ~1 KiB of skb per event, so tens of thousands */
+#define CT_DEFAULT_RCVBUF (16 << 20)
+/* events come one per datagram: read them in batches */
+#define EV_BATCH 64
+#define EV_MSG_MAX 8192
+/* dump datagrams are at most ~32 KiB (netlink_dump) */
+#define DUMP_BUF (256 << 10)
+/* bound on one ct_process_events call, so the caller's timer still fires */
+#define EV_BUDGET_NS (50 * 1000000ull)
+#define EV_BUDGET_MSGS 200000
+/* a dump that stalls this long is broken */
+#define DUMP_TIMEOUT_S 10
+
+struct ct_source {
+	struct mnl_socket *ev;
+	struct mnl_socket *dump;
+	struct ct_config cfg;
+	struct ct_stats st;
+	uint32_t seq;
+	uint32_t gen;
+	bool dumped;		/* the first dump is not a resync */
+	uint32_t last_drops;	/* SK_MEMINFO_DROPS, to accumulate across wraps */
+	char *dumpbuf;
+	char *evbuf;
+	struct mmsghdr msgs[EV_BATCH];
+	struct iovec iov[EV_BATCH];
+	struct sockaddr_nl from[EV_BATCH];
+};
+
+static uint64_t clock_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void open_error(int e, const char *what, char *err, size_t errlen)
+{
+	switch (e) {
+	case EPERM:
+	case EACCES:
+		snprintf(err, errlen, "conntrack netlink: permission denied; "
+			 "flowtop needs CAP_NET_ADMIN (run as root)");
+		break;
+	case EPROTONOSUPPORT:
+	case ENOENT:
+	case EOPNOTSUPP:
+		snprintf(err, errlen, "conntrack netlink: not supported by this "
+			 "kernel (%s: %s); load it with 'modprobe nf_conntrack "
+			 "nf_conntrack_netlink'", what, strerror(e));
+		break;
+	default:
+		snprintf(err, errlen, "conntrack netlink: %s: %s", what, strerror(e));
+	}
+}
+
+static int set_rcvbuf(int fd, int bytes)
+{
+	/* FORCE passes net.core.rmem_max (CAP_NET_ADMIN); else take what we may */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) == 0)
+		return 0;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes)) == 0)
+		return 0;
+	return -errno;
+}
+
+/*
+ * Kernel-side filter on the event socket: the protocols not selected never
+ * reach our queue, so they cannot overflow it. The userspace check stays
+ * (families are not filtered here, and the filter is best effort).
+ */
+static void attach_event_filter(int fd, unsigned int sel)
+{
+	static const struct {
+		unsigned int bit;
+		uint8_t proto;
+	} map[] = {
+		{ SEL_TCP, IPPROTO_TCP },	{ SEL_UDP, IPPROTO_UDP },
+		{ SEL_UDP, IPPROTO_UDPLITE },	{ SEL_DCCP, IPPROTO_DCCP },
+		{ SEL_SCTP, IPPROTO_SCTP },
+	};
+	struct nfct_filter *flt;
+
+	if ((sel & SEL_PROTOS) == SEL_PROTOS)
+		return;
+	flt = nfct_filter_create();
+	if (!flt)
+		return;
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (sel & map[i].bit)
+			nfct_filter_add_attr_u32(flt, NFCT_FILTER_L4PROTO, map[i].proto);
+	if ((sel & SEL_ICMP) && (sel & SEL_IPV4))
+		nfct_filter_add_attr_u32(flt, NFCT_FILTER_L4PROTO, IPPROTO_ICMP);
+	if ((sel & SEL_ICMP) && (sel & SEL_IPV6))
+		nfct_filter_add_attr_u32(flt, NFCT_FILTER_L4PROTO, IPPROTO_ICMPV6);
+	nfct_filter_set_logic(flt, NFCT_FILTER_L4PROTO, NFCT_FILTER_LOGIC_POSITIVE);
+	if (nfct_filter_attach(fd, flt) < 0)
+		nfct_filter_detach(fd);
+	nfct_filter_destroy(flt);
+}
+
+/* The family a dump asks for: one family if only one is selected. */
+static uint8_t dump_family(unsigned int sel)
+{
+	if ((sel & SEL_FAMILIES) == SEL_IPV4)
+		return AF_INET;
+	if ((sel & SEL_FAMILIES) == SEL_IPV6)
+		return AF_INET6;
+	return AF_UNSPEC;
+}
+
+static int send_request(struct ct_source *src, uint8_t msg, uint16_t flags,
+			uint8_t family)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfg;
+
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | msg;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = ++src->seq;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = family;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = 0;
+	if (mnl_socket_sendto(src->dump, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	return 0;
+}
+
+struct dump_walk {
+	struct ct_source *src;
+	int (*line)(struct dump_walk *w, const struct nlmsghdr *nlh);
+	int err;		/* first error of a line; the rest is drained */
+	struct ct_apply_ctx ctx;
+	void (*fn)(const struct flow_key *, const struct flow_counters *, void *);
+	void *arg;
+	size_t lines;
+};
+
+static int dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump_walk *w = data;
+
+	w->lines++;
+	if (!w->err && w->line)
+		w->err = w->line(w, nlh);
+	return MNL_CB_OK;
+}
+
+/*
+ * Sends a request on the dump socket and reads every answer until DONE or
+ * an error, calling w->line for each message. A failing line does not stop
+ * the reading: the socket must be left empty for the next request.
+ */
+static int run_request(struct ct_source *src, uint8_t msg, uint16_t flags,
+		       uint8_t family, struct dump_walk *w)
+{
+	unsigned int portid = mnl_socket_get_portid(src->dump);
+	int ret = send_request(src, msg, flags, family);
+
+	if (ret)
+		return ret;
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(src->dump, src->dumpbuf, DUMP_BUF);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return -ETIMEDOUT;
+			return -errno;
+		}
+		ret = mnl_cb_run(src->dumpbuf, n, src->seq, portid, dump_cb, w);
+		if (ret == MNL_CB_STOP)
+			break;
+		if (ret < 0)
+			return errno ? -errno : -EIO;
+	}
+	return w->err;
+}
+
+static int apply_line(struct dump_walk *w, const struct nlmsghdr *nlh)
+{
+	struct ct_entry e;
+	int ret = ct_entry_from_nlmsg(nlh, &e);
+
+	if (ret == -ENOMEM)
+		return ret;
+	if (ret < 0)
+		return 0;	/* a family/protocol we do not show */
+	ret = ct_apply(&w->ctx, CT_MSG_DUMP, &e);
+	return ret < 0 ? ret : 0;
+}
+
+static int counters_line(struct dump_walk *w, const struct nlmsghdr *nlh)
+{
+	struct ct_entry e;
+	int ret = ct_entry_from_nlmsg(nlh, &e);
+
+	if (ret == -ENOMEM)
+		return ret;
+	/* without nf_conntrack_acct the kernel sends no counters at all */
+	if (ret < 0 || !e.has_counters || !ct_entry_selected(&e, w->src->cfg.sel))
+		return 0;
+	w->fn(&e.key, &e.counters, w->arg);
+	return 0;
+}
+
+static uint32_t read_drops(int fd)
+{
+	uint32_t mem[SK_MEMINFO_VARS] = { 0 };
+	socklen_t len = sizeof(mem);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) < 0 ||
+	    len < (SK_MEMINFO_DROPS + 1) * sizeof(uint32_t))
+		return 0;
+	return mem[SK_MEMINFO_DROPS];
+}
+
+/* netlink_overrun() counts every event it could not queue in sk_drops */
+static void update_lost(struct ct_source *src)
+{
+	uint32_t now = read_drops(mnl_socket_get_fd(src->ev));
+
+	src->st.lost_events += (uint32_t)(now - src->last_drops);
+	src->last_drops = now;
+}
+
+int ct_open(struct ct_source **out, const struct ct_config *cfg,
+	    char *err, size_t errlen)
+{
+	struct ct_source *src;
+	struct dump_walk w = { 0 };
+	struct timeval tv = { .tv_sec = DUMP_TIMEOUT_S };
+	int fd, ret;
+
+	*out = NULL;
+	src = calloc(1, sizeof(*src));
+	if (!src) {
+		snprintf(err, errlen, "conntrack netlink: out of memory");
+		return -ENOMEM;
+	}
+	src->cfg = *cfg;
+	src->seq = (uint32_t)time(NULL);
+	src->dumpbuf = malloc(DUMP_BUF);
+	src->evbuf = malloc((size_t)EV_BATCH * EV_MSG_MAX);
+	if (!src->dumpbuf || !src->evbuf) {
+		snprintf(err, errlen, "conntrack netlink: out of memory");
+		ret = -ENOMEM;
+		goto fail;
+	}
+
+	src->ev = mnl_socket_open(NETLINK_NETFILTER);
+	if (!src->ev) {
+		ret = -errno;
+		open_error(errno, "event socket", err, errlen);
+		goto fail;
+	}
+	fd = mnl_socket_get_fd(src->ev);
+	ret = set_rcvbuf(fd, cfg->rcvbuf > 0 ? cfg->rcvbuf : CT_DEFAULT_RCVBUF);
+	if (ret) {
+		open_error(-ret, "setting the event socket receive buffer", err, errlen);
+		goto fail;
+	}
+	attach_event_filter(fd, cfg->sel);
+	if (mnl_socket_bind(src->ev, NF_NETLINK_CONNTRACK_NEW |
+			    NF_NETLINK_CONNTRACK_UPDATE |
+			    NF_NETLINK_CONNTRACK_DESTROY, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		open_error(errno, "subscribing to conntrack events", err, errlen);
+		goto fail;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+		ret = -errno;
+		open_error(errno, "making the event socket non-blocking", err, errlen);
+		goto fail;
+	}
+	src->last_drops = read_drops(fd);
+
+	src->dump = mnl_socket_open(NETLINK_NETFILTER);
+	if (!src->dump) {
+		ret = -errno;
+		open_error(errno, "dump socket", err, errlen);
+		goto fail;
+	}
+	if (mnl_socket_bind(src->dump, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		open_error(errno, "binding the dump socket", err, errlen);
+		goto fail;
+	}
+	setsockopt(mnl_socket_get_fd(src->dump), SOL_SOCKET, SO_RCVTIMEO,
+		   &tv, sizeof(tv));
+
+	/*
+	 * A cheap request that needs the same privilege and module as a dump,
+	 * so that a missing CAP_NET_ADMIN or nf_conntrack_netlink is reported
+	 * here, in one clear line.
+	 */
+	w.src = src;
+	ret = run_request(src, IPCTNL_MSG_CT_GET_STATS, NLM_F_ACK, AF_UNSPEC, &w);
+	if (ret) {
+		open_error(-ret, "querying conntrack", err, errlen);
+		goto fail;
+	}
+
+	for (int i = 0; i < EV_BATCH; i++) {
+		src->iov[i].iov_base = src->evbuf + (size_t)i * EV_MSG_MAX;
+		src->iov[i].iov_len = EV_MSG_MAX;
+		src->msgs[i].msg_hdr.msg_iov = &src->iov[i];
+		src->msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	*out = src;
+	return 0;
+fail:
+	ct_close(src);
+	return ret;
+}
+
+int ct_event_fd(const struct ct_source *src)
+{
+	return mnl_socket_get_fd(src->ev);
+}
+
+static int do_dump(struct ct_source *src, struct flowtab *tab,
+		   const struct ct_hooks *hooks)
+{
+	struct dump_walk w = {
+		.src = src,
+		.line = apply_line,
+		.ctx = {
+			.tab = tab,
+			.sel = src->cfg.sel,
+			.hooks = hooks,
+			.stats = &src->st,
+			.counters = src->cfg.counters,
+			.now_ns = clock_ns(CLOCK_REALTIME),
+		},
+	};
+	int ret;
+
+	/* 0 is what a fresh flow carries: never a generation */
+	if (++src->gen == 0)
+		src->gen = 1;
+	w.ctx.gen = src->gen;
+	ret = run_request(src, IPCTNL_MSG_CT_GET, NLM_F_DUMP,
+			  dump_family(src->cfg.sel), &w);
+	if (ret)
+		return ret;
+	/*
+	 * Events that arrived during the dump are still queued and are
+	 * applied after it, so the table now matches the dump's moment: what
+	 * it did not list is gone.
+	 */
+	ct_drop_ghosts(&w.ctx);
+	return 0;
+}
+
+int ct_resync(struct ct_source *src, struct flowtab *tab,
+	      const struct ct_hooks *hooks)
+{
+	int ret = do_dump(src, tab, hooks);
+
+	if (ret)
+		return ret;
+	if (src->dumped)
+		src->st.resyncs++;
+	src->dumped = true;
+	return 0;
+}
+
+/*
+ * After ENOBUFS the queue holds events older than the loss; applied after
+ * the resync dump they could bring back flows whose DESTROY was lost.
+ * Throw them away. Bounded, in case the kernel keeps the queue full.
+ */
+static void drain_events(struct ct_source *src)
+{
+	int fd = mnl_socket_get_fd(src->ev);
+	uint64_t end = clock_ns(CLOCK_MONOTONIC) + EV_BUDGET_NS;
+
+	for (;;) {
+		int n = recvmmsg(fd, src->msgs, EV_BATCH, MSG_DONTWAIT, NULL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS) {
+				src->st.enobufs++;
+				continue;
+			}
+			break;
+		}
+		if (clock_ns(CLOCK_MONOTONIC) > end)
+			break;
+	}
+}
+
+static int handle_datagram(struct ct_source *src, const struct ct_apply_ctx *ctx,
+			   const struct mmsghdr *m, const struct sockaddr_nl *from)
+{
+	const struct nlmsghdr *nlh = m->msg_hdr.msg_iov->iov_base;
+	int len = (int)m->msg_len;
+
+	/* only the kernel speaks on these groups */
+	if (from->nl_pid != 0 || (m->msg_hdr.msg_flags & MSG_TRUNC))
+		return 0;
+	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+		struct ct_entry e;
+		int kind = ct_msg_kind(nlh);
+		int ret;
+
+		if (kind < 0 || kind == CT_MSG_DUMP)
+			continue;
+		ret = ct_entry_from_nlmsg(nlh, &e);
+		if (ret == -ENOMEM)
+			return ret;
+		if (ret < 0) {
+			src->st.events++;	/* seen, not shown */
+			continue;
+		}
+		ret = ct_apply(ctx, kind, &e);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+int ct_process_events(struct ct_source *src, struct flowtab *tab,
+		      const struct ct_hooks *hooks)
+{
+	int fd = mnl_socket_get_fd(src->ev);
+	uint64_t end = clock_ns(CLOCK_MONOTONIC) + EV_BUDGET_NS;
+	struct ct_apply_ctx ctx = {
+		.tab = tab,
+		.sel = src->cfg.sel,
+		.hooks = hooks,
+		.stats = &src->st,
+		.counters = src->cfg.counters,
+	};
+	size_t done = 0;
+	int ret = 0;
+
+	while (done < EV_BUDGET_MSGS) {
+		int n;
+
+		for (int i = 0; i < EV_BATCH; i++) {
+			src->msgs[i].msg_hdr.msg_name = &src->from[i];
+			src->msgs[i].msg_hdr.msg_namelen = sizeof(src->from[i]);
+			src->msgs[i].msg_hdr.msg_flags = 0;
+		}
+		n = recvmmsg(fd, src->msgs, EV_BATCH, MSG_DONTWAIT, NULL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			if (errno == ENOBUFS) {
+				src->st.enobufs++;
+				drain_events(src);
+				update_lost(src);
+				return ct_resync(src, tab, hooks);
+			}
+			ret = -errno;
+			break;
+		}
+		ctx.now_ns = clock_ns(CLOCK_REALTIME);
+		for (int i = 0; i < n && !ret; i++)
+			ret = handle_datagram(src, &ctx, &src->msgs[i], &src->from[i]);
+		if (ret)
+			break;
+		done += (size_t)n;
+		if (clock_ns(CLOCK_MONOTONIC) > end)
+			break;
+	}
+	update_lost(src);
+	return ret;
+}
+
+int ct_read_counters(struct ct_source *src,
+		     void (*fn)(const struct flow_key *key,
+				const struct flow_counters *sum, void *arg),
+		     void *arg)
+{
+	struct dump_walk w = {
+		.src = src,
+		.line = counters_line,
+		.fn = fn,
+		.arg = arg,
+	};
+
+	return run_request(src, IPCTNL_MSG_CT_GET, NLM_F_DUMP,
+			   dump_family(src->cfg.sel), &w);
+}
+
+void ct_get_stats(const struct ct_source *src, struct ct_stats *st)
+{
+	*st = src->st;
+}
+
+void ct_close(struct ct_source *src)
+{
+	if (!src)
+		return;
+	if (src->ev)
+		mnl_socket_close(src->ev);
+	if (src->dump)
+		mnl_socket_close(src->dump);
+	free(src->dumpbuf);
+	free(src->evbuf);
+	free(src);
+}

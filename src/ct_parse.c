@@ -1,0 +1,500 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Conntrack entry → flow fields, and how one conntrack message changes the
+ * flow table. The key built here must be byte-identical to the one the BPF
+ * program builds from the kernel's struct nf_conntrack_tuple (flow_key.h):
+ * addresses and ports stay in network byte order exactly as the kernel
+ * holds them, IPv4 in src[0]/dst[0] with the rest zero, and for ICMP the
+ * echo id in sport and the raw {type, code} bytes in dport.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+
+#include "ct_parse.h"
+#include "filter.h"
+
+#ifndef IPPROTO_UDPLITE
+#define IPPROTO_UDPLITE 136
+#endif
+
+static bool proto_has_ports(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+	case IPPROTO_SCTP:
+	case IPPROTO_DCCP:
+		return true;
+	}
+	return false;
+}
+
+/*
+ * The ICMP type the kernel puts in the reply tuple (icmp_invert_tuple and
+ * icmpv6_invert_tuple): only these request/reply pairs get a conntrack of
+ * their own. Used when the reply's ICMP fields are not available (the
+ * nf_conntrack object API keeps them but has no getter for them).
+ */
+static int icmp_reply_type(uint8_t proto, uint8_t type)
+{
+	static const uint8_t v4[][2] = {
+		{ 8, 0 }, { 0, 8 }, { 13, 14 }, { 14, 13 },
+		{ 15, 16 }, { 16, 15 }, { 17, 18 }, { 18, 17 },
+	};
+	static const uint8_t v6[][2] = {
+		{ 128, 129 }, { 129, 128 }, { 139, 140 }, { 140, 139 },
+	};
+	const uint8_t (*map)[2] = proto == IPPROTO_ICMP ? v4 : v6;
+	size_t n = proto == IPPROTO_ICMP ? sizeof(v4) / sizeof(v4[0])
+					 : sizeof(v6) / sizeof(v6[0]);
+
+	for (size_t i = 0; i < n; i++)
+		if (map[i][0] == type)
+			return map[i][1];
+	return -1;
+}
+
+/* Addresses of one direction; false if the message lacked them. */
+static bool get_addrs(const struct nf_conntrack *ct, uint8_t family, bool repl,
+		      struct flow_key *k)
+{
+	if (family == AF_INET) {
+		enum nf_conntrack_attr s = repl ? ATTR_REPL_IPV4_SRC : ATTR_ORIG_IPV4_SRC;
+		enum nf_conntrack_attr d = repl ? ATTR_REPL_IPV4_DST : ATTR_ORIG_IPV4_DST;
+
+		if (!nfct_attr_is_set(ct, s) || !nfct_attr_is_set(ct, d))
+			return false;
+		k->src[0] = nfct_get_attr_u32(ct, s);
+		k->dst[0] = nfct_get_attr_u32(ct, d);
+	} else {
+		const void *s = nfct_get_attr(ct, repl ? ATTR_REPL_IPV6_SRC : ATTR_ORIG_IPV6_SRC);
+		const void *d = nfct_get_attr(ct, repl ? ATTR_REPL_IPV6_DST : ATTR_ORIG_IPV6_DST);
+
+		if (!s || !d)
+			return false;
+		memcpy(k->src, s, sizeof(k->src));
+		memcpy(k->dst, d, sizeof(k->dst));
+	}
+	return true;
+}
+
+static bool get_ports(const struct nf_conntrack *ct, bool repl, struct flow_key *k)
+{
+	enum nf_conntrack_attr s = repl ? ATTR_REPL_PORT_SRC : ATTR_ORIG_PORT_SRC;
+	enum nf_conntrack_attr d = repl ? ATTR_REPL_PORT_DST : ATTR_ORIG_PORT_DST;
+
+	if (!nfct_attr_is_set(ct, s) || !nfct_attr_is_set(ct, d))
+		return false;
+	k->sport = nfct_get_attr_u16(ct, s);
+	k->dport = nfct_get_attr_u16(ct, d);
+	return true;
+}
+
+static void set_icmp(struct flow_key *k, uint16_t id_be, uint8_t type, uint8_t code)
+{
+	uint8_t *b = (uint8_t *)&k->dport;
+
+	k->sport = id_be;
+	b[0] = type;
+	b[1] = code;
+}
+
+/*
+ * The zone of the connection (nf_ct_zone(ct)->id). The kernel reports it
+ * in exactly one place: CTA_ZONE when it applies to both directions, else
+ * inside the tuple of the direction it applies to.
+ */
+static uint16_t get_zone(const struct nf_conntrack *ct)
+{
+	if (nfct_attr_is_set(ct, ATTR_ZONE))
+		return nfct_get_attr_u16(ct, ATTR_ZONE);
+	if (nfct_attr_is_set(ct, ATTR_ORIG_ZONE))
+		return nfct_get_attr_u16(ct, ATTR_ORIG_ZONE);
+	if (nfct_attr_is_set(ct, ATTR_REPL_ZONE))
+		return nfct_get_attr_u16(ct, ATTR_REPL_ZONE);
+	return 0;
+}
+
+int ct_entry_from_conntrack(const struct nf_conntrack *ct, struct ct_entry *e)
+{
+	uint8_t family, proto;
+
+	memset(e, 0, sizeof(*e));
+	e->state = FLOW_STATE_NONE;
+
+	if (!nfct_attr_is_set(ct, ATTR_ORIG_L3PROTO) ||
+	    !nfct_attr_is_set(ct, ATTR_ORIG_L4PROTO))
+		return -EINVAL;
+	family = nfct_get_attr_u8(ct, ATTR_ORIG_L3PROTO);
+	proto = nfct_get_attr_u8(ct, ATTR_ORIG_L4PROTO);
+	if (family != AF_INET && family != AF_INET6)
+		return -EAFNOSUPPORT;
+	if (!proto_has_ports(proto) &&
+	    !(family == AF_INET && proto == IPPROTO_ICMP) &&
+	    !(family == AF_INET6 && proto == IPPROTO_ICMPV6))
+		return -EPROTONOSUPPORT;
+
+	e->key.family = e->reply.family = family;
+	e->key.proto = e->reply.proto = proto;
+	e->key.zone = e->reply.zone = get_zone(ct);
+
+	if (!get_addrs(ct, family, false, &e->key) ||
+	    !get_addrs(ct, family, true, &e->reply))
+		return -EINVAL;
+
+	if (proto_has_ports(proto)) {
+		if (!get_ports(ct, false, &e->key) || !get_ports(ct, true, &e->reply))
+			return -EINVAL;
+	} else {
+		uint8_t type, code;
+		uint16_t id;
+		int rtype;
+
+		if (!nfct_attr_is_set(ct, ATTR_ICMP_TYPE) ||
+		    !nfct_attr_is_set(ct, ATTR_ICMP_CODE) ||
+		    !nfct_attr_is_set(ct, ATTR_ICMP_ID))
+			return -EINVAL;
+		type = nfct_get_attr_u8(ct, ATTR_ICMP_TYPE);
+		code = nfct_get_attr_u8(ct, ATTR_ICMP_CODE);
+		id = nfct_get_attr_u16(ct, ATTR_ICMP_ID);
+		set_icmp(&e->key, id, type, code);
+		/* best guess; ct_entry_from_nlmsg reads the real reply fields */
+		rtype = icmp_reply_type(proto, type);
+		set_icmp(&e->reply, id, rtype < 0 ? type : (uint8_t)rtype, code);
+	}
+
+	if (nfct_attr_is_set(ct, ATTR_ID))
+		e->ct_id = nfct_get_attr_u32(ct, ATTR_ID);
+	if (nfct_attr_is_set(ct, ATTR_MARK)) {
+		e->mark = nfct_get_attr_u32(ct, ATTR_MARK);
+		e->has_mark = true;
+	}
+
+	switch (proto) {
+	case IPPROTO_TCP:
+		if (nfct_attr_is_set(ct, ATTR_TCP_STATE)) {
+			e->state = nfct_get_attr_u8(ct, ATTR_TCP_STATE);
+			e->has_state = true;
+		}
+		break;
+	case IPPROTO_SCTP:
+		if (nfct_attr_is_set(ct, ATTR_SCTP_STATE)) {
+			e->state = nfct_get_attr_u8(ct, ATTR_SCTP_STATE);
+			e->has_state = true;
+		}
+		break;
+	case IPPROTO_DCCP:
+		if (nfct_attr_is_set(ct, ATTR_DCCP_STATE)) {
+			e->state = nfct_get_attr_u8(ct, ATTR_DCCP_STATE);
+			e->has_state = true;
+		}
+		break;
+	}
+
+	if (nfct_attr_is_set(ct, ATTR_TIMESTAMP_START))
+		e->start_ns = nfct_get_attr_u64(ct, ATTR_TIMESTAMP_START);
+
+	static const struct {
+		enum nf_conntrack_attr attr;
+		bool bytes;
+		int dir;
+	} cnt[] = {
+		{ ATTR_ORIG_COUNTER_PACKETS, false, FLOW_DIR_ORIG },
+		{ ATTR_ORIG_COUNTER_BYTES, true, FLOW_DIR_ORIG },
+		{ ATTR_REPL_COUNTER_PACKETS, false, FLOW_DIR_REPLY },
+		{ ATTR_REPL_COUNTER_BYTES, true, FLOW_DIR_REPLY },
+	};
+	for (size_t i = 0; i < sizeof(cnt) / sizeof(cnt[0]); i++) {
+		uint64_t v;
+
+		if (!nfct_attr_is_set(ct, cnt[i].attr))
+			continue;
+		v = nfct_get_attr_u64(ct, cnt[i].attr);
+		if (cnt[i].bytes)
+			e->counters.bytes[cnt[i].dir] = v;
+		else
+			e->counters.packets[cnt[i].dir] = v;
+		e->has_counters = true;
+	}
+	return 0;
+}
+
+int ct_msg_kind(const struct nlmsghdr *nlh)
+{
+	if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(struct nfgenmsg))
+		return -EINVAL;
+	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_CTNETLINK)
+		return -ENOMSG;
+	switch (NFNL_MSG_TYPE(nlh->nlmsg_type)) {
+	case IPCTNL_MSG_CT_DELETE:
+		return CT_MSG_DESTROY;
+	case IPCTNL_MSG_CT_GET:
+		/* dump lines carry the request's type on recent kernels */
+		return CT_MSG_DUMP;
+	case IPCTNL_MSG_CT_NEW:
+		if (nlh->nlmsg_flags & NLM_F_MULTI)
+			return CT_MSG_DUMP;
+		if (nlh->nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL))
+			return CT_MSG_NEW;
+		return CT_MSG_UPDATE;
+	}
+	return -ENOMSG;
+}
+
+/* The reply tuple's ICMP fields, which the nf_conntrack API cannot return. */
+struct icmp_reply {
+	const struct nlattr *type, *code, *id;
+};
+
+static int tuple_proto_cb(const struct nlattr *attr, void *data)
+{
+	struct icmp_reply *r = data;
+
+	switch (mnl_attr_get_type(attr)) {
+	case CTA_PROTO_ICMP_TYPE:
+	case CTA_PROTO_ICMPV6_TYPE:
+		if (mnl_attr_validate(attr, MNL_TYPE_U8) < 0)
+			return MNL_CB_ERROR;
+		r->type = attr;
+		break;
+	case CTA_PROTO_ICMP_CODE:
+	case CTA_PROTO_ICMPV6_CODE:
+		if (mnl_attr_validate(attr, MNL_TYPE_U8) < 0)
+			return MNL_CB_ERROR;
+		r->code = attr;
+		break;
+	case CTA_PROTO_ICMP_ID:
+	case CTA_PROTO_ICMPV6_ID:
+		if (mnl_attr_validate(attr, MNL_TYPE_U16) < 0)
+			return MNL_CB_ERROR;
+		r->id = attr;
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static int tuple_cb(const struct nlattr *attr, void *data)
+{
+	if (mnl_attr_get_type(attr) != CTA_TUPLE_PROTO)
+		return MNL_CB_OK;
+	if (mnl_attr_validate(attr, MNL_TYPE_NESTED) < 0)
+		return MNL_CB_ERROR;
+	return mnl_attr_parse_nested(attr, tuple_proto_cb, data);
+}
+
+static int top_cb(const struct nlattr *attr, void *data)
+{
+	if (mnl_attr_get_type(attr) != CTA_TUPLE_REPLY)
+		return MNL_CB_OK;
+	if (mnl_attr_validate(attr, MNL_TYPE_NESTED) < 0)
+		return MNL_CB_ERROR;
+	return mnl_attr_parse_nested(attr, tuple_cb, data);
+}
+
+int ct_entry_from_nlmsg(const struct nlmsghdr *nlh, struct ct_entry *e)
+{
+	const struct nfgenmsg *nfg;
+	struct nf_conntrack *ct;
+	size_t len;
+	int ret;
+
+	memset(e, 0, sizeof(*e));
+	if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(struct nfgenmsg))
+		return -EINVAL;
+	nfg = mnl_nlmsg_get_payload(nlh);
+	len = nlh->nlmsg_len - NLMSG_HDRLEN - sizeof(struct nfgenmsg);
+
+	ct = nfct_new();
+	if (!ct)
+		return -ENOMEM;
+	/*
+	 * Not nfct_nlmsg_parse(): libnetfilter_conntrack 1.0.9 passes it the
+	 * whole nlmsg_len as payload length and so reads 20 bytes past the
+	 * message. Same parser, right length.
+	 */
+	if (nfct_payload_parse(mnl_nlmsg_get_payload_offset(nlh, sizeof(*nfg)),
+			       len, nfg->nfgen_family, ct) < 0) {
+		nfct_destroy(ct);
+		return -EINVAL;
+	}
+	ret = ct_entry_from_conntrack(ct, e);
+	nfct_destroy(ct);
+	if (ret < 0)
+		return ret;
+
+	if (e->key.proto == IPPROTO_ICMP || e->key.proto == IPPROTO_ICMPV6) {
+		struct icmp_reply r = { 0 };
+
+		if (mnl_attr_parse(nlh, sizeof(*nfg), top_cb, &r) < 0)
+			return -EINVAL;
+		if (r.type && r.code && r.id)
+			set_icmp(&e->reply, mnl_attr_get_u16(r.id),
+				 mnl_attr_get_u8(r.type), mnl_attr_get_u8(r.code));
+	}
+	return 0;
+}
+
+bool ct_entry_selected(const struct ct_entry *e, unsigned int sel)
+{
+	return sel_match(sel, e->key.family, e->key.proto);
+}
+
+/* f now stands for a new connection: everything but the key starts over. */
+static void begin_connection(struct flow *f, uint64_t now_ns)
+{
+	memset(&f->reply, 0, sizeof(f->reply));
+	f->ct_id = 0;
+	f->mark = 0;
+	f->state = FLOW_STATE_NONE;
+	f->destroyed = false;
+	f->counters_valid = false;
+	f->counts_from_zero = false;
+	f->start_ns = 0;
+	f->first_seen_ns = now_ns;
+	memset(&f->total, 0, sizeof(f->total));
+	memset(f->pkt_rate, 0, sizeof(f->pkt_rate));
+	memset(f->byte_rate, 0, sizeof(f->byte_rate));
+}
+
+static bool ids_differ(uint32_t a, uint32_t b)
+{
+	return a && b && a != b;
+}
+
+int ct_apply(const struct ct_apply_ctx *ctx, enum ct_msg kind,
+	     const struct ct_entry *e)
+{
+	const struct ct_hooks *hooks = ctx->hooks;
+	struct ct_stats *st = ctx->stats;
+	struct flow *f;
+	bool created = false, reused = false;
+
+	if (kind != CT_MSG_DUMP)
+		st->events++;
+	if (!ct_entry_selected(e, ctx->sel))
+		return 0;
+
+	f = flowtab_lookup(ctx->tab, &e->key);
+
+	if (kind == CT_MSG_DESTROY) {
+		/* unknown, already gone, or the end of an older connection */
+		if (!f || f->destroyed || ids_differ(e->ct_id, f->ct_id))
+			return 0;
+		f->destroyed = true;
+		if (ctx->counters && e->has_counters) {
+			/*
+			 * Conntrack backend: the flow is gone from the next
+			 * dump, so DESTROY carries its last counters. Rates
+			 * stay as the last interval left them.
+			 */
+			f->total = e->counters;
+			f->counters_valid = true;
+		}
+		st->destroyed_flows++;
+		if (hooks && hooks->destroyed)
+			hooks->destroyed(f, hooks->arg);
+		return 1;
+	}
+
+	/*
+	 * An UPDATE for a flow already destroyed under the same id predates its
+	 * DESTROY (queued before a resync that found it gone): ignore it. A new
+	 * connection on the same tuple always starts with NEW (or shows up in a
+	 * dump); the kernel may give it the same id, since the id hashes the
+	 * slab address and the tuple.
+	 */
+	if (kind == CT_MSG_UPDATE && f && f->destroyed &&
+	    !ids_differ(e->ct_id, f->ct_id))
+		return 0;
+
+	if (!f) {
+		f = flowtab_upsert(ctx->tab, &e->key, &created);
+		if (!f)
+			return -ENOMEM;
+	} else {
+		reused = f->destroyed || ids_differ(e->ct_id, f->ct_id);
+	}
+
+	if (created || reused) {
+		begin_connection(f, ctx->now_ns);
+		/* a NEW event comes as the kernel creates the connection, so
+		 * every counter of it starts at zero from here on */
+		f->counts_from_zero = kind == CT_MSG_NEW;
+		st->new_flows++;
+	}
+
+	f->reply = e->reply;
+	if (e->ct_id)
+		f->ct_id = e->ct_id;
+	/* events leave out a mark that did not change; dumps always have it */
+	if (e->has_mark)
+		f->mark = e->mark;
+	else if (kind == CT_MSG_DUMP)
+		f->mark = 0;
+	if (e->has_state)
+		f->state = e->state;
+	if (e->start_ns)
+		f->start_ns = e->start_ns;
+
+	/*
+	 * Counters from a dump are left to the per-interval read
+	 * (ct_read_counters → flow_counters_update): taking them here, in the
+	 * middle of an interval, would cut the next rate short.
+	 */
+	if (kind == CT_MSG_DUMP)
+		f->seen_gen = ctx->gen;
+
+	if (reused && hooks && hooks->reused)
+		hooks->reused(f, hooks->arg);
+	return 1;
+}
+
+struct ghost_walk {
+	const struct ct_apply_ctx *ctx;
+	size_t n;
+	bool mark;
+};
+
+static void ghost_fn(struct flow *f, void *arg)
+{
+	struct ghost_walk *w = arg;
+	const struct ct_hooks *hooks = w->ctx->hooks;
+
+	if (f->seen_gen == w->ctx->gen)
+		return;
+	if (f->destroyed) {
+		/* its DESTROY arrived; the collector reaps it as usual */
+		f->seen_gen = w->ctx->gen;
+		return;
+	}
+	w->n++;
+	if (!w->mark)
+		return;
+	f->destroyed = true;
+	f->seen_gen = w->ctx->gen;
+	w->ctx->stats->destroyed_flows++;
+	hooks->destroyed(f, hooks->arg);
+}
+
+size_t ct_drop_ghosts(const struct ct_apply_ctx *ctx)
+{
+	struct ghost_walk w = {
+		.ctx = ctx,
+		.mark = ctx->hooks && ctx->hooks->destroyed,
+	};
+
+	flowtab_foreach(ctx->tab, ghost_fn, &w);
+	if (w.mark)
+		return w.n;
+	/* nobody reaps: remove the ghosts now (destroyed ones were spared) */
+	ctx->stats->destroyed_flows += w.n;
+	return flowtab_sweep(ctx->tab, ctx->gen);
+}
