@@ -30,6 +30,7 @@
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -37,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -97,7 +99,7 @@ static void usage(FILE *f)
 "                    the tuples and the rate (default 1)\n"
 "  --quiet           print only the summary line\n"
 "Runs inside a sender network namespace; traffic goes to --dst only.\n"
-"Summary (stdout, one line): sent= tuples= new_tuples= seconds= rate= errors=\n");
+"Summary (stdout, one line): sent= tuples= cycles= seconds= rate= errors=\n");
 }
 
 static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -397,6 +399,47 @@ static void *worker_run(void *arg)
 	return NULL;
 }
 
+/*
+ * The load is spoofed traffic meant for a test namespace: only send it from
+ * a namespace made with `ip netns add` (bind-mounted under /run/netns), never
+ * from the host's own, where the destination range may be routed somewhere
+ * real (PID 1's namespace is not always visible, so that alone is no test).
+ */
+static int check_netns(void)
+{
+	static const char *const dirs[] = { "/run/netns", "/var/run/netns" };
+	struct stat self, st;
+	char path[512];
+
+	if (stat("/proc/self/ns/net", &self)) {
+		fprintf(stderr, "loadgen: cannot stat /proc/self/ns/net: %s\n",
+			strerror(errno));
+		return -errno;
+	}
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		DIR *d = opendir(dirs[i]);
+		struct dirent *e;
+		bool found = false;
+
+		if (!d)
+			continue;
+		while (!found && (e = readdir(d))) {
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dirs[i], e->d_name);
+			found = !stat(path, &st) && st.st_dev == self.st_dev &&
+				st.st_ino == self.st_ino;
+		}
+		closedir(d);
+		if (found)
+			return 0;
+	}
+	fprintf(stderr, "loadgen: not inside a network namespace made with 'ip netns add'; "
+		"refusing to send spoofed load from here. Run it as "
+		"'ip netns exec SENDER loadgen ...'\n");
+	return -EPERM;
+}
+
 static int open_raw(void)
 {
 	int fd, one = 1, sndbuf = 4 << 20;
@@ -583,6 +626,8 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &o))
 		return 2;
+	if (check_netns())
+		return 1;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
