@@ -23,6 +23,16 @@ TIMEOUT=${TEST_TIMEOUT:-300}
 LOGS=$BUILD/test-logs
 mkdir -p "$LOGS"
 
+# Namespaces of lib.sh are named ft-PID-*; one whose test process is gone
+# was left by a run killed with SIGKILL. Say so; deleting them is the
+# owner's call (they may hold processes of another session).
+stale=$(ip netns list 2>/dev/null | awk '{ print $1 }' | while read -r n; do
+	p=${n#ft-}
+	p=${p%%-*}
+	case "$n" in ft-[0-9]*-*) kill -0 "$p" 2>/dev/null || echo "$n" ;; esac
+done | tr '\n' ' ')
+[ -z "$stale" ] || echo "note: stale test namespaces from killed runs: $stale(ip netns del NAME)"
+
 passed=0
 failed=0
 skipped=0

@@ -69,6 +69,10 @@ _cleanup() {
 		pids=$(ip netns pids "$n" 2>/dev/null)
 		[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
 	done
+	# a job that ignored SIGTERM must not make the wait below hang
+	for p in "${_BG_PIDS[@]}" $(jobs -p); do
+		kill -KILL "$p" 2>/dev/null
+	done
 	wait 2>/dev/null
 	for n in "${_NS_LIST[@]}"; do
 		ip netns del "$n" 2>/dev/null
@@ -195,7 +199,9 @@ pair_setup() {
 bg() {
 	local name=$1
 	shift
-	ns "$name" "$@" &
+	# ip netns exec directly (not the ns function): the pid is then the
+	# command's own, not a subshell's that would outlive a kill
+	ip netns exec "$NS_PREFIX$name" "$@" &
 	BG_PID=$!
 	_BG_PIDS+=("$BG_PID")
 }
@@ -209,7 +215,7 @@ serve() {
 	_SERVE_N=$((_SERVE_N + 1))
 	out=$TMPD/serve.$_SERVE_N
 	: >"$out"
-	ns "$name" "$@" >"$out" &
+	ip netns exec "$NS_PREFIX$name" "$@" >"$out" &
 	BG_PID=$!
 	_BG_PIDS+=("$BG_PID")
 	wait_for 10 grep -q ready "$out" || fail "server did not start in $name: $*"
