@@ -5,7 +5,8 @@
 # kernel's own conntrack accounting. flowtop must show exactly N packets and
 # N*(L+28) bytes (IPv4) / N*(L+48) bytes (IPv6) per direction, equal to
 # `conntrack -L -o extended`; TCP byte and packet counts must equal the
-# kernel's; loopback packets must be counted once, not twice.
+# kernel's; loopback packets must be counted once, not twice; ICMP errors
+# about a flow (RELATED) are not counted in it, as the kernel does not.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_flowtop
@@ -56,6 +57,10 @@ echo "$TCP_FLOWS" | while read -r c sp s dp bytes; do
 	ns a $TRAFFIC tcp-send "$c" "$sp" "$s" "$dp" "$bytes" ||
 		fail "TCP transfer $c:$sp -> $s:$dp failed"
 done
+# To a closed port: each datagram draws an ICMP port unreachable, which
+# conntrack attaches to the flow as RELATED but does not count in it.
+ns a $TRAFFIC udp-send 192.0.2.1 43001 192.0.2.2 9 4 100 --oneway
+ns a $TRAFFIC udp-send 2001:db8::1 43001 2001:db8::2 9 4 100 --oneway
 # let the last ACKs of the TCP close pass before the final read
 sleep 0.3
 
@@ -98,6 +103,20 @@ echo "$TCP_FLOWS" | {
 	done
 }
 
+for k in IcmpInDestUnreachs Icmp6InDestUnreachs; do
+	n=$(ns a nstat -az "$k" | awk -v k="$k" '$1 == k { print $2 }')
+	[ "${n:-0}" -ge 1 ] || fail "test traffic is off: no ICMP destination unreachable came back ($k=$n)"
+done
+for c in 192.0.2.1 2001:db8::1; do
+	sel="proto=udp src=$c sport=43001 dport=9"
+	got=$(json_get "$snap" $sel -- orig_packets orig_bytes reply_packets reply_bytes)
+	ct=$(json_get "$TMPD/ct.json" $sel -- orig_packets orig_bytes reply_packets reply_bytes)
+	set -- $ct
+	[ "$1" = 4 ] || fail "test traffic is off: conntrack counts '$ct' for $sel, sent 4 datagrams"
+	[ "$got" = "$ct" ] ||
+		fail "flowtop counts '$got' for $sel (to a closed port, ICMP errors back); conntrack says '$ct'"
+done
+
 # Nothing else was sent, so nothing else may carry counts: flowtop and the
 # kernel agree on the whole table.
 ft_total=$(json_flows "$snap" | $PY -c '
@@ -110,4 +129,4 @@ print(sum(f["orig_bytes"] + f["reply_bytes"] for f in map(json.loads, sys.stdin)
 [ "$ft_total" = "$ct_total" ] ||
 	fail "flowtop's TCP+UDP bytes total $ft_total, conntrack's $ct_total"
 
-pass "10 UDP flows and 3 TCP transfers exact (IPv4, IPv6, loopback)"
+pass "10 UDP flows, 3 TCP transfers, 2 flows with ICMP errors exact (IPv4, IPv6, loopback)"

@@ -4,10 +4,10 @@ namespace; only ever aimed at addresses of the test's own namespaces).
 
   udp-echo HOST PORT [--lite] [--count N]
         echo every datagram back to its sender (exit after N, or when killed)
-  udp-send SRC SPORT DST DPORT N LEN [--lite]
+  udp-send SRC SPORT DST DPORT N LEN [--lite] [--oneway]
         send N datagrams of LEN payload bytes, one at a time, each waiting
         for its echo: exactly N each way, or exit 1 (no retries, so the
-        kernel's counters stay exact)
+        kernel's counters stay exact); --oneway: no echo expected
   tcp-server HOST PORT
         accept connections; read each to EOF, then close it
   tcp-send SRC SPORT DST DPORT BYTES
@@ -75,13 +75,20 @@ def udp_echo(args):
 
 def udp_send(args):
     lite = opt(args, "--lite", False)
+    oneway = opt(args, "--oneway", False)
     src, sport, dst, dport, n, length = args[0], int(args[1]), args[2], \
         int(args[3]), int(args[4]), int(args[5])
     s = udp_sock(src, lite)
     s.bind((src, sport))
+    payload = bytes((i % 251 for i in range(length)))
+    if oneway:
+        # unconnected, so that ICMP errors coming back do not fail sendto
+        for i in range(n):
+            s.sendto(payload, (dst, dport))
+            time.sleep(0.01)
+        return
     s.connect((dst, dport))
     s.settimeout(3)
-    payload = bytes((i % 251 for i in range(length)))
     for i in range(n):
         s.send(payload)
         try:
