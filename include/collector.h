@@ -45,6 +45,8 @@ struct collector {
 	uint64_t baseline_ns;	/* CLOCK_REALTIME of the baseline counter read */
 	uint64_t last_read_mono_ns;
 	double last_read_ms;
+	size_t silent_flows;	/* flows that will not report their end */
+	uint64_t next_refresh_mono_ns;
 };
 
 /*

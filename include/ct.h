@@ -23,6 +23,7 @@ struct ct_stats {
 	uint64_t lost_events;	/* events the kernel dropped (socket overruns) */
 	uint64_t enobufs;	/* ENOBUFS errors seen */
 	uint64_t resyncs;	/* full dumps done after ENOBUFS */
+	uint64_t refreshes;	/* full dumps done to find silent ends */
 	uint64_t new_flows;	/* flows added (dump or event) */
 	uint64_t destroyed_flows;
 };
@@ -51,6 +52,13 @@ int ct_event_fd(const struct ct_source *src);
  */
 int ct_resync(struct ct_source *src, struct flowtab *tab,
 	      const struct ct_hooks *hooks);
+
+/*
+ * The same full dump, done to find connections that ended without an
+ * event (see flow.events_seen); counted as a refresh, not a resync.
+ */
+int ct_refresh(struct ct_source *src, struct flowtab *tab,
+	       const struct ct_hooks *hooks);
 
 /*
  * Applies every pending event without blocking. On ENOBUFS it discards

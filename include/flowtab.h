@@ -22,11 +22,15 @@ struct flow {
 	uint32_t ct_id;		/* conntrack's id of this connection */
 	uint32_t mark;
 	uint8_t state;		/* TCP/SCTP/DCCP conntrack state or FLOW_STATE_NONE */
-	bool destroyed;		/* DESTROY seen; kept until its final counters are read */
-	bool counters_valid;	/* total below has been read from the backend */
-	bool counts_from_zero;	/* the backend's counts for it began at 0 while
+	bool destroyed : 1;	/* DESTROY seen; kept until its final counters are read */
+	bool counters_valid : 1;	/* total below has been read from the backend */
+	bool counts_from_zero : 1;	/* the backend's counts for it began at 0 while
 				 * flowtop watched (BPF map, or flow created by an
 				 * event): the first reading is a real delta */
+	bool events_seen : 1;	/* an event named it: conntrack reports its end.
+				 * Connections made while nobody listened carry
+				 * no event extension (nf_conntrack_events=2,
+				 * Linux >= 5.19) and end silently. */
 	uint32_t seen_gen;	/* last dump generation that listed it */
 	uint64_t start_ns;	/* CLOCK_REALTIME ns from conntrack's timestamp, 0 if unknown */
 	uint64_t first_seen_ns;	/* CLOCK_REALTIME ns when flowtop first saw it */

@@ -63,11 +63,15 @@ static void apply_counters(const struct flow_key *key,
 	flow_counters_update(f, sum, a->interval_s);
 }
 
-static void zero_rates(struct flow *f, void *arg)
+/* Before a read: no reading means no traffic; count the silent flows. */
+static void prepare_flow(struct flow *f, void *arg)
 {
-	(void)arg;
+	struct collector *c = arg;
+
 	memset(f->pkt_rate, 0, sizeof(f->pkt_rate));
 	memset(f->byte_rate, 0, sizeof(f->byte_rate));
+	if (!f->events_seen && !f->destroyed)
+		c->silent_flows++;
 }
 
 /* One counter read; flows without a reading this time have no traffic. */
@@ -77,7 +81,8 @@ static int read_counters(struct collector *c, double interval_s)
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
 	int ret;
 
-	flowtab_foreach(c->tab, zero_rates, NULL);
+	c->silent_flows = 0;
+	flowtab_foreach(c->tab, prepare_flow, c);
 	if (uses_bpf(c))
 		ret = acct_read(c->acct, apply_counters, &a);
 	else
@@ -129,6 +134,29 @@ static int publish(struct collector *c, double interval_s)
 	return 0;
 }
 
+/*
+ * Connections that existed before flowtop subscribed to events never send
+ * DESTROY (no event extension): while any are left, a full dump now and
+ * then finds the ones that ended. Spaced so that dumping costs at most
+ * about 5% of the time, and never more often than REFRESH_MIN_NS.
+ */
+#define REFRESH_MIN_NS (30ull * 1000000000ull)
+#define REFRESH_COST_FACTOR 20
+
+static int maybe_refresh(struct collector *c)
+{
+	uint64_t t0 = now_ns(CLOCK_MONOTONIC), spent, gap;
+	int ret;
+
+	if (!c->silent_flows || t0 < c->next_refresh_mono_ns)
+		return 0;
+	ret = ct_refresh(c->ct, c->tab, hooks_of(c));
+	spent = now_ns(CLOCK_MONOTONIC) - t0;
+	gap = spent * REFRESH_COST_FACTOR;
+	c->next_refresh_mono_ns = t0 + (gap > REFRESH_MIN_NS ? gap : REFRESH_MIN_NS);
+	return ret;
+}
+
 static int tick(struct collector *c)
 {
 	uint64_t now = now_ns(CLOCK_MONOTONIC);
@@ -142,6 +170,8 @@ static int tick(struct collector *c)
 	ret = publish(c, interval_s);
 	/* destroyed flows were shown once, with their final counters */
 	flowtab_reap_destroyed(c->tab);
+	if (!ret)
+		ret = maybe_refresh(c);
 	return ret;
 }
 
@@ -217,6 +247,7 @@ int collector_start(struct collector *c, char *err, size_t errlen)
 	/* baseline: rates of the first snapshot cover exactly one interval */
 	c->baseline_ns = now_ns(CLOCK_REALTIME);
 	c->last_read_mono_ns = now_ns(CLOCK_MONOTONIC);
+	c->next_refresh_mono_ns = c->last_read_mono_ns + REFRESH_MIN_NS;
 	ret = read_counters(c, 0);
 	if (ret) {
 		snprintf(err, errlen, "reading the flow counters failed: %s",

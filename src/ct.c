@@ -405,6 +405,16 @@ int ct_resync(struct ct_source *src, struct flowtab *tab,
 	return 0;
 }
 
+int ct_refresh(struct ct_source *src, struct flowtab *tab,
+	       const struct ct_hooks *hooks)
+{
+	int ret = do_dump(src, tab, hooks);
+
+	if (!ret)
+		src->st.refreshes++;
+	return ret;
+}
+
 /*
  * After ENOBUFS the queue holds events older than the loss; applied after
  * the resync dump they could bring back flows whose DESTROY was lost.

@@ -357,6 +357,7 @@ static void begin_connection(struct flow *f, uint64_t now_ns)
 	f->destroyed = false;
 	f->counters_valid = false;
 	f->counts_from_zero = false;
+	f->events_seen = false;
 	f->start_ns = 0;
 	f->first_seen_ns = now_ns;
 	memset(&f->total, 0, sizeof(f->total));
@@ -451,6 +452,8 @@ int ct_apply(const struct ct_apply_ctx *ctx, enum ct_msg kind,
 	 */
 	if (kind == CT_MSG_DUMP)
 		f->seen_gen = ctx->gen;
+	else
+		f->events_seen = true;
 
 	if (reused && hooks && hooks->reused)
 		hooks->reused(f, hooks->arg);
