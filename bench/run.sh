@@ -116,9 +116,12 @@ def read(pidfile):
         fcntl.fcntl(0, 1031, 1 << 20)
     except OSError:
         pass
+    t_start = time.time()
     while True:
         line = inp.readline()
         if not line:
+            t = os.times()
+            sys.stderr.write("%.2f %.2f\n" % (t.user + t.system, time.time() - t_start))
             return
         if pid is None:
             with open(pidfile) as f:
@@ -131,7 +134,6 @@ def read(pidfile):
                 else json.loads(line)
         except ValueError:
             continue
-        st["flows_listed"] = line.count(b'{"id":')
         st.update(_rx=time.time(), _ticks=ticks, _rss=rss)
         sys.stdout.write(json.dumps(st) + "\n")
         sys.stdout.flush()
@@ -237,7 +239,9 @@ ft_run() {
 	local tag=$1 name=$2
 	shift 2
 	mkfifo "$TMPD/$tag.fifo"
-	$BENCHPY read "$TMPD/$tag.pid" <"$TMPD/$tag.fifo" >"$TMPD/$tag.stats" &
+	$BENCHPY read "$TMPD/$tag.pid" <"$TMPD/$tag.fifo" >"$TMPD/$tag.stats" \
+		2>"$TMPD/$tag.reader" &
+	READER_PID[$tag]=$!
 	_BG_PIDS+=("$!")
 	env --default-signal=INT,QUIT,PIPE ip netns exec "$(nsname "$name")" \
 		"$FLOWTOP" "$@" >"$TMPD/$tag.fifo" 2>"$TMPD/$tag.err" &
@@ -259,7 +263,16 @@ ft_end() {
 	done
 	kill -KILL "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
+	wait "${READER_PID[$1]}" 2>/dev/null || true
 }
+
+# reader_cpu TAG: % of one core the JSON reader of this script used (it
+# shares the machine with flowtop, so it is part of the picture).
+reader_cpu() {
+	awk '$2 > 0 { printf "%.0f", 100 * $1 / $2; ok = 1 } END { if (!ok) printf "n/a" }' \
+		"$TMPD/$1.reader" 2>/dev/null || echo n/a
+}
+declare -A READER_PID=()
 
 get() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
 ratio() { $PY -c "import sys; a,b=sys.argv[1:]; print('%.2fx' % (float(a)/float(b)) if a not in ('n/a','') else 'n/a')" "$1" "$2"; }
@@ -343,7 +356,8 @@ if [ "$(get ok "$w1")" = 1 ]; then
 		"events handled" "$(get events_s "$w1")/s  (new $(get new_s "$w1")/s, destroyed $(get destroyed_s "$w1")/s)" \
 		"events lost / resyncs" "$(get lost "$w1") / $(get resyncs "$w1")  (since start: $(get lost_total "$w1") / $(get resyncs_total "$w1"))" \
 		"BPF map evictions" "$(get evictions "$w1")" \
-		"longest interval" "$(get interval_max "$w1") s (asked: 1 s)"
+		"longest interval" "$(get interval_max "$w1") s (asked: 1 s)" \
+		"this script's JSON reader" "$(reader_cpu s1) % of one core over the run"
 else
 	echo "  no figures: $(get why "$w1"); stderr: $(tail -c 300 "$TMPD/s1.err")"
 fi
