@@ -710,6 +710,12 @@ static void test_dump_and_ghosts(void **state)
 	fc = flowtab_lookup(fx->tab, &c.key);
 	assert_int_equal(fa->seen_gen, 1);
 	assert_false(fa->counts_from_zero);	/* its counters predate us */
+	/* only a dump knows them: they may end without an event */
+	assert_false(fa->events_seen);
+	assert_false(fb->events_seen);
+	assert_int_equal(ct_apply(&fx->ctx, CT_MSG_UPDATE, &b), 1);
+	assert_true(fb->events_seen);
+	assert_false(fa->events_seen);
 
 	/* c got its DESTROY and waits for the reaper */
 	assert_int_equal(ct_apply(&fx->ctx, CT_MSG_DESTROY, &c), 1);
