@@ -28,6 +28,7 @@ CFLAGS   += $(FIXBUF_CFLAGS)
 LDLIBS   += -lbpf -lelf -lz -lnetfilter_conntrack -lmnl $(FIXBUF_LIBS) -lpthread -lm
 # enrichment: reverse DNS (c-ares), GeoIP (libmaxminddb), -u downloads (libcurl)
 LDLIBS   += -lcares -lmaxminddb -lcurl
+LDLIBS   += -lncursesw -ltinfo
 
 SANITIZE ?= 0
 ifeq ($(SANITIZE),1)
@@ -54,7 +55,7 @@ TOOL_BINS := $(patsubst %.c,$(BUILD)/%,$(TOOL_SRCS))
 all: flowtop
 
 flowtop: $(BUILD)/flowtop
-	cp $< $@
+	cp $< $@.tmp && mv -f $@.tmp $@
 
 $(BUILD)/flowtop: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

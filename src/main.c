@@ -28,6 +28,7 @@
 #include "ipfix.h"
 #include "snapshot.h"
 #include "sysctl.h"
+#include "ui.h"
 
 #define SYSCTL_TIMESTAMP "net/netfilter/nf_conntrack_timestamp"
 #define SYSCTL_ACCT "net/netfilter/nf_conntrack_acct"
@@ -63,6 +64,7 @@ static bool can_use_bpf(void)
 /* A crash must not leave the sysctls changed: restore, then die as before. */
 static void on_fatal_signal(int sig)
 {
+	ui_emergency_restore();	/* the terminal too: async-signal-safe */
 	sysctl_restore_all();
 	signal(sig, SIG_DFL);
 	raise(sig);
@@ -94,9 +96,15 @@ static int block_exit_signals(void)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
-	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
-		return -errno;
 	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	/* SIGWINCH too, but not in this fd: the interactive view reads it
+	 * from its own signalfd, which only works if no thread takes it */
+	sigaddset(&set, SIGWINCH);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL)) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
 	return fd < 0 ? -errno : fd;
 }
 
@@ -280,7 +288,10 @@ int main(int argc, char **argv)
 	if (enable_settings_for(acct_kind_of(acct)))
 		goto out;
 
-	ctc.sel = cfg.sel;
+	/* the view's protocol toggles (T U D I S) must be able to show any
+	 * protocol with its counters intact: collect them all, filter in the
+	 * view (the families stay as selected) */
+	ctc.sel = cfg.batch ? cfg.sel : (cfg.sel | SEL_PROTOS);
 	ctc.rcvbuf = cfg.netlink_buffer ? cfg.netlink_buffer
 					: DEFAULT_NETLINK_BUFFER;
 	ctc.counters = acct_kind_of(acct) == ACCT_CONNTRACK;
@@ -327,15 +338,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	if (!cfg.batch) {
-		/* the ncurses view is tracked separately; until it lands the
-		 * interactive mode prints text snapshots as they come */
-		fprintf(stderr, "flowtop: no interactive view in this build; "
-			"printing text snapshots until interrupted\n");
-		cfg.count = 0;
-		cfg.output = OUTPUT_TEXT;
-	}
-	status = run_batch(&col, &cfg, sig_fd, enrich) ? 1 : 0;
+	if (cfg.batch)
+		status = run_batch(&col, &cfg, sig_fd, enrich) ? 1 : 0;
+	else
+		status = ui_run(&col, &cfg, sig_fd, enrich) ? 1 : 0;
 
 out:
 	collector_stop(&col);

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* State shared by the interactive view's parts (ui.c keys, ui_draw.c). */
+#ifndef FLOWTOP_UI_INTERNAL_H
+#define FLOWTOP_UI_INTERNAL_H
+
+#include <stdbool.h>
+
+#include "collector.h"
+#include "config.h"
+#include "enrich.h"
+#include "ui_term.h"
+#include "ui_text.h"
+#include "ui_view.h"
+
+enum ui_tab { TAB_FLOWS = 0, TAB_PROCS };
+
+/* colour pairs / attributes by role (monochrome fallbacks in ui_draw.c) */
+enum ui_role {
+	ROLE_NORMAL = 0,
+	ROLE_HEADER,
+	ROLE_TITLE,
+	ROLE_CURSOR,
+	ROLE_GONE,
+	ROLE_PAUSED,
+	ROLE_FOOTER,
+	ROLE_DIM,
+	ROLE_COUNT,
+};
+
+struct ui {
+	struct collector *col;
+	const struct config *cfg;
+	struct enrich *enrich;
+	struct ui_builder *b;
+	struct view *v;			/* shown now; NULL before the first */
+	struct ui_params p;
+
+	enum ui_tab tab;
+	long cursor, top;		/* flows tab: positions in v->idx */
+	struct flow_ident sel;		/* the flow the cursor is on */
+	bool sel_valid;
+	struct flow sel_flow;		/* its last copy (detail of a gone flow) */
+	bool sel_gone;
+	long pcursor, ptop;		/* processes tab */
+	int32_t psel_pid;
+	bool psel_valid;
+	int hscroll;
+
+	bool detail, help, editing, paused, bits, show_src, dns, geo;
+	bool quit;
+	char edit[UI_FILTER_MAX];
+
+	bool color, utf8;
+	int attr[ROLE_COUNT];
+	struct ui_hist hist;
+	struct flow_ident watch[UI_WATCH_MAX];
+	size_t nwatch;
+};
+
+/* layout: header rows on top, title row, list, one footer row */
+#define UI_HEADER_ROWS 2
+
+int ui_list_rows(void);
+int ui_flow_height(const struct ui *u);
+long ui_visible_flows(const struct ui *u);
+
+void ui_draw_init(struct ui *u);
+void ui_draw(struct ui *u);
+
+#endif

@@ -1,0 +1,447 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Sort keys, radix sort, text filter and process rows for the view. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "filter.h"
+#include "format.h"
+#include "sort.h"
+
+static const char *const sort_names[SORT_KEY_COUNT] = {
+	[SORT_RATE] = "rate",
+	[SORT_BYTES] = "bytes",
+	[SORT_PACKETS] = "packets",
+	[SORT_AGE] = "age",
+	[SORT_PROTO] = "proto",
+	[SORT_STATE] = "state",
+	[SORT_DEST] = "destination",
+	[SORT_PORT] = "port",
+	[SORT_PROCESS] = "process",
+	[SORT_COUNTRY] = "country",
+};
+
+const char *sort_key_name(enum sort_key k)
+{
+	return (unsigned int)k < SORT_KEY_COUNT ? sort_names[k] : "?";
+}
+
+bool sort_key_needs_info(enum sort_key k)
+{
+	return k == SORT_PROCESS || k == SORT_COUNTRY;
+}
+
+/* whether the key's natural order is largest first */
+static bool natural_desc(enum sort_key k)
+{
+	return k == SORT_RATE || k == SORT_BYTES || k == SORT_PACKETS;
+}
+
+/* A rate as an integer that keeps its order (1/16 byte resolution). */
+static uint64_t rate_key(double r)
+{
+	if (!(r > 0))
+		return 0;
+	if (r > 1e15)
+		return (uint64_t)1e15 * 16;
+	return (uint64_t)(r * 16.0);
+}
+
+/* First 8 bytes of s, lower case, as a big-endian number; "" sorts last. */
+static uint64_t text_key(const char *s)
+{
+	uint64_t v = 0;
+	int i;
+
+	if (!s || !*s)
+		return UINT64_MAX;
+	for (i = 0; i < 8 && s[i]; i++)
+		v |= (uint64_t)(unsigned char)tolower((unsigned char)s[i]) << (56 - 8 * i);
+	return v;
+}
+
+static uint64_t be64_of(const uint32_t *words)
+{
+	return (uint64_t)ntohl(words[0]) << 32 | ntohl(words[1]);
+}
+
+void sort_item_fill(struct sort_item *it, enum sort_key k, bool reverse,
+		    const struct flow *f, const struct flow_info *info,
+		    uint32_t idx)
+{
+	const struct flow_key *key = &f->key;
+	uint64_t hi = 0;
+	uint32_t sec = 0;	/* secondary key, same direction as hi */
+	uint64_t start;
+
+	switch (k) {
+	case SORT_RATE:
+		hi = rate_key((double)f->byte_rate[0] + f->byte_rate[1]);
+		sec = (uint32_t)(rate_key((double)f->pkt_rate[0] + f->pkt_rate[1]) >> 4);
+		break;
+	case SORT_BYTES:
+		hi = f->total.bytes[0] + f->total.bytes[1];
+		break;
+	case SORT_PACKETS:
+		hi = f->total.packets[0] + f->total.packets[1];
+		break;
+	case SORT_AGE:
+		start = f->start_ns ? f->start_ns : f->first_seen_ns;
+		/* unknown start (0) is "youngest": after every known one */
+		hi = start ? start : UINT64_MAX;
+		break;
+	case SORT_PROTO:
+		hi = (uint64_t)key->proto << 8 | key->family;
+		sec = f->state;
+		break;
+	case SORT_STATE:
+		hi = f->state;
+		sec = key->proto;
+		break;
+	case SORT_DEST:
+		/* IPv4 (below 2^32) before IPv6 in practice */
+		if (key->family == AF_INET) {
+			hi = ntohl(key->dst[0]);
+			sec = (uint32_t)ntohs(key->dport) << 16;
+		} else {
+			hi = be64_of(key->dst);
+			sec = (uint32_t)ntohs(key->dport) << 16 |
+			      (ntohl(key->dst[3]) & 0xffff);
+		}
+		break;
+	case SORT_PORT:
+		hi = ntohs(key->dport);
+		sec = key->proto;
+		break;
+	case SORT_PROCESS:
+		hi = text_key(info ? info->proc.comm : NULL);
+		sec = info ? (uint32_t)info->proc.pid : 0;
+		break;
+	case SORT_COUNTRY:
+		hi = text_key(info ? info->dst.geo.country_code : NULL);
+		break;
+	default:
+		break;
+	}
+	if (natural_desc(k) != reverse) {
+		hi = ~hi;
+		sec = ~sec;
+	}
+	it->hi = hi;
+	it->lo = (uint64_t)sec << 32 | f->ct_id;
+	it->idx = idx;
+}
+
+static inline unsigned int byte_at(const struct sort_item *it, unsigned int pos)
+{
+	/* positions 0-7: lo, least significant first; 8-15: hi */
+	return pos < 8 ? (unsigned int)(it->lo >> (8 * pos)) & 0xff
+		       : (unsigned int)(it->hi >> (8 * (pos - 8))) & 0xff;
+}
+
+void sort_items(struct sort_item *items, struct sort_item *tmp, size_t n)
+{
+	static _Thread_local size_t count[16][256];
+	struct sort_item *src = items, *dst = tmp, *t;
+	unsigned int pos, b;
+	size_t i;
+
+	if (n < 2)
+		return;
+	memset(count, 0, sizeof(count));
+	for (i = 0; i < n; i++)
+		for (pos = 0; pos < 16; pos++)
+			count[pos][byte_at(&items[i], pos)]++;
+	for (pos = 0; pos < 16; pos++) {
+		size_t sum = 0, c;
+
+		/* every key has the same byte here: nothing to do */
+		if (count[pos][byte_at(&items[0], pos)] == n)
+			continue;
+		for (b = 0; b < 256; b++) {
+			c = count[pos][b];
+			count[pos][b] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			dst[count[pos][byte_at(&src[i], pos)]++] = src[i];
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != items)
+		memcpy(items, src, n * sizeof(*items));
+}
+
+/* --- text filter ------------------------------------------------------- */
+
+void text_filter_parse(struct text_filter *tf, const char *s)
+{
+	memset(tf, 0, sizeof(*tf));
+	while (s && *s) {
+		size_t len = 0;
+		char *w;
+
+		while (*s && isspace((unsigned char)*s))
+			s++;
+		if (!*s)
+			break;
+		if (tf->nwords == TEXT_FILTER_WORDS)
+			break;
+		w = tf->word[tf->nwords++];
+		while (*s && !isspace((unsigned char)*s)) {
+			if (len < TEXT_FILTER_WORD_MAX - 1)
+				w[len++] = (char)tolower((unsigned char)*s);
+			s++;
+		}
+		w[len] = '\0';
+	}
+}
+
+static bool has(const char *field, const char *word)
+{
+	return field && *field && strcasestr(field, word);
+}
+
+static bool is_number(const char *w, unsigned long *v)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)*w))
+		return false;
+	errno = 0;
+	*v = strtoul(w, &end, 10);
+	return !*end && !errno;
+}
+
+static bool has_ports(uint8_t proto)
+{
+	return proto != IPPROTO_ICMP && proto != IPPROTO_ICMPV6;
+}
+
+static bool endpoint_match(const struct endpoint_info *e, const char *w)
+{
+	return has(e->host, w) || has(e->service, w) ||
+	       has(e->geo.country_code, w) || has(e->geo.country, w) ||
+	       has(e->geo.city, w) || has(e->geo.as_org, w);
+}
+
+static bool word_match(const char *w, const struct flow *f,
+		       const struct flow_info *info, char addrs[4][64],
+		       bool *formatted)
+{
+	const struct flow_key *k = &f->key, *r = &f->reply;
+	char num[16];
+	unsigned long v;
+	int i;
+
+	if (is_number(w, &v)) {
+		if (has_ports(k->proto) &&
+		    (v == ntohs(k->sport) || v == ntohs(k->dport) ||
+		     v == ntohs(r->sport) || v == ntohs(r->dport)))
+			return true;
+		if (info && info->proc.pid > 0 && v == (unsigned long)info->proc.pid)
+			return true;
+	}
+	if (has(proto_name(k->proto, num, sizeof(num)), w))
+		return true;
+	if (!*formatted) {
+		format_addr(k->family, k->src, addrs[0], 64);
+		format_addr(k->family, k->dst, addrs[1], 64);
+		format_addr(r->family ? r->family : k->family, r->src, addrs[2], 64);
+		format_addr(r->family ? r->family : k->family, r->dst, addrs[3], 64);
+		*formatted = true;
+	}
+	for (i = 0; i < 4; i++)
+		if (has(addrs[i], w))
+			return true;
+	if (!info)
+		return false;
+	return endpoint_match(&info->src, w) || endpoint_match(&info->dst, w) ||
+	       has(info->proc.comm, w) || has(info->proc.user, w);
+}
+
+bool text_filter_match(const struct text_filter *tf, const struct flow *f,
+		       const struct flow_info *info)
+{
+	char addrs[4][64];
+	bool formatted = false;
+	int i;
+
+	for (i = 0; i < tf->nwords; i++)
+		if (!word_match(tf->word[i], f, info, addrs, &formatted))
+			return false;
+	return true;
+}
+
+bool flow_is_active(const struct flow *f)
+{
+	return f->pkt_rate[0] > 0 || f->pkt_rate[1] > 0 ||
+	       f->byte_rate[0] > 0 || f->byte_rate[1] > 0;
+}
+
+/* --- processes ------------------------------------------------------- */
+
+static const char *const psort_names[PSORT_COUNT] = {
+	[PSORT_RATE] = "rate",
+	[PSORT_BYTES] = "bytes",
+	[PSORT_FLOWS] = "flows",
+	[PSORT_PID] = "pid",
+	[PSORT_NAME] = "name",
+};
+
+const char *proc_sort_name(enum proc_sort k)
+{
+	return (unsigned int)k < PSORT_COUNT ? psort_names[k] : "?";
+}
+
+struct proc_agg {
+	struct proc_row *rows;
+	size_t n, cap;
+	int32_t *slots;		/* open hash of row index + 1, 0 = empty */
+	size_t nslots;		/* power of two */
+};
+
+struct proc_agg *proc_agg_new(void)
+{
+	return calloc(1, sizeof(struct proc_agg));
+}
+
+void proc_agg_free(struct proc_agg *a)
+{
+	if (!a)
+		return;
+	free(a->rows);
+	free(a->slots);
+	free(a);
+}
+
+static size_t pid_hash(int32_t pid, size_t mask)
+{
+	return ((uint32_t)pid * 2654435761u) & mask;
+}
+
+static int proc_agg_grow(struct proc_agg *a)
+{
+	size_t nslots = a->nslots ? a->nslots * 2 : 64, i, h;
+	int32_t *slots = calloc(nslots, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (i = 0; i < a->n; i++) {
+		h = pid_hash(a->rows[i].pid, nslots - 1);
+		while (slots[h])
+			h = (h + 1) & (nslots - 1);
+		slots[h] = (int32_t)i + 1;
+	}
+	free(a->slots);
+	a->slots = slots;
+	a->nslots = nslots;
+	return 0;
+}
+
+int proc_agg_add(struct proc_agg *a, const struct flow *f,
+		 const struct proc_info *p)
+{
+	int32_t pid = p && p->pid > 0 ? p->pid : 0;
+	struct proc_row *row;
+	size_t h;
+	int d;
+
+	if ((a->n + 1) * 2 > a->nslots && proc_agg_grow(a))
+		return -ENOMEM;
+	h = pid_hash(pid, a->nslots - 1);
+	while (a->slots[h] && a->rows[a->slots[h] - 1].pid != pid)
+		h = (h + 1) & (a->nslots - 1);
+	if (!a->slots[h]) {
+		if (a->n == a->cap) {
+			size_t cap = a->cap ? a->cap * 2 : 32;
+			struct proc_row *r = realloc(a->rows, cap * sizeof(*r));
+
+			if (!r)
+				return -ENOMEM;
+			a->rows = r;
+			a->cap = cap;
+		}
+		row = &a->rows[a->n];
+		memset(row, 0, sizeof(*row));
+		row->pid = pid;
+		if (pid && p) {
+			snprintf(row->comm, sizeof(row->comm), "%s", p->comm);
+			snprintf(row->user, sizeof(row->user), "%s", p->user);
+		}
+		a->slots[h] = (int32_t)++a->n;
+	}
+	row = &a->rows[a->slots[h] - 1];
+	row->flows++;
+	for (d = 0; d < FLOW_DIR_COUNT; d++) {
+		row->bytes[d] += f->total.bytes[d];
+		row->rate[d] += f->byte_rate[d];
+	}
+	return 0;
+}
+
+static _Thread_local enum proc_sort psort_key;
+static _Thread_local bool psort_rev;
+
+static int cmp_num(double x, double y)
+{
+	return x < y ? -1 : x > y;
+}
+
+static int proc_cmp(const void *pa, const void *pb)
+{
+	const struct proc_row *a = pa, *b = pb;
+	int c = 0;
+
+	switch (psort_key) {
+	case PSORT_RATE:
+		c = -cmp_num(a->rate[0] + a->rate[1], b->rate[0] + b->rate[1]);
+		break;
+	case PSORT_BYTES:
+		c = -cmp_num((double)(a->bytes[0] + a->bytes[1]),
+			     (double)(b->bytes[0] + b->bytes[1]));
+		break;
+	case PSORT_FLOWS:
+		c = -cmp_num(a->flows, b->flows);
+		break;
+	case PSORT_PID:
+		c = cmp_num(a->pid, b->pid);
+		break;
+	case PSORT_NAME:
+		/* the unknown-process row (no name) last */
+		if (!*a->comm != !*b->comm)
+			c = !*a->comm ? 1 : -1;
+		else
+			c = strcasecmp(a->comm, b->comm);
+		break;
+	default:
+		break;
+	}
+	if (psort_rev)
+		c = -c;
+	if (!c)
+		c = cmp_num(a->pid, b->pid);
+	return c;
+}
+
+int proc_agg_finish(struct proc_agg *a, enum proc_sort k, bool reverse,
+		    struct proc_row **rows, size_t *n)
+{
+	psort_key = k;
+	psort_rev = reverse;
+	if (a->n > 1)
+		qsort(a->rows, a->n, sizeof(*a->rows), proc_cmp);
+	*rows = a->rows;
+	*n = a->n;
+	a->rows = NULL;
+	a->n = a->cap = 0;
+	free(a->slots);
+	a->slots = NULL;
+	a->nslots = 0;
+	return 0;
+}

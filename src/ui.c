@@ -1,0 +1,630 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The interactive view's thread: poll, keys, cursor, view handoff. It
+ * never sorts, filters, reads /proc or waits for a lookup; every pending
+ * key is handled before the screen is drawn, and only visible rows are.
+ */
+#include <curses.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "filter.h"
+#include "ui.h"
+#include "ui_internal.h"
+
+#pragma weak enrich_set_dns
+#pragma weak enrich_set_geoip
+
+static void curses_end(void)
+{
+	if (ui_term_forget())
+		endwin();
+}
+
+static void at_exit_restore(void)
+{
+	curses_end();
+}
+
+/* --- helpers -------------------------------------------------------- */
+
+int ui_list_rows(void)
+{
+	int r = LINES - UI_HEADER_ROWS - 2;	/* title row, footer */
+
+	return r > 0 ? r : 0;
+}
+
+int ui_flow_height(const struct ui *u)
+{
+	return u->show_src ? 2 : 1;
+}
+
+long ui_visible_flows(const struct ui *u)
+{
+	long n = ui_list_rows() / ui_flow_height(u);
+
+	return n > 0 ? n : 1;
+}
+
+static size_t view_rows(const struct ui *u)
+{
+	if (!u->v)
+		return 0;
+	return u->tab == TAB_PROCS ? u->v->nprocs : u->v->n;
+}
+
+static const struct flow *flow_at(const struct ui *u, long pos)
+{
+	if (!u->v || pos < 0 || (size_t)pos >= u->v->n)
+		return NULL;
+	return &u->v->snap->flows[u->v->idx[pos]];
+}
+
+static void push_params(struct ui *u)
+{
+	ui_builder_set_params(u->b, &u->p);
+}
+
+/* The cursor moved or the view changed: record which flow it is on. */
+static void update_selection(struct ui *u)
+{
+	const struct flow *f = flow_at(u, u->cursor);
+
+	if (f) {
+		u->sel.ct_id = f->ct_id;
+		u->sel.key = f->key;
+		u->sel_valid = true;
+		u->sel_flow = *f;
+		u->sel_gone = false;
+	}
+	ui_builder_set_selection(u->b, &u->sel, u->sel_valid);
+	if (u->v && u->v->procs && u->pcursor >= 0 &&
+	    (size_t)u->pcursor < u->v->nprocs) {
+		u->psel_pid = u->v->procs[u->pcursor].pid;
+		u->psel_valid = true;
+	}
+}
+
+static void clamp_scroll(long *cursor, long *top, long n, long vis)
+{
+	if (*cursor >= n)
+		*cursor = n - 1;
+	if (*cursor < 0)
+		*cursor = 0;
+	if (*top > *cursor)
+		*top = *cursor;
+	if (*cursor >= *top + vis)
+		*top = *cursor - vis + 1;
+	if (*top > n - vis)
+		*top = n - vis;
+	if (*top < 0)
+		*top = 0;
+}
+
+static void move_cursor(struct ui *u, long delta, bool absolute)
+{
+	long n = (long)view_rows(u), vis = ui_visible_flows(u);
+	long *cur = u->tab == TAB_PROCS ? &u->pcursor : &u->cursor;
+	long *top = u->tab == TAB_PROCS ? &u->ptop : &u->top;
+
+	if (u->detail)
+		cur = &u->cursor, top = &u->top, n = u->v ? (long)u->v->n : 0;
+	*cur = absolute ? delta : *cur + delta;
+	clamp_scroll(cur, top, n, vis);
+	update_selection(u);
+}
+
+/* Where the selected flow is in v, searched near hint; -1 if not found. */
+static long find_flow(const struct view *v, const struct flow_ident *id,
+		      long hint)
+{
+	/* the builder located it unless the cursor moved meanwhile; then it
+	 * is still near where the cursor was: look around there only, so
+	 * that a million-row view costs the UI thread nothing */
+	const long window = 2048;
+	long lo = hint - window, hi = hint + window;
+
+	if (v->sel_pos >= 0 && v->sel.ct_id == id->ct_id &&
+	    !memcmp(&v->sel.key, &id->key, sizeof(id->key)))
+		return v->sel_pos;
+	if (lo < 0)
+		lo = 0;
+	if (hi > (long)v->n)
+		hi = (long)v->n;
+	for (long i = lo; i < hi; i++)
+		if (flow_ident_eq(id, &v->snap->flows[v->idx[i]]))
+			return i;
+	return -1;
+}
+
+static void adopt_view(struct ui *u, struct view *nv)
+{
+	struct view *old = u->v;
+	long vis = ui_visible_flows(u), off = u->cursor - u->top, pos = -1;
+
+	if (nv->new_snapshot)
+		for (size_t i = 0; i < nv->nsamples; i++)
+			hist_add(&u->hist, &nv->samples[i]);
+	u->v = nv;
+	if (u->sel_valid)
+		pos = find_flow(nv, &u->sel, u->cursor);
+	if (pos >= 0) {
+		/* the same flow keeps the same screen line, as htop does */
+		u->cursor = pos;
+		u->top = pos - off;
+	} else if (u->sel_valid) {
+		u->sel_gone = true;
+	}
+	clamp_scroll(&u->cursor, &u->top, (long)nv->n, vis);
+
+	if (u->psel_valid) {
+		long poff = u->pcursor - u->ptop;
+
+		for (size_t i = 0; i < nv->nprocs; i++)
+			if (nv->procs[i].pid == u->psel_pid) {
+				u->pcursor = (long)i;
+				u->ptop = (long)i - poff;
+				break;
+			}
+	}
+	clamp_scroll(&u->pcursor, &u->ptop, (long)nv->nprocs, vis);
+	if (pos >= 0 || !u->sel_valid || !u->detail)
+		update_selection(u);
+	ui_builder_release(u->b, old);
+}
+
+static void set_pause(struct ui *u, bool on)
+{
+	u->paused = on;
+	ui_builder_pin(u->b, on && u->v ? u->v->snap : NULL);
+}
+
+static void cycle_sort(struct ui *u, int dir)
+{
+	if (u->tab == TAB_PROCS && !u->detail)
+		u->p.psort = (enum proc_sort)(((int)u->p.psort + dir + PSORT_COUNT) %
+					      PSORT_COUNT);
+	else
+		u->p.sort = (enum sort_key)(((int)u->p.sort + dir + SORT_KEY_COUNT) %
+					    SORT_KEY_COUNT);
+	push_params(u);
+}
+
+static void toggle_proto(struct ui *u, unsigned int bit)
+{
+	u->p.protos ^= bit;
+	push_params(u);
+}
+
+static void set_tab(struct ui *u, enum ui_tab t)
+{
+	u->tab = t;
+	u->detail = false;
+	if (u->p.procs != (t == TAB_PROCS)) {
+		/* the process rows cost a lookup per flow: only while shown */
+		u->p.procs = t == TAB_PROCS;
+		push_params(u);
+	}
+}
+
+static void clear_filters(struct ui *u)
+{
+	if (!u->p.filter[0] && !u->p.pid_filter_on)
+		return;
+	u->p.filter[0] = '\0';
+	u->edit[0] = '\0';
+	u->p.pid_filter_on = false;
+	push_params(u);
+}
+
+static void edit_key(struct ui *u, int ch)
+{
+	size_t len = strlen(u->edit);
+
+	switch (ch) {
+	case 27:		/* Esc: drop the filter */
+		u->editing = false;
+		clear_filters(u);
+		return;
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		u->editing = false;
+		return;
+	case KEY_BACKSPACE:
+	case 127:
+	case 8:
+		/* remove one whole UTF-8 character */
+		while (len > 0) {
+			len--;
+			if (((unsigned char)u->edit[len] & 0xc0) != 0x80)
+				break;
+		}
+		u->edit[len] = '\0';
+		break;
+	case 21:		/* ^U */
+		u->edit[0] = '\0';
+		break;
+	default:
+		if (ch < 0x20 || ch > 0xff || ch == 0x7f)
+			return;
+		if (len + 1 >= sizeof(u->edit))
+			return;
+		u->edit[len] = (char)ch;
+		u->edit[len + 1] = '\0';
+		break;
+	}
+	/* live filtering: the builder narrows the rows as one types */
+	snprintf(u->p.filter, sizeof(u->p.filter), "%s", u->edit);
+	push_params(u);
+}
+
+static void enter_key(struct ui *u)
+{
+	if (u->tab == TAB_PROCS) {
+		if (!u->v || u->pcursor < 0 || (size_t)u->pcursor >= u->v->nprocs)
+			return;
+		u->p.pid_filter_on = true;
+		u->p.pid_filter = u->v->procs[u->pcursor].pid;
+		push_params(u);
+		u->tab = TAB_FLOWS;
+		u->cursor = u->top = 0;
+		u->sel_valid = false;
+		return;
+	}
+	if (u->sel_valid)
+		u->detail = !u->detail;
+}
+
+static void handle_key(struct ui *u, int ch)
+{
+	long page = ui_visible_flows(u);
+
+	if (u->editing) {
+		edit_key(u, ch);
+		return;
+	}
+	if (u->help && ch != KEY_RESIZE && ch != 'q') {
+		u->help = false;
+		return;
+	}
+	switch (ch) {
+	case 'q':
+		u->quit = true;
+		break;
+	case KEY_UP: case 'k': case 'u':
+		move_cursor(u, -1, false);
+		break;
+	case KEY_DOWN: case 'j': case 'd':
+		move_cursor(u, 1, false);
+		break;
+	case KEY_PPAGE:
+		move_cursor(u, -page, false);
+		break;
+	case KEY_NPAGE:
+		move_cursor(u, page, false);
+		break;
+	case KEY_HOME:
+		move_cursor(u, 0, true);
+		break;
+	case KEY_END:
+		move_cursor(u, (long)view_rows(u) - 1, true);
+		break;
+	case KEY_LEFT: case 'h':
+		if (u->detail) {
+			u->detail = false;
+			break;
+		}
+		u->hscroll = u->hscroll > 8 ? u->hscroll - 8 : 0;
+		break;
+	case KEY_RIGHT: case 'l':
+		u->hscroll += 8;	/* bounded by the row width when drawn */
+		break;
+	case '\t':
+		set_tab(u, u->tab == TAB_FLOWS ? TAB_PROCS : TAB_FLOWS);
+		break;
+	case '?':
+		u->help = true;
+		break;
+	case 'b':
+		u->bits = !u->bits;
+		break;
+	case 'a':
+		u->p.active_only = !u->p.active_only;
+		push_params(u);
+		break;
+	case 's':
+		u->show_src = !u->show_src;
+		move_cursor(u, 0, false);
+		break;
+	case 'T': toggle_proto(u, SEL_TCP); break;
+	case 'U': toggle_proto(u, SEL_UDP); break;
+	case 'D': toggle_proto(u, SEL_DCCP); break;
+	case 'I': toggle_proto(u, SEL_ICMP); break;
+	case 'S': toggle_proto(u, SEL_SCTP); break;
+	case 'o': case '>':
+		cycle_sort(u, 1);
+		break;
+	case 'O': case '<':
+		cycle_sort(u, -1);
+		break;
+	case 'r':
+		if (u->tab == TAB_PROCS && !u->detail)
+			u->p.preverse = !u->p.preverse;
+		else
+			u->p.reverse = !u->p.reverse;
+		push_params(u);
+		break;
+	case '/':
+		u->editing = true;
+		u->detail = false;
+		snprintf(u->edit, sizeof(u->edit), "%s", u->p.filter);
+		break;
+	case 27:	/* Esc */
+		if (u->detail)
+			u->detail = false;
+		else
+			clear_filters(u);
+		break;
+	case ' ':
+		set_pause(u, !u->paused);
+		break;
+	case '\n': case '\r': case KEY_ENTER:
+		enter_key(u);
+		break;
+	case KEY_BACKSPACE: case 127:
+		u->detail = false;
+		break;
+	case 'n':
+		u->dns = !u->dns;
+		if (u->enrich && enrich_set_dns)
+			enrich_set_dns(u->enrich, u->dns);
+		break;
+	case 'g':
+		u->geo = !u->geo;
+		if (u->enrich && enrich_set_geoip)
+			enrich_set_geoip(u->enrich, u->geo);
+		break;
+	default:
+		break;
+	}
+}
+
+static void resize(struct ui *u)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
+		resize_term(ws.ws_row, ws.ws_col);
+	clearok(curscr, TRUE);
+	clamp_scroll(&u->cursor, &u->top, u->v ? (long)u->v->n : 0,
+		     ui_visible_flows(u));
+	clamp_scroll(&u->pcursor, &u->ptop, u->v ? (long)u->v->nprocs : 0,
+		     ui_visible_flows(u));
+}
+
+/* The flows on screen and the selected one: their rates are sampled. */
+static void update_watch(struct ui *u)
+{
+	struct flow_ident ids[UI_WATCH_MAX];
+	long vis = ui_visible_flows(u);
+	size_t n = 0;
+
+	if (u->sel_valid)
+		ids[n++] = u->sel;
+	for (long i = u->top; i < u->top + vis && n < UI_WATCH_MAX; i++) {
+		const struct flow *f = flow_at(u, i);
+
+		if (!f)
+			break;
+		ids[n].ct_id = f->ct_id;
+		ids[n].key = f->key;
+		n++;
+	}
+	if (n == u->nwatch && !memcmp(ids, u->watch, n * sizeof(*ids)))
+		return;
+	memcpy(u->watch, ids, n * sizeof(*ids));
+	u->nwatch = n;
+	ui_builder_set_watch(u->b, ids, n);
+}
+
+static int winch_open(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGWINCH);
+	/* main blocks it in every thread; the calling thread too, to be sure */
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+static bool want_color(void)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	/* https://no-color.org: present and not empty means no colour */
+	return !(nc && *nc) && has_colors();
+}
+
+static int curses_start(struct ui *u)
+{
+	const char *cs = setlocale(LC_ALL, "");
+
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "flowtop: the interactive view needs a terminal "
+			"on standard input and output; use --batch for scripts\n");
+		return -ENOTTY;
+	}
+	ui_term_save();
+	if (!newterm(NULL, stdout, stdin)) {
+		fprintf(stderr, "flowtop: cannot start the terminal view "
+			"(TERM=%s unknown?); set TERM or use --batch\n",
+			getenv("TERM") ? getenv("TERM") : "");
+		return -ENOTTY;
+	}
+	ui_term_started();
+	atexit(at_exit_restore);
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	set_escdelay(25);
+	curs_set(0);
+	u->utf8 = cs && (strstr(cs, "UTF-8") || strstr(cs, "utf8") ||
+			 strstr(cs, "UTF8") || strstr(cs, "utf-8"));
+	u->color = want_color();
+	if (u->color) {
+		start_color();
+		use_default_colors();
+	}
+	ui_draw_init(u);
+	return 0;
+}
+
+static int drain_fd(int fd)
+{
+	uint64_t cnt;
+
+	if (read(fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+		return -errno;
+	return 0;
+}
+
+int ui_run(struct collector *col, const struct config *cfg, int sig_fd,
+	   struct enrich *enrich)
+{
+	struct ui *u = calloc(1, sizeof(*u));
+	int winch_fd = -1, ret = 0;
+	const char *why = NULL;
+
+	if (!u) {
+		fprintf(stderr, "flowtop: out of memory for the view\n");
+		return -ENOMEM;
+	}
+	u->col = col;
+	u->cfg = cfg;
+	u->enrich = enrich;
+	u->bits = cfg->bits;
+	u->show_src = cfg->show_src;
+	u->dns = !cfg->no_dns;
+	u->geo = !cfg->no_geoip;
+	u->p.sort = SORT_RATE;
+	/* the toggles start from the command line's selection */
+	u->p.protos = cfg->sel & SEL_PROTOS;
+
+	winch_fd = winch_open();
+	if (winch_fd < 0) {
+		ret = -errno;
+		fprintf(stderr, "flowtop: cannot watch terminal resizes: %s\n",
+			strerror(errno));
+		goto out;
+	}
+	ret = ui_builder_start(&u->b, col, enrich, &u->p);
+	if (ret) {
+		fprintf(stderr, "flowtop: cannot start the view builder: %s\n",
+			strerror(-ret));
+		goto out;
+	}
+	ret = curses_start(u);
+	if (ret)
+		goto out;
+	ui_draw(u);
+
+	while (!u->quit) {
+		struct pollfd pfd[5] = {
+			{ .fd = STDIN_FILENO, .events = POLLIN },
+			{ .fd = sig_fd, .events = POLLIN },
+			{ .fd = winch_fd, .events = POLLIN },
+			{ .fd = col->wake_fd, .events = POLLIN },
+			{ .fd = ui_builder_fd(u->b), .events = POLLIN },
+		};
+		bool dirty = false;
+		int ch;
+
+		if (poll(pfd, 5, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			why = "poll";
+			break;
+		}
+		if (pfd[1].revents)
+			break;	/* SIGINT/SIGTERM/SIGHUP: main cleans up */
+		if (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+			why = "terminal closed";
+			ret = -EIO;
+			break;
+		}
+		if (pfd[2].revents) {
+			struct signalfd_siginfo si;
+
+			while (read(winch_fd, &si, sizeof(si)) == sizeof(si))
+				;
+			resize(u);
+			dirty = true;
+		}
+		if (pfd[3].revents) {
+			drain_fd(col->wake_fd);
+			ret = atomic_load(&col->error);
+			if (ret) {
+				why = "collector stopped";
+				break;
+			}
+			if (!u->paused)
+				ui_builder_kick(u->b);
+		}
+		if (pfd[4].revents) {
+			struct view *nv;
+
+			drain_fd(ui_builder_fd(u->b));
+			nv = ui_builder_take(u->b);
+			if (nv && nv != u->v) {
+				adopt_view(u, nv);
+				dirty = true;
+			} else if (nv) {
+				view_put(nv);
+			}
+		}
+		/* every pending key before one draw */
+		while ((ch = getch()) != ERR) {
+			if (ch == KEY_RESIZE)
+				resize(u);
+			else
+				handle_key(u, ch);
+			dirty = true;
+			if (u->quit)
+				break;
+		}
+		if (dirty && !u->quit) {
+			ui_draw(u);
+			update_watch(u);
+		}
+	}
+out:
+	curses_end();
+	if (why)
+		fprintf(stderr, "flowtop: view stopped: %s: %s\n", why,
+			strerror(-ret));
+	if (u->b) {
+		if (u->v)
+			view_put(u->v);
+		ui_builder_stop(u->b);
+	}
+	if (winch_fd >= 0)
+		close(winch_fd);
+	free(u);
+	return ret;
+}

@@ -1,0 +1,614 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Drawing the interactive view: header, flow rows (only those on screen),
+ * processes tab, flow detail with sparklines, help and footer. Reads the
+ * current view and the enrichment caches; never blocks.
+ */
+#include <arpa/inet.h>
+#include <curses.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "acct.h"
+#include "filter.h"
+#include "format.h"
+#include "ui_internal.h"
+
+#pragma weak enrich_flow
+
+#define LINE_MAX_BYTES 2048
+
+void ui_draw_init(struct ui *u)
+{
+	static const int mono[ROLE_COUNT] = {
+		[ROLE_NORMAL] = A_NORMAL,
+		[ROLE_HEADER] = A_BOLD,
+		[ROLE_TITLE] = A_REVERSE,
+		[ROLE_CURSOR] = A_REVERSE | A_BOLD,
+		[ROLE_GONE] = A_DIM,
+		[ROLE_PAUSED] = A_REVERSE | A_BOLD,
+		[ROLE_FOOTER] = A_REVERSE,
+		[ROLE_DIM] = A_DIM,
+	};
+
+	memcpy(u->attr, mono, sizeof(mono));
+	if (!u->color)
+		return;
+	init_pair(1, COLOR_CYAN, -1);
+	init_pair(2, COLOR_BLACK, COLOR_GREEN);
+	init_pair(3, COLOR_BLACK, COLOR_CYAN);
+	init_pair(4, COLOR_RED, -1);
+	init_pair(5, COLOR_BLACK, COLOR_YELLOW);
+	init_pair(6, COLOR_BLACK, COLOR_WHITE);
+	u->attr[ROLE_HEADER] = COLOR_PAIR(1) | A_BOLD;
+	u->attr[ROLE_TITLE] = COLOR_PAIR(2);
+	u->attr[ROLE_CURSOR] = COLOR_PAIR(3);
+	u->attr[ROLE_GONE] = COLOR_PAIR(4);
+	u->attr[ROLE_PAUSED] = COLOR_PAIR(5) | A_BOLD;
+	u->attr[ROLE_FOOTER] = COLOR_PAIR(6);
+}
+
+/* One screen line: text from display column skip, padded when fill. */
+static void put_line(const struct ui *u, int y, const char *text, int skip,
+		     enum ui_role role, bool fill)
+{
+	char out[LINE_MAX_BYTES];
+	int width = COLS, cols;
+
+	if (y < 0 || y >= LINES || width <= 0)
+		return;
+	/* the bottom-right cell cannot be written without scrolling */
+	if (y == LINES - 1)
+		width--;
+	ustr_slice(text, skip, width, out, sizeof(out));
+	cols = ustr_cols(out);
+	if (fill && cols < width) {
+		size_t l = strlen(out);
+
+		while (cols < width && l + 1 < sizeof(out)) {
+			out[l++] = ' ';
+			cols++;
+		}
+		out[l] = '\0';
+	}
+	attrset(u->attr[role]);
+	mvaddstr(y, 0, out);
+	attrset(A_NORMAL);
+}
+
+static void get_info(const struct ui *u, const struct flow *f,
+		     struct flow_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	if (u->enrich && enrich_flow)
+		enrich_flow(u->enrich, f, info);
+	if (!u->dns) {
+		info->src.host[0] = '\0';
+		info->dst.host[0] = '\0';
+	}
+	if (!u->geo) {
+		memset(&info->src.geo, 0, sizeof(info->src.geo));
+		memset(&info->dst.geo, 0, sizeof(info->dst.geo));
+	}
+}
+
+static bool is_icmp(uint8_t proto)
+{
+	return proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6;
+}
+
+/* ICMP type (0) and code (1) are the bytes of dport, in memory order */
+static unsigned int icmp_byte(const struct flow_key *k, int i)
+{
+	return ((const uint8_t *)&k->dport)[i];
+}
+
+/* "http", "8080" or ICMP "type 8/0" for the destination port. */
+static const char *port_text(char *buf, size_t len, const struct flow_key *k,
+			     const char *service)
+{
+	if (is_icmp(k->proto))
+		snprintf(buf, len, "%u/%u", icmp_byte(k, 0), icmp_byte(k, 1));
+	else if (service && *service)
+		snprintf(buf, len, "%s", service);
+	else
+		snprintf(buf, len, "%u", ntohs(k->dport));
+	return buf;
+}
+
+/* --- header and footer ---------------------------------------------- */
+
+static void draw_header(struct ui *u)
+{
+	char line[LINE_MAX_BYTES], a[32], b[32], c[32], d[32];
+	const struct view *v = u->v;
+	const char *sortname;
+	bool rev;
+	size_t pos;
+	int n;
+
+	if (!v) {
+		snprintf(line, sizeof(line), "flowtop  -t %gs  waiting for the "
+			 "first snapshot...", u->cfg->interval_s);
+		put_line(u, 0, line, 0, ROLE_HEADER, true);
+		return;
+	}
+	n = snprintf(line, sizeof(line), "flowtop%s  %gs  %s  flows %zu/%zu  "
+		     "out %s  in %s",
+		     u->paused ? " [PAUSED]" : "",
+		     u->cfg->interval_s,
+		     acct_kind_name(v->snap->meta.acct), v->n, v->snap->n,
+		     fmt_rate(a, sizeof(a), v->rate[FLOW_DIR_ORIG], u->bits),
+		     fmt_rate(b, sizeof(b), v->rate[FLOW_DIR_REPLY], u->bits));
+	(void)n;
+	put_line(u, 0, line, 0, u->paused ? ROLE_PAUSED : ROLE_HEADER, true);
+
+	if (u->tab == TAB_PROCS && !u->detail) {
+		sortname = proc_sort_name(u->p.psort);
+		rev = u->p.preverse;
+	} else {
+		sortname = sort_key_name(u->p.sort);
+		rev = u->p.reverse;
+	}
+	pos = (size_t)snprintf(line, sizeof(line),
+		"new %s/s  gone %s/s  lost %llu  resyncs %llu  sort %s%s  "
+		"proto %c%c%c%c%c%s",
+		fmt_count(c, sizeof(c), v->new_per_s),
+		fmt_count(d, sizeof(d), v->gone_per_s),
+		(unsigned long long)v->snap->meta.lost_events,
+		(unsigned long long)v->snap->meta.resyncs, sortname,
+		rev ? " (rev)" : "",
+		u->p.protos & SEL_TCP ? 'T' : '-',
+		u->p.protos & SEL_UDP ? 'U' : '-',
+		u->p.protos & SEL_DCCP ? 'D' : '-',
+		u->p.protos & SEL_ICMP ? 'I' : '-',
+		u->p.protos & SEL_SCTP ? 'S' : '-',
+		u->p.active_only ? "  active" : "");
+	if (u->p.pid_filter_on && pos < sizeof(line))
+		pos += (size_t)snprintf(line + pos, sizeof(line) - pos,
+					"  pid %d", u->p.pid_filter);
+	if (u->p.filter[0] && pos < sizeof(line))
+		snprintf(line + pos, sizeof(line) - pos, "  filter \"%s\"",
+			 u->p.filter);
+	put_line(u, 1, line, 0, ROLE_HEADER, true);
+}
+
+static void draw_footer(struct ui *u)
+{
+	char line[LINE_MAX_BYTES];
+	const char *keys;
+
+	if (u->editing) {
+		snprintf(line, sizeof(line), "filter: %s_   Enter keep  Esc clear",
+			 u->edit);
+		put_line(u, LINES - 1, line, 0, ROLE_FOOTER, true);
+		return;
+	}
+	if (u->detail)
+		keys = "Esc back  j/k next flow  space pause  b bits  q quit  ? help";
+	else if (u->tab == TAB_PROCS)
+		keys = "Enter flows  o sort  r reverse  TAB flows  / filter  "
+		       "q quit  ? help";
+	else
+		keys = "q quit  Enter detail  / filter  o sort  r reverse  "
+		       "space pause  TAB procs  ? help";
+	put_line(u, LINES - 1, keys, 0, ROLE_FOOTER, true);
+}
+
+/* --- flows tab ------------------------------------------------------- */
+
+struct flow_cols {
+	int dest;	/* the one flexible column */
+	int dest_at;	/* its display column */
+};
+
+static struct flow_cols flow_layout(void)
+{
+	/* mark process pid proto state age | dest | port cc out out/s in in/s */
+	const int before = 1 + 1 + 12 + 1 + 7 + 1 + 7 + 1 + 11 + 1 + 7 + 1;
+	const int after = 1 + 11 + 1 + 2 + 1 + 7 + 1 + 9 + 1 + 7 + 1 + 9;
+	struct flow_cols c;
+
+	c.dest = COLS - before - after;
+	if (c.dest < 22)
+		c.dest = 22;
+	if (c.dest > 46)
+		c.dest = 46;
+	c.dest_at = before;
+	return c;
+}
+
+static void flow_title(char *line, size_t cap, const struct flow_cols *c)
+{
+	size_t pos = 0;
+
+	line[0] = '\0';
+	ustr_put(line, cap, &pos, "", 2, false);
+	ustr_put(line, cap, &pos, "PROCESS", 13, false);
+	ustr_put(line, cap, &pos, "PID", 7, true);
+	ustr_put(line, cap, &pos, "", 1, false);
+	ustr_put(line, cap, &pos, "PROTO", 8, false);
+	ustr_put(line, cap, &pos, "STATE", 12, false);
+	ustr_put(line, cap, &pos, "AGE", 7, true);
+	ustr_put(line, cap, &pos, "", 1, false);
+	ustr_put(line, cap, &pos, "DESTINATION", c->dest + 1, false);
+	ustr_put(line, cap, &pos, "PORT", 12, false);
+	ustr_put(line, cap, &pos, "CC", 3, false);
+	ustr_put(line, cap, &pos, "OUT", 7, true);
+	ustr_put(line, cap, &pos, "OUT/s", 10, true);
+	ustr_put(line, cap, &pos, "IN", 8, true);
+	ustr_put(line, cap, &pos, "IN/s", 10, true);
+}
+
+static void flow_row(const struct ui *u, char *line, size_t cap,
+		     const struct flow *f, const struct flow_info *info,
+		     const struct flow_cols *c, double now)
+{
+	char num[64], addr[INET6_ADDRSTRLEN], host[300];
+	const struct flow_key *k = &f->key;
+	const char *state = flow_state_name(k->proto, f->state);
+	size_t pos = 0;
+
+	line[0] = '\0';
+	ustr_put(line, cap, &pos, f->destroyed ? "x" : " ", 2, false);
+	ustr_put(line, cap, &pos, info->proc.pid > 0 ? info->proc.comm : "-",
+		 13, false);
+	if (info->proc.pid > 0)
+		snprintf(num, sizeof(num), "%d", (int)info->proc.pid);
+	else
+		snprintf(num, sizeof(num), "-");
+	ustr_put(line, cap, &pos, num, 7, true);
+	ustr_put(line, cap, &pos, "", 1, false);
+	ustr_put(line, cap, &pos, proto_name(k->proto, num, sizeof(num)), 8,
+		 false);
+	ustr_put(line, cap, &pos, state ? state : "-", 12, false);
+	ustr_put(line, cap, &pos, fmt_age(num, sizeof(num), flow_age(f, now)),
+		 7, true);
+	ustr_put(line, cap, &pos, "", 1, false);
+	format_addr(k->family, k->dst, addr, sizeof(addr));
+	if (info->dst.host[0])
+		snprintf(host, sizeof(host), "%s", info->dst.host);
+	else
+		snprintf(host, sizeof(host), "%s", addr);
+	ustr_put(line, cap, &pos, host, c->dest + 1, false);
+	ustr_put(line, cap, &pos,
+		 port_text(num, sizeof(num), k, info->dst.service), 12, false);
+	ustr_put(line, cap, &pos,
+		 info->dst.geo.country_code[0] ? info->dst.geo.country_code : "-",
+		 3, false);
+	ustr_put(line, cap, &pos,
+		 fmt_bytes(num, sizeof(num), f->total.bytes[FLOW_DIR_ORIG]), 7,
+		 true);
+	ustr_put(line, cap, &pos,
+		 fmt_rate(num, sizeof(num), f->byte_rate[FLOW_DIR_ORIG], u->bits),
+		 10, true);
+	ustr_put(line, cap, &pos,
+		 fmt_bytes(num, sizeof(num), f->total.bytes[FLOW_DIR_REPLY]), 8,
+		 true);
+	ustr_put(line, cap, &pos,
+		 fmt_rate(num, sizeof(num), f->byte_rate[FLOW_DIR_REPLY], u->bits),
+		 10, true);
+}
+
+/* The -s row: where the flow comes from, under the destination column. */
+static void src_row(char *line, size_t cap, const struct flow *f,
+		    const struct flow_info *info, const struct flow_cols *c)
+{
+	char addr[INET6_ADDRSTRLEN], text[400];
+	const struct flow_key *k = &f->key;
+	size_t pos = 0;
+
+	line[0] = '\0';
+	ustr_put(line, cap, &pos, "", c->dest_at - 5, false);
+	ustr_put(line, cap, &pos, "from", 5, false);
+	format_addr(k->family, k->src, addr, sizeof(addr));
+	if (is_icmp(k->proto))
+		snprintf(text, sizeof(text), "%s", info->src.host[0] ?
+			 info->src.host : addr);
+	else
+		snprintf(text, sizeof(text), "%s port %u",
+			 info->src.host[0] ? info->src.host : addr,
+			 ntohs(k->sport));
+	ustr_put(line, cap, &pos, text, c->dest + 13, false);
+	ustr_put(line, cap, &pos, info->src.geo.country_code[0] ?
+		 info->src.geo.country_code : "-", 3, false);
+}
+
+static int clamp_hscroll(struct ui *u, const char *title)
+{
+	int maxs = ustr_cols(title) - COLS;
+
+	if (maxs < 0)
+		maxs = 0;
+	if (u->hscroll > maxs)
+		u->hscroll = maxs;
+	return u->hscroll;
+}
+
+static void draw_flows(struct ui *u)
+{
+	char line[LINE_MAX_BYTES];
+	struct flow_cols c = flow_layout();
+	int y = UI_HEADER_ROWS, bottom = LINES - 1, skip;
+	struct flow_info info;
+	long vis = ui_visible_flows(u);
+
+	flow_title(line, sizeof(line), &c);
+	skip = clamp_hscroll(u, line);
+	put_line(u, y++, line, skip, ROLE_TITLE, true);
+	if (!u->v)
+		return;
+	if (!u->v->n) {
+		put_line(u, y, u->v->snap->n ? "  no flow matches the filter "
+			 "and toggles (Esc clears the filter)" :
+			 "  no flows yet", 0, ROLE_DIM, false);
+		return;
+	}
+	for (long i = u->top; i < u->top + vis && y < bottom; i++) {
+		const struct flow *f;
+		enum ui_role role;
+
+		if (i >= (long)u->v->n)
+			break;
+		f = &u->v->snap->flows[u->v->idx[i]];
+		get_info(u, f, &info);
+		role = i == u->cursor ? ROLE_CURSOR :
+		       f->destroyed ? ROLE_GONE : ROLE_NORMAL;
+		flow_row(u, line, sizeof(line), f, &info, &c,
+			 u->v->snap->meta.time);
+		put_line(u, y++, line, skip, role, i == u->cursor);
+		if (u->show_src && y < bottom) {
+			src_row(line, sizeof(line), f, &info, &c);
+			put_line(u, y++, line, skip, role, i == u->cursor);
+		}
+	}
+}
+
+/* --- processes tab --------------------------------------------------- */
+
+static void draw_procs(struct ui *u)
+{
+	char line[LINE_MAX_BYTES], num[32];
+	int y = UI_HEADER_ROWS, bottom = LINES - 1, skip;
+	long vis = ui_list_rows() > 0 ? ui_list_rows() : 1;
+	size_t pos = 0;
+
+	line[0] = '\0';
+	ustr_put(line, sizeof(line), &pos, "PID", 8, true);
+	ustr_put(line, sizeof(line), &pos, "", 1, false);
+	ustr_put(line, sizeof(line), &pos, "USER", 11, false);
+	ustr_put(line, sizeof(line), &pos, "PROCESS", 17, false);
+	ustr_put(line, sizeof(line), &pos, "FLOWS", 7, true);
+	ustr_put(line, sizeof(line), &pos, "OUT", 8, true);
+	ustr_put(line, sizeof(line), &pos, "OUT/s", 10, true);
+	ustr_put(line, sizeof(line), &pos, "IN", 8, true);
+	ustr_put(line, sizeof(line), &pos, "IN/s", 10, true);
+	skip = clamp_hscroll(u, line);
+	put_line(u, y++, line, skip, ROLE_TITLE, true);
+	if (!u->v || !u->v->procs) {
+		put_line(u, y, "  collecting processes...", 0, ROLE_DIM, false);
+		return;
+	}
+	for (long i = u->ptop; i < u->ptop + vis && y < bottom; i++) {
+		const struct proc_row *r;
+
+		if (i >= (long)u->v->nprocs)
+			break;
+		r = &u->v->procs[i];
+		pos = 0;
+		line[0] = '\0';
+		if (r->pid > 0)
+			snprintf(num, sizeof(num), "%d", (int)r->pid);
+		else
+			snprintf(num, sizeof(num), "-");
+		ustr_put(line, sizeof(line), &pos, num, 8, true);
+		ustr_put(line, sizeof(line), &pos, "", 1, false);
+		ustr_put(line, sizeof(line), &pos, r->pid > 0 ? r->user : "-",
+			 11, false);
+		ustr_put(line, sizeof(line), &pos, r->pid > 0 ? r->comm :
+			 "(no local process)", 17, false);
+		snprintf(num, sizeof(num), "%u", r->flows);
+		ustr_put(line, sizeof(line), &pos, num, 7, true);
+		ustr_put(line, sizeof(line), &pos,
+			 fmt_bytes(num, sizeof(num), r->bytes[0]), 8, true);
+		ustr_put(line, sizeof(line), &pos,
+			 fmt_rate(num, sizeof(num), r->rate[0], u->bits), 10, true);
+		ustr_put(line, sizeof(line), &pos,
+			 fmt_bytes(num, sizeof(num), r->bytes[1]), 8, true);
+		ustr_put(line, sizeof(line), &pos,
+			 fmt_rate(num, sizeof(num), r->rate[1], u->bits), 10, true);
+		put_line(u, y++, line, skip,
+			 i == u->pcursor ? ROLE_CURSOR : ROLE_NORMAL,
+			 i == u->pcursor);
+	}
+}
+
+/* --- detail ------------------------------------------------------------ */
+
+static void tuple_text(char *buf, size_t len, const struct flow_key *k,
+		       uint8_t family)
+{
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+
+	format_addr(family, k->src, s, sizeof(s));
+	format_addr(family, k->dst, d, sizeof(d));
+	if (is_icmp(k->proto))
+		snprintf(buf, len, "%s -> %s  (icmp type %u code %u id %u)", s, d,
+			 icmp_byte(k, 0), icmp_byte(k, 1), ntohs(k->sport));
+	else if (family == AF_INET6)
+		snprintf(buf, len, "[%s]:%u -> [%s]:%u", s, ntohs(k->sport), d,
+			 ntohs(k->dport));
+	else
+		snprintf(buf, len, "%s:%u -> %s:%u", s, ntohs(k->sport), d,
+			 ntohs(k->dport));
+}
+
+/* What translation the reply tuple shows (it mirrors the original without NAT). */
+static const char *nat_kind(const struct flow *f)
+{
+	const struct flow_key *o = &f->key, *r = &f->reply;
+	bool snat, dnat;
+
+	if (!r->family)
+		return "unknown";
+	dnat = memcmp(r->src, o->dst, sizeof(o->dst)) ||
+	       (!is_icmp(o->proto) && r->sport != o->dport);
+	snat = memcmp(r->dst, o->src, sizeof(o->src)) ||
+	       (!is_icmp(o->proto) && r->dport != o->sport);
+	if (snat && dnat)
+		return "source and destination NAT";
+	if (snat)
+		return "source NAT";
+	if (dnat)
+		return "destination NAT";
+	return "none";
+}
+
+static void endpoint_text(char *buf, size_t len, const struct endpoint_info *e,
+			  const char *addr)
+{
+	size_t pos = (size_t)snprintf(buf, len, "%s", e->host[0] ? e->host : addr);
+
+	if (e->host[0] && pos < len)
+		pos += (size_t)snprintf(buf + pos, len - pos, " (%s)", addr);
+	if (e->geo.country_code[0] && pos < len)
+		pos += (size_t)snprintf(buf + pos, len - pos, "  %s %s%s%s",
+					e->geo.country_code, e->geo.country,
+					e->geo.city[0] ? ", " : "", e->geo.city);
+	if (e->geo.asn && pos < len)
+		snprintf(buf + pos, len - pos, "  AS%u %s", e->geo.asn,
+			 e->geo.as_org);
+}
+
+static void draw_detail(struct ui *u)
+{
+	char line[LINE_MAX_BYTES], a[64], b[64], c[64], d[64], t[300];
+	const struct flow *f = &u->sel_flow;
+	const struct flow_key *k = &f->key;
+	const struct hist_entry *h = hist_find(&u->hist, &u->sel);
+	const char *state = flow_state_name(k->proto, f->state);
+	float series[HIST_LEN];
+	struct flow_info info;
+	int y = UI_HEADER_ROWS;
+	double now = u->v ? u->v->snap->meta.time : 0;
+
+	get_info(u, f, &info);
+	snprintf(line, sizeof(line), " Flow detail%s%s",
+		 f->destroyed ? "  [destroyed]" : "",
+		 u->sel_gone ? "  [gone: last values]" : "");
+	put_line(u, y++, line, 0, f->destroyed || u->sel_gone ? ROLE_GONE :
+		 ROLE_TITLE, true);
+	snprintf(line, sizeof(line), " %s %s  state %s  zone %u  mark 0x%x  "
+		 "ct id %u  age %s", k->family == AF_INET6 ? "IPv6" : "IPv4",
+		 proto_name(k->proto, a, sizeof(a)), state ? state : "-",
+		 k->zone, f->mark, f->ct_id, fmt_age(b, sizeof(b), flow_age(f, now)));
+	put_line(u, y++, line, 0, ROLE_NORMAL, false);
+	tuple_text(t, sizeof(t), k, k->family);
+	snprintf(line, sizeof(line), " original  %s", t);
+	put_line(u, y++, line, 0, ROLE_NORMAL, false);
+	tuple_text(t, sizeof(t), &f->reply, f->reply.family ? f->reply.family
+							   : k->family);
+	snprintf(line, sizeof(line), " reply     %s", t);
+	put_line(u, y++, line, 0, ROLE_NORMAL, false);
+	snprintf(line, sizeof(line), " NAT       %s", nat_kind(f));
+	put_line(u, y++, line, 0, ROLE_NORMAL, false);
+	if (info.proc.pid > 0)
+		snprintf(line, sizeof(line), " process   %s  pid %d  user %s",
+			 info.proc.comm, (int)info.proc.pid, info.proc.user);
+	else
+		snprintf(line, sizeof(line), " process   -");
+	put_line(u, y++, line, 0, ROLE_NORMAL, false);
+	format_addr(k->family, k->src, a, sizeof(a));
+	endpoint_text(t, sizeof(t), &info.src, a);
+	snprintf(line, sizeof(line), " source    %s", t);
+	put_line(u, y++, line, 0, ROLE_NORMAL, false);
+	format_addr(k->family, k->dst, a, sizeof(a));
+	endpoint_text(t, sizeof(t), &info.dst, a);
+	snprintf(line, sizeof(line), " dest      %s  %s", t,
+		 port_text(b, sizeof(b), k, info.dst.service));
+	put_line(u, y++, line, 0, ROLE_NORMAL, false);
+	snprintf(line, sizeof(line), " %-9s %12s %10s %12s %12s", "", "packets",
+		 "bytes", "packets/s", "rate");
+	put_line(u, y++, line, 0, ROLE_DIM, false);
+	for (int dir = 0; dir < FLOW_DIR_COUNT; dir++) {
+		snprintf(line, sizeof(line), " %-9s %12llu %10s %12.1f %12s",
+			 dir == FLOW_DIR_ORIG ? "out (orig)" : "in (reply)",
+			 (unsigned long long)f->total.packets[dir],
+			 fmt_bytes(a, sizeof(a), f->total.bytes[dir]),
+			 (double)f->pkt_rate[dir],
+			 fmt_rate(b, sizeof(b), f->byte_rate[dir], u->bits));
+		put_line(u, y++, line, 0, ROLE_NORMAL, false);
+	}
+	for (int dir = 0; dir < FLOW_DIR_COUNT; dir++) {
+		size_t n = h ? hist_series(h, dir, series, HIST_LEN) : 0;
+		float max = 0;
+		int w = COLS - 24;
+
+		for (size_t i = 0; i < n; i++)
+			if (series[i] > max)
+				max = series[i];
+		sparkline(t, sizeof(t), series, n, w > 0 ? (size_t)w : 0, u->utf8);
+		snprintf(line, sizeof(line), " %s %-9s|%s| max %s",
+			 dir == FLOW_DIR_ORIG ? "out" : "in ",
+			 fmt_rate(c, sizeof(c), max, u->bits), t,
+			 n ? fmt_count(d, sizeof(d), (double)n) : "0");
+		put_line(u, y++, line, 0, ROLE_NORMAL, false);
+	}
+	snprintf(line, sizeof(line), " sparklines: byte rate over the last %d "
+		 "intervals (max per line; count of intervals at the end)",
+		 HIST_LEN);
+	put_line(u, y, line, 0, ROLE_DIM, false);
+}
+
+/* --- help ------------------------------------------------------------- */
+
+static const char *const help_lines[] = {
+	" flowtop keys (any key closes this screen)",
+	"  q              quit",
+	"  Up k u / Down j d   move the cursor (it stays on the same flow)",
+	"  PgUp PgDn Home End  page, first, last",
+	"  Left h / Right l    scroll the columns sideways",
+	"  Enter          detail of the flow (processes tab: its flows)",
+	"  Esc            back from the detail; clear the filter",
+	"  TAB            flows <-> processes",
+	"  /              filter: address, host, port, service, process, country",
+	"  o > / O <      next / previous sort column",
+	"  r              reverse the sort",
+	"  space          pause the view (counting goes on)",
+	"  a              active flows only (traffic in the last interval)",
+	"  b              bits/s or bytes/s",
+	"  s              show the source row",
+	"  T U D I S      show/hide TCP, UDP, DCCP, ICMP, SCTP",
+	"  n / g          DNS names / GeoIP on or off",
+	"  ?              this help",
+	" sort columns: rate bytes packets age proto state destination port",
+	"               process country",
+};
+
+static void draw_help(struct ui *u)
+{
+	int n = (int)(sizeof(help_lines) / sizeof(help_lines[0]));
+
+	for (int i = 0; i < n && i < LINES; i++)
+		put_line(u, i, help_lines[i], 0, i ? ROLE_NORMAL : ROLE_TITLE,
+			 !i);
+}
+
+void ui_draw(struct ui *u)
+{
+	erase();
+	if (u->help) {
+		draw_help(u);
+	} else {
+		draw_header(u);
+		if (u->detail)
+			draw_detail(u);
+		else if (u->tab == TAB_PROCS)
+			draw_procs(u);
+		else
+			draw_flows(u);
+		draw_footer(u);
+	}
+	refresh();
+}

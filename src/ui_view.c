@@ -1,0 +1,469 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The view builder thread: snapshot + sort + filter → sorted row indexes. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "filter.h"
+#include "ui_view.h"
+
+/* enrich.c may not be linked (tests, benchmarks): then enrich is NULL */
+#pragma weak enrich_flow
+
+#define GRAVE_MAX 16
+
+struct ui_builder {
+	struct collector *col;
+	struct enrich *enrich;
+	int ready_fd;
+	pthread_t thread;
+	bool started;
+
+	pthread_mutex_t lock;	/* guards everything below; never held long */
+	pthread_cond_t cond;
+	bool stop, dirty;
+	struct ui_params params;
+	uint64_t params_gen;
+	struct snapshot *pinned;
+	struct flow_ident sel;
+	bool sel_valid;
+	struct flow_ident watch[UI_WATCH_MAX];
+	size_t nwatch;
+	struct view *out;
+	struct view *grave[GRAVE_MAX];
+	size_t ngrave;
+	struct snapshot *grave_snap[GRAVE_MAX];
+	size_t ngrave_snap;
+};
+
+struct view *view_get(struct view *v)
+{
+	if (v)
+		atomic_fetch_add(&v->refs, 1);
+	return v;
+}
+
+void view_put(struct view *v)
+{
+	if (!v || atomic_fetch_sub(&v->refs, 1) != 1)
+		return;
+	snapshot_put(v->snap);
+	free(v->idx);
+	free(v->procs);
+	free(v->samples);
+	free(v);
+}
+
+static double mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Small open hash over the watched flows' ids, built per view. */
+struct watch_set {
+	int16_t slot[UI_WATCH_MAX * 4];	/* index + 1, 0 = empty */
+	const struct flow_ident *ids;
+	size_t n;
+};
+
+#define WATCH_MASK (UI_WATCH_MAX * 4 - 1)
+
+static void watch_init(struct watch_set *w, const struct flow_ident *ids,
+		       size_t n)
+{
+	memset(w->slot, 0, sizeof(w->slot));
+	w->ids = ids;
+	w->n = n > UI_WATCH_MAX ? UI_WATCH_MAX : n;
+	for (size_t i = 0; i < w->n; i++) {
+		size_t h = (ids[i].ct_id * 2654435761u) & WATCH_MASK;
+
+		while (w->slot[h])
+			h = (h + 1) & WATCH_MASK;
+		w->slot[h] = (int16_t)(i + 1);
+	}
+}
+
+static bool watched(const struct watch_set *w, const struct flow *f)
+{
+	size_t h = (f->ct_id * 2654435761u) & WATCH_MASK;
+
+	while (w->slot[h]) {
+		if (flow_ident_eq(&w->ids[w->slot[h] - 1], f))
+			return true;
+		h = (h + 1) & WATCH_MASK;
+	}
+	return false;
+}
+
+struct view *view_build(struct snapshot *snap, const struct ui_params *p,
+			struct enrich *enrich,
+			const struct snapshot_meta *prev_meta,
+			const struct flow_ident *sel, bool sel_valid,
+			const struct flow_ident *watch, size_t nwatch)
+{
+	double t0 = mono_ms();
+	struct view *v = calloc(1, sizeof(*v));
+	struct sort_item *items = NULL, *tmp = NULL;
+	struct proc_agg *agg = NULL;
+	struct watch_set *ws = NULL;
+	struct text_filter tf;
+	struct flow_info info;
+	bool need_info;
+	size_t n = snap->n, m = 0, i;
+
+	if (!v)
+		return NULL;
+	atomic_init(&v->refs, 1);
+	v->snap = snapshot_get(snap);
+	v->params = *p;
+	v->sel_pos = -1;
+	text_filter_parse(&tf, p->filter);
+	need_info = enrich && enrich_flow &&
+		    (tf.nwords || sort_key_needs_info(p->sort) || p->procs ||
+		     p->pid_filter_on);
+	if (n) {
+		items = malloc(n * sizeof(*items));
+		tmp = malloc(n * sizeof(*tmp));
+		if (!items || !tmp)
+			goto fail;
+	}
+	if (p->procs && !(agg = proc_agg_new()))
+		goto fail;
+	if (nwatch) {
+		ws = malloc(sizeof(*ws));
+		v->samples = malloc(nwatch * sizeof(*v->samples));
+		if (!ws || !v->samples)
+			goto fail;
+		watch_init(ws, watch, nwatch);
+	}
+	memset(&info, 0, sizeof(info));
+
+	for (i = 0; i < n; i++) {
+		const struct flow *f = &snap->flows[i];
+
+		if (ws && watched(ws, f)) {
+			struct hist_sample *s = &v->samples[v->nsamples++];
+
+			s->id.ct_id = f->ct_id;
+			s->id.key = f->key;
+			memcpy(s->byte_rate, f->byte_rate, sizeof(s->byte_rate));
+			memcpy(s->pkt_rate, f->pkt_rate, sizeof(s->pkt_rate));
+			if (v->nsamples == nwatch)
+				ws = NULL;	/* all found: stop looking */
+		}
+		if (!(sel_proto_bit(f->key.family, f->key.proto) & p->protos))
+			continue;
+		if (p->active_only && !flow_is_active(f))
+			continue;
+		if (need_info)
+			enrich_flow(enrich, f, &info);
+		if (tf.nwords && !text_filter_match(&tf, f, need_info ? &info : NULL))
+			continue;
+		if (agg && proc_agg_add(agg, f, need_info ? &info.proc : NULL))
+			goto fail;
+		if (p->pid_filter_on &&
+		    (need_info ? (info.proc.pid > 0 ? info.proc.pid : 0) : 0) !=
+		    p->pid_filter)
+			continue;
+		v->rate[0] += f->byte_rate[0];
+		v->rate[1] += f->byte_rate[1];
+		sort_item_fill(&items[m++], p->sort, p->reverse, f,
+			       need_info ? &info : NULL, (uint32_t)i);
+	}
+	sort_items(items, tmp, m);
+	free(tmp);
+	tmp = NULL;
+	/* the index array reuses the items' memory: no second allocation */
+	v->idx = (uint32_t *)items;
+	for (i = 0; i < m; i++)
+		v->idx[i] = items[i].idx;
+	items = NULL;
+	if (m) {
+		uint32_t *shrunk = realloc(v->idx, m * sizeof(*v->idx));
+
+		if (shrunk)
+			v->idx = shrunk;
+	} else {
+		free(v->idx);
+		v->idx = NULL;
+	}
+	v->n = m;
+	if (agg && proc_agg_finish(agg, p->psort, p->preverse, &v->procs,
+				   &v->nprocs))
+		goto fail;
+	proc_agg_free(agg);
+	agg = NULL;
+	free(ws);
+
+	if (sel_valid) {
+		v->sel = *sel;
+		for (i = 0; i < m; i++)
+			if (flow_ident_eq(sel, &snap->flows[v->idx[i]])) {
+				v->sel_pos = (long)i;
+				break;
+			}
+	}
+	if (prev_meta && snap->meta.time > prev_meta->time) {
+		double dt = snap->meta.time - prev_meta->time;
+
+		v->new_per_s = (double)(snap->meta.new_flows -
+					prev_meta->new_flows) / dt;
+		v->gone_per_s = (double)(snap->meta.destroyed_flows -
+					 prev_meta->destroyed_flows) / dt;
+	}
+	v->build_ms = mono_ms() - t0;
+	return v;
+fail:
+	free(items);
+	free(tmp);
+	free(ws);
+	proc_agg_free(agg);
+	view_put(v);
+	return NULL;
+}
+
+/* --- the thread -------------------------------------------------------- */
+
+static void bury_all(struct ui_builder *b, struct view **views, size_t *nv,
+		     struct snapshot **snaps, size_t *ns)
+{
+	pthread_mutex_lock(&b->lock);
+	*nv = b->ngrave;
+	memcpy(views, b->grave, b->ngrave * sizeof(*views));
+	b->ngrave = 0;
+	*ns = b->ngrave_snap;
+	memcpy(snaps, b->grave_snap, b->ngrave_snap * sizeof(*snaps));
+	b->ngrave_snap = 0;
+	pthread_mutex_unlock(&b->lock);
+	for (size_t i = 0; i < *nv; i++)
+		view_put(views[i]);
+	for (size_t i = 0; i < *ns; i++)
+		snapshot_put(snaps[i]);
+}
+
+static void *builder_main(void *arg)
+{
+	struct ui_builder *b = arg;
+	static _Thread_local struct flow_ident watch[UI_WATCH_MAX];
+	struct snapshot_meta last_meta = { 0 }, prev_meta = { 0 };
+	struct view *dead[GRAVE_MAX];
+	struct snapshot *dead_snap[GRAVE_MAX];
+	uint64_t built_seq = 0, built_gen = 0;
+	bool have_prev = false;
+
+	for (;;) {
+		struct ui_params p;
+		struct flow_ident sel;
+		struct snapshot *snap;
+		struct view *v, *old;
+		size_t nwatch, nd, nds;
+		uint64_t gen, one = 1;
+		bool sel_valid, fresh;
+
+		pthread_mutex_lock(&b->lock);
+		while (!b->stop && !b->dirty && !b->ngrave && !b->ngrave_snap)
+			pthread_cond_wait(&b->cond, &b->lock);
+		if (b->stop) {
+			pthread_mutex_unlock(&b->lock);
+			break;
+		}
+		bool dirty = b->dirty;
+
+		b->dirty = false;
+		p = b->params;
+		gen = b->params_gen;
+		sel = b->sel;
+		sel_valid = b->sel_valid;
+		nwatch = b->nwatch;
+		memcpy(watch, b->watch, nwatch * sizeof(*watch));
+		snap = snapshot_get(b->pinned);
+		pthread_mutex_unlock(&b->lock);
+
+		bury_all(b, dead, &nd, dead_snap, &nds);
+		if (!dirty) {
+			snapshot_put(snap);
+			continue;
+		}
+		if (!snap)
+			snap = snapshot_acquire(&b->col->slot);
+		if (!snap)
+			continue;
+		if (snap->meta.seq == built_seq && gen == built_gen) {
+			snapshot_put(snap);
+			continue;
+		}
+		fresh = snap->meta.seq != built_seq;
+		if (fresh && snap->meta.seq != last_meta.seq) {
+			have_prev = last_meta.seq != 0;
+			prev_meta = last_meta;
+			last_meta = snap->meta;
+		}
+		v = view_build(snap, &p, b->enrich, have_prev ? &prev_meta : NULL,
+			       &sel, sel_valid, watch, fresh ? nwatch : 0);
+		snapshot_put(snap);
+		if (!v)
+			continue;	/* out of memory: keep showing the last view */
+		v->params_gen = gen;
+		v->new_snapshot = fresh;
+		built_seq = v->snap->meta.seq;
+		built_gen = gen;
+
+		pthread_mutex_lock(&b->lock);
+		old = b->out;
+		b->out = v;
+		pthread_mutex_unlock(&b->lock);
+		view_put(old);
+		if (write(b->ready_fd, &one, sizeof(one)) < 0)
+			(void)0;	/* counter full: the UI is already woken */
+	}
+	return NULL;
+}
+
+int ui_builder_start(struct ui_builder **out, struct collector *col,
+		     struct enrich *enrich, const struct ui_params *p)
+{
+	struct ui_builder *b = calloc(1, sizeof(*b));
+	int ret;
+
+	if (!b)
+		return -ENOMEM;
+	b->col = col;
+	b->enrich = enrich;
+	b->params = *p;
+	b->params_gen = 1;
+	b->dirty = true;
+	pthread_mutex_init(&b->lock, NULL);
+	pthread_cond_init(&b->cond, NULL);
+	b->ready_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (b->ready_fd < 0) {
+		ret = -errno;
+		free(b);
+		return ret;
+	}
+	ret = pthread_create(&b->thread, NULL, builder_main, b);
+	if (ret) {
+		close(b->ready_fd);
+		free(b);
+		return -ret;
+	}
+	b->started = true;
+	*out = b;
+	return 0;
+}
+
+void ui_builder_stop(struct ui_builder *b)
+{
+	if (!b)
+		return;
+	pthread_mutex_lock(&b->lock);
+	b->stop = true;
+	pthread_cond_signal(&b->cond);
+	pthread_mutex_unlock(&b->lock);
+	if (b->started)
+		pthread_join(b->thread, NULL);
+	for (size_t i = 0; i < b->ngrave; i++)
+		view_put(b->grave[i]);
+	for (size_t i = 0; i < b->ngrave_snap; i++)
+		snapshot_put(b->grave_snap[i]);
+	view_put(b->out);
+	snapshot_put(b->pinned);
+	close(b->ready_fd);
+	pthread_cond_destroy(&b->cond);
+	pthread_mutex_destroy(&b->lock);
+	free(b);
+}
+
+int ui_builder_fd(const struct ui_builder *b)
+{
+	return b->ready_fd;
+}
+
+void ui_builder_set_params(struct ui_builder *b, const struct ui_params *p)
+{
+	pthread_mutex_lock(&b->lock);
+	b->params = *p;
+	b->params_gen++;
+	b->dirty = true;
+	pthread_cond_signal(&b->cond);
+	pthread_mutex_unlock(&b->lock);
+}
+
+void ui_builder_kick(struct ui_builder *b)
+{
+	pthread_mutex_lock(&b->lock);
+	if (!b->pinned) {
+		b->dirty = true;
+		pthread_cond_signal(&b->cond);
+	}
+	pthread_mutex_unlock(&b->lock);
+}
+
+void ui_builder_pin(struct ui_builder *b, struct snapshot *snap)
+{
+	struct snapshot *old;
+
+	snapshot_get(snap);
+	pthread_mutex_lock(&b->lock);
+	old = b->pinned;
+	b->pinned = snap;
+	if (old && b->ngrave_snap < GRAVE_MAX) {
+		b->grave_snap[b->ngrave_snap++] = old;
+		old = NULL;
+	}
+	/* resuming shows the current data at once */
+	b->dirty = true;
+	pthread_cond_signal(&b->cond);
+	pthread_mutex_unlock(&b->lock);
+	snapshot_put(old);
+}
+
+void ui_builder_set_selection(struct ui_builder *b, const struct flow_ident *id,
+			      bool valid)
+{
+	pthread_mutex_lock(&b->lock);
+	if (valid)
+		b->sel = *id;
+	b->sel_valid = valid;
+	pthread_mutex_unlock(&b->lock);
+}
+
+void ui_builder_set_watch(struct ui_builder *b, const struct flow_ident *ids,
+			  size_t n)
+{
+	if (n > UI_WATCH_MAX)
+		n = UI_WATCH_MAX;
+	pthread_mutex_lock(&b->lock);
+	memcpy(b->watch, ids, n * sizeof(*ids));
+	b->nwatch = n;
+	pthread_mutex_unlock(&b->lock);
+}
+
+struct view *ui_builder_take(struct ui_builder *b)
+{
+	struct view *v;
+
+	pthread_mutex_lock(&b->lock);
+	v = view_get(b->out);
+	pthread_mutex_unlock(&b->lock);
+	return v;
+}
+
+void ui_builder_release(struct ui_builder *b, struct view *v)
+{
+	if (!v)
+		return;
+	pthread_mutex_lock(&b->lock);
+	if (b->ngrave < GRAVE_MAX) {
+		b->grave[b->ngrave++] = v;
+		v = NULL;
+		pthread_cond_signal(&b->cond);
+	}
+	pthread_mutex_unlock(&b->lock);
+	view_put(v);	/* graveyard full: rare, pay the cost here */
+}

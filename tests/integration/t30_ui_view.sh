@@ -1,0 +1,167 @@
+#!/bin/bash
+# The interactive view, driven through tmux on a router namespace "r" that
+# NATs (masquerade) client a (192.0.2.1) to server b (198.51.100.2): known
+# UDP flows of different sizes and a held TCP connection. Asserts on the
+# screen: the sort key reorders rows and reverse flips them, the filter
+# narrows them and Esc restores them, protocol toggles hide and restore
+# flows (UDP flows collected although flowtop started with TCP only, with
+# their counts intact), Enter on the NAT'd flow shows both tuples, pause
+# freezes numbers and resume shows current ones, a 40x10 terminal and a
+# resize work.
+. "$(dirname "$0")/lib.sh"
+require_root
+require_flowtop
+command -v tmux >/dev/null || fail "tmux not installed (scripts/install-deps.sh --test)"
+
+TM_SOCK="ft-$$"
+tm() { tmux -L "$TM_SOCK" "$@"; }
+trap 'rc=$?; tmux -L "$TM_SOCK" kill-server 2>/dev/null; (exit $rc); _cleanup' EXIT
+
+screen() { tm capture-pane -p -t ft; }
+# wait_screen SECONDS REGEX: until the screen shows REGEX
+wait_screen() {
+	local limit=$1 re=$2 i=0
+	while ! screen | grep -qE -- "$re"; do
+		i=$((i + 1))
+		if [ "$i" -gt $((limit * 20)) ]; then
+			screen | sed 's/^/    | /' >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+keys() { tm send-keys -t ft "$@"; }
+# udp_ports: destination ports of the UDP rows, top to bottom
+udp_ports() { screen | awk '$0 ~ / udp / { for (i = 1; i <= NF; i++) if ($i ~ /^500[0-9]$/) { print $i; break } }' | tr '\n' ' '; }
+# row PORT: the screen row of the UDP flow to PORT
+row() { screen | grep -E " udp .* $1 " | head -1; }
+
+ns_add a
+ns_add r
+ns_add b
+veth a va r ra
+veth r rb b vb
+addr a va 192.0.2.1/24
+addr r ra 192.0.2.254/24
+addr r rb 198.51.100.1/24
+addr b vb 198.51.100.2/24
+route a default via 192.0.2.254
+ns r sysctl -qw net.ipv4.ip_forward=1
+ct_enable r
+ns r nft -f - <<-'EOF' || fail "nft: cannot add the NAT rule in r"
+table ip ftnat {
+	chain post { type nat hook postrouting priority 100; oifname "rb" masquerade; }
+}
+EOF
+sysctl_set r net.netfilter.nf_conntrack_timestamp 0
+for p in 5001 5002 5003; do
+	serve b $TRAFFIC udp-echo 198.51.100.2 $p
+done
+serve b $TRAFFIC tcp-server 198.51.100.2 80
+
+# default selection (TCP only): the UDP flows are collected anyway
+tm new-session -d -s ft -x 120 -y 30 \
+	"env LANG=C.UTF-8 TERM=screen ip netns exec $(nsname r) $FLOWTOP -t 0.5; echo FLOWTOP-EXIT=\$?; sleep 600" ||
+	fail "cannot start tmux"
+wait_screen 15 "flowtop .*flows [0-9]+/[0-9]+" || fail "no header from flowtop"
+wait_screen 5 "proto T----" || fail "header does not show the protocol toggles"
+
+# traffic after flowtop started, so its counters saw every packet
+ns a $TRAFFIC udp-send 192.0.2.1 40001 198.51.100.2 5001 5 100 || fail "udp 5001"
+ns a $TRAFFIC udp-send 192.0.2.1 40002 198.51.100.2 5002 40 1000 || fail "udp 5002"
+ns a $TRAFFIC udp-send 192.0.2.1 40003 198.51.100.2 5003 15 500 || fail "udp 5003"
+serve a $TRAFFIC tcp-hold 192.0.2.1 42001 198.51.100.2 80
+
+wait_screen 10 " tcp .*ESTABLISHED" || fail "the TCP flow is not shown"
+screen | grep -q " udp " && fail "UDP rows shown although only TCP is selected"
+
+# --- protocol toggles: U shows UDP (collected all along), T hides TCP
+keys U
+wait_screen 5 "proto TU---" || fail "U did not toggle UDP on"
+wait_screen 5 " udp .* 5002 " || fail "U did not show the UDP flows"
+# 40 datagrams of 1000 bytes + 28 header bytes: 40.2K out, counted from the start
+wait_screen 5 " udp .* 5002 .* 40\.2K " || fail "UDP 5002 lost its counters: $(row 5002)"
+keys T
+wait_screen 5 "proto -U---" || fail "T did not toggle TCP off"
+sleep 0.7
+screen | grep -q " tcp " && fail "T did not hide the TCP flow"
+keys T
+wait_screen 5 " tcp .*ESTABLISHED" || fail "T did not bring the TCP flow back"
+
+# --- sort: bytes (o once from rate), then reverse
+keys o
+wait_screen 5 "sort bytes" || fail "o did not switch the sort to bytes"
+sleep 0.7
+[ "$(udp_ports)" = "5002 5003 5001 " ] || fail "sort by bytes: UDP rows '$(udp_ports)', want 5002 5003 5001"
+keys r
+wait_screen 5 "sort bytes \(rev\)" || fail "r did not reverse the sort"
+sleep 0.7
+[ "$(udp_ports)" = "5001 5003 5002 " ] || fail "reversed sort: UDP rows '$(udp_ports)', want 5001 5003 5002"
+keys r
+# port sort: o o o o o from bytes = packets age proto state destination port
+keys o o o o o o
+wait_screen 5 "sort port" || fail "o did not reach the port sort"
+sleep 0.7
+[ "$(udp_ports)" = "5001 5002 5003 " ] || fail "sort by port: '$(udp_ports)'"
+
+# --- filter: narrows to one flow, shown in the header; Esc restores
+keys / 5 0 0 3 Enter
+wait_screen 5 'filter "5003"' || fail "the filter is not shown in the header"
+sleep 0.7
+[ "$(udp_ports)" = "5003 " ] || fail "filter 5003: UDP rows '$(udp_ports)'"
+screen | grep -q " tcp " && fail "filter 5003 still shows the TCP flow"
+flows=$(screen | sed -n 's/.*flows \([0-9]*\)\/.*/\1/p' | head -1)
+[ "$flows" = 1 ] || fail "filter 5003: header says $flows flows shown, want 1"
+
+# --- Enter on the NAT'd flow: both tuples
+keys Enter
+wait_screen 5 "Flow detail" || fail "Enter did not open the detail view"
+wait_screen 5 "original +192\.0\.2\.1:40003 -> 198\.51\.100\.2:5003" ||
+	fail "detail: original tuple missing"
+wait_screen 5 "reply +198\.51\.100\.2:5003 -> 198\.51\.100\.1:[0-9]+" ||
+	fail "detail: reply tuple (NAT) missing"
+wait_screen 5 "NAT +source NAT" || fail "detail: SNAT not recognised"
+keys Escape
+wait_screen 5 "DESTINATION" || fail "Esc did not leave the detail view"
+keys Escape
+sleep 0.7
+[ "$(udp_ports)" = "5001 5002 5003 " ] || fail "Esc did not clear the filter: '$(udp_ports)'"
+screen | grep -q 'filter "' && fail "the header still shows a filter after Esc"
+
+# --- pause: numbers frozen while traffic goes on, current after resume
+before=$(row 5001)
+keys Space
+wait_screen 5 "PAUSED" || fail "space did not pause"
+ns a $TRAFFIC udp-send 192.0.2.1 40001 198.51.100.2 5001 20 1000 || fail "udp 5001 (2)"
+p1=$(screen)
+sleep 1.6
+p2=$(screen)
+[ "$p1" = "$p2" ] || fail "the paused screen changed: $(diff <(echo "$p1") <(echo "$p2"))"
+[ "$(row 5001)" = "$before" ] || fail "paused row changed: '$before' -> '$(row 5001)'"
+keys Space
+wait_screen 5 " udp .* 5001 .* 20\.[0-9]K " || fail "resume did not show current counters: $(row 5001)"
+screen | grep -q PAUSED && fail "still paused after the second space"
+
+# --- a 40x10 terminal, then a resize back
+tm resize-window -t ft -x 40 -y 10
+sleep 0.5
+wait_screen 5 "^flowtop" || fail "40x10: no header"
+[ "$(screen | wc -l)" -le 10 ] || fail "40x10: more than 10 lines"
+screen | awk 'length($0) > 40 { exit 1 }' || fail "40x10: a line wider than 40 columns"
+screen | grep -q "PROCESS" || fail "40x10: no column titles"
+keys j Enter
+wait_screen 5 "Flow detail" || fail "40x10: Enter did not open the detail"
+keys Escape
+keys l l l
+wait_screen 5 "DESTINATION|PORT|OUT" || fail "40x10: Right did not scroll the columns"
+keys '?'
+wait_screen 5 "flowtop keys" || fail "40x10: ? did not open the help"
+keys x
+tm resize-window -t ft -x 150 -y 40
+sleep 0.5
+wait_screen 5 "DESTINATION.*PORT.*IN/s" || fail "resize to 150x40: columns missing"
+[ "$(screen | grep -c ' udp ')" -ge 3 ] || fail "resize to 150x40: flows missing"
+
+keys q
+wait_screen 5 "FLOWTOP-EXIT=0" || fail "q did not end flowtop with status 0"
+pass "sort, filter, toggles, NAT detail, pause, 40x10 and resize"

@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Sort keys, radix sort, text filter and process rows of the view. */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <cmocka.h>
+
+#include "sort.h"
+
+static struct flow mk(uint32_t id, uint8_t proto, uint32_t dst, uint16_t dport,
+		      uint64_t bytes, float rate)
+{
+	struct flow f;
+
+	memset(&f, 0, sizeof(f));
+	f.ct_id = id;
+	f.key.family = AF_INET;
+	f.key.proto = proto;
+	f.key.src[0] = htonl(0xc0000201);	/* 192.0.2.1 */
+	f.key.dst[0] = htonl(dst);
+	f.key.sport = htons(40000);
+	f.key.dport = htons(dport);
+	f.reply = f.key;
+	f.reply.src[0] = f.key.dst[0];
+	f.reply.dst[0] = htonl(0xc6336401);	/* 198.51.100.1: SNAT */
+	f.reply.sport = f.key.dport;
+	f.reply.dport = f.key.sport;
+	f.total.bytes[0] = bytes;
+	f.total.packets[0] = bytes / 100;
+	f.byte_rate[0] = rate;
+	f.state = FLOW_STATE_NONE;
+	return f;
+}
+
+/* order of ct ids after sorting flows by k */
+static void sorted_ids(struct flow *fl, size_t n, enum sort_key k, bool rev,
+		       uint32_t *out)
+{
+	struct sort_item *it = calloc(n, sizeof(*it)), *tmp = calloc(n, sizeof(*tmp));
+
+	for (size_t i = 0; i < n; i++)
+		sort_item_fill(&it[i], k, rev, &fl[i], NULL, (uint32_t)i);
+	sort_items(it, tmp, n);
+	for (size_t i = 0; i < n; i++)
+		out[i] = fl[it[i].idx].ct_id;
+	free(it);
+	free(tmp);
+}
+
+static void test_sort_keys(void **state)
+{
+	struct flow fl[4] = {
+		mk(10, IPPROTO_UDP, 0xcb007102, 53, 500, 10.5f),
+		mk(11, IPPROTO_TCP, 0xcb007101, 443, 9000, 10.25f),
+		mk(12, IPPROTO_UDP, 0xc6336402, 5001, 100, 2000.0f),
+		mk(13, IPPROTO_TCP, 0xcb007101, 80, 9000, 0.0f),
+	};
+	uint32_t ids[4];
+
+	(void)state;
+	sorted_ids(fl, 4, SORT_RATE, false, ids);
+	assert_int_equal(ids[0], 12);
+	assert_int_equal(ids[1], 10);	/* 10.5 above 10.25: fractions count */
+	assert_int_equal(ids[2], 11);
+	assert_int_equal(ids[3], 13);
+	sorted_ids(fl, 4, SORT_RATE, true, ids);
+	assert_int_equal(ids[0], 13);
+	assert_int_equal(ids[3], 12);
+
+	/* equal bytes: ct id breaks the tie, ascending, in both directions */
+	sorted_ids(fl, 4, SORT_BYTES, false, ids);
+	assert_int_equal(ids[0], 11);
+	assert_int_equal(ids[1], 13);
+	assert_int_equal(ids[2], 10);
+	assert_int_equal(ids[3], 12);
+	sorted_ids(fl, 4, SORT_BYTES, true, ids);
+	assert_int_equal(ids[0], 12);
+	assert_int_equal(ids[1], 10);
+	assert_int_equal(ids[2], 11);
+	assert_int_equal(ids[3], 13);
+
+	/* destination: address, then port */
+	sorted_ids(fl, 4, SORT_DEST, false, ids);
+	assert_int_equal(ids[0], 12);	/* 198.51.100.2 */
+	assert_int_equal(ids[1], 13);	/* 203.0.113.1:80 */
+	assert_int_equal(ids[2], 11);	/* 203.0.113.1:443 */
+	assert_int_equal(ids[3], 10);	/* 203.0.113.2 */
+
+	sorted_ids(fl, 4, SORT_PORT, false, ids);
+	assert_int_equal(ids[0], 10);
+	assert_int_equal(ids[1], 13);
+	assert_int_equal(ids[2], 11);
+	assert_int_equal(ids[3], 12);
+
+	sorted_ids(fl, 4, SORT_PROTO, false, ids);	/* tcp (6) before udp (17) */
+	assert_int_equal(ids[0], 11);
+	assert_int_equal(ids[1], 13);
+	assert_int_equal(ids[2], 10);
+	assert_int_equal(ids[3], 12);
+}
+
+static void test_sort_age_and_info(void **state)
+{
+	struct flow fl[3] = {
+		mk(1, IPPROTO_TCP, 1, 1, 0, 0),
+		mk(2, IPPROTO_TCP, 1, 1, 0, 0),
+		mk(3, IPPROTO_TCP, 1, 1, 0, 0),
+	};
+	struct flow_info info[3];
+	struct sort_item it[3], tmp[3];
+
+	(void)state;
+	fl[0].start_ns = 3000;
+	fl[1].start_ns = 1000;
+	fl[2].start_ns = 0;
+	fl[2].first_seen_ns = 2000;
+	for (int i = 0; i < 3; i++)
+		sort_item_fill(&it[i], SORT_AGE, false, &fl[i], NULL, (uint32_t)i);
+	sort_items(it, tmp, 3);
+	assert_int_equal(it[0].idx, 1);	/* oldest first */
+	assert_int_equal(it[1].idx, 2);
+	assert_int_equal(it[2].idx, 0);
+
+	memset(info, 0, sizeof(info));
+	strcpy(info[0].proc.comm, "sshd");
+	strcpy(info[1].proc.comm, "Curl");
+	/* info[2]: no process: last */
+	for (int i = 0; i < 3; i++)
+		sort_item_fill(&it[i], SORT_PROCESS, false, &fl[i], &info[i],
+			       (uint32_t)i);
+	sort_items(it, tmp, 3);
+	assert_int_equal(it[0].idx, 1);
+	assert_int_equal(it[1].idx, 0);
+	assert_int_equal(it[2].idx, 2);
+	assert_true(sort_key_needs_info(SORT_COUNTRY));
+	assert_false(sort_key_needs_info(SORT_RATE));
+	assert_string_equal(sort_key_name(SORT_DEST), "destination");
+}
+
+static void test_radix_large_random(void **state)
+{
+	size_t n = 100000;
+	struct sort_item *it = malloc(n * sizeof(*it)), *tmp = malloc(n * sizeof(*tmp));
+
+	(void)state;
+	srandom(7);
+	for (size_t i = 0; i < n; i++) {
+		it[i].hi = (uint64_t)random() << 20 ^ (uint64_t)random();
+		it[i].lo = (uint64_t)(random() % 5);
+		it[i].idx = (uint32_t)i;
+	}
+	sort_items(it, tmp, n);
+	for (size_t i = 1; i < n; i++) {
+		assert_true(it[i - 1].hi < it[i].hi ||
+			    (it[i - 1].hi == it[i].hi && it[i - 1].lo <= it[i].lo));
+		/* stable: equal keys keep their input order */
+		if (it[i - 1].hi == it[i].hi && it[i - 1].lo == it[i].lo)
+			assert_true(it[i - 1].idx < it[i].idx);
+	}
+	free(it);
+	free(tmp);
+}
+
+static void test_text_filter(void **state)
+{
+	struct flow f = mk(5, IPPROTO_TCP, 0xcb007101, 443, 0, 0);
+	struct flow_info info;
+	struct text_filter tf;
+
+	(void)state;
+	memset(&info, 0, sizeof(info));
+	text_filter_parse(&tf, "");
+	assert_int_equal(tf.nwords, 0);
+	assert_true(text_filter_match(&tf, &f, NULL));
+
+	text_filter_parse(&tf, "203.0.113");
+	assert_true(text_filter_match(&tf, &f, NULL));
+	text_filter_parse(&tf, "198.51.100.1");	/* the NAT address (reply) */
+	assert_true(text_filter_match(&tf, &f, NULL));
+	text_filter_parse(&tf, "443");
+	assert_true(text_filter_match(&tf, &f, NULL));
+	text_filter_parse(&tf, "44");		/* ports match whole */
+	assert_false(text_filter_match(&tf, &f, NULL));
+	text_filter_parse(&tf, "TCP");
+	assert_true(text_filter_match(&tf, &f, NULL));
+	text_filter_parse(&tf, "example");
+	assert_false(text_filter_match(&tf, &f, NULL));
+
+	strcpy(info.dst.host, "www.Example.org");
+	strcpy(info.dst.service, "https");
+	strcpy(info.dst.geo.country_code, "DE");
+	strcpy(info.dst.geo.country, "Germany");
+	strcpy(info.proc.comm, "firefox");
+	info.proc.pid = 4242;
+	text_filter_parse(&tf, "  EXAMPLE   https ");
+	assert_int_equal(tf.nwords, 2);
+	assert_string_equal(tf.word[0], "example");
+	assert_true(text_filter_match(&tf, &f, &info));
+	text_filter_parse(&tf, "example ssh");	/* all words must match */
+	assert_false(text_filter_match(&tf, &f, &info));
+	text_filter_parse(&tf, "germ");
+	assert_true(text_filter_match(&tf, &f, &info));
+	text_filter_parse(&tf, "fire 4242");
+	assert_true(text_filter_match(&tf, &f, &info));
+	text_filter_parse(&tf, "de");
+	assert_true(text_filter_match(&tf, &f, &info));
+}
+
+static void test_active(void **state)
+{
+	struct flow f = mk(1, IPPROTO_UDP, 1, 1, 100, 0);
+
+	(void)state;
+	assert_false(flow_is_active(&f));
+	f.pkt_rate[1] = 0.5f;
+	assert_true(flow_is_active(&f));
+}
+
+static void test_proc_agg(void **state)
+{
+	struct proc_agg *a = proc_agg_new();
+	struct proc_info p1 = { .pid = 100, .comm = "nginx", .user = "www" };
+	struct proc_info p2 = { .pid = 200, .comm = "curl", .user = "root" };
+	struct flow f = mk(1, IPPROTO_TCP, 1, 80, 1000, 50);
+	struct proc_row *rows;
+	size_t n;
+
+	(void)state;
+	assert_non_null(a);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(proc_agg_add(a, &f, &p1), 0);
+	assert_int_equal(proc_agg_add(a, &f, &p2), 0);
+	assert_int_equal(proc_agg_add(a, &f, NULL), 0);	/* unknown: pid 0 */
+	/* many pids: the hash grows */
+	for (int i = 0; i < 500; i++) {
+		struct proc_info p = { .pid = 1000 + i, .comm = "w" };
+
+		assert_int_equal(proc_agg_add(a, &f, &p), 0);
+	}
+	assert_int_equal(proc_agg_finish(a, PSORT_FLOWS, false, &rows, &n), 0);
+	assert_int_equal(n, 503);
+	assert_int_equal(rows[0].pid, 100);
+	assert_int_equal(rows[0].flows, 3);
+	assert_int_equal(rows[0].bytes[0], 3000);
+	assert_true(rows[0].rate[0] == 150.0);
+	assert_string_equal(rows[0].user, "www");
+	free(rows);
+
+	assert_int_equal(proc_agg_add(a, &f, &p2), 0);
+	assert_int_equal(proc_agg_add(a, &f, &p1), 0);
+	assert_int_equal(proc_agg_add(a, &f, NULL), 0);
+	assert_int_equal(proc_agg_finish(a, PSORT_NAME, false, &rows, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(rows[0].comm, "curl");
+	assert_string_equal(rows[1].comm, "nginx");
+	assert_int_equal(rows[2].pid, 0);
+	free(rows);
+	assert_int_equal(proc_agg_add(a, &f, &p2), 0);
+	assert_int_equal(proc_agg_add(a, &f, &p1), 0);
+	assert_int_equal(proc_agg_finish(a, PSORT_PID, true, &rows, &n), 0);
+	assert_int_equal(rows[0].pid, 200);
+	free(rows);
+	proc_agg_free(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sort_keys),
+		cmocka_unit_test(test_sort_age_and_info),
+		cmocka_unit_test(test_radix_large_random),
+		cmocka_unit_test(test_text_filter),
+		cmocka_unit_test(test_active),
+		cmocka_unit_test(test_proc_agg),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
