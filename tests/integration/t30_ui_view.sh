@@ -15,7 +15,7 @@ command -v tmux >/dev/null || fail "tmux not installed (scripts/install-deps.sh 
 
 TM_SOCK="ft-$$"
 tm() { tmux -L "$TM_SOCK" "$@"; }
-trap 'rc=$?; tmux -L "$TM_SOCK" kill-server 2>/dev/null; (exit $rc); _cleanup' EXIT
+trap 'rc=$?; set +e; tmux -L "$TM_SOCK" kill-server 2>/dev/null; (exit $rc); _cleanup' EXIT
 
 screen() { tm capture-pane -p -t ft; }
 # wait_screen SECONDS REGEX: until the screen shows REGEX
