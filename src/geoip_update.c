@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -41,7 +42,7 @@ struct dl {
 	bool progress;
 	FILE *err;
 	const char *label;
-	double last_shown;
+	double last_shown;	/* CLOCK_MONOTONIC of the last progress line */
 };
 
 static size_t on_data(char *p, size_t size, size_t n, void *arg)
@@ -73,12 +74,17 @@ static int on_progress(void *arg, curl_off_t total, curl_off_t now,
 {
 	struct dl *d = arg;
 	double mib = (double)now / (1 << 20);
+	struct timespec ts;
+	double t;
 
 	(void)ut;
 	(void)un;
-	if (mib - d->last_shown < 0.1 && now != total)
+	/* ten updates a second are plenty for a human */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	if (t - d->last_shown < 0.1)
 		return 0;
-	d->last_shown = mib;
+	d->last_shown = t;
 	if (total > 0)
 		fprintf(d->err, "\r\033[Kflowtop: %s: %.1f of %.1f MiB (%d%%)",
 			d->label, mib, (double)total / (1 << 20),
