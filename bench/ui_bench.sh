@@ -1,0 +1,101 @@
+#!/bin/bash
+# Interactive view under load: key-to-screen latency (p50/p90/p99), CPU and
+# RSS of flowtop's interactive view while bench/loadgen holds F flows and
+# creates R new flows per second (default: 262144 and 20000/s, then 1M).
+# Prints figures, not pass/fail (issue 3's goals: p99 <= 10 ms, CPU <= 25 %
+# of one core, RSS <= 100 MB).
+#
+#   bench/ui_bench.sh            both sizes
+#   UI_BENCH_FLOWS="262144" bench/ui_bench.sh
+#
+# Environment: BUILD, FLOWTOP, UI_BENCH_FLOWS (list, default "262144
+# 1048576"), UI_BENCH_RATE (R, default 20000), UI_BENCH_KEYS (default 300),
+# UI_BENCH_GAP (ms between keys, default 20-300), UI_BENCH_ARGS (extra
+# flowtop options, default "-U -t 1").
+#
+# gen --veth-- dut: dut forwards the load back out of its veth, where a
+# netdev egress rule drops it (after POSTROUTING, so conntrack confirmed
+# the entry; nothing is answered). nf_conntrack_max is global on this
+# kernel: it is raised for the run and put back on every exit path.
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-build}
+export TOP BUILD
+. "$TOP/tests/integration/lib.sh"
+
+SIZES=${UI_BENCH_FLOWS:-262144 1048576}
+R=${UI_BENCH_RATE:-20000}
+KEYS=${UI_BENCH_KEYS:-300}
+GAP=${UI_BENCH_GAP:-20-300}
+ARGS=${UI_BENCH_ARGS:--U -t 1}
+LOADGEN=${LOADGEN:-$TOP/$BUILD/bench/loadgen}
+LAT=${UI_LATENCY:-$TOP/$BUILD/bench/ui_latency}
+
+require_root
+require_flowtop
+[ -x "$LOADGEN" ] || fail "load generator not built at $LOADGEN; run 'make $BUILD/bench/loadgen'"
+[ -x "$LAT" ] || fail "pty harness not built at $LAT; run 'make $BUILD/bench/ui_latency'"
+
+CT_MAX_FILE=/proc/sys/net/netfilter/nf_conntrack_max
+modprobe nf_conntrack 2>/dev/null || true
+CT_MAX_OLD=$(cat "$CT_MAX_FILE")
+trap 'rc=$?; set +e; echo "$CT_MAX_OLD" >"$CT_MAX_FILE"; (exit $rc); _cleanup' EXIT
+
+echo "flowtop interactive view benchmark: $(nproc) CPUs, Linux $(uname -r)"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "keys: $KEYS ('j'/'k' alternately) at random gaps of $GAP ms; flowtop $ARGS"
+
+run=0
+for F in $SIZES; do
+	run=$((run + 1))
+	g=gen$run
+	d=dut$run
+	timeout_s=$((F / R))
+	need=$((F + F / 4))
+	[ "$(cat "$CT_MAX_FILE")" -ge "$need" ] || echo "$need" >"$CT_MAX_FILE" ||
+		fail "cannot raise $CT_MAX_FILE to $need"
+
+	ns_add "$g"
+	ns_add "$d"
+	veth "$g" lg0 "$d" dut0
+	addr "$g" lg0 192.0.2.2/24
+	addr "$d" dut0 192.0.2.1/24
+	route "$g" 203.0.113.0/24 via 192.0.2.1
+	route "$d" 198.51.100.0/24 via 192.0.2.2
+	route "$d" 203.0.113.0/24 via 192.0.2.2
+	ns "$d" sysctl -qw net.ipv4.ip_forward=1 \
+		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+		net.ipv4.conf.dut0.rp_filter=0 net.ipv4.conf.all.send_redirects=0 \
+		net.ipv4.conf.dut0.send_redirects=0 >/dev/null
+	ct_enable "$d"
+	ns "$d" nft -f - <<-'EOF' || fail "nft: cannot add the egress drop rule in $d"
+	table netdev sink {
+		chain egress { type filter hook egress device "dut0" priority 0; ip daddr 203.0.113.0/24 drop; }
+	}
+	EOF
+	sysctl_set "$d" net.netfilter.nf_conntrack_udp_timeout "$timeout_s"
+
+	warm=$((timeout_s + 3))
+	# the keys take about KEYS x (mean gap + answer); leave room
+	measure=$(awk -v k="$KEYS" -v g="$GAP" 'BEGIN { split(g, a, "-"); print int(k * (a[1] + a[2]) / 2000) + 15 }')
+	total=$((warm + measure + 30))
+	echo
+	echo "flows $F: UDP timeout ${timeout_s}s, $R new flows/s (nf_conntrack_max $(cat "$CT_MAX_FILE"));" \
+		"warming up ${warm}s ..."
+	ns "$g" "$LOADGEN" --rate "$R" --flows "$F" --duration "$total" --quiet \
+		>"$TMPD/lg$run.out" 2>&1 &
+	lg_pid=$!
+	_BG_PIDS+=("$lg_pid")
+	sleep "$warm"
+	held=$(ns "$d" conntrack -C 2>/dev/null || echo "?")
+	# flowtop starts on the full table: its first dump is part of the run
+	out=$("$LAT" --keys "$KEYS" --gap-ms "$GAP" --warmup 3 --rows 40 --cols 160 -- \
+		ip netns exec "$(nsname "$d")" "$FLOWTOP" $ARGS 2>"$TMPD/lat$run.err") ||
+		fail "ui_latency failed: $(tail -c 600 "$TMPD/lat$run.err")"
+	held2=$(ns "$d" conntrack -C 2>/dev/null || echo "?")
+	kill "$lg_pid" 2>/dev/null || true
+	wait "$lg_pid" 2>/dev/null || true
+	echo "  conntrack entries: $held at start, $held2 at end; loadgen: $(cat "$TMPD/lg$run.out")"
+	echo "  $out"
+	ip netns del "$(nsname "$g")" 2>/dev/null || true
+	ip netns del "$(nsname "$d")" 2>/dev/null || true
+done
