@@ -458,9 +458,11 @@ static void *dns_worker(void *arg)
 		for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
 			short ev = 0;
 
-			if (ARES_GETSOCK_READABLE(bits, i))
+			/* c-ares 1.18's ARES_GETSOCK_WRITABLE shifts a signed 1
+			 * into the sign bit for the 16th socket: do it unsigned */
+			if ((unsigned)bits & (1u << i))
 				ev |= POLLIN;
-			if (ARES_GETSOCK_WRITABLE(bits, i))
+			if ((unsigned)bits & (1u << (i + ARES_GETSOCK_MAXNUM)))
 				ev |= POLLOUT;
 			if (!ev)
 				continue;
