@@ -75,6 +75,7 @@ struct proc_lookup {
 	size_t entries;
 	struct preq queue[PROC_QUEUE_MAX];
 	size_t q_len;
+	double last_sweep;
 
 	/* worker only */
 	int wake_fd;
@@ -124,15 +125,22 @@ static bool has_socket_proto(uint8_t proto)
 	       proto == IPPROTO_UDPLITE;
 }
 
+/*
+ * Full cache: drop answers past their TTL (a flow still shown is simply
+ * asked again). At most once a second: the walk costs a few ms.
+ */
 static void cache_sweep(struct proc_lookup *p, double now)
 {
+	if (now - p->last_sweep < 1.0)
+		return;
+	p->last_sweep = now;
 	for (size_t b = 0; b < CACHE_BUCKETS; b++) {
 		struct pentry **pp = &p->cache[b];
 
 		while (*pp) {
 			struct pentry *e = *pp;
 
-			if (!e->queued && e->expires + 60 < now) {
+			if (!e->queued && e->expires < now) {
 				*pp = e->next;
 				free(e);
 				p->entries--;
