@@ -6,7 +6,8 @@
 # N*(L+28) bytes (IPv4) / N*(L+48) bytes (IPv6) per direction, equal to
 # `conntrack -L -o extended`; TCP byte and packet counts must equal the
 # kernel's; loopback packets must be counted once, not twice; ICMP errors
-# about a flow (RELATED) are not counted in it, as the kernel does not.
+# about a flow (RELATED) are not counted in it, as the kernel does not; a
+# destroyed flow is listed once more with its final counters.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_flowtop
@@ -67,6 +68,32 @@ sleep 0.3
 ft_sync main 2
 snap=$(ft_last main)
 ct_snap a "$TMPD/ct.json"
+
+# A destroyed flow: listed once more with its final counters, then gone.
+before=$(wc -l <"$TMPD/main.out")
+ns a conntrack -D -p udp --sport 40002 --dport 5002 -s 192.0.2.1 >/dev/null 2>&1 ||
+	fail "conntrack -D of the 40002 flow failed"
+ft_sync main 3
+tail -n +$((before + 1)) "$TMPD/main.out" >"$TMPD/after"
+$PY - "$TMPD/after" "$(json_top "$snap" destroyed_flows)" <<'PY' || fail "destroyed flow handled wrong (above)"
+import json, sys
+snaps = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+def find(s):
+    return [f for f in s["flows"] if f["src"] == "192.0.2.1" and f["sport"] == 40002]
+seen = [find(s) for s in snaps]
+if not any(seen):
+    sys.exit("the destroyed flow is in no snapshot after its DESTROY (want it once, with final counters)")
+for fl in seen:
+    for f in fl:
+        got = (f["orig_packets"], f["orig_bytes"], f["reply_packets"], f["reply_bytes"])
+        if got != (17, 17476, 17, 17476):
+            sys.exit("destroyed flow shows counters %s, want its final (17, 17476, 17, 17476)" % (got,))
+if seen[-1]:
+    sys.exit("the destroyed flow is still listed 3 snapshots after its DESTROY")
+d0, d1 = int(sys.argv[2]), snaps[-1]["destroyed_flows"]
+if d1 != d0 + 1:
+    sys.exit("destroyed_flows went from %d to %d, want +1" % (d0, d1))
+PY
 ft_stop main INT
 [ "$FT_RC" -eq 0 ] || fail "flowtop exited $FT_RC after SIGINT, want 0; stderr: $(cat "$TMPD/main.err")"
 
