@@ -627,11 +627,25 @@ static void handle_batch(struct proc_lookup *p, struct preq *reqs, size_t n)
 	if (nwanted)
 		scan_proc(p, wanted, nwanted);
 	for (size_t i = 0; i < n; i++) {
+		/* one process owns many flows: describe each once per batch */
+		static _Thread_local struct proc_info memo[32];
+		static _Thread_local size_t nmemo;
 		struct proc_info info = { 0 };
 		struct inode_ent *e = socks[i] ? *inode_slot(p, socks[i]->inode) : NULL;
+		size_t m;
 
-		if (e && !describe(e->pid, &info))
+		if (i == 0)
+			nmemo = 0;
+		for (m = 0; e && m < nmemo && memo[m].pid != e->pid; m++)
+			;
+		if (e && m < nmemo) {
+			info = memo[m];
+		} else if (e && describe(e->pid, &info)) {
+			if (nmemo < 32)
+				memo[nmemo++] = info;
+		} else {
 			memset(&info, 0, sizeof(info));
+		}
 		publish(p, &reqs[i].key, &info);
 	}
 	free(socks);
