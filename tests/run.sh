@@ -61,8 +61,8 @@ run_unit() {
 	name=$(basename "$bin")
 	log=$LOGS/$name.log
 	t0=$(now)
-	timeout -k 10 "$TIMEOUT" "$bin" >"$log" 2>&1
-	rc=$?
+	# the shell's "Segmentation fault" report goes to the log as well
+	{ timeout -k 10 "$TIMEOUT" "$bin" >"$log" 2>&1; rc=$?; } 2>>"$log"
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]\+\) test.*/\1/p' "$log" | awk '{ s += $1 } END { print s + 0 }')
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]\+\) test.*/\1/p' "$log" | awk '{ s += $1 } END { print s + 0 }')
 	# A crash or timeout before the summary still has to count as a failure.
@@ -80,8 +80,9 @@ run_unit() {
 		esac
 		printf 'FAIL  unit/%s (%d passed, %d failed, %s, log %s)\n' \
 			"$name" "$p" "$f" "$why" "$log"
-		grep -E '^\[  (FAILED|  ERROR) \]|^\[  ERROR   \]' "$log" | sed 's/^/    /'
-		show_log "$log"
+		# the failing tests' names and assertion messages, else the tail
+		grep -E '^\[  FAILED  \] [^0-9]|^\[  ERROR   \]|^\[   LINE   \]' "$log" |
+			awk '!seen[$0]++ { print "    " $0 }' | grep . || show_log "$log"
 		failures+=("unit/$name")
 	fi
 }
@@ -91,8 +92,7 @@ run_integration() {
 	name=$(basename "$script" .sh)
 	log=$LOGS/$name.log
 	t0=$(now)
-	timeout -k 10 "$TIMEOUT" bash "$script" >"$log" 2>&1
-	rc=$?
+	{ timeout -k 10 "$TIMEOUT" bash "$script" >"$log" 2>&1; rc=$?; } 2>>"$log"
 	case $rc in
 	0)
 		passed=$((passed + 1))
