@@ -76,6 +76,7 @@ _cleanup() {
 	wait 2>/dev/null
 	for n in "${_NS_LIST[@]}"; do
 		ip netns del "$n" 2>/dev/null
+		rm -rf "/etc/netns/$n"
 	done
 	if [ "${KEEP_TMP:-0}" = 1 ]; then
 		echo "$T_NAME: scratch files kept in $TMPD" >&2
@@ -114,6 +115,13 @@ ns_add() {
 	local full="$NS_PREFIX$1"
 	ip netns add "$full" || fail "cannot create network namespace $full"
 	_NS_LIST+=("$full")
+	# flowtop looks up names: inside a test namespace its queries must go
+	# to the namespace itself, never toward the machine's own resolver
+	# (ip netns exec puts this file over /etc/resolv.conf); a test may
+	# write its own DNS server here
+	mkdir -p "/etc/netns/$full" &&
+		echo "nameserver 127.0.0.1" >"/etc/netns/$full/resolv.conf" ||
+		fail "cannot write /etc/netns/$full/resolv.conf"
 	ip -n "$full" link set lo up
 	ip netns exec "$full" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
 		net.ipv6.conf.default.accept_dad=0 >/dev/null

@@ -56,7 +56,7 @@ done
 serve s $TRAFFIC udp-echo 2001:db8:2::2 7001
 serve s $TRAFFIC tcp-server 198.51.100.2 80
 
-ft_start r r --batch --output json --count 0 -t 0.5 -U -T
+ft_start r r --batch -n -G --output json --count 0 -t 0.5 -U -T
 
 ns c $TRAFFIC udp-send 192.0.2.2 40001 198.51.100.2 7001 5 100 || fail "masqueraded UDP failed"
 ns c $TRAFFIC udp-send 192.0.2.2 40002 198.51.100.2 7002 6 200 || fail "SNAT UDP failed"

@@ -7,7 +7,9 @@
 # runs (it comes from events). One flowtop per selection (-4 -6 -T -U -D
 # -I -S and combinations) runs meanwhile; each one's last snapshot must
 # hold exactly the flows of conntrack's table that its selection names,
-# with conntrack's proto, state and ICMP fields.
+# with conntrack's proto, state and ICMP fields, and every JSON key of the
+# documented format. (-n -G: flowtop's own reverse-DNS lookups would be
+# flows of this namespace too.)
 . "$(dirname "$0")/lib.sh"
 require_root
 require_flowtop
@@ -48,7 +50,7 @@ SELECTIONS=("" -4 -6 -T -U -I -S -D -46UTDIS -4U -6I -TS -4TUIS)
 make_flows 1
 i=0
 for sel in "${SELECTIONS[@]}"; do
-	ft_launch "s$i" a --batch --output json --count 0 -t 0.5 --max-flows 4096 $sel
+	ft_launch "s$i" a --batch -n -G --output json --count 0 -t 0.5 --max-flows 4096 $sel
 	i=$((i + 1))
 done
 for i in "${!SELECTIONS[@]}"; do
@@ -123,10 +125,46 @@ def selected(flags, f):
 FIELDS = ("family", "proto", "state", "reply_src", "reply_dst", "reply_sport",
           "reply_dport", "icmp_type", "icmp_code", "icmp_id", "reply_icmp_type",
           "reply_icmp_code", "reply_icmp_id")
+# the JSON contract (man page / cli brief): every key, with its type
+TOP_KEYS = {"time": float, "interval": float, "acct": str, "flows_total": int,
+            "lost_events": int, "resyncs": int, "evictions": int, "events": int,
+            "new_flows": int, "destroyed_flows": int, "map_read_ms": float,
+            "flows": list}
+FLOW_KEYS = {"id": int, "family": str, "proto": str, "src": str, "dst": str,
+             "reply_src": str, "reply_dst": str, "zone": int, "mark": int,
+             "age": float, "orig_packets": int, "orig_bytes": int,
+             "reply_packets": int, "reply_bytes": int,
+             "orig_packet_rate": float, "orig_byte_rate": float,
+             "reply_packet_rate": float, "reply_byte_rate": float}
+PORT_KEYS = ("sport", "dport", "reply_sport", "reply_dport")
+ICMP_KEYS = ("icmp_type", "icmp_code", "icmp_id", "reply_icmp_type",
+             "reply_icmp_code", "reply_icmp_id")
+
+def typed(v, t):
+    if t is float:
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+    return isinstance(v, t) and not isinstance(v, bool)
+
+def check_schema(sel, snap):
+    for k, t in TOP_KEYS.items():
+        if k not in snap or not typed(snap[k], t):
+            errors.append("%s: top-level %r missing or not %s: %r" % (sel, k, t.__name__, snap.get(k)))
+    for f in snap.get("flows", []):
+        keys = dict(FLOW_KEYS)
+        extra = ICMP_KEYS if f.get("proto") in ("icmp", "icmpv6") else PORT_KEYS
+        keys.update({k: int for k in extra})
+        for k, t in keys.items():
+            if k not in f or not typed(f[k], t):
+                errors.append("%s: flow %s: %r missing or not %s: %r" % (
+                    sel, key(f), k, t.__name__, f.get(k)))
+        if "state" not in f or not (f["state"] is None or isinstance(f["state"], str)):
+            errors.append("%s: flow %s: state missing or not null/string" % (sel, key(f)))
+
 args = sys.argv[2:]
 for sel, path in zip(args[::2], args[1::2]):
     flags = "" if sel == "default" else sel.lstrip("-")
     got = {}
+    check_schema(sel, json.load(open(path)))
     for f in load(path):
         k = key(f)
         if k in got:
