@@ -51,11 +51,18 @@ BURST_FLOWS=$($PY -c "print(int($BURST_RATE * $BURST_SECONDS))")
 CT_MAX_FILE=/proc/sys/net/netfilter/nf_conntrack_max
 modprobe nf_conntrack 2>/dev/null || true
 CT_MAX_OLD=$(cat "$CT_MAX_FILE")
-need=$((F + F / 4))
-[ $((BURST_FLOWS + BURST_FLOWS / 4)) -gt "$need" ] && need=$((BURST_FLOWS + BURST_FLOWS / 4))
-if [ "$CT_MAX_OLD" -lt "$need" ]; then
-	trap 'rc=$?; echo "$CT_MAX_OLD" >"$CT_MAX_FILE"; (exit $rc); _cleanup' EXIT
-	echo "$need" >"$CT_MAX_FILE" || fail "cannot raise $CT_MAX_FILE to $need"
+CT_MAX_NEW=$((F + F / 4))
+[ $((BURST_FLOWS + BURST_FLOWS / 4)) -gt "$CT_MAX_NEW" ] &&
+	CT_MAX_NEW=$((BURST_FLOWS + BURST_FLOWS / 4))
+# Put the old value back unless someone else changed it meanwhile.
+ct_max_restore() {
+	[ "$(cat "$CT_MAX_FILE")" = "$CT_MAX_NEW" ] && echo "$CT_MAX_OLD" >"$CT_MAX_FILE"
+}
+if [ "$CT_MAX_OLD" -lt "$CT_MAX_NEW" ]; then
+	# set +e first: under errexit `(exit $rc)` would end the trap before
+	# lib.sh's _cleanup (which reads the status from $?) ever ran.
+	trap 'rc=$?; set +e; ct_max_restore; (exit $rc); _cleanup' EXIT
+	echo "$CT_MAX_NEW" >"$CT_MAX_FILE" || fail "cannot raise $CT_MAX_FILE to $CT_MAX_NEW"
 fi
 CT_MAX=$(cat "$CT_MAX_FILE")
 

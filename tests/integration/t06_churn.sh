@@ -37,11 +37,19 @@ INTERVAL=1
 CT_MAX_FILE=/proc/sys/net/netfilter/nf_conntrack_max
 modprobe nf_conntrack 2>/dev/null || true
 CT_MAX_OLD=$(cat "$CT_MAX_FILE")
-if [ "$CT_MAX_OLD" -lt $((CHURN + CHURN / 4)) ]; then
-	trap 'rc=$?; echo "$CT_MAX_OLD" >"$CT_MAX_FILE"; (exit $rc); _cleanup' EXIT
-	echo $((CHURN + CHURN / 4)) >"$CT_MAX_FILE" ||
-		fail "cannot raise $CT_MAX_FILE to $((CHURN + CHURN / 4))"
-	log "raised nf_conntrack_max from $CT_MAX_OLD to $((CHURN + CHURN / 4)) for this test"
+# Put the old value back unless someone else changed it meanwhile (other
+# tests may raise it too): theirs then wins.
+ct_max_restore() {
+	[ "$(cat "$CT_MAX_FILE")" = "$CT_MAX_NEW" ] && echo "$CT_MAX_OLD" >"$CT_MAX_FILE"
+}
+CT_MAX_NEW=$((CHURN + CHURN / 4))
+if [ "$CT_MAX_OLD" -lt "$CT_MAX_NEW" ]; then
+	# set +e first: under errexit `(exit $rc)` would end the trap before
+	# lib.sh's _cleanup (which reads the status from $?) ever ran.
+	trap 'rc=$?; set +e; ct_max_restore; (exit $rc); _cleanup' EXIT
+	echo "$CT_MAX_NEW" >"$CT_MAX_FILE" ||
+		fail "cannot raise $CT_MAX_FILE to $CT_MAX_NEW"
+	log "raised nf_conntrack_max from $CT_MAX_OLD to $CT_MAX_NEW for this test"
 fi
 
 # gen (192.0.2.2) --veth-- dut (192.0.2.1): dut routes the churn destinations
