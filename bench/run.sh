@@ -294,7 +294,7 @@ echo
 # --- 1. steady state --------------------------------------------------------
 topology gen1 dut1
 sysctl_set dut1 net.netfilter.nf_conntrack_udp_timeout "$UDP_TIMEOUT"
-ft_run s1 dut1 --batch --count 0 --output json -U -t 1
+ft_run s1 dut1 --batch --count 0 --output json -U -t 1 --max-flows "$CT_MAX_NEW"
 idle=$(tail -1 "$TMPD/s1.stats")
 idle_rss=$($PY -c 'import json,sys; print(json.loads(sys.argv[1])["_rss"])' "$idle")
 acct=$($PY -c 'import json,sys; print(json.loads(sys.argv[1]).get("acct"))' "$idle")
@@ -325,7 +325,7 @@ ip netns del "$(nsname dut1)" 2>/dev/null || true
 # --- 2. burst -------------------------------------------------------------------
 topology gen2 dut2
 sysctl_set dut2 net.netfilter.nf_conntrack_udp_timeout 120
-ft_run s2 dut2 --batch --count 0 --output json -U -t 1
+ft_run s2 dut2 --batch --count 0 --output json -U -t 1 --max-flows "$CT_MAX_NEW"
 echo "burst:  $BURST_FLOWS new flows at $BURST_RATE/s (default netlink buffer) ..."
 sleep 1.1
 t_b0=$(now)
