@@ -11,7 +11,8 @@
 #
 # Environment: BUILD (default build), FLOWTOP (default ./flowtop),
 # TEST_TIMEOUT seconds per test (default 300), VERBOSE=1 prints every log.
-# Logs are kept in $BUILD/test-logs/.
+# Logs are kept in $BUILD/test-logs/ (NAME.log, and NAME.failed.log for
+# the last failure of an integration test).
 set -u
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -110,8 +111,10 @@ run_integration() {
 		124|137) why="timed out after ${TIMEOUT}s" ;;
 		*) why="exit $rc" ;;
 		esac
+		# kept apart, so that a later passing run does not overwrite it
+		cp "$log" "$LOGS/$name.failed.log"
 		printf 'FAIL  integration/%s (%s, %ss, log %s)\n' "$name" "$why" \
-			"$(elapsed "$t0")" "$log"
+			"$(elapsed "$t0")" "$LOGS/$name.failed.log"
 		show_log "$log"
 		failures+=("integration/$name")
 		;;
