@@ -262,9 +262,9 @@ _has_stats() { [ -s "$TMPD/$1.stats" ]; }
 
 # ft_end TAG: SIGINT, reap, and wait for the reader to drain.
 ft_end() {
-	local pid=${FT_PID[$1]} i
+	local pid=${FT_PID[$1]}
 	kill -INT "$pid" 2>/dev/null || true
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -307,7 +307,6 @@ nice -n -10 ip netns exec "$(nsname gen1)" "$LOADGEN" --rate "$R" --flows "$F" \
 	--duration "$total" --quiet >"$TMPD/lg1.out" 2>&1 &
 lg_pid=$!
 _BG_PIDS+=("$lg_pid")
-t_lg=$(now)
 sleep "$warm"
 t0=$(now)
 sleep "$WINDOW"
