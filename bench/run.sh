@@ -39,9 +39,9 @@ require_flowtop
 [ -x "$LOADGEN" ] || fail "load generator not built at $LOADGEN; run 'make $BUILD/bench/loadgen'"
 command -v conntrack >/dev/null || fail "conntrack (conntrack-tools) is needed: scripts/install-deps.sh --test"
 
-# A flow timeout a little below F/R makes every packet of the loadgen cycle
-# a new flow, so the table holds about R x timeout flows.
-UDP_TIMEOUT=$((F / R))
+# A flow timeout below the cycle time F/R makes every packet of the loadgen
+# cycle a new flow, so the table holds about R x timeout flows.
+UDP_TIMEOUT=$(((F - 1) / R))
 [ "$UDP_TIMEOUT" -ge 1 ] || fail "BENCH_FLOWS/BENCH_RATE must be at least 1 second"
 BURST_FLOWS=$($PY -c "print(int($BURST_RATE * $BURST_SECONDS))")
 
