@@ -255,12 +255,15 @@ static uint32_t read_drops(int fd)
 }
 
 /* netlink_overrun() counts every event it could not queue in sk_drops */
-static void update_lost(struct ct_source *src)
+/* Returns whether events were lost since the last call. */
+static bool update_lost(struct ct_source *src)
 {
 	uint32_t now = read_drops(mnl_socket_get_fd(src->ev));
+	uint32_t lost = now - src->last_drops;
 
-	src->st.lost_events += (uint32_t)(now - src->last_drops);
+	src->st.lost_events += lost;
 	src->last_drops = now;
+	return lost != 0;
 }
 
 int ct_open(struct ct_source **out, const struct ct_config *cfg,
@@ -416,14 +419,19 @@ int ct_refresh(struct ct_source *src, struct flowtab *tab,
 }
 
 /*
- * After ENOBUFS the queue holds events older than the loss; applied after
- * the resync dump they could bring back flows whose DESTROY was lost.
- * Throw them away. Bounded, in case the kernel keeps the queue full.
+ * After a loss the queue holds events older than it; applied after the
+ * resync dump they could bring back flows whose DESTROY was lost: throw
+ * them away. The queue must be read empty: only then does the kernel
+ * clear the socket's congested state (netlink_rcv_wake); until then it
+ * drops every new event and reports ENOBUFS no more. Discarding is far
+ * faster than the kernel can produce, so the bound is only a safety net.
  */
+#define DRAIN_BUDGET_NS (2000 * 1000000ull)
+
 static void drain_events(struct ct_source *src)
 {
 	int fd = mnl_socket_get_fd(src->ev);
-	uint64_t end = clock_ns(CLOCK_MONOTONIC) + EV_BUDGET_NS;
+	uint64_t end = clock_ns(CLOCK_MONOTONIC) + DRAIN_BUDGET_NS;
 
 	for (;;) {
 		int n = recvmmsg(fd, src->msgs, EV_BATCH, MSG_DONTWAIT, NULL);
@@ -503,9 +511,7 @@ int ct_process_events(struct ct_source *src, struct flowtab *tab,
 				break;
 			if (errno == ENOBUFS) {
 				src->st.enobufs++;
-				drain_events(src);
-				update_lost(src);
-				return ct_resync(src, tab, hooks);
+				goto lost;
 			}
 			ret = -errno;
 			break;
@@ -519,8 +525,16 @@ int ct_process_events(struct ct_source *src, struct flowtab *tab,
 		if (clock_ns(CLOCK_MONOTONIC) > end)
 			break;
 	}
+	/*
+	 * The kernel reports ENOBUFS once per congestion episode; drops it
+	 * counts after that are as much a loss: resync on either.
+	 */
+	if (ret || !update_lost(src))
+		return ret;
+lost:
+	drain_events(src);
 	update_lost(src);
-	return ret;
+	return ct_resync(src, tab, hooks);
 }
 
 int ct_read_counters(struct ct_source *src,
