@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Immutable, reference-counted copies of the flow table. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "snapshot.h"
+#include "sort.h"
 
 struct copy_ctx {
 	struct flow *rows;
@@ -19,22 +21,46 @@ static void copy_flow(struct flow *f, void *arg)
 	row->hnext = NULL;
 }
 
-static double total_byte_rate(const struct flow *f)
-{
-	return (double)f->byte_rate[FLOW_DIR_ORIG] + f->byte_rate[FLOW_DIR_REPLY];
-}
+#define MOVED UINT32_MAX
 
-static int by_rate_then_id(const void *a, const void *b)
+/*
+ * Orders rows by total byte rate, highest first, then by conntrack id: a
+ * linear radix sort of small keys, then the rows are moved into place by
+ * following the permutation's cycles, so no second copy of the rows is
+ * needed. Returns -ENOMEM (rows left as they are) if the keys don't fit.
+ */
+static int sort_rows(struct flow *rows, size_t n)
 {
-	const struct flow *x = a, *y = b;
-	double rx = total_byte_rate(x), ry = total_byte_rate(y);
+	struct sort_item *items = malloc(2 * n * sizeof(*items));
 
-	if (rx != ry)
-		return rx < ry ? 1 : -1;
-	if (x->ct_id != y->ct_id)
-		return x->ct_id < y->ct_id ? -1 : 1;
-	/* ids can be missing (0): fall back to the key for a stable order */
-	return memcmp(&x->key, &y->key, sizeof(x->key));
+	if (!items)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		sort_item_fill(&items[i], SORT_RATE, false, &rows[i], NULL,
+			       (uint32_t)i);
+	sort_items(items, items + n, n);
+	/* destination k takes the row that was at items[k].idx */
+	for (size_t s = 0; s < n; s++) {
+		struct flow tmp;
+		size_t k = s;
+
+		if (items[s].idx == MOVED || items[s].idx == s)
+			continue;
+		tmp = rows[s];
+		for (;;) {
+			size_t src = items[k].idx;
+
+			items[k].idx = MOVED;
+			if (src == s) {
+				rows[k] = tmp;
+				break;
+			}
+			rows[k] = rows[src];
+			k = src;
+		}
+	}
+	free(items);
+	return 0;
 }
 
 struct snapshot *snapshot_build(const struct flowtab *tab,
@@ -53,7 +79,8 @@ struct snapshot *snapshot_build(const struct flowtab *tab,
 			return NULL;
 		}
 		flowtab_foreach(tab, copy_flow, &c);
-		qsort(c.rows, c.n, sizeof(*c.rows), by_rate_then_id);
+		/* unsorted is still a valid snapshot: only the order suffers */
+		sort_rows(c.rows, c.n);
 	}
 	s->meta = *meta;
 	s->flows = c.rows;

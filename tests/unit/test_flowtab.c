@@ -230,6 +230,49 @@ static void test_snapshot_sorted_and_refcounted(void **state)
 	flowtab_free(tab);
 }
 
+/* Many rows in shuffled order: sorted, and every row still there once. */
+static void test_snapshot_sort_permutation(void **state)
+{
+	enum { N = 5000 };
+	struct flowtab *tab = flowtab_new(0);
+	struct snapshot_meta m = { .seq = 1 };
+	struct snapshot *s;
+	unsigned char seen[N] = { 0 };
+	uint32_t x = 12345;
+	bool created;
+
+	(void)state;
+	for (uint32_t i = 0; i < N; i++) {
+		struct flow_key k = udp4_key(0xc0000200 + (i >> 16), i & 0xffff);
+		struct flow *f = flowtab_upsert(tab, &k, &created);
+
+		x = x * 1103515245 + 12345;
+		f->ct_id = i;
+		f->byte_rate[FLOW_DIR_ORIG] = (float)((x >> 16) % 50);
+	}
+	s = snapshot_build(tab, &m);
+	assert_non_null(s);
+	assert_int_equal(s->n, N);
+	for (size_t i = 0; i < N; i++) {
+		const struct flow *f = &s->flows[i];
+
+		assert_true(f->ct_id < N);
+		assert_int_equal(seen[f->ct_id], 0);
+		seen[f->ct_id] = 1;
+		/* the row moved whole: its key still matches its id */
+		assert_int_equal(ntohs(f->key.sport), f->ct_id & 0xffff);
+		if (i) {
+			const struct flow *p = &s->flows[i - 1];
+
+			assert_true(p->byte_rate[0] >= f->byte_rate[0]);
+			if (p->byte_rate[0] == f->byte_rate[0])
+				assert_true(p->ct_id < f->ct_id);
+		}
+	}
+	snapshot_put(s);
+	flowtab_free(tab);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +284,7 @@ int main(void)
 		cmocka_unit_test(test_rates),
 		cmocka_unit_test(test_first_reading_without_baseline),
 		cmocka_unit_test(test_snapshot_sorted_and_refcounted),
+		cmocka_unit_test(test_snapshot_sort_permutation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
