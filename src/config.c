@@ -215,7 +215,7 @@ static enum config_result bad_value(FILE *err, const char *opt,
 				    const char *val, const char *want)
 {
 	fprintf(err, "flowtop: invalid value '%s' for %s: %s\n", val, opt, want);
-	fprintf(err, "Try 'flowtop --help' for more information.\n");
+	usage(err);
 	return CONFIG_USAGE;
 }
 

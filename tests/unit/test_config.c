@@ -156,6 +156,8 @@ static void test_bad_options(void **state)
 	expect_usage("stray", NULL, "unexpected argument");
 	/* usage text follows the error */
 	expect_usage("-x", NULL, "Usage: flowtop");
+	expect_usage("-t", "0", "Usage: flowtop");
+	expect_usage("--count", "-1", "Usage: flowtop");
 }
 
 static void test_help_version(void **state)
