@@ -55,7 +55,7 @@ static double cpu_ms(void)
 	return clock_ms(CLOCK_THREAD_CPUTIME_ID);
 }
 
-static void count(const struct flow_key *key, const struct flow_counters *sum,
+static bool count(const struct flow_key *key, const struct flow_counters *sum,
 		  void *arg)
 {
 	struct tally *t = arg;
@@ -63,6 +63,7 @@ static void count(const struct flow_key *key, const struct flow_counters *sum,
 	(void)key;
 	t->keys++;
 	t->packets += sum->packets[FLOW_DIR_ORIG] + sum->packets[FLOW_DIR_REPLY];
+	return true;
 }
 
 /* i-th synthetic UDP flow: 198.51.100.0/24 -> 203.0.113.0/24, ports vary */
@@ -293,7 +294,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "acct_read_bench: out of memory\n");
 		return 1;
 	}
-	rc = acct_open(&acct, ACCT_NETFILTER, flows, err, sizeof(err));
+	struct acct_opts ao = { .kind = ACCT_NETFILTER,
+				.layout = ACCT_LAYOUT_LRU, .max_flows = flows };
+	rc = acct_open(&acct, &ao, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "acct_read_bench: %s\n", err);
 		return 1;

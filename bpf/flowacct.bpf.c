@@ -12,6 +12,19 @@
  * (nf_conntrack_in -> nf_ct_refresh_acct -> nf_ct_acct_add: skb->len and
  * one packet per skb, GSO included); the two probes see exactly those
  * calls, so they need no such rules.
+ *
+ * Two counter layouts, picked by userspace before load (layout below; the
+ * verifier drops the other one's code):
+ *
+ *   slots  a flow gets a slot number: slot_of (hash, key -> slot) finds it,
+ *          slot_keys[slot] holds its key and slot_counters[slot] its
+ *          counters, both arrays mmap()ed by userspace and read straight
+ *          from memory, no system call per flow. Free slots come from
+ *          free_slots (recycled by userspace) or, while never-used ones
+ *          are left, from the bump counter slot_next.
+ *   lru    counters: per-CPU LRU hash key -> counters, read with batch
+ *          lookups (the layout before slots; its read cost grows with the
+ *          number of possible CPUs).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -28,13 +41,62 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* max_entries is set from userspace (bpf_map__set_max_entries) before load. */
+#define LAYOUT_SLOTS	0
+#define LAYOUT_LRU	1
+
+/* Set by userspace before load (read-only afterwards: the verifier sees
+ * constants and removes the branches not taken). */
+const volatile __u32 layout = LAYOUT_SLOTS;
+const volatile __u32 nslots = 1;
+/*
+ * The -4 -6 -T -U -D -I -S selection as a table built by userspace from
+ * filter.c's rules (one source of truth): want[proto] bit 0 = counted for
+ * IPv4, bit 1 = for IPv6. Flows outside it get no counter at all.
+ */
+const volatile __u8 want[256] = {};
+
+/* slots layout: never-used slots below nslots start here (mmap()ed). */
+__u64 slot_next = 0;
+
+/*
+ * max_entries of every map is set from userspace (bpf_map__set_max_entries)
+ * before load; the maps of the layout not in use get 1.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
 	__uint(max_entries, 65536);
 	__type(key, struct flow_key);
 	__type(value, struct flow_counters);
 } counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct flow_key);
+	__type(value, __u32);
+} slot_of SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, 65536);
+	__type(value, __u32);
+} free_slots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct flow_key);
+} slot_keys SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct flow_counters);
+} slot_counters SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -75,53 +137,144 @@ static __always_inline int make_key(struct flow_key *key, struct nf_conn *ct)
 	return 0;
 }
 
+static __always_inline void stat_add(__u64 *field)
+{
+	__sync_fetch_and_add(field, 1);
+}
+
 /*
- * The shared body: add packets/bytes to direction dir of ct's key. A new key
- * is inserted already holding this packet (the other CPUs' slots start at
- * zero); if another CPU inserted the same key between our lookup and our
- * insert, the insert fails with -EEXIST and we add to the winner's entry,
- * so each key's insert is counted exactly once.
+ * lru layout: a new key is inserted already holding this packet (the other
+ * CPUs' slots start at zero); if another CPU inserted the same key between
+ * our lookup and our insert, the insert fails with -EEXIST and we add to
+ * the winner's entry, so each key's insert is counted exactly once.
  */
+static __always_inline struct flow_counters *
+lru_counters(struct flow_key *key, __u32 dir, __u64 packets, __u64 bytes,
+	     struct acct_bpf_stats *st)
+{
+	struct flow_counters *c;
+	long err;
+
+	c = bpf_map_lookup_elem(&counters, key);
+	if (c)
+		return c;
+	struct flow_counters init = {};
+
+	/* constant indices: the verifier loses dir's bound */
+	if (dir == FLOW_DIR_ORIG) {
+		init.packets[FLOW_DIR_ORIG] = packets;
+		init.bytes[FLOW_DIR_ORIG] = bytes;
+	} else {
+		init.packets[FLOW_DIR_REPLY] = packets;
+		init.bytes[FLOW_DIR_REPLY] = bytes;
+	}
+	err = bpf_map_update_elem(&counters, key, &init, BPF_NOEXIST);
+	if (!err) {
+		if (st)
+			stat_add(&st->inserts);
+		return NULL;	/* counted by the insert */
+	}
+	if (err == -17 /* EEXIST: lost the race */)
+		c = bpf_map_lookup_elem(&counters, key);
+	if (!c && st)
+		stat_add(&st->insert_errors);
+	return c;
+}
+
+/* A free slot: a recycled one first (keeps the used range short), else a
+ * never-used one. 0, or -1 when every slot is taken. */
+static __always_inline int take_slot(__u32 *slot)
+{
+	__u64 s;
+
+	if (!bpf_map_pop_elem(&free_slots, slot))
+		return 0;
+	/* checked first so that slot_next stops growing once all are out */
+	if (*(volatile __u64 *)&slot_next >= nslots)
+		return -1;
+	s = __sync_fetch_and_add(&slot_next, 1);
+	if (s >= nslots)
+		return -1;	/* another CPU took the last one */
+	*slot = (__u32)s;
+	return 0;
+}
+
+/*
+ * slots layout: the key's slot, taking a free one for a new key. The key is
+ * written into slot_keys before slot_of publishes the slot and before any
+ * counter in it moves, so userspace, which looks at a slot only once its
+ * counters moved, finds its key complete. Two CPUs adding the same new key
+ * both take a slot; the one whose slot_of insert fails gives its slot back
+ * and counts in the winner's.
+ */
+static __always_inline struct flow_counters *
+slot_counters_of(struct flow_key *key, struct acct_bpf_stats *st)
+{
+	struct flow_key *kslot;
+	__u32 slot, *sp;
+	long err;
+
+	sp = bpf_map_lookup_elem(&slot_of, key);
+	if (sp) {
+		slot = *sp;
+		return bpf_map_lookup_elem(&slot_counters, &slot);
+	}
+	if (take_slot(&slot)) {
+		if (st)
+			stat_add(&st->no_room);
+		return NULL;
+	}
+	kslot = bpf_map_lookup_elem(&slot_keys, &slot);
+	if (!kslot)
+		return NULL;	/* slot >= max_entries: cannot happen */
+	__builtin_memcpy(kslot, key, sizeof(*key));
+	err = bpf_map_update_elem(&slot_of, key, &slot, BPF_NOEXIST);
+	if (!err) {
+		if (st)
+			stat_add(&st->inserts);
+		return bpf_map_lookup_elem(&slot_counters, &slot);
+	}
+	__builtin_memset(kslot, 0, sizeof(*kslot));
+	bpf_map_push_elem(&free_slots, &slot, 0);
+	if (err == -17 /* EEXIST: lost the race */) {
+		sp = bpf_map_lookup_elem(&slot_of, key);
+		if (sp) {
+			slot = *sp;
+			return bpf_map_lookup_elem(&slot_counters, &slot);
+		}
+	}
+	if (st)
+		stat_add(&st->insert_errors);
+	return NULL;
+}
+
+/* The shared body: add packets/bytes to direction dir of ct's key. */
 static __always_inline void account(struct nf_conn *ct, __u32 dir,
 				    __u64 packets, __u64 bytes)
 {
 	struct acct_bpf_stats *st = get_stats();
 	struct flow_counters *c;
 	struct flow_key key;
-	long err;
+	__u8 fam;
 
 	if (dir >= FLOW_DIR_COUNT || make_key(&key, ct))
 		return;
-	c = bpf_map_lookup_elem(&counters, &key);
-	if (!c) {
-		struct flow_counters init = {};
-
-		/* constant indices: the verifier loses dir's bound */
-		if (dir == FLOW_DIR_ORIG) {
-			init.packets[FLOW_DIR_ORIG] = packets;
-			init.bytes[FLOW_DIR_ORIG] = bytes;
-		} else {
-			init.packets[FLOW_DIR_REPLY] = packets;
-			init.bytes[FLOW_DIR_REPLY] = bytes;
-		}
-		err = bpf_map_update_elem(&counters, &key, &init, BPF_NOEXIST);
-		if (!err) {
-			if (st)
-				__sync_fetch_and_add(&st->inserts, 1);
-			return;
-		}
-		if (err == -17 /* EEXIST: lost the race */)
-			c = bpf_map_lookup_elem(&counters, &key);
-		if (!c) {
-			if (st)
-				__sync_fetch_and_add(&st->insert_errors, 1);
-			return;
-		}
+	fam = key.family == 2 ? 1 : key.family == 10 ? 2 : 0;
+	if (!(want[key.proto] & fam)) {
+		if (st)
+			stat_add(&st->skipped_unselected);
+		return;
 	}
+	if (layout == LAYOUT_LRU)
+		c = lru_counters(&key, dir, packets, bytes, st);
+	else
+		c = slot_counters_of(&key, st);
+	if (!c)
+		return;
 	/*
-	 * Per-CPU slot, but a softirq (PRE_ROUTING) can interrupt a process
-	 * context program (LOCAL_OUT) on the same CPU: the locked add is
-	 * uncontended and keeps the count exact.
+	 * Shared counters (slots) or a per-CPU slot that a softirq
+	 * (PRE_ROUTING) can interrupt in a process context program
+	 * (LOCAL_OUT) on the same CPU (lru): atomic adds keep both exact.
 	 */
 	if (dir == FLOW_DIR_ORIG) {
 		__sync_fetch_and_add(&c->packets[FLOW_DIR_ORIG], packets);
@@ -188,7 +341,7 @@ int flowacct_nf(struct bpf_nf_ctx *ctx)
 		if (!related_is_counted(skb, ct, ctinfo)) {
 			st = get_stats();
 			if (st)
-				__sync_fetch_and_add(&st->skipped_related, 1);
+				stat_add(&st->skipped_related);
 			return 1;
 		}
 	}
@@ -204,7 +357,7 @@ int flowacct_nf(struct bpf_nf_ctx *ctx)
 		if (flags & IFF_LOOPBACK) {
 			st = get_stats();
 			if (st)
-				__sync_fetch_and_add(&st->skipped_loopback, 1);
+				stat_add(&st->skipped_loopback);
 			return 1;
 		}
 	}

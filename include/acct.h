@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Per-flow counters: the backend choice, BPF load/attach and the
- * once-per-interval read of the counter map. The conntrack backend has no
+ * once-per-interval read of the counters (two layouts, below). The conntrack backend has no
  * BPF part: its counters come with the conntrack dump (see ct.h); this
  * module only records that it was chosen.
  */
 #ifndef FLOWTOP_ACCT_H
 #define FLOWTOP_ACCT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,34 +34,89 @@ const char *acct_kind_name(enum acct_kind kind);
 /* 0 and *kind set, or -EINVAL for an unknown name */
 int acct_kind_parse(const char *name, enum acct_kind *kind);
 
+/*
+ * Where the BPF program keeps the counters (--counter-map):
+ *
+ * ACCT_LAYOUT_SLOTS (default): each flow gets a slot in two arrays that
+ *   flowtop maps into its memory (key per slot, counters per slot, shared
+ *   by all CPUs, atomic adds); a hash key -> slot serves the BPF side. A
+ *   read is a scan of memory, no system call per flow, and reports only
+ *   the slots whose counters moved since the previous read. Destroyed
+ *   flows' slots are reused after a quarantine of at least one read.
+ * ACCT_LAYOUT_LRU: a per-CPU LRU hash key -> counters read whole with
+ *   batch lookups every interval; its cost grows with flows × CPUs, but it
+ *   never refuses a new flow (it evicts the least recently used instead).
+ */
+enum acct_layout {
+	ACCT_LAYOUT_SLOTS = 0,
+	ACCT_LAYOUT_LRU,
+};
+
+const char *acct_layout_name(enum acct_layout layout);
+/* 0 and *layout set, or -EINVAL for an unknown name ("slots", "lru") */
+int acct_layout_parse(const char *name, enum acct_layout *layout);
+
 struct acct;
 
 struct acct_stats {
-	uint64_t entries;	/* keys in the counter map at the last read */
-	uint64_t evictions;	/* keys the LRU map dropped to make room */
+	uint64_t entries;	/* flows with counters in the map at the last read */
+	/*
+	 * Flows that could not be given counters, cumulative. lru: keys the
+	 * LRU map dropped to make room (their counts restart). slots: packets
+	 * of new flows that found every slot taken and were not counted (each
+	 * packet of such a flow counts once, until a slot is free).
+	 * Either way: raise --max-flows.
+	 */
+	uint64_t evictions;
 	uint64_t read_ns;	/* duration of the last acct_read */
+	uint64_t reported;	/* keys passed to fn at the last read */
+	uint64_t reclaimed;	/* slots: orphans (flows fn did not know) freed */
+};
+
+struct acct_opts {
+	enum acct_kind kind;
+	enum acct_layout layout;
+	uint32_t max_flows;	/* flows to hold counters for; > 0 for BPF */
+	/*
+	 * SEL_* selection (filter.h): the BPF program counts only flows in
+	 * it, so that no key is made for a flow nobody shows. 0 = every flow
+	 * of any protocol (tools and tests).
+	 */
+	unsigned int sel;
 };
 
 /*
- * Opens the backend want with room for max_flows keys. ACCT_AUTO tries
- * netfilter, fentry, kprobe, then conntrack, printing one notice line per
- * fallback on stderr. On failure returns a negative errno and writes a
- * one-line reason (what failed and what to do) into err.
+ * Opens the backend opts->kind with room for opts->max_flows keys.
+ * ACCT_AUTO tries netfilter, fentry, kprobe, then conntrack, printing one
+ * notice line per fallback on stderr. On failure returns a negative errno
+ * and writes a one-line reason (what failed and what to do) into err.
  */
-int acct_open(struct acct **out, enum acct_kind want, uint32_t max_flows,
+int acct_open(struct acct **out, const struct acct_opts *opts,
 	      char *err, size_t errlen);
 
 enum acct_kind acct_kind_of(const struct acct *acct);
+enum acct_layout acct_layout_of(const struct acct *acct);
 
 /*
- * Reads the whole counter map once, sums per-CPU values and calls fn for
- * each key. Then deletes the keys queued with acct_forget. For the
- * conntrack backend it does nothing and returns 0.
+ * Called by acct_read with a key and its cumulative counters (summed over
+ * CPUs). Returns whether the key belongs to a flow the caller knows: the
+ * slots layout frees the slot of a key that stays unknown for
+ * ACCT_ORPHAN_READS reads in a row (a flow flowtop never learnt of).
  */
-int acct_read(struct acct *acct,
-	      void (*fn)(const struct flow_key *key,
-			 const struct flow_counters *sum, void *arg),
-	      void *arg);
+typedef bool (*acct_read_fn)(const struct flow_key *key,
+			     const struct flow_counters *sum, void *arg);
+
+#define ACCT_ORPHAN_READS	3
+
+/*
+ * Reads the counters once and calls fn. lru: for every key in the map.
+ * slots: only for keys whose counters changed since the previous read
+ * (and again for keys fn said it did not know, and for a rotating share
+ * of the others to catch flows that ended silently); a key not reported
+ * has the counters it had. Then drops the keys queued with acct_forget.
+ * For the conntrack backend it does nothing and returns 0.
+ */
+int acct_read(struct acct *acct, acct_read_fn fn, void *arg);
 
 /* Queue key for deletion after the next acct_read (the flow was destroyed). */
 int acct_forget(struct acct *acct, const struct flow_key *key);
@@ -71,9 +127,18 @@ int acct_forget_now(struct acct *acct, const struct flow_key *key);
 void acct_get_stats(const struct acct *acct, struct acct_stats *st);
 
 /*
- * The counter map's fd (BPF_MAP_TYPE_LRU_PERCPU_HASH, struct flow_key ->
- * struct flow_counters per CPU), or -1 for the conntrack backend. For
- * tests and benchmarks that fill or inspect the map directly.
+ * For tests and benchmarks, with no traffic counted meanwhile: sets the
+ * cumulative counters of n distinct keys as if the BPF program had counted
+ * them, creating their entries as needed. 0, -ENOSPC when the map is full, or
+ * another negative errno. -EINVAL for the conntrack backend.
+ */
+int acct_set(struct acct *acct, const struct flow_key *keys,
+	     const struct flow_counters *vals, uint32_t n);
+
+/*
+ * The lru layout's counter map fd (BPF_MAP_TYPE_LRU_PERCPU_HASH, struct
+ * flow_key -> struct flow_counters per CPU), or -1 (slots layout,
+ * conntrack backend). For tests and benchmarks.
  */
 int acct_map_fd(const struct acct *acct);
 

@@ -31,6 +31,7 @@ struct config {
 	enum output_format output;	/* --output */
 	enum acct_kind acct;		/* --acct */
 	uint32_t max_flows;		/* --max-flows, 0 = namespace's nf_conntrack_max */
+	enum acct_layout counter_map;	/* --counter-map: BPF counter layout */
 	int netlink_buffer;		/* --netlink-buffer bytes, 0 = default */
 	bool show_src;			/* -s */
 	bool bits;			/* -b */

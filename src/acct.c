@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Per-flow counters: backend choice, load/attach of the BPF counting
- * program (bpf/flowacct.bpf.c) and the once-per-interval read of its
- * per-CPU LRU hash with batch lookups.
+ * program (bpf/flowacct.bpf.c) with the counter layout asked for, and the
+ * dispatch to that layout's read (acct_slots.c, acct_lru.c).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -12,11 +12,14 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "acct.h"
+#include "acct_internal.h"
+#include "filter.h"
 #include "nf_link.h"
 #include "flowacct.skel.h"
 
@@ -28,14 +31,6 @@
 #define ACCT_NF_PRIORITY	(-199)
 
 /*
- * Keys per lookup batch. A batch never splits a hash bucket, so it must
- * exceed the longest bucket (a handful); bigger batches mean fewer
- * syscalls, and bench/acct_read_bench.c shows the gain flattening out
- * above a few thousand.
- */
-#define ACCT_BATCH		16384
-
-/*
  * The LRU map keeps up to 128 free nodes per CPU in local lists and evicts
  * to refill them once the global free list runs short, so it starts
  * evicting before max_entries keys are in it. Room for that per CPU keeps
@@ -43,32 +38,9 @@
  */
 #define ACCT_LRU_SLACK_PER_CPU	256
 
-#define ACCT_NF_LINKS		4
-
-struct acct {
-	enum acct_kind kind;
-	struct flowacct_bpf *skel;
-	struct bpf_link *probe_link;	/* fentry / kprobe */
-	int nf_links[ACCT_NF_LINKS];
-	int nnf_links;
-	int map_fd;
-	int stats_fd;
-	int ncpus;
-
-	/* batch buffers, allocated once */
-	uint32_t batch;
-	struct flow_key *keys;
-	struct flow_counters *vals;	/* batch * ncpus */
-	struct acct_bpf_stats *statv;	/* ncpus */
-
-	/* keys queued by acct_forget, deleted after the next read */
-	struct flow_key *forget;
-	size_t nforget;
-	size_t forget_cap;
-
-	uint64_t deleted;	/* keys we deleted */
-	struct acct_stats st;
-};
+/* must match bpf/flowacct.bpf.c */
+#define BPF_LAYOUT_SLOTS	0
+#define BPF_LAYOUT_LRU		1
 
 static const char *const kind_names[] = {
 	[ACCT_AUTO] = "auto",
@@ -103,6 +75,38 @@ int acct_kind_parse(const char *name, enum acct_kind *kind)
 enum acct_kind acct_kind_of(const struct acct *acct)
 {
 	return acct->kind;
+}
+
+static const char *const layout_names[] = {
+	[ACCT_LAYOUT_SLOTS] = "slots",
+	[ACCT_LAYOUT_LRU] = "lru",
+};
+
+const char *acct_layout_name(enum acct_layout layout)
+{
+	if ((unsigned int)layout >= sizeof(layout_names) / sizeof(layout_names[0]))
+		return "unknown";
+	return layout_names[layout];
+}
+
+int acct_layout_parse(const char *name, enum acct_layout *layout)
+{
+	unsigned int i;
+
+	if (!name)
+		return -EINVAL;
+	for (i = 0; i < sizeof(layout_names) / sizeof(layout_names[0]); i++) {
+		if (!strcmp(name, layout_names[i])) {
+			*layout = (enum acct_layout)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+enum acct_layout acct_layout_of(const struct acct *acct)
+{
+	return acct->layout;
 }
 
 static void setmsg(char *buf, size_t len, const char *fmt, ...)
@@ -199,12 +203,53 @@ static struct bpf_program *kind_prog(struct flowacct_bpf *skel,
 	}
 }
 
+/* want[] of the BPF program: which protocols count, per family */
+static void fill_want(volatile uint8_t *want, unsigned int sel)
+{
+	unsigned int p;
+
+	for (p = 0; p < 256; p++) {
+		uint8_t w = 0;
+
+		if (!sel || sel_match(sel, AF_INET, (uint8_t)p))
+			w |= 1;
+		if (!sel || sel_match(sel, AF_INET6, (uint8_t)p))
+			w |= 2;
+		want[p] = w;
+	}
+}
+
+static int set_sizes(struct flowacct_bpf *skel, const struct acct_opts *o,
+		     uint32_t lru_entries, uint32_t nslots)
+{
+	bool slots = o->layout == ACCT_LAYOUT_SLOTS;
+	int err;
+
+	/* the other layout's maps: as small as a map can be */
+	err = bpf_map__set_max_entries(skel->maps.counters,
+				       slots ? 1 : lru_entries);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.slot_of,
+					       slots ? nslots : 1);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.free_slots,
+					       slots ? nslots : 1);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.slot_keys,
+					       slots ? nslots : 1);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.slot_counters,
+					       slots ? nslots : 1);
+	return err;
+}
+
 /*
  * Opens the skeleton with only kind's program to load. Loading verifies it;
- * the map sizes are set here since they are fixed at load.
+ * the map sizes and the layout are set here since they are fixed at load.
  */
-static int skel_load(struct flowacct_bpf **out, enum acct_kind kind,
-		     uint32_t max_entries, char *why, size_t len)
+static int skel_load(struct flowacct_bpf **out, const struct acct_opts *o,
+		     uint32_t lru_entries, uint32_t nslots, char *why,
+		     size_t len)
 {
 	struct flowacct_bpf *skel;
 	struct bpf_program *prog;
@@ -219,21 +264,26 @@ static int skel_load(struct flowacct_bpf **out, enum acct_kind kind,
 		return err;
 	}
 	bpf_object__for_each_program(prog, skel->obj)
-		bpf_program__set_autoload(prog, prog == kind_prog(skel, kind));
-	if (kind == ACCT_NETFILTER) {
+		bpf_program__set_autoload(prog, prog == kind_prog(skel, o->kind));
+	if (o->kind == ACCT_NETFILTER) {
 		/* libbpf 1.1 does not know SEC("netfilter") (added in 1.2) */
 		bpf_program__set_type(skel->progs.flowacct_nf,
 				      NF_LINK_PROG_TYPE);
 		bpf_program__set_expected_attach_type(skel->progs.flowacct_nf,
 						      NF_LINK_ATTACH_TYPE);
 	}
-	err = bpf_map__set_max_entries(skel->maps.counters, max_entries);
+	skel->rodata->layout = o->layout == ACCT_LAYOUT_LRU ? BPF_LAYOUT_LRU :
+			       BPF_LAYOUT_SLOTS;
+	skel->rodata->nslots = nslots;
+	fill_want(skel->rodata->want, o->sel);
+	err = set_sizes(skel, o, lru_entries, nslots);
 	if (!err)
 		err = flowacct_bpf__load(skel);
 	if (err) {
 		err = err < 0 ? err : -EINVAL;
-		setmsg(why, len, "cannot load the %s program: %s",
-		       acct_kind_name(kind), strerror(-err));
+		setmsg(why, len, "cannot load the %s program (%s counters): %s",
+		       acct_kind_name(o->kind), acct_layout_name(o->layout),
+		       strerror(-err));
 		flowacct_bpf__destroy(skel);
 		return err;
 	}
@@ -294,19 +344,6 @@ static int attach_probe(struct acct *a, enum acct_kind kind, char *why,
 	return 0;
 }
 
-static int alloc_buffers(struct acct *a, char *why, size_t len)
-{
-	a->batch = ACCT_BATCH;
-	a->keys = calloc(a->batch, sizeof(*a->keys));
-	a->vals = calloc((size_t)a->batch * a->ncpus, sizeof(*a->vals));
-	a->statv = calloc(a->ncpus, sizeof(*a->statv));
-	if (!a->keys || !a->vals || !a->statv) {
-		setmsg(why, len, "out of memory for the counter read buffers");
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 static void release(struct acct *a)
 {
 	int i;
@@ -316,26 +353,32 @@ static void release(struct acct *a)
 	a->nnf_links = 0;
 	bpf_link__destroy(a->probe_link);
 	a->probe_link = NULL;
+	acct_slots_free(a);
+	acct_lru_free(a);
 	flowacct_bpf__destroy(a->skel);
 	a->skel = NULL;
-	free(a->keys);
-	free(a->vals);
 	free(a->statv);
-	free(a->forget);
-	a->keys = NULL;
-	a->vals = NULL;
 	a->statv = NULL;
-	a->forget = NULL;
+	acct_keyvec_free(&a->forget);
 }
 
-/* Loads and attaches one BPF backend into a (zeroed). */
-static int open_bpf(struct acct *a, enum acct_kind kind, uint32_t max_flows,
-		    char *why, size_t len)
+static void reset(struct acct *a, enum acct_layout layout)
+{
+	memset(a, 0, sizeof(*a));
+	a->layout = layout;
+	a->map_fd = a->stats_fd = -1;
+	a->sl.slot_of_fd = a->sl.free_fd = -1;
+}
+
+/* Loads and attaches one BPF backend into a (reset). */
+static int open_bpf(struct acct *a, const struct acct_opts *o, char *why,
+		    size_t len)
 {
 	uint64_t entries;
+	uint32_t nslots;
 	int err;
 
-	a->kind = kind;
+	a->kind = o->kind;
 	a->ncpus = libbpf_num_possible_cpus();
 	if (a->ncpus <= 0) {
 		err = a->ncpus < 0 ? a->ncpus : -EINVAL;
@@ -343,36 +386,62 @@ static int open_bpf(struct acct *a, enum acct_kind kind, uint32_t max_flows,
 		       strerror(-err));
 		return err;
 	}
-	entries = (uint64_t)max_flows + (uint64_t)a->ncpus *
+	entries = (uint64_t)o->max_flows + (uint64_t)a->ncpus *
 		  ACCT_LRU_SLACK_PER_CPU;
 	if (entries > UINT32_MAX)
 		entries = UINT32_MAX;
-	err = skel_load(&a->skel, kind, (uint32_t)entries, why, len);
+	nslots = acct_slots_count(o->max_flows);
+	err = skel_load(&a->skel, o, (uint32_t)entries, nslots, why, len);
 	if (err)
 		return err;
-	a->map_fd = bpf_map__fd(a->skel->maps.counters);
 	a->stats_fd = bpf_map__fd(a->skel->maps.stats);
-	err = alloc_buffers(a, why, len);
+	a->statv = calloc(a->ncpus, sizeof(*a->statv));
+	if (!a->statv) {
+		setmsg(why, len, "out of memory for the counter statistics");
+		err = -ENOMEM;
+	} else if (a->layout == ACCT_LAYOUT_LRU) {
+		a->map_fd = bpf_map__fd(a->skel->maps.counters);
+		err = acct_lru_alloc(a);
+		if (err)
+			setmsg(why, len, "out of memory for the counter read "
+			       "buffers");
+	} else {
+		a->sl.nslots = nslots;
+		a->sl.slot_of_fd = bpf_map__fd(a->skel->maps.slot_of);
+		a->sl.free_fd = bpf_map__fd(a->skel->maps.free_slots);
+		err = acct_slots_init(a, bpf_map__fd(a->skel->maps.slot_keys),
+				      bpf_map__fd(a->skel->maps.slot_counters),
+				      (volatile uint64_t *)&a->skel->bss->slot_next,
+				      why, len);
+	}
 	if (!err)
-		err = kind == ACCT_NETFILTER ? attach_netfilter(a, why, len) :
-		      attach_probe(a, kind, why, len);
+		err = o->kind == ACCT_NETFILTER ? attach_netfilter(a, why, len) :
+		      attach_probe(a, o->kind, why, len);
 	if (err)
 		release(a);
 	return err;
 }
 
-int acct_open(struct acct **out, enum acct_kind want, uint32_t max_flows,
+int acct_open(struct acct **out, const struct acct_opts *opts,
 	      char *err, size_t errlen)
 {
 	static const enum acct_kind order[] = {
 		ACCT_NETFILTER, ACCT_FENTRY, ACCT_KPROBE,
 	};
+	enum acct_kind want = opts->kind;
+	uint32_t max_flows = opts->max_flows;
+	struct acct_opts o = *opts;
 	char why[256];
 	struct acct *a;
 	unsigned int i;
 	int rc;
 
 	*out = NULL;
+	if (opts->layout != ACCT_LAYOUT_SLOTS &&
+	    opts->layout != ACCT_LAYOUT_LRU) {
+		setmsg(err, errlen, "unknown counter layout %d", opts->layout);
+		return -EINVAL;
+	}
 	if (want > ACCT_CONNTRACK) {
 		setmsg(err, errlen, "unknown accounting backend %d", want);
 		return -EINVAL;
@@ -387,7 +456,7 @@ int acct_open(struct acct **out, enum acct_kind want, uint32_t max_flows,
 		setmsg(err, errlen, "out of memory for the accounting state");
 		return -ENOMEM;
 	}
-	a->map_fd = a->stats_fd = -1;
+	reset(a, opts->layout);
 
 	if (want == ACCT_CONNTRACK)
 		goto conntrack;
@@ -406,7 +475,7 @@ int acct_open(struct acct **out, enum acct_kind want, uint32_t max_flows,
 	}
 
 	if (want != ACCT_AUTO) {
-		rc = open_bpf(a, want, max_flows, why, sizeof(why));
+		rc = open_bpf(a, &o, why, sizeof(why));
 		if (rc == -EPERM && want != ACCT_FENTRY) {
 			setmsg(err, errlen, "%s accounting: BPF unavailable: %s "
 			       "(%s); or use --acct=conntrack",
@@ -426,13 +495,13 @@ int acct_open(struct acct **out, enum acct_kind want, uint32_t max_flows,
 	}
 
 	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		rc = open_bpf(a, order[i], max_flows, why, sizeof(why));
+		o.kind = order[i];
+		rc = open_bpf(a, &o, why, sizeof(why));
 		if (!rc) {
 			*out = a;
 			return 0;
 		}
-		memset(a, 0, sizeof(*a));
-		a->map_fd = a->stats_fd = -1;
+		reset(a, opts->layout);
 		/*
 		 * No permission for BPF at all: the probes would fail the
 		 * same way (fentry alone is refused with EPERM under lockdown).
@@ -454,7 +523,7 @@ conntrack:
 	return 0;
 }
 
-static uint64_t now_ns(void)
+uint64_t acct_now_ns(void)
 {
 	struct timespec ts;
 
@@ -462,155 +531,100 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Sum of the BPF program's insert counts over all CPUs. */
-static int read_inserts(struct acct *a, uint64_t *inserts)
+int acct_bpf_stats_sum(struct acct *a, struct acct_bpf_stats *sum)
 {
 	uint32_t zero = 0;
 	int i;
 
+	memset(sum, 0, sizeof(*sum));
 	if (bpf_map_lookup_elem(a->stats_fd, &zero, a->statv))
 		return -errno;
-	*inserts = 0;
-	for (i = 0; i < a->ncpus; i++)
-		*inserts += a->statv[i].inserts;
+	for (i = 0; i < a->ncpus; i++) {
+		sum->inserts += a->statv[i].inserts;
+		sum->insert_errors += a->statv[i].insert_errors;
+		sum->skipped_related += a->statv[i].skipped_related;
+		sum->skipped_loopback += a->statv[i].skipped_loopback;
+		sum->no_room += a->statv[i].no_room;
+		sum->skipped_unselected += a->statv[i].skipped_unselected;
+	}
 	return 0;
 }
 
-/* Deletes the keys queued by acct_forget; missing ones were evicted. */
-static void flush_forget(struct acct *a)
+int acct_read(struct acct *a, acct_read_fn fn, void *arg)
 {
-	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	size_t i = 0;
-	uint32_t n;
-	int rc;
-
-	while (i < a->nforget) {
-		n = (uint32_t)(a->nforget - i);
-		rc = bpf_map_delete_batch(a->map_fd, a->forget + i, &n, &opts);
-		a->deleted += n;
-		if (!rc)
-			break;
-		/* the batch stops at the first failing key, index i + n */
-		i += n;
-		if (rc != -ENOENT) {
-			/* e.g. no batch support: one key at a time */
-			for (; i < a->nforget; i++)
-				if (!bpf_map_delete_elem(a->map_fd,
-							 a->forget + i))
-					a->deleted++;
-			break;
-		}
-		i++;	/* already evicted */
-	}
-	a->nforget = 0;
-}
-
-int acct_read(struct acct *a,
-	      void (*fn)(const struct flow_key *key,
-			 const struct flow_counters *sum, void *arg),
-	      void *arg)
-{
-	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	uint64_t start, inserts = 0, present = 0, ev;
-	struct flow_counters sum;
-	uint32_t in_tok = 0, out_tok = 0, count, i;
-	int rc, c, have_inserts;
-	bool first = true, done = false;
-
 	if (a->kind == ACCT_CONNTRACK)
 		return 0;
-	start = now_ns();
-	/*
-	 * Inserts are read before the map: a key added during the walk then
-	 * can only make the eviction estimate low (corrected next time),
-	 * never count a live key as evicted.
-	 */
-	have_inserts = read_inserts(a, &inserts) == 0;
-
-	while (!done) {
-		count = a->batch;
-		rc = bpf_map_lookup_batch(a->map_fd, first ? NULL : &in_tok,
-					  &out_tok, a->keys, a->vals, &count,
-					  &opts);
-		if (rc) {
-			if (rc == -ENOENT) {
-				done = true;	/* last batch, may hold keys */
-			} else {
-				a->st.read_ns = now_ns() - start;
-				return rc;
-			}
-		}
-		for (i = 0; i < count; i++) {
-			const struct flow_counters *v =
-				a->vals + (size_t)i * a->ncpus;
-
-			sum = v[0];
-			for (c = 1; c < a->ncpus; c++) {
-				sum.packets[0] += v[c].packets[0];
-				sum.packets[1] += v[c].packets[1];
-				sum.bytes[0] += v[c].bytes[0];
-				sum.bytes[1] += v[c].bytes[1];
-			}
-			fn(&a->keys[i], &sum, arg);
-		}
-		present += count;
-		in_tok = out_tok;
-		first = false;
-	}
-	a->st.entries = present;
-	if (have_inserts && inserts > a->deleted + present) {
-		ev = inserts - a->deleted - present;
-		if (ev > a->st.evictions)
-			a->st.evictions = ev;
-	}
-	flush_forget(a);
-	a->st.read_ns = now_ns() - start;
-	return 0;
+	if (a->layout == ACCT_LAYOUT_LRU)
+		return acct_lru_read(a, fn, arg);
+	return acct_slots_read(a, fn, arg);
 }
 
-int acct_forget(struct acct *a, const struct flow_key *key)
+int acct_keyvec_push(struct acct_keyvec *kv, const struct flow_key *key)
 {
 	struct flow_key *n;
 	size_t cap;
 
-	if (a->kind == ACCT_CONNTRACK)
-		return 0;
-	if (a->nforget == a->forget_cap) {
-		cap = a->forget_cap ? a->forget_cap * 2 : 1024;
-		n = realloc(a->forget, cap * sizeof(*n));
+	if (kv->n == kv->cap) {
+		cap = kv->cap ? kv->cap * 2 : 1024;
+		n = realloc(kv->v, cap * sizeof(*n));
 		if (!n)
 			return -ENOMEM;
-		a->forget = n;
-		a->forget_cap = cap;
+		kv->v = n;
+		kv->cap = cap;
 	}
-	a->forget[a->nforget++] = *key;
+	kv->v[kv->n++] = *key;
 	return 0;
 }
 
-int acct_forget_now(struct acct *a, const struct flow_key *key)
+void acct_keyvec_free(struct acct_keyvec *kv)
+{
+	free(kv->v);
+	kv->v = NULL;
+	kv->n = kv->cap = 0;
+}
+
+int acct_forget(struct acct *a, const struct flow_key *key)
+{
+	if (a->kind == ACCT_CONNTRACK)
+		return 0;
+	return acct_keyvec_push(&a->forget, key);
+}
+
+void acct_unqueue_forget(struct acct *a, const struct flow_key *key)
 {
 	size_t i;
 
-	if (a->kind == ACCT_CONNTRACK)
-		return 0;
 	/*
 	 * A queued delete of the same tuple would otherwise remove the new
 	 * flow's counters after the next read. Tuple reuse is rare, so a
 	 * scan of the queue is cheap enough.
 	 */
-	for (i = 0; i < a->nforget; ) {
-		if (!memcmp(&a->forget[i], key, sizeof(*key)))
-			a->forget[i] = a->forget[--a->nforget];
+	for (i = 0; i < a->forget.n; ) {
+		if (!memcmp(&a->forget.v[i], key, sizeof(*key)))
+			a->forget.v[i] = a->forget.v[--a->forget.n];
 		else
 			i++;
 	}
-	if (bpf_map_delete_elem(a->map_fd, key)) {
-		if (errno == ENOENT)
-			return 0;	/* never counted, or evicted */
-		return -errno;
-	}
-	a->deleted++;
-	return 0;
+}
+
+int acct_forget_now(struct acct *a, const struct flow_key *key)
+{
+	if (a->kind == ACCT_CONNTRACK)
+		return 0;
+	acct_unqueue_forget(a, key);
+	if (a->layout == ACCT_LAYOUT_LRU)
+		return acct_lru_forget_now(a, key);
+	return acct_slots_forget_now(a, key);
+}
+
+int acct_set(struct acct *a, const struct flow_key *keys,
+	     const struct flow_counters *vals, uint32_t n)
+{
+	if (a->kind == ACCT_CONNTRACK)
+		return -EINVAL;
+	if (a->layout == ACCT_LAYOUT_LRU)
+		return acct_lru_set(a, keys, vals, n);
+	return acct_slots_set(a, keys, vals, n);
 }
 
 void acct_get_stats(const struct acct *a, struct acct_stats *st)
@@ -633,8 +647,13 @@ void acct_close(struct acct *a)
 
 int acct_load_only(enum acct_kind kind, char *err, size_t errlen)
 {
+	static const enum acct_layout layouts[] = {
+		ACCT_LAYOUT_SLOTS, ACCT_LAYOUT_LRU,
+	};
+	struct acct_opts o = { .kind = kind, .max_flows = 1024 };
 	struct flowacct_bpf *skel = NULL;
 	char why[256];
+	unsigned int i;
 	int rc;
 
 	if (kind != ACCT_NETFILTER && kind != ACCT_FENTRY &&
@@ -644,13 +663,18 @@ int acct_load_only(enum acct_kind kind, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	rc = bpf_usable(why, sizeof(why));
-	if (!rc)
-		rc = skel_load(&skel, kind, 1024, why, sizeof(why));
+	/* each layout is a different program for the verifier */
+	for (i = 0; !rc && i < sizeof(layouts) / sizeof(layouts[0]); i++) {
+		o.layout = layouts[i];
+		rc = skel_load(&skel, &o, 1024, acct_slots_count(1024), why,
+			       sizeof(why));
+		if (!rc)
+			flowacct_bpf__destroy(skel);
+	}
 	if (rc) {
 		setmsg(err, errlen, "%s accounting: %s (%s)",
 		       acct_kind_name(kind), why, kind_hint(kind, rc));
 		return rc;
 	}
-	flowacct_bpf__destroy(skel);
 	return 0;
 }

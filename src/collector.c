@@ -46,14 +46,18 @@ struct apply_ctx {
 	double interval_s;
 };
 
-static void apply_counters(const struct flow_key *key,
+/*
+ * One flow's cumulative counters. Returns whether the key is a flow we
+ * track: the slots counter map frees slots of keys that stay unknown.
+ */
+static bool apply_counters(const struct flow_key *key,
 			   const struct flow_counters *sum, void *arg)
 {
 	struct apply_ctx *a = arg;
 	struct flow *f = flowtab_lookup(a->c->tab, key);
 
 	if (!f)
-		return;	/* outside the selection, or already reaped */
+		return false;	/* not known (yet), or already reaped */
 	if (!f->counters_valid && !f->counts_from_zero)
 		/* BPF counts from load time; the kernel's counters from the
 		 * flow's start, so only flows born after the baseline read
@@ -61,6 +65,14 @@ static void apply_counters(const struct flow_key *key,
 		f->counts_from_zero = uses_bpf(a->c) ||
 				      f->first_seen_ns >= a->c->baseline_ns;
 	flow_counters_update(f, sum, a->interval_s);
+	return true;
+}
+
+/* ct_read_counters' callback has no answer to give */
+static void apply_ct_counters(const struct flow_key *key,
+			      const struct flow_counters *sum, void *arg)
+{
+	apply_counters(key, sum, arg);
 }
 
 /* Before a read: no reading means no traffic; count the silent flows. */
@@ -74,7 +86,11 @@ static void prepare_flow(struct flow *f, void *arg)
 		c->silent_flows++;
 }
 
-/* One counter read; flows without a reading this time have no traffic. */
+/*
+ * One counter read. Flows without a reading this time had no traffic: the
+ * slots counter map reports only the flows whose counters moved, so their
+ * rates are zeroed first and the totals stay as last read.
+ */
 static int read_counters(struct collector *c, double interval_s)
 {
 	struct apply_ctx a = { .c = c, .interval_s = interval_s };
@@ -86,7 +102,7 @@ static int read_counters(struct collector *c, double interval_s)
 	if (uses_bpf(c))
 		ret = acct_read(c->acct, apply_counters, &a);
 	else
-		ret = ct_read_counters(c->ct, apply_counters, &a);
+		ret = ct_read_counters(c->ct, apply_ct_counters, &a);
 	c->last_read_ms = (double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e6;
 	return ret;
 }

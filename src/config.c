@@ -27,6 +27,7 @@ enum long_only_opt {
 	OPT_OUTPUT,
 	OPT_ACCT,
 	OPT_MAX_FLOWS,
+	OPT_COUNTER_MAP,
 	OPT_NETLINK_BUFFER,
 	OPT_CONF_DIR,
 	OPT_IPFIX,
@@ -57,6 +58,7 @@ static const struct option long_opts[] = {
 	{ "output", required_argument, NULL, OPT_OUTPUT },
 	{ "acct", required_argument, NULL, OPT_ACCT },
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+	{ "counter-map", required_argument, NULL, OPT_COUNTER_MAP },
 	{ "netlink-buffer", required_argument, NULL, OPT_NETLINK_BUFFER },
 	{ "conf-dir", required_argument, NULL, OPT_CONF_DIR },
 	{ "ipfix", required_argument, NULL, OPT_IPFIX },
@@ -99,6 +101,8 @@ static void usage(FILE *f)
 "Collection:\n"
 "      --acct BACKEND     counters from auto, netfilter, fentry, kprobe or conntrack\n"
 "      --max-flows N      counter map size (default: nf_conntrack_max)\n"
+"      --counter-map L    BPF counter layout: slots (mmap()ed arrays, default)\n"
+"                         or lru (per-CPU LRU hash read with batch lookups)\n"
 "      --netlink-buffer BYTES  conntrack event socket buffer (default 16 MiB)\n"
 "      --conf-dir DIR     configuration directory (default " FLOWTOP_SYSCONFDIR ")\n"
 "IPFIX export (RFC 7011, biflow records):\n"
@@ -204,6 +208,7 @@ void config_defaults(struct config *cfg)
 	cfg->count = 1;
 	cfg->output = OUTPUT_TEXT;
 	cfg->acct = ACCT_AUTO;
+	cfg->counter_map = ACCT_LAYOUT_SLOTS;
 	cfg->conf_dir = FLOWTOP_SYSCONFDIR;
 	cfg->ipfix_proto = IPFIX_UDP;
 	cfg->ipfix_active_timeout_s = 60.0;
@@ -284,6 +289,11 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 				return bad_value(err, "--max-flows", optarg,
 					"a whole number from 1 to 67108864");
 			cfg->max_flows = (uint32_t)v;
+			break;
+		case OPT_COUNTER_MAP:
+			if (acct_layout_parse(optarg, &cfg->counter_map))
+				return bad_value(err, "--counter-map", optarg,
+					"slots or lru");
 			break;
 		case OPT_NETLINK_BUFFER:
 			if (parse_long(optarg, MIN_NETLINK_BUFFER,

@@ -215,6 +215,7 @@ int main(int argc, char **argv)
 	struct config cfg;
 	struct collector col = { .wake_fd = -1, .stop_fd = -1 };
 	struct ct_config ctc = { 0 };
+	struct acct_opts aopts = { 0 };
 	struct ct_source *ct = NULL;
 	struct acct *acct = NULL;
 	struct flowtab *tab = NULL;
@@ -278,20 +279,28 @@ int main(int argc, char **argv)
 			SYSCTL_TIMESTAMP, strerror(-ret));
 
 	max_flows = pick_max_flows(&cfg);
-	ret = acct_open(&acct, want, max_flows, err, sizeof(err));
-	if (ret) {
-		fprintf(stderr, "flowtop: %s\n", err);
-		goto out;
-	}
-	fprintf(stderr, "flowtop: counters from the %s backend\n",
-		acct_kind_name(acct_kind_of(acct)));
-	if (enable_settings_for(acct_kind_of(acct)))
-		goto out;
-
 	/* the view's protocol toggles (T U D I S) must be able to show any
 	 * protocol with its counters intact: collect them all, filter in the
 	 * view (the families stay as selected) */
 	ctc.sel = cfg.batch ? cfg.sel : (cfg.sel | SEL_PROTOS);
+	aopts.kind = want;
+	aopts.layout = cfg.counter_map;
+	aopts.max_flows = max_flows;
+	aopts.sel = ctc.sel;	/* no counters for flows nobody tracks */
+	ret = acct_open(&acct, &aopts, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "flowtop: %s\n", err);
+		goto out;
+	}
+	if (acct_kind_of(acct) == ACCT_CONNTRACK)
+		fprintf(stderr, "flowtop: counters from the conntrack backend\n");
+	else
+		fprintf(stderr, "flowtop: counters from the %s backend (%s "
+			"counter map)\n", acct_kind_name(acct_kind_of(acct)),
+			acct_layout_name(acct_layout_of(acct)));
+	if (enable_settings_for(acct_kind_of(acct)))
+		goto out;
+
 	ctc.rcvbuf = cfg.netlink_buffer ? cfg.netlink_buffer
 					: DEFAULT_NETLINK_BUFFER;
 	ctc.counters = acct_kind_of(acct) == ACCT_CONNTRACK;

@@ -10,7 +10,8 @@
  * follows), then "# entries N evictions E read_ns T". For tests that compare
  * with `conntrack -L -o extended`.
  *
- *   acct_dump [--acct KIND] [--max-flows N] [--ready-file PATH] [SECONDS]
+ *   acct_dump [--acct KIND] [--counter-map slots|lru] [--max-flows N]
+ *             [--ready-file PATH] [SECONDS]
  *
  * Without SECONDS it waits for SIGINT, SIGTERM or SIGUSR1. PATH is created
  * once the program is attached, so traffic sent after it appears is counted.
@@ -46,7 +47,7 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static void collect(const struct flow_key *key, const struct flow_counters *sum,
+static bool collect(const struct flow_key *key, const struct flow_counters *sum,
 		    void *arg)
 {
 	struct rows *r = arg;
@@ -58,7 +59,7 @@ static void collect(const struct flow_key *key, const struct flow_counters *sum,
 		n = realloc(r->v, cap * sizeof(*n));
 		if (!n) {
 			r->oom = 1;
-			return;
+			return true;
 		}
 		r->v = n;
 		r->cap = cap;
@@ -66,6 +67,7 @@ static void collect(const struct flow_key *key, const struct flow_counters *sum,
 	r->v[r->n].key = *key;
 	r->v[r->n].sum = *sum;
 	r->n++;
+	return true;	/* every key is wanted here */
 }
 
 static int cmp_row(const void *a, const void *b)
@@ -132,7 +134,8 @@ static uint32_t default_max_flows(void)
 static void usage(void)
 {
 	fprintf(stderr, "usage: acct_dump [--acct auto|netfilter|fentry|kprobe|"
-		"conntrack] [--max-flows N] [--ready-file PATH] [SECONDS]\n");
+		"conntrack] [--counter-map slots|lru] [--max-flows N] "
+		"[--ready-file PATH] [SECONDS]\n");
 	exit(2);
 }
 
@@ -141,11 +144,16 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "acct", required_argument, NULL, 'a' },
 		{ "max-flows", required_argument, NULL, 'm' },
+		{ "counter-map", required_argument, NULL, 'l' },
 		{ "ready-file", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
-	enum acct_kind kind = ACCT_NETFILTER;
-	uint32_t max_flows = default_max_flows();
+	struct acct_opts ao = {
+		.kind = ACCT_NETFILTER,
+		.layout = ACCT_LAYOUT_SLOTS,
+		.max_flows = default_max_flows(),
+		.sel = 0,	/* every flow, as conntrack -L lists them */
+	};
 	const char *ready = NULL;
 	struct rows rows = { 0 };
 	struct acct_stats st;
@@ -159,12 +167,16 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
-			if (acct_kind_parse(optarg, &kind))
+			if (acct_kind_parse(optarg, &ao.kind))
+				usage();
+			break;
+		case 'l':
+			if (acct_layout_parse(optarg, &ao.layout))
 				usage();
 			break;
 		case 'm':
-			max_flows = (uint32_t)strtoul(optarg, &end, 10);
-			if (*end || !max_flows)
+			ao.max_flows = (uint32_t)strtoul(optarg, &end, 10);
+			if (*end || !ao.max_flows)
 				usage();
 			break;
 		case 'r':
@@ -186,13 +198,14 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 
-	rc = acct_open(&acct, kind, max_flows, err, sizeof(err));
+	rc = acct_open(&acct, &ao, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "acct_dump: %s\n", err);
 		return 1;
 	}
-	fprintf(stderr, "acct_dump: using %s accounting\n",
-		acct_kind_name(acct_kind_of(acct)));
+	fprintf(stderr, "acct_dump: using %s accounting (%s counter map)\n",
+		acct_kind_name(acct_kind_of(acct)),
+		acct_layout_name(acct_layout_of(acct)));
 	if (ready) {
 		FILE *f = fopen(ready, "w");
 

@@ -53,7 +53,9 @@ static void test_conntrack_needs_no_bpf(void **state)
 
 	(void)state;
 	/* the conntrack backend opens without BPF (and without root) */
-	assert_int_equal(acct_open(&a, ACCT_CONNTRACK, 0, err, sizeof(err)), 0);
+	struct acct_opts o = { .kind = ACCT_CONNTRACK };
+
+	assert_int_equal(acct_open(&a, &o, err, sizeof(err)), 0);
 	assert_non_null(a);
 	assert_int_equal(acct_kind_of(a), ACCT_CONNTRACK);
 	assert_int_equal(acct_map_fd(a), -1);
@@ -73,8 +75,9 @@ static void test_bpf_backend_needs_room(void **state)
 	char err[256] = "";
 
 	(void)state;
-	assert_int_equal(acct_open(&a, ACCT_NETFILTER, 0, err, sizeof(err)),
-			 -EINVAL);
+	struct acct_opts o = { .kind = ACCT_NETFILTER, .max_flows = 0 };
+
+	assert_int_equal(acct_open(&a, &o, err, sizeof(err)), -EINVAL);
 	assert_null(a);
 	assert_non_null(strstr(err, "netfilter accounting"));
 }

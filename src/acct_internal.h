@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What acct.c (backend choice, load/attach), acct_lru.c and acct_slots.c
+ * (the two counter layouts) share. Not part of the interface (acct.h).
+ */
+#ifndef FLOWTOP_ACCT_INTERNAL_H
+#define FLOWTOP_ACCT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "acct.h"
+
+#define ACCT_NF_LINKS		4
+
+struct flowacct_bpf;
+struct bpf_link;
+
+/* Keys queued by acct_forget: a growable array. */
+struct acct_keyvec {
+	struct flow_key *v;
+	size_t n, cap;
+};
+
+int acct_keyvec_push(struct acct_keyvec *kv, const struct flow_key *key);
+void acct_keyvec_free(struct acct_keyvec *kv);
+
+/* slots layout state (acct_slots.c) */
+struct acct_slots {
+	uint32_t nslots;
+	volatile uint64_t *next;	/* BPF .bss slot_next: never-used slots start here */
+	struct flow_key *keys;		/* mmap of slot_keys */
+	struct flow_counters *ctr;	/* mmap of slot_counters */
+	size_t keys_len, ctr_len;	/* mapped bytes */
+	int slot_of_fd, free_fd;
+
+	struct flow_counters *shadow;	/* counters as of the last report */
+	uint8_t *state;			/* SLOT_* per slot */
+	uint8_t *misses;		/* consecutive reads fn said "unknown" */
+
+	/* key -> slot index over slot_keys: open addressing, linear probing */
+	uint64_t *index;		/* (hash32 << 32) | (slot + 1); 0 = empty */
+	uint32_t index_mask;
+	uint32_t live;			/* slots in the index */
+
+	/* slots whose key was deleted from slot_of, waiting to be reused */
+	struct acct_quarantine {
+		uint32_t slot;
+		uint64_t seq;		/* read that deleted the key */
+		uint64_t ns;		/* when */
+	} *quar;
+	size_t nquar, quar_cap;
+
+	struct acct_keyvec del;		/* keys to delete from slot_of this read */
+	uint64_t seq;			/* reads so far */
+	uint32_t sweep_pos;		/* next slot of the "still known?" sweep */
+	uint64_t reclaimed;		/* orphans reclaimed */
+	uint64_t recycled;		/* slots given back to free_slots */
+};
+
+struct acct {
+	enum acct_kind kind;
+	enum acct_layout layout;
+	struct flowacct_bpf *skel;
+	struct bpf_link *probe_link;	/* fentry / kprobe */
+	int nf_links[ACCT_NF_LINKS];
+	int nnf_links;
+	int map_fd;			/* lru: the counter map */
+	int stats_fd;
+	int ncpus;
+	struct acct_bpf_stats *statv;	/* ncpus */
+
+	/* lru: batch buffers, allocated once */
+	uint32_t batch;
+	struct flow_key *keys;
+	struct flow_counters *vals;	/* batch * ncpus */
+	uint64_t deleted;		/* keys we deleted */
+
+	/* keys queued by acct_forget, dropped after the next read */
+	struct acct_keyvec forget;
+
+	struct acct_slots sl;
+	struct acct_stats st;
+};
+
+uint64_t acct_now_ns(void);
+/* Sums the BPF program's per-CPU statistics into *sum. 0 or -errno. */
+int acct_bpf_stats_sum(struct acct *a, struct acct_bpf_stats *sum);
+/* Drops key from the forget queue (a new flow reuses the tuple). */
+void acct_unqueue_forget(struct acct *a, const struct flow_key *key);
+
+int acct_lru_alloc(struct acct *a);
+void acct_lru_free(struct acct *a);
+int acct_lru_read(struct acct *a, acct_read_fn fn, void *arg);
+int acct_lru_forget_now(struct acct *a, const struct flow_key *key);
+int acct_lru_set(struct acct *a, const struct flow_key *keys,
+		 const struct flow_counters *vals, uint32_t n);
+
+/* slot arrays for max_flows live flows (headroom for quarantine added) */
+uint32_t acct_slots_count(uint32_t max_flows);
+/* maps the arrays and allocates the userspace state; fds set by acct.c */
+int acct_slots_init(struct acct *a, int keys_fd, int ctr_fd,
+		    volatile uint64_t *next, char *why, size_t len);
+void acct_slots_free(struct acct *a);
+int acct_slots_read(struct acct *a, acct_read_fn fn, void *arg);
+int acct_slots_forget_now(struct acct *a, const struct flow_key *key);
+int acct_slots_set(struct acct *a, const struct flow_key *keys,
+		   const struct flow_counters *vals, uint32_t n);
+
+#endif

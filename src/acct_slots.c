@@ -1,0 +1,531 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The slots counter layout (--counter-map slots, the default).
+ *
+ * The BPF program gives every new flow a slot: slot_keys[slot] holds its
+ * key, slot_counters[slot] its counters (atomic adds, shared by all CPUs),
+ * slot_of maps key -> slot for the program's own lookups. Both arrays are
+ * mmap()ed here once, so a read is a scan of memory up to the highest slot
+ * ever used: no system call per flow, and the cost does not grow with the
+ * number of CPUs. A shadow copy of the counters as last reported lets the
+ * read hand the caller only the slots that moved.
+ *
+ * Life of a slot:
+ *
+ *   free ──BPF: new flow──▶ in use, unseen ──read: counters moved──▶ live
+ *     ▲                                                               │
+ *     │                     acct_forget (DESTROY), acct_forget_now    │
+ *     │                     (reused tuple), or unknown to the caller  │
+ *     │                     for ACCT_ORPHAN_READS reads in a row      ▼
+ *     └── zeroed, pushed to free_slots ◀── quarantine ◀── key deleted from slot_of
+ *
+ * The quarantine lasts until a later read and at least
+ * ACCT_QUARANTINE_MIN_NS: a program that found the slot through slot_of
+ * just before the delete may still add to it for a moment, and those late
+ * counts must land in a slot nobody reads rather than in the next flow's.
+ *
+ * Finding a key's slot (to forget it) needs no system call either: an
+ * open-addressing index of slot numbers keyed by the key's hash, comparing
+ * keys through the mmap()ed slot_keys, filled as reads discover slots.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "acct_internal.h"
+#include "flowtab.h"
+
+/* slot states (struct acct_slots.state) */
+enum {
+	SLOT_FREE = 0,		/* free, or taken by BPF and not seen by a read yet */
+	SLOT_LIVE,		/* in the index; the caller knows its key */
+	SLOT_UNKNOWN,		/* in the index; the caller did not know it last time */
+	SLOT_QUARANTINE,	/* key deleted from slot_of, not reusable yet */
+};
+
+#define ACCT_QUARANTINE_MIN_NS	(200ull * 1000000ull)
+
+/*
+ * Room beyond max_flows for slots in quarantine and flows destroyed since
+ * the last read: churn × about two intervals. A quarter covers a table
+ * that renews itself every 8 intervals.
+ */
+#define ACCT_SLOT_HEADROOM_DIV	4
+#define ACCT_SLOT_HEADROOM_MIN	1024
+
+/* Share of the slots re-checked each read ("still known?"), see read. */
+#define ACCT_SWEEP_DIV		64
+#define ACCT_SWEEP_MIN		256
+
+uint32_t acct_slots_count(uint32_t max_flows)
+{
+	uint64_t extra = max_flows / ACCT_SLOT_HEADROOM_DIV, n;
+
+	if (extra < ACCT_SLOT_HEADROOM_MIN)
+		extra = ACCT_SLOT_HEADROOM_MIN;
+	n = (uint64_t)max_flows + extra;
+	/* u32 slot numbers, and index entries hold slot + 1 */
+	return n > (1u << 31) ? (1u << 31) : (uint32_t)n;
+}
+
+static size_t page_round(size_t n)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (n + pg - 1) / pg * pg;
+}
+
+int acct_slots_init(struct acct *a, int keys_fd, int ctr_fd,
+		    volatile uint64_t *next, char *why, size_t len)
+{
+	struct acct_slots *sl = &a->sl;
+	size_t cap = 1024;
+	void *p;
+
+	sl->next = next;
+	sl->keys_len = page_round((size_t)sl->nslots * sizeof(*sl->keys));
+	sl->ctr_len = page_round((size_t)sl->nslots * sizeof(*sl->ctr));
+	p = mmap(NULL, sl->keys_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 keys_fd, 0);
+	if (p == MAP_FAILED)
+		goto map_failed;
+	sl->keys = p;
+	p = mmap(NULL, sl->ctr_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 ctr_fd, 0);
+	if (p == MAP_FAILED)
+		goto map_failed;
+	sl->ctr = p;
+
+	/* load factor at most 2/3: short probes */
+	while (cap < (size_t)sl->nslots + sl->nslots / 2)
+		cap <<= 1;
+	sl->index_mask = (uint32_t)(cap - 1);
+	sl->index = calloc(cap, sizeof(*sl->index));
+	sl->shadow = calloc(sl->nslots, sizeof(*sl->shadow));
+	sl->state = calloc(sl->nslots, 1);
+	sl->misses = calloc(sl->nslots, 1);
+	if (!sl->index || !sl->shadow || !sl->state || !sl->misses) {
+		if (why && len)
+			snprintf(why, len, "out of memory for the state of %u "
+				 "counter slots; lower --max-flows",
+				 sl->nslots);
+		return -ENOMEM;
+	}
+	return 0;
+
+map_failed:
+	if (why && len)
+		snprintf(why, len, "cannot map the counter slot arrays: %s "
+			 "(needs Linux >= 5.5 for BPF_F_MMAPABLE; or use "
+			 "--counter-map lru)", strerror(errno));
+	return -errno;
+}
+
+void acct_slots_free(struct acct *a)
+{
+	struct acct_slots *sl = &a->sl;
+
+	if (sl->keys)
+		munmap(sl->keys, sl->keys_len);
+	if (sl->ctr)
+		munmap(sl->ctr, sl->ctr_len);
+	free(sl->index);
+	free(sl->shadow);
+	free(sl->state);
+	free(sl->misses);
+	free(sl->quar);
+	acct_keyvec_free(&sl->del);
+	memset(sl, 0, sizeof(*sl));
+	sl->slot_of_fd = sl->free_fd = -1;
+}
+
+/* ---- key -> slot index ------------------------------------------------ */
+
+static inline uint32_t key_tag(const struct flow_key *key)
+{
+	return (uint32_t)flow_key_hash(key);
+}
+
+static inline uint32_t entry_slot(uint64_t e)
+{
+	return (uint32_t)e - 1;
+}
+
+static inline uint32_t entry_tag(uint64_t e)
+{
+	return (uint32_t)(e >> 32);
+}
+
+/* The slot holding key, or -1. */
+static int64_t index_find(const struct acct_slots *sl,
+			  const struct flow_key *key)
+{
+	uint32_t tag = key_tag(key), i = tag & sl->index_mask;
+	uint64_t e;
+
+	while ((e = sl->index[i])) {
+		if (entry_tag(e) == tag &&
+		    !memcmp(&sl->keys[entry_slot(e)], key, sizeof(*key)))
+			return entry_slot(e);
+		i = (i + 1) & sl->index_mask;
+	}
+	return -1;
+}
+
+static void index_add(struct acct_slots *sl, uint32_t slot,
+		      const struct flow_key *key)
+{
+	uint32_t tag = key_tag(key), i = tag & sl->index_mask;
+
+	/* never full: it has room for 1.5 × every slot */
+	while (sl->index[i])
+		i = (i + 1) & sl->index_mask;
+	sl->index[i] = ((uint64_t)tag << 32) | (slot + 1);
+	sl->live++;
+}
+
+/* Removes slot (whose key is key) with backward-shift deletion. */
+static void index_del(struct acct_slots *sl, uint32_t slot,
+		      const struct flow_key *key)
+{
+	uint32_t m = sl->index_mask, i = key_tag(key) & m, j, home;
+	uint64_t e;
+
+	while ((e = sl->index[i]) && entry_slot(e) != slot)
+		i = (i + 1) & m;
+	if (!e)
+		return;
+	for (j = i;;) {
+		j = (j + 1) & m;
+		e = sl->index[j];
+		if (!e)
+			break;
+		home = entry_tag(e) & m;
+		/* e may move to the hole at i only if its home is not in (i, j] */
+		if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
+			sl->index[i] = e;
+			i = j;
+		}
+	}
+	sl->index[i] = 0;
+	sl->live--;
+}
+
+/* ---- slot life -------------------------------------------------------- */
+
+static int quarantine_push(struct acct_slots *sl, uint32_t slot, uint64_t seq)
+{
+	struct acct_quarantine *q;
+	size_t cap;
+
+	if (sl->nquar == sl->quar_cap) {
+		cap = sl->quar_cap ? sl->quar_cap * 2 : 1024;
+		q = realloc(sl->quar, cap * sizeof(*q));
+		if (!q)
+			return -ENOMEM;
+		sl->quar = q;
+		sl->quar_cap = cap;
+	}
+	sl->quar[sl->nquar].slot = slot;
+	sl->quar[sl->nquar].seq = seq;
+	sl->quar[sl->nquar].ns = acct_now_ns();
+	sl->nquar++;
+	return 0;
+}
+
+/*
+ * Takes slot out of use: out of the index, into quarantine. The caller
+ * deletes its key from slot_of (queued in sl->del, or at once). Released
+ * at the first read numbered above seq.
+ */
+static int retire(struct acct_slots *sl, uint32_t slot,
+		  const struct flow_key *key, uint64_t seq)
+{
+	int rc = quarantine_push(sl, slot, seq);
+
+	if (rc)
+		return rc;	/* stays in use; tried again later */
+	if (sl->state[slot] == SLOT_LIVE || sl->state[slot] == SLOT_UNKNOWN)
+		index_del(sl, slot, key);
+	sl->state[slot] = SLOT_QUARANTINE;
+	return 0;
+}
+
+static inline void load_counters(const struct flow_counters *src,
+				 struct flow_counters *dst)
+{
+	/* the BPF program adds concurrently: whole 64-bit loads */
+	dst->packets[0] = __atomic_load_n(&src->packets[0], __ATOMIC_RELAXED);
+	dst->packets[1] = __atomic_load_n(&src->packets[1], __ATOMIC_RELAXED);
+	dst->bytes[0] = __atomic_load_n(&src->bytes[0], __ATOMIC_RELAXED);
+	dst->bytes[1] = __atomic_load_n(&src->bytes[1], __ATOMIC_RELAXED);
+}
+
+static inline void store_counters(struct flow_counters *dst,
+				  const struct flow_counters *v)
+{
+	__atomic_store_n(&dst->packets[0], v->packets[0], __ATOMIC_RELAXED);
+	__atomic_store_n(&dst->packets[1], v->packets[1], __ATOMIC_RELAXED);
+	__atomic_store_n(&dst->bytes[0], v->bytes[0], __ATOMIC_RELAXED);
+	__atomic_store_n(&dst->bytes[1], v->bytes[1], __ATOMIC_RELAXED);
+}
+
+/* Quarantined slots old enough: zeroed and handed back to the program. */
+static void release_quarantine(struct acct_slots *sl)
+{
+	static const struct flow_counters zero;
+	uint64_t now = acct_now_ns();
+	size_t i, keep = 0;
+	uint32_t s;
+
+	for (i = 0; i < sl->nquar; i++) {
+		struct acct_quarantine *q = &sl->quar[i];
+
+		if (q->seq >= sl->seq || now - q->ns < ACCT_QUARANTINE_MIN_NS) {
+			sl->quar[keep++] = *q;
+			continue;
+		}
+		s = q->slot;
+		store_counters(&sl->ctr[s], &zero);
+		memset(&sl->keys[s], 0, sizeof(sl->keys[s]));
+		sl->shadow[s] = zero;
+		sl->misses[s] = 0;
+		sl->state[s] = SLOT_FREE;
+		/* the syscall orders the zeroing before the program's reuse */
+		if (bpf_map_update_elem(sl->free_fd, NULL, &s, BPF_ANY)) {
+			/* cannot happen (room for every slot); keep it out of
+			 * circulation rather than lose track of it */
+			sl->state[s] = SLOT_QUARANTINE;
+			sl->quar[keep++] = *q;
+			continue;
+		}
+		sl->recycled++;
+	}
+	sl->nquar = keep;
+}
+
+/* Deletes the keys of slots retired during this read from slot_of. */
+static void flush_deletes(struct acct_slots *sl)
+{
+	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct acct_keyvec *d = &sl->del;
+	size_t i = 0;
+	uint32_t n;
+	int rc;
+
+	while (i < d->n) {
+		n = (uint32_t)(d->n - i);
+		rc = bpf_map_delete_batch(sl->slot_of_fd, d->v + i, &n, &opts);
+		if (!rc)
+			break;
+		/* the batch stops at the first failing key, index i + n */
+		i += n;
+		if (rc != -ENOENT) {
+			for (; i < d->n; i++)
+				bpf_map_delete_elem(sl->slot_of_fd, d->v + i);
+			break;
+		}
+		i++;	/* gone already: nothing to do */
+	}
+	d->n = 0;
+}
+
+/* The slot of key: the index, else the program's own map (one syscall). */
+static int64_t slot_of_key(struct acct_slots *sl, const struct flow_key *key)
+{
+	int64_t s = index_find(sl, key);
+	uint32_t v;
+
+	if (s >= 0)
+		return s;
+	/* taken by the program after the last scan passed it, or never
+	 * counted (no packet since flowtop started) */
+	if (bpf_map_lookup_elem(sl->slot_of_fd, key, &v) || v >= sl->nslots)
+		return -1;
+	return v;
+}
+
+/* Queues key's delete from slot_of for this read's batch (at once if the
+ * queue cannot grow: the key must be gone before its slot is reused). */
+static void drop_key(struct acct_slots *sl, const struct flow_key *key)
+{
+	if (acct_keyvec_push(&sl->del, key))
+		bpf_map_delete_elem(sl->slot_of_fd, key);
+}
+
+/* acct_forget's queue: retire the slots of destroyed flows. */
+static void forget_queued(struct acct *a)
+{
+	struct acct_slots *sl = &a->sl;
+	size_t i;
+	int64_t s;
+
+	for (i = 0; i < a->forget.n; i++) {
+		const struct flow_key *key = &a->forget.v[i];
+
+		s = slot_of_key(sl, key);
+		if (s < 0 || sl->state[s] == SLOT_QUARANTINE)
+			continue;
+		if (!retire(sl, (uint32_t)s, key, sl->seq))
+			drop_key(sl, key);
+	}
+	a->forget.n = 0;
+}
+
+int acct_slots_read(struct acct *a, acct_read_fn fn, void *arg)
+{
+	struct acct_slots *sl = &a->sl;
+	uint64_t start = acct_now_ns(), next;
+	uint32_t hi, s, ws, we, reported = 0;
+	struct acct_bpf_stats bs;
+	struct flow_counters c;
+	struct flow_key key;
+
+	sl->seq++;
+	next = __atomic_load_n(sl->next, __ATOMIC_ACQUIRE);
+	hi = next < sl->nslots ? (uint32_t)next : sl->nslots;
+	/*
+	 * A rotating window of unchanged live slots is asked about again, so
+	 * that a slot whose flow ended without flowtop hearing of it (and
+	 * whose counters therefore never move again) is found and freed.
+	 */
+	ws = sl->sweep_pos < hi ? sl->sweep_pos : 0;
+	we = hi / ACCT_SWEEP_DIV > ACCT_SWEEP_MIN ? hi / ACCT_SWEEP_DIV :
+	     ACCT_SWEEP_MIN;
+	we = we < hi - ws ? ws + we : hi;
+	sl->sweep_pos = we < hi ? we : 0;
+
+	for (s = 0; s < hi; s++) {
+		uint8_t st = sl->state[s];
+		struct flow_counters *sh = &sl->shadow[s];
+		bool known;
+
+		if (st == SLOT_QUARANTINE)
+			continue;
+		load_counters(&sl->ctr[s], &c);
+		if (c.packets[0] == sh->packets[0] &&
+		    c.packets[1] == sh->packets[1] &&
+		    c.bytes[0] == sh->bytes[0] && c.bytes[1] == sh->bytes[1]) {
+			if (st == SLOT_FREE)
+				continue;
+			if (st == SLOT_LIVE && (s < ws || s >= we))
+				continue;
+		}
+		/* counters first, then the key they belong to */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		memcpy(&key, &sl->keys[s], sizeof(key));
+		if (st == SLOT_FREE) {
+			if (!key.family)
+				continue;	/* key not visible yet: next read */
+			index_add(sl, s, &key);
+			st = sl->state[s] = SLOT_LIVE;
+		}
+		*sh = c;
+		reported++;
+		known = fn(&key, &c, arg);
+		if (known) {
+			sl->misses[s] = 0;
+			sl->state[s] = SLOT_LIVE;
+		} else if (++sl->misses[s] >= ACCT_ORPHAN_READS) {
+			/* a flow the caller never learnt of: free its slot */
+			if (!retire(sl, s, &key, sl->seq)) {
+				drop_key(sl, &key);
+				sl->reclaimed++;
+			}
+		} else {
+			sl->state[s] = SLOT_UNKNOWN;
+		}
+	}
+
+	forget_queued(a);
+	flush_deletes(sl);
+	release_quarantine(sl);
+
+	if (!acct_bpf_stats_sum(a, &bs))
+		a->st.evictions = bs.no_room;
+	a->st.entries = sl->live;
+	a->st.reported = reported;
+	a->st.reclaimed = sl->reclaimed;
+	a->st.read_ns = acct_now_ns() - start;
+	return 0;
+}
+
+int acct_slots_forget_now(struct acct *a, const struct flow_key *key)
+{
+	struct acct_slots *sl = &a->sl;
+	int64_t s = slot_of_key(sl, key);
+	int rc;
+
+	if (s < 0 || sl->state[s] == SLOT_QUARANTINE)
+		return 0;	/* never counted, or already going */
+	/* new packets of the tuple must start a new slot from now on */
+	if (bpf_map_delete_elem(sl->slot_of_fd, key) && errno != ENOENT)
+		return -errno;
+	/* quarantined past the next read: a whole interval from now */
+	rc = retire(sl, (uint32_t)s, key, sl->seq + 1);
+	return rc;
+}
+
+/* A slot for a new key, as the program takes one. */
+static int take_slot(struct acct_slots *sl, uint32_t *slot)
+{
+	uint64_t n;
+
+	if (!bpf_map_lookup_and_delete_elem(sl->free_fd, NULL, slot))
+		return 0;
+	if (__atomic_load_n(sl->next, __ATOMIC_RELAXED) >= sl->nslots)
+		return -ENOSPC;
+	n = __atomic_fetch_add(sl->next, 1, __ATOMIC_RELAXED);
+	if (n >= sl->nslots)
+		return -ENOSPC;
+	*slot = (uint32_t)n;
+	return 0;
+}
+
+int acct_slots_set(struct acct *a, const struct flow_key *keys,
+		   const struct flow_counters *vals, uint32_t n)
+{
+	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct acct_slots *sl = &a->sl;
+	struct acct_keyvec nk = { 0 };
+	uint32_t *nslot = NULL, i, cnt, k = 0;
+	int64_t s;
+	int rc = 0;
+
+	nslot = calloc(n ? n : 1, sizeof(*nslot));
+	if (!nslot)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		uint32_t slot;
+
+		s = slot_of_key(sl, &keys[i]);
+		if (s >= 0 && sl->state[s] != SLOT_QUARANTINE) {
+			store_counters(&sl->ctr[s], &vals[i]);
+			continue;
+		}
+		rc = take_slot(sl, &slot);
+		if (rc)
+			break;
+		/* key before counters, as the program does */
+		memcpy(&sl->keys[slot], &keys[i], sizeof(keys[i]));
+		store_counters(&sl->ctr[slot], &vals[i]);
+		rc = acct_keyvec_push(&nk, &keys[i]);
+		if (rc)
+			break;
+		nslot[k++] = slot;
+	}
+	/* one batch for the new keys (no duplicates in keys, as documented) */
+	for (i = 0; i < k && !rc; i += cnt) {
+		cnt = k - i;
+		rc = bpf_map_update_batch(sl->slot_of_fd, nk.v + i, nslot + i,
+					  &cnt, &opts);
+	}
+	acct_keyvec_free(&nk);
+	free(nslot);
+	return rc;
+}
