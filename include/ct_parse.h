@@ -56,6 +56,15 @@ int ct_entry_from_conntrack(const struct nf_conntrack *ct, struct ct_entry *e);
 int ct_msg_kind(const struct nlmsghdr *nlh);
 
 /*
+ * How many bytes from the start of a received buffer hold whole netlink
+ * messages (at most INT_MAX): walk only those. libmnl 1.0.4's
+ * mnl_nlmsg_ok compares nlmsg_len as a signed int, so a header claiming
+ * 2 GiB or more passes it and mnl_nlmsg_next / mnl_cb_run then step
+ * outside the buffer (found by fuzzing). buf must be 4-byte aligned.
+ */
+size_t ct_nlmsg_span(const void *buf, size_t len);
+
+/*
  * Fills e from one ctnetlink message (event or dump line). Same errors as
  * ct_entry_from_conntrack, plus -EINVAL for a malformed message and
  * -ENOMEM. Safe on arbitrary bytes as long as nlh->nlmsg_len bytes are

@@ -207,7 +207,9 @@ static int run_request(struct ct_source *src, uint8_t msg, uint16_t flags,
 				return -ETIMEDOUT;
 			return -errno;
 		}
-		ret = mnl_cb_run(src->dumpbuf, n, src->seq, portid, dump_cb, w);
+		/* whole messages only: see ct_nlmsg_span */
+		ret = mnl_cb_run(src->dumpbuf, ct_nlmsg_span(src->dumpbuf, (size_t)n),
+				 src->seq, portid, dump_cb, w);
 		if (ret == MNL_CB_STOP)
 			break;
 		if (ret < 0)
@@ -454,7 +456,8 @@ static int handle_datagram(struct ct_source *src, const struct ct_apply_ctx *ctx
 			   const struct mmsghdr *m, const struct sockaddr_nl *from)
 {
 	const struct nlmsghdr *nlh = m->msg_hdr.msg_iov->iov_base;
-	int len = (int)m->msg_len;
+	/* whole messages only: see ct_nlmsg_span */
+	int len = (int)ct_nlmsg_span(nlh, m->msg_len);
 
 	/* only the kernel speaks on these groups */
 	if (from->nl_pid != 0 || (m->msg_hdr.msg_flags & MSG_TRUNC))

@@ -8,6 +8,7 @@
  * echo id in sport and the raw {type, code} bytes in dport.
  */
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -247,6 +248,26 @@ int ct_msg_kind(const struct nlmsghdr *nlh)
 		return CT_MSG_UPDATE;
 	}
 	return -ENOMSG;
+}
+
+size_t ct_nlmsg_span(const void *buf, size_t len)
+{
+	size_t off = 0;
+
+	if (len > INT_MAX)
+		len = INT_MAX;	/* libmnl counts in int */
+	while (len - off >= sizeof(struct nlmsghdr)) {
+		const struct nlmsghdr *nlh =
+			(const struct nlmsghdr *)((const char *)buf + off);
+
+		if (nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > len - off)
+			break;
+		/* the last message may lack its padding */
+		if (NLMSG_ALIGN(nlh->nlmsg_len) >= len - off)
+			return len;
+		off += NLMSG_ALIGN(nlh->nlmsg_len);
+	}
+	return off;
 }
 
 /* The reply tuple's ICMP fields, which the nf_conntrack API cannot return. */
