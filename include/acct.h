@@ -110,12 +110,15 @@ typedef bool (*acct_read_fn)(const struct flow_key *key,
 
 /*
  * Reads the counters once and calls fn. lru: for every key in the map.
- * slots: only for keys whose counters changed since the previous read
- * (and again for keys fn said it did not know, and for a rotating share
- * of the others to catch flows that ended silently); a key not reported
- * has the counters it had. Then drops the keys queued with acct_forget.
+ * slots: only for keys whose counters changed since the previous read,
+ * plus keys fn did not know last time, plus a rotating 1/ACCT_RECHECK_DIV
+ * of the used slots (to find flows that ended without the caller hearing
+ * of it: their counters never move again); a key not reported still has
+ * the counters it had. Then drops the keys queued with acct_forget.
  * For the conntrack backend it does nothing and returns 0.
  */
+#define ACCT_RECHECK_DIV	64
+
 int acct_read(struct acct *acct, acct_read_fn fn, void *arg);
 
 /* Queue key for deletion after the next acct_read (the flow was destroyed). */

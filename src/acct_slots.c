@@ -58,10 +58,6 @@ enum {
 #define ACCT_SLOT_HEADROOM_DIV	4
 #define ACCT_SLOT_HEADROOM_MIN	1024
 
-/* Share of the slots re-checked each read ("still known?"), see read. */
-#define ACCT_SWEEP_DIV		64
-#define ACCT_SWEEP_MIN		256
-
 uint32_t acct_slots_count(uint32_t max_flows)
 {
 	uint64_t extra = max_flows / ACCT_SLOT_HEADROOM_DIV, n;
@@ -395,8 +391,7 @@ int acct_slots_read(struct acct *a, acct_read_fn fn, void *arg)
 	 * whose counters therefore never move again) is found and freed.
 	 */
 	ws = sl->sweep_pos < hi ? sl->sweep_pos : 0;
-	we = hi / ACCT_SWEEP_DIV > ACCT_SWEEP_MIN ? hi / ACCT_SWEEP_DIV :
-	     ACCT_SWEEP_MIN;
+	we = (hi + ACCT_RECHECK_DIV - 1) / ACCT_RECHECK_DIV;
 	we = we < hi - ws ? ws + we : hi;
 	sl->sweep_pos = we < hi ? we : 0;
 

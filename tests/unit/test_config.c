@@ -49,6 +49,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.output, OUTPUT_TEXT);
 	assert_int_equal(cfg.acct, ACCT_AUTO);
 	assert_int_equal(cfg.max_flows, 0);
+	assert_int_equal(cfg.counter_map, ACCT_LAYOUT_SLOTS);
 }
 
 static void test_selection_flags(void **state)
@@ -119,6 +120,24 @@ static void test_batch_options(void **state)
 	assert_int_equal(cfg.acct, ACCT_NETFILTER);
 }
 
+static void test_counter_map(void **state)
+{
+	struct config cfg;
+	char err[4096];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--counter-map", "lru",
+			       NULL), CONFIG_RUN);
+	assert_int_equal(cfg.counter_map, ACCT_LAYOUT_LRU);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--counter-map=slots",
+			       NULL), CONFIG_RUN);
+	assert_int_equal(cfg.counter_map, ACCT_LAYOUT_SLOTS);
+	/* the last one wins */
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--counter-map=slots",
+			       "--counter-map=lru", NULL), CONFIG_RUN);
+	assert_int_equal(cfg.counter_map, ACCT_LAYOUT_LRU);
+}
+
 static void expect_usage(const char *a, const char *b, const char *needle)
 {
 	struct config cfg;
@@ -148,6 +167,11 @@ static void test_bad_options(void **state)
 	expect_usage("--output", "xml", "--output");
 	expect_usage("--acct", "magic", "--acct");
 	expect_usage("--max-flows", "0", "--max-flows");
+	expect_usage("--counter-map", "LRU", "--counter-map");
+	expect_usage("--counter-map", "", "--counter-map");
+	expect_usage("--counter-map", "slots ", "--counter-map");
+	expect_usage("--counter-map", "hash", "slots or lru");
+	expect_usage("--counter-map", NULL, "needs a value");
 	expect_usage("--netlink-buffer", "12", "--netlink-buffer");
 	expect_usage("-x", NULL, "unknown option -x");
 	expect_usage("--frobnicate", NULL, "unknown option '--frobnicate'");
@@ -291,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_selection_flags),
 		cmocka_unit_test(test_sel_match),
 		cmocka_unit_test(test_batch_options),
+		cmocka_unit_test(test_counter_map),
 		cmocka_unit_test(test_bad_options),
 		cmocka_unit_test(test_help_version),
 		cmocka_unit_test(test_number_parsers),
