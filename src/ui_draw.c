@@ -121,7 +121,7 @@ static const char *port_text(char *buf, size_t len, const struct flow_key *k,
 
 static void draw_header(struct ui *u)
 {
-	char line[LINE_MAX_BYTES], a[32], b[32], c[32], d[32];
+	char line[LINE_MAX_BYTES], a[32], b[32], c[32], d[32], ev[40];
 	const struct view *v = u->v;
 	const char *sortname;
 	bool rev;
@@ -151,13 +151,19 @@ static void draw_header(struct ui *u)
 		sortname = sort_key_name(u->p.sort);
 		rev = u->p.reverse;
 	}
+	/* counts the counter map could not keep (--max-flows too small):
+	 * shown once there are any, next to the other losses */
+	ev[0] = '\0';
+	if (v->snap->meta.evictions)
+		snprintf(ev, sizeof(ev), "  evictions %llu",
+			 (unsigned long long)v->snap->meta.evictions);
 	pos = (size_t)snprintf(line, sizeof(line),
-		"new %s/s  gone %s/s  lost %llu  resyncs %llu  sort %s%s  "
+		"new %s/s  gone %s/s  lost %llu  resyncs %llu%s  sort %s%s  "
 		"proto %c%c%c%c%c%s",
 		fmt_count(c, sizeof(c), v->new_per_s),
 		fmt_count(d, sizeof(d), v->gone_per_s),
 		(unsigned long long)v->snap->meta.lost_events,
-		(unsigned long long)v->snap->meta.resyncs, sortname,
+		(unsigned long long)v->snap->meta.resyncs, ev, sortname,
 		rev ? " (rev)" : "",
 		u->p.protos & SEL_TCP ? 'T' : '-',
 		u->p.protos & SEL_UDP ? 'U' : '-',
