@@ -1,0 +1,141 @@
+#!/bin/bash
+# Fault: `conntrack -F` while flowtop runs. The kernel destroys every entry
+# at once (a burst of DESTROY events). flowtop must keep running, its flow
+# set must then equal `conntrack -L` (empty: no ghosts), and flows made after
+# the flush must appear normally with exact counters - also a flow that
+# reuses the tuple of a flushed one (its counts restart from zero, as the
+# kernel's do). Done for each counter layout (--counter-map slots and lru,
+# when this flowtop has the option) and for the conntrack backend, with the
+# kernel's accounting as ground truth.
+. "$(dirname "$0")/lib.sh"
+require_root
+require_flowtop
+command -v conntrack >/dev/null || skip "conntrack (conntrack-tools) is not installed"
+
+pair_setup acct
+for p in 5001 5002; do
+	serve b $TRAFFIC udp-echo 192.0.2.2 $p
+	serve b $TRAFFIC udp-echo 2001:db8::2 $p
+done
+serve b $TRAFFIC tcp-server 192.0.2.2 80
+
+MODES="conntrack"
+if "$FLOWTOP" --help 2>&1 | grep -q -- '--counter-map'; then
+	MODES="slots lru $MODES"
+else
+	MODES="default $MODES"
+fi
+MODES=${T70_MODES:-$MODES}	# e.g. T70_MODES=lru to run one mode
+
+# same_set SNAP CT WHAT: flowtop's TCP/UDP flows equal conntrack's
+same_set() {
+	$FTJSON keys "$1" proto=tcp >"$TMPD/ft.keys"
+	$FTJSON keys "$1" proto=udp >>"$TMPD/ft.keys"
+	$FTJSON keys "$2" proto=tcp >"$TMPD/ct.keys"
+	$FTJSON keys "$2" proto=udp >>"$TMPD/ct.keys"
+	sort -o "$TMPD/ft.keys" "$TMPD/ft.keys"
+	sort -o "$TMPD/ct.keys" "$TMPD/ct.keys"
+	diff -u "$TMPD/ct.keys" "$TMPD/ft.keys" >"$TMPD/keys.diff" ||
+		fail "$3: flowtop's flows differ from conntrack -L (- missing, + ghost): $(cat "$TMPD/keys.diff")"
+	wc -l <"$TMPD/ct.keys"
+}
+
+# exact SNAP CT SEL...: the flow's counters in flowtop equal conntrack's
+exact() {
+	local snap=$1 ct=$2 got want
+	shift 2
+	got=$(json_get "$snap" "$@" -- orig_packets orig_bytes reply_packets reply_bytes)
+	want=$(json_get "$ct" "$@" -- orig_packets orig_bytes reply_packets reply_bytes)
+	[ "$got" = "$want" ] ||
+		fail "$mode: flowtop counts '$got' for $*, conntrack '$want'"
+}
+
+_n_gone() { [ -z "$(ns a ss -Htn state connected "( dport = :80 )" | grep -v TIME-WAIT)" ]; }
+_n_est() { [ "$(ns a ss -Htn state established "( dport = :80 )" | wc -l)" -ge "$1" ]; }
+
+sport=40000
+total=0
+for mode in $MODES; do
+	case $mode in
+	conntrack) opts=(--acct conntrack) ;;
+	default) opts=() ;;
+	*) opts=(--counter-map "$mode") ;;
+	esac
+	ns a conntrack -F >/dev/null 2>&1
+	holds=()
+	ft_start fl a --batch -n -G --output json --count 0 -t 0.3 -T -U "${opts[@]}"
+
+	# before: UDP flows with known traffic and idle established TCP
+	for i in 1 2 3; do
+		sport=$((sport + 1))
+		ns a $TRAFFIC udp-send 192.0.2.1 $sport 192.0.2.2 5001 3 100 || fail "udp traffic failed"
+		ns a $TRAFFIC udp-send 2001:db8::1 $sport 2001:db8::2 5002 2 200 || fail "udp traffic failed"
+		bg a $TRAFFIC tcp-hold 192.0.2.1 $sport 192.0.2.2 80 >/dev/null
+		holds+=("$BG_PID")
+	done
+	reuse=$sport
+	wait_for 5 _n_est 3 || fail "$mode: TCP connections not established"
+	ft_sync fl 2
+	ct_snap a "$TMPD/ct.json"
+	n=$(same_set "$(ft_last fl)" "$TMPD/ct.json" "$mode before the flush")
+	[ "$n" -eq 9 ] || fail "$mode: $n flows before the flush, want 9"
+
+	# the flush: every entry goes; the idle TCP connections send nothing,
+	# so nothing comes back
+	d0=$(json_top "$(ft_last fl)" destroyed_flows)
+	ns a conntrack -F >/dev/null 2>&1 || fail "conntrack -F failed"
+	ft_sync fl 3
+	kill -0 "${FT_PID[fl]}" 2>/dev/null || fail "$mode: flowtop died at the flush: $(cat "$TMPD/fl.err")"
+	ct_snap a "$TMPD/ct.json"
+	snap=$(ft_last fl)
+	n=$(same_set "$snap" "$TMPD/ct.json" "$mode after the flush")
+	[ "$n" -eq 0 ] || fail "$mode: conntrack -L holds $n flows after the flush (test traffic leaked?)"
+	d1=$(json_top "$snap" destroyed_flows)
+	resyncs=$(json_top "$snap" resyncs)
+	# every flushed flow was seen going: by its DESTROY, or by a resync
+	[ $((d1 - d0)) -eq 9 ] || [ "$resyncs" -gt 0 ] ||
+		fail "$mode: destroyed_flows went up by $((d1 - d0)), want 9 (no resync either)"
+
+	# after: a new tuple and the reused tuple of a flushed flow
+	sport=$((sport + 1))
+	ns a $TRAFFIC udp-send 192.0.2.1 $sport 192.0.2.2 5001 4 300 || fail "udp traffic failed"
+	ns a $TRAFFIC udp-send 192.0.2.1 "$reuse" 192.0.2.2 5001 2 50 || fail "udp traffic failed"
+	ns a $TRAFFIC udp-send 2001:db8::1 "$reuse" 2001:db8::2 5002 5 10 || fail "udp traffic failed"
+	ns a $TRAFFIC tcp-send 192.0.2.1 $((sport + 500)) 192.0.2.2 80 100000 || fail "tcp traffic failed"
+	sleep 0.2	# the last ACKs of the TCP close
+	ft_sync fl 2
+	ct_snap a "$TMPD/ct.json"
+	snap=$(ft_last fl)
+	n=$(same_set "$snap" "$TMPD/ct.json" "$mode with new flows after the flush")
+	[ "$n" -eq 4 ] || fail "$mode: $n flows after the flush and new traffic, want 4"
+	exact "$snap" "$TMPD/ct.json" proto=udp src=192.0.2.1 sport=$sport dport=5001
+	exact "$snap" "$TMPD/ct.json" proto=udp src=192.0.2.1 sport=$reuse dport=5001
+	exact "$snap" "$TMPD/ct.json" proto=udp src=2001:db8::1 sport=$reuse dport=5002
+	exact "$snap" "$TMPD/ct.json" proto=tcp src=192.0.2.1 sport=$((sport + 500)) dport=80
+	[ "$(json_get "$snap" proto=udp src=192.0.2.1 sport=$reuse dport=5001 -- orig_packets)" = 2 ] ||
+		fail "$mode: the flow reusing a flushed tuple carries old counts"
+
+	# a flush and, within a millisecond, the same tuple again: DESTROY
+	# and NEW of one key within one interval
+	ns a $PY "$TOP/tests/tools/fault_flush_reuse.py" 192.0.2.1 "$reuse" 192.0.2.2 5001 3 77 ||
+		fail "flush and reuse failed"
+	ft_sync fl 3
+	ct_snap a "$TMPD/ct.json"
+	snap=$(ft_last fl)
+	n=$(same_set "$snap" "$TMPD/ct.json" "$mode after a flush and instant reuse")
+	[ "$n" -eq 1 ] || fail "$mode: $n flows after the second flush, want 1"
+	exact "$snap" "$TMPD/ct.json" proto=udp src=192.0.2.1 sport=$reuse dport=5001
+	[ "$(json_get "$snap" proto=udp src=192.0.2.1 sport=$reuse dport=5001 -- orig_packets)" = 3 ] ||
+		fail "$mode: the flow reusing a just-flushed tuple carries old counts"
+
+	ft_stop fl TERM
+	[ "$FT_RC" -eq 0 ] || fail "$mode: flowtop exited $FT_RC; stderr: $(cat "$TMPD/fl.err")"
+	kill "${holds[@]}" 2>/dev/null || true
+	# their FIN exchange must be over before the next mode's flush
+	wait_for 5 _n_gone || fail "TCP connections did not close"
+	sleep 0.2
+	log "$mode: 9 flows, flush -> 0 (= conntrack -L), 4 new flows exact"
+	total=$((total + 1))
+	sport=$((sport + 600))
+done
+pass "$total modes ($MODES): flush empties the set, no ghosts, new flows exact"
