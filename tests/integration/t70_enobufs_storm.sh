@@ -1,0 +1,119 @@
+#!/bin/bash
+# Fault: an ENOBUFS storm. flowtop runs with the smallest netlink receive
+# buffer it accepts (4 KiB) while bench/loadgen sends repeated bursts of
+# new UDP flows into the namespace under test (topology of t06_churn: gen
+# --veth-- dut, dut forwards the flows to 203.0.113.0/24 and drops them at
+# egress after conntrack confirmed them), with a `conntrack -F` in the
+# middle of the storm. Every burst overruns the event socket: flowtop must
+# resync after each one (the "resyncs" count goes up), keep printing
+# snapshots through the storm (one after every burst), and once the storm
+# is over its flow set must equal `conntrack -L` exactly (nothing lost, no
+# ghost of the flushed flows), and it must still end cleanly on SIGTERM.
+. "$(dirname "$0")/lib.sh"
+
+require_root
+require_flowtop
+LOADGEN=${LOADGEN:-$TOP/$BUILD/bench/loadgen}
+[ -x "$LOADGEN" ] ||
+	fail "load generator not built at $LOADGEN; run 'make $BUILD/bench/loadgen'"
+command -v conntrack >/dev/null || skip "conntrack (conntrack-tools) is not installed"
+command -v nft >/dev/null || skip "nft (nftables) is not installed"
+
+BURSTS=6
+PER_BURST=4000
+FLUSH_AFTER=3
+INTERVAL=1
+
+ns_add gen
+ns_add dut
+veth gen lg0 dut dut0
+addr gen lg0 192.0.2.2/24
+addr dut dut0 192.0.2.1/24
+route gen 203.0.113.0/24 via 192.0.2.1
+route dut 198.51.100.0/24 via 192.0.2.2
+route dut 203.0.113.0/24 via 192.0.2.2
+ns dut sysctl -qw net.ipv4.ip_forward=1 \
+	net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+	net.ipv4.conf.dut0.rp_filter=0 net.ipv4.conf.all.send_redirects=0 \
+	net.ipv4.conf.dut0.send_redirects=0 >/dev/null
+ct_enable dut
+ns dut nft -f - <<-'EOF' || fail "nft: cannot add the egress drop rule in dut"
+table netdev stormsink {
+	chain egress { type filter hook egress device "dut0" priority 0; ip daddr 203.0.113.0/24 drop; }
+}
+EOF
+# no flow may expire while the sets are compared
+sysctl_set dut net.netfilter.nf_conntrack_udp_timeout 120
+
+# nf_conntrack_max is global: the flows alive at once must fit
+need=$((FLUSH_AFTER * PER_BURST > (BURSTS - FLUSH_AFTER) * PER_BURST ?
+	FLUSH_AFTER * PER_BURST : (BURSTS - FLUSH_AFTER) * PER_BURST))
+[ "$(cat /proc/sys/net/netfilter/nf_conntrack_max)" -ge $((need + 1000)) ] ||
+	skip "nf_conntrack_max below $((need + 1000)); this test does not change it"
+
+ft_start storm dut --batch --output json --count 0 -t "$INTERVAL" -n -G -U \
+	--netlink-buffer 4096
+pid=${FT_PID[storm]}
+
+# resyncs of the last complete snapshot line (the flows are not parsed)
+last_resyncs() {
+	$PY - "$TMPD/storm.out" <<-'PY'
+	import json, sys
+	data = open(sys.argv[1], "rb").read()
+	line = data[:data.rfind(b"\n")].rsplit(b"\n", 1)[-1]
+	print(json.loads(line[:line.find(b'"flows":')] + b'"flows": []}')["resyncs"])
+	PY
+}
+
+storm_start=$(date +%s.%N)
+r_prev=$(last_resyncs)
+for b in $(seq 0 $((BURSTS - 1))); do
+	lg=$(nice -n -10 ip netns exec "$(nsname gen)" "$LOADGEN" --burst \
+		--flows $((BURSTS * PER_BURST)) --start $((b * PER_BURST)) \
+		--count $PER_BURST --threads 2 --duration 20 --quiet) ||
+		fail "loadgen burst $b failed: $lg"
+	sent=$(sed -n 's/^sent=\([0-9]*\).*/\1/p' <<<"$lg")
+	[ "${sent:-0}" -eq $PER_BURST ] || fail "burst $b: loadgen sent ${sent:-?} of $PER_BURST: $lg"
+	kill -0 "$pid" 2>/dev/null || fail "flowtop died in burst $b; stderr: $(tail -c 600 "$TMPD/storm.err")"
+	# responsive: a fresh snapshot after every burst (ft_sync waits 15 s
+	# at most), and the overrun was seen
+	ft_sync storm 1
+	r=$(last_resyncs)
+	log "burst $b: $lg; resyncs $r_prev -> $r"
+	[ "$r" -gt "$r_prev" ] ||
+		fail "burst $b of $PER_BURST new flows into a 4 KiB buffer: no resync (resyncs stays $r)"
+	r_prev=$r
+	if [ $((b + 1)) -eq $FLUSH_AFTER ]; then
+		ns dut conntrack -F >/dev/null 2>&1 || fail "conntrack -F failed"
+		log "flushed the table"
+	fi
+done
+storm_end=$(date +%s.%N)
+[ "$r_prev" -ge 1 ] || fail "no resync in $BURSTS bursts of $PER_BURST new flows with a 4 KiB buffer"
+
+rc=0
+verdict=$($PY "$TOP/tests/tools/fault_settle.py" "$TMPD/storm.out" "$storm_end" "$INTERVAL" \
+	"$(nsname dut)" 30 udp) || rc=$?
+log "after the storm: $verdict"
+[ "$rc" -eq 0 ] || fail "flowtop did not converge to conntrack -L: $verdict"
+n=$($PY -c 'import json,sys; print(json.loads(sys.argv[1])["ct"])' "$verdict")
+[ "$n" -eq $(((BURSTS - FLUSH_AFTER) * PER_BURST)) ] ||
+	fail "conntrack -L holds $n flows, want $(((BURSTS - FLUSH_AFTER) * PER_BURST)) (test set-up?)"
+
+# snapshot pace through the storm, for the log (not asserted: wall clock)
+gap=$($PY - "$TMPD/storm.out" "$storm_start" "$storm_end" <<'PY'
+import json, sys
+ts = []
+for l in open(sys.argv[1], "rb"):
+    i = l.find(b'"flows":')
+    ts.append(json.loads(l[:i] + b'"flows": []}')["time"])
+a, b = float(sys.argv[2]), float(sys.argv[3])
+ts = [t for t in ts if a <= t <= b + 1]
+print("%d snapshots, longest gap %.2f s" % (len(ts), max(y - x for x, y in zip(ts, ts[1:])) if len(ts) > 1 else -1))
+PY
+)
+log "during the storm: $gap"
+
+ft_stop storm TERM
+[ "$FT_RC" -eq 0 ] || fail "flowtop exited $FT_RC after SIGTERM; stderr: $(tail -c 600 "$TMPD/storm.err")"
+pass "$BURSTS bursts of $PER_BURST flows and a flush, $r_prev resyncs; settled set = conntrack -L ($n flows); $gap"
