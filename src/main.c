@@ -85,7 +85,8 @@ static void install_fatal_handlers(void)
 /*
  * SIGINT/SIGTERM/SIGHUP are blocked in every thread (the collector inherits
  * the mask) and read from a signalfd by the main loop, so they end the run
- * through the normal cleanup.
+ * through the normal cleanup. SIGUSR1 (and SIGHUP in headless mode, which
+ * has no terminal to lose) reloads the GeoIP databases instead.
  */
 static int block_exit_signals(void)
 {
@@ -96,6 +97,7 @@ static int block_exit_signals(void)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	/* SIGWINCH too, but not in this fd: the interactive view reads it
 	 * from its own signalfd, which only works if no thread takes it */
@@ -134,6 +136,29 @@ static int enable_settings_for(enum acct_kind kind)
 	return ret;
 }
 
+/*
+ * Reads the pending signals: false if one of them ends the run, true if
+ * all only asked for a GeoIP reload (SIGUSR1; SIGHUP when headless, i.e.
+ * --batch --output none, where no terminal can have gone away).
+ */
+static bool reload_signals(int sig_fd, const struct config *cfg)
+{
+	struct signalfd_siginfo si;
+	bool reload = false, any = false;
+
+	while (read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		any = true;
+		if (si.ssi_signo == SIGUSR1 ||
+		    (si.ssi_signo == SIGHUP && cfg->batch && cfg->output_none))
+			reload = true;
+		else
+			return false;
+	}
+	if (reload)
+		geoip_request_reload();
+	return reload || !any;
+}
+
 /* Prints snapshots as they come until count is reached or a signal. */
 static int run_batch(struct collector *col, const struct config *cfg,
 		     int sig_fd, struct enrich *enrich)
@@ -155,8 +180,11 @@ static int run_batch(struct collector *col, const struct config *cfg,
 				continue;
 			return -errno;
 		}
-		if (pfd[1].revents)
-			return 0;
+		if (pfd[1].revents) {
+			if (!reload_signals(sig_fd, cfg))
+				return 0;
+			continue;
+		}
 		if (read(col->wake_fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
 			return -errno;
 		ret = atomic_load(&col->error);
