@@ -67,20 +67,45 @@ int geoip_db_locate(const struct geoip_conf *c, const struct geoip_db_conf *db,
 struct geoip;
 
 /*
- * Opens every database of c that exists. A missing or unreadable one gives
- * a notice on err and is left out; -ENOENT when none could be opened.
+ * Opens every database of c, each from a private sealed in-memory copy
+ * (never the file itself, so that a file truncated or rewritten under
+ * flowtop cannot crash it or be read half-written) checked against its
+ * TYPE pattern and for a sound search tree. A missing or unusable one
+ * gives a notice on err and is left out. A watcher thread stats the files
+ * every 2 s and reloads one that changed once it has stayed the same for
+ * one check and passes the checks; until then the old copy is served.
+ * -ENOENT when c names no database (a handle is returned even when none
+ * opened yet: a database fetched later with flowtop -u is picked up).
  */
 int geoip_open(struct geoip **out, const struct geoip_conf *c, FILE *err);
 
-/* Opens exactly the given files (tests, tools). */
+/* Opens exactly the given files (tests, tools), no watcher thread;
+ * -ENOENT when none opened. */
 int geoip_open_files(struct geoip **out, const char *const *files, int n,
 		     FILE *err);
 void geoip_close(struct geoip *g);
 
 /*
+ * One watcher pass over g's files (the watcher calls it; tests may too):
+ * a changed file is reloaded if it looked the same at the previous pass,
+ * every file at once when force is set; a copy that fails the checks
+ * leaves the old one in place. Returns how many were reloaded.
+ */
+int geoip_check(struct geoip *g, bool force);
+
+/* Asks the watcher of every handle from geoip_open to reload all files
+ * now (SIGUSR1, SIGHUP in headless mode); returns at once. */
+void geoip_request_reload(void);
+
+/* Silences geoip's notices on err while on (the interactive view owns the
+ * terminal that stderr usually is). */
+void geoip_quiet(bool on);
+
+/*
  * Fills *out for addr (family AF_INET/AF_INET6, network order bytes) from
- * the databases, the first database with a field wins. Thread safe, no
- * locks, no I/O beyond the mapped files. Returns true if anything is known.
+ * the databases, the first database with a field wins. Thread safe; a
+ * read lock that only a reload's pointer swap contends; no I/O beyond
+ * the in-memory copies. Returns true if anything is known.
  */
 bool geoip_lookup(const struct geoip *g, int family, const void *addr,
 		  struct geo_info *out);
@@ -102,7 +127,8 @@ int geoip_update(const struct geoip_conf *c, FILE *err, bool progress);
  */
 int geoip_update_run(const char *conf_dir);
 
-/* Checks that path is a MaxMind DB whose database_type matches pattern. */
+/* Checks that path is a MaxMind DB whose database_type matches pattern,
+ * with a sound search tree and decodable data (why says what is wrong). */
 int geoip_validate(const char *path, const char *pattern, char *why,
 		   size_t whylen);
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "filter.h"
+#include "geoip.h"
 #include "ui.h"
 #include "ui_internal.h"
 
@@ -503,6 +504,24 @@ static int drain_fd(int fd)
 	return 0;
 }
 
+/* Reads main's pending signals: true if they only asked for a GeoIP
+ * reload (SIGUSR1), done then; a lost terminal (SIGHUP) ends the view. */
+static bool only_reload(int sig_fd)
+{
+	struct signalfd_siginfo si;
+	bool reload = false, any = false;
+
+	while (read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		any = true;
+		if (si.ssi_signo != SIGUSR1)
+			return false;
+		reload = true;
+	}
+	if (reload)
+		geoip_request_reload();
+	return reload || !any;
+}
+
 int ui_run(struct collector *col, const struct config *cfg, int sig_fd,
 	   struct enrich *enrich)
 {
@@ -541,6 +560,7 @@ int ui_run(struct collector *col, const struct config *cfg, int sig_fd,
 	ret = curses_start(u);
 	if (ret)
 		goto out;
+	geoip_quiet(true);	/* no notice lines over the view */
 	ui_draw(u);
 
 	while (!u->quit) {
@@ -561,7 +581,7 @@ int ui_run(struct collector *col, const struct config *cfg, int sig_fd,
 			why = "poll";
 			break;
 		}
-		if (pfd[1].revents)
+		if (pfd[1].revents && !only_reload(sig_fd))
 			break;	/* SIGINT/SIGTERM/SIGHUP: main cleans up */
 		if (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
 			why = "terminal closed";
@@ -615,6 +635,7 @@ int ui_run(struct collector *col, const struct config *cfg, int sig_fd,
 	}
 out:
 	curses_end();
+	geoip_quiet(false);
 	if (why)
 		fprintf(stderr, "flowtop: view stopped: %s: %s\n", why,
 			strerror(-ret));
