@@ -15,6 +15,8 @@
 #define FLOWTOP_PROC_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "enrich.h"
@@ -38,6 +40,24 @@ void proc_close(struct proc_lookup *p);
  */
 bool proc_lookup_flow(struct proc_lookup *p, const struct flow *f,
 		      struct proc_info *out);
+
+/*
+ * The socket table alone, without worker thread or sockets (the fuzzer
+ * and tests use it; proc_open builds on it). proc_diag_parse adds the
+ * sockets of one received sock_diag (inet_diag) dump buffer for proto
+ * (IPPROTO_TCP/UDP/UDPLITE): 1 at NLMSG_DONE, 0 when more is to come, or
+ * a negative errno (the kernel's NLMSG_ERROR, -ENOMEM). proc_table_inode
+ * is the inode of the socket owning a flow (original and reply tuples),
+ * 0 when no socket matches.
+ */
+struct proc_lookup *proc_table_new(void);
+void proc_table_free(struct proc_lookup *p);
+void proc_table_reset(struct proc_lookup *p);	/* forget every socket */
+int proc_diag_parse(struct proc_lookup *p, const void *buf, size_t len,
+		    uint8_t proto);
+unsigned long proc_table_inode(const struct proc_lookup *p,
+			       const struct flow_key *key,
+			       const struct flow_key *reply);
 
 /* Pure helper (unit tested): inode from a /proc/PID/fd link, or 0. */
 unsigned long proc_socket_inode(const char *link);

@@ -264,6 +264,30 @@ static int add_sock(struct proc_lookup *p, const struct inet_diag_msg *m,
 	return 0;
 }
 
+int proc_diag_parse(struct proc_lookup *p, const void *buf, size_t len,
+		    uint8_t proto)
+{
+	const struct nlmsghdr *h;
+	ssize_t n = (ssize_t)len;
+
+	for (h = buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+		if (h->nlmsg_type == NLMSG_DONE)
+			return 1;
+		if (h->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = NLMSG_DATA(h);
+
+			/* no UDP-Lite in this kernel: nothing to list */
+			return e->error < 0 ? e->error : 1;
+		}
+		if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+		    h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
+			continue;
+		if (add_sock(p, NLMSG_DATA(h), proto))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /* One dump of family × proto into the socket table. 0 or -errno. */
 static int dump_socks(struct proc_lookup *p, uint8_t family, uint8_t proto)
 {
@@ -290,30 +314,23 @@ static int dump_socks(struct proc_lookup *p, uint8_t family, uint8_t proto)
 		return -errno;
 	for (;;) {
 		ssize_t n = recv(p->diag_fd, buf, sizeof(buf), 0);
-		struct nlmsghdr *h;
+		int ret;
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
-		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
-		     h = NLMSG_NEXT(h, n)) {
-			if (h->nlmsg_type == NLMSG_DONE)
-				return 0;
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *e = NLMSG_DATA(h);
-
-				/* no UDP-Lite in this kernel: nothing to list */
-				return e->error;
-			}
-			if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
-			    h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
-				continue;
-			if (add_sock(p, NLMSG_DATA(h), proto))
-				return -ENOMEM;
-		}
+		ret = proc_diag_parse(p, buf, (size_t)n, proto);
+		if (ret)
+			return ret < 0 ? ret : 0;
 	}
+}
+
+void proc_table_reset(struct proc_lookup *p)
+{
+	p->nsocks = 0;
+	memset(p->sock_heads, 0xff, SOCK_BUCKETS * sizeof(int));
 }
 
 static int refresh_socks(struct proc_lookup *p)
@@ -321,8 +338,7 @@ static int refresh_socks(struct proc_lookup *p)
 	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE };
 	int ret = 0;
 
-	p->nsocks = 0;
-	memset(p->sock_heads, 0xff, SOCK_BUCKETS * sizeof(int));
+	proc_table_reset(p);
 	for (size_t i = 0; i < sizeof(protos); i++) {
 		int r4 = dump_socks(p, AF_INET, protos[i]);
 		int r6 = dump_socks(p, AF_INET6, protos[i]);
@@ -690,55 +706,28 @@ static void *proc_worker(void *arg)
 	return NULL;
 }
 
-int proc_open(struct proc_lookup **out, FILE *err)
+struct proc_lookup *proc_table_new(void)
 {
 	struct proc_lookup *p = calloc(1, sizeof(*p));
-	int ret;
 
 	if (!p)
-		return -ENOMEM;
-	pthread_mutex_init(&p->lock, NULL);
-	p->wake_fd = -1;
-	p->diag_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	if (p->diag_fd < 0) {
-		ret = -errno;
-		fprintf(err, "flowtop: sock_diag netlink socket: %s; no process "
-			"names (is CONFIG_INET_DIAG set?)\n", strerror(errno));
-		goto fail;
-	}
+		return NULL;
 	p->sock_heads = malloc(SOCK_BUCKETS * sizeof(int));
-	p->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (!p->sock_heads || p->wake_fd < 0) {
-		ret = -ENOMEM;
-		goto fail;
+	if (!p->sock_heads) {
+		free(p);
+		return NULL;
 	}
-	ret = -pthread_create(&p->thread, NULL, proc_worker, p);
-	if (ret)
-		goto fail;
-	*out = p;
-	return 0;
-fail:
-	if (p->diag_fd >= 0)
-		close(p->diag_fd);
-	if (p->wake_fd >= 0)
-		close(p->wake_fd);
-	free(p->sock_heads);
-	pthread_mutex_destroy(&p->lock);
-	free(p);
-	return ret;
+	proc_table_reset(p);
+	pthread_mutex_init(&p->lock, NULL);
+	p->diag_fd = -1;
+	p->wake_fd = -1;
+	return p;
 }
 
-void proc_close(struct proc_lookup *p)
+void proc_table_free(struct proc_lookup *p)
 {
-	uint64_t one = 1;
-
 	if (!p)
 		return;
-	atomic_store(&p->stop, true);
-	if (write(p->wake_fd, &one, sizeof(one)) < 0) {
-		/* the worker wakes within a second anyway */
-	}
-	pthread_join(p->thread, NULL);
 	for (size_t b = 0; b < CACHE_BUCKETS; b++) {
 		struct pentry *e = p->cache[b], *n;
 
@@ -755,10 +744,65 @@ void proc_close(struct proc_lookup *p)
 			free(e);
 		}
 	}
-	close(p->diag_fd);
-	close(p->wake_fd);
+	if (p->diag_fd >= 0)
+		close(p->diag_fd);
+	if (p->wake_fd >= 0)
+		close(p->wake_fd);
 	free(p->socks);
 	free(p->sock_heads);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
+}
+
+unsigned long proc_table_inode(const struct proc_lookup *p,
+			       const struct flow_key *key,
+			       const struct flow_key *reply)
+{
+	const struct preq r = { .key = *key, .reply = *reply };
+	const struct sock_ent *s = sock_of(p, &r);
+
+	return s ? s->inode : 0;
+}
+
+int proc_open(struct proc_lookup **out, FILE *err)
+{
+	struct proc_lookup *p = proc_table_new();
+	int ret;
+
+	if (!p)
+		return -ENOMEM;
+	p->diag_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (p->diag_fd < 0) {
+		ret = -errno;
+		fprintf(err, "flowtop: sock_diag netlink socket: %s; no process "
+			"names (is CONFIG_INET_DIAG set?)\n", strerror(errno));
+		goto fail;
+	}
+	p->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (p->wake_fd < 0) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	ret = -pthread_create(&p->thread, NULL, proc_worker, p);
+	if (ret)
+		goto fail;
+	*out = p;
+	return 0;
+fail:
+	proc_table_free(p);
+	return ret;
+}
+
+void proc_close(struct proc_lookup *p)
+{
+	uint64_t one = 1;
+
+	if (!p)
+		return;
+	atomic_store(&p->stop, true);
+	if (write(p->wake_fd, &one, sizeof(one)) < 0) {
+		/* the worker wakes within a second anyway */
+	}
+	pthread_join(p->thread, NULL);
+	proc_table_free(p);
 }
