@@ -268,9 +268,17 @@ int proc_diag_parse(struct proc_lookup *p, const void *buf, size_t len,
 		    uint8_t proto)
 {
 	const struct nlmsghdr *h;
-	ssize_t n = (ssize_t)len;
+	size_t off;
 
-	for (h = buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+	/*
+	 * Not NLMSG_OK/NLMSG_NEXT on a size_t: NEXT takes the padding of an
+	 * unaligned last message off the length, which then wraps and passes
+	 * the next OK check, reading past the buffer (found by fuzzing).
+	 */
+	for (off = 0; off + sizeof(*h) <= len; off += NLMSG_ALIGN(h->nlmsg_len)) {
+		h = (const struct nlmsghdr *)((const char *)buf + off);
+		if (h->nlmsg_len < sizeof(*h) || h->nlmsg_len > len - off)
+			break;
 		if (h->nlmsg_type == NLMSG_DONE)
 			return 1;
 		if (h->nlmsg_type == NLMSG_ERROR) {
