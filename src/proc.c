@@ -284,6 +284,9 @@ int proc_diag_parse(struct proc_lookup *p, const void *buf, size_t len,
 		if (h->nlmsg_type == NLMSG_ERROR) {
 			const struct nlmsgerr *e = NLMSG_DATA(h);
 
+			/* too short to hold the error code: not from the kernel */
+			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(e->error)))
+				return -EPROTO;
 			/* no UDP-Lite in this kernel: nothing to list */
 			return e->error < 0 ? e->error : 1;
 		}
