@@ -19,6 +19,8 @@ TEST_PKGS="libcmocka-dev python3 python3-scapy tmux nfdump"
 BUILD_PKGS="$BUILD_PKGS libc-ares-dev libcurl4-openssl-dev"
 RUN_PKGS="$RUN_PKGS iso-codes"
 TEST_PKGS="$TEST_PKGS libmaxmind-db-writer-perl"
+# fault tests: strace holds flowtop at chosen moments of its start-up
+TEST_PKGS="$TEST_PKGS strace"
 
 want="$BUILD_PKGS $RUN_PKGS"
 [ "${1:-}" = "--test" ] && want="$want $TEST_PKGS"
