@@ -29,6 +29,8 @@ LDLIBS   += -lbpf -lelf -lz -lnetfilter_conntrack -lmnl $(FIXBUF_LIBS) -lpthread
 # enrichment: reverse DNS (c-ares), GeoIP (libmaxminddb), -u downloads (libcurl)
 LDLIBS   += -lcares -lmaxminddb -lcurl
 LDLIBS   += -lncursesw -ltinfo
+# dropping capabilities after start-up
+LDLIBS   += -lcap-ng
 
 SANITIZE ?= 0
 ifeq ($(SANITIZE),1)

@@ -39,6 +39,7 @@ struct config {
 	bool no_geoip;			/* -G */
 	bool update;			/* -u */
 	const char *conf_dir;		/* --conf-dir */
+	const char *user;		/* --user: run as this user, NULL = stay */
 	/*
 	 * --output none: print nothing (headless export). A flag beside
 	 * output rather than a format of its own, so that the formatters

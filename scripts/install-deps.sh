@@ -17,6 +17,10 @@ TEST_PKGS="libcmocka-dev python3 python3-scapy tmux nfdump"
 # small python script: it must serve names with raw escape bytes, which
 # dnsmasq refuses)
 BUILD_PKGS="$BUILD_PKGS libc-ares-dev libcurl4-openssl-dev"
+# least privilege: libcap-ng drops capabilities after start-up; the tests
+# run flowtop from a copy with file capabilities (setcap)
+BUILD_PKGS="$BUILD_PKGS libcap-ng-dev"
+TEST_PKGS="$TEST_PKGS libcap2-bin"
 RUN_PKGS="$RUN_PKGS iso-codes"
 TEST_PKGS="$TEST_PKGS libmaxmind-db-writer-perl"
 # fault tests: strace holds flowtop at chosen moments of its start-up

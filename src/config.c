@@ -30,6 +30,7 @@ enum long_only_opt {
 	OPT_COUNTER_MAP,
 	OPT_NETLINK_BUFFER,
 	OPT_CONF_DIR,
+	OPT_USER,
 	OPT_IPFIX,
 	OPT_IPFIX_PROTO,
 	OPT_IPFIX_ACTIVE_TIMEOUT,
@@ -61,6 +62,7 @@ static const struct option long_opts[] = {
 	{ "counter-map", required_argument, NULL, OPT_COUNTER_MAP },
 	{ "netlink-buffer", required_argument, NULL, OPT_NETLINK_BUFFER },
 	{ "conf-dir", required_argument, NULL, OPT_CONF_DIR },
+	{ "user", required_argument, NULL, OPT_USER },
 	{ "ipfix", required_argument, NULL, OPT_IPFIX },
 	{ "ipfix-proto", required_argument, NULL, OPT_IPFIX_PROTO },
 	{ "ipfix-active-timeout", required_argument, NULL, OPT_IPFIX_ACTIVE_TIMEOUT },
@@ -105,6 +107,8 @@ static void usage(FILE *f)
 "                         or lru (per-CPU LRU hash read with batch lookups)\n"
 "      --netlink-buffer BYTES  conntrack event socket buffer (default 16 MiB)\n"
 "      --conf-dir DIR     configuration directory (default " FLOWTOP_SYSCONFDIR ")\n"
+"      --user NAME        after start-up run as user NAME and its groups, keeping\n"
+"                         only CAP_NET_ADMIN (see CAPABILITIES in flowtop(8))\n"
 "IPFIX export (RFC 7011, biflow records):\n"
 "      --ipfix HOST:PORT  send flow records to a collector ([ADDR]:PORT for IPv6)\n"
 "      --ipfix-proto P    udp or tcp (default udp)\n"
@@ -216,6 +220,34 @@ void config_defaults(struct config *cfg)
 	cfg->ipfix_domain = 1;
 }
 
+/*
+ * A user name as useradd(8) takes it (portable characters, at most 32,
+ * an optional final '$' for machine accounts); all digits would read as
+ * a uid, which --user does not take.
+ */
+static bool valid_user_name(const char *s)
+{
+	size_t n = strlen(s);
+	bool digits = true;
+
+	if (n == 0 || n > 32 || s[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		bool digit = c >= '0' && c <= '9';
+
+		if (c == '$' && i == n - 1)
+			continue;
+		/* ASCII only, whatever the locale */
+		if (!digit && !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
+		    c != '_' && c != '-' && c != '.')
+			return false;
+		if (!digit)
+			digits = false;
+	}
+	return !digits;
+}
+
 static enum config_result bad_value(FILE *err, const char *opt,
 				    const char *val, const char *want)
 {
@@ -302,6 +334,14 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 					"bytes from 4096 to 1073741824");
 			cfg->netlink_buffer = (int)v;
 			break;
+		case OPT_USER:
+			if (!valid_user_name(optarg))
+				return bad_value(err, "--user", optarg,
+					"a user name: up to 32 letters, digits, "
+					"'_', '-' or '.', not starting with '-' "
+					"and not only digits");
+			cfg->user = optarg;
+			break;
 		case OPT_CONF_DIR:
 			if (!*optarg)
 				return bad_value(err, "--conf-dir", optarg,
@@ -378,6 +418,11 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 	if (ipfix_opt && !cfg->ipfix_host[0]) {
 		fprintf(err, "flowtop: '%s' configures the IPFIX export, which "
 			"is off: add --ipfix HOST:PORT\n", ipfix_opt);
+		return CONFIG_USAGE;
+	}
+	if (cfg->user && cfg->update) {
+		fprintf(err, "flowtop: --user is for the monitoring run; run -u "
+			"as the user that owns the GeoIP database files\n");
 		return CONFIG_USAGE;
 	}
 	if (cfg->output_none && !cfg->batch) {

@@ -26,6 +26,7 @@
 #include "format.h"
 #include "geoip.h"
 #include "ipfix.h"
+#include "privs.h"
 #include "snapshot.h"
 #include "sysctl.h"
 #include "ui.h"
@@ -250,6 +251,7 @@ int main(int argc, char **argv)
 	struct enrich *enrich = NULL;
 	struct enrich_config ecfg = { .process = true };
 	struct ipfix_exporter *ipfix = NULL;
+	struct privs privs;
 	enum acct_kind want;
 	char err[512] = "";
 	uint32_t max_flows;
@@ -290,6 +292,11 @@ int main(int argc, char **argv)
 			fprintf(stderr, "flowtop: no CAP_BPF/CAP_SYS_ADMIN: "
 				"using the kernel's conntrack counters\n");
 		want = ACCT_CONNTRACK;
+	}
+	/* --user resolved and the drop's own needs checked before any change */
+	if (privs_prepare(&privs, cfg.user, err, sizeof(err))) {
+		fprintf(stderr, "flowtop: %s\n", err);
+		return 1;
 	}
 
 	install_fatal_handlers();
@@ -340,6 +347,18 @@ int main(int argc, char **argv)
 	tab = flowtab_new(max_flows < 65536 ? max_flows : 65536);
 	if (!tab) {
 		fprintf(stderr, "flowtop: out of memory for the flow table\n");
+		goto out;
+	}
+	/*
+	 * Everything that needs privileges is open: drop them, before the
+	 * first thread starts (each thread has its own capabilities, copied
+	 * from its creator). What follows needs none beyond the kept ones:
+	 * the IPFIX socket, the enrichment sockets and files, /proc reads.
+	 */
+	ret = privs_drop(&privs, acct_kind_of(acct) != ACCT_CONNTRACK, err,
+			 sizeof(err));
+	if (ret) {
+		fprintf(stderr, "flowtop: %s\n", err);
 		goto out;
 	}
 

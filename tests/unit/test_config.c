@@ -138,6 +138,43 @@ static void test_counter_map(void **state)
 	assert_int_equal(cfg.counter_map, ACCT_LAYOUT_LRU);
 }
 
+static void expect_usage(const char *a, const char *b, const char *needle);
+
+static void test_user_option(void **state)
+{
+	static const char *const good[] = {
+		"nobody", "_flowtop", "www-data", "a.b", "u1", "Debian-exim",
+		"host$", "0day", "abcdefghijklmnopqrstuvwxyz012345",	/* 32 */
+	};
+	static const char *const bad[] = {
+		"", "-n", "-", "123", "65534", "$", "1$", "a b", "a:b", "a/b",
+		"a$b", "root\n", "na\xc3\xafve", "a\tb", "x;rm",
+		"abcdefghijklmnopqrstuvwxyz0123456",			/* 33 */
+	};
+	struct config cfg;
+	char err[4096];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, sizeof(err), NULL), CONFIG_RUN);
+	assert_null(cfg.user);
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		if (parse(&cfg, err, sizeof(err), "--user", good[i], NULL) !=
+		    CONFIG_RUN)
+			fail_msg("--user '%s' refused: %s", good[i], err);
+		assert_string_equal(cfg.user, good[i]);
+	}
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--user=a",
+			       "--user=b", NULL), CONFIG_RUN);
+	assert_string_equal(cfg.user, "b");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_usage("--user", bad[i], "invalid value");
+	expect_usage("--user", NULL, "needs a value");
+	/* -u is a run of its own, without privileges to drop */
+	assert_int_equal(parse(&cfg, err, sizeof(err), "-u", "--user", "nobody",
+			       NULL), CONFIG_USAGE);
+	assert_non_null(strstr(err, "--user is for the monitoring run"));
+}
+
 static void expect_usage(const char *a, const char *b, const char *needle)
 {
 	struct config cfg;
@@ -316,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_sel_match),
 		cmocka_unit_test(test_batch_options),
 		cmocka_unit_test(test_counter_map),
+		cmocka_unit_test(test_user_option),
 		cmocka_unit_test(test_bad_options),
 		cmocka_unit_test(test_help_version),
 		cmocka_unit_test(test_number_parsers),
