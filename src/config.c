@@ -265,7 +265,12 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 	int c;
 
 	config_defaults(cfg);
-	optind = 1;
+	/*
+	 * 0, not 1: only that resets glibc's getopt fully. With 1, a call after
+	 * one that returned in the middle of "-mnb" (unknown -m) resumed at
+	 * "nb" of the old argv (found by fuzzing; unit tests parse many times).
+	 */
+	optind = 0;
 	opterr = 0;	/* our own messages, to err */
 	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
 		switch (c) {
