@@ -218,6 +218,25 @@ static void put_utf8(char **o, char *end, uint32_t cp)
 }
 
 /*
+ * The value of exactly 4 hex digits at s, or -1. Not sscanf's %4x: that
+ * also takes fewer digits, a sign or blanks, and the caller then skipped 4
+ * bytes, past the end of the text ("\\uf" at its end; found by fuzzing).
+ */
+static long hex4(const char *s)
+{
+	long v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		int c = (unsigned char)s[i];	/* a NUL stops it: not a digit */
+
+		if (!isxdigit(c))
+			return -1;
+		v = v << 4 | (isdigit(c) ? c - '0' : tolower(c) - 'a' + 10);
+	}
+	return v;
+}
+
+/*
  * Reads the JSON string starting at the quote *p into out (cap bytes,
  * decoded to UTF-8, cut if longer); *p moves past it. false on bad input.
  */
@@ -241,18 +260,18 @@ static bool json_string(const char **p, char *out, size_t cap)
 		case 'r': put_utf8(&o, end + 1, '\r'); break;
 		case 't': put_utf8(&o, end + 1, '\t'); break;
 		case 'u': {
-			unsigned cp, lo;
+			long cp = hex4(s + 1), lo;
 
-			if (sscanf(s + 1, "%4x", &cp) != 1)
+			if (cp < 0)
 				return false;
 			s += 4;
 			if (cp >= 0xd800 && cp < 0xdc00 && s[1] == '\\' &&
-			    s[2] == 'u' && sscanf(s + 3, "%4x", &lo) == 1 &&
-			    lo >= 0xdc00 && lo < 0xe000) {
+			    s[2] == 'u' && (lo = hex4(s + 3)) >= 0xdc00 &&
+			    lo < 0xe000) {
 				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 				s += 6;
 			}
-			put_utf8(&o, end + 1, cp);
+			put_utf8(&o, end + 1, (uint32_t)cp);
 			break;
 		}
 		case '\0':
