@@ -35,7 +35,17 @@ struct acct_slots {
 	size_t keys_len, ctr_len;	/* mapped bytes */
 	int slot_of_fd, free_fd;
 
-	struct flow_counters *shadow;	/* counters as of the last report */
+	/*
+	 * Per slot, as of the last report: the low 32 bits of packets and of
+	 * bytes, both directions summed. Every count the program adds moves
+	 * one of them (wrapping both at once takes 2^32 packets in one
+	 * interval), and a read torn between the program's packet and byte
+	 * adds leaves the byte sum behind, so the next read reports again.
+	 * 8 bytes a slot instead of a 32-byte copy.
+	 */
+	struct acct_shadow {
+		uint32_t packets, bytes;
+	} *shadow;
 	uint8_t *state;			/* SLOT_* per slot */
 	uint8_t *misses;		/* consecutive reads fn said "unknown" */
 

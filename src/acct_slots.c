@@ -7,8 +7,8 @@
  * slot_of maps key -> slot for the program's own lookups. Both arrays are
  * mmap()ed here once, so a read is a scan of memory up to the highest slot
  * ever used: no system call per flow, and the cost does not grow with the
- * number of CPUs. A shadow copy of the counters as last reported lets the
- * read hand the caller only the slots that moved.
+ * number of CPUs. A shadow of the counters as last reported (their sums'
+ * low 32 bits) lets the read hand the caller only the slots that moved.
  *
  * Life of a slot:
  *
@@ -289,7 +289,7 @@ static void release_quarantine(struct acct_slots *sl)
 		s = q->slot;
 		store_counters(&sl->ctr[s], &zero);
 		memset(&sl->keys[s], 0, sizeof(sl->keys[s]));
-		sl->shadow[s] = zero;
+		sl->shadow[s].packets = sl->shadow[s].bytes = 0;
 		sl->misses[s] = 0;
 		sl->state[s] = SLOT_FREE;
 		/* the syscall orders the zeroing before the program's reuse */
@@ -397,15 +397,15 @@ int acct_slots_read(struct acct *a, acct_read_fn fn, void *arg)
 
 	for (s = 0; s < hi; s++) {
 		uint8_t st = sl->state[s];
-		struct flow_counters *sh = &sl->shadow[s];
+		struct acct_shadow *sh = &sl->shadow[s], now;
 		bool known;
 
 		if (st == SLOT_QUARANTINE)
 			continue;
 		load_counters(&sl->ctr[s], &c);
-		if (c.packets[0] == sh->packets[0] &&
-		    c.packets[1] == sh->packets[1] &&
-		    c.bytes[0] == sh->bytes[0] && c.bytes[1] == sh->bytes[1]) {
+		now.packets = (uint32_t)(c.packets[0] + c.packets[1]);
+		now.bytes = (uint32_t)(c.bytes[0] + c.bytes[1]);
+		if (now.packets == sh->packets && now.bytes == sh->bytes) {
 			if (st == SLOT_FREE)
 				continue;
 			if (st == SLOT_LIVE && (s < ws || s >= we))
@@ -420,7 +420,7 @@ int acct_slots_read(struct acct *a, acct_read_fn fn, void *arg)
 			index_add(sl, s, &key);
 			st = sl->state[s] = SLOT_LIVE;
 		}
-		*sh = c;
+		*sh = now;
 		reported++;
 		known = fn(&key, &c, arg);
 		if (known) {

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * acct_loadcheck KIND: loads the BPF program of one accounting backend
- * (netfilter, fentry, kprobe) through the verifier without attaching it.
- * Shows that a backend's program is valid on a kernel where it cannot
- * attach (kprobe without CONFIG_KPROBES). Exit 0 when it loads, else 1.
+ * (netfilter, fentry, kprobe) through the verifier without attaching it,
+ * once per counter layout (slots, lru: each is a different program for
+ * the verifier). Shows that a backend's program is valid on a kernel
+ * where it cannot attach (kprobe without CONFIG_KPROBES). Exit 0 when
+ * every layout loads, else 1.
  */
 #include <stdio.h>
 
@@ -22,6 +24,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	printf("%s: loaded\n", acct_kind_name(kind));
+	printf("%s: loaded (slots and lru counter layouts)\n",
+	       acct_kind_name(kind));
 	return 0;
 }
