@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -239,6 +240,21 @@ static bool reserve_std_fds(void)
 	return stdout_closed;
 }
 
+/*
+ * Snapshots and sort keys are large blocks freed every interval. glibc
+ * raises its mmap threshold to the size of each freed mapped block (up
+ * to 32 MiB), after which such blocks come from the heap and their pages
+ * stay in RSS once freed. A fixed threshold keeps them mapped (returned
+ * to the kernel on free); few arenas keep worker threads from holding
+ * their own idle heaps.
+ */
+static void tune_malloc(void)
+{
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
+	mallopt(M_ARENA_MAX, 2);
+}
+
 int main(int argc, char **argv)
 {
 	struct config cfg;
@@ -258,6 +274,7 @@ int main(int argc, char **argv)
 	int sig_fd = -1, ret, status = 1;
 	bool stdout_closed = reserve_std_fds();
 
+	tune_malloc();
 	switch (config_parse(&cfg, argc, argv, stdout, stderr)) {
 	case CONFIG_EXIT_OK:
 		return 0;
