@@ -66,9 +66,10 @@ size_t ct_nlmsg_span(const void *buf, size_t len);
 
 /*
  * Fills e from one ctnetlink message (event or dump line). Same errors as
- * ct_entry_from_conntrack, plus -EINVAL for a malformed message and
- * -ENOMEM. Safe on arbitrary bytes as long as nlh->nlmsg_len bytes are
- * readable.
+ * ct_entry_from_conntrack, plus -EINVAL for a malformed message (an
+ * attribute flowtop uses with the wrong size included). Safe on arbitrary
+ * bytes as long as nlh->nlmsg_len bytes are readable; never exits (reads
+ * with libmnl, see ct_parse.c).
  */
 int ct_entry_from_nlmsg(const struct nlmsghdr *nlh, struct ct_entry *e);
 

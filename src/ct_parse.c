@@ -7,8 +7,10 @@
  * holds them, IPv4 in src[0]/dst[0] with the rest zero, and for ICMP the
  * echo id in sport and the raw {type, code} bytes in dport.
  */
+#include <endian.h>
 #include <errno.h>
 #include <limits.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -270,95 +272,300 @@ size_t ct_nlmsg_span(const void *buf, size_t len)
 	return off;
 }
 
-/* The reply tuple's ICMP fields, which the nf_conntrack API cannot return. */
-struct icmp_reply {
-	const struct nlattr *type, *code, *id;
+/*
+ * A ctnetlink message is read here with libmnl, not with
+ * libnetfilter_conntrack's nfct_payload_parse: version 1.0.9 calls exit()
+ * ("ctnetlink kernel ABI is broken") on any attribute of an unexpected
+ * size, so one malformed message would end flowtop without its cleanup
+ * (found by fuzzing). Here such a message is refused (-EINVAL) and the
+ * next one read. Only the attributes flowtop shows are taken, each with
+ * its size checked; values keep the byte order the library's getters give.
+ */
+struct nl_tuple {
+	const struct nlattr *src4, *dst4, *src6, *dst6;
+	const struct nlattr *num, *sport, *dport, *zone;
+	const struct nlattr *icmp_id, *icmp_type, *icmp_code;
 };
 
-static int tuple_proto_cb(const struct nlattr *attr, void *data)
-{
-	struct icmp_reply *r = data;
+struct nl_ct {
+	struct nl_tuple t[2];			/* FLOW_DIR_ORIG, FLOW_DIR_REPLY */
+	const struct nlattr *zone, *id, *mark, *state, *start;
+	const struct nlattr *count[2][2];	/* [dir][packets, bytes], u64 */
+	const struct nlattr *count32[2][2];	/* old 32-bit counters */
+	uint8_t state_of;			/* CTA_PROTOINFO_* of state */
+};
 
-	switch (mnl_attr_get_type(attr)) {
-	case CTA_PROTO_ICMP_TYPE:
-	case CTA_PROTO_ICMPV6_TYPE:
-		if (mnl_attr_validate(attr, MNL_TYPE_U8) < 0)
-			return MNL_CB_ERROR;
-		r->type = attr;
-		break;
-	case CTA_PROTO_ICMP_CODE:
-	case CTA_PROTO_ICMPV6_CODE:
-		if (mnl_attr_validate(attr, MNL_TYPE_U8) < 0)
-			return MNL_CB_ERROR;
-		r->code = attr;
-		break;
-	case CTA_PROTO_ICMP_ID:
-	case CTA_PROTO_ICMPV6_ID:
-		if (mnl_attr_validate(attr, MNL_TYPE_U16) < 0)
-			return MNL_CB_ERROR;
-		r->id = attr;
-		break;
+/* The attribute's payload is exactly len bytes (0 = a nest of attributes). */
+static bool attr_ok(const struct nlattr *a, size_t len)
+{
+	if (!len)
+		return mnl_attr_validate(a, MNL_TYPE_NESTED) == 0;
+	return mnl_attr_validate2(a, MNL_TYPE_UNSPEC, len) == 0;
+}
+
+/* Keeps a at *slot if its payload is len bytes; else the message is bad. */
+static int keep(const struct nlattr *a, size_t len, const struct nlattr **slot)
+{
+	if (!attr_ok(a, len))
+		return MNL_CB_ERROR;
+	*slot = a;
+	return MNL_CB_OK;
+}
+
+static int ip_cb(const struct nlattr *a, void *data)
+{
+	struct nl_tuple *t = data;
+
+	switch (mnl_attr_get_type(a)) {
+	case CTA_IP_V4_SRC: return keep(a, 4, &t->src4);
+	case CTA_IP_V4_DST: return keep(a, 4, &t->dst4);
+	case CTA_IP_V6_SRC: return keep(a, 16, &t->src6);
+	case CTA_IP_V6_DST: return keep(a, 16, &t->dst6);
 	}
 	return MNL_CB_OK;
 }
 
-static int tuple_cb(const struct nlattr *attr, void *data)
+static int proto_cb(const struct nlattr *a, void *data)
 {
-	if (mnl_attr_get_type(attr) != CTA_TUPLE_PROTO)
-		return MNL_CB_OK;
-	if (mnl_attr_validate(attr, MNL_TYPE_NESTED) < 0)
-		return MNL_CB_ERROR;
-	return mnl_attr_parse_nested(attr, tuple_proto_cb, data);
+	struct nl_tuple *t = data;
+
+	switch (mnl_attr_get_type(a)) {
+	case CTA_PROTO_NUM: return keep(a, 1, &t->num);
+	case CTA_PROTO_SRC_PORT: return keep(a, 2, &t->sport);
+	case CTA_PROTO_DST_PORT: return keep(a, 2, &t->dport);
+	case CTA_PROTO_ICMP_ID:
+	case CTA_PROTO_ICMPV6_ID: return keep(a, 2, &t->icmp_id);
+	case CTA_PROTO_ICMP_TYPE:
+	case CTA_PROTO_ICMPV6_TYPE: return keep(a, 1, &t->icmp_type);
+	case CTA_PROTO_ICMP_CODE:
+	case CTA_PROTO_ICMPV6_CODE: return keep(a, 1, &t->icmp_code);
+	}
+	return MNL_CB_OK;
 }
 
-static int top_cb(const struct nlattr *attr, void *data)
+static int tuple_cb(const struct nlattr *a, void *data)
 {
-	if (mnl_attr_get_type(attr) != CTA_TUPLE_REPLY)
+	struct nl_tuple *t = data;
+
+	switch (mnl_attr_get_type(a)) {
+	case CTA_TUPLE_IP:
+		if (!attr_ok(a, 0) || mnl_attr_parse_nested(a, ip_cb, t) < 0)
+			return MNL_CB_ERROR;
+		break;
+	case CTA_TUPLE_PROTO:
+		if (!attr_ok(a, 0) || mnl_attr_parse_nested(a, proto_cb, t) < 0)
+			return MNL_CB_ERROR;
+		break;
+	case CTA_TUPLE_ZONE:
+		return keep(a, 2, &t->zone);
+	}
+	return MNL_CB_OK;
+}
+
+/* CTA_PROTOINFO_{TCP,SCTP,DCCP} → their state: attribute 1 of each */
+static int pinfo_proto_cb(const struct nlattr *a, void *data)
+{
+	struct nl_ct *m = data;
+
+	if (mnl_attr_get_type(a) != CTA_PROTOINFO_TCP_STATE)
 		return MNL_CB_OK;
-	if (mnl_attr_validate(attr, MNL_TYPE_NESTED) < 0)
+	return keep(a, 1, &m->state);
+}
+
+static int pinfo_cb(const struct nlattr *a, void *data)
+{
+	struct nl_ct *m = data;
+	uint16_t type = mnl_attr_get_type(a);
+
+	if (type != CTA_PROTOINFO_TCP && type != CTA_PROTOINFO_SCTP &&
+	    type != CTA_PROTOINFO_DCCP)
+		return MNL_CB_OK;
+	if (!attr_ok(a, 0))
 		return MNL_CB_ERROR;
-	return mnl_attr_parse_nested(attr, tuple_cb, data);
+	m->state = NULL;
+	m->state_of = (uint8_t)type;
+	return mnl_attr_parse_nested(a, pinfo_proto_cb, m) < 0 ?
+	       MNL_CB_ERROR : MNL_CB_OK;
+}
+
+struct counters_walk {
+	struct nl_ct *m;
+	int dir;
+};
+
+static int counters_cb(const struct nlattr *a, void *data)
+{
+	struct counters_walk *w = data;
+
+	switch (mnl_attr_get_type(a)) {
+	case CTA_COUNTERS_PACKETS: return keep(a, 8, &w->m->count[w->dir][0]);
+	case CTA_COUNTERS_BYTES: return keep(a, 8, &w->m->count[w->dir][1]);
+	case CTA_COUNTERS32_PACKETS: return keep(a, 4, &w->m->count32[w->dir][0]);
+	case CTA_COUNTERS32_BYTES: return keep(a, 4, &w->m->count32[w->dir][1]);
+	}
+	return MNL_CB_OK;
+}
+
+static int timestamp_cb(const struct nlattr *a, void *data)
+{
+	struct nl_ct *m = data;
+
+	if (mnl_attr_get_type(a) != CTA_TIMESTAMP_START)
+		return MNL_CB_OK;
+	return keep(a, 8, &m->start);
+}
+
+static int top_cb(const struct nlattr *a, void *data)
+{
+	struct nl_ct *m = data;
+	uint16_t type = mnl_attr_get_type(a);
+	struct counters_walk w = { m, FLOW_DIR_ORIG };
+	int ret;
+
+	switch (type) {
+	case CTA_TUPLE_ORIG:
+	case CTA_TUPLE_REPLY:
+		if (!attr_ok(a, 0))
+			return MNL_CB_ERROR;
+		ret = mnl_attr_parse_nested(a, tuple_cb, &m->t[type == CTA_TUPLE_ORIG ?
+					    FLOW_DIR_ORIG : FLOW_DIR_REPLY]);
+		break;
+	case CTA_PROTOINFO:
+		if (!attr_ok(a, 0))
+			return MNL_CB_ERROR;
+		ret = mnl_attr_parse_nested(a, pinfo_cb, m);
+		break;
+	case CTA_COUNTERS_ORIG:
+	case CTA_COUNTERS_REPLY:
+		if (!attr_ok(a, 0))
+			return MNL_CB_ERROR;
+		w.dir = type == CTA_COUNTERS_ORIG ? FLOW_DIR_ORIG : FLOW_DIR_REPLY;
+		ret = mnl_attr_parse_nested(a, counters_cb, &w);
+		break;
+	case CTA_TIMESTAMP:
+		if (!attr_ok(a, 0))
+			return MNL_CB_ERROR;
+		ret = mnl_attr_parse_nested(a, timestamp_cb, m);
+		break;
+	case CTA_ZONE: return keep(a, 2, &m->zone);
+	case CTA_ID: return keep(a, 4, &m->id);
+	case CTA_MARK: return keep(a, 4, &m->mark);
+	default:
+		return MNL_CB_OK;
+	}
+	return ret < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+/* One direction's addresses and ports (or ICMP fields) into k. */
+static int tuple_to_key(const struct nl_tuple *t, uint8_t family,
+			uint8_t proto, struct flow_key *k)
+{
+	if (family == AF_INET) {
+		if (!t->src4 || !t->dst4)
+			return -EINVAL;
+		k->src[0] = mnl_attr_get_u32(t->src4);
+		k->dst[0] = mnl_attr_get_u32(t->dst4);
+	} else {
+		if (!t->src6 || !t->dst6)
+			return -EINVAL;
+		memcpy(k->src, mnl_attr_get_payload(t->src6), sizeof(k->src));
+		memcpy(k->dst, mnl_attr_get_payload(t->dst6), sizeof(k->dst));
+	}
+	if (proto_has_ports(proto)) {
+		if (!t->sport || !t->dport)
+			return -EINVAL;
+		k->sport = mnl_attr_get_u16(t->sport);
+		k->dport = mnl_attr_get_u16(t->dport);
+	}
+	return 0;
+}
+
+static bool icmp_complete(const struct nl_tuple *t)
+{
+	return t->icmp_type && t->icmp_code && t->icmp_id;
 }
 
 int ct_entry_from_nlmsg(const struct nlmsghdr *nlh, struct ct_entry *e)
 {
 	const struct nfgenmsg *nfg;
-	struct nf_conntrack *ct;
-	size_t len;
-	int ret;
+	struct nl_ct m = { 0 };
+	const struct nl_tuple *o = &m.t[FLOW_DIR_ORIG], *r = &m.t[FLOW_DIR_REPLY];
+	uint8_t family, proto;
 
 	memset(e, 0, sizeof(*e));
+	e->state = FLOW_STATE_NONE;
 	if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(struct nfgenmsg))
 		return -EINVAL;
 	nfg = mnl_nlmsg_get_payload(nlh);
-	len = nlh->nlmsg_len - NLMSG_HDRLEN - sizeof(struct nfgenmsg);
-
-	ct = nfct_new();
-	if (!ct)
-		return -ENOMEM;
-	/*
-	 * Not nfct_nlmsg_parse(): libnetfilter_conntrack 1.0.9 passes it the
-	 * whole nlmsg_len as payload length and so reads 20 bytes past the
-	 * message. Same parser, right length.
-	 */
-	if (nfct_payload_parse(mnl_nlmsg_get_payload_offset(nlh, sizeof(*nfg)),
-			       len, nfg->nfgen_family, ct) < 0) {
-		nfct_destroy(ct);
+	if (mnl_attr_parse(nlh, sizeof(*nfg), top_cb, &m) < 0 || !o->num)
 		return -EINVAL;
-	}
-	ret = ct_entry_from_conntrack(ct, e);
-	nfct_destroy(ct);
-	if (ret < 0)
-		return ret;
+	family = nfg->nfgen_family;
+	proto = mnl_attr_get_u8(o->num);
+	if (family != AF_INET && family != AF_INET6)
+		return -EAFNOSUPPORT;
+	if (!proto_has_ports(proto) &&
+	    !(family == AF_INET && proto == IPPROTO_ICMP) &&
+	    !(family == AF_INET6 && proto == IPPROTO_ICMPV6))
+		return -EPROTONOSUPPORT;
 
-	if (e->key.proto == IPPROTO_ICMP || e->key.proto == IPPROTO_ICMPV6) {
-		struct icmp_reply r = { 0 };
+	e->key.family = e->reply.family = family;
+	e->key.proto = e->reply.proto = proto;
+	/* the zone is in exactly one place: see get_zone */
+	if (m.zone || o->zone || r->zone)
+		e->key.zone = ntohs(mnl_attr_get_u16(m.zone ? m.zone :
+						     o->zone ? o->zone : r->zone));
+	e->reply.zone = e->key.zone;
+	if (tuple_to_key(o, family, proto, &e->key) ||
+	    tuple_to_key(r, family, proto, &e->reply))
+		return -EINVAL;
+	if (!proto_has_ports(proto)) {
+		uint8_t type;
+		int rtype;
 
-		if (mnl_attr_parse(nlh, sizeof(*nfg), top_cb, &r) < 0)
+		if (!icmp_complete(o))
 			return -EINVAL;
-		if (r.type && r.code && r.id)
-			set_icmp(&e->reply, mnl_attr_get_u16(r.id),
-				 mnl_attr_get_u8(r.type), mnl_attr_get_u8(r.code));
+		type = mnl_attr_get_u8(o->icmp_type);
+		set_icmp(&e->key, mnl_attr_get_u16(o->icmp_id), type,
+			 mnl_attr_get_u8(o->icmp_code));
+		if (icmp_complete(r)) {
+			set_icmp(&e->reply, mnl_attr_get_u16(r->icmp_id),
+				 mnl_attr_get_u8(r->icmp_type),
+				 mnl_attr_get_u8(r->icmp_code));
+		} else {
+			rtype = icmp_reply_type(proto, type);
+			set_icmp(&e->reply, mnl_attr_get_u16(o->icmp_id),
+				 rtype < 0 ? type : (uint8_t)rtype,
+				 mnl_attr_get_u8(o->icmp_code));
+		}
+	}
+
+	if (m.id)
+		e->ct_id = ntohl(mnl_attr_get_u32(m.id));
+	if (m.mark) {
+		e->mark = ntohl(mnl_attr_get_u32(m.mark));
+		e->has_mark = true;
+	}
+	if (m.state &&
+	    ((proto == IPPROTO_TCP && m.state_of == CTA_PROTOINFO_TCP) ||
+	     (proto == IPPROTO_SCTP && m.state_of == CTA_PROTOINFO_SCTP) ||
+	     (proto == IPPROTO_DCCP && m.state_of == CTA_PROTOINFO_DCCP))) {
+		e->state = mnl_attr_get_u8(m.state);
+		e->has_state = true;
+	}
+	if (m.start)
+		e->start_ns = be64toh(mnl_attr_get_u64(m.start));
+	for (int dir = 0; dir < 2; dir++) {
+		__u64 *v[2] = { &e->counters.packets[dir], &e->counters.bytes[dir] };
+
+		for (int i = 0; i < 2; i++) {
+			if (m.count[dir][i])
+				*v[i] = be64toh(mnl_attr_get_u64(m.count[dir][i]));
+			else if (m.count32[dir][i])
+				*v[i] = ntohl(mnl_attr_get_u32(m.count32[dir][i]));
+			else
+				continue;
+			e->has_counters = true;
+		}
 	}
 	return 0;
 }
