@@ -122,7 +122,7 @@ static const char *conf_line(struct geoip_conf *c, char *line)
 
 int geoip_conf_read(struct geoip_conf *c, const char *path, FILE *err)
 {
-	unsigned long lineno = 0;
+	unsigned long lineno = 0, bad = 0;
 	char *line = NULL;
 	size_t cap = 0;
 	int ret = 0;
@@ -133,9 +133,15 @@ int geoip_conf_read(struct geoip_conf *c, const char *path, FILE *err)
 	if (strlen(path) >= sizeof(c->source))
 		return -ENAMETOOLONG;
 	strcpy(c->source, path);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
+	f = conf_fopen(path);
+	if (!f) {
+		ret = -errno;
+		if (err && ret != -ENOENT)
+			fprintf(err, "flowtop: cannot read %s: %s\n", path,
+				ret == -EINVAL ? "not a regular file" :
+				strerror(-ret));
+		return ret;
+	}
 	while (getline(&line, &cap, f) >= 0) {
 		char *hash = strchr(line, '#'), *p;
 		const char *why;
@@ -148,13 +154,16 @@ int geoip_conf_read(struct geoip_conf *c, const char *path, FILE *err)
 			continue;
 		why = conf_line(c, p);
 		if (why) {
-			if (err)
+			if (err && ++bad <= CONF_MAX_ERRORS)
 				fprintf(err, "flowtop: %s:%lu: %s\n", path, lineno, why);
 			ret = -EINVAL;
 		}
 	}
 	free(line);
 	fclose(f);
+	if (err && bad > CONF_MAX_ERRORS)
+		fprintf(err, "flowtop: %s: %lu more bad lines (is it a text "
+			"file?)\n", path, bad - CONF_MAX_ERRORS);
 	if (ret)
 		geoip_conf_free(c);
 	return ret;
@@ -360,7 +369,7 @@ static int iso_parse(const char *text)
 
 int iso_codes_load(const char *path)
 {
-	FILE *f = fopen(path, "re");
+	FILE *f = conf_fopen(path);
 	char *text;
 	long len;
 	int ret;

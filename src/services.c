@@ -4,11 +4,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sanitize.h"
@@ -60,6 +62,40 @@ int conf_find(const char *conf_dir, const char *name, char *path, size_t len)
 		}
 	}
 	return -ENOENT;
+}
+
+FILE *conf_fopen(const char *path)
+{
+	struct stat st;
+	FILE *f;
+	int fd;
+
+	/* O_NONBLOCK: opening a FIFO with no writer must not wait for one */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st)) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		return NULL;
+	}
+	/* a regular file never blocks; plain reads from here on */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	f = fdopen(fd, "r");
+	if (!f) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+	}
+	return f;
 }
 
 struct services *services_new(void)
@@ -163,14 +199,14 @@ int services_load_conf(struct services *s, uint8_t proto, const char *path,
 		       FILE *err)
 {
 	int slot = proto_slot(proto), taken = 0, ret = 0;
-	unsigned long lineno = 0;
+	unsigned long lineno = 0, bad = 0;
 	char *line = NULL;
 	size_t cap = 0;
 	FILE *f;
 
 	if (slot < 0)
 		return -EINVAL;
-	f = fopen(path, "re");
+	f = conf_fopen(path);
 	if (!f)
 		return -errno;
 	while (getline(&line, &cap, f) >= 0) {
@@ -202,7 +238,8 @@ int services_load_conf(struct services *s, uint8_t proto, const char *path,
 				why = "service name longer than 31 bytes";
 		}
 		if (why) {
-			if (err)
+			/* a binary file would give a line per newline byte */
+			if (err && ++bad <= CONF_MAX_ERRORS)
 				fprintf(err, "flowtop: %s:%lu: %s; line skipped\n",
 					path, lineno, why);
 			continue;
@@ -215,6 +252,9 @@ int services_load_conf(struct services *s, uint8_t proto, const char *path,
 	}
 	free(line);
 	fclose(f);
+	if (err && bad > CONF_MAX_ERRORS)
+		fprintf(err, "flowtop: %s: %lu more bad lines skipped (is it "
+			"a text file?)\n", path, bad - CONF_MAX_ERRORS);
 	return ret < 0 ? ret : taken;
 }
 
@@ -223,7 +263,7 @@ int services_load_etc(struct services *s, const char *path)
 	char *line = NULL;
 	size_t cap = 0;
 	int taken = 0, ret = 0;
-	FILE *f = fopen(path, "re");
+	FILE *f = conf_fopen(path);
 
 	if (!f)
 		return -errno;
@@ -278,6 +318,7 @@ struct services *services_load(const char *conf_dir, FILE *err)
 		ret = services_load_conf(s, IPPROTO_TCP, path, err);
 		if (ret < 0 && ret != -ENOMEM && err)
 			fprintf(err, "flowtop: cannot read %s: %s\n", path,
+				ret == -EINVAL ? "not a regular file" :
 				strerror(-ret));
 		if (ret == -ENOMEM)
 			goto nomem;
@@ -286,6 +327,7 @@ struct services *services_load(const char *conf_dir, FILE *err)
 		ret = services_load_conf(s, IPPROTO_UDP, path, err);
 		if (ret < 0 && ret != -ENOMEM && err)
 			fprintf(err, "flowtop: cannot read %s: %s\n", path,
+				ret == -EINVAL ? "not a regular file" :
 				strerror(-ret));
 		if (ret == -ENOMEM)
 			goto nomem;
