@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "filter.h"
+#include "sanitize.h"
 
 #ifndef FLOWTOP_VERSION
 #define FLOWTOP_VERSION "0.1.0"
@@ -251,7 +252,12 @@ static bool valid_user_name(const char *s)
 static enum config_result bad_value(FILE *err, const char *opt,
 				    const char *val, const char *want)
 {
-	fprintf(err, "flowtop: invalid value '%s' for %s: %s\n", val, opt, want);
+	char shown[80];
+
+	/* the value goes to a terminal: no escape bytes, no 100 kB echo */
+	sanitize_str(shown, sizeof(shown), val);
+	fprintf(err, "flowtop: invalid value '%s' for %s: %s\n", shown, opt,
+		want);
 	usage(err);
 	return CONFIG_USAGE;
 }
@@ -398,25 +404,33 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 			return CONFIG_EXIT_OK;
 		case ':':
 		case '?':
-		default:
+		default: {
+			char shown[80], ch[2] = { (char)optopt, '\0' };
+
+			sanitize_str(shown, sizeof(shown), argv[optind - 1]);
 			if (optopt == 0)
 				fprintf(err, "flowtop: unknown option '%s'\n",
-					argv[optind - 1]);
+					shown);
 			else if (optopt >= 0x100)
 				fprintf(err, "flowtop: option '%s' needs a value\n",
-					argv[optind - 1]);
+					shown);
 			else if (strchr(short_opts, optopt))
 				fprintf(err, "flowtop: option -%c needs a value\n",
 					optopt);
 			else
-				fprintf(err, "flowtop: unknown option -%c\n",
-					optopt);
+				fprintf(err, "flowtop: unknown option -%s\n",
+					sanitize_str(shown, sizeof(shown), ch) ?
+					shown : "?");
 			usage(err);
 			return CONFIG_USAGE;
 		}
+		}
 	}
 	if (optind < argc) {
-		fprintf(err, "flowtop: unexpected argument '%s'\n", argv[optind]);
+		char shown[80];
+
+		sanitize_str(shown, sizeof(shown), argv[optind]);
+		fprintf(err, "flowtop: unexpected argument '%s'\n", shown);
 		usage(err);
 		return CONFIG_USAGE;
 	}
