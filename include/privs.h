@@ -11,14 +11,23 @@
  *                  sockets opened at start included; with --user it is
  *                  also what lets flowtop write the /proc/sys/net/netfilter
  *                  settings back on exit (net_ctl_permissions).
+ *   CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH, those held at start, when
+ *                  there is no --user: the owning process of a flow is found
+ *                  by reading the /proc/PID/fd links. Opening another
+ *                  user's /proc/PID/fd (mode 0500) takes CAP_DAC_READ_SEARCH;
+ *                  reading a link takes the target's uid and every one of
+ *                  its capabilities, or CAP_SYS_PTRACE (ptrace_may_access,
+ *                  cap_ptrace_access_check): without it not even root's
+ *                  daemons would be named. They add little to a process
+ *                  that stays uid 0 (which may rewrite any root-owned file
+ *                  anyway); with --user they would undo the switch (any
+ *                  process could be taken over), so --user drops them and
+ *                  names only that user's processes.
  *   CAP_BPF        only on kernels before 6.5 with a BPF backend and
  *                  kernel.unprivileged_bpf_disabled set: there every bpf()
  *                  command, map reads on an open fd included, needed it
  *                  (CAP_SYS_ADMIN where CAP_BPF is missing, before 5.8).
- * Not kept: CAP_SYS_PTRACE (reading the /proc/PID/fd links of another
- * user's process needs it, CAP_DAC_READ_SEARCH only lists them; it would
- * let flowtop take over any process, so the owning process is named only
- * for processes of flowtop's own user), CAP_PERFMON, CAP_SYS_ADMIN, ...
+ * Everything else goes: CAP_PERFMON, CAP_SYS_ADMIN, CAP_SETPCAP, ...
  *
  * Capabilities belong to each thread and a thread starts with a copy of
  * its creator's: privs_drop must run before the first thread is started,
@@ -34,6 +43,7 @@
 
 struct privs {
 	bool switch_user;	/* --user given */
+	uint64_t keep_proc;	/* CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH bits */
 	uid_t uid;
 	gid_t gid;
 	char user[64];
@@ -52,10 +62,10 @@ int privs_prepare(struct privs *p, const char *user, char *err, size_t errlen);
  * The capability bit mask (1 << CAP_x) kept after the drop; bpf: a BPF
  * counting backend is in use.
  */
-uint64_t privs_kept(bool bpf);
+uint64_t privs_kept(const struct privs *p, bool bpf);
 
 /*
- * Drops to privs_kept(bpf) in every set, sets no_new_privs, switches to
+ * Drops to privs_kept(p, bpf) in every set, sets no_new_privs, switches to
  * p's user (with its groups) if asked, then checks the result. 0 or a
  * negative errno with a message in err: the caller must stop then.
  */

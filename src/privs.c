@@ -124,10 +124,12 @@ static bool bpf_fd_ops_need_cap(void)
 	return !(n > 0 && buf[0] == '0');
 }
 
-uint64_t privs_kept(bool bpf)
+uint64_t privs_kept(const struct privs *p, bool bpf)
 {
 	uint64_t keep = BIT(CAP_NET_ADMIN);
 	struct capsets c;
+
+	keep |= p->keep_proc;
 
 	if (bpf && bpf_fd_ops_need_cap()) {
 		/* CAP_BPF is 5.8+; before it the reads needed CAP_SYS_ADMIN */
@@ -173,8 +175,12 @@ int privs_prepare(struct privs *p, const char *user, char *err, size_t errlen)
 		/* initgroups always sets the groups: CAP_SETGID either way */
 		need |= BIT(CAP_SETGID);
 	}
+	/* for naming the owning processes: see privs.h */
+	if (!p->switch_user)
+		p->keep_proc = c.prm & (BIT(CAP_SYS_PTRACE) |
+					BIT(CAP_DAC_READ_SEARCH));
 	/* emptying the bounding set needs CAP_SETPCAP, unless it is small */
-	if (c.bnd & ~privs_kept(false) & ~BIT(CAP_BPF) & ~BIT(CAP_SYS_ADMIN))
+	if (c.bnd & ~privs_kept(p, false) & ~BIT(CAP_BPF) & ~BIT(CAP_SYS_ADMIN))
 		need |= BIT(CAP_SETPCAP);
 	if ((c.prm & need) != need) {
 		privs_format(need & ~c.prm, names, sizeof(names));
@@ -263,7 +269,7 @@ static int verify(const struct privs *p, uint64_t keep, char *err,
 
 int privs_drop(const struct privs *p, bool bpf, char *err, size_t errlen)
 {
-	uint64_t keep = privs_kept(bpf);
+	uint64_t keep = privs_kept(p, bpf);
 	struct capsets c;
 	int ret, n;
 

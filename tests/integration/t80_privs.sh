@@ -1,13 +1,16 @@
 #!/bin/bash
 # Least privilege (CAPABILITIES in flowtop(8)). After start-up flowtop and
 # every one of its threads (/proc/PID/task/*/status) hold exactly the
-# documented capabilities in CapEff, CapPrm and CapBnd (CAP_NET_ADMIN; also
-# CAP_BPF before Linux 6.5 with kernel.unprivileged_bpf_disabled set and a
-# BPF backend), none inheritable or ambient, and NoNewPrivs is 1; with
-# --user the uid, gid and groups are the user's. It still works after the
-# drop: known UDP traffic counted exactly (slots and lru counter maps and
-# the conntrack backend), a destroyed flow seen, a resync after event loss
-# (its dump needs CAP_NET_ADMIN at run time) lists every flow, the
+# documented capabilities in CapEff, CapPrm and CapBnd (CAP_NET_ADMIN;
+# CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH too when run as root without
+# --user; CAP_BPF before Linux
+# 6.5 with kernel.unprivileged_bpf_disabled set and a BPF backend), none
+# inheritable or ambient, and NoNewPrivs is 1; with --user the uid, gid and
+# groups are the user's. It still works after the drop: known UDP traffic
+# counted exactly (slots and lru counter maps and the conntrack backend), a
+# destroyed flow seen, a resync after event loss (its dump needs
+# CAP_NET_ADMIN at run time) lists every flow, owning processes named (as
+# root: root's and nobody's; with --user nobody: nobody's only), the
 # sysctls it changed are restored on exit, the interactive view runs and
 # quits. A copy of the binary with file capabilities (setcap) works when
 # run by an unprivileged user; without cap_setpcap it refuses to start,
@@ -28,12 +31,22 @@ pair_setup acct
 serve b $TRAFFIC udp-echo 192.0.2.2 5001
 serve b $TRAFFIC udp-echo 2001:db8::2 5001
 serve b $TRAFFIC udp-echo 192.0.2.2 5002
+serve b $TRAFFIC tcp-server 192.0.2.2 80
+# two owners of a flow each: root, and nobody
+bg a $TRAFFIC tcp-hold 192.0.2.1 42001 192.0.2.2 80
+ROOT_HOLD=$BG_PID
+bg a setpriv --reuid="$NOBODY_UID" --regid="$NOBODY_GID" --clear-groups \
+	$TRAFFIC tcp-hold 192.0.2.1 42002 192.0.2.2 80
+NOBODY_HOLD=$BG_PID
 # flowtop turns it on: it must be off again after every run
 sysctl_set a net.netfilter.nf_conntrack_timestamp 0
 
-# The documented kept set as a CapEff-style hex mask; $1: BPF backend (1/0).
+# The documented kept set as a CapEff-style hex mask; $1: BPF backend (1/0),
+# $2: root without --user (1/0)
 kept_mask() {
 	local m=$((1 << 12)) rel maj min	# CAP_NET_ADMIN
+	# CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH
+	[ "${2:-0}" = 1 ] && m=$((m | (1 << 19) | (1 << 2)))
 	rel=$(uname -r)
 	maj=${rel%%.*}
 	min=${rel#*.}
@@ -45,10 +58,11 @@ kept_mask() {
 	printf '%016x' "$m"
 }
 
-# check_privs WHAT PID BPF UID GID GROUPS: every thread of PID
+# check_privs WHAT PID BPF [PTRACE]: every thread of PID, uid $PRIV_UID
+# and gid $PRIV_GID
 check_privs() {
 	local what=$1 pid=$2 want threads=0 st f
-	want=$(kept_mask "$3")
+	want=$(kept_mask "$3" "${4:-0}")
 	[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = flowtop ] ||
 		fail "$what: pid $pid is not flowtop"
 	for st in /proc/"$pid"/task/*/status; do
@@ -105,6 +119,22 @@ known_traffic() {
 	log "$tag: known traffic from port $sp counted exactly (IPv4, IPv6)"
 }
 
+# owners TAG WANT_ROOT WANT_NOBODY: the pid shown for the two held TCP
+# flows ("-" for none), once the asynchronous lookups are in
+owners() {
+	local tag=$1 got
+	_owners() {
+		local snap
+		snap=$($FTJSON last "$TMPD/$tag.out" 2>/dev/null) || return 1
+		echo "$snap" >"$TMPD/$tag.own"
+		got="$($FTJSON get "$TMPD/$tag.own" proto=tcp sport=42001 -- pid) $($FTJSON get "$TMPD/$tag.own" proto=tcp sport=42002 -- pid user)"
+		[ "$got" = "$2 $3" ]
+	}
+	wait_for 10 _owners "$@" ||
+		fail "$tag: owning processes (root's pid; nobody's pid, user) '$got', want '$2 $3'"
+	log "$tag: owners '$got' as documented"
+}
+
 stop_and_check_restored() {
 	local tag=$1
 	ft_stop "$tag" TERM
@@ -115,13 +145,14 @@ stop_and_check_restored() {
 
 # --- 1. root, default backend and counter map -----------------------------
 PRIV_UID=0 PRIV_GID=0
-ft_start root a --batch -n -G --output json --count 0 -t 0.3 -U
+ft_start root a --batch -n -G --output json --count 0 -t 0.3 -U -T
 [ "$(sysctl_get a net.netfilter.nf_conntrack_timestamp)" = 1 ] ||
 	fail "nf_conntrack_timestamp not turned on: the test cannot see it restored"
 bpf=1
 grep -q 'conntrack backend' "$TMPD/root.err" && bpf=0
-check_privs "root" "${FT_PID[root]}" $bpf
+check_privs "root" "${FT_PID[root]}" $bpf 1
 known_traffic root 40001
+owners root "$ROOT_HOLD" "$NOBODY_HOLD nobody"
 # a DESTROY event still reaches the open event socket
 ns a conntrack -D -p udp -s 192.0.2.1 --sport 40001 >/dev/null 2>&1 ||
 	fail "conntrack -D failed"
@@ -133,7 +164,7 @@ stop_and_check_restored root
 
 # --- 2. --user nobody, lru counter map, resync after event loss -----------
 PRIV_UID=$NOBODY_UID PRIV_GID=$NOBODY_GID
-ft_start usr a --batch -n -G --output json --count 0 -t 0.3 -U \
+ft_start usr a --batch -n -G --output json --count 0 -t 0.3 -U -T \
 	--user nobody --counter-map lru --netlink-buffer 4096
 bpf=1
 grep -q 'conntrack backend' "$TMPD/usr.err" && bpf=0
@@ -141,6 +172,7 @@ check_privs "--user nobody" "${FT_PID[usr]}" $bpf
 [ "$(groups_of "${FT_PID[usr]}")" = "$NOBODY_GROUPS" ] ||
 	fail "--user nobody: groups '$(groups_of "${FT_PID[usr]}")', want nobody's '$NOBODY_GROUPS'"
 known_traffic usr 40101
+owners usr null "$NOBODY_HOLD nobody"
 # stopped, it cannot read events: 300 new flows overflow its 4 KiB socket
 # buffer, and the resync that follows is a dump (CAP_NET_ADMIN at run time)
 r0=$(json_top "$(ft_last usr)" resyncs)
@@ -248,4 +280,4 @@ ui_has "FLOWTOP-EXIT=0" || fail "the view exited $(tm capture-pane -p -t ui | gr
 [ "$(sysctl_get a net.netfilter.nf_conntrack_timestamp)" = 0 ] ||
 	fail "the view as nobody did not restore nf_conntrack_timestamp"
 
-pass "only $(kept_mask 1) (CapEff/CapPrm/CapBnd, every thread), NoNewPrivs 1; root, --user nobody (lru, resync, conntrack backend), setcap'd binary as nobody and the view all count exactly and restore the sysctls"
+pass "only $(kept_mask 1 1) as root, $(kept_mask 1) otherwise (CapEff/CapPrm/CapBnd, every thread), NoNewPrivs 1; root, --user nobody (lru, resync, conntrack backend, owners), setcap'd binary as nobody and the view all count exactly and restore the sysctls"
