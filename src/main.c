@@ -133,7 +133,9 @@ static int enable_settings_for(enum acct_kind kind)
 	ret = sysctl_set_saved(SYSCTL_ACCT, 1);
 	if (ret)
 		fprintf(stderr,
-			"flowtop: cannot enable %s: %s; the %s backend needs it\n",
+			"flowtop: cannot enable %s: %s; the %s backend needs it "
+			"(turn it on beforehand, make /proc/sys writable, or "
+			"use --acct netfilter)\n",
 			SYSCTL_ACCT, strerror(-ret), acct_kind_name(kind));
 	return ret;
 }
