@@ -1,0 +1,108 @@
+#!/bin/bash
+# Every option of `flowtop --help` with bad values: missing, empty,
+# negative, huge, non-numeric, hex/exponent/blank-padded numbers, escape
+# sequences, invalid UTF-8 and 100 kB long. A value an option can never
+# take gives exit 2 with a message naming the option and the usage, within
+# a few lines, with no raw control byte; flag options given a value
+# (--batch=1) too. Options that take free text (--conf-dir, --user) may
+# accept a value: then flowtop runs (exit 0) or says why not (exit 1).
+# Never a crash, never a hang.
+. "$(dirname "$0")/lib.sh"
+require_root
+require_flowtop
+
+ns_add a
+ct_enable a
+# a private copy: a rebuild in the tree during the ~200 runs must not
+# turn into a failed exec
+cp "$FLOWTOP" "$TMPD/flowtop" && FLOWTOP=$TMPD/flowtop
+
+HELP=$("$FLOWTOP" --help) || fail "--help failed"
+# "  -t, --interval SEC  ..." / "      --count N  ...": options with a value
+mapfile -t VOPTS < <(echo "$HELP" | grep -oE '^ +(-[A-Za-z0-9], )?--[a-z0-9-]+ [A-Z]+' |
+	sed -E 's/^ +(-[A-Za-z0-9], )?//; s/ .*//')
+mapfile -t FLAGS < <(echo "$HELP" | grep -E '^ +(-[A-Za-z0-9], )?--[a-z0-9-]+' |
+	grep -vE -- '^ +(-[A-Za-z0-9], )?--[a-z0-9-]+ [A-Z]' |
+	sed -E 's/^ +(-[A-Za-z0-9], )?//; s/ .*//')
+[ "${#VOPTS[@]}" -ge 12 ] || fail "found only ${#VOPTS[@]} options with values in --help: ${VOPTS[*]}"
+[ "${#FLAGS[@]}" -ge 10 ] || fail "found only ${#FLAGS[@]} flag options in --help: ${FLAGS[*]}"
+echo "$HELP" | grep -q -- '-t, --interval' || fail "--help lost -t"
+
+LONG=$(head -c 100000 /dev/zero | tr '\0' 7)
+LONGA=$(head -c 100000 /dev/zero | tr '\0' a)
+VALUES=("" "-1" "-0.5" "99999999999999999999999999" "1e9" "0x10" " 1" "1 "
+	"abc" "nan" "inf" $'\e[2J\e]0;pwned\a' $'\xff\xfe\xc0' "$LONG" "$LONGA")
+NAMES=(empty negative negative-fraction huge huge-exponent hex leading-blank
+	trailing-blank non-numeric nan inf escape bad-utf8 100kB-digits 100kB-letters)
+
+# free-text options: these values are legal there
+free_ok() {
+	case "$1:$2" in
+	--conf-dir:?*) return 0 ;;	# any non-empty path
+	--user:abc | --user:0x10 | --user:1e9 | --user:nan | --user:inf) return 0 ;;
+	esac
+	return 1
+}
+
+n=0
+# run NAME ARGS...: flowtop bounded in time in namespace a; rc in RC
+run() {
+	local name=$1
+	shift
+	RC=0
+	timeout -k 5 30 ip netns exec "$(nsname a)" "$FLOWTOP" "$@" \
+		>"$TMPD/out" 2>"$TMPD/err" </dev/null || RC=$?
+	n=$((n + 1))
+	[ "$RC" -lt 124 ] || fail "$name: crash or hang (exit $RC); stderr: $(head -c 600 "$TMPD/err")"
+	LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$TMPD/err" &&
+		fail "$name: raw control bytes on stderr: $(head -c 300 "$TMPD/err" | cat -v)"
+	[ "$(wc -c <"$TMPD/err")" -lt 8000 ] ||
+		fail "$name: $(wc -c <"$TMPD/err") bytes of error output"
+	return 0
+}
+# usage_error NAME OPT: exit 2, the option named, the usage shown
+usage_error() {
+	[ "$RC" -eq 2 ] || fail "$1: exit $RC, want 2; stderr: $(head -c 400 "$TMPD/err")"
+	grep -q "^Usage: flowtop" "$TMPD/err" || fail "$1: no usage on stderr"
+	grep -qF -- "${2#--}" "$TMPD/err" || fail "$1: message does not name $2: $(head -2 "$TMPD/err")"
+}
+
+for opt in "${VOPTS[@]}"; do
+	# missing: the option last, nothing after it
+	run "$opt (missing)" --batch --count 1 -n -G "$opt"
+	usage_error "$opt (missing)" "$opt"
+	for i in "${!VALUES[@]}"; do
+		v=${VALUES[$i]}
+		for form in sep eq; do
+			if [ $form = sep ]; then
+				run "$opt ${NAMES[$i]}" --batch --count 1 -n -G "$opt" "$v"
+			else
+				run "$opt=${NAMES[$i]}" --batch --count 1 -n -G "$opt=$v"
+			fi
+			if free_ok "$opt" "$v"; then
+				[ "$RC" -le 1 ] || fail "$opt ${NAMES[$i]}: exit $RC; stderr: $(head -c 400 "$TMPD/err")"
+				[ "$RC" -eq 0 ] || [ -s "$TMPD/err" ] || fail "$opt ${NAMES[$i]}: exit 1 without a word"
+			else
+				usage_error "$opt ${NAMES[$i]} ($form)" "$opt"
+			fi
+		done
+	done
+done
+# the short forms of options with a value
+for o in -t; do
+	run "$o missing" --batch --count 1 "$o"
+	usage_error "$o missing" "$o"
+	run "$o attached" --batch --count 1 "${o}abc"
+	usage_error "$o attached" "$o"
+done
+# flags take no value
+for f in "${FLAGS[@]}"; do
+	case $f in --help | --version) continue ;; esac
+	run "$f=1" --batch --count 1 -n -G "$f=1"
+	[ "$RC" -eq 2 ] || fail "$f=1: exit $RC, want 2"
+done
+# unknown options and stray arguments carrying escape bytes
+run "unknown option" $'--\e]0;pwned\a' ; [ "$RC" -eq 2 ] || fail "unknown option: exit $RC"
+run "unknown short" $'-\e' ; [ "$RC" -eq 2 ] || fail "unknown short option: exit $RC"
+run "stray argument" --batch $'\e[2J'"$LONGA" ; [ "$RC" -eq 2 ] || fail "stray argument: exit $RC"
+pass "$n runs over ${#VOPTS[@]} options with values and ${#FLAGS[@]} flags: exit 2 with usage (or a clear refusal for free text), no crash, no raw control byte"
