@@ -7,6 +7,7 @@
 #ifndef FLOWTOP_CT_H
 #define FLOWTOP_CT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -16,6 +17,12 @@ struct ct_config {
 	unsigned int sel;	/* SEL_* selection (filter.h) */
 	int rcvbuf;		/* event socket receive buffer in bytes, 0: default */
 	bool counters;		/* take the kernel's counters (conntrack backend) */
+	/*
+	 * Give up a dump (-EINTR) as soon as one of these signals is
+	 * pending: a dump of a million flows takes seconds, and Ctrl-C must
+	 * not wait for it. NULL: dumps always finish.
+	 */
+	const sigset_t *abort_signals;
 };
 
 struct ct_stats {

@@ -230,7 +230,8 @@ static void *collector_main(void *arg)
 				next = now + interval_ns;
 		}
 	}
-	if (ret) {
+	/* -EINTR: a dump gave way to an exit signal, which main handles */
+	if (ret && ret != -EINTR) {
 		uint64_t one = 1;
 
 		atomic_store(&c->error, ret);

@@ -54,6 +54,7 @@ struct ct_source {
 	uint32_t seq;
 	uint32_t gen;
 	bool dumped;		/* the first dump is not a resync */
+	bool dump_abandoned;	/* a dump was cut short by an exit signal */
 	uint32_t last_drops;	/* SK_MEMINFO_DROPS, to accumulate across wraps */
 	char *dumpbuf;
 	char *evbuf;
@@ -189,16 +190,39 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
  * an error, calling w->line for each message. A failing line does not stop
  * the reading: the socket must be left empty for the next request.
  */
+static bool exit_signal_pending(const struct ct_source *src)
+{
+	sigset_t pending;
+
+	if (!src->cfg.abort_signals || sigpending(&pending))
+		return false;
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigismember(src->cfg.abort_signals, sig) == 1 &&
+		    sigismember(&pending, sig) == 1)
+			return true;
+	return false;
+}
+
 static int run_request(struct ct_source *src, uint8_t msg, uint16_t flags,
 		       uint8_t family, struct dump_walk *w)
 {
 	unsigned int portid = mnl_socket_get_portid(src->dump);
-	int ret = send_request(src, msg, flags, family);
+	int ret;
 
+	if (src->dump_abandoned)
+		return -EIO;
+	ret = send_request(src, msg, flags, family);
 	if (ret)
 		return ret;
 	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(src->dump, src->dumpbuf, DUMP_BUF);
+		ssize_t n;
+
+		if (exit_signal_pending(src)) {
+			/* the rest of the dump stays queued: no more dumps */
+			src->dump_abandoned = true;
+			return -EINTR;
+		}
+		n = mnl_socket_recvfrom(src->dump, src->dumpbuf, DUMP_BUF);
 
 		if (n < 0) {
 			if (errno == EINTR)

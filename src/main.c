@@ -263,6 +263,7 @@ int main(int argc, char **argv)
 	struct collector col = { .wake_fd = -1, .stop_fd = -1 };
 	struct ct_config ctc = { 0 };
 	struct acct_opts aopts = { 0 };
+	sigset_t abort_signals;
 	struct ct_source *ct = NULL;
 	struct acct *acct = NULL;
 	struct flowtab *tab = NULL;
@@ -358,7 +359,19 @@ int main(int argc, char **argv)
 	ctc.rcvbuf = cfg.netlink_buffer ? cfg.netlink_buffer
 					: DEFAULT_NETLINK_BUFFER;
 	ctc.counters = acct_kind_of(acct) == ACCT_CONNTRACK;
+	/* the signals that end the run also cut a long dump short (SIGHUP
+	 * reloads GeoIP in the headless mode, so it does not there) */
+	sigemptyset(&abort_signals);
+	sigaddset(&abort_signals, SIGINT);
+	sigaddset(&abort_signals, SIGTERM);
+	if (!cfg.output_none)
+		sigaddset(&abort_signals, SIGHUP);
+	ctc.abort_signals = &abort_signals;
 	ret = ct_open(&ct, &ctc, err, sizeof(err));
+	if (ret == -EINTR) {
+		status = 0;	/* told to stop while starting */
+		goto out;
+	}
 	if (ret) {
 		fprintf(stderr, "flowtop: %s\n", err);
 		goto out;
@@ -397,6 +410,10 @@ int main(int argc, char **argv)
 	col.acct = acct;
 	col.tab = tab;
 	ret = collector_start(&col, err, sizeof(err));
+	if (ret == -EINTR) {
+		status = 0;	/* told to stop during the first dump */
+		goto out;
+	}
 	if (ret) {
 		fprintf(stderr, "flowtop: %s\n", err);
 		goto out;
