@@ -25,6 +25,14 @@
  *   lru    counters: per-CPU LRU hash key -> counters, read with batch
  *          lookups (the layout before slots; its read cost grows with the
  *          number of possible CPUs).
+ *
+ * Each entry also records the connection that owns it (struct flow_owner,
+ * flow_key.h): slots in slot_owner[slot], which userspace does not scan;
+ * lru in each CPU's share of the value. When a packet of a different
+ * connection arrives on a tuple (conntrack -F, a timeout, a reused client
+ * port), the entry restarts from zero for it here, at once, instead of
+ * userspace deleting the key when it hears of the new connection: by then
+ * the new connection's first packets are already in the entry.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -66,7 +74,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
 	__uint(max_entries, 65536);
 	__type(key, struct flow_key);
-	__type(value, struct flow_counters);
+	__type(value, struct flow_lru_value);
 } counters SEC(".maps");
 
 struct {
@@ -97,6 +105,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct flow_counters);
 } slot_counters SEC(".maps");
+
+/* slots layout: who owns each slot's counters (not mmap()ed: not read) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct flow_owner);
+} slot_owner SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -143,6 +159,104 @@ static __always_inline void stat_add(__u64 *field)
 }
 
 /*
+ * ct's stamp (flow_key.h): its conntrack timestamp start if it has one,
+ * else whether it is confirmed. The start sits in the timestamp extension
+ * (nf_conntrack_timestamp on when the connection was made): ct->ext holds
+ * per extension id an offset from ext, 0 for "absent". The id's value is
+ * taken from the running kernel's enum nf_ct_ext_id (CO-RE). The start is
+ * written at confirmation (__nf_conntrack_confirm), after this program has
+ * seen the connection's first packet(s): until then it is 0.
+ */
+static __always_inline __u64 conn_stamp(struct nf_conn *ct)
+{
+	struct nf_ct_ext *ext;
+	__u64 start = 0;
+	__u32 id;
+	__u8 off = 0;
+
+	if (bpf_core_enum_value_exists(enum nf_ct_ext_id, NF_CT_EXT_TSTAMP)) {
+		id = bpf_core_enum_value(enum nf_ct_ext_id, NF_CT_EXT_TSTAMP);
+		ext = BPF_CORE_READ(ct, ext);
+		if (ext && id < bpf_core_field_size(ext->offset) &&
+		    !bpf_probe_read_kernel(&off, 1, (void *)ext +
+				bpf_core_field_offset(ext->offset) + id) && off)
+			bpf_probe_read_kernel(&start, sizeof(start),
+				(void *)ext + off +
+				bpf_core_field_offset(struct nf_conn_tstamp,
+						      start));
+	}
+	if (start > FLOW_STAMP_CONFIRMED)
+		return start;
+	/* confirmed is set just before start: one may be seen without the other */
+	return BPF_CORE_READ(ct, status) & IPS_CONFIRMED ?
+	       FLOW_STAMP_CONFIRMED : FLOW_STAMP_UNCONFIRMED;
+}
+
+enum { OWNER_SAME, OWNER_REFINE, OWNER_OTHER };
+
+/*
+ * Is (ct, stamp) the connection recorded in o? The same object with the
+ * same stamp, or with a stamp that went up from unconfirmed/confirmed (the
+ * connection got confirmed, or its start, since o was written: REFINE).
+ * Anything else is another connection: a different object, or the same
+ * object reused (its stamp went back to 0 or changed start).
+ */
+static __always_inline int owner_cmp(const struct flow_owner *o, __u64 ct,
+				     __u64 stamp)
+{
+	__u64 oct = *(volatile const __u64 *)&o->ct;
+	__u64 ostamp = *(volatile const __u64 *)&o->stamp;
+
+	if (oct != ct)
+		return OWNER_OTHER;
+	if (ostamp == stamp)
+		return OWNER_SAME;
+	if (ostamp < stamp && ostamp <= FLOW_STAMP_CONFIRMED)
+		return OWNER_REFINE;
+	return OWNER_OTHER;
+}
+
+/*
+ * Counters restarted for a new owner. Plain stores: another CPU adding to
+ * the same slots entry at this very moment (only possible for packets of
+ * the new connection sent from two CPUs at once before either finished
+ * here) may lose that one packet.
+ */
+static __always_inline void counters_zero(struct flow_counters *c)
+{
+	*(volatile __u64 *)&c->packets[FLOW_DIR_ORIG] = 0;
+	*(volatile __u64 *)&c->packets[FLOW_DIR_REPLY] = 0;
+	*(volatile __u64 *)&c->bytes[FLOW_DIR_ORIG] = 0;
+	*(volatile __u64 *)&c->bytes[FLOW_DIR_REPLY] = 0;
+}
+
+/*
+ * lru layout: this CPU's share of an entry, made (ct, stamp)'s. The other
+ * CPUs' shares keep their owner until a packet of the new one reaches
+ * them; userspace sums only the shares of the owner that took or refined
+ * a share last (since).
+ */
+static __always_inline struct flow_counters *
+lru_share(struct flow_lru_value *v, __u64 ct, __u64 stamp,
+	  struct acct_bpf_stats *st)
+{
+	switch (owner_cmp(&v->owner, ct, stamp)) {
+	case OWNER_OTHER:
+		counters_zero(&v->c);
+		/* a share never used (another CPU made the entry) has no
+		 * owner and nothing to restart */
+		if (v->owner.ct && st)
+			stat_add(&st->owner_changes);
+		v->owner.ct = ct;
+		/* fall through */
+	case OWNER_REFINE:
+		v->owner.stamp = stamp;
+		v->since = bpf_ktime_get_ns();
+	}
+	return &v->c;
+}
+
+/*
  * lru layout: a new key is inserted already holding this packet (the other
  * CPUs' slots start at zero); if another CPU inserted the same key between
  * our lookup and our insert, the insert fails with -EEXIST and we add to
@@ -150,23 +264,26 @@ static __always_inline void stat_add(__u64 *field)
  */
 static __always_inline struct flow_counters *
 lru_counters(struct flow_key *key, __u32 dir, __u64 packets, __u64 bytes,
-	     struct acct_bpf_stats *st)
+	     __u64 ct, __u64 stamp, struct acct_bpf_stats *st)
 {
-	struct flow_counters *c;
+	struct flow_lru_value *v;
 	long err;
 
-	c = bpf_map_lookup_elem(&counters, key);
-	if (c)
-		return c;
-	struct flow_counters init = {};
+	v = bpf_map_lookup_elem(&counters, key);
+	if (v)
+		return lru_share(v, ct, stamp, st);
+	struct flow_lru_value init = {
+		.owner = { .ct = ct, .stamp = stamp },
+		.since = bpf_ktime_get_ns(),
+	};
 
 	/* constant indices: the verifier loses dir's bound */
 	if (dir == FLOW_DIR_ORIG) {
-		init.packets[FLOW_DIR_ORIG] = packets;
-		init.bytes[FLOW_DIR_ORIG] = bytes;
+		init.c.packets[FLOW_DIR_ORIG] = packets;
+		init.c.bytes[FLOW_DIR_ORIG] = bytes;
 	} else {
-		init.packets[FLOW_DIR_REPLY] = packets;
-		init.bytes[FLOW_DIR_REPLY] = bytes;
+		init.c.packets[FLOW_DIR_REPLY] = packets;
+		init.c.bytes[FLOW_DIR_REPLY] = bytes;
 	}
 	err = bpf_map_update_elem(&counters, key, &init, BPF_NOEXIST);
 	if (!err) {
@@ -174,11 +291,12 @@ lru_counters(struct flow_key *key, __u32 dir, __u64 packets, __u64 bytes,
 			stat_add(&st->inserts);
 		return NULL;	/* counted by the insert */
 	}
-	if (err == -17 /* EEXIST: lost the race */)
-		c = bpf_map_lookup_elem(&counters, key);
-	if (!c && st)
+	/* EEXIST: another CPU inserted the key first; our share is empty */
+	if (err == -17 && (v = bpf_map_lookup_elem(&counters, key)))
+		return lru_share(v, ct, stamp, st);
+	if (st)
 		stat_add(&st->insert_errors);
-	return c;
+	return NULL;
 }
 
 /* A free slot: a recycled one first (keeps the used range short), else a
@@ -201,51 +319,88 @@ static __always_inline int take_slot(__u32 *slot)
 
 /*
  * slots layout: the key's slot, taking a free one for a new key. The key is
- * written into slot_keys before slot_of publishes the slot and before any
- * counter in it moves, so userspace, which looks at a slot only once its
- * counters moved, finds its key complete. Two CPUs adding the same new key
- * both take a slot; the one whose slot_of insert fails gives its slot back
- * and counts in the winner's.
+ * written into slot_keys (and the owner into slot_owner) before slot_of
+ * publishes the slot and before any counter in it moves, so userspace,
+ * which looks at a slot only once its counters moved, finds its key
+ * complete. Two CPUs adding the same new key both take a slot; the one
+ * whose slot_of insert fails gives its slot back and counts in the
+ * winner's. 0 and *slot set, or -1.
  */
-static __always_inline struct flow_counters *
-slot_counters_of(struct flow_key *key, struct acct_bpf_stats *st)
+static __always_inline int slot_find(struct flow_key *key,
+				     const struct flow_owner *owner,
+				     struct acct_bpf_stats *st, __u32 *slot)
 {
+	struct flow_owner *o;
 	struct flow_key *kslot;
-	__u32 slot, *sp;
+	__u32 *sp;
 	long err;
 
 	sp = bpf_map_lookup_elem(&slot_of, key);
 	if (sp) {
-		slot = *sp;
-		return bpf_map_lookup_elem(&slot_counters, &slot);
+		*slot = *sp;
+		return 0;
 	}
-	if (take_slot(&slot)) {
+	if (take_slot(slot)) {
 		if (st)
 			stat_add(&st->no_room);
-		return NULL;
+		return -1;
 	}
-	kslot = bpf_map_lookup_elem(&slot_keys, &slot);
-	if (!kslot)
-		return NULL;	/* slot >= max_entries: cannot happen */
+	kslot = bpf_map_lookup_elem(&slot_keys, slot);
+	o = bpf_map_lookup_elem(&slot_owner, slot);
+	if (!kslot || !o)
+		return -1;	/* slot >= max_entries: cannot happen */
 	__builtin_memcpy(kslot, key, sizeof(*key));
-	err = bpf_map_update_elem(&slot_of, key, &slot, BPF_NOEXIST);
+	*o = *owner;
+	err = bpf_map_update_elem(&slot_of, key, slot, BPF_NOEXIST);
 	if (!err) {
 		if (st)
 			stat_add(&st->inserts);
-		return bpf_map_lookup_elem(&slot_counters, &slot);
+		return 0;
 	}
 	__builtin_memset(kslot, 0, sizeof(*kslot));
-	bpf_map_push_elem(&free_slots, &slot, 0);
+	bpf_map_push_elem(&free_slots, slot, 0);
 	if (err == -17 /* EEXIST: lost the race */) {
 		sp = bpf_map_lookup_elem(&slot_of, key);
 		if (sp) {
-			slot = *sp;
-			return bpf_map_lookup_elem(&slot_counters, &slot);
+			*slot = *sp;
+			return 0;
 		}
 	}
 	if (st)
 		stat_add(&st->insert_errors);
-	return NULL;
+	return -1;
+}
+
+/* slots layout: the counters of key's slot, made owner's */
+static __always_inline struct flow_counters *
+slot_counters_of(struct flow_key *key, const struct flow_owner *owner,
+		 struct acct_bpf_stats *st)
+{
+	struct flow_counters *c;
+	struct flow_owner *o;
+	__u32 slot;
+
+	if (slot_find(key, owner, st, &slot))
+		return NULL;
+	c = bpf_map_lookup_elem(&slot_counters, &slot);
+	o = bpf_map_lookup_elem(&slot_owner, &slot);
+	if (!c || !o)
+		return NULL;
+	switch (owner_cmp(o, owner->ct, owner->stamp)) {
+	case OWNER_OTHER:
+		/* owner first: another CPU's packet of the new connection
+		 * then adds instead of restarting the counters once more */
+		o->ct = owner->ct;
+		o->stamp = owner->stamp;
+		counters_zero(c);
+		if (st)
+			stat_add(&st->owner_changes);
+		break;
+	case OWNER_REFINE:
+		o->stamp = owner->stamp;
+		break;
+	}
+	return c;
 }
 
 /* The shared body: add packets/bytes to direction dir of ct's key. */
@@ -254,6 +409,7 @@ static __always_inline void account(struct nf_conn *ct, __u32 dir,
 {
 	struct acct_bpf_stats *st = get_stats();
 	struct flow_counters *c;
+	struct flow_owner owner;
 	struct flow_key key;
 	__u8 fam;
 
@@ -265,10 +421,13 @@ static __always_inline void account(struct nf_conn *ct, __u32 dir,
 			stat_add(&st->skipped_unselected);
 		return;
 	}
+	owner.ct = (__u64)ct;
+	owner.stamp = conn_stamp(ct);
 	if (layout == LAYOUT_LRU)
-		c = lru_counters(&key, dir, packets, bytes, st);
+		c = lru_counters(&key, dir, packets, bytes, owner.ct,
+				 owner.stamp, st);
 	else
-		c = slot_counters_of(&key, st);
+		c = slot_counters_of(&key, &owner, st);
 	if (!c)
 		return;
 	/*

@@ -121,10 +121,35 @@ typedef bool (*acct_read_fn)(const struct flow_key *key,
 
 int acct_read(struct acct *acct, acct_read_fn fn, void *arg);
 
-/* Queue key for deletion after the next acct_read (the flow was destroyed). */
+/*
+ * The connection on key was destroyed: its entry goes after the next
+ * acct_read (which takes its final counters). start_ns is its conntrack
+ * timestamp start (CTA_TIMESTAMP_START), 0 if unknown. Every entry records
+ * the connection that owns it (flow_key.h, struct flow_owner), and a new
+ * connection on the same tuple restarts the entry in the BPF program. With
+ * start_ns known, the delete is skipped when a newer connection already
+ * owns the entry (its NEW event not yet applied), and put off by one read
+ * when the owner is not confirmed yet (a new connection, or the destroyed
+ * one seen only before its confirmation); with start_ns 0 it is done.
+ */
+int acct_forget_conn(struct acct *acct, const struct flow_key *key,
+		     uint64_t start_ns);
+/* acct_forget_conn with the start unknown */
 int acct_forget(struct acct *acct, const struct flow_key *key);
 
-/* Delete key now (a new flow reuses the tuple of one not yet forgotten). */
+/*
+ * A new connection took key's tuple (the flow table restarted the flow):
+ * cancels a queued forget of key, and makes the next read report key even
+ * if its counters happen to equal the old connection's. The BPF program
+ * has already restarted the counters for it (or will, at its first packet
+ * here), so the entry stays. 0 or a negative errno.
+ */
+int acct_reused(struct acct *acct, const struct flow_key *key);
+
+/*
+ * Delete key now. flowtop itself no longer needs this (see acct_reused):
+ * it would also drop the new connection's first packets. For tests.
+ */
 int acct_forget_now(struct acct *acct, const struct flow_key *key);
 
 void acct_get_stats(const struct acct *acct, struct acct_stats *st);
@@ -132,7 +157,7 @@ void acct_get_stats(const struct acct *acct, struct acct_stats *st);
 /*
  * For tests and benchmarks, with no traffic counted meanwhile: sets the
  * cumulative counters of n distinct keys as if the BPF program had counted
- * them, creating their entries as needed. 0, -ENOSPC when the map is full, or
+ * them, creating their entries as needed (lru: with no owner recorded). 0, -ENOSPC when the map is full, or
  * another negative errno. -EINVAL for the conntrack backend.
  */
 int acct_set(struct acct *acct, const struct flow_key *keys,
@@ -140,7 +165,7 @@ int acct_set(struct acct *acct, const struct flow_key *keys,
 
 /*
  * The lru layout's counter map fd (BPF_MAP_TYPE_LRU_PERCPU_HASH, struct
- * flow_key -> struct flow_counters per CPU), or -1 (slots layout,
+ * flow_key -> struct flow_lru_value per CPU), or -1 (slots layout,
  * conntrack backend). For tests and benchmarks.
  */
 int acct_map_fd(const struct acct *acct);

@@ -33,6 +33,43 @@ struct flow_counters {
 	__u64 bytes[FLOW_DIR_COUNT];
 };
 
+/*
+ * Which conntrack connection a counter entry belongs to. Entries are keyed
+ * by tuple, and a tuple outlives its connection (conntrack -F, a timeout,
+ * a client reusing its port): the BPF program restarts an entry's counters
+ * from zero when a different connection shows up on it, so userspace never
+ * has to delete a live key to separate two connections.
+ *
+ * ct alone does not tell them apart: a freed nf_conn is typically reused at
+ * once for the next connection (SLAB_TYPESAFE_BY_RCU), and with the same
+ * tuple. stamp adds the connection's conntrack timestamp (its start, set
+ * when the connection is confirmed, with nf_conntrack_timestamp on), or,
+ * without one, whether it is confirmed yet:
+ *   0  not confirmed yet (the first packet(s) of a connection)
+ *   1  confirmed, no timestamp
+ *   >1 the start, CLOCK_REALTIME ns (as CTA_TIMESTAMP_START reports it)
+ * A connection's stamp only goes up, 0 -> 1 -> start, never back.
+ */
+struct flow_owner {
+	__u64 ct;	/* struct nf_conn address; 0: no owner recorded */
+	__u64 stamp;
+};
+
+#define FLOW_STAMP_UNCONFIRMED	0
+#define FLOW_STAMP_CONFIRMED	1
+
+/*
+ * The lru layout's per-CPU value: each CPU restarts its own share when the
+ * owner changes, so the shares of one key may belong to different
+ * connections for a while; userspace sums the shares of the connection that
+ * took or refined a share last (since: bpf_ktime_get_ns() of that).
+ */
+struct flow_lru_value {
+	struct flow_counters c;
+	struct flow_owner owner;
+	__u64 since;
+};
+
 /* Per-CPU statistics the BPF program keeps about itself (array, one slot). */
 struct acct_bpf_stats {
 	__u64 inserts;		/* new keys added to the counter map */
@@ -42,6 +79,7 @@ struct acct_bpf_stats {
 	__u64 no_room;		/* slots layout: packets of a new flow that
 				 * found no free counter slot (not counted) */
 	__u64 skipped_unselected; /* flows outside the -4 -6 -T -U ... selection */
+	__u64 owner_changes;	/* entries restarted for a new connection */
 };
 
 #define FLOW_KEY_SIZE 40

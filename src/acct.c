@@ -240,6 +240,9 @@ static int set_sizes(struct flowacct_bpf *skel, const struct acct_opts *o,
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.slot_counters,
 					       slots ? nslots : 1);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.slot_owner,
+					       slots ? nslots : 1);
 	return err;
 }
 
@@ -359,7 +362,7 @@ static void release(struct acct *a)
 	a->skel = NULL;
 	free(a->statv);
 	a->statv = NULL;
-	acct_keyvec_free(&a->forget);
+	acct_forgetvec_free(&a->forget);
 }
 
 static void reset(struct acct *a, enum acct_layout layout)
@@ -367,7 +370,7 @@ static void reset(struct acct *a, enum acct_layout layout)
 	memset(a, 0, sizeof(*a));
 	a->layout = layout;
 	a->map_fd = a->stats_fd = -1;
-	a->sl.slot_of_fd = a->sl.free_fd = -1;
+	a->sl.slot_of_fd = a->sl.free_fd = a->sl.owner_fd = -1;
 }
 
 /* Loads and attaches one BPF backend into a (reset). */
@@ -409,6 +412,7 @@ static int open_bpf(struct acct *a, const struct acct_opts *o, char *why,
 		a->sl.nslots = nslots;
 		a->sl.slot_of_fd = bpf_map__fd(a->skel->maps.slot_of);
 		a->sl.free_fd = bpf_map__fd(a->skel->maps.free_slots);
+		a->sl.owner_fd = bpf_map__fd(a->skel->maps.slot_owner);
 		err = acct_slots_init(a, bpf_map__fd(a->skel->maps.slot_keys),
 				      bpf_map__fd(a->skel->maps.slot_counters),
 				      (volatile uint64_t *)&a->skel->bss->slot_next,
@@ -546,6 +550,7 @@ int acct_bpf_stats_sum(struct acct *a, struct acct_bpf_stats *sum)
 		sum->skipped_loopback += a->statv[i].skipped_loopback;
 		sum->no_room += a->statv[i].no_room;
 		sum->skipped_unselected += a->statv[i].skipped_unselected;
+		sum->owner_changes += a->statv[i].owner_changes;
 	}
 	return 0;
 }
@@ -583,11 +588,62 @@ void acct_keyvec_free(struct acct_keyvec *kv)
 	kv->n = kv->cap = 0;
 }
 
-int acct_forget(struct acct *a, const struct flow_key *key)
+void acct_forgetvec_free(struct acct_forgetvec *fv)
 {
+	free(fv->v);
+	fv->v = NULL;
+	fv->n = fv->cap = 0;
+}
+
+int acct_forget_conn(struct acct *a, const struct flow_key *key,
+		     uint64_t start_ns)
+{
+	struct acct_forgetvec *fv = &a->forget;
+	struct acct_forget_ent *n;
+	size_t cap;
+
 	if (a->kind == ACCT_CONNTRACK)
 		return 0;
-	return acct_keyvec_push(&a->forget, key);
+	if (fv->n == fv->cap) {
+		cap = fv->cap ? fv->cap * 2 : 1024;
+		n = realloc(fv->v, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		fv->v = n;
+		fv->cap = cap;
+	}
+	fv->v[fv->n].key = *key;
+	fv->v[fv->n].start = start_ns;
+	fv->v[fv->n].deferred = false;
+	fv->n++;
+	return 0;
+}
+
+int acct_forget(struct acct *a, const struct flow_key *key)
+{
+	return acct_forget_conn(a, key, 0);
+}
+
+enum acct_forget_verdict acct_forget_decide(const struct acct_forget_ent *e,
+					    bool have_owner,
+					    const struct flow_owner *owner)
+{
+	/* no start known (no timestamps), or no entry: as before owners */
+	if (e->start <= FLOW_STAMP_CONFIRMED || !have_owner || !owner->ct)
+		return ACCT_FORGET_DELETE;
+	if (owner->stamp == e->start)
+		return ACCT_FORGET_DELETE;
+	/* another start: a newer connection restarted the entry already,
+	 * and the flow table will hear of it (NEW) */
+	if (owner->stamp > FLOW_STAMP_CONFIRMED)
+		return ACCT_FORGET_KEEP;
+	/*
+	 * Not confirmed (or no start yet): a new connection's first packets,
+	 * or the destroyed one seen only before its confirmation (a packet
+	 * never answered). A new one's NEW event comes right after its
+	 * confirmation and cancels this forget (acct_reused); else it goes.
+	 */
+	return e->deferred ? ACCT_FORGET_DELETE : ACCT_FORGET_DEFER;
 }
 
 void acct_unqueue_forget(struct acct *a, const struct flow_key *key)
@@ -600,11 +656,21 @@ void acct_unqueue_forget(struct acct *a, const struct flow_key *key)
 	 * scan of the queue is cheap enough.
 	 */
 	for (i = 0; i < a->forget.n; ) {
-		if (!memcmp(&a->forget.v[i], key, sizeof(*key)))
+		if (!memcmp(&a->forget.v[i].key, key, sizeof(*key)))
 			a->forget.v[i] = a->forget.v[--a->forget.n];
 		else
 			i++;
 	}
+}
+
+int acct_reused(struct acct *a, const struct flow_key *key)
+{
+	if (a->kind == ACCT_CONNTRACK)
+		return 0;
+	acct_unqueue_forget(a, key);
+	if (a->layout == ACCT_LAYOUT_SLOTS)
+		acct_slots_reused(a, key);
+	return 0;
 }
 
 int acct_forget_now(struct acct *a, const struct flow_key *key)

@@ -26,6 +26,40 @@ struct acct_keyvec {
 int acct_keyvec_push(struct acct_keyvec *kv, const struct flow_key *key);
 void acct_keyvec_free(struct acct_keyvec *kv);
 
+/* Destroyed connections whose keys go after the next read (acct_forget_conn). */
+struct acct_forget_ent {
+	struct flow_key key;
+	uint64_t start;		/* its conntrack start, 0 if unknown */
+	bool deferred;		/* kept once already: the owner was unclear */
+};
+
+struct acct_forgetvec {
+	struct acct_forget_ent *v;
+	size_t n, cap;
+};
+
+enum acct_forget_verdict {
+	ACCT_FORGET_DELETE,	/* the key is still the destroyed connection's */
+	ACCT_FORGET_KEEP,	/* a newer connection owns it: do not delete */
+	ACCT_FORGET_DEFER,	/* cannot tell yet: ask again at the next read */
+};
+
+/*
+ * What to do with a queued forget, given the owner the key's entry has now
+ * (have_owner false: none found). Pure; unit tested.
+ */
+enum acct_forget_verdict acct_forget_decide(const struct acct_forget_ent *e,
+					    bool have_owner,
+					    const struct flow_owner *owner);
+
+/*
+ * lru: sums into *sum the per-CPU shares that belong to the newest owner
+ * (the one that took or refined a share last) and stores that owner in
+ * *owner (zero when no share has one). Pure; unit tested.
+ */
+void acct_lru_sum(const struct flow_lru_value *v, int ncpus,
+		  struct flow_counters *sum, struct flow_owner *owner);
+
 /* slots layout state (acct_slots.c) */
 struct acct_slots {
 	uint32_t nslots;
@@ -34,6 +68,7 @@ struct acct_slots {
 	struct flow_counters *ctr;	/* mmap of slot_counters */
 	size_t keys_len, ctr_len;	/* mapped bytes */
 	int slot_of_fd, free_fd;
+	int owner_fd;			/* slot_owner: read only to forget */
 
 	/*
 	 * Per slot, as of the last report: the low 32 bits of packets and of
@@ -84,11 +119,13 @@ struct acct {
 	/* lru: batch buffers, allocated once */
 	uint32_t batch;
 	struct flow_key *keys;
-	struct flow_counters *vals;	/* batch * ncpus */
+	struct flow_lru_value *vals;	/* batch * ncpus */
+	struct flow_lru_value *one;	/* ncpus: one key's shares */
+	struct acct_keyvec del;		/* keys to delete after this read */
 	uint64_t deleted;		/* keys we deleted */
 
-	/* keys queued by acct_forget, dropped after the next read */
-	struct acct_keyvec forget;
+	/* keys queued by acct_forget_conn, dropped after the next read */
+	struct acct_forgetvec forget;
 
 	struct acct_slots sl;
 	struct acct_stats st;
@@ -99,6 +136,7 @@ uint64_t acct_now_ns(void);
 int acct_bpf_stats_sum(struct acct *a, struct acct_bpf_stats *sum);
 /* Drops key from the forget queue (a new flow reuses the tuple). */
 void acct_unqueue_forget(struct acct *a, const struct flow_key *key);
+void acct_forgetvec_free(struct acct_forgetvec *fv);
 
 int acct_lru_alloc(struct acct *a);
 void acct_lru_free(struct acct *a);
@@ -115,6 +153,7 @@ int acct_slots_init(struct acct *a, int keys_fd, int ctr_fd,
 void acct_slots_free(struct acct *a);
 int acct_slots_read(struct acct *a, acct_read_fn fn, void *arg);
 int acct_slots_forget_now(struct acct *a, const struct flow_key *key);
+void acct_slots_reused(struct acct *a, const struct flow_key *key);
 int acct_slots_set(struct acct *a, const struct flow_key *keys,
 		   const struct flow_counters *vals, uint32_t n);
 

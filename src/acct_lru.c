@@ -4,6 +4,12 @@
  * counters, read whole every interval with batch lookups. Every key is
  * reported to the caller at every read. Costs flows × possible CPUs of
  * copying per read (bench/acct_read_bench.c), but never refuses a flow.
+ *
+ * Each CPU's share of a value records the connection it counts for
+ * (flow_key.h): the BPF program restarts a share when a packet of another
+ * connection on the same tuple reaches that CPU, so for a while after a
+ * tuple is reused some shares may still hold the old connection's counts.
+ * A read sums only the shares of the newest owner.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -26,7 +32,8 @@ int acct_lru_alloc(struct acct *a)
 	a->batch = ACCT_BATCH;
 	a->keys = calloc(a->batch, sizeof(*a->keys));
 	a->vals = calloc((size_t)a->batch * a->ncpus, sizeof(*a->vals));
-	if (!a->keys || !a->vals)
+	a->one = calloc(a->ncpus, sizeof(*a->one));
+	if (!a->keys || !a->vals || !a->one)
 		return -ENOMEM;
 	return 0;
 }
@@ -35,18 +42,114 @@ void acct_lru_free(struct acct *a)
 {
 	free(a->keys);
 	free(a->vals);
+	free(a->one);
+	acct_keyvec_free(&a->del);
 	a->keys = NULL;
 	a->vals = NULL;
+	a->one = NULL;
 }
 
-/* Deletes the keys queued by acct_forget; missing ones were evicted. */
+/* Did share s's owner take or refine it after share n's? */
+static bool share_newer(const struct flow_lru_value *s,
+			const struct flow_lru_value *n)
+{
+	if (s->since != n->since)
+		return s->since > n->since;
+	if (s->owner.stamp != n->owner.stamp)
+		return s->owner.stamp > n->owner.stamp;
+	return s->owner.ct > n->owner.ct;
+}
+
+/*
+ * Does share s count for connection o? The same object, and a stamp that
+ * is o's or an earlier state of it (unconfirmed or confirmed, before the
+ * start was seen). A share that had a start, or was confirmed, before o
+ * was seen unconfirmed is an older connection in the same object.
+ */
+static bool share_of(const struct flow_lru_value *s, const struct flow_owner *o)
+{
+	if (!s->owner.ct)
+		return true;	/* never used by a packet: zero, or acct_set's */
+	if (s->owner.ct != o->ct)
+		return false;
+	return s->owner.stamp == o->stamp ||
+	       (s->owner.stamp < o->stamp &&
+		s->owner.stamp <= FLOW_STAMP_CONFIRMED);
+}
+
+void acct_lru_sum(const struct flow_lru_value *v, int ncpus,
+		  struct flow_counters *sum, struct flow_owner *owner)
+{
+	const struct flow_lru_value *newest = NULL;
+	int c;
+
+	for (c = 0; c < ncpus; c++)
+		if (v[c].owner.ct && (!newest || share_newer(&v[c], newest)))
+			newest = &v[c];
+	memset(sum, 0, sizeof(*sum));
+	memset(owner, 0, sizeof(*owner));
+	if (newest)
+		*owner = newest->owner;
+	for (c = 0; c < ncpus; c++) {
+		if (newest && !share_of(&v[c], owner))
+			continue;
+		sum->packets[0] += v[c].c.packets[0];
+		sum->packets[1] += v[c].c.packets[1];
+		sum->bytes[0] += v[c].c.bytes[0];
+		sum->bytes[1] += v[c].c.bytes[1];
+	}
+}
+
+/*
+ * Moves the queued forgets whose keys are to go into a->del: all but those
+ * a newer connection owns (dropped) and those put off to the next read
+ * (kept queued). One lookup per destroyed flow whose start is known.
+ */
+static int forget_sort(struct acct *a, struct acct_keyvec *del)
+{
+	struct flow_counters sum;
+	struct flow_owner owner;
+	size_t i, keep = 0;
+	int rc = 0;
+
+	for (i = 0; i < a->forget.n; i++) {
+		struct acct_forget_ent *e = &a->forget.v[i];
+		bool have = false;
+
+		if (e->start > FLOW_STAMP_CONFIRMED &&
+		    !bpf_map_lookup_elem(a->map_fd, &e->key, a->one)) {
+			acct_lru_sum(a->one, a->ncpus, &sum, &owner);
+			have = true;
+		}
+		switch (acct_forget_decide(e, have, &owner)) {
+		case ACCT_FORGET_KEEP:
+			break;
+		case ACCT_FORGET_DEFER:
+			e->deferred = true;
+			a->forget.v[keep++] = *e;
+			break;
+		case ACCT_FORGET_DELETE:
+			if (!rc)
+				rc = acct_keyvec_push(del, &e->key);
+			if (rc)	/* no memory: try again next read */
+				a->forget.v[keep++] = *e;
+			break;
+		}
+	}
+	a->forget.n = keep;
+	return rc;
+}
+
+/* Deletes the keys queued by acct_forget_conn; missing ones were evicted. */
 static void flush_forget(struct acct *a)
 {
 	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	struct acct_keyvec *f = &a->forget;
+	struct acct_keyvec *f = &a->del;
 	size_t i = 0;
 	uint32_t n;
 	int rc;
+
+	forget_sort(a, f);
 
 	while (i < f->n) {
 		n = (uint32_t)(f->n - i);
@@ -74,8 +177,9 @@ int acct_lru_read(struct acct *a, acct_read_fn fn, void *arg)
 	uint64_t start, present = 0, ev;
 	struct acct_bpf_stats bs;
 	struct flow_counters sum;
+	struct flow_owner owner;
 	uint32_t in_tok = 0, out_tok = 0, count, i;
-	int rc, c, have_inserts;
+	int rc, have_inserts;
 	bool first = true, done = false;
 
 	start = acct_now_ns();
@@ -100,16 +204,8 @@ int acct_lru_read(struct acct *a, acct_read_fn fn, void *arg)
 			}
 		}
 		for (i = 0; i < count; i++) {
-			const struct flow_counters *v =
-				a->vals + (size_t)i * a->ncpus;
-
-			sum = v[0];
-			for (c = 1; c < a->ncpus; c++) {
-				sum.packets[0] += v[c].packets[0];
-				sum.packets[1] += v[c].packets[1];
-				sum.bytes[0] += v[c].bytes[0];
-				sum.bytes[1] += v[c].bytes[1];
-			}
+			acct_lru_sum(a->vals + (size_t)i * a->ncpus, a->ncpus,
+				     &sum, &owner);
 			/* every key, every time: whether fn knows it changes
 			 * nothing here (the LRU evicts what nobody refreshes) */
 			fn(&a->keys[i], &sum, arg);
@@ -141,12 +237,13 @@ int acct_lru_forget_now(struct acct *a, const struct flow_key *key)
 	return 0;
 }
 
-/* Whole values on CPU 0, zero on the others (the sum is what counts). */
+/* Whole values on CPU 0, zero on the others (the sum is what counts);
+ * no owner, so the program restarts them at its first packet. */
 int acct_lru_set(struct acct *a, const struct flow_key *keys,
 		 const struct flow_counters *vals, uint32_t n)
 {
 	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	struct flow_counters *v;
+	struct flow_lru_value *v;
 	uint32_t i, j, chunk;
 	int rc = 0;
 
@@ -156,7 +253,7 @@ int acct_lru_set(struct acct *a, const struct flow_key *keys,
 	for (i = 0; i < n && !rc; i += chunk) {
 		chunk = n - i < a->batch ? n - i : a->batch;
 		for (j = 0; j < chunk; j++)
-			v[(size_t)j * a->ncpus] = vals[i + j];
+			v[(size_t)j * a->ncpus].c = vals[i + j];
 		rc = bpf_map_update_batch(a->map_fd, keys + i, v, &chunk,
 					  &opts);
 		if (rc == -E2BIG || rc == -ENOMEM)

@@ -14,15 +14,20 @@
  *
  *   free ──BPF: new flow──▶ in use, unseen ──read: counters moved──▶ live
  *     ▲                                                               │
- *     │                     acct_forget (DESTROY), acct_forget_now    │
- *     │                     (reused tuple), or unknown to the caller  │
- *     │                     for ACCT_ORPHAN_READS reads in a row      ▼
+ *     │                     acct_forget_conn (DESTROY, unless a newer │
+ *     │                     connection owns it), acct_forget_now, or  │
+ *     │                     unknown to the caller for                 │
+ *     │                     ACCT_ORPHAN_READS reads in a row          ▼
  *     └── zeroed, pushed to free_slots ◀── quarantine ◀── key deleted from slot_of
  *
  * The quarantine lasts until a later read and at least
  * ACCT_QUARANTINE_MIN_NS: a program that found the slot through slot_of
  * just before the delete may still add to it for a moment, and those late
  * counts must land in a slot nobody reads rather than in the next flow's.
+ *
+ * A slot's owner (the connection its counters belong to) lives in
+ * slot_owner, which the program keeps and restarts the counters by when
+ * another connection takes the tuple; it is read here only to forget.
  *
  * Finding a key's slot (to forget it) needs no system call either: an
  * open-addressing index of slot numbers keyed by the key's hash, comparing
@@ -354,23 +359,44 @@ static void drop_key(struct acct_slots *sl, const struct flow_key *key)
 		bpf_map_delete_elem(sl->slot_of_fd, key);
 }
 
-/* acct_forget's queue: retire the slots of destroyed flows. */
+/*
+ * acct_forget_conn's queue: retire the slots of destroyed flows, unless a
+ * newer connection owns the slot already (its owner is read only here, one
+ * lookup per destroyed flow whose start is known).
+ */
 static void forget_queued(struct acct *a)
 {
 	struct acct_slots *sl = &a->sl;
-	size_t i;
+	struct flow_owner owner;
+	size_t i, keep = 0;
+	uint32_t slot;
 	int64_t s;
 
 	for (i = 0; i < a->forget.n; i++) {
-		const struct flow_key *key = &a->forget.v[i];
+		struct acct_forget_ent *e = &a->forget.v[i];
+		bool have = false;
 
-		s = slot_of_key(sl, key);
+		s = slot_of_key(sl, &e->key);
 		if (s < 0 || sl->state[s] == SLOT_QUARANTINE)
 			continue;
-		if (!retire(sl, (uint32_t)s, key, sl->seq))
-			drop_key(sl, key);
+		if (e->start > FLOW_STAMP_CONFIRMED) {
+			slot = (uint32_t)s;
+			have = !bpf_map_lookup_elem(sl->owner_fd, &slot, &owner);
+		}
+		switch (acct_forget_decide(e, have, &owner)) {
+		case ACCT_FORGET_KEEP:
+			continue;
+		case ACCT_FORGET_DEFER:
+			e->deferred = true;
+			a->forget.v[keep++] = *e;
+			continue;
+		case ACCT_FORGET_DELETE:
+			break;
+		}
+		if (!retire(sl, (uint32_t)s, &e->key, sl->seq))
+			drop_key(sl, &e->key);
 	}
-	a->forget.n = 0;
+	a->forget.n = keep;
 }
 
 int acct_slots_read(struct acct *a, acct_read_fn fn, void *arg)
@@ -464,6 +490,20 @@ int acct_slots_forget_now(struct acct *a, const struct flow_key *key)
 	/* quarantined past the next read: a whole interval from now */
 	rc = retire(sl, (uint32_t)s, key, sl->seq + 1);
 	return rc;
+}
+
+void acct_slots_reused(struct acct *a, const struct flow_key *key)
+{
+	struct acct_slots *sl = &a->sl;
+	int64_t s = index_find(sl, key);
+
+	/*
+	 * Reported at the next read whatever its counters: restarted for the
+	 * new connection, they may equal what was reported for the old one.
+	 * A slot not in the index yet is reported as soon as it counts.
+	 */
+	if (s >= 0 && sl->state[s] == SLOT_LIVE)
+		sl->state[s] = SLOT_UNKNOWN;
 }
 
 /* A slot for a new key, as the program takes one. */
