@@ -27,18 +27,24 @@ static void on_destroyed(struct flow *f, void *arg)
 {
 	struct collector *c = arg;
 
-	/* the key goes after the next read, which takes its final counters */
+	/* the key goes after the next read, which takes its final counters;
+	 * the start lets it stay if a new connection already took the tuple */
 	if (uses_bpf(c))
-		acct_forget(c->acct, &f->key);
+		acct_forget_conn(c->acct, &f->key, f->start_ns);
 }
 
 static void on_reused(struct flow *f, void *arg)
 {
 	struct collector *c = arg;
 
-	/* the old connection's counts must not be carried into the new one */
+	/*
+	 * The BPF program restarted the key's counters when the new
+	 * connection's first packet came, which was before this event:
+	 * deleting the key now would drop those packets. Only a pending
+	 * forget of the old connection must not delete it.
+	 */
 	if (uses_bpf(c))
-		acct_forget_now(c->acct, &f->key);
+		acct_reused(c->acct, &f->key);
 }
 
 struct apply_ctx {

@@ -618,6 +618,10 @@ int ct_apply(const struct ct_apply_ctx *ctx, enum ct_msg kind,
 		if (!f || f->destroyed || ids_differ(e->ct_id, f->ct_id))
 			return 0;
 		f->destroyed = true;
+		/* DESTROY carries the start (timestamps on): it tells the
+		 * counter map which connection's entry may go */
+		if (e->start_ns)
+			f->start_ns = e->start_ns;
 		if (ctx->counters && e->has_counters) {
 			/*
 			 * Conntrack backend: the flow is gone from the next
