@@ -4,8 +4,10 @@
  * accept), and, as root, the two counter layouts' bookkeeping with the
  * netfilter program loaded in a private network namespace (no packets
  * reach it; acct_set stands in for the program): what a read reports,
- * forgetting, slot reuse after quarantine, orphan reclaim, a full map.
- * Without root or BPF the layout tests are skipped.
+ * forgetting, slot reuse after quarantine, orphan reclaim, a full map,
+ * and who owns an entry when a tuple is reused (the lru shares a read
+ * sums, when a destroyed connection's key may go). Without root or BPF the
+ * layout tests are skipped.
  */
 #include <errno.h>
 #include <sched.h>
@@ -19,7 +21,12 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
 #include "acct.h"
+/* the owner rules and the layouts' fds: internal, tested here */
+#include "../../src/acct_internal.h"
 
 static void test_names_round_trip(void **state)
 {
@@ -114,6 +121,113 @@ static void test_bpf_backend_needs_room(void **state)
 	assert_int_equal(acct_open(&a, &o, err, sizeof(err)), -EINVAL);
 	assert_null(a);
 	assert_non_null(strstr(err, "layout"));
+}
+
+/* ---- owners (pure) ---------------------------------------------------- */
+
+#define P1	0xffff888001000000ull	/* two nf_conn addresses */
+#define P2	0xffff888002000000ull
+#define S1	1764000000000000000ull	/* two conntrack starts */
+#define S2	1764000000500000000ull
+
+static struct flow_lru_value share(uint64_t ct, uint64_t stamp,
+				   uint64_t since, uint64_t pkts)
+{
+	struct flow_lru_value v;
+
+	memset(&v, 0, sizeof(v));
+	v.owner.ct = ct;
+	v.owner.stamp = stamp;
+	v.since = since;
+	v.c.packets[0] = pkts;
+	v.c.bytes[0] = pkts * 100;
+	v.c.packets[1] = pkts;
+	v.c.bytes[1] = pkts * 10;
+	return v;
+}
+
+/* packets[0] of acct_lru_sum over two shares, and the owner it picked */
+static uint64_t sum2(struct flow_lru_value a, struct flow_lru_value b,
+		     struct flow_owner *o)
+{
+	struct flow_lru_value v[2] = { a, b };
+	struct flow_counters sum;
+
+	acct_lru_sum(v, 2, &sum, o);
+	assert_int_equal(sum.bytes[0], sum.packets[0] * 100);
+	assert_int_equal(sum.packets[1], sum.packets[0]);
+	return sum.packets[0];
+}
+
+static void test_lru_sum_newest_owner(void **state)
+{
+	struct flow_owner o;
+
+	(void)state;
+	/* no owner anywhere (acct_set's values): every share */
+	assert_int_equal(sum2(share(0, 0, 0, 3), share(0, 0, 0, 4), &o), 7);
+	assert_int_equal(o.ct, 0);
+	/* one connection, the other CPU never used */
+	assert_int_equal(sum2(share(P1, S1, 10, 3), share(0, 0, 0, 0), &o), 3);
+	assert_int_equal(o.ct, P1);
+	assert_int_equal(o.stamp, S1);
+	/* one connection: first packet unconfirmed on CPU 0, the rest
+	 * after its start on CPU 1 */
+	assert_int_equal(sum2(share(P1, 0, 10, 1), share(P1, S1, 20, 5), &o), 6);
+	assert_int_equal(o.stamp, S1);
+	/* ... confirmed before the start was seen: still one connection */
+	assert_int_equal(sum2(share(P1, 1, 10, 1), share(P1, S1, 20, 5), &o), 6);
+	assert_int_equal(sum2(share(P1, 0, 10, 1), share(P1, 1, 20, 5), &o), 6);
+	/* a new connection in another object: only its shares */
+	assert_int_equal(sum2(share(P1, S1, 10, 9), share(P2, 0, 20, 2), &o), 2);
+	assert_int_equal(o.ct, P2);
+	assert_int_equal(sum2(share(P2, S2, 30, 2), share(P1, S1, 10, 9), &o), 2);
+	/* the same object reused (a flush, then the same tuple at once):
+	 * the old start, taken before the new connection was unconfirmed,
+	 * is the old connection */
+	assert_int_equal(sum2(share(P1, S1, 10, 9), share(P1, 0, 20, 2), &o), 2);
+	assert_int_equal(o.stamp, 0);
+	assert_int_equal(sum2(share(P1, S2, 30, 2), share(P1, S1, 10, 9), &o), 2);
+	/* without timestamps: confirmed, then unconfirmed = reused */
+	assert_int_equal(sum2(share(P1, 1, 10, 9), share(P1, 0, 20, 2), &o), 2);
+	/* a tie in time: the larger stamp, then the larger address */
+	assert_int_equal(sum2(share(P1, S1, 10, 9), share(P1, S2, 10, 2), &o), 2);
+	assert_int_equal(sum2(share(P2, S1, 10, 9), share(P1, S1, 10, 2), &o), 9);
+}
+
+static void test_forget_decide(void **state)
+{
+	struct acct_forget_ent e = { .start = S1 };
+	struct flow_owner o = { .ct = P1, .stamp = S1 };
+
+	(void)state;
+	/* still the destroyed connection's: goes */
+	assert_int_equal(acct_forget_decide(&e, true, &o), ACCT_FORGET_DELETE);
+	/* no entry, or one without owner (acct_set): goes */
+	assert_int_equal(acct_forget_decide(&e, false, &o), ACCT_FORGET_DELETE);
+	o.ct = 0;
+	assert_int_equal(acct_forget_decide(&e, true, &o), ACCT_FORGET_DELETE);
+	/* a newer connection with its own start owns it: stays */
+	o.ct = P1;
+	o.stamp = S2;
+	assert_int_equal(acct_forget_decide(&e, true, &o), ACCT_FORGET_KEEP);
+	o.ct = P2;
+	assert_int_equal(acct_forget_decide(&e, true, &o), ACCT_FORGET_KEEP);
+	/* unconfirmed or without start: once more at the next read, then it
+	 * goes (its NEW event would have cancelled the forget) */
+	for (o.stamp = 0; o.stamp <= 1; o.stamp++) {
+		e.deferred = false;
+		assert_int_equal(acct_forget_decide(&e, true, &o),
+				 ACCT_FORGET_DEFER);
+		e.deferred = true;
+		assert_int_equal(acct_forget_decide(&e, true, &o),
+				 ACCT_FORGET_DELETE);
+	}
+	/* start unknown (no timestamps): goes, whoever owns it */
+	e.start = 0;
+	e.deferred = false;
+	o.stamp = S2;
+	assert_int_equal(acct_forget_decide(&e, true, &o), ACCT_FORGET_DELETE);
 }
 
 /* ---- layouts, as root ------------------------------------------------- */
@@ -396,6 +510,130 @@ static void test_lru_reports_every_key(void **state)
 	(void)a;	/* closed by close_cur */
 }
 
+/*
+ * lru: owners written into the map as the program would. A destroyed
+ * connection's key goes when it still owns the entry or its start is
+ * unknown, stays when a newer connection owns it, goes one read later
+ * when the owner is unconfirmed, and stays when the tuple was reused.
+ */
+static void test_lru_owner_forget(void **state)
+{
+	static struct seen s;
+	struct flow_lru_value *v;
+	struct flow_key keys[5];
+	struct acct_stats st;
+	struct acct *a;
+	int ncpus = libbpf_num_possible_cpus(), fd, last;
+	uint32_t i;
+
+	(void)state;
+	if (open_layout(&a, ACCT_LAYOUT_LRU, 1000))
+		skip();
+	assert_true(ncpus > 0);
+	last = ncpus - 1;
+	v = calloc(ncpus, sizeof(*v));
+	assert_non_null(v);
+	fd = acct_map_fd(a);
+	for (i = 0; i < 5; i++) {
+		make_key(&keys[i], i);
+		memset(v, 0, ncpus * sizeof(*v));
+		switch (i) {
+		case 0:
+			v[0] = share(P1, S1, 10, 4);
+			break;
+		case 1:	/* the old connection's share left on CPU 0 */
+			v[0] = share(P1, S1, 10, 9);
+			v[last] = share(P2, S2, 20, 2);
+			break;
+		case 2:
+		case 3:
+			v[last] = share(P1, 0, 20, 1);
+			break;
+		case 4:
+			v[0] = share(P2, S2, 20, 2);
+			break;
+		}
+		assert_int_equal(bpf_map_update_elem(fd, &keys[i], v, BPF_ANY), 0);
+	}
+	free(v);
+	assert_int_equal(acct_forget_conn(a, &keys[0], S1), 0);
+	assert_int_equal(acct_forget_conn(a, &keys[1], S1), 0);
+	assert_int_equal(acct_forget_conn(a, &keys[2], S1), 0);
+	assert_int_equal(acct_forget_conn(a, &keys[3], S1), 0);
+	assert_int_equal(acct_forget(a, &keys[4]), 0);
+	assert_int_equal(acct_reused(a, &keys[3]), 0);
+
+	assert_int_equal(read_into(a, &s, true), 0);
+	assert_int_equal(s.reported, 5);
+	assert_int_equal(s.sum[0].packets[0], 4);
+	/* only the newest connection's share */
+	assert_int_equal(s.sum[1].packets[0], 2);
+	assert_int_equal(s.sum[1].bytes[0], 200);
+	assert_int_equal(read_into(a, &s, true), 0);
+	assert_int_equal(s.reported, 3);
+	assert_int_equal(s.times[0] + s.times[4], 0);
+	assert_int_equal(s.times[1] + s.times[2] + s.times[3], 3);
+	assert_int_equal(read_into(a, &s, true), 0);
+	assert_int_equal(s.reported, 2);
+	assert_int_equal(s.times[1] + s.times[3], 2);
+	acct_get_stats(a, &st);
+	assert_int_equal(st.entries, 2);
+	(void)a;	/* closed by close_cur */
+}
+
+/* slots: the same with owners in slot_owner, and a reused tuple's slot
+ * reported even when its counters equal the old connection's */
+static void test_slots_owner_forget(void **state)
+{
+	static struct seen s;
+	static struct flow_key keys[200];
+	static struct flow_counters v[200];
+	const uint64_t stamps[4] = { S1, S2, 0, S1 };
+	struct flow_owner o;
+	struct acct_stats st;
+	struct acct *a;
+	uint32_t i, slot;
+
+	(void)state;
+	if (open_layout(&a, ACCT_LAYOUT_SLOTS, 1000))
+		skip();
+	for (i = 0; i < 200; i++) {
+		make_key(&keys[i], i);
+		vals(&v[i], i + 1);
+	}
+	assert_int_equal(acct_set(a, keys, v, 200), 0);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(bpf_map_lookup_elem(a->sl.slot_of_fd, &keys[i],
+						     &slot), 0);
+		o.ct = i == 1 ? P2 : P1;
+		o.stamp = stamps[i];
+		assert_int_equal(bpf_map_update_elem(a->sl.owner_fd, &slot, &o,
+						     BPF_ANY), 0);
+	}
+	assert_int_equal(read_into(a, &s, true), 0);
+	assert_int_equal(s.reported, 200);
+	assert_int_equal(acct_forget_conn(a, &keys[0], S1), 0);
+	assert_int_equal(acct_forget_conn(a, &keys[1], S1), 0);
+	assert_int_equal(acct_forget_conn(a, &keys[2], S1), 0);
+	assert_int_equal(acct_forget(a, &keys[3]), 0);
+	/* 150: unchanged, far from the re-check window, but reused */
+	assert_int_equal(acct_reused(a, &keys[150]), 0);
+	assert_int_equal(read_into(a, &s, true), 0);
+	assert_int_equal(s.times[150], 1);
+	assert_memory_equal(&s.sum[150], &v[150], sizeof(v[150]));
+	acct_get_stats(a, &st);
+	assert_int_equal(st.entries, 198);	/* 0 and 3 */
+	assert_int_equal(read_into(a, &s, true), 0);
+	assert_int_equal(s.times[150], 0);
+	acct_get_stats(a, &st);
+	assert_int_equal(st.entries, 197);	/* and 2, one read later */
+	assert_int_equal(bpf_map_lookup_elem(a->sl.slot_of_fd, &keys[1],
+					     &slot), 0);
+	assert_int_not_equal(bpf_map_lookup_elem(a->sl.slot_of_fd, &keys[2],
+						 &slot), 0);
+	(void)a;	/* closed by close_cur */
+}
+
 /* The layout tests load BPF programs: in a namespace of their own. */
 static int setup_netns(void **state)
 {
@@ -412,10 +650,14 @@ int main(void)
 		cmocka_unit_test(test_parse_rejects),
 		cmocka_unit_test(test_conntrack_needs_no_bpf),
 		cmocka_unit_test(test_bpf_backend_needs_room),
+		cmocka_unit_test(test_lru_sum_newest_owner),
+		cmocka_unit_test(test_forget_decide),
 		cmocka_unit_test_teardown(test_slots_reports_changes, close_cur),
 		cmocka_unit_test_teardown(test_slots_forget_and_reuse, close_cur),
 		cmocka_unit_test_teardown(test_slots_orphans, close_cur),
 		cmocka_unit_test_teardown(test_lru_reports_every_key, close_cur),
+		cmocka_unit_test_teardown(test_lru_owner_forget, close_cur),
+		cmocka_unit_test_teardown(test_slots_owner_forget, close_cur),
 	};
 
 	return cmocka_run_group_tests(tests, setup_netns, NULL);
