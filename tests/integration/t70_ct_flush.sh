@@ -4,9 +4,13 @@
 # set must then equal `conntrack -L` (empty: no ghosts), and flows made after
 # the flush must appear normally with exact counters - also a flow that
 # reuses the tuple of a flushed one (its counts restart from zero, as the
-# kernel's do). Done for each counter layout (--counter-map slots and lru,
-# when this flowtop has the option) and for the conntrack backend, with the
-# kernel's accounting as ground truth.
+# kernel's do), also when it comes within a millisecond of the flush, and
+# twice in a row with the same traffic (the new counts equal the old ones).
+# Done for each counter layout (--counter-map slots and lru, when this
+# flowtop has the option), for both again without conntrack timestamps
+# (slots-nots, lru-nots: /proc/sys read-only for flowtop, so the BPF
+# program tells connections apart without their start), and for the
+# conntrack backend, with the kernel's accounting as ground truth.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_flowtop
@@ -22,6 +26,7 @@ serve b $TRAFFIC tcp-server 192.0.2.2 80
 MODES="conntrack"
 if "$FLOWTOP" --help 2>&1 | grep -q -- '--counter-map'; then
 	MODES="slots lru $MODES"
+	command -v unshare >/dev/null && MODES="$MODES slots-nots lru-nots"
 else
 	MODES="default $MODES"
 fi
@@ -50,20 +55,50 @@ exact() {
 		fail "$mode: flowtop counts '$got' for $*, conntrack '$want'"
 }
 
+# flowtop in a mount namespace of its own with /proc/sys read-only: it
+# cannot turn nf_conntrack_timestamp on (same pid: exec all the way)
+REAL_FLOWTOP=$FLOWTOP
+cat >"$TMPD/nots.sh" <<EOF
+#!/bin/sh
+exec unshare -m --propagation private sh -c 'mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys /proc/sys && exec "\$0" "\$@"' "$REAL_FLOWTOP" "\$@"
+EOF
+chmod +x "$TMPD/nots.sh"
+TS=net.netfilter.nf_conntrack_timestamp
+
+# reuse_check WHAT: after fault_flush_reuse.py: one flow, exact, 3 packets
+reuse_check() {
+	ft_sync fl 3
+	ct_snap a "$TMPD/ct.json"
+	snap=$(ft_last fl)
+	n=$(same_set "$snap" "$TMPD/ct.json" "$mode $1")
+	[ "$n" -eq 1 ] || fail "$mode: $n flows $1, want 1"
+	exact "$snap" "$TMPD/ct.json" proto=udp src=192.0.2.1 sport=$reuse dport=5001
+	[ "$(json_get "$snap" proto=udp src=192.0.2.1 sport=$reuse dport=5001 -- orig_packets)" = 3 ] ||
+		fail "$mode: the flow reusing a just-flushed tuple carries old counts ($1)"
+}
+
 _n_gone() { [ -z "$(ns a ss -Htn state connected "( dport = :80 )" | grep -v TIME-WAIT)" ]; }
 _n_est() { [ "$(ns a ss -Htn state established "( dport = :80 )" | wc -l)" -ge "$1" ]; }
 
 sport=40000
 total=0
 for mode in $MODES; do
+	FLOWTOP=$REAL_FLOWTOP
 	case $mode in
 	conntrack) opts=(--acct conntrack) ;;
 	default) opts=() ;;
+	*-nots) opts=(--counter-map "${mode%-nots}"); FLOWTOP=$TMPD/nots.sh ;;
 	*) opts=(--counter-map "$mode") ;;
 	esac
+	# off unless flowtop turns it on (and it restores it when it ends)
+	ns a sysctl -qw "$TS=0" || fail "cannot reset $TS"
 	ns a conntrack -F >/dev/null 2>&1
 	holds=()
 	ft_start fl a --batch -n -G --output json --count 0 -t 0.3 -T -U "${opts[@]}"
+	want_ts=1
+	case $mode in *-nots) want_ts=0 ;; esac
+	[ "$(ns a sysctl -n $TS)" = "$want_ts" ] ||
+		fail "$mode: $TS is $(ns a sysctl -n $TS), want $want_ts: $(cat "$TMPD/fl.err")"
 
 	# before: UDP flows with known traffic and idle established TCP
 	for i in 1 2 3; do
@@ -119,14 +154,12 @@ for mode in $MODES; do
 	# and NEW of one key within one interval
 	ns a $PY "$TOP/tests/tools/fault_flush_reuse.py" 192.0.2.1 "$reuse" 192.0.2.2 5001 3 77 ||
 		fail "flush and reuse failed"
-	ft_sync fl 3
-	ct_snap a "$TMPD/ct.json"
-	snap=$(ft_last fl)
-	n=$(same_set "$snap" "$TMPD/ct.json" "$mode after a flush and instant reuse")
-	[ "$n" -eq 1 ] || fail "$mode: $n flows after the second flush, want 1"
-	exact "$snap" "$TMPD/ct.json" proto=udp src=192.0.2.1 sport=$reuse dport=5001
-	[ "$(json_get "$snap" proto=udp src=192.0.2.1 sport=$reuse dport=5001 -- orig_packets)" = 3 ] ||
-		fail "$mode: the flow reusing a just-flushed tuple carries old counts"
+	reuse_check "after a flush and instant reuse"
+	# the same again: the new connection's counts equal the old one's,
+	# and still belong to the new one (reported, not taken as unchanged)
+	ns a $PY "$TOP/tests/tools/fault_flush_reuse.py" 192.0.2.1 "$reuse" 192.0.2.2 5001 3 77 ||
+		fail "flush and reuse failed"
+	reuse_check "after a flush and instant reuse with the same traffic"
 
 	ft_stop fl TERM
 	[ "$FT_RC" -eq 0 ] || fail "$mode: flowtop exited $FT_RC; stderr: $(cat "$TMPD/fl.err")"
@@ -134,8 +167,10 @@ for mode in $MODES; do
 	# their FIN exchange must be over before the next mode's flush
 	wait_for 5 _n_gone || fail "TCP connections did not close"
 	sleep 0.2
-	log "$mode: 9 flows, flush -> 0 (= conntrack -L), 4 new flows exact"
+	log "$mode: 9 flows, flush -> 0 (= conntrack -L), 4 new flows exact, instant reuse exact twice"
 	total=$((total + 1))
 	sport=$((sport + 600))
 done
-pass "$total modes ($MODES): flush empties the set, no ghosts, new flows exact"
+FLOWTOP=$REAL_FLOWTOP
+ns a sysctl -qw "$TS=0" || true
+pass "$total modes ($MODES): flush empties the set, no ghosts, new flows exact, a tuple reused at once exact"
