@@ -4,7 +4,9 @@
  * the first byte is the output buffer size, the rest the string (a PTR
  * name, GeoIP field, process or user name). The output is checked, not
  * only survived: NUL-terminated within the buffer, its length returned,
- * valid UTF-8 without controls, ESC or bidi overrides.
+ * valid UTF-8 without controls, ESC or bidi overrides. Then both the raw
+ * and the sanitized string go through the view's column code (ui_text.c:
+ * display width, cut and pad, horizontal slice), as a PTR name does.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -13,6 +15,7 @@
 #include "fuzz_util.h"
 #include "proc.h"
 #include "sanitize.h"
+#include "ui_text.h"
 
 /* Length of the valid, shortest-form UTF-8 character at s, or 0. */
 static size_t utf8_len(const unsigned char *s, uint32_t *cp)
@@ -72,6 +75,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ret = sanitize_str(dst, cap, str);
 	check(dst, cap, ret);
 	proc_socket_inode(str);
+
+	{
+		char line[128];
+		size_t pos = 0;
+		int w = data[0] % 90;
+
+		ustr_cols(str);
+		ustr_cols(dst);
+		ustr_put(line, sizeof(line), &pos, str, w, data[0] & 1);
+		ustr_put(line, sizeof(line), &pos, dst, w, false);
+		if (pos >= sizeof(line) || strlen(line) != pos)
+			abort();
+		ustr_slice(str, data[0] % 7, w, line, sizeof(line));
+		ustr_slice(dst, data[0] % 5, w, line, 8);
+	}
 	free(str);
 	free(dst);
 	return 0;
