@@ -77,18 +77,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	proc_socket_inode(str);
 
 	{
-		char line[128];
+		char line[128] = "";
 		size_t pos = 0;
 		int w = data[0] % 90;
+		/* a 0-byte buffer got nothing, not even a NUL */
+		const char *clean = cap ? dst : "";
 
 		ustr_cols(str);
-		ustr_cols(dst);
+		ustr_cols(clean);
 		ustr_put(line, sizeof(line), &pos, str, w, data[0] & 1);
-		ustr_put(line, sizeof(line), &pos, dst, w, false);
+		ustr_put(line, sizeof(line), &pos, clean, w, false);
 		if (pos >= sizeof(line) || strlen(line) != pos)
 			abort();
 		ustr_slice(str, data[0] % 7, w, line, sizeof(line));
-		ustr_slice(dst, data[0] % 5, w, line, 8);
+		ustr_slice(clean, data[0] % 5, w, line, 8);
 	}
 	free(str);
 	free(dst);
