@@ -56,6 +56,9 @@ char LICENSE[] SEC("license") = "GPL";
  * constants and removes the branches not taken). */
 const volatile __u32 layout = LAYOUT_SLOTS;
 const volatile __u32 nslots = 1;
+/* lru layout: possible CPUs, for restarting every CPU's share at once */
+const volatile __u32 ncpus = 1;
+#define MAX_CPUS	8192
 /*
  * The -4 -6 -T -U -D -I -S selection as a table built by userspace from
  * filter.c's rules (one source of truth): want[proto] bit 0 = counted for
@@ -187,7 +190,8 @@ static __always_inline __u64 conn_stamp(struct nf_conn *ct)
 	}
 	if (start > FLOW_STAMP_CONFIRMED)
 		return start;
-	/* confirmed is set just before start: one may be seen without the other */
+	/* older kernels set IPS_CONFIRMED just before the start, newer ones
+	 * just after it: one may be seen without the other */
 	return BPF_CORE_READ(ct, status) & IPS_CONFIRMED ?
 	       FLOW_STAMP_CONFIRMED : FLOW_STAMP_UNCONFIRMED;
 }
@@ -231,27 +235,74 @@ static __always_inline void counters_zero(struct flow_counters *c)
 }
 
 /*
- * lru layout: this CPU's share of an entry, made (ct, stamp)'s. The other
- * CPUs' shares keep their owner until a packet of the new one reaches
- * them; userspace sums only the shares of the owner that took or refined
- * a share last (since).
+ * lru layout: the new owner for every other CPU's share of key that holds
+ * another connection's counts (Linux >= 5.19 has the helper for it;
+ * before, the branch goes away at load). Shares already the new owner's
+ * (its earlier packets on other CPUs) and unused ones stay as they are.
+ * Without this, a share keeps the old owner until a packet of the new one
+ * reaches its CPU, and without timestamps that packet may look like the
+ * old connection's (the same object, confirmed both times) and add to the
+ * old counts; with timestamps its start tells them apart anyway.
+ */
+static __always_inline void lru_claim_others(struct flow_key *key,
+					     struct flow_lru_value *mine,
+					     __u64 now)
+{
+	struct flow_lru_value *v;
+	__u32 cpu;
+
+	if (!bpf_core_enum_value_exists(enum bpf_func_id,
+					BPF_FUNC_map_lookup_percpu_elem))
+		return;
+	for (cpu = 0; cpu < MAX_CPUS && cpu < ncpus; cpu++) {
+		v = bpf_map_lookup_percpu_elem(&counters, key, cpu);
+		if (!v || v == mine || !v->owner.ct ||
+		    owner_cmp(&v->owner, mine->owner.ct,
+			      mine->owner.stamp) != OWNER_OTHER)
+			continue;
+		counters_zero(&v->c);
+		v->owner.ct = mine->owner.ct;
+		v->owner.stamp = mine->owner.stamp;
+		v->since = now;
+	}
+}
+
+/*
+ * lru layout: this CPU's share of an entry, made (ct, stamp)'s, and on a
+ * change of owner the other CPUs' shares too. Userspace sums only the
+ * shares of the owner that took or refined a share last (since), which
+ * covers the moments where the shares disagree.
  */
 static __always_inline struct flow_counters *
-lru_share(struct flow_lru_value *v, __u64 ct, __u64 stamp,
-	  struct acct_bpf_stats *st)
+lru_share(struct flow_key *key, struct flow_lru_value *v, __u64 ct,
+	  __u64 stamp, struct acct_bpf_stats *st)
 {
+	__u64 now, had;
+
 	switch (owner_cmp(&v->owner, ct, stamp)) {
 	case OWNER_OTHER:
+		had = v->owner.ct;
+		now = bpf_ktime_get_ns();
 		counters_zero(&v->c);
-		/* a share never used (another CPU made the entry) has no
-		 * owner and nothing to restart */
-		if (v->owner.ct && st)
-			stat_add(&st->owner_changes);
 		v->owner.ct = ct;
-		/* fall through */
+		v->owner.stamp = stamp;
+		v->since = now;
+		if (had && st)
+			stat_add(&st->owner_changes);
+		/*
+		 * A share never used (another CPU made the entry) is the new
+		 * owner's first packet here: if it is a connection's very
+		 * first (unconfirmed), the other CPUs may still hold an older
+		 * connection's counts. Otherwise they hold this connection's,
+		 * or a different one's that their own next packet tells.
+		 */
+		if (had || stamp == FLOW_STAMP_UNCONFIRMED)
+			lru_claim_others(key, v, now);
+		break;
 	case OWNER_REFINE:
 		v->owner.stamp = stamp;
 		v->since = bpf_ktime_get_ns();
+		break;
 	}
 	return &v->c;
 }
@@ -271,7 +322,7 @@ lru_counters(struct flow_key *key, __u32 dir, __u64 packets, __u64 bytes,
 
 	v = bpf_map_lookup_elem(&counters, key);
 	if (v)
-		return lru_share(v, ct, stamp, st);
+		return lru_share(key, v, ct, stamp, st);
 	struct flow_lru_value init = {
 		.owner = { .ct = ct, .stamp = stamp },
 		.since = bpf_ktime_get_ns(),
@@ -293,7 +344,7 @@ lru_counters(struct flow_key *key, __u32 dir, __u64 packets, __u64 bytes,
 	}
 	/* EEXIST: another CPU inserted the key first; our share is empty */
 	if (err == -17 && (v = bpf_map_lookup_elem(&counters, key)))
-		return lru_share(v, ct, stamp, st);
+		return lru_share(key, v, ct, stamp, st);
 	if (st)
 		stat_add(&st->insert_errors);
 	return NULL;

@@ -59,10 +59,12 @@ struct flow_owner {
 #define FLOW_STAMP_CONFIRMED	1
 
 /*
- * The lru layout's per-CPU value: each CPU restarts its own share when the
- * owner changes, so the shares of one key may belong to different
- * connections for a while; userspace sums the shares of the connection that
- * took or refined a share last (since: bpf_ktime_get_ns() of that).
+ * The lru layout's per-CPU value. When the owner changes, the program
+ * restarts this CPU's share and those of the other CPUs it can reach, so
+ * the shares of one key may belong to different connections for a moment
+ * (or, before Linux 5.19, until each CPU sees the new one); userspace sums
+ * the shares of the connection that took or refined a share last (since:
+ * bpf_ktime_get_ns() of that).
  */
 struct flow_lru_value {
 	struct flow_counters c;

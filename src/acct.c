@@ -256,7 +256,7 @@ static int skel_load(struct flowacct_bpf **out, const struct acct_opts *o,
 {
 	struct flowacct_bpf *skel;
 	struct bpf_program *prog;
-	int err;
+	int err, ncpus;
 
 	libbpf_set_print(libbpf_print);
 	skel = flowacct_bpf__open();
@@ -278,6 +278,8 @@ static int skel_load(struct flowacct_bpf **out, const struct acct_opts *o,
 	skel->rodata->layout = o->layout == ACCT_LAYOUT_LRU ? BPF_LAYOUT_LRU :
 			       BPF_LAYOUT_SLOTS;
 	skel->rodata->nslots = nslots;
+	ncpus = libbpf_num_possible_cpus();
+	skel->rodata->ncpus = ncpus > 0 ? (uint32_t)ncpus : 1;
 	fill_want(skel->rodata->want, o->sel);
 	err = set_sizes(skel, o, lru_entries, nslots);
 	if (!err)

@@ -6,10 +6,11 @@
  * copying per read (bench/acct_read_bench.c), but never refuses a flow.
  *
  * Each CPU's share of a value records the connection it counts for
- * (flow_key.h): the BPF program restarts a share when a packet of another
- * connection on the same tuple reaches that CPU, so for a while after a
- * tuple is reused some shares may still hold the old connection's counts.
- * A read sums only the shares of the newest owner.
+ * (flow_key.h): when a packet of another connection on the same tuple
+ * comes, the BPF program restarts that CPU's share and the other CPUs'
+ * shares that hold another connection's counts (Linux >= 5.19; before,
+ * each share when a packet reaches its CPU). A read sums only the shares
+ * of the newest owner, so a share not restarted yet does not count.
  */
 #include <errno.h>
 #include <stdlib.h>
