@@ -23,6 +23,26 @@ static bool uses_bpf(const struct collector *c)
 	return acct_kind_of(c->acct) != ACCT_CONNTRACK;
 }
 
+/*
+ * A tuple reused at once (conntrack -F, then the same client port): the
+ * kernel sends the old connection's DESTROY, the new one's first packet
+ * passes the BPF program, which restarts the key's entry for it (its owner
+ * changed), then comes the new one's NEW. Wherever a read falls:
+ *   read, DESTROY ...     the old flow's counts, as always
+ *   DESTROY, read, packet the read takes the old flow's final counts, the
+ *                         forget deletes the key, the packet starts anew
+ *   DESTROY, packet, read, NEW
+ *                         the lower reading is not taken for the destroyed
+ *                         flow; the forget finds a newer owner (or an
+ *                         unconfirmed one: put off a read) and keeps the key
+ *   packet, read, DESTROY the old flow shows the new counts for an interval
+ *                         (a restart to counter_delta); no harm to the new
+ *   NEW, read             forget cancelled, flow restarted at zero, the read
+ *                         reports the key even if its counts look unchanged
+ * so the new flow's counts are exact in every order. Without conntrack
+ * timestamps the forget cannot tell owners apart and deletes the key: in
+ * the third order the new flow then loses the packets before that read.
+ */
 static void on_destroyed(struct flow *f, void *arg)
 {
 	struct collector *c = arg;
@@ -64,6 +84,17 @@ static bool apply_counters(const struct flow_key *key,
 
 	if (!f)
 		return false;	/* not known (yet), or already reaped */
+	/*
+	 * A destroyed flow keeps its final counters: a lower reading is a new
+	 * connection on its tuple, which the BPF program restarted the entry
+	 * for before its NEW event (that restarts the flow) got here.
+	 */
+	if (f->destroyed && f->counters_valid && uses_bpf(a->c) &&
+	    (sum->packets[0] < f->total.packets[0] ||
+	     sum->packets[1] < f->total.packets[1] ||
+	     sum->bytes[0] < f->total.bytes[0] ||
+	     sum->bytes[1] < f->total.bytes[1]))
+		return true;
 	if (!f->counters_valid && !f->counts_from_zero)
 		/* BPF counts from load time; the kernel's counters from the
 		 * flow's start, so only flows born after the baseline read
