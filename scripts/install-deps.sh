@@ -25,6 +25,9 @@ RUN_PKGS="$RUN_PKGS iso-codes"
 TEST_PKGS="$TEST_PKGS libmaxmind-db-writer-perl"
 # fault tests: strace holds flowtop at chosen moments of its start-up
 TEST_PKGS="$TEST_PKGS strace"
+# fuzz targets (make fuzz, tests/integration/t90_fuzz.sh): libFuzzer's
+# runtime for Debian 12's clang 14
+TEST_PKGS="$TEST_PKGS libclang-rt-14-dev"
 
 want="$BUILD_PKGS $RUN_PKGS"
 [ "${1:-}" = "--test" ] && want="$want $TEST_PKGS"

@@ -75,7 +75,7 @@ run_one() {
 	[ "$name" = mmdb ] && slow=:fast_unwind_on_malloc=0
 	env -u ASAN_OPTIONS -u UBSAN_OPTIONS -u LSAN_OPTIONS \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:symbolize=1$slow \
-		LSAN_OPTIONS=suppressions=$TOP/tests/fuzz/lsan.supp:print_suppressions=0 \
+		LSAN_OPTIONS="suppressions=$TOP/tests/fuzz/lsan.supp:print_suppressions=0" \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		"$bin" -max_total_time="$SECONDS_EACH" -max_len="$(max_len "$name")" \
 		-timeout=10 -rss_limit_mb=2048 -detect_leaks=1 -print_final_stats=1 \
