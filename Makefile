@@ -39,6 +39,12 @@ ifeq ($(SANITIZE),1)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS  += -fsanitize=address,undefined
 BUILD    := build-san
+# for make test: any report fails (first error ends the process with a
+# status of its own), and so do leaks at exit; tests/integration/lib.sh
+# adds a log_path per test and fails the test on any report
+ASAN_OPTIONS  ?= halt_on_error=1:exitcode=66:detect_leaks=1:abort_on_error=0
+UBSAN_OPTIONS ?= halt_on_error=1:exitcode=66:print_stacktrace=1
+export ASAN_OPTIONS UBSAN_OPTIONS
 endif
 
 BPF_CFLAGS = -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Iinclude -Wall
@@ -61,8 +67,10 @@ all: flowtop
 flowtop: $(BUILD)/flowtop
 	cp $< $@.tmp && mv -f $@.tmp $@
 
+# linked aside and renamed: a test running $(BUILD)/flowtop meanwhile keeps
+# the old file instead of failing to exec a half-written one
 $(BUILD)/flowtop: $(OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@.tmp $^ $(LDLIBS) && mv -f $@.tmp $@
 
 $(BUILD)/libflowtop.a: $(LIB_OBJS)
 	ar rcs $@ $^
@@ -107,8 +115,9 @@ run: deps
 	-./scripts/fetch-geoip-db.sh
 	./flowtop $(ARGS)
 
+# SANITIZE=1 leaves ./flowtop alone: the tests run $(BUILD)/flowtop
 test: deps-test
-	$(MAKE) flowtop unit $(TOOL_BINS)
+	$(MAKE) $(if $(filter 1,$(SANITIZE)),$(BUILD)/flowtop,flowtop) unit $(TOOL_BINS)
 	BUILD=$(BUILD) ./tests/run.sh
 
 bench: deps-test

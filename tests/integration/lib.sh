@@ -9,15 +9,18 @@
 #
 # Exit protocol (tests/run.sh): 0 pass, 77 skip, anything else fail.
 #
-# Environment: FLOWTOP (binary, default $TOP/flowtop), BUILD (build dir,
-# default build), TOOLS ($TOP/$BUILD/tests/tools), KEEP_TMP=1 keeps the
-# per-test scratch directory $TMPD for a post-mortem.
+# Environment: BUILD (build dir, default build; build-san for make test
+# SANITIZE=1), FLOWTOP (binary, default $TOP/$BUILD/flowtop, so that a
+# sanitized run tests the sanitized flowtop), TOOLS ($TOP/$BUILD/tests/tools),
+# KEEP_TMP=1 keeps the per-test scratch directory $TMPD for a post-mortem.
+# With ASAN_OPTIONS or UBSAN_OPTIONS set (make test SANITIZE=1 sets both),
+# every sanitizer report of any process the test runs fails the test.
 
 set -eu
 
 TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 BUILD=${BUILD:-build}
-FLOWTOP=${FLOWTOP:-$TOP/flowtop}
+FLOWTOP=${FLOWTOP:-$TOP/$BUILD/flowtop}
 TOOLS=${TOOLS:-$TOP/$BUILD/tests/tools}
 ITEST=$TOP/tests/integration
 # Debian's python has scapy; a python3 earlier on PATH (pyenv) may not.
@@ -29,6 +32,18 @@ T_NAME=$(basename "$0" .sh)
 # Unique per test run so that tests may run side by side.
 NS_PREFIX="ft-$$-"
 TMPD=$(mktemp -d "/tmp/ft-$T_NAME.XXXXXX")
+
+# Sanitizer reports go to files here, one per process, and _cleanup fails
+# the test if there is any: a report must count even where the test does
+# not look at the exit status (a background flowtop, a leak at exit).
+# World-writable: flowtop --user and setcap'd copies run as other users.
+SAN_DIR=
+if [ -n "${ASAN_OPTIONS:-}${UBSAN_OPTIONS:-}" ]; then
+	SAN_DIR=$(mktemp -d "/tmp/ft-san-$T_NAME.XXXXXX")
+	chmod 1777 "$SAN_DIR"
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$SAN_DIR/report"
+	export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$SAN_DIR/report"
+fi
 
 _NS_LIST=()
 _BG_PIDS=()
@@ -78,6 +93,15 @@ _cleanup() {
 		ip netns del "$n" 2>/dev/null
 		rm -rf "/etc/netns/$n"
 	done
+	if [ -n "$SAN_DIR" ]; then
+		for p in "$SAN_DIR"/report*; do
+			[ -s "$p" ] || continue
+			echo "FAIL: $T_NAME: sanitizer report ($(basename "$p")):" >&2
+			cat "$p" >&2
+			case $rc in 0|77) rc=1 ;; esac
+		done
+		rm -rf "$SAN_DIR"
+	fi
 	if [ "${KEEP_TMP:-0}" = 1 ]; then
 		echo "$T_NAME: scratch files kept in $TMPD" >&2
 	else
@@ -103,6 +127,13 @@ require_flowtop() {
 require_tool() {
 	[ -x "$TOOLS/$1" ] ||
 		fail "test tool $TOOLS/$1 not built; run 'make $BUILD/tests/tools/$1'"
+}
+
+# no_leak_check CMD...: CMD with LeakSanitizer off, for a sanitized flowtop
+# run under a tracer (strace, gdb): LSan cannot work under ptrace and would
+# report that as an error at exit. Every other check stays on.
+no_leak_check() {
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$@"
 }
 
 # --- namespaces -----------------------------------------------------------
