@@ -83,6 +83,8 @@ struct acct_slots {
 	} *shadow;
 	uint8_t *state;			/* SLOT_* per slot */
 	uint8_t *misses;		/* consecutive reads fn said "unknown" */
+	uint8_t *moved;			/* low 8 bits of the read that last saw
+					 * its counters move */
 
 	/* key -> slot index over slot_keys: open addressing, linear probing */
 	uint64_t *index;		/* (hash32 << 32) | (slot + 1); 0 = empty */

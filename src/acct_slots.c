@@ -110,7 +110,9 @@ int acct_slots_init(struct acct *a, int keys_fd, int ctr_fd,
 	sl->shadow = calloc(sl->nslots, sizeof(*sl->shadow));
 	sl->state = calloc(sl->nslots, 1);
 	sl->misses = calloc(sl->nslots, 1);
-	if (!sl->index || !sl->shadow || !sl->state || !sl->misses) {
+	sl->moved = calloc(sl->nslots, 1);
+	if (!sl->index || !sl->shadow || !sl->state || !sl->misses ||
+	    !sl->moved) {
 		if (why && len)
 			snprintf(why, len, "out of memory for the state of %u "
 				 "counter slots; lower --max-flows",
@@ -139,6 +141,7 @@ void acct_slots_free(struct acct *a)
 	free(sl->shadow);
 	free(sl->state);
 	free(sl->misses);
+	free(sl->moved);
 	free(sl->quar);
 	acct_keyvec_free(&sl->del);
 	memset(sl, 0, sizeof(*sl));
@@ -361,8 +364,10 @@ static void drop_key(struct acct_slots *sl, const struct flow_key *key)
 
 /*
  * acct_forget_conn's queue: retire the slots of destroyed flows, unless a
- * newer connection owns the slot already (its owner is read only here, one
- * lookup per destroyed flow whose start is known).
+ * newer connection owns the slot already. Its owner is read only here, and
+ * only when its counters moved during this read's interval: else no packet
+ * came since the last read, of the new connection or any other (most
+ * flows end idle: timeouts, TIME_WAIT), and there is no lookup to pay.
  */
 static void forget_queued(struct acct *a)
 {
@@ -379,7 +384,8 @@ static void forget_queued(struct acct *a)
 		s = slot_of_key(sl, &e->key);
 		if (s < 0 || sl->state[s] == SLOT_QUARANTINE)
 			continue;
-		if (e->start > FLOW_STAMP_CONFIRMED) {
+		if (e->start > FLOW_STAMP_CONFIRMED &&
+		    sl->moved[s] == (uint8_t)sl->seq) {
 			slot = (uint32_t)s;
 			have = !bpf_map_lookup_elem(sl->owner_fd, &slot, &owner);
 		}
@@ -436,6 +442,8 @@ int acct_slots_read(struct acct *a, acct_read_fn fn, void *arg)
 				continue;
 			if (st == SLOT_LIVE && (s < ws || s >= we))
 				continue;
+		} else {
+			sl->moved[s] = (uint8_t)sl->seq;
 		}
 		/* counters first, then the key they belong to */
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);

@@ -581,14 +581,15 @@ static void test_lru_owner_forget(void **state)
 	(void)a;	/* closed by close_cur */
 }
 
-/* slots: the same with owners in slot_owner, and a reused tuple's slot
- * reported even when its counters equal the old connection's */
+/* slots: the same with owners in slot_owner (looked at only when the
+ * counters moved: an idle slot goes whoever owns it), and a reused tuple's
+ * slot reported even when its counters equal the old connection's */
 static void test_slots_owner_forget(void **state)
 {
 	static struct seen s;
 	static struct flow_key keys[200];
 	static struct flow_counters v[200];
-	const uint64_t stamps[4] = { S1, S2, 0, S1 };
+	const uint64_t stamps[5] = { S1, S2, 0, S1, S2 };
 	struct flow_owner o;
 	struct acct_stats st;
 	struct acct *a;
@@ -602,31 +603,37 @@ static void test_slots_owner_forget(void **state)
 		vals(&v[i], i + 1);
 	}
 	assert_int_equal(acct_set(a, keys, v, 200), 0);
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 5; i++) {
 		assert_int_equal(bpf_map_lookup_elem(a->sl.slot_of_fd, &keys[i],
 						     &slot), 0);
-		o.ct = i == 1 ? P2 : P1;
+		o.ct = i == 1 || i == 4 ? P2 : P1;
 		o.stamp = stamps[i];
 		assert_int_equal(bpf_map_update_elem(a->sl.owner_fd, &slot, &o,
 						     BPF_ANY), 0);
 	}
 	assert_int_equal(read_into(a, &s, true), 0);
 	assert_int_equal(s.reported, 200);
+	/* 0..3 count on (as the program would, under their owners) */
+	for (i = 0; i < 4; i++)
+		vals(&v[i], 500 + i);
+	assert_int_equal(acct_set(a, keys, v, 4), 0);
 	assert_int_equal(acct_forget_conn(a, &keys[0], S1), 0);
 	assert_int_equal(acct_forget_conn(a, &keys[1], S1), 0);
 	assert_int_equal(acct_forget_conn(a, &keys[2], S1), 0);
 	assert_int_equal(acct_forget(a, &keys[3]), 0);
+	/* another owner, but nothing moved since the last read: goes */
+	assert_int_equal(acct_forget_conn(a, &keys[4], S1), 0);
 	/* 150: unchanged, far from the re-check window, but reused */
 	assert_int_equal(acct_reused(a, &keys[150]), 0);
 	assert_int_equal(read_into(a, &s, true), 0);
 	assert_int_equal(s.times[150], 1);
 	assert_memory_equal(&s.sum[150], &v[150], sizeof(v[150]));
 	acct_get_stats(a, &st);
-	assert_int_equal(st.entries, 198);	/* 0 and 3 */
+	assert_int_equal(st.entries, 197);	/* 0, 3 and 4 */
 	assert_int_equal(read_into(a, &s, true), 0);
 	assert_int_equal(s.times[150], 0);
 	acct_get_stats(a, &st);
-	assert_int_equal(st.entries, 197);	/* and 2, one read later */
+	assert_int_equal(st.entries, 196);	/* and 2, one read later */
 	assert_int_equal(bpf_map_lookup_elem(a->sl.slot_of_fd, &keys[1],
 					     &slot), 0);
 	assert_int_not_equal(bpf_map_lookup_elem(a->sl.slot_of_fd, &keys[2],
