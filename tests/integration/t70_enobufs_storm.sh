@@ -106,6 +106,8 @@ import json, sys
 ts = []
 for l in open(sys.argv[1], "rb"):
     i = l.find(b'"flows":')
+    if i < 0 or not l.endswith(b"\n"):
+        continue  # the line flowtop is still writing
     ts.append(json.loads(l[:i] + b'"flows": []}')["time"])
 a, b = float(sys.argv[2]), float(sys.argv[3])
 ts = [t for t in ts if a <= t <= b + 1]
