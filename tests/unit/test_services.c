@@ -18,33 +18,8 @@
 #define IPPROTO_UDPLITE 136
 #endif
 
-static char dir[] = "/tmp/ft-test-services.XXXXXX";
-
-static void write_file(const char *name, const char *text, char *path)
-{
-	FILE *f;
-
-	sprintf(path, "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
-}
+#define TEST_TMPDIR_TEMPLATE "/tmp/ft-test-services.XXXXXX"
+#include "test_tmpdir.h"
 
 static void test_conf(void **state)
 {
