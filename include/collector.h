@@ -31,6 +31,8 @@ struct collector {
 	 */
 	void (*on_snapshot)(struct snapshot *s, void *arg);
 	void *on_snapshot_arg;
+	/* rows in table order: the reader sorts them itself (the UI) */
+	bool unsorted;
 
 	/* results */
 	struct snapshot_slot slot;
@@ -42,6 +44,7 @@ struct collector {
 	pthread_t thread;
 	bool running;
 	uint64_t seq;
+	struct snapshot_pool pool;
 	uint64_t baseline_ns;	/* CLOCK_REALTIME of the baseline counter read */
 	uint64_t last_read_mono_ns;
 	double last_read_ms;

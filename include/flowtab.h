@@ -15,7 +15,11 @@
 
 #define FLOW_STATE_NONE 0xff	/* protocol without a state machine */
 
-/* Kept compact: one per tracked flow, copied into every snapshot. */
+/*
+ * One per tracked flow. The table keeps them in chunks that never move, so
+ * a snapshot refers to a flow's fixed fields (key, reply, id, start) by
+ * index instead of copying them; see flowtab_reclaim.
+ */
 struct flow {
 	struct flow_key key;	/* original tuple + zone (table key) */
 	struct flow_key reply;	/* reply tuple; differs from key under NAT */
@@ -31,6 +35,7 @@ struct flow {
 				 * Connections made while nobody listened carry
 				 * no event extension (nf_conntrack_events=2,
 				 * Linux >= 5.19) and end silently. */
+	bool in_use : 1;	/* table internals: the index holds a flow */
 	uint32_t seen_gen;	/* last dump generation that listed it */
 	uint64_t start_ns;	/* CLOCK_REALTIME ns from conntrack's timestamp, 0 if unknown */
 	uint64_t first_seen_ns;	/* CLOCK_REALTIME ns when flowtop first saw it */
@@ -38,13 +43,46 @@ struct flow {
 	float pkt_rate[FLOW_DIR_COUNT];	/* per second over the last interval */
 	float byte_rate[FLOW_DIR_COUNT];
 
-	struct flow *hnext;	/* table internals: hash chain */
+	uint32_t hnext;		/* table internals: next index in the hash chain */
+	uint32_t idx;		/* table internals: this flow's index */
 };
+
+#define FLOWTAB_NONE UINT32_MAX	/* no index */
 
 struct flowtab;
 
 struct flowtab *flowtab_new(size_t expected_flows);
+/* Drops the caller's reference; snapshots hold their own (flowtab_get). */
 void flowtab_free(struct flowtab *tab);
+struct flowtab *flowtab_get(struct flowtab *tab);
+
+/*
+ * The flow at index idx (struct flow.idx). Snapshots read the fields that
+ * never change while the index is in use (key, reply, ct_id, start_ns,
+ * first_seen_ns; mark with a relaxed atomic load) from any thread: chunks
+ * never move, and an index is reused only after flowtab_reclaim says so.
+ */
+const struct flow *flowtab_entry(const struct flowtab *tab, uint32_t idx);
+
+/*
+ * Index reuse. A removed flow's index waits in limbo, tagged with the
+ * epoch (set by the collector to the seq of the latest snapshot built: the
+ * snapshots that may refer to it); flowtab_reclaim makes the indices of
+ * tags below min_live_seq (the oldest snapshot still held) reusable. Until
+ * then they are not handed out, so a snapshot never sees another flow's
+ * key under an index it took.
+ */
+void flowtab_set_epoch(struct flowtab *tab, uint64_t seq);
+void flowtab_reclaim(struct flowtab *tab, uint64_t min_live_seq);
+/* Highest index in use + 1: the range snapshot_build scans. */
+uint32_t flowtab_span(const struct flowtab *tab);
+
+/* Stores f's conntrack mark (read by other threads through snapshots). */
+static inline void flow_set_mark(struct flow *f, uint32_t mark)
+{
+	if (__atomic_load_n(&f->mark, __ATOMIC_RELAXED) != mark)
+		__atomic_store_n(&f->mark, mark, __ATOMIC_RELAXED);
+}
 
 size_t flowtab_count(const struct flowtab *tab);
 
@@ -57,8 +95,15 @@ struct flow *flowtab_lookup(const struct flowtab *tab, const struct flow_key *ke
 struct flow *flowtab_upsert(struct flowtab *tab, const struct flow_key *key,
 			    bool *created);
 
-/* Unlinks and frees f. */
+/* Unlinks f; its index goes to limbo (see flowtab_reclaim). */
 void flowtab_remove(struct flowtab *tab, struct flow *f);
+
+/*
+ * A new connection took f's tuple: f goes the way of flowtab_remove (older
+ * snapshots keep showing the old connection) and a fresh flow with the
+ * same key takes its place. NULL only when out of memory (f is kept then).
+ */
+struct flow *flowtab_renew(struct flowtab *tab, struct flow *f);
 
 /* Calls fn for every flow; fn may not add or remove flows. */
 void flowtab_foreach(const struct flowtab *tab,

@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,20 +30,83 @@ struct snapshot_meta {
 	uint64_t seq;		/* 1 for the first snapshot, then +1 */
 };
 
+/*
+ * A flow as of a snapshot: what changes during its life. The rest (tuples,
+ * id, start) is read from the flow table by index: those fields never
+ * change while the index is in use, and the table reuses an index only
+ * once every snapshot that could refer to it is gone.
+ */
+struct flow_row {
+	uint32_t idx;		/* the flow's index in the table */
+	uint8_t state;
+	uint8_t flags;		/* FLOW_ROW_* */
+	uint16_t pad;
+	float pkt_rate[FLOW_DIR_COUNT];
+	float byte_rate[FLOW_DIR_COUNT];
+	struct flow_counters total;
+};
+
+#define FLOW_ROW_DESTROYED		0x01
+#define FLOW_ROW_COUNTERS_VALID		0x02
+#define FLOW_ROW_COUNTS_FROM_ZERO	0x04
+#define FLOW_ROW_EVENTS_SEEN		0x08
+
 struct snapshot {
 	struct snapshot_meta meta;
-	size_t n;		/* flows_total: rows in flows[] */
-	struct flow *flows;	/* copies; hnext is meaningless here */
+	size_t n;		/* flows_total: rows */
+	/* either rows of a flow table (snapshot_build) ... */
+	struct flow_row *rows;
+	size_t cap;		/* rows allocated (the pool reuses them) */
+	struct flowtab *tab;	/* holds a reference */
+	/* ... or whole flows (tests, benchmarks): snapshot_flow reads both */
+	struct flow *flows;
 	atomic_int refs;
 };
 
 /*
- * Copies every live flow of tab (destroyed ones included: their final
- * counters belong to this interval), sorted by total byte rate, highest
- * first, then by conntrack id. NULL when out of memory.
+ * Row i as a whole flow: a pointer into the snapshot, or buf filled in.
+ * Valid while the caller holds its reference (and buf lives).
  */
-struct snapshot *snapshot_build(const struct flowtab *tab,
-				const struct snapshot_meta *meta);
+const struct flow *snapshot_flow(const struct snapshot *s, size_t i,
+				 struct flow *buf);
+
+/*
+ * Rows of every live flow of tab (destroyed ones included: their final
+ * counters belong to this interval). Sorted by total byte rate, highest
+ * first, then by conntrack id, when sorted is set; else in table order.
+ * NULL when out of memory. Takes a reference to tab.
+ */
+struct snapshot *snapshot_build(struct flowtab *tab,
+				const struct snapshot_meta *meta, bool sorted);
+
+/*
+ * The collector's snapshots: the pool holds a reference to each one it
+ * built until no one else does, then keeps its row array for the next
+ * build (no fresh pages to fault in every interval) and tells the flow
+ * table which indices no snapshot can see any more.
+ */
+struct snapshot_pool {
+	struct snapshot **held;
+	size_t n, cap;
+	struct flow_row *spare;
+	size_t spare_cap;
+};
+
+/*
+ * Like snapshot_build, reusing a retired row array; the pool keeps a
+ * reference, the caller gets one. Sets tab's epoch to meta->seq.
+ */
+struct snapshot *snapshot_pool_build(struct snapshot_pool *p,
+				     struct flowtab *tab,
+				     const struct snapshot_meta *meta,
+				     bool sorted);
+/*
+ * Retires the snapshots only the pool still holds and lets tab reuse the
+ * indices that none of the others can refer to.
+ */
+void snapshot_pool_collect(struct snapshot_pool *p, struct flowtab *tab);
+/* Drops every reference of the pool (readers keep theirs). */
+void snapshot_pool_clear(struct snapshot_pool *p);
 
 struct snapshot *snapshot_get(struct snapshot *s);	/* +1 reference */
 void snapshot_put(struct snapshot *s);			/* -1, frees at 0 */

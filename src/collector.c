@@ -176,7 +176,10 @@ static int publish(struct collector *c, double interval_s)
 	m.map_read_ms = c->last_read_ms;
 	m.seq = ++c->seq;
 
-	s = snapshot_build(c->tab, &m);
+	/* retired snapshots give their rows back, and the table the indices
+	 * of removed flows that no snapshot still held can show */
+	snapshot_pool_collect(&c->pool, c->tab);
+	s = snapshot_pool_build(&c->pool, c->tab, &m, !c->unsorted);
 	if (!s)
 		return -ENOMEM;
 	if (c->on_snapshot)
@@ -255,6 +258,10 @@ static void *collector_main(void *arg)
 			ret = ct_process_events(c->ct, c->tab, hooks_of(c));
 			if (ret)
 				break;
+			/* the reader lets go of the older snapshot soon after
+			 * a publish: the indices it pinned get reused from
+			 * then on, not only a whole interval later */
+			snapshot_pool_collect(&c->pool, c->tab);
 		}
 		now = now_ns(CLOCK_MONOTONIC);
 		if (now >= next) {
@@ -329,6 +336,7 @@ void collector_stop(struct collector *c)
 		c->running = false;
 	}
 	snapshot_publish(&c->slot, NULL);
+	snapshot_pool_clear(&c->pool);
 	if (c->wake_fd >= 0)
 		close(c->wake_fd);
 	if (c->stop_fd >= 0)

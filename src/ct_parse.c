@@ -575,22 +575,13 @@ bool ct_entry_selected(const struct ct_entry *e, unsigned int sel)
 	return sel_match(sel, e->key.family, e->key.proto);
 }
 
-/* f now stands for a new connection: everything but the key starts over. */
+/*
+ * f is a fresh entry (flowtab_upsert or flowtab_renew zeroed everything
+ * but the key) for a new connection.
+ */
 static void begin_connection(struct flow *f, uint64_t now_ns)
 {
-	memset(&f->reply, 0, sizeof(f->reply));
-	f->ct_id = 0;
-	f->mark = 0;
-	f->state = FLOW_STATE_NONE;
-	f->destroyed = false;
-	f->counters_valid = false;
-	f->counts_from_zero = false;
-	f->events_seen = false;
-	f->start_ns = 0;
 	f->first_seen_ns = now_ns;
-	memset(&f->total, 0, sizeof(f->total));
-	memset(f->pkt_rate, 0, sizeof(f->pkt_rate));
-	memset(f->byte_rate, 0, sizeof(f->byte_rate));
 }
 
 static bool ids_differ(uint32_t a, uint32_t b)
@@ -620,7 +611,7 @@ int ct_apply(const struct ct_apply_ctx *ctx, enum ct_msg kind,
 		f->destroyed = true;
 		/* DESTROY carries the start (timestamps on): it tells the
 		 * counter map which connection's entry may go */
-		if (e->start_ns)
+		if (e->start_ns && f->start_ns != e->start_ns)
 			f->start_ns = e->start_ns;
 		if (ctx->counters && e->has_counters) {
 			/*
@@ -654,6 +645,10 @@ int ct_apply(const struct ct_apply_ctx *ctx, enum ct_msg kind,
 			return -ENOMEM;
 	} else {
 		reused = f->destroyed || ids_differ(e->ct_id, f->ct_id);
+		/* a fresh entry: snapshots still showing the old connection
+		 * keep its tuples and id */
+		if (reused && !(f = flowtab_renew(ctx->tab, f)))
+			return -ENOMEM;
 	}
 
 	if (created || reused) {
@@ -664,17 +659,22 @@ int ct_apply(const struct ct_apply_ctx *ctx, enum ct_msg kind,
 		st->new_flows++;
 	}
 
-	f->reply = e->reply;
-	if (e->ct_id)
+	/*
+	 * Tuples, id and start are fixed for a connection, and snapshots read
+	 * them from other threads: written only when they are new.
+	 */
+	if (memcmp(&f->reply, &e->reply, sizeof(f->reply)))
+		f->reply = e->reply;
+	if (e->ct_id && f->ct_id != e->ct_id)
 		f->ct_id = e->ct_id;
 	/* events leave out a mark that did not change; dumps always have it */
 	if (e->has_mark)
-		f->mark = e->mark;
+		flow_set_mark(f, e->mark);
 	else if (kind == CT_MSG_DUMP)
-		f->mark = 0;
+		flow_set_mark(f, 0);
 	if (e->has_state)
 		f->state = e->state;
-	if (e->start_ns)
+	if (e->start_ns && f->start_ns != e->start_ns)
 		f->start_ns = e->start_ns;
 
 	/*

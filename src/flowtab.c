@@ -1,18 +1,43 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Flow table: chained hash keyed by the 40-byte original tuple + zone.
- * Single writer (the collector thread), so no locking at all.
+ * Single writer (the collector thread), so no locking at all; snapshots
+ * read the fixed fields of flows by index (flowtab_entry).
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "flowtab.h"
 
+/*
+ * Flows live in fixed chunks, addressed by a 32-bit index; the hash chains
+ * and the free lists hold indices. Chunks never move or shrink while the
+ * table lives, which is what lets snapshots point into them.
+ */
+#define CHUNK_SHIFT 12
+#define CHUNK_SIZE (1u << CHUNK_SHIFT)
+#define MAX_CHUNKS (1u << 14)	/* 64M flows */
+
+struct limbo_entry {
+	uint64_t tag;		/* epoch when removed */
+	uint32_t idx;
+};
+
 struct flowtab {
-	struct flow **buckets;
+	atomic_int refs;
+	uint32_t *buckets;	/* head index per bucket, FLOWTAB_NONE if empty */
 	size_t nbuckets;	/* power of two */
 	size_t count;
+	uint32_t span;		/* indices handed out so far: [0, span) */
+	uint32_t *free_idx;	/* reusable indices (a stack: reuse the warm ones) */
+	size_t nfree, free_cap;
+	struct limbo_entry *limbo;	/* removed, maybe still in a snapshot;
+					 * tags never decrease, oldest first */
+	size_t limbo_head, limbo_len, limbo_cap;
+	uint64_t epoch;
+	struct flow *chunks[MAX_CHUNKS];
 };
 
 /* Grow when the average chain passes this length: keeps lookups O(1). */
@@ -52,14 +77,34 @@ static size_t round_pow2(size_t n)
 	return p;
 }
 
+static inline struct flow *at(const struct flowtab *tab, uint32_t idx)
+{
+	return &tab->chunks[idx >> CHUNK_SHIFT][idx & (CHUNK_SIZE - 1)];
+}
+
+const struct flow *flowtab_entry(const struct flowtab *tab, uint32_t idx)
+{
+	return at(tab, idx);
+}
+
+static uint32_t *new_buckets(size_t n)
+{
+	uint32_t *b = malloc(n * sizeof(*b));
+
+	if (b)
+		memset(b, 0xff, n * sizeof(*b));	/* FLOWTAB_NONE */
+	return b;
+}
+
 struct flowtab *flowtab_new(size_t expected_flows)
 {
 	struct flowtab *tab = calloc(1, sizeof(*tab));
 
 	if (!tab)
 		return NULL;
+	atomic_init(&tab->refs, 1);
 	tab->nbuckets = round_pow2(expected_flows / FLOWTAB_MAX_LOAD);
-	tab->buckets = calloc(tab->nbuckets, sizeof(*tab->buckets));
+	tab->buckets = new_buckets(tab->nbuckets);
 	if (!tab->buckets) {
 		free(tab);
 		return NULL;
@@ -67,25 +112,33 @@ struct flowtab *flowtab_new(size_t expected_flows)
 	return tab;
 }
 
+struct flowtab *flowtab_get(struct flowtab *tab)
+{
+	if (tab)
+		atomic_fetch_add(&tab->refs, 1);
+	return tab;
+}
+
 void flowtab_free(struct flowtab *tab)
 {
-	if (!tab)
+	if (!tab || atomic_fetch_sub(&tab->refs, 1) != 1)
 		return;
-	for (size_t i = 0; i < tab->nbuckets; i++) {
-		struct flow *f = tab->buckets[i], *next;
-
-		for (; f; f = next) {
-			next = f->hnext;
-			free(f);
-		}
-	}
+	for (uint32_t c = 0; c < MAX_CHUNKS && tab->chunks[c]; c++)
+		free(tab->chunks[c]);
 	free(tab->buckets);
+	free(tab->free_idx);
+	free(tab->limbo);
 	free(tab);
 }
 
 size_t flowtab_count(const struct flowtab *tab)
 {
 	return tab->count;
+}
+
+uint32_t flowtab_span(const struct flowtab *tab)
+{
+	return tab->span;
 }
 
 static inline size_t bucket_of(const struct flowtab *tab,
@@ -97,11 +150,15 @@ static inline size_t bucket_of(const struct flowtab *tab,
 struct flow *flowtab_lookup(const struct flowtab *tab,
 			    const struct flow_key *key)
 {
-	struct flow *f = tab->buckets[bucket_of(tab, key)];
+	uint32_t i = tab->buckets[bucket_of(tab, key)];
 
-	for (; f; f = f->hnext)
+	while (i != FLOWTAB_NONE) {
+		struct flow *f = at(tab, i);
+
 		if (!memcmp(&f->key, key, sizeof(*key)))
 			return f;
+		i = f->hnext;
+	}
 	return NULL;
 }
 
@@ -109,95 +166,218 @@ struct flow *flowtab_lookup(const struct flowtab *tab,
 static void flowtab_grow(struct flowtab *tab)
 {
 	size_t n = tab->nbuckets * 2;
-	struct flow **nb = calloc(n, sizeof(*nb));
+	uint32_t *nb = new_buckets(n);
 
 	if (!nb)
 		return;
-	for (size_t i = 0; i < tab->nbuckets; i++) {
-		struct flow *f = tab->buckets[i], *next;
+	for (uint32_t i = 0; i < tab->span; i++) {
+		struct flow *f = at(tab, i);
+		size_t b;
 
-		for (; f; f = next) {
-			size_t b = flow_key_hash(&f->key) & (n - 1);
-
-			next = f->hnext;
-			f->hnext = nb[b];
-			nb[b] = f;
-		}
+		if (!f->in_use)
+			continue;
+		b = flow_key_hash(&f->key) & (n - 1);
+		f->hnext = nb[b];
+		nb[b] = i;
 	}
 	free(tab->buckets);
 	tab->buckets = nb;
 	tab->nbuckets = n;
 }
 
+/* An unused index: a reclaimed one, else a new one. FLOWTAB_NONE if none. */
+static uint32_t take_index(struct flowtab *tab)
+{
+	uint32_t i = tab->span;
+
+	if (tab->nfree)
+		return tab->free_idx[--tab->nfree];
+	if (i == FLOWTAB_NONE || (i >> CHUNK_SHIFT) >= MAX_CHUNKS)
+		return FLOWTAB_NONE;
+	if (!tab->chunks[i >> CHUNK_SHIFT]) {
+		struct flow *c = calloc(CHUNK_SIZE, sizeof(*c));
+
+		if (!c)
+			return FLOWTAB_NONE;
+		tab->chunks[i >> CHUNK_SHIFT] = c;
+	}
+	tab->span++;
+	return i;
+}
+
+/* Links a zeroed flow for key at a free index. */
+static struct flow *insert_new(struct flowtab *tab, const struct flow_key *key)
+{
+	uint32_t i;
+	struct flow *f;
+	size_t b;
+
+	/* before the new flow is in use: the rehash must not link it */
+	if (tab->count + 1 > tab->nbuckets * FLOWTAB_MAX_LOAD)
+		flowtab_grow(tab);
+	i = take_index(tab);
+	if (i == FLOWTAB_NONE)
+		return NULL;
+	f = at(tab, i);
+	memset(f, 0, sizeof(*f));
+	f->key = *key;
+	f->state = FLOW_STATE_NONE;
+	f->idx = i;
+	f->in_use = true;
+	b = bucket_of(tab, key);
+	f->hnext = tab->buckets[b];
+	tab->buckets[b] = i;
+	tab->count++;
+	return f;
+}
+
 struct flow *flowtab_upsert(struct flowtab *tab, const struct flow_key *key,
 			    bool *created)
 {
 	struct flow *f = flowtab_lookup(tab, key);
-	size_t b;
 
 	*created = false;
 	if (f)
 		return f;
-	f = calloc(1, sizeof(*f));
-	if (!f)
-		return NULL;
-	f->key = *key;
-	f->state = FLOW_STATE_NONE;
-	if (tab->count + 1 > tab->nbuckets * FLOWTAB_MAX_LOAD)
-		flowtab_grow(tab);
-	b = bucket_of(tab, key);
-	f->hnext = tab->buckets[b];
-	tab->buckets[b] = f;
-	tab->count++;
-	*created = true;
+	f = insert_new(tab, key);
+	*created = f != NULL;
 	return f;
+}
+
+/* Puts idx in limbo; if that fails (no memory) it is leaked, never reused. */
+static void to_limbo(struct flowtab *tab, uint32_t idx)
+{
+	if (tab->limbo_head + tab->limbo_len == tab->limbo_cap) {
+		if (tab->limbo_head) {
+			memmove(tab->limbo, tab->limbo + tab->limbo_head,
+				tab->limbo_len * sizeof(*tab->limbo));
+			tab->limbo_head = 0;
+		}
+		if (tab->limbo_len == tab->limbo_cap) {
+			size_t cap = tab->limbo_cap ? tab->limbo_cap * 2 : 1024;
+			struct limbo_entry *l = realloc(tab->limbo,
+							cap * sizeof(*l));
+
+			if (!l)
+				return;
+			tab->limbo = l;
+			tab->limbo_cap = cap;
+		}
+	}
+	tab->limbo[tab->limbo_head + tab->limbo_len++] =
+		(struct limbo_entry){ .tag = tab->epoch, .idx = idx };
+}
+
+/* Unlinks f from its chain, whose link to it is *pp. */
+static void unlink_at(struct flowtab *tab, uint32_t *pp, struct flow *f)
+{
+	*pp = f->hnext;
+	f->in_use = false;
+	f->hnext = FLOWTAB_NONE;
+	tab->count--;
+	to_limbo(tab, f->idx);
+}
+
+static uint32_t *link_to(struct flowtab *tab, const struct flow *f)
+{
+	uint32_t *pp = &tab->buckets[bucket_of(tab, &f->key)];
+
+	while (*pp != FLOWTAB_NONE && *pp != f->idx)
+		pp = &at(tab, *pp)->hnext;
+	return *pp == FLOWTAB_NONE ? NULL : pp;
 }
 
 void flowtab_remove(struct flowtab *tab, struct flow *f)
 {
-	struct flow **pp = &tab->buckets[bucket_of(tab, &f->key)];
+	uint32_t *pp = link_to(tab, f);
 
-	for (; *pp; pp = &(*pp)->hnext) {
-		if (*pp == f) {
-			*pp = f->hnext;
-			tab->count--;
-			free(f);
-			return;
+	if (pp)
+		unlink_at(tab, pp, f);
+}
+
+struct flow *flowtab_renew(struct flowtab *tab, struct flow *f)
+{
+	struct flow_key key = f->key;
+	uint32_t i = take_index(tab);
+	uint32_t *pp = link_to(tab, f);
+	struct flow *n;
+
+	if (i == FLOWTAB_NONE || !pp)
+		return NULL;
+	n = at(tab, i);
+	memset(n, 0, sizeof(*n));
+	n->key = key;
+	n->state = FLOW_STATE_NONE;
+	n->idx = i;
+	n->in_use = true;
+	/* the new flow takes the old one's place in the chain */
+	n->hnext = f->hnext;
+	unlink_at(tab, pp, f);
+	*pp = i;
+	tab->count++;
+	return n;
+}
+
+void flowtab_set_epoch(struct flowtab *tab, uint64_t seq)
+{
+	tab->epoch = seq;
+}
+
+void flowtab_reclaim(struct flowtab *tab, uint64_t min_live_seq)
+{
+	while (tab->limbo_len &&
+	       tab->limbo[tab->limbo_head].tag < min_live_seq) {
+		if (tab->nfree == tab->free_cap) {
+			size_t cap = tab->free_cap ? tab->free_cap * 2 : 1024;
+			uint32_t *fi = realloc(tab->free_idx, cap * sizeof(*fi));
+
+			if (!fi)
+				return;	/* stays in limbo: tried again later */
+			tab->free_idx = fi;
+			tab->free_cap = cap;
 		}
+		tab->free_idx[tab->nfree++] = tab->limbo[tab->limbo_head].idx;
+		tab->limbo_head++;
+		tab->limbo_len--;
 	}
+	if (!tab->limbo_len)
+		tab->limbo_head = 0;
 }
 
 void flowtab_foreach(const struct flowtab *tab,
 		     void (*fn)(struct flow *f, void *arg), void *arg)
 {
-	for (size_t i = 0; i < tab->nbuckets; i++)
-		for (struct flow *f = tab->buckets[i]; f; f = f->hnext)
+	for (uint32_t i = 0; i < tab->span; i++) {
+		struct flow *f = at(tab, i);
+
+		if (f->in_use)
 			fn(f, arg);
+	}
 }
 
-/* Removes every flow for which drop() says so; returns how many. */
+/*
+ * Removes every flow for which drop() says so; returns how many. The scan
+ * runs over the chunks in order (memory order, not the buckets' random
+ * one); only the flows it removes walk their chain.
+ */
 static size_t flowtab_remove_if(struct flowtab *tab,
 				bool (*drop)(const struct flow *f, uint32_t arg),
 				uint32_t arg)
 {
 	size_t removed = 0;
 
-	for (size_t i = 0; i < tab->nbuckets; i++) {
-		struct flow **pp = &tab->buckets[i];
+	for (uint32_t i = 0; i < tab->span; i++) {
+		struct flow *f = at(tab, i);
+		uint32_t *pp;
 
-		while (*pp) {
-			struct flow *f = *pp;
-
-			if (drop(f, arg)) {
-				*pp = f->hnext;
-				free(f);
-				removed++;
-			} else {
-				pp = &f->hnext;
-			}
+		if (!f->in_use || !drop(f, arg))
+			continue;
+		pp = link_to(tab, f);
+		if (pp) {
+			unlink_at(tab, pp, f);
+			removed++;
 		}
 	}
-	tab->count -= removed;
 	return removed;
 }
 

@@ -722,6 +722,7 @@ static void format_json(struct wbuf *w, const struct snapshot *snap,
 			struct enrich *enrich)
 {
 	const struct snapshot_meta *m = &snap->meta;
+	struct flow buf;
 
 	wb_puts(w, "{\"time\": ");
 	wb_double(w, m->time, DEC_TIME);
@@ -740,7 +741,7 @@ static void format_json(struct wbuf *w, const struct snapshot *snap,
 	for (size_t i = 0; i < snap->n; i++) {
 		if (i)
 			wb_put(w, ", ", 2);
-		json_flow(w, &snap->flows[i], m->time, enrich);
+		json_flow(w, snapshot_flow(snap, i, &buf), m->time, enrich);
 	}
 	wb_put(w, "]}\n", 3);
 }
@@ -875,6 +876,7 @@ static void format_csv(struct wbuf *w, const struct snapshot *snap, bool first,
 {
 	char time[DOUBLE_MAX];
 	size_t time_len;
+	struct flow buf;
 
 	if (first && enrich) {
 		wb_put(w, csv_header, sizeof(csv_header) - 2);
@@ -884,8 +886,8 @@ static void format_csv(struct wbuf *w, const struct snapshot *snap, bool first,
 	}
 	time_len = (size_t)(put_double(time, snap->meta.time, DEC_TIME) - time);
 	for (size_t i = 0; i < snap->n; i++)
-		csv_flow(w, time, time_len, &snap->flows[i], snap->meta.time,
-			 enrich);
+		csv_flow(w, time, time_len, snapshot_flow(snap, i, &buf),
+			 snap->meta.time, enrich);
 }
 
 /* ------------------------------------------------------ text */
@@ -1165,6 +1167,7 @@ static void format_text(struct wbuf *w, const struct snapshot *snap, bool first,
 	size_t width[COL_COUNT], hlen[COL_COUNT];
 	struct text_row row;
 	const char *cell[COL_COUNT];
+	struct flow buf;
 
 	if (!first)
 		wb_char(w, '\n');
@@ -1178,7 +1181,8 @@ static void format_text(struct wbuf *w, const struct snapshot *snap, bool first,
 	 * a million flows.
 	 */
 	for (size_t i = 0; i < snap->n; i++) {
-		text_row(&row, &snap->flows[i], snap->meta.time, enrich);
+		text_row(&row, snapshot_flow(snap, i, &buf), snap->meta.time,
+			 enrich);
 		for (int c = 0; c < ncols; c++)
 			if (row.len[c] > width[c])
 				width[c] = row.len[c];
@@ -1187,7 +1191,8 @@ static void format_text(struct wbuf *w, const struct snapshot *snap, bool first,
 	for (int c = 0; c < COL_COUNT; c++)
 		cell[c] = row.cell[c];
 	for (size_t i = 0; i < snap->n; i++) {
-		text_row(&row, &snap->flows[i], snap->meta.time, enrich);
+		text_row(&row, snapshot_flow(snap, i, &buf), snap->meta.time,
+			 enrich);
 		text_line(w, cell, row.len, width, ncols);
 	}
 }
@@ -1200,7 +1205,7 @@ int format_snapshot(FILE *out, const struct snapshot *snap,
 	struct wbuf w;
 	int err;
 
-	if (!out || !snap || (snap->n && !snap->flows))
+	if (!out || !snap || (snap->n && !snap->flows && !snap->rows))
 		return -EINVAL;
 	if (fmt != OUTPUT_TEXT && fmt != OUTPUT_JSON && fmt != OUTPUT_CSV)
 		return -EINVAL;

@@ -265,7 +265,8 @@ void ipfix_meter_process(struct ipfix_meter *m, const struct snapshot *s,
 	size_t listed = 0;	/* live flows of the table in this snapshot */
 
 	for (size_t i = 0; i < s->n; i++) {
-		const struct flow *f = &s->flows[i];
+		struct flow buf;
+		const struct flow *f = snapshot_flow(s, i, &buf);
 		struct mflow **slot, *e = lookup(m, f, &slot);
 
 		if (!e) {

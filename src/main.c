@@ -409,6 +409,8 @@ int main(int argc, char **argv)
 	col.ct = ct;
 	col.acct = acct;
 	col.tab = tab;
+	/* the interactive view sorts by its own column anyway */
+	col.unsorted = !cfg.batch;
 	ret = collector_start(&col, err, sizeof(err));
 	if (ret == -EINTR) {
 		status = 0;	/* told to stop during the first dump */

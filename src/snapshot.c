@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Immutable, reference-counted copies of the flow table. */
+/* Immutable, reference-counted views of the flow table. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,18 +7,46 @@
 #include "snapshot.h"
 #include "sort.h"
 
-struct copy_ctx {
-	struct flow *rows;
-	size_t n;
-};
+_Static_assert(sizeof(struct flow_row) == 56, "flow_row grew");
 
-static void copy_flow(struct flow *f, void *arg)
+static uint8_t row_flags(const struct flow *f)
 {
-	struct copy_ctx *c = arg;
-	struct flow *row = &c->rows[c->n++];
+	return (f->destroyed ? FLOW_ROW_DESTROYED : 0) |
+	       (f->counters_valid ? FLOW_ROW_COUNTERS_VALID : 0) |
+	       (f->counts_from_zero ? FLOW_ROW_COUNTS_FROM_ZERO : 0) |
+	       (f->events_seen ? FLOW_ROW_EVENTS_SEEN : 0);
+}
 
-	*row = *f;
-	row->hnext = NULL;
+const struct flow *snapshot_flow(const struct snapshot *s, size_t i,
+				 struct flow *buf)
+{
+	const struct flow_row *r;
+	const struct flow *e;
+
+	if (s->flows)
+		return &s->flows[i];
+	r = &s->rows[i];
+	e = flowtab_entry(s->tab, r->idx);
+	/* field by field: the collector keeps writing the entry's others */
+	memset(buf, 0, sizeof(*buf));
+	buf->key = e->key;
+	buf->reply = e->reply;
+	buf->ct_id = e->ct_id;
+	buf->mark = __atomic_load_n(&e->mark, __ATOMIC_RELAXED);
+	buf->start_ns = e->start_ns;
+	buf->first_seen_ns = e->first_seen_ns;
+	buf->state = r->state;
+	buf->destroyed = r->flags & FLOW_ROW_DESTROYED;
+	buf->counters_valid = r->flags & FLOW_ROW_COUNTERS_VALID;
+	buf->counts_from_zero = r->flags & FLOW_ROW_COUNTS_FROM_ZERO;
+	buf->events_seen = r->flags & FLOW_ROW_EVENTS_SEEN;
+	buf->in_use = true;
+	buf->total = r->total;
+	memcpy(buf->pkt_rate, r->pkt_rate, sizeof(buf->pkt_rate));
+	memcpy(buf->byte_rate, r->byte_rate, sizeof(buf->byte_rate));
+	buf->hnext = FLOWTAB_NONE;
+	buf->idx = r->idx;
+	return buf;
 }
 
 #define MOVED UINT32_MAX
@@ -29,29 +57,30 @@ static void copy_flow(struct flow *f, void *arg)
  * following the permutation's cycles, so no second copy of the rows is
  * needed. Returns -ENOMEM (rows left as they are) if the keys don't fit.
  */
-static int sort_rows(struct flow *rows, size_t n)
+static int sort_rows(const struct snapshot *s, struct flow_row *rows, size_t n)
 {
 	struct sort_item *items = malloc(2 * n * sizeof(*items));
+	struct flow buf;
 
 	if (!items)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		sort_item_fill(&items[i], SORT_RATE, false, &rows[i], NULL,
-			       (uint32_t)i);
+		sort_item_fill(&items[i], SORT_RATE, false,
+			       snapshot_flow(s, i, &buf), NULL, (uint32_t)i);
 	sort_items(items, items + n, n);
 	/* destination k takes the row that was at items[k].idx */
-	for (size_t s = 0; s < n; s++) {
-		struct flow tmp;
-		size_t k = s;
+	for (size_t i = 0; i < n; i++) {
+		struct flow_row tmp;
+		size_t k = i;
 
-		if (items[s].idx == MOVED || items[s].idx == s)
+		if (items[i].idx == MOVED || items[i].idx == i)
 			continue;
-		tmp = rows[s];
+		tmp = rows[i];
 		for (;;) {
 			size_t src = items[k].idx;
 
 			items[k].idx = MOVED;
-			if (src == s) {
+			if (src == i) {
 				rows[k] = tmp;
 				break;
 			}
@@ -63,30 +92,59 @@ static int sort_rows(struct flow *rows, size_t n)
 	return 0;
 }
 
-struct snapshot *snapshot_build(const struct flowtab *tab,
-				const struct snapshot_meta *meta)
+/* Fills s->rows (room for flowtab_count rows) from tab, in table order. */
+static void fill_rows(struct snapshot *s, const struct flowtab *tab)
+{
+	uint32_t span = flowtab_span(tab);
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < span; i++) {
+		const struct flow *f = flowtab_entry(tab, i);
+		struct flow_row *r;
+
+		if (!f->in_use)
+			continue;
+		r = &s->rows[n++];
+		r->idx = i;
+		r->state = f->state;
+		r->flags = row_flags(f);
+		r->pad = 0;
+		memcpy(r->pkt_rate, f->pkt_rate, sizeof(r->pkt_rate));
+		memcpy(r->byte_rate, f->byte_rate, sizeof(r->byte_rate));
+		r->total = f->total;
+	}
+	s->n = n;
+}
+
+/* rows: room for flowtab_count(tab) rows, or NULL to allocate them */
+static struct snapshot *build(struct flowtab *tab,
+			      const struct snapshot_meta *meta, bool sorted,
+			      struct flow_row *rows)
 {
 	size_t n = flowtab_count(tab);
 	struct snapshot *s = calloc(1, sizeof(*s));
-	struct copy_ctx c = { 0 };
 
 	if (!s)
 		return NULL;
-	if (n) {
-		c.rows = malloc(n * sizeof(*c.rows));
-		if (!c.rows) {
-			free(s);
-			return NULL;
-		}
-		flowtab_foreach(tab, copy_flow, &c);
-		/* unsorted is still a valid snapshot: only the order suffers */
-		sort_rows(c.rows, c.n);
+	if (!rows && n && !(rows = malloc(n * sizeof(*rows)))) {
+		free(s);
+		return NULL;
 	}
+	s->rows = rows;
+	s->tab = flowtab_get(tab);
+	fill_rows(s, tab);
+	/* unsorted is still a valid snapshot: only the order suffers */
+	if (sorted && s->n)
+		sort_rows(s, s->rows, s->n);
 	s->meta = *meta;
-	s->flows = c.rows;
-	s->n = c.n;
 	atomic_init(&s->refs, 1);
 	return s;
+}
+
+struct snapshot *snapshot_build(struct flowtab *tab,
+				const struct snapshot_meta *meta, bool sorted)
+{
+	return build(tab, meta, sorted, NULL);
 }
 
 struct snapshot *snapshot_get(struct snapshot *s)
@@ -100,8 +158,93 @@ void snapshot_put(struct snapshot *s)
 {
 	if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
 		return;
+	free(s->rows);
 	free(s->flows);
+	flowtab_free(s->tab);
 	free(s);
+}
+
+/* --- the collector's pool ----------------------------------------------- */
+
+struct snapshot *snapshot_pool_build(struct snapshot_pool *p,
+				     struct flowtab *tab,
+				     const struct snapshot_meta *meta,
+				     bool sorted)
+{
+	size_t n = flowtab_count(tab);
+	struct flow_row *rows = NULL;
+	struct snapshot *s;
+
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 8;
+		struct snapshot **h = realloc(p->held, cap * sizeof(*h));
+
+		if (!h)
+			return NULL;
+		p->held = h;
+		p->cap = cap;
+	}
+	/* a spare far too big is given back rather than kept for ever */
+	if (p->spare && (p->spare_cap < n || p->spare_cap > 2 * n + 4096)) {
+		free(p->spare);
+		p->spare = NULL;
+	}
+	if (p->spare) {
+		rows = p->spare;
+		p->spare = NULL;
+	} else if (n) {
+		/* a little headroom: the table grows between intervals */
+		p->spare_cap = n + n / 16 + 64;
+		rows = malloc(p->spare_cap * sizeof(*rows));
+		if (!rows)
+			return NULL;
+	}
+	s = build(tab, meta, sorted, rows);
+	if (!s) {
+		free(rows);
+		return NULL;
+	}
+	/* the capacity travels with the rows: kept when they come back */
+	s->cap = rows ? p->spare_cap : 0;
+	p->held[p->n++] = snapshot_get(s);
+	flowtab_set_epoch(tab, meta->seq);
+	return s;
+}
+
+void snapshot_pool_collect(struct snapshot_pool *p, struct flowtab *tab)
+{
+	uint64_t min_live = UINT64_MAX;
+	size_t k = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		struct snapshot *s = p->held[i];
+
+		/* only the pool's reference left: nobody can take another
+		 * (it is no longer published), so this is final */
+		if (atomic_load(&s->refs) == 1) {
+			if (s->rows && !p->spare) {
+				p->spare = s->rows;
+				p->spare_cap = s->cap;
+				s->rows = NULL;
+			}
+			snapshot_put(s);
+			continue;
+		}
+		if (s->meta.seq < min_live)
+			min_live = s->meta.seq;
+		p->held[k++] = s;
+	}
+	p->n = k;
+	flowtab_reclaim(tab, min_live);
+}
+
+void snapshot_pool_clear(struct snapshot_pool *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		snapshot_put(p->held[i]);
+	free(p->held);
+	free(p->spare);
+	memset(p, 0, sizeof(*p));
 }
 
 void snapshot_publish(struct snapshot_slot *slot, struct snapshot *s)

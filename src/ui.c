@@ -65,11 +65,12 @@ static size_t view_rows(const struct ui *u)
 	return u->tab == TAB_PROCS ? u->v->nprocs : u->v->n;
 }
 
-static const struct flow *flow_at(const struct ui *u, long pos)
+static const struct flow *flow_at(const struct ui *u, long pos,
+				  struct flow *buf)
 {
 	if (!u->v || pos < 0 || (size_t)pos >= u->v->n)
 		return NULL;
-	return &u->v->snap->flows[u->v->idx[pos]];
+	return snapshot_flow(u->v->snap, u->v->idx[pos], buf);
 }
 
 static void push_params(struct ui *u)
@@ -80,7 +81,8 @@ static void push_params(struct ui *u)
 /* The cursor moved or the view changed: record which flow it is on. */
 static void update_selection(struct ui *u)
 {
-	const struct flow *f = flow_at(u, u->cursor);
+	struct flow buf;
+	const struct flow *f = flow_at(u, u->cursor, &buf);
 
 	if (f) {
 		u->sel.ct_id = f->ct_id;
@@ -135,6 +137,7 @@ static long find_flow(const struct view *v, const struct flow_ident *id,
 	 * that a million-row view costs the UI thread nothing */
 	const long window = 2048;
 	long lo = hint - window, hi = hint + window;
+	struct flow buf;
 
 	if (v->sel_pos >= 0 && v->sel.ct_id == id->ct_id &&
 	    !memcmp(&v->sel.key, &id->key, sizeof(id->key)))
@@ -144,7 +147,7 @@ static long find_flow(const struct view *v, const struct flow_ident *id,
 	if (hi > (long)v->n)
 		hi = (long)v->n;
 	for (long i = lo; i < hi; i++)
-		if (flow_ident_eq(id, &v->snap->flows[v->idx[i]]))
+		if (flow_ident_eq(id, snapshot_flow(v->snap, v->idx[i], &buf)))
 			return i;
 	return -1;
 }
@@ -425,7 +428,8 @@ static void update_watch(struct ui *u)
 	if (u->sel_valid)
 		ids[n++] = u->sel;
 	for (long i = u->top; i < u->top + vis && n < UI_WATCH_MAX; i++) {
-		const struct flow *f = flow_at(u, i);
+		struct flow buf;
+		const struct flow *f = flow_at(u, i, &buf);
 
 		if (!f)
 			break;

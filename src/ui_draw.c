@@ -338,6 +338,7 @@ static void draw_flows(struct ui *u)
 	struct flow_cols c = flow_layout();
 	int y = UI_HEADER_ROWS, bottom = LINES - 1, skip;
 	struct flow_info info;
+	struct flow buf;
 	long vis = ui_visible_flows(u);
 
 	flow_title(line, sizeof(line), &c);
@@ -357,7 +358,7 @@ static void draw_flows(struct ui *u)
 
 		if (i >= (long)u->v->n)
 			break;
-		f = &u->v->snap->flows[u->v->idx[i]];
+		f = snapshot_flow(u->v->snap, u->v->idx[i], &buf);
 		get_info(u, f, &info);
 		role = i == u->cursor ? ROLE_CURSOR :
 		       f->destroyed ? ROLE_GONE : ROLE_NORMAL;

@@ -114,6 +114,7 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 	struct watch_set *ws = NULL;
 	struct text_filter tf;
 	struct flow_info info;
+	struct flow buf;
 	bool need_info;
 	size_t n = snap->n, m = 0, i;
 
@@ -145,7 +146,7 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 	memset(&info, 0, sizeof(info));
 
 	for (i = 0; i < n; i++) {
-		const struct flow *f = &snap->flows[i];
+		const struct flow *f = snapshot_flow(snap, i, &buf);
 
 		if (ws && watched(ws, f)) {
 			struct hist_sample *s = &v->samples[v->nsamples++];
@@ -204,7 +205,8 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 	if (sel_valid) {
 		v->sel = *sel;
 		for (i = 0; i < m; i++)
-			if (flow_ident_eq(sel, &snap->flows[v->idx[i]])) {
+			if (flow_ident_eq(sel, snapshot_flow(snap, v->idx[i],
+							     &buf))) {
 				v->sel_pos = (long)i;
 				break;
 			}

@@ -654,10 +654,10 @@ static void test_apply_reuse(void **state)
 {
 	struct fixture *fx = *state;
 	struct ct_entry e = entry(IPPROTO_UDP, 40000, 10);
-	struct flow *f;
+	struct flow *f, *old;
 
 	assert_int_equal(ct_apply(&fx->ctx, CT_MSG_NEW, &e), 1);
-	f = flowtab_lookup(fx->tab, &e.key);
+	f = old = flowtab_lookup(fx->tab, &e.key);
 	f->total.packets[0] = 50;
 	f->total.bytes[0] = 5000;
 	f->counters_valid = true;
@@ -669,6 +669,12 @@ static void test_apply_reuse(void **state)
 	fx->ctx.now_ns = 2000;
 	assert_int_equal(ct_apply(&fx->ctx, CT_MSG_UPDATE, &e), 1);
 	assert_int_equal(fx->seen.reused, 1);
+	/* a fresh entry: snapshots showing the old connection keep it */
+	f = flowtab_lookup(fx->tab, &e.key);
+	assert_ptr_not_equal(f, old);
+	assert_int_equal(old->ct_id, 10);
+	assert_true(old->start_ns == 123);
+	assert_int_equal(flowtab_count(fx->tab), 1);
 	assert_int_equal(f->ct_id, 11);
 	assert_false(f->counters_valid);
 	assert_false(f->counts_from_zero);	/* not known to start at zero */
@@ -683,6 +689,7 @@ static void test_apply_reuse(void **state)
 	f->counters_valid = true;
 	assert_int_equal(ct_apply(&fx->ctx, CT_MSG_NEW, &e), 1);
 	assert_int_equal(fx->seen.reused, 2);
+	f = flowtab_lookup(fx->tab, &e.key);
 	assert_false(f->destroyed);
 	assert_false(f->counters_valid);
 	assert_true(f->counts_from_zero);
@@ -736,6 +743,7 @@ static void test_dump_and_ghosts(void **state)
 	assert_int_equal(ct_apply(&fx->ctx, CT_MSG_DESTROY, &a), 1);
 	fx->ctx.gen = 3;
 	assert_int_equal(ct_apply(&fx->ctx, CT_MSG_DUMP, &a), 1);
+	fa = flowtab_lookup(fx->tab, &a.key);
 	assert_false(fa->destroyed);
 	assert_int_equal(fx->seen.reused, 1);
 }
@@ -781,6 +789,7 @@ static void test_destroy_counters(void **state)
 
 	/* conntrack backend: DESTROY carries the last word */
 	ct_apply(&fx->ctx, CT_MSG_NEW, &e);
+	f = flowtab_lookup(fx->tab, &e.key);
 	fx->ctx.counters = true;
 	ct_apply(&fx->ctx, CT_MSG_DESTROY, &e);
 	assert_true(f->counters_valid);

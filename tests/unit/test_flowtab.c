@@ -197,6 +197,7 @@ static void test_snapshot_sorted_and_refcounted(void **state)
 	struct snapshot_meta m = { .seq = 1, .interval = 1.0 };
 	struct snapshot_slot slot = SNAPSHOT_SLOT_INIT;
 	struct snapshot *s, *r;
+	struct flow buf;
 	bool created;
 
 	(void)state;
@@ -208,26 +209,27 @@ static void test_snapshot_sorted_and_refcounted(void **state)
 		f->byte_rate[FLOW_DIR_ORIG] = p == 3 ? 500 : 0;
 		f->byte_rate[FLOW_DIR_REPLY] = p == 4 ? 100 : 0;
 	}
-	s = snapshot_build(tab, &m);
+	s = snapshot_build(tab, &m, true);
 	assert_non_null(s);
 	assert_int_equal(s->n, 5);
-	assert_int_equal(ntohs(s->flows[0].key.sport), 3);
-	assert_int_equal(ntohs(s->flows[1].key.sport), 4);
+	assert_int_equal(ntohs(snapshot_flow(s, 0, &buf)->key.sport), 3);
+	assert_int_equal(ntohs(snapshot_flow(s, 1, &buf)->key.sport), 4);
 	/* equal rates: by id, ascending */
-	assert_int_equal(s->flows[2].ct_id, 95);
-	assert_int_equal(s->flows[4].ct_id, 99);
-	assert_null(s->flows[0].hnext);
+	assert_int_equal(snapshot_flow(s, 2, &buf)->ct_id, 95);
+	assert_int_equal(snapshot_flow(s, 4, &buf)->ct_id, 99);
 
 	snapshot_publish(&slot, s);
 	r = snapshot_acquire(&slot);
 	assert_ptr_equal(r, s);
 	/* publishing a newer one leaves the reader's copy intact */
-	snapshot_publish(&slot, snapshot_build(tab, &m));
+	snapshot_publish(&slot, snapshot_build(tab, &m, true));
 	assert_int_equal(r->n, 5);
+	/* the snapshot outlives the table's owner: it holds its own reference */
+	flowtab_free(tab);
+	assert_int_equal(ntohs(snapshot_flow(r, 0, &buf)->key.sport), 3);
 	snapshot_put(r);
 	snapshot_publish(&slot, NULL);
 	assert_null(snapshot_acquire(&slot));
-	flowtab_free(tab);
 }
 
 /* Many rows in shuffled order: sorted, and every row still there once. */
@@ -250,11 +252,12 @@ static void test_snapshot_sort_permutation(void **state)
 		f->ct_id = i;
 		f->byte_rate[FLOW_DIR_ORIG] = (float)((x >> 16) % 50);
 	}
-	s = snapshot_build(tab, &m);
+	s = snapshot_build(tab, &m, true);
 	assert_non_null(s);
 	assert_int_equal(s->n, N);
 	for (size_t i = 0; i < N; i++) {
-		const struct flow *f = &s->flows[i];
+		struct flow fb, pb;
+		const struct flow *f = snapshot_flow(s, i, &fb);
 
 		assert_true(f->ct_id < N);
 		assert_int_equal(seen[f->ct_id], 0);
@@ -262,12 +265,104 @@ static void test_snapshot_sort_permutation(void **state)
 		/* the row moved whole: its key still matches its id */
 		assert_int_equal(ntohs(f->key.sport), f->ct_id & 0xffff);
 		if (i) {
-			const struct flow *p = &s->flows[i - 1];
+			const struct flow *p = snapshot_flow(s, i - 1, &pb);
 
 			assert_true(p->byte_rate[0] >= f->byte_rate[0]);
 			if (p->byte_rate[0] == f->byte_rate[0])
 				assert_true(p->ct_id < f->ct_id);
 		}
+	}
+	snapshot_put(s);
+	flowtab_free(tab);
+}
+
+/*
+ * A removed flow's index is not handed out again while a snapshot that may
+ * show it is held: the snapshot keeps reading the old flow's key under it.
+ */
+static void test_index_reused_only_after_snapshots(void **state)
+{
+	struct flowtab *tab = flowtab_new(0);
+	struct snapshot_pool pool = { 0 };
+	struct snapshot_meta m = { .seq = 1 };
+	struct flow_key a = udp4_key(0xc0000201, 1000);
+	struct flow_key b = udp4_key(0xc0000201, 2000);
+	struct snapshot *s;
+	struct flow *f, *g;
+	struct flow buf;
+	uint32_t old_idx;
+	bool created;
+
+	(void)state;
+	f = flowtab_upsert(tab, &a, &created);
+	f->ct_id = 7;
+	old_idx = f->idx;
+	s = snapshot_pool_build(&pool, tab, &m, false);
+	assert_non_null(s);
+	flowtab_remove(tab, f);
+	/* s is held: the index stays out of use */
+	snapshot_pool_collect(&pool, tab);
+	g = flowtab_upsert(tab, &b, &created);
+	assert_true(g->idx != old_idx);
+	assert_int_equal(ntohs(snapshot_flow(s, 0, &buf)->key.sport), 1000);
+	assert_int_equal(snapshot_flow(s, 0, &buf)->ct_id, 7);
+	flowtab_remove(tab, g);
+	/* released: both indices come back, the warmest first */
+	snapshot_put(s);
+	snapshot_pool_collect(&pool, tab);
+	assert_int_equal(pool.n, 0);
+	assert_non_null(pool.spare);	/* rows kept for the next build */
+	f = flowtab_upsert(tab, &a, &created);
+	g = flowtab_upsert(tab, &b, &created);
+	assert_true(f->idx == old_idx || g->idx == old_idx);
+	assert_true(f->idx < 2 && g->idx < 2);
+	assert_int_equal(flowtab_span(tab), 2);
+	m.seq = 2;
+	s = snapshot_pool_build(&pool, tab, &m, false);
+	assert_int_equal(s->n, 2);
+	assert_null(pool.spare);	/* taken by this build */
+	snapshot_put(s);
+	snapshot_pool_clear(&pool);
+	flowtab_free(tab);
+}
+
+/* A new connection on a tuple gets a fresh entry; the old one is kept. */
+static void test_renew_keeps_old_connection(void **state)
+{
+	struct flowtab *tab = flowtab_new(0);
+	struct snapshot_meta m = { .seq = 1 };
+	struct flow_key a = udp4_key(0xc0000201, 1000);
+	struct flow *f, *n;
+	struct snapshot *s;
+	struct flow buf;
+	bool created;
+
+	(void)state;
+	f = flowtab_upsert(tab, &a, &created);
+	f->ct_id = 1;
+	for (uint16_t p = 1; p < 40; p++) {	/* share the chain with others */
+		struct flow_key k = udp4_key(0xc0000202, p);
+
+		flowtab_upsert(tab, &k, &created)->ct_id = 100 + p;
+	}
+	s = snapshot_build(tab, &m, false);
+	flowtab_set_epoch(tab, 1);
+	n = flowtab_renew(tab, flowtab_lookup(tab, &a));
+	assert_non_null(n);
+	assert_int_equal(n->ct_id, 0);
+	n->ct_id = 2;
+	assert_ptr_equal(flowtab_lookup(tab, &a), n);
+	assert_int_equal(flowtab_count(tab), 40);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct flow *r = snapshot_flow(s, i, &buf);
+
+		if (!memcmp(&r->key, &a, sizeof(a)))
+			assert_int_equal(r->ct_id, 1);
+	}
+	for (uint16_t p = 1; p < 40; p++) {
+		struct flow_key k = udp4_key(0xc0000202, p);
+
+		assert_int_equal(flowtab_lookup(tab, &k)->ct_id, 100 + p);
 	}
 	snapshot_put(s);
 	flowtab_free(tab);
@@ -285,6 +380,8 @@ int main(void)
 		cmocka_unit_test(test_first_reading_without_baseline),
 		cmocka_unit_test(test_snapshot_sorted_and_refcounted),
 		cmocka_unit_test(test_snapshot_sort_permutation),
+		cmocka_unit_test(test_index_reused_only_after_snapshots),
+		cmocka_unit_test(test_renew_keeps_old_connection),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
