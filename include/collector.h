@@ -33,6 +33,8 @@ struct collector {
 	void *on_snapshot_arg;
 	/* rows in table order: the reader sorts them itself (the UI) */
 	bool unsorted;
+	/* bytes of the event socket's receive buffer (0: no coalescing) */
+	size_t event_buffer;
 
 	/* results */
 	struct snapshot_slot slot;
@@ -50,6 +52,7 @@ struct collector {
 	double last_read_ms;
 	size_t silent_flows;	/* flows that will not report their end */
 	uint64_t next_refresh_mono_ns;
+	uint64_t coalesce_ns;	/* pause after reading events, see collector.c */
 };
 
 /*

@@ -411,6 +411,7 @@ int main(int argc, char **argv)
 	col.tab = tab;
 	/* the interactive view sorts by its own column anyway */
 	col.unsorted = !cfg.batch;
+	col.event_buffer = (size_t)ctc.rcvbuf;
 	ret = collector_start(&col, err, sizeof(err));
 	if (ret == -EINTR) {
 		status = 0;	/* told to stop during the first dump */
