@@ -36,6 +36,8 @@ struct flow {
 				 * no event extension (nf_conntrack_events=2,
 				 * Linux >= 5.19) and end silently. */
 	bool in_use : 1;	/* table internals: the index holds a flow */
+	uint8_t sel_bit;	/* sel_proto_bit of the key (filter.h), set by the
+				 * table: what protocol toggles test */
 	uint32_t seen_gen;	/* last dump generation that listed it */
 	uint64_t start_ns;	/* CLOCK_REALTIME ns from conntrack's timestamp, 0 if unknown */
 	uint64_t first_seen_ns;	/* CLOCK_REALTIME ns when flowtop first saw it */
@@ -95,6 +97,9 @@ struct flow *flowtab_lookup(const struct flowtab *tab, const struct flow_key *ke
 struct flow *flowtab_upsert(struct flowtab *tab, const struct flow_key *key,
 			    bool *created);
 
+/* flowtab_upsert for a key known to be absent (saves the lookup). */
+struct flow *flowtab_insert(struct flowtab *tab, const struct flow_key *key);
+
 /* Unlinks f; its index goes to limbo (see flowtab_reclaim). */
 void flowtab_remove(struct flowtab *tab, struct flow *f);
 
@@ -118,6 +123,15 @@ size_t flowtab_sweep(struct flowtab *tab, uint32_t gen);
 
 /* Removes flows marked destroyed; returns how many. */
 size_t flowtab_reap_destroyed(struct flowtab *tab);
+
+/*
+ * After an interval's snapshot, in one pass: removes the destroyed flows
+ * (shown once with their final counters), zeroes the others' rates (a flow
+ * without a reading next time had no traffic) and counts the live flows no
+ * event ever named (*silent: their end goes unreported). Returns how many
+ * were removed.
+ */
+size_t flowtab_end_interval(struct flowtab *tab, size_t *silent);
 
 /*
  * Takes a new cumulative reading for f and computes the rates over

@@ -112,21 +112,11 @@ static void apply_ct_counters(const struct flow_key *key,
 	apply_counters(key, sum, arg);
 }
 
-/* Before a read: no reading means no traffic; count the silent flows. */
-static void prepare_flow(struct flow *f, void *arg)
-{
-	struct collector *c = arg;
-
-	memset(f->pkt_rate, 0, sizeof(f->pkt_rate));
-	memset(f->byte_rate, 0, sizeof(f->byte_rate));
-	if (!f->events_seen && !f->destroyed)
-		c->silent_flows++;
-}
-
 /*
  * One counter read. Flows without a reading this time had no traffic: the
- * slots counter map reports only the flows whose counters moved, so their
- * rates are zeroed first and the totals stay as last read.
+ * slots counter map reports only the flows whose counters moved, so rates
+ * were zeroed after the last snapshot (flowtab_end_interval) and the
+ * totals stay as last read.
  */
 static int read_counters(struct collector *c, double interval_s)
 {
@@ -134,8 +124,6 @@ static int read_counters(struct collector *c, double interval_s)
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
 	int ret;
 
-	c->silent_flows = 0;
-	flowtab_foreach(c->tab, prepare_flow, c);
 	if (uses_bpf(c))
 		ret = acct_read(c->acct, apply_counters, &a);
 	else
@@ -225,9 +213,34 @@ static int tick(struct collector *c)
 		return ret;
 	ret = publish(c, interval_s);
 	/* destroyed flows were shown once, with their final counters */
-	flowtab_reap_destroyed(c->tab);
+	flowtab_end_interval(c->tab, &c->silent_flows);
 	if (!ret)
 		ret = maybe_refresh(c);
+	return ret;
+}
+
+/*
+ * The first dump and the baseline read, in the thread: a table of a
+ * million flows takes seconds to dump, and the view must answer keys
+ * meanwhile. 0, or a negative errno with c->errmsg set.
+ */
+static int start_run(struct collector *c)
+{
+	int ret = ct_resync(c->ct, c->tab, hooks_of(c));
+
+	if (ret) {
+		snprintf(c->errmsg, sizeof(c->errmsg),
+			 "initial conntrack dump failed: %s", strerror(-ret));
+		return ret;
+	}
+	/* baseline: rates of the first snapshot cover exactly one interval */
+	c->baseline_ns = now_ns(CLOCK_REALTIME);
+	c->last_read_mono_ns = now_ns(CLOCK_MONOTONIC);
+	c->next_refresh_mono_ns = c->last_read_mono_ns + REFRESH_MIN_NS;
+	ret = read_counters(c, 0);
+	if (ret)
+		snprintf(c->errmsg, sizeof(c->errmsg),
+			 "reading the flow counters failed: %s", strerror(-ret));
 	return ret;
 }
 
@@ -265,14 +278,15 @@ static void *collector_main(void *arg)
 {
 	struct collector *c = arg;
 	uint64_t interval_ns = (uint64_t)(c->cfg->interval_s * 1e9);
-	uint64_t next = c->last_read_mono_ns + interval_ns;
+	uint64_t next;
 	struct pollfd pfd[2] = {
 		{ .fd = ct_event_fd(c->ct), .events = POLLIN },
 		{ .fd = c->stop_fd, .events = POLLIN },
 	};
-	int ret = 0;
+	int ret = start_run(c);
 
-	for (;;) {
+	next = c->last_read_mono_ns + interval_ns;
+	for (; !ret;) {
 		uint64_t now = now_ns(CLOCK_MONOTONIC);
 		int timeout_ms = 0;
 
@@ -325,29 +339,16 @@ int collector_start(struct collector *c, char *err, size_t errlen)
 	pthread_mutex_init(&c->slot.lock, NULL);
 	c->slot.cur = NULL;
 	atomic_init(&c->error, 0);
+	c->errmsg[0] = '\0';
 	c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	c->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (c->wake_fd < 0 || c->stop_fd < 0) {
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
 		return -errno;
 	}
-	ret = ct_resync(c->ct, c->tab, hooks_of(c));
-	if (ret) {
-		snprintf(err, errlen, "initial conntrack dump failed: %s",
-			 strerror(-ret));
-		return ret;
-	}
-	/* baseline: rates of the first snapshot cover exactly one interval */
-	c->baseline_ns = now_ns(CLOCK_REALTIME);
-	c->last_read_mono_ns = now_ns(CLOCK_MONOTONIC);
-	c->next_refresh_mono_ns = c->last_read_mono_ns + REFRESH_MIN_NS;
+	/* stopping must not wait for a dump of a million flows to end */
+	ct_set_abort_fd(c->ct, c->stop_fd);
 	c->coalesce_ns = coalesce_ns_for(c->event_buffer);
-	ret = read_counters(c, 0);
-	if (ret) {
-		snprintf(err, errlen, "reading the flow counters failed: %s",
-			 strerror(-ret));
-		return ret;
-	}
 	ret = pthread_create(&c->thread, NULL, collector_main, c);
 	if (ret) {
 		snprintf(err, errlen, "cannot start the collector thread: %s",

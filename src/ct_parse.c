@@ -576,7 +576,7 @@ bool ct_entry_selected(const struct ct_entry *e, unsigned int sel)
 }
 
 /*
- * f is a fresh entry (flowtab_upsert or flowtab_renew zeroed everything
+ * f is a fresh entry (flowtab_insert or flowtab_renew zeroed everything
  * but the key) for a new connection.
  */
 static void begin_connection(struct flow *f, uint64_t now_ns)
@@ -640,9 +640,10 @@ int ct_apply(const struct ct_apply_ctx *ctx, enum ct_msg kind,
 		return 0;
 
 	if (!f) {
-		f = flowtab_upsert(ctx->tab, &e->key, &created);
+		f = flowtab_insert(ctx->tab, &e->key);
 		if (!f)
 			return -ENOMEM;
+		created = true;
 	} else {
 		reused = f->destroyed || ids_differ(e->ct_id, f->ct_id);
 		/* a fresh entry: snapshots still showing the old connection

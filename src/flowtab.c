@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "filter.h"
 #include "flowtab.h"
 
 /*
@@ -206,7 +207,7 @@ static uint32_t take_index(struct flowtab *tab)
 }
 
 /* Links a zeroed flow for key at a free index. */
-static struct flow *insert_new(struct flowtab *tab, const struct flow_key *key)
+struct flow *flowtab_insert(struct flowtab *tab, const struct flow_key *key)
 {
 	uint32_t i;
 	struct flow *f;
@@ -222,6 +223,7 @@ static struct flow *insert_new(struct flowtab *tab, const struct flow_key *key)
 	memset(f, 0, sizeof(*f));
 	f->key = *key;
 	f->state = FLOW_STATE_NONE;
+	f->sel_bit = (uint8_t)sel_proto_bit(key->family, key->proto);
 	f->idx = i;
 	f->in_use = true;
 	b = bucket_of(tab, key);
@@ -239,7 +241,7 @@ struct flow *flowtab_upsert(struct flowtab *tab, const struct flow_key *key,
 	*created = false;
 	if (f)
 		return f;
-	f = insert_new(tab, key);
+	f = flowtab_insert(tab, key);
 	*created = f != NULL;
 	return f;
 }
@@ -308,6 +310,7 @@ struct flow *flowtab_renew(struct flowtab *tab, struct flow *f)
 	memset(n, 0, sizeof(*n));
 	n->key = key;
 	n->state = FLOW_STATE_NONE;
+	n->sel_bit = f->sel_bit;
 	n->idx = i;
 	n->in_use = true;
 	/* the new flow takes the old one's place in the chain */
@@ -400,6 +403,33 @@ size_t flowtab_sweep(struct flowtab *tab, uint32_t gen)
 size_t flowtab_reap_destroyed(struct flowtab *tab)
 {
 	return flowtab_remove_if(tab, is_destroyed, 0);
+}
+
+size_t flowtab_end_interval(struct flowtab *tab, size_t *silent)
+{
+	size_t removed = 0, quiet = 0;
+
+	for (uint32_t i = 0; i < tab->span; i++) {
+		struct flow *f = at(tab, i);
+		uint32_t *pp;
+
+		if (!f->in_use)
+			continue;
+		if (f->destroyed) {
+			pp = link_to(tab, f);
+			if (pp) {
+				unlink_at(tab, pp, f);
+				removed++;
+			}
+			continue;
+		}
+		memset(f->pkt_rate, 0, sizeof(f->pkt_rate));
+		memset(f->byte_rate, 0, sizeof(f->byte_rate));
+		if (!f->events_seen)
+			quiet++;
+	}
+	*silent = quiet;
+	return removed;
 }
 
 uint64_t counter_delta(uint64_t prev, uint64_t now)

@@ -368,6 +368,37 @@ static void test_renew_keeps_old_connection(void **state)
 	flowtab_free(tab);
 }
 
+/* End of an interval: destroyed flows go, rates restart, silent ones count. */
+static void test_end_interval(void **state)
+{
+	struct flowtab *tab = flowtab_new(0);
+	struct flow_key k[4];
+	struct flow *f[4];
+	size_t silent = 99;
+	bool created;
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		k[i] = udp4_key(0xc0000201, (uint16_t)(100 + i));
+		f[i] = flowtab_upsert(tab, &k[i], &created);
+		f[i]->byte_rate[FLOW_DIR_ORIG] = 10;
+		f[i]->pkt_rate[FLOW_DIR_REPLY] = 1;
+		f[i]->total.bytes[0] = 1000;
+	}
+	f[0]->destroyed = true;
+	f[1]->events_seen = true;
+	assert_int_equal(flowtab_end_interval(tab, &silent), 1);
+	assert_int_equal(silent, 2);	/* f[2], f[3]: no event named them */
+	assert_null(flowtab_lookup(tab, &k[0]));
+	for (int i = 1; i < 4; i++) {
+		assert_ptr_equal(flowtab_lookup(tab, &k[i]), f[i]);
+		assert_true(f[i]->byte_rate[FLOW_DIR_ORIG] == 0);
+		assert_true(f[i]->pkt_rate[FLOW_DIR_REPLY] == 0);
+		assert_true(f[i]->total.bytes[0] == 1000);	/* totals stay */
+	}
+	flowtab_free(tab);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -382,6 +413,7 @@ int main(void)
 		cmocka_unit_test(test_snapshot_sort_permutation),
 		cmocka_unit_test(test_index_reused_only_after_snapshots),
 		cmocka_unit_test(test_renew_keeps_old_connection),
+		cmocka_unit_test(test_end_interval),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
