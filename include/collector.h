@@ -40,6 +40,8 @@ struct collector {
 	struct snapshot_slot slot;
 	int wake_fd;		/* eventfd: +1 per published snapshot */
 	atomic_int error;	/* negative errno once the thread failed */
+	char errmsg[160];	/* what failed, when it was the start (set
+				 * before error) */
 
 	/* internals */
 	int stop_fd;
@@ -56,8 +58,9 @@ struct collector {
 };
 
 /*
- * Initial dump and baseline counter read, then the thread. 0 or a negative
- * errno with a reason in err.
+ * Starts the thread, which begins with the first dump and the baseline
+ * counter read (failures there: error and errmsg, as for later ones). 0 or
+ * a negative errno with a reason in err.
  */
 int collector_start(struct collector *c, char *err, size_t errlen);
 

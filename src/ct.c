@@ -5,6 +5,7 @@
  * and one blocking socket for dumps. Message → flow logic is in ct_parse.c.
  */
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -50,6 +51,7 @@ struct ct_source {
 	struct mnl_socket *ev;
 	struct mnl_socket *dump;
 	struct ct_config cfg;
+	int abort_fd;		/* see ct_set_abort_fd */
 	struct ct_stats st;
 	uint32_t seq;
 	uint32_t gen;
@@ -194,6 +196,12 @@ static bool exit_signal_pending(const struct ct_source *src)
 {
 	sigset_t pending;
 
+	if (src->abort_fd >= 0) {
+		struct pollfd pfd = { .fd = src->abort_fd, .events = POLLIN };
+
+		if (poll(&pfd, 1, 0) > 0)
+			return true;
+	}
 	if (!src->cfg.abort_signals || sigpending(&pending))
 		return false;
 	for (int sig = 1; sig < NSIG; sig++)
@@ -307,6 +315,7 @@ int ct_open(struct ct_source **out, const struct ct_config *cfg,
 		return -ENOMEM;
 	}
 	src->cfg = *cfg;
+	src->abort_fd = -1;
 	src->seq = (uint32_t)time(NULL);
 	src->dumpbuf = malloc(DUMP_BUF);
 	src->evbuf = malloc((size_t)EV_BATCH * EV_MSG_MAX);
@@ -505,6 +514,11 @@ static int handle_datagram(struct ct_source *src, const struct ct_apply_ctx *ctx
 			return ret;
 	}
 	return 0;
+}
+
+void ct_set_abort_fd(struct ct_source *src, int fd)
+{
+	src->abort_fd = fd;
 }
 
 int ct_process_events(struct ct_source *src, struct flowtab *tab,

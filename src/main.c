@@ -193,8 +193,11 @@ static int run_batch(struct collector *col, const struct config *cfg,
 			return -errno;
 		ret = atomic_load(&col->error);
 		if (ret) {
-			fprintf(stderr, "flowtop: collector stopped: %s\n",
-				strerror(-ret));
+			if (col->errmsg[0])
+				fprintf(stderr, "flowtop: %s\n", col->errmsg);
+			else
+				fprintf(stderr, "flowtop: collector stopped: %s\n",
+					strerror(-ret));
 			return ret;
 		}
 		s = snapshot_acquire(&col->slot);

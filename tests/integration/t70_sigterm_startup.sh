@@ -7,7 +7,8 @@
 #
 #  before-attach  nf_conntrack_timestamp is already on, the first bpf()
 #                 call (loading the counting program) is held for 2 s
-#  first-dump     the BPF links exist and the first dump of a table of
+#  first-dump     the BPF links exist and the first dump (in the collector
+#                 thread: strace follows threads) of a table of
 #                 20000 flows is under way, each netlink read held 10 ms;
 #                 with --acct netfilter and with --acct conntrack (which
 #                 turned nf_conntrack_acct on before the dump)
@@ -81,7 +82,7 @@ start() {
 	links_before=$($LINKS list)
 	# LeakSanitizer cannot work under ptrace (see no_leak_check in lib.sh)
 	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-		ip netns exec "$(nsname dut)" strace -o "$TMPD/strace.log" "${sargs[@]}" \
+		ip netns exec "$(nsname dut)" strace -f -o "$TMPD/strace.log" "${sargs[@]}" \
 		"$FLOWTOP" --batch --output json --count 0 -t 0.5 -n -G -U "$@" \
 		>"$TMPD/st.out" 2>"$TMPD/st.err" &
 	spid=$!
