@@ -60,7 +60,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRCS := $(wildcard tests/tools/*.c bench/*.c)
 TOOL_BINS := $(patsubst %.c,$(BUILD)/%,$(TOOL_SRCS))
 
-.PHONY: all run test unit bench install uninstall clean deps deps-test vmlinux fuzz fuzz-build
+.PHONY: all run test unit bench bench-ui install uninstall clean deps deps-test vmlinux fuzz fuzz-build
 
 all: flowtop
 
@@ -123,6 +123,11 @@ test: deps-test
 bench: deps-test
 	$(MAKE) flowtop $(TOOL_BINS)
 	BUILD=$(BUILD) ./bench/run.sh
+
+bench-ui: deps-test
+	$(MAKE) flowtop $(TOOL_BINS)
+	BUILD=$(BUILD) ./bench/ui_bench.sh
+	$(BUILD)/bench/view_build_bench
 
 install: flowtop
 	install -D -m 0755 flowtop $(DESTDIR)$(PREFIX)/sbin/flowtop

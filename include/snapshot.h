@@ -40,7 +40,8 @@ struct flow_row {
 	uint32_t idx;		/* the flow's index in the table */
 	uint8_t state;
 	uint8_t flags;		/* FLOW_ROW_* */
-	uint16_t pad;
+	uint8_t sel_bit;	/* the flow's sel_bit: protocol toggles */
+	uint8_t pad;
 	float pkt_rate[FLOW_DIR_COUNT];
 	float byte_rate[FLOW_DIR_COUNT];
 	struct flow_counters total;

@@ -43,6 +43,9 @@ struct ui_params {
 struct flow_ident {
 	uint32_t ct_id;
 	struct flow_key key;
+	uint32_t idx;		/* a hint: its table index when last seen (the
+				 * view checks rows there first, then confirms
+				 * by id and key) */
 };
 
 static inline bool flow_ident_eq(const struct flow_ident *a,

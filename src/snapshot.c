@@ -28,7 +28,6 @@ const struct flow *snapshot_flow(const struct snapshot *s, size_t i,
 	r = &s->rows[i];
 	e = flowtab_entry(s->tab, r->idx);
 	/* field by field: the collector keeps writing the entry's others */
-	memset(buf, 0, sizeof(*buf));
 	buf->key = e->key;
 	buf->reply = e->reply;
 	buf->ct_id = e->ct_id;
@@ -41,6 +40,8 @@ const struct flow *snapshot_flow(const struct snapshot *s, size_t i,
 	buf->counts_from_zero = r->flags & FLOW_ROW_COUNTS_FROM_ZERO;
 	buf->events_seen = r->flags & FLOW_ROW_EVENTS_SEEN;
 	buf->in_use = true;
+	buf->sel_bit = r->sel_bit;
+	buf->seen_gen = 0;
 	buf->total = r->total;
 	memcpy(buf->pkt_rate, r->pkt_rate, sizeof(buf->pkt_rate));
 	memcpy(buf->byte_rate, r->byte_rate, sizeof(buf->byte_rate));
@@ -108,6 +109,7 @@ static void fill_rows(struct snapshot *s, const struct flowtab *tab)
 		r->idx = i;
 		r->state = f->state;
 		r->flags = row_flags(f);
+		r->sel_bit = f->sel_bit;
 		r->pad = 0;
 		memcpy(r->pkt_rate, f->pkt_rate, sizeof(r->pkt_rate));
 		memcpy(r->byte_rate, f->byte_rate, sizeof(r->byte_rate));

@@ -87,6 +87,7 @@ static void update_selection(struct ui *u)
 	if (f) {
 		u->sel.ct_id = f->ct_id;
 		u->sel.key = f->key;
+		u->sel.idx = f->idx;
 		u->sel_valid = true;
 		u->sel_flow = *f;
 		u->sel_gone = false;
@@ -435,6 +436,7 @@ static void update_watch(struct ui *u)
 			break;
 		ids[n].ct_id = f->ct_id;
 		ids[n].key = f->key;
+		ids[n].idx = f->idx;
 		n++;
 	}
 	if (n == u->nwatch && !memcmp(ids, u->watch, n * sizeof(*ids)))
@@ -640,7 +642,9 @@ int ui_run(struct collector *col, const struct config *cfg, int sig_fd,
 out:
 	curses_end();
 	geoip_quiet(false);
-	if (why)
+	if (why && col->errmsg[0])
+		fprintf(stderr, "flowtop: %s\n", col->errmsg);
+	else if (why)
 		fprintf(stderr, "flowtop: view stopped: %s: %s\n", why,
 			strerror(-ret));
 	if (u->b) {

@@ -65,23 +65,33 @@ static double mono_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* Small open hash over the watched flows' ids, built per view. */
+/*
+ * Small open hash over the watched flows, built per view: by conntrack id,
+ * or by table index (by_idx) when the rows come from the flow table.
+ */
 struct watch_set {
 	int16_t slot[UI_WATCH_MAX * 4];	/* index + 1, 0 = empty */
 	const struct flow_ident *ids;
 	size_t n;
+	bool by_idx;
 };
 
 #define WATCH_MASK (UI_WATCH_MAX * 4 - 1)
 
+static inline size_t watch_hash(uint32_t v)
+{
+	return (v * 2654435761u) & WATCH_MASK;
+}
+
 static void watch_init(struct watch_set *w, const struct flow_ident *ids,
-		       size_t n)
+		       size_t n, bool by_idx)
 {
 	memset(w->slot, 0, sizeof(w->slot));
 	w->ids = ids;
 	w->n = n > UI_WATCH_MAX ? UI_WATCH_MAX : n;
+	w->by_idx = by_idx;
 	for (size_t i = 0; i < w->n; i++) {
-		size_t h = (ids[i].ct_id * 2654435761u) & WATCH_MASK;
+		size_t h = watch_hash(by_idx ? ids[i].idx : ids[i].ct_id);
 
 		while (w->slot[h])
 			h = (h + 1) & WATCH_MASK;
@@ -89,16 +99,56 @@ static void watch_init(struct watch_set *w, const struct flow_ident *ids,
 	}
 }
 
-static bool watched(const struct watch_set *w, const struct flow *f)
+/* f is row i of snap; a by_idx set looks at the table index first */
+static bool watched(const struct watch_set *w, const struct snapshot *snap,
+		    size_t i, struct flow *buf, const struct flow **fp)
 {
-	size_t h = (f->ct_id * 2654435761u) & WATCH_MASK;
+	uint32_t v = w->by_idx ? snap->rows[i].idx : (*fp)->ct_id;
+	size_t h = watch_hash(v);
 
 	while (w->slot[h]) {
-		if (flow_ident_eq(&w->ids[w->slot[h] - 1], f))
-			return true;
+		const struct flow_ident *id = &w->ids[w->slot[h] - 1];
+
+		if (!w->by_idx || id->idx == v) {
+			if (!*fp)
+				*fp = snapshot_flow(snap, i, buf);
+			if (flow_ident_eq(id, *fp))
+				return true;
+		}
 		h = (h + 1) & WATCH_MASK;
 	}
 	return false;
+}
+
+/* Whether row i of snap is the flow id names (the hint first, if rows). */
+static bool row_is(const struct snapshot *snap, size_t i,
+		   const struct flow_ident *id, struct flow *buf)
+{
+	if (snap->rows && snap->rows[i].idx != id->idx)
+		return false;
+	return flow_ident_eq(id, snapshot_flow(snap, i, buf));
+}
+
+/*
+ * The common case needs the rows alone: sort by rate, bytes or packets,
+ * no filter text and no process data. The flow table's entries (cold, in
+ * the collector's cache) are then read only for watched flows; the rest
+ * of the view code sees a flow holding just the row's fields.
+ */
+static bool rows_suffice(const struct snapshot *snap, const struct ui_params *p,
+			 const struct text_filter *tf, bool need_info)
+{
+	return snap->rows && !need_info && !tf->nwords && !p->procs &&
+	       !p->pid_filter_on &&
+	       (p->sort == SORT_RATE || p->sort == SORT_BYTES ||
+		p->sort == SORT_PACKETS);
+}
+
+static void row_counts(struct flow *f, const struct flow_row *r)
+{
+	memcpy(f->pkt_rate, r->pkt_rate, sizeof(f->pkt_rate));
+	memcpy(f->byte_rate, r->byte_rate, sizeof(f->byte_rate));
+	f->total = r->total;
 }
 
 struct view *view_build(struct snapshot *snap, const struct ui_params *p,
@@ -114,8 +164,8 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 	struct watch_set *ws = NULL;
 	struct text_filter tf;
 	struct flow_info info;
-	struct flow buf;
-	bool need_info;
+	struct flow buf, counts;
+	bool need_info, fast;
 	size_t n = snap->n, m = 0, i;
 
 	if (!v)
@@ -136,30 +186,44 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 	}
 	if (p->procs && !(agg = proc_agg_new()))
 		goto fail;
+	fast = rows_suffice(snap, p, &tf, need_info);
 	if (nwatch) {
 		ws = malloc(sizeof(*ws));
 		v->samples = malloc(nwatch * sizeof(*v->samples));
 		if (!ws || !v->samples)
 			goto fail;
-		watch_init(ws, watch, nwatch);
+		watch_init(ws, watch, nwatch, snap->rows != NULL);
 	}
 	memset(&info, 0, sizeof(info));
+	memset(&counts, 0, sizeof(counts));
 
 	for (i = 0; i < n; i++) {
-		const struct flow *f = snapshot_flow(snap, i, &buf);
+		const struct flow *f = NULL;
+		unsigned int bit;
 
-		if (ws && watched(ws, f)) {
+		if (fast) {
+			bit = snap->rows[i].sel_bit;
+		} else {
+			f = snapshot_flow(snap, i, &buf);
+			bit = sel_proto_bit(f->key.family, f->key.proto);
+		}
+		if (ws && watched(ws, snap, i, &buf, &f)) {
 			struct hist_sample *s = &v->samples[v->nsamples++];
 
 			s->id.ct_id = f->ct_id;
 			s->id.key = f->key;
+			s->id.idx = f->idx;
 			memcpy(s->byte_rate, f->byte_rate, sizeof(s->byte_rate));
 			memcpy(s->pkt_rate, f->pkt_rate, sizeof(s->pkt_rate));
 			if (v->nsamples == nwatch)
 				ws = NULL;	/* all found: stop looking */
 		}
-		if (!(sel_proto_bit(f->key.family, f->key.proto) & p->protos))
+		if (!(bit & p->protos))
 			continue;
+		if (fast) {
+			row_counts(&counts, &snap->rows[i]);
+			f = &counts;
+		}
 		if (p->active_only && !flow_is_active(f))
 			continue;
 		if (need_info)
@@ -174,8 +238,11 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 			continue;
 		v->rate[0] += f->byte_rate[0];
 		v->rate[1] += f->byte_rate[1];
-		sort_item_fill(&items[m++], p->sort, p->reverse, f,
+		sort_item_fill(&items[m], p->sort, p->reverse, f,
 			       need_info ? &info : NULL, (uint32_t)i);
+		/* ties keep the rows' order: the table's, fixed for as long
+		 * as both flows live (and fewer radix passes than an id) */
+		items[m++].lo &= ~(uint64_t)UINT32_MAX;
 	}
 	sort_items(items, tmp, m);
 	free(tmp);
@@ -205,8 +272,7 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 	if (sel_valid) {
 		v->sel = *sel;
 		for (i = 0; i < m; i++)
-			if (flow_ident_eq(sel, snapshot_flow(snap, v->idx[i],
-							     &buf))) {
+			if (row_is(snap, v->idx[i], sel, &buf)) {
 				v->sel_pos = (long)i;
 				break;
 			}
