@@ -4,13 +4,13 @@
  * pseudo-terminal, plus its CPU and memory while it runs.
  *
  *   ui_latency [--keys N] [--gap-ms LO-HI] [--warmup S] [--rows R --cols C]
- *              [--ready TEXT] -- command [args...]
+ *              [--ready TEXT] [--chars KEYS] -- command [args...]
  *
  * Runs the command on a new pty (TERM=xterm, NO_COLOR=1), waits until its
  * output contains TEXT (default "DESTINATION") and then --warmup seconds,
  * and then N times: waits a random gap (uniform in LO-HI ms) while reading
- * everything the program prints, writes one key ('j' and 'k' alternately:
- * the cursor moves, so the screen must change), and measures the time until
+ * everything the program prints, writes one key (the characters of KEYS in
+ * turn, default "jk"; each must change the screen), and measures the time until
  * the first byte of output that follows. A periodic redraw that happens to
  * start in the few hundred microseconds after a key would count as the
  * answer; the program handles every pending key before it draws, so such a
@@ -138,7 +138,7 @@ static long status_kib(pid_t pid, const char *field)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: ui_latency [--keys N] [--gap-ms LO-HI] [--warmup S] "
+	fprintf(stderr, "usage: ui_latency [--keys N] [--chars KEYS] [--gap-ms LO-HI] [--warmup S] "
 		"[--rows R] [--cols C] [--ready TEXT] -- command [args...]\n");
 }
 
@@ -146,6 +146,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "keys", required_argument, NULL, 'k' },
+		{ "chars", required_argument, NULL, 'K' },
 		{ "gap-ms", required_argument, NULL, 'g' },
 		{ "warmup", required_argument, NULL, 'w' },
 		{ "rows", required_argument, NULL, 'r' },
@@ -155,6 +156,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	int nkeys = 200, gap_lo = 20, gap_hi = 300, rows = 40, cols = 160;
+	const char *chars = "jk";
 	double warmup = 2, t_start, t_end, cpu0, cpu1, rss_sum = 0;
 	double t_spawn, ready_s, startup_cpu;
 	const char *ready = "DESTINATION";
@@ -169,6 +171,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k': nkeys = atoi(optarg); break;
+		case 'K': chars = optarg; break;
 		case 'g':
 			if (sscanf(optarg, "%d-%d", &gap_lo, &gap_hi) != 2 ||
 			    gap_lo < 0 || gap_hi < gap_lo) {
@@ -183,7 +186,8 @@ int main(int argc, char **argv)
 		default: usage(); return c == 'h' ? 0 : 2;
 		}
 	}
-	if (optind >= argc || nkeys < 1 || nkeys > 100000 || rows < 5 || cols < 20) {
+	if (optind >= argc || nkeys < 1 || nkeys > 100000 || rows < 5 || cols < 20 ||
+	    !*chars) {
 		usage();
 		return 2;
 	}
@@ -232,7 +236,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nkeys; i++) {
 		double gap = gap_lo + (double)random() / RAND_MAX * (gap_hi - gap_lo);
 		double until = now_ms() + gap, t0;
-		char key = (i & 1) ? 'k' : 'j';
+		char key = chars[(size_t)i % strlen(chars)];
 		ssize_t n = 0;
 
 		/* everything printed before the key is not its answer */
