@@ -423,8 +423,13 @@ size_t flowtab_end_interval(struct flowtab *tab, size_t *silent)
 			}
 			continue;
 		}
-		memset(f->pkt_rate, 0, sizeof(f->pkt_rate));
-		memset(f->byte_rate, 0, sizeof(f->byte_rate));
+		/* written only when set: most flows are quiet, and a store
+		 * would dirty every flow's cache line each interval */
+		if (f->pkt_rate[0] != 0 || f->pkt_rate[1] != 0 ||
+		    f->byte_rate[0] != 0 || f->byte_rate[1] != 0) {
+			memset(f->pkt_rate, 0, sizeof(f->pkt_rate));
+			memset(f->byte_rate, 0, sizeof(f->byte_rate));
+		}
 		if (!f->events_seen)
 			quiet++;
 	}
