@@ -66,31 +66,6 @@ if [ "$CT_MAX_OLD" -lt "$CT_MAX_NEW" ]; then
 fi
 CT_MAX=$(cat "$CT_MAX_FILE")
 
-# gen --veth-- dut. dut forwards the load back out of its veth, where a
-# netdev egress rule drops it: after POSTROUTING, so conntrack has confirmed
-# (inserted) the entry, and nothing is ever answered (no ICMP, no RST).
-topology() {
-	local g=$1 d=$2
-	ns_add "$g"
-	ns_add "$d"
-	veth "$g" lg0 "$d" dut0
-	addr "$g" lg0 192.0.2.2/24
-	addr "$d" dut0 192.0.2.1/24
-	route "$g" 203.0.113.0/24 via 192.0.2.1
-	route "$d" 198.51.100.0/24 via 192.0.2.2
-	route "$d" 203.0.113.0/24 via 192.0.2.2
-	ns "$d" sysctl -qw net.ipv4.ip_forward=1 \
-		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
-		net.ipv4.conf.dut0.rp_filter=0 net.ipv4.conf.all.send_redirects=0 \
-		net.ipv4.conf.dut0.send_redirects=0 >/dev/null
-	ct_enable "$d"
-	ns "$d" nft -f - <<-'EOF' || fail "nft: cannot add the egress drop rule in $d"
-	table netdev benchsink {
-		chain egress { type filter hook egress device "dut0" priority 0; ip daddr 203.0.113.0/24 drop; }
-	}
-	EOF
-}
-
 cat >"$TMPD/bench.py" <<'EOF'
 import json, os, sys, time
 
@@ -292,7 +267,7 @@ echo "nf_conntrack_max $CT_MAX (was $CT_MAX_OLD)"
 echo
 
 # --- 1. steady state --------------------------------------------------------
-topology gen1 dut1
+sink_pair gen1 dut1   # lib.sh: gen --veth-- dut, the load dropped at egress
 sysctl_set dut1 net.netfilter.nf_conntrack_udp_timeout "$UDP_TIMEOUT"
 ft_run s1 dut1 --batch --count 0 --output json -U -t 1 --max-flows "$CT_MAX_NEW"
 idle=$(tail -1 "$TMPD/s1.stats")
@@ -322,7 +297,7 @@ ip netns del "$(nsname gen1)" 2>/dev/null || true
 ip netns del "$(nsname dut1)" 2>/dev/null || true
 
 # --- 2. burst -------------------------------------------------------------------
-topology gen2 dut2
+sink_pair gen2 dut2
 sysctl_set dut2 net.netfilter.nf_conntrack_udp_timeout 120
 ft_run s2 dut2 --batch --count 0 --output json -U -t 1 --max-flows "$CT_MAX_NEW"
 echo "burst:  $BURST_FLOWS new flows at $BURST_RATE/s (default netlink buffer) ..."

@@ -60,24 +60,7 @@ for F in $SIZES; do
 	[ "$(cat "$CT_MAX_FILE")" -ge "$need" ] || echo "$need" >"$CT_MAX_FILE" ||
 		fail "cannot raise $CT_MAX_FILE to $need"
 
-	ns_add "$g"
-	ns_add "$d"
-	veth "$g" lg0 "$d" dut0
-	addr "$g" lg0 192.0.2.2/24
-	addr "$d" dut0 192.0.2.1/24
-	route "$g" 203.0.113.0/24 via 192.0.2.1
-	route "$d" 198.51.100.0/24 via 192.0.2.2
-	route "$d" 203.0.113.0/24 via 192.0.2.2
-	ns "$d" sysctl -qw net.ipv4.ip_forward=1 \
-		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
-		net.ipv4.conf.dut0.rp_filter=0 net.ipv4.conf.all.send_redirects=0 \
-		net.ipv4.conf.dut0.send_redirects=0 >/dev/null
-	ct_enable "$d"
-	ns "$d" nft -f - <<-'EOF' || fail "nft: cannot add the egress drop rule in $d"
-	table netdev sink {
-		chain egress { type filter hook egress device "dut0" priority 0; ip daddr 203.0.113.0/24 drop; }
-	}
-	EOF
+	sink_pair "$g" "$d"
 	sysctl_set "$d" net.netfilter.nf_conntrack_udp_timeout "$timeout_s"
 
 	warm=$((timeout_s + 3))

@@ -188,6 +188,35 @@ ct_enable() {
 	fi
 }
 
+# sink_pair GEN DUT: the load topology of bench/loadgen.
+#   GEN (192.0.2.2) --veth lg0/dut0-- DUT (192.0.2.1), conntrack on in DUT
+# DUT forwards 203.0.113.0/24 back out of dut0, where a netdev egress rule
+# drops it: after POSTROUTING, so conntrack has confirmed (inserted) the
+# entry (a drop in the input or forward hook would come before that), and
+# nothing is ever answered (no ICMP, no RST).
+sink_pair() {
+	local g=$1 d=$2
+	ns_add "$g"
+	ns_add "$d"
+	veth "$g" lg0 "$d" dut0
+	addr "$g" lg0 192.0.2.2/24
+	addr "$d" dut0 192.0.2.1/24
+	route "$g" 203.0.113.0/24 via 192.0.2.1
+	route "$d" 198.51.100.0/24 via 192.0.2.2
+	route "$d" 203.0.113.0/24 via 192.0.2.2
+	ns "$d" sysctl -qw net.ipv4.ip_forward=1 \
+		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+		net.ipv4.conf.dut0.rp_filter=0 net.ipv4.conf.all.send_redirects=0 \
+		net.ipv4.conf.dut0.send_redirects=0 >/dev/null
+	ct_enable "$d"
+	ns "$d" nft -f - <<-'EOF' ||
+	table netdev loadsink {
+		chain egress { type filter hook egress device "dut0" priority 0; ip daddr 203.0.113.0/24 drop; }
+	}
+	EOF
+		fail "nft: cannot add the egress drop rule in $d (kernel without the netdev egress hook?)"
+}
+
 # veth NS1 IF1 NS2 IF2: a veth pair with one end in each namespace, both up.
 veth() {
 	ip link add "$2" netns "$NS_PREFIX$1" type veth peer name "$4" netns "$NS_PREFIX$3" ||

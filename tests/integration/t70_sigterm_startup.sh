@@ -30,23 +30,7 @@ LOADGEN=${LOADGEN:-$TOP/$BUILD/bench/loadgen}
 LINKS="$PY $TOP/tests/tools/fault_bpf_links.py"
 TABLE=20000
 
-ns_add gen
-ns_add dut
-veth gen lg0 dut dut0
-addr gen lg0 192.0.2.2/24
-addr dut dut0 192.0.2.1/24
-route gen 203.0.113.0/24 via 192.0.2.1
-route dut 198.51.100.0/24 via 192.0.2.2
-route dut 203.0.113.0/24 via 192.0.2.2
-ns dut sysctl -qw net.ipv4.ip_forward=1 \
-	net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
-	net.ipv4.conf.dut0.rp_filter=0 >/dev/null
-ct_enable dut
-ns dut nft -f - <<-'EOF' || fail "nft: cannot add the egress drop rule in dut"
-table netdev sink {
-	chain egress { type filter hook egress device "dut0" priority 0; ip daddr 203.0.113.0/24 drop; }
-}
-EOF
+sink_pair gen dut
 sysctl_set dut net.netfilter.nf_conntrack_udp_timeout 300
 TS=net.netfilter.nf_conntrack_timestamp
 ACCT=net.netfilter.nf_conntrack_acct
