@@ -44,4 +44,16 @@ int format_json_string(FILE *out, const char *s);
 /* Writes s as one CSV field, quoted as RFC 4180 says when needed. 0 or -errno. */
 int format_csv_field(FILE *out, const char *s);
 
+/*
+ * Blanks that pad a text cell of len bytes to a column of width. The text
+ * table formats its rows twice (widths first, then lines) and a name or
+ * process may arrive from the lookup threads in between: a row can come
+ * out longer than its column the second time. It then sticks out; never
+ * width - len wrapped around to an endless run of blanks.
+ */
+static inline size_t text_pad(size_t width, size_t len)
+{
+	return len < width ? width - len : 0;
+}
+
 #endif

@@ -1109,7 +1109,7 @@ static void text_line(struct wbuf *w, const char *const cell[],
 		      const size_t len[], const size_t width[], int ncols)
 {
 	for (int c = 0; c < ncols; c++) {
-		size_t pad = width[c] - len[c];
+		size_t pad = text_pad(width[c], len[c]);
 
 		if (c)
 			wb_put(w, "  ", 2);

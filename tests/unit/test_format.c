@@ -1205,6 +1205,15 @@ static void test_enriched(void **state)
 	rmdir(dir);
 }
 
+/* a row longer the second time (a name arrived meanwhile) sticks out */
+static void test_text_pad(void **state)
+{
+	(void)state;
+	assert_int_equal(text_pad(12, 5), 7);
+	assert_int_equal(text_pad(5, 5), 0);
+	assert_int_equal(text_pad(5, 40), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1222,6 +1231,7 @@ int main(void)
 		cmocka_unit_test(test_text_extremes),
 		cmocka_unit_test(test_write_error),
 		cmocka_unit_test(test_enriched),
+		cmocka_unit_test(test_text_pad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
