@@ -25,35 +25,14 @@
 #include "geoip.h"
 #include "services.h"
 
-static char dir[] = "/tmp/ft-test-badinput.XXXXXX";
+#define TEST_TMPDIR_TEMPLATE "/tmp/ft-test-badinput.XXXXXX"
+#include "test_tmpdir.h"
 
-static int setup(void **state)
+/* a FIFO open that blocked would hang the test: fail it instead */
+static int setup_with_alarm(void **state)
 {
-	(void)state;
-	/* a FIFO open that blocked would hang the test: fail it instead */
 	alarm(60);
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
-}
-
-static void write_bytes(const char *name, const void *data, size_t len,
-			char *path)
-{
-	FILE *f;
-
-	sprintf(path, "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	fclose(f);
+	return setup(state);
 }
 
 static bool has_control(const char *s, size_t len)
@@ -270,5 +249,5 @@ int main(void)
 		cmocka_unit_test(test_geoip_conf),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup_with_alarm, teardown);
 }

@@ -8,19 +8,27 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static char dir[] = TEST_TMPDIR_TEMPLATE;
 
-/* Writes text to dir/name; path receives the file's path. */
-static void write_file(const char *name, const char *text, char *path)
+/* Writes len bytes to dir/name; path receives the file's path. */
+static inline void write_bytes(const char *name, const void *data,
+			       size_t len, char *path)
 {
 	FILE *f;
 
 	sprintf(path, "%s/%s", dir, name);
 	f = fopen(path, "w");
 	assert_non_null(f);
-	fputs(text, f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
 	fclose(f);
+}
+
+/* Writes text to dir/name; path receives the file's path. */
+static inline void write_file(const char *name, const char *text, char *path)
+{
+	write_bytes(name, text, strlen(text), path);
 }
 
 static int setup(void **state)
