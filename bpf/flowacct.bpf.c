@@ -204,6 +204,13 @@ enum { OWNER_SAME, OWNER_REFINE, OWNER_OTHER };
  * connection got confirmed, or its start, since o was written: REFINE).
  * Anything else is another connection: a different object, or the same
  * object reused (its stamp went back to 0 or changed start).
+ *
+ * An unconfirmed connection is seen by one packet only, its first: no
+ * other packet can find it before it is confirmed into the hash. So an
+ * unconfirmed (ct, stamp) is always a new connection, even where o holds
+ * the same object unconfirmed: that is an older connection in the same
+ * object whose first packet was the last one on this CPU (lru) or whose
+ * only packet it was (slots). Without timestamps the two look alike.
  */
 static __always_inline int owner_cmp(const struct flow_owner *o, __u64 ct,
 				     __u64 stamp)
@@ -211,7 +218,7 @@ static __always_inline int owner_cmp(const struct flow_owner *o, __u64 ct,
 	__u64 oct = *(volatile const __u64 *)&o->ct;
 	__u64 ostamp = *(volatile const __u64 *)&o->stamp;
 
-	if (oct != ct)
+	if (oct != ct || stamp == FLOW_STAMP_UNCONFIRMED)
 		return OWNER_OTHER;
 	if (ostamp == stamp)
 		return OWNER_SAME;

@@ -62,17 +62,23 @@ static bool share_newer(const struct flow_lru_value *s,
 }
 
 /*
- * Does share s count for connection o? The same object, and a stamp that
- * is o's or an earlier state of it (unconfirmed or confirmed, before the
- * start was seen). A share that had a start, or was confirmed, before o
- * was seen unconfirmed is an older connection in the same object.
+ * Does share s count for connection o, whose newest share is n? The same
+ * object, and a stamp that is o's or an earlier state of it (unconfirmed
+ * or confirmed, before the start was seen). A share that had a start, or
+ * was confirmed, before o was seen unconfirmed is an older connection in
+ * the same object. An unconfirmed o has had one packet, its first, in n:
+ * another share unconfirmed in the same object is an older connection's
+ * first packet (a kernel without bpf_map_lookup_percpu_elem leaves it).
  */
-static bool share_of(const struct flow_lru_value *s, const struct flow_owner *o)
+static bool share_of(const struct flow_lru_value *s, const struct flow_owner *o,
+		     const struct flow_lru_value *n)
 {
 	if (!s->owner.ct)
 		return true;	/* never used by a packet: zero, or acct_set's */
 	if (s->owner.ct != o->ct)
 		return false;
+	if (o->stamp == FLOW_STAMP_UNCONFIRMED)
+		return s == n;
 	return s->owner.stamp == o->stamp ||
 	       (s->owner.stamp < o->stamp &&
 		s->owner.stamp <= FLOW_STAMP_CONFIRMED);
@@ -92,7 +98,7 @@ void acct_lru_sum(const struct flow_lru_value *v, int ncpus,
 	if (newest)
 		*owner = newest->owner;
 	for (c = 0; c < ncpus; c++) {
-		if (newest && !share_of(&v[c], owner))
+		if (newest && !share_of(&v[c], owner, newest))
 			continue;
 		sum->packets[0] += v[c].c.packets[0];
 		sum->packets[1] += v[c].c.packets[1];

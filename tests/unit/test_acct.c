@@ -190,6 +190,10 @@ static void test_lru_sum_newest_owner(void **state)
 	assert_int_equal(sum2(share(P1, S2, 30, 2), share(P1, S1, 10, 9), &o), 2);
 	/* without timestamps: confirmed, then unconfirmed = reused */
 	assert_int_equal(sum2(share(P1, 1, 10, 9), share(P1, 0, 20, 2), &o), 2);
+	/* ... and unconfirmed twice: the older one is another connection's
+	 * first packet (an unconfirmed connection has only had one) */
+	assert_int_equal(sum2(share(P1, 0, 10, 9), share(P1, 0, 20, 2), &o), 2);
+	assert_int_equal(sum2(share(P1, 0, 20, 2), share(P1, 0, 10, 9), &o), 2);
 	/* a tie in time: the larger stamp, then the larger address */
 	assert_int_equal(sum2(share(P1, S1, 10, 9), share(P1, S2, 10, 2), &o), 2);
 	assert_int_equal(sum2(share(P2, S1, 10, 9), share(P1, S1, 10, 2), &o), 9);
