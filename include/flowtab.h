@@ -16,7 +16,7 @@
 #define FLOW_STATE_NONE 0xff	/* protocol without a state machine */
 
 /*
- * One per tracked flow. The table keeps them in chunks that never move, so
+ * One per tracked flow. The table keeps them in an array that never moves, so
  * a snapshot refers to a flow's fixed fields (key, reply, id, start) by
  * index instead of copying them; see flowtab_reclaim.
  */
@@ -61,7 +61,7 @@ struct flowtab *flowtab_get(struct flowtab *tab);
 /*
  * The flow at index idx (struct flow.idx). Snapshots read the fields that
  * never change while the index is in use (key, reply, ct_id, start_ns,
- * first_seen_ns; mark with a relaxed atomic load) from any thread: chunks
+ * first_seen_ns; mark with a relaxed atomic load) from any thread: flows
  * never move, and an index is reused only after flowtab_reclaim says so.
  */
 const struct flow *flowtab_entry(const struct flowtab *tab, uint32_t idx);

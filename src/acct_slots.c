@@ -44,6 +44,7 @@
 
 #include "acct_internal.h"
 #include "flowtab.h"
+#include "hugemem.h"
 
 /* slot states (struct acct_slots.state) */
 enum {
@@ -106,7 +107,7 @@ int acct_slots_init(struct acct *a, int keys_fd, int ctr_fd,
 	while (cap < (size_t)sl->nslots + sl->nslots / 2)
 		cap <<= 1;
 	sl->index_mask = (uint32_t)(cap - 1);
-	sl->index = calloc(cap, sizeof(*sl->index));
+	sl->index = huge_map(cap * sizeof(*sl->index));
 	sl->shadow = calloc(sl->nslots, sizeof(*sl->shadow));
 	sl->state = calloc(sl->nslots, 1);
 	sl->misses = calloc(sl->nslots, 1);
@@ -137,7 +138,9 @@ void acct_slots_free(struct acct *a)
 		munmap(sl->keys, sl->keys_len);
 	if (sl->ctr)
 		munmap(sl->ctr, sl->ctr_len);
-	free(sl->index);
+	if (sl->index)
+		huge_unmap(sl->index,
+			   ((size_t)sl->index_mask + 1) * sizeof(*sl->index));
 	free(sl->shadow);
 	free(sl->state);
 	free(sl->misses);

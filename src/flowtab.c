@@ -11,15 +11,18 @@
 
 #include "filter.h"
 #include "flowtab.h"
+#include "hugemem.h"
 
 /*
- * Flows live in fixed chunks, addressed by a 32-bit index; the hash chains
- * and the free lists hold indices. Chunks never move or shrink while the
- * table lives, which is what lets snapshots point into them.
+ * Flows live in one array, addressed by a 32-bit index; the hash chains
+ * and the free lists hold indices. The array is reserved (address space
+ * only) for the most flows the table may ever hold and never moves, which
+ * is what lets snapshots point into it; pages are backed as indices are
+ * first used. Asked for as huge pages: lookups land at random places in
+ * tens of megabytes, where 4 KiB pages miss the TLB nearly every time.
  */
-#define CHUNK_SHIFT 12
-#define CHUNK_SIZE (1u << CHUNK_SHIFT)
-#define MAX_CHUNKS (1u << 14)	/* 64M flows */
+#define FLOWTAB_MAX_FLOWS	(1u << 26)	/* 64M flows */
+#define FLOWTAB_MIN_FLOWS	(1u << 16)	/* the least reservation tried */
 
 struct limbo_entry {
 	uint64_t tag;		/* epoch when removed */
@@ -38,7 +41,8 @@ struct flowtab {
 					 * tags never decrease, oldest first */
 	size_t limbo_head, limbo_len, limbo_cap;
 	uint64_t epoch;
-	struct flow *chunks[MAX_CHUNKS];
+	struct flow *flows;	/* reserved for max_flows */
+	uint32_t max_flows;
 };
 
 /* Grow when the average chain passes this length: keeps lookups O(1). */
@@ -80,7 +84,26 @@ static size_t round_pow2(size_t n)
 
 static inline struct flow *at(const struct flowtab *tab, uint32_t idx)
 {
-	return &tab->chunks[idx >> CHUNK_SHIFT][idx & (CHUNK_SIZE - 1)];
+	return &tab->flows[idx];
+}
+
+/*
+ * The flow array's address space: the most that can be had up to
+ * FLOWTAB_MAX_FLOWS (a strict overcommit policy or an address-space limit
+ * may refuse the largest).
+ */
+static int reserve_flows(struct flowtab *tab)
+{
+	size_t n;
+
+	for (n = FLOWTAB_MAX_FLOWS; n >= FLOWTAB_MIN_FLOWS; n /= 2) {
+		tab->flows = huge_map(n * sizeof(struct flow));
+		if (tab->flows) {
+			tab->max_flows = (uint32_t)n;
+			return 0;
+		}
+	}
+	return -ENOMEM;
 }
 
 const struct flow *flowtab_entry(const struct flowtab *tab, uint32_t idx)
@@ -90,7 +113,7 @@ const struct flow *flowtab_entry(const struct flowtab *tab, uint32_t idx)
 
 static uint32_t *new_buckets(size_t n)
 {
-	uint32_t *b = malloc(n * sizeof(*b));
+	uint32_t *b = huge_map(n * sizeof(*b));
 
 	if (b)
 		memset(b, 0xff, n * sizeof(*b));	/* FLOWTAB_NONE */
@@ -106,7 +129,8 @@ struct flowtab *flowtab_new(size_t expected_flows)
 	atomic_init(&tab->refs, 1);
 	tab->nbuckets = round_pow2(expected_flows / FLOWTAB_MAX_LOAD);
 	tab->buckets = new_buckets(tab->nbuckets);
-	if (!tab->buckets) {
+	if (!tab->buckets || reserve_flows(tab)) {
+		huge_unmap(tab->buckets, tab->nbuckets * sizeof(uint32_t));
 		free(tab);
 		return NULL;
 	}
@@ -124,9 +148,8 @@ void flowtab_free(struct flowtab *tab)
 {
 	if (!tab || atomic_fetch_sub(&tab->refs, 1) != 1)
 		return;
-	for (uint32_t c = 0; c < MAX_CHUNKS && tab->chunks[c]; c++)
-		free(tab->chunks[c]);
-	free(tab->buckets);
+	huge_unmap(tab->flows, (size_t)tab->max_flows * sizeof(struct flow));
+	huge_unmap(tab->buckets, tab->nbuckets * sizeof(uint32_t));
 	free(tab->free_idx);
 	free(tab->limbo);
 	free(tab);
@@ -181,7 +204,7 @@ static void flowtab_grow(struct flowtab *tab)
 		f->hnext = nb[b];
 		nb[b] = i;
 	}
-	free(tab->buckets);
+	huge_unmap(tab->buckets, tab->nbuckets * sizeof(uint32_t));
 	tab->buckets = nb;
 	tab->nbuckets = n;
 }
@@ -193,15 +216,8 @@ static uint32_t take_index(struct flowtab *tab)
 
 	if (tab->nfree)
 		return tab->free_idx[--tab->nfree];
-	if (i == FLOWTAB_NONE || (i >> CHUNK_SHIFT) >= MAX_CHUNKS)
+	if (i >= tab->max_flows)
 		return FLOWTAB_NONE;
-	if (!tab->chunks[i >> CHUNK_SHIFT]) {
-		struct flow *c = calloc(CHUNK_SIZE, sizeof(*c));
-
-		if (!c)
-			return FLOWTAB_NONE;
-		tab->chunks[i >> CHUNK_SHIFT] = c;
-	}
 	tab->span++;
 	return i;
 }
@@ -360,7 +376,7 @@ void flowtab_foreach(const struct flowtab *tab,
 
 /*
  * Removes every flow for which drop() says so; returns how many. The scan
- * runs over the chunks in order (memory order, not the buckets' random
+ * runs over the array in order (memory order, not the buckets' random
  * one); only the flows it removes walk their chain.
  */
 static size_t flowtab_remove_if(struct flowtab *tab,
