@@ -311,7 +311,15 @@ static void *collector_main(void *arg)
 		}
 		now = now_ns(CLOCK_MONOTONIC);
 		if (now >= next) {
-			ret = tick(c);
+			/*
+			 * Events up to now first, which the pause above let
+			 * wait: a NEW on a tuple whose DESTROY came before
+			 * must cancel that tuple's forget before the read
+			 * deletes the counters its first packets are in.
+			 */
+			ret = ct_process_events(c->ct, c->tab, hooks_of(c));
+			if (!ret)
+				ret = tick(c);
 			if (ret)
 				break;
 			next += interval_ns;
