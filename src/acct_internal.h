@@ -64,9 +64,17 @@ void acct_lru_sum(const struct flow_lru_value *v, int ncpus,
 struct acct_slots {
 	uint32_t nslots;
 	volatile uint64_t *next;	/* BPF .bss slot_next: never-used slots start here */
-	struct flow_key *keys;		/* mmap of slot_keys */
-	struct flow_counters *ctr;	/* mmap of slot_counters */
+	/*
+	 * The arrays are mapped only up to the slots handed out so far
+	 * (mapped, grown in steps as slot_next passes it): a mapping of a
+	 * BPF array is backed at once, so mapping all nslots would count
+	 * the never-used headroom in flowtop's resident memory.
+	 */
+	struct flow_key *keys;		/* mmap of slot_keys, [0, mapped) */
+	struct flow_counters *ctr;	/* mmap of slot_counters, [0, mapped) */
 	size_t keys_len, ctr_len;	/* mapped bytes */
+	uint32_t mapped;		/* slots both mappings cover */
+	int keys_fd, ctr_fd;
 	int slot_of_fd, free_fd;
 	int owner_fd;			/* slot_owner: read only to forget */
 

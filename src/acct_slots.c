@@ -5,9 +5,9 @@
  * The BPF program gives every new flow a slot: slot_keys[slot] holds its
  * key, slot_counters[slot] its counters (atomic adds, shared by all CPUs),
  * slot_of maps key -> slot for the program's own lookups. Both arrays are
- * mmap()ed here once, so a read is a scan of memory up to the highest slot
- * ever used: no system call per flow, and the cost does not grow with the
- * number of CPUs. A shadow of the counters as last reported (their sums'
+ * mmap()ed here (up to the highest slot ever used, the mapping growing
+ * with it), so a read is a scan of memory: no system call per flow, and
+ * the cost does not grow with the number of CPUs. A shadow of the counters as last reported (their sums'
  * low 32 bits) lets the read hand the caller only the slots that moved.
  *
  * Life of a slot:
@@ -82,29 +82,88 @@ static size_t page_round(size_t n)
 	return (n + pg - 1) / pg * pg;
 }
 
+/* Slots the mapped prefix grows by (more when a read finds it short). */
+static uint32_t map_step(const struct acct_slots *sl)
+{
+	uint32_t step = sl->nslots / 16;
+
+	return step < 4096 ? 4096 : step;
+}
+
+/*
+ * Maps both arrays up to at least want slots (at most nslots). The new
+ * mappings replace the old ones; on failure the old ones stay and the
+ * caller reads what they cover.
+ */
+static int map_prefix(struct acct_slots *sl, uint32_t want)
+{
+	uint64_t n;
+	size_t kl, cl;
+	void *k, *c;
+
+	if (want <= sl->mapped && sl->keys)
+		return 0;
+	n = ((uint64_t)want + map_step(sl)) / map_step(sl) * map_step(sl);
+	if (n > sl->nslots)
+		n = sl->nslots;
+	kl = page_round((size_t)n * sizeof(*sl->keys));
+	cl = page_round((size_t)n * sizeof(*sl->ctr));
+	k = mmap(NULL, kl, PROT_READ | PROT_WRITE, MAP_SHARED, sl->keys_fd, 0);
+	if (k == MAP_FAILED)
+		return -errno;
+	c = mmap(NULL, cl, PROT_READ | PROT_WRITE, MAP_SHARED, sl->ctr_fd, 0);
+	if (c == MAP_FAILED) {
+		int err = -errno;
+
+		munmap(k, kl);
+		return err;
+	}
+	if (sl->keys)
+		munmap(sl->keys, sl->keys_len);
+	if (sl->ctr)
+		munmap(sl->ctr, sl->ctr_len);
+	sl->keys = k;
+	sl->ctr = c;
+	sl->keys_len = kl;
+	sl->ctr_len = cl;
+	sl->mapped = (uint32_t)n;
+	return 0;
+}
+
+/* Slots in use or used before: [0, slot_next), mapped to read. */
+static uint32_t used_slots(struct acct_slots *sl)
+{
+	uint64_t next = __atomic_load_n(sl->next, __ATOMIC_ACQUIRE);
+	uint32_t hi = next < sl->nslots ? (uint32_t)next : sl->nslots;
+
+	/* cannot grow (no memory for page tables): the rest next time */
+	if (map_prefix(sl, hi))
+		return hi < sl->mapped ? hi : sl->mapped;
+	return hi;
+}
+
 int acct_slots_init(struct acct *a, int keys_fd, int ctr_fd,
 		    volatile uint64_t *next, char *why, size_t len)
 {
 	struct acct_slots *sl = &a->sl;
 	size_t cap = 1024;
-	void *p;
+	int err;
 
 	sl->next = next;
-	sl->keys_len = page_round((size_t)sl->nslots * sizeof(*sl->keys));
-	sl->ctr_len = page_round((size_t)sl->nslots * sizeof(*sl->ctr));
-	p = mmap(NULL, sl->keys_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		 keys_fd, 0);
-	if (p == MAP_FAILED)
-		goto map_failed;
-	sl->keys = p;
-	p = mmap(NULL, sl->ctr_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		 ctr_fd, 0);
-	if (p == MAP_FAILED)
-		goto map_failed;
-	sl->ctr = p;
+	sl->keys_fd = keys_fd;
+	sl->ctr_fd = ctr_fd;
+	err = map_prefix(sl, 0);
+	if (err) {
+		if (why && len)
+			snprintf(why, len, "cannot map the counter slot arrays:"
+				 " %s (needs Linux >= 5.5 for BPF_F_MMAPABLE; "
+				 "or use --counter-map lru)", strerror(-err));
+		return err;
+	}
 
-	/* load factor at most 2/3: short probes */
-	while (cap < (size_t)sl->nslots + sl->nslots / 2)
+	/* load factor at most 4/5 with every slot in it, and live flows
+	 * leave a fifth of the slots free (ACCT_SLOT_HEADROOM_DIV) */
+	while (cap < (size_t)sl->nslots + sl->nslots / 4)
 		cap <<= 1;
 	sl->index_mask = (uint32_t)(cap - 1);
 	sl->index = huge_map(cap * sizeof(*sl->index));
@@ -121,13 +180,6 @@ int acct_slots_init(struct acct *a, int keys_fd, int ctr_fd,
 		return -ENOMEM;
 	}
 	return 0;
-
-map_failed:
-	if (why && len)
-		snprintf(why, len, "cannot map the counter slot arrays: %s "
-			 "(needs Linux >= 5.5 for BPF_F_MMAPABLE; or use "
-			 "--counter-map lru)", strerror(errno));
-	return -errno;
 }
 
 void acct_slots_free(struct acct *a)
@@ -148,7 +200,7 @@ void acct_slots_free(struct acct *a)
 	free(sl->quar);
 	acct_keyvec_free(&sl->del);
 	memset(sl, 0, sizeof(*sl));
-	sl->slot_of_fd = sl->free_fd = -1;
+	sl->slot_of_fd = sl->free_fd = sl->keys_fd = sl->ctr_fd = -1;
 }
 
 /* ---- key -> slot index ------------------------------------------------ */
@@ -189,7 +241,7 @@ static void index_add(struct acct_slots *sl, uint32_t slot,
 {
 	uint32_t tag = key_tag(key), i = tag & sl->index_mask;
 
-	/* never full: it has room for 1.5 × every slot */
+	/* never full: it has room for 1.25 × every slot */
 	while (sl->index[i])
 		i = (i + 1) & sl->index_mask;
 	sl->index[i] = ((uint64_t)tag << 32) | (slot + 1);
@@ -411,15 +463,14 @@ static void forget_queued(struct acct *a)
 int acct_slots_read(struct acct *a, acct_read_fn fn, void *arg)
 {
 	struct acct_slots *sl = &a->sl;
-	uint64_t start = acct_now_ns(), next;
+	uint64_t start = acct_now_ns();
 	uint32_t hi, s, ws, we, reported = 0;
 	struct acct_bpf_stats bs;
 	struct flow_counters c;
 	struct flow_key key;
 
 	sl->seq++;
-	next = __atomic_load_n(sl->next, __ATOMIC_ACQUIRE);
-	hi = next < sl->nslots ? (uint32_t)next : sl->nslots;
+	hi = used_slots(sl);
 	/*
 	 * A rotating window of unchanged live slots is asked about again, so
 	 * that a slot whose flow ended without flowtop hearing of it (and
@@ -530,7 +581,8 @@ static int take_slot(struct acct_slots *sl, uint32_t *slot)
 	if (n >= sl->nslots)
 		return -ENOSPC;
 	*slot = (uint32_t)n;
-	return 0;
+	/* a slot never used may lie beyond the mapped prefix */
+	return map_prefix(sl, *slot + 1);
 }
 
 int acct_slots_set(struct acct *a, const struct flow_key *keys,
