@@ -82,6 +82,17 @@ int ct_process_events(struct ct_source *src, struct flowtab *tab,
 		      const struct ct_hooks *hooks);
 
 /*
+ * The same, except that a loss it finds is only noted: the resync (a dump
+ * that may take seconds) is left to the next ct_process_events, which
+ * ct_resync_pending says is due even if no event is waiting. For taking
+ * the events queued up to a moment (the collector's counter read) without
+ * putting that moment off by a dump.
+ */
+int ct_take_waiting_events(struct ct_source *src, struct flowtab *tab,
+			   const struct ct_hooks *hooks);
+bool ct_resync_pending(const struct ct_source *src);
+
+/*
  * Conntrack backend: dumps the table and calls fn with the kernel's
  * cumulative counters of every listed flow (same contract as acct_read).
  */

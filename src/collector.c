@@ -290,7 +290,7 @@ static void *collector_main(void *arg)
 		uint64_t now = now_ns(CLOCK_MONOTONIC);
 		int timeout_ms = 0;
 
-		if (now < next)
+		if (now < next && !ct_resync_pending(c->ct))
 			timeout_ms = (int)((next - now + 999999) / 1000000);
 		if (poll(pfd, 2, timeout_ms) < 0 && errno != EINTR) {
 			ret = -errno;
@@ -298,7 +298,7 @@ static void *collector_main(void *arg)
 		}
 		if (pfd[1].revents)
 			break;
-		if (pfd[0].revents) {
+		if (pfd[0].revents || ct_resync_pending(c->ct)) {
 			ret = ct_process_events(c->ct, c->tab, hooks_of(c));
 			if (ret)
 				break;
@@ -315,9 +315,12 @@ static void *collector_main(void *arg)
 			 * Events up to now first, which the pause above let
 			 * wait: a NEW on a tuple whose DESTROY came before
 			 * must cancel that tuple's forget before the read
-			 * deletes the counters its first packets are in.
+			 * deletes the counters its first packets are in. A
+			 * loss found here resyncs after the read, as it would
+			 * have without this (the first snapshot of a table
+			 * of a million flows is not put off by a second dump).
 			 */
-			ret = ct_process_events(c->ct, c->tab, hooks_of(c));
+			ret = ct_take_waiting_events(c->ct, c->tab, hooks_of(c));
 			if (!ret)
 				ret = tick(c);
 			if (ret)

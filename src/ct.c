@@ -58,6 +58,7 @@ struct ct_source {
 	bool dumped;		/* the first dump is not a resync */
 	bool dump_abandoned;	/* a dump was cut short by an exit signal */
 	uint32_t last_drops;	/* SK_MEMINFO_DROPS, to accumulate across wraps */
+	bool loss_pending;	/* events lost, the resync not done yet */
 	char *dumpbuf;
 	char *evbuf;
 	struct mmsghdr msgs[EV_BATCH];
@@ -521,8 +522,13 @@ void ct_set_abort_fd(struct ct_source *src, int fd)
 	src->abort_fd = fd;
 }
 
-int ct_process_events(struct ct_source *src, struct flowtab *tab,
-		      const struct ct_hooks *hooks)
+/*
+ * Applies what the event socket holds. A loss found (ENOBUFS, or drops
+ * counted) means a resync: now if resync, else it waits for the next call
+ * that may resync (src->loss_pending).
+ */
+static int take_events(struct ct_source *src, struct flowtab *tab,
+		       const struct ct_hooks *hooks, bool resync)
 {
 	int fd = mnl_socket_get_fd(src->ev);
 	uint64_t end = clock_ns(CLOCK_MONOTONIC) + EV_BUDGET_NS;
@@ -536,6 +542,8 @@ int ct_process_events(struct ct_source *src, struct flowtab *tab,
 	size_t done = 0;
 	int ret = 0;
 
+	if (resync && src->loss_pending)
+		goto lost;
 	while (done < EV_BUDGET_MSGS) {
 		int n;
 
@@ -552,7 +560,8 @@ int ct_process_events(struct ct_source *src, struct flowtab *tab,
 				break;
 			if (errno == ENOBUFS) {
 				src->st.enobufs++;
-				goto lost;
+				src->loss_pending = true;
+				break;
 			}
 			ret = -errno;
 			break;
@@ -570,12 +579,34 @@ int ct_process_events(struct ct_source *src, struct flowtab *tab,
 	 * The kernel reports ENOBUFS once per congestion episode; drops it
 	 * counts after that are as much a loss: resync on either.
 	 */
-	if (ret || !update_lost(src))
+	if (ret)
 		return ret;
+	if (update_lost(src))
+		src->loss_pending = true;
+	if (!src->loss_pending || !resync)
+		return 0;
 lost:
+	src->loss_pending = false;
 	drain_events(src);
 	update_lost(src);
 	return ct_resync(src, tab, hooks);
+}
+
+int ct_process_events(struct ct_source *src, struct flowtab *tab,
+		      const struct ct_hooks *hooks)
+{
+	return take_events(src, tab, hooks, true);
+}
+
+int ct_take_waiting_events(struct ct_source *src, struct flowtab *tab,
+			   const struct ct_hooks *hooks)
+{
+	return take_events(src, tab, hooks, false);
+}
+
+bool ct_resync_pending(const struct ct_source *src)
+{
+	return src->loss_pending;
 }
 
 int ct_read_counters(struct ct_source *src,
