@@ -32,29 +32,38 @@ const char *sort_key_name(enum sort_key k);
 /* whether the key needs the flow's enrichment (process, geo) */
 bool sort_key_needs_info(enum sort_key k);
 
-/* One row to sort: a 128-bit key (hi, then lo) and the row's index. */
+/*
+ * One row to sort: a key of hi, then lo's upper 32 bits; lo's lower 32
+ * bits hold the row's number, which breaks ties (16 bytes a row: the view
+ * sorts every flow of the snapshot, twice that while the sort runs).
+ */
 struct sort_item {
 	uint64_t hi;
 	uint64_t lo;
-	uint32_t idx;
 };
 
+static inline uint32_t sort_item_row(const struct sort_item *it)
+{
+	return (uint32_t)it->lo;
+}
+
 /*
- * Fills it for flow f (row idx of the snapshot) under key k. Each key has
+ * Fills it for flow f (row row of the snapshot) under key k. Each key has
  * its natural direction (rates, bytes, packets: most first; age: oldest
- * first; the rest ascending); reverse flips it. Ties are always broken by
- * conntrack id, ascending, so the order is stable across refreshes.
+ * first; the rest ascending); reverse flips it. Ties keep the rows' order.
  * info may be NULL (no enrichment): process and country sort as unknown,
  * which comes last.
  */
 void sort_item_fill(struct sort_item *it, enum sort_key k, bool reverse,
 		    const struct flow *f, const struct flow_info *info,
-		    uint32_t idx);
+		    uint32_t row);
 
 /*
- * Sorts items ascending by (hi, lo), stable, with an LSD radix sort that
- * skips byte positions where every key is equal. tmp must hold n items.
- * Linear in n: a 262k-row snapshot sorts in a few milliseconds.
+ * Sorts items ascending by (hi, lo), given in ascending row order (as the
+ * rows are filled): an LSD radix sort, stable, so the row numbers need no
+ * pass of their own, and byte positions where every key is equal are
+ * skipped. tmp must hold n items. Linear in n: a 262k-row snapshot sorts
+ * in a few milliseconds.
  */
 void sort_items(struct sort_item *items, struct sort_item *tmp, size_t n);
 

@@ -57,30 +57,40 @@ const struct flow *snapshot_flow(const struct snapshot *s, size_t i,
  * linear radix sort of small keys, then the rows are moved into place by
  * following the permutation's cycles, so no second copy of the rows is
  * needed. Returns -ENOMEM (rows left as they are) if the keys don't fit.
+ * order[] (over the items' memory) lists the rows' numbers in sorted
+ * order; the moves mark its entries done.
  */
 static int sort_rows(const struct snapshot *s, struct flow_row *rows, size_t n)
 {
 	struct sort_item *items = malloc(2 * n * sizeof(*items));
+	uint32_t *order = (uint32_t *)items;
 	struct flow buf;
 
 	if (!items)
 		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		sort_item_fill(&items[i], SORT_RATE, false,
-			       snapshot_flow(s, i, &buf), NULL, (uint32_t)i);
+	for (size_t i = 0; i < n; i++) {
+		const struct flow *f = snapshot_flow(s, i, &buf);
+
+		sort_item_fill(&items[i], SORT_RATE, false, f, NULL,
+			       (uint32_t)i);
+		/* below the rate: the conntrack id, then the row */
+		items[i].lo = (uint64_t)f->ct_id << 32 | (uint32_t)i;
+	}
 	sort_items(items, items + n, n);
-	/* destination k takes the row that was at items[k].idx */
+	for (size_t i = 0; i < n; i++)
+		order[i] = sort_item_row(&items[i]);
+	/* destination k takes the row that was at order[k] */
 	for (size_t i = 0; i < n; i++) {
 		struct flow_row tmp;
 		size_t k = i;
 
-		if (items[i].idx == MOVED || items[i].idx == i)
+		if (order[i] == MOVED || order[i] == i)
 			continue;
 		tmp = rows[i];
 		for (;;) {
-			size_t src = items[k].idx;
+			size_t src = order[k];
 
-			items[k].idx = MOVED;
+			order[k] = MOVED;
 			if (src == i) {
 				rows[k] = tmp;
 				break;

@@ -71,7 +71,7 @@ static uint64_t be64_of(const uint32_t *words)
 
 void sort_item_fill(struct sort_item *it, enum sort_key k, bool reverse,
 		    const struct flow *f, const struct flow_info *info,
-		    uint32_t idx)
+		    uint32_t row)
 {
 	const struct flow_key *key = &f->key;
 	uint64_t hi = 0;
@@ -132,13 +132,15 @@ void sort_item_fill(struct sort_item *it, enum sort_key k, bool reverse,
 		sec = ~sec;
 	}
 	it->hi = hi;
-	it->lo = (uint64_t)sec << 32 | f->ct_id;
-	it->idx = idx;
+	it->lo = (uint64_t)sec << 32 | row;
 }
+
+/* lo's low bytes, the row number: the input's own order */
+#define SORT_ROW_BYTES 4
 
 static inline unsigned int byte_at(const struct sort_item *it, unsigned int pos)
 {
-	/* positions 0-7: lo, least significant first; 8-15: hi */
+	/* positions 0-7: lo, least significant first (0-3: the row); 8-15: hi */
 	return pos < 8 ? (unsigned int)(it->lo >> (8 * pos)) & 0xff
 		       : (unsigned int)(it->hi >> (8 * (pos - 8))) & 0xff;
 }
@@ -154,9 +156,10 @@ void sort_items(struct sort_item *items, struct sort_item *tmp, size_t n)
 		return;
 	memset(count, 0, sizeof(count));
 	for (i = 0; i < n; i++)
-		for (pos = 0; pos < 16; pos++)
+		for (pos = SORT_ROW_BYTES; pos < 16; pos++)
 			count[pos][byte_at(&items[i], pos)]++;
-	for (pos = 0; pos < 16; pos++) {
+	/* the row bytes: already in order, and the passes are stable */
+	for (pos = SORT_ROW_BYTES; pos < 16; pos++) {
 		size_t sum = 0, c;
 
 		/* every key has the same byte here: nothing to do */

@@ -160,6 +160,7 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 	double t0 = mono_ms();
 	struct view *v = calloc(1, sizeof(*v));
 	struct sort_item *items = NULL, *tmp = NULL;
+	uint32_t *order;
 	struct proc_agg *agg = NULL;
 	struct watch_set *ws = NULL;
 	struct text_filter tf;
@@ -238,19 +239,20 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 			continue;
 		v->rate[0] += f->byte_rate[0];
 		v->rate[1] += f->byte_rate[1];
-		sort_item_fill(&items[m], p->sort, p->reverse, f,
-			       need_info ? &info : NULL, (uint32_t)i);
 		/* ties keep the rows' order: the table's, fixed for as long
-		 * as both flows live (and fewer radix passes than an id) */
-		items[m++].lo &= ~(uint64_t)UINT32_MAX;
+		 * as both flows live */
+		sort_item_fill(&items[m++], p->sort, p->reverse, f,
+			       need_info ? &info : NULL, (uint32_t)i);
 	}
 	sort_items(items, tmp, m);
 	free(tmp);
 	tmp = NULL;
-	/* the index array reuses the items' memory: no second allocation */
-	v->idx = (uint32_t *)items;
+	/* the index array reuses the items' memory: no second allocation
+	 * (entry i is written after item i is read) */
+	order = (uint32_t *)items;
 	for (i = 0; i < m; i++)
-		v->idx[i] = items[i].idx;
+		order[i] = sort_item_row(&items[i]);
+	v->idx = order;
 	items = NULL;
 	if (m) {
 		uint32_t *shrunk = realloc(v->idx, m * sizeof(*v->idx));
