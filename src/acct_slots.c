@@ -90,44 +90,63 @@ static uint32_t map_step(const struct acct_slots *sl)
 	return step < 4096 ? 4096 : step;
 }
 
+/* Maps the first n slots of the array fd over the reservation at base. */
+static int map_over(void *base, size_t len, int fd)
+{
+	void *p = mmap(base, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		       fd, 0);
+
+	return p == MAP_FAILED ? -errno : 0;
+}
+
+static int map_both(struct acct_slots *sl, uint32_t n)
+{
+	int err = map_over(sl->keys, page_round((size_t)n * sizeof(*sl->keys)),
+			   sl->keys_fd);
+
+	if (!err)
+		err = map_over(sl->ctr, page_round((size_t)n * sizeof(*sl->ctr)),
+			       sl->ctr_fd);
+	return err;
+}
+
 /*
- * Maps both arrays up to at least want slots (at most nslots). The new
- * mappings replace the old ones; on failure the old ones stay and the
- * caller reads what they cover.
+ * Maps both arrays up to at least want slots (at most nslots), in place:
+ * each array has address space reserved for all its slots, and a longer
+ * mapping replaces the shorter one at the same address in one step (never
+ * both mapped at once, and no pointer changes). If that fails the shorter
+ * one is put back; if even that fails nothing is mapped (mapped = 0) and
+ * every access checks that first.
  */
 static int map_prefix(struct acct_slots *sl, uint32_t want)
 {
+	uint32_t old = sl->mapped;
 	uint64_t n;
-	size_t kl, cl;
-	void *k, *c;
+	int err;
 
-	if (want <= sl->mapped && sl->keys)
+	if (want <= sl->mapped)
 		return 0;
 	n = ((uint64_t)want + map_step(sl)) / map_step(sl) * map_step(sl);
 	if (n > sl->nslots)
 		n = sl->nslots;
-	kl = page_round((size_t)n * sizeof(*sl->keys));
-	cl = page_round((size_t)n * sizeof(*sl->ctr));
-	k = mmap(NULL, kl, PROT_READ | PROT_WRITE, MAP_SHARED, sl->keys_fd, 0);
-	if (k == MAP_FAILED)
-		return -errno;
-	c = mmap(NULL, cl, PROT_READ | PROT_WRITE, MAP_SHARED, sl->ctr_fd, 0);
-	if (c == MAP_FAILED) {
-		int err = -errno;
-
-		munmap(k, kl);
-		return err;
+	err = map_both(sl, (uint32_t)n);
+	if (!err) {
+		sl->mapped = (uint32_t)n;
+		return 0;
 	}
-	if (sl->keys)
-		munmap(sl->keys, sl->keys_len);
-	if (sl->ctr)
-		munmap(sl->ctr, sl->ctr_len);
-	sl->keys = k;
-	sl->ctr = c;
-	sl->keys_len = kl;
-	sl->ctr_len = cl;
-	sl->mapped = (uint32_t)n;
-	return 0;
+	sl->mapped = 0;
+	if (old && !map_both(sl, old))
+		sl->mapped = old;
+	return err;
+}
+
+/* Address space for all nslots of an array, nothing mapped yet. */
+static void *reserve(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
 }
 
 /* Slots in use or used before: [0, slot_next), mapped to read. */
@@ -152,7 +171,11 @@ int acct_slots_init(struct acct *a, int keys_fd, int ctr_fd,
 	sl->next = next;
 	sl->keys_fd = keys_fd;
 	sl->ctr_fd = ctr_fd;
-	err = map_prefix(sl, 0);
+	sl->keys_len = page_round((size_t)sl->nslots * sizeof(*sl->keys));
+	sl->ctr_len = page_round((size_t)sl->nslots * sizeof(*sl->ctr));
+	sl->keys = reserve(sl->keys_len);
+	sl->ctr = reserve(sl->ctr_len);
+	err = sl->keys && sl->ctr ? map_prefix(sl, 1) : -ENOMEM;
 	if (err) {
 		if (why && len)
 			snprintf(why, len, "cannot map the counter slot arrays:"
@@ -228,7 +251,7 @@ static int64_t index_find(const struct acct_slots *sl,
 	uint64_t e;
 
 	while ((e = sl->index[i])) {
-		if (entry_tag(e) == tag &&
+		if (entry_tag(e) == tag && entry_slot(e) < sl->mapped &&
 		    !memcmp(&sl->keys[entry_slot(e)], key, sizeof(*key)))
 			return entry_slot(e);
 		i = (i + 1) & sl->index_mask;
@@ -350,6 +373,11 @@ static void release_quarantine(struct acct_slots *sl)
 			continue;
 		}
 		s = q->slot;
+		if (s >= sl->mapped) {
+			/* nothing mapped (map_prefix failed): later */
+			sl->quar[keep++] = *q;
+			continue;
+		}
 		store_counters(&sl->ctr[s], &zero);
 		memset(&sl->keys[s], 0, sizeof(sl->keys[s]));
 		sl->shadow[s].packets = sl->shadow[s].bytes = 0;

@@ -7,6 +7,8 @@
   ftjson.py count FILE [F=V ...]             number of matching flows
   ftjson.py get FILE F=V ... -- FIELD ...    fields of the one matching flow
   ftjson.py keys FILE [F=V ...]              sorted tuple keys (set compare)
+  ftjson.py counts FILE [F=V ...]            sorted tuple keys with their four
+                                             counters (exact compare)
   ftjson.py ct < conntrack-L-output          conntrack -L [-o extended] as a
                                              flowtop-shaped snapshot line
 
@@ -185,6 +187,11 @@ def main():
     elif cmd == "keys":
         for k in sorted(key(f) for f in flows):
             print(k)
+    elif cmd == "counts":
+        for line in sorted("%s %s %s %s %s" % (
+                key(f), f.get("orig_packets"), f.get("orig_bytes"),
+                f.get("reply_packets"), f.get("reply_bytes")) for f in flows):
+            print(line)
     elif cmd == "get":
         if len(flows) != 1:
             die("%d flows match %s (want exactly 1); flows: %s" % (
