@@ -72,7 +72,7 @@ struct acct_slots {
 	 */
 	struct flow_key *keys;		/* mmap of slot_keys, [0, mapped) */
 	struct flow_counters *ctr;	/* mmap of slot_counters, [0, mapped) */
-	size_t keys_len, ctr_len;	/* mapped bytes */
+	size_t keys_len, ctr_len;	/* reserved bytes (all nslots) */
 	uint32_t mapped;		/* slots both mappings cover */
 	int keys_fd, ctr_fd;
 	int slot_of_fd, free_fd;

@@ -7,8 +7,9 @@
  * slot_of maps key -> slot for the program's own lookups. Both arrays are
  * mmap()ed here (up to the highest slot ever used, the mapping growing
  * with it), so a read is a scan of memory: no system call per flow, and
- * the cost does not grow with the number of CPUs. A shadow of the counters as last reported (their sums'
- * low 32 bits) lets the read hand the caller only the slots that moved.
+ * the cost does not grow with the number of CPUs. A shadow of the counters
+ * as last reported (their sums' low 32 bits) lets the read hand the caller
+ * only the slots that moved.
  *
  * Life of a slot:
  *
@@ -93,21 +94,19 @@ static uint32_t map_step(const struct acct_slots *sl)
 /* Maps the first n slots of the array fd over the reservation at base. */
 static int map_over(void *base, size_t len, int fd)
 {
-	void *p = mmap(base, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
-		       fd, 0);
+	void *p = mmap(base, len, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_FIXED, fd, 0);
 
 	return p == MAP_FAILED ? -errno : 0;
 }
 
 static int map_both(struct acct_slots *sl, uint32_t n)
 {
-	int err = map_over(sl->keys, page_round((size_t)n * sizeof(*sl->keys)),
-			   sl->keys_fd);
+	size_t kl = page_round((size_t)n * sizeof(*sl->keys));
+	size_t cl = page_round((size_t)n * sizeof(*sl->ctr));
+	int err = map_over(sl->keys, kl, sl->keys_fd);
 
-	if (!err)
-		err = map_over(sl->ctr, page_round((size_t)n * sizeof(*sl->ctr)),
-			       sl->ctr_fd);
-	return err;
+	return err ? err : map_over(sl->ctr, cl, sl->ctr_fd);
 }
 
 /*
@@ -213,9 +212,8 @@ void acct_slots_free(struct acct *a)
 		munmap(sl->keys, sl->keys_len);
 	if (sl->ctr)
 		munmap(sl->ctr, sl->ctr_len);
-	if (sl->index)
-		huge_unmap(sl->index,
-			   ((size_t)sl->index_mask + 1) * sizeof(*sl->index));
+	huge_unmap(sl->index,
+		   ((size_t)sl->index_mask + 1) * sizeof(*sl->index));
 	free(sl->shadow);
 	free(sl->state);
 	free(sl->misses);
