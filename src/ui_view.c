@@ -160,7 +160,6 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 	double t0 = mono_ms();
 	struct view *v = calloc(1, sizeof(*v));
 	struct sort_item *items = NULL, *tmp = NULL;
-	uint32_t *order;
 	struct proc_agg *agg = NULL;
 	struct watch_set *ws = NULL;
 	struct text_filter tf;
@@ -249,10 +248,9 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 	tmp = NULL;
 	/* the index array reuses the items' memory: no second allocation
 	 * (entry i is written after item i is read) */
-	order = (uint32_t *)items;
+	v->idx = (uint32_t *)items;
 	for (i = 0; i < m; i++)
-		order[i] = sort_item_row(&items[i]);
-	v->idx = order;
+		v->idx[i] = sort_item_row(&items[i]);
 	items = NULL;
 	if (m) {
 		uint32_t *shrunk = realloc(v->idx, m * sizeof(*v->idx));

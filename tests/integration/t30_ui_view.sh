@@ -168,20 +168,19 @@ tm kill-session -t ft
 
 # --- keys answered while the first dump is still being read: strace
 # holds every netlink read of it (the collector thread's) for 3 s
-if command -v strace >/dev/null; then
-	tm new-session -d -s ft -x 120 -y 30 \
-		"env LANG=C.UTF-8 TERM=screen ASAN_OPTIONS=\${ASAN_OPTIONS:+\$ASAN_OPTIONS:}detect_leaks=0 ip netns exec $(nsname r) strace -f -o /dev/null -e trace=recvmsg -e inject=recvmsg:delay_exit=3000000 $FLOWTOP -t 0.5; echo FLOWTOP-EXIT=\$?; sleep 600" ||
-		fail "cannot start tmux"
-	wait_screen 10 "waiting for the first snapshot" ||
-		fail "no header from flowtop under strace"
-	keys '?'
-	wait_screen 2 "flowtop keys" || fail "? not answered during the first dump"
-	keys x
-	wait_screen 2 "waiting for the first snapshot" ||
-		fail "the first snapshot came already: the dump was not held"
-	wait_screen 30 "flowtop .*flows [0-9]+/[0-9]+" ||
-		fail "no flows after the held dump"
-	keys q
-	wait_screen 10 "FLOWTOP-EXIT=0" || fail "q did not end flowtop with status 0"
-fi
+command -v strace >/dev/null || fail "strace not installed (scripts/install-deps.sh --test)"
+tm new-session -d -s ft -x 120 -y 30 \
+	"env LANG=C.UTF-8 TERM=screen ASAN_OPTIONS=\${ASAN_OPTIONS:+\$ASAN_OPTIONS:}detect_leaks=0 ip netns exec $(nsname r) strace -f -o /dev/null -e trace=recvmsg -e inject=recvmsg:delay_exit=3000000 $FLOWTOP -t 0.5; echo FLOWTOP-EXIT=\$?; sleep 600" ||
+	fail "cannot start tmux"
+wait_screen 10 "waiting for the first snapshot" ||
+	fail "no header from flowtop under strace"
+keys '?'
+wait_screen 2 "flowtop keys" || fail "? not answered during the first dump"
+keys x
+wait_screen 2 "waiting for the first snapshot" ||
+	fail "the first snapshot came already: the dump was not held"
+wait_screen 30 "flowtop .*flows [0-9]+/[0-9]+" ||
+	fail "no flows after the held dump"
+keys q
+wait_screen 10 "FLOWTOP-EXIT=0" || fail "q did not end flowtop with status 0"
 pass "sort, filter, toggles, NAT detail, pause, 40x10, resize, keys during the first dump"
