@@ -15,9 +15,13 @@
 #  lru: a per-CPU LRU hash; a new key evicts the least recently used one,
 #    and each evicted key adds one to "evictions". A flow read before its
 #    key was evicted keeps the counts last read (exact here: no traffic
-#    after); one evicted before any read shows zero. So "evictions" >= the
-#    flows shown with zero counters. (Traffic on a flow after its key was
-#    evicted restarts its count from zero: not exact, not done here.)
+#    after); one evicted before any read shows zero. A read can also fall
+#    between a flow's datagram and its echo: if the key is evicted after
+#    that read, the echo's counts go with it, and the flow shows its
+#    datagram only (rare: needs a slow reader, seen under the sanitizers).
+#    So "evictions" >= the flows shown with zero counters plus those shown
+#    with the datagram only. (Traffic on a flow after its key was evicted
+#    restarts its count from zero: not exact, not done here.)
 #
 # Both layouts when this flowtop has --counter-map; otherwise the default.
 . "$(dirname "$0")/lib.sh"
@@ -98,7 +102,7 @@ if set(ctf) != set(ftf):
                 % (len(set(ctf) - set(ftf)), len(set(ftf) - set(ctf)), len(ftf), len(ctf)))
 if len(ctf) != total:
     errs.append("conntrack -L holds %d UDP flows, want %d" % (len(ctf), total))
-exact = zero = 0
+exact = zero = cut = 0
 zero_pkts = 0
 for k, f in ftf.items():
     c = ctf.get(k)
@@ -111,6 +115,8 @@ for k, f in ftf.items():
     elif got == (0, 0, 0, 0):
         zero += 1
         zero_pkts += want[0] + want[2]
+    elif layout == "lru" and got == want[:2] + (0, 0) and want[2]:
+        cut += 1	# read between datagram and echo, then evicted
     else:
         errs.append("flow %s:%s counts %s, kernel %s (neither exact nor none)"
                     % (k[0], k[1], got, want))
@@ -129,9 +135,10 @@ if layout in ("slots", "default"):
         errs.append("evictions %d, but the %d flows without a slot had %d packets"
                     % (ev, zero, zero_pkts))
 else:
-    if ev < zero:
-        errs.append("evictions %d < %d flows shown without counters" % (ev, zero))
-print(json.dumps({"exact": exact, "zero": zero, "zero_packets": zero_pkts,
+    if ev < zero + cut:
+        errs.append("evictions %d < %d flows shown without counters + %d without their echo"
+                    % (ev, zero, cut))
+print(json.dumps({"exact": exact, "zero": zero, "cut": cut, "zero_packets": zero_pkts,
                   "evictions": ev, "errors": errs[:8]}))
 sys.exit(1 if errs else 0)
 PY
