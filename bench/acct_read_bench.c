@@ -112,7 +112,7 @@ static bool check_fn(const struct flow_key *key,
 	return true;
 }
 
-static void zero_rates(struct flow *f, void *arg)
+static void zero_rates(struct flow_rec *f, void *arg)
 {
 	(void)arg;
 	memset(f->pkt_rate, 0, sizeof(f->pkt_rate));
@@ -123,7 +123,7 @@ static bool coll_fn(const struct flow_key *key,
 		    const struct flow_counters *sum, void *arg)
 {
 	struct coll *c = arg;
-	struct flow *f = flowtab_lookup(c->tab, key);
+	struct flow_rec *f = flowtab_lookup(c->tab, key);
 
 	if (!f) {
 		c->unknown++;

@@ -76,7 +76,7 @@ int main(int argc, char **argv)
 	/* 1.25 n flows in, a fifth out again: holes, as churn leaves them */
 	for (uint32_t i = 0; i < n + n / 4; i++) {
 		struct flow_key k = key_of(i);
-		struct flow *f = flowtab_upsert(tab, &k, &created);
+		struct flow_rec *f = flowtab_upsert(tab, &k, &created);
 
 		x ^= x << 13;
 		x ^= x >> 17;

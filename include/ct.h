@@ -38,9 +38,9 @@ struct ct_stats {
 /* What the collector wants to hear about while events are applied. */
 struct ct_hooks {
 	/* f got a DESTROY; it stays in the table, marked, until reaped */
-	void (*destroyed)(struct flow *f, void *arg);
+	void (*destroyed)(struct flow_rec *f, void *arg);
 	/* a new connection took the tuple of f, whose counters must restart */
-	void (*reused)(struct flow *f, void *arg);
+	void (*reused)(struct flow_rec *f, void *arg);
 	void *arg;
 };
 

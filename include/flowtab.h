@@ -16,12 +16,12 @@
 #define FLOW_STATE_NONE 0xff	/* protocol without a state machine */
 
 /*
- * One per tracked flow. The table keeps them in an array that never moves, so
- * a snapshot refers to a flow's fixed fields (key, reply, id, start) by
- * index instead of copying them; see flowtab_reclaim.
+ * A flow as the rest of flowtop sees it: snapshot_flow fills one in from
+ * the table's record and a snapshot row, tests and benchmarks make their
+ * own.
  */
 struct flow {
-	struct flow_key key;	/* original tuple + zone (table key) */
+	struct flow_key key;	/* original tuple + zone */
 	struct flow_key reply;	/* reply tuple; differs from key under NAT */
 	uint32_t ct_id;		/* conntrack's id of this connection */
 	uint32_t mark;
@@ -35,18 +35,44 @@ struct flow {
 				 * Connections made while nobody listened carry
 				 * no event extension (nf_conntrack_events=2,
 				 * Linux >= 5.19) and end silently. */
-	bool in_use : 1;	/* table internals: the index holds a flow */
-	uint8_t sel_bit;	/* sel_proto_bit of the key (filter.h), set by the
-				 * table: what protocol toggles test */
-	uint32_t seen_gen;	/* last dump generation that listed it */
+	uint8_t sel_bit;	/* sel_proto_bit of the key (filter.h): what
+				 * protocol toggles test */
 	uint64_t start_ns;	/* CLOCK_REALTIME ns from conntrack's timestamp, 0 if unknown */
 	uint64_t first_seen_ns;	/* CLOCK_REALTIME ns when flowtop first saw it */
 	struct flow_counters total;	/* cumulative, as last read */
 	float pkt_rate[FLOW_DIR_COUNT];	/* per second over the last interval */
 	float byte_rate[FLOW_DIR_COUNT];
+	uint32_t idx;		/* its index in the table (snapshot rows) */
+};
 
+/*
+ * The table's record of a flow: struct flow's fields without the reply
+ * tuple, which is the key turned around for all but NAT'd flows and so is
+ * kept apart, for those only (flowtab_reply). 128 bytes instead of 168: at
+ * a quarter of a million flows that is 11 MB. The records live in an array
+ * that never moves, so a snapshot refers to a flow's fixed fields (key,
+ * reply, id, start) by index instead of copying them; see flowtab_reclaim.
+ */
+struct flow_rec {
+	struct flow_key key;	/* table key */
+	uint32_t ct_id;
+	uint32_t mark;		/* read by other threads: flow_set_mark */
+	uint8_t state;
+	bool destroyed : 1;	/* as in struct flow */
+	bool counters_valid : 1;
+	bool counts_from_zero : 1;
+	bool events_seen : 1;
+	bool in_use : 1;	/* table internals: the index holds a flow */
+	uint8_t sel_bit;	/* set by the table */
+	uint32_t seen_gen;	/* last dump generation that listed it */
 	uint32_t hnext;		/* table internals: next index in the hash chain */
-	uint32_t idx;		/* table internals: this flow's index */
+	uint32_t nat;		/* table internals: 0 if the reply tuple mirrors
+				 * key, else its place in the NAT store + 1 */
+	uint64_t start_ns;
+	uint64_t first_seen_ns;
+	struct flow_counters total;
+	float pkt_rate[FLOW_DIR_COUNT];
+	float byte_rate[FLOW_DIR_COUNT];
 };
 
 #define FLOWTAB_NONE UINT32_MAX	/* no index */
@@ -64,7 +90,24 @@ struct flowtab *flowtab_get(struct flowtab *tab);
  * first_seen_ns; mark with a relaxed atomic load) from any thread: flows
  * never move, and an index is reused only after flowtab_reclaim says so.
  */
-const struct flow *flowtab_entry(const struct flowtab *tab, uint32_t idx);
+const struct flow_rec *flowtab_entry(const struct flowtab *tab, uint32_t idx);
+
+/* f's index (its place in the array). */
+uint32_t flowtab_index(const struct flowtab *tab, const struct flow_rec *f);
+
+/*
+ * f's reply tuple, into out. Any thread, like the fields above: a NAT
+ * entry is given back only when f's index is reclaimed.
+ */
+void flowtab_reply(const struct flowtab *tab, const struct flow_rec *f,
+		   struct flow_key *out);
+
+/*
+ * Records f's reply tuple (collector only). -ENOMEM when it needs a NAT
+ * entry and there is no memory for one (f keeps its old reply then).
+ */
+int flowtab_set_reply(struct flowtab *tab, struct flow_rec *f,
+		      const struct flow_key *reply);
 
 /*
  * Index reuse. A removed flow's index waits in limbo, tagged with the
@@ -80,7 +123,7 @@ void flowtab_reclaim(struct flowtab *tab, uint64_t min_live_seq);
 uint32_t flowtab_span(const struct flowtab *tab);
 
 /* Stores f's conntrack mark (read by other threads through snapshots). */
-static inline void flow_set_mark(struct flow *f, uint32_t mark)
+static inline void flow_set_mark(struct flow_rec *f, uint32_t mark)
 {
 	if (__atomic_load_n(&f->mark, __ATOMIC_RELAXED) != mark)
 		__atomic_store_n(&f->mark, mark, __ATOMIC_RELAXED);
@@ -88,31 +131,31 @@ static inline void flow_set_mark(struct flow *f, uint32_t mark)
 
 size_t flowtab_count(const struct flowtab *tab);
 
-struct flow *flowtab_lookup(const struct flowtab *tab, const struct flow_key *key);
+struct flow_rec *flowtab_lookup(const struct flowtab *tab, const struct flow_key *key);
 
 /*
  * Returns the flow for key, creating a zeroed one (key set, state NONE) when
  * absent; *created tells which. NULL only when out of memory.
  */
-struct flow *flowtab_upsert(struct flowtab *tab, const struct flow_key *key,
+struct flow_rec *flowtab_upsert(struct flowtab *tab, const struct flow_key *key,
 			    bool *created);
 
 /* flowtab_upsert for a key known to be absent (saves the lookup). */
-struct flow *flowtab_insert(struct flowtab *tab, const struct flow_key *key);
+struct flow_rec *flowtab_insert(struct flowtab *tab, const struct flow_key *key);
 
 /* Unlinks f; its index goes to limbo (see flowtab_reclaim). */
-void flowtab_remove(struct flowtab *tab, struct flow *f);
+void flowtab_remove(struct flowtab *tab, struct flow_rec *f);
 
 /*
  * A new connection took f's tuple: f goes the way of flowtab_remove (older
  * snapshots keep showing the old connection) and a fresh flow with the
  * same key takes its place. NULL only when out of memory (f is kept then).
  */
-struct flow *flowtab_renew(struct flowtab *tab, struct flow *f);
+struct flow_rec *flowtab_renew(struct flowtab *tab, struct flow_rec *f);
 
 /* Calls fn for every flow; fn may not add or remove flows. */
 void flowtab_foreach(const struct flowtab *tab,
-		     void (*fn)(struct flow *f, void *arg), void *arg);
+		     void (*fn)(struct flow_rec *f, void *arg), void *arg);
 
 /*
  * Removes every flow whose seen_gen differs from gen (not listed by the
@@ -141,7 +184,7 @@ size_t flowtab_end_interval(struct flowtab *tab, size_t *silent);
  * counts did not start at zero (kernel counters of a flow older than
  * flowtop) gives no rate: there is no baseline yet.
  */
-void flow_counters_update(struct flow *f, const struct flow_counters *now,
+void flow_counters_update(struct flow_rec *f, const struct flow_counters *now,
 			  double interval_s);
 
 /* delta of one counter, treating a decrease as a restart from zero */

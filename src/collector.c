@@ -43,7 +43,7 @@ static bool uses_bpf(const struct collector *c)
  * timestamps the forget cannot tell owners apart and deletes the key: in
  * the third order the new flow then loses the packets before that read.
  */
-static void on_destroyed(struct flow *f, void *arg)
+static void on_destroyed(struct flow_rec *f, void *arg)
 {
 	struct collector *c = arg;
 
@@ -53,7 +53,7 @@ static void on_destroyed(struct flow *f, void *arg)
 		acct_forget_conn(c->acct, &f->key, f->start_ns);
 }
 
-static void on_reused(struct flow *f, void *arg)
+static void on_reused(struct flow_rec *f, void *arg)
 {
 	struct collector *c = arg;
 
@@ -80,7 +80,7 @@ static bool apply_counters(const struct flow_key *key,
 			   const struct flow_counters *sum, void *arg)
 {
 	struct apply_ctx *a = arg;
-	struct flow *f = flowtab_lookup(a->c->tab, key);
+	struct flow_rec *f = flowtab_lookup(a->c->tab, key);
 
 	if (!f)
 		return false;	/* not known (yet), or already reaped */

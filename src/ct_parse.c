@@ -579,7 +579,7 @@ bool ct_entry_selected(const struct ct_entry *e, unsigned int sel)
  * f is a fresh entry (flowtab_insert or flowtab_renew zeroed everything
  * but the key) for a new connection.
  */
-static void begin_connection(struct flow *f, uint64_t now_ns)
+static void begin_connection(struct flow_rec *f, uint64_t now_ns)
 {
 	f->first_seen_ns = now_ns;
 }
@@ -594,7 +594,7 @@ int ct_apply(const struct ct_apply_ctx *ctx, enum ct_msg kind,
 {
 	const struct ct_hooks *hooks = ctx->hooks;
 	struct ct_stats *st = ctx->stats;
-	struct flow *f;
+	struct flow_rec *f;
 	bool created = false, reused = false;
 
 	if (kind != CT_MSG_DUMP)
@@ -664,8 +664,8 @@ int ct_apply(const struct ct_apply_ctx *ctx, enum ct_msg kind,
 	 * Tuples, id and start are fixed for a connection, and snapshots read
 	 * them from other threads: written only when they are new.
 	 */
-	if (memcmp(&f->reply, &e->reply, sizeof(f->reply)))
-		f->reply = e->reply;
+	if (flowtab_set_reply(ctx->tab, f, &e->reply))
+		return -ENOMEM;
 	if (e->ct_id && f->ct_id != e->ct_id)
 		f->ct_id = e->ct_id;
 	/* events leave out a mark that did not change; dumps always have it */
@@ -699,7 +699,7 @@ struct ghost_walk {
 	bool mark;
 };
 
-static void ghost_fn(struct flow *f, void *arg)
+static void ghost_fn(struct flow_rec *f, void *arg)
 {
 	struct ghost_walk *w = arg;
 	const struct ct_hooks *hooks = w->ctx->hooks;

@@ -41,9 +41,21 @@ struct flowtab {
 					 * tags never decrease, oldest first */
 	size_t limbo_head, limbo_len, limbo_cap;
 	uint64_t epoch;
-	struct flow *flows;	/* reserved for max_flows */
+	struct flow_rec *flows;	/* reserved for max_flows */
 	uint32_t max_flows;
+	/*
+	 * The NAT store: reply tuples that are not the key turned around, in
+	 * chunks that never move (other threads read them by flow). An entry
+	 * goes back to nat_free when its flow's index is reclaimed.
+	 */
+	struct flow_key **nat_chunks;	/* NAT_CHUNK entries each */
+	uint32_t nat_span;	/* entries handed out so far */
+	uint32_t *nat_free;
+	size_t nat_nfree, nat_free_cap;
 };
+
+#define NAT_CHUNK_SHIFT	12
+#define NAT_CHUNK	(1u << NAT_CHUNK_SHIFT)
 
 /* Grow when the average chain passes this length: keeps lookups O(1). */
 #define FLOWTAB_MAX_LOAD 1
@@ -82,7 +94,7 @@ static size_t round_pow2(size_t n)
 	return p;
 }
 
-static inline struct flow *at(const struct flowtab *tab, uint32_t idx)
+static inline struct flow_rec *at(const struct flowtab *tab, uint32_t idx)
 {
 	return &tab->flows[idx];
 }
@@ -97,7 +109,7 @@ static int reserve_flows(struct flowtab *tab)
 	size_t n;
 
 	for (n = FLOWTAB_MAX_FLOWS; n >= FLOWTAB_MIN_FLOWS; n /= 2) {
-		tab->flows = huge_map(n * sizeof(struct flow));
+		tab->flows = huge_map(n * sizeof(struct flow_rec));
 		if (tab->flows) {
 			tab->max_flows = (uint32_t)n;
 			return 0;
@@ -106,10 +118,115 @@ static int reserve_flows(struct flowtab *tab)
 	return -ENOMEM;
 }
 
-const struct flow *flowtab_entry(const struct flowtab *tab, uint32_t idx)
+const struct flow_rec *flowtab_entry(const struct flowtab *tab, uint32_t idx)
 {
 	return at(tab, idx);
 }
+
+uint32_t flowtab_index(const struct flowtab *tab, const struct flow_rec *f)
+{
+	return (uint32_t)(f - tab->flows);
+}
+
+/* --- reply tuples --------------------------------------------------------- */
+
+/* The reply tuple of a connection without NAT: the original turned around. */
+static void mirror_of(const struct flow_key *key, struct flow_key *out)
+{
+	*out = *key;
+	memcpy(out->src, key->dst, sizeof(out->src));
+	memcpy(out->dst, key->src, sizeof(out->dst));
+	out->sport = key->dport;
+	out->dport = key->sport;
+}
+
+static struct flow_key *nat_entry(const struct flowtab *tab, uint32_t n)
+{
+	return &tab->nat_chunks[n >> NAT_CHUNK_SHIFT][n & (NAT_CHUNK - 1)];
+}
+
+/* A free NAT entry's number, or UINT32_MAX when out of memory. */
+static uint32_t nat_take(struct flowtab *tab)
+{
+	uint32_t n = tab->nat_span, c = n >> NAT_CHUNK_SHIFT;
+
+	if (tab->nat_nfree)
+		return tab->nat_free[--tab->nat_nfree];
+	/* one NAT entry per flow at most: max_flows bounds the chunks */
+	if (n >= tab->max_flows)
+		return UINT32_MAX;
+	if (!tab->nat_chunks) {
+		tab->nat_chunks = calloc(((size_t)tab->max_flows +
+					  NAT_CHUNK - 1) / NAT_CHUNK,
+					 sizeof(*tab->nat_chunks));
+		if (!tab->nat_chunks)
+			return UINT32_MAX;
+	}
+	if (!tab->nat_chunks[c]) {
+		tab->nat_chunks[c] = malloc(NAT_CHUNK * sizeof(struct flow_key));
+		if (!tab->nat_chunks[c])
+			return UINT32_MAX;
+	}
+	tab->nat_span++;
+	return n;
+}
+
+/* Gives back f's NAT entry; if that fails (no memory) it is leaked. */
+static void nat_put(struct flowtab *tab, struct flow_rec *f)
+{
+	if (!f->nat)
+		return;
+	if (tab->nat_nfree == tab->nat_free_cap) {
+		size_t cap = tab->nat_free_cap ? tab->nat_free_cap * 2 : 1024;
+		uint32_t *nf = realloc(tab->nat_free, cap * sizeof(*nf));
+
+		if (!nf) {
+			f->nat = 0;
+			return;
+		}
+		tab->nat_free = nf;
+		tab->nat_free_cap = cap;
+	}
+	tab->nat_free[tab->nat_nfree++] = f->nat - 1;
+	f->nat = 0;
+}
+
+void flowtab_reply(const struct flowtab *tab, const struct flow_rec *f,
+		   struct flow_key *out)
+{
+	/* acquire: pairs with the release that published the entry */
+	uint32_t nat = __atomic_load_n(&f->nat, __ATOMIC_ACQUIRE);
+
+	if (nat)
+		*out = *nat_entry(tab, nat - 1);
+	else
+		mirror_of(&f->key, out);
+}
+
+int flowtab_set_reply(struct flowtab *tab, struct flow_rec *f,
+		      const struct flow_key *reply)
+{
+	struct flow_key cur;
+	uint32_t n;
+
+	flowtab_reply(tab, f, &cur);
+	if (!memcmp(&cur, reply, sizeof(cur)))
+		return 0;
+	if (f->nat) {
+		/* a tuple changed under a flow already shown: rare enough that
+		 * the entry is rewritten in place, as the record's fields are */
+		*nat_entry(tab, f->nat - 1) = *reply;
+		return 0;
+	}
+	n = nat_take(tab);
+	if (n == UINT32_MAX)
+		return -ENOMEM;
+	*nat_entry(tab, n) = *reply;
+	__atomic_store_n(&f->nat, n + 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* --- the table ------------------------------------------------------------ */
 
 static uint32_t *new_buckets(size_t n)
 {
@@ -148,8 +265,13 @@ void flowtab_free(struct flowtab *tab)
 {
 	if (!tab || atomic_fetch_sub(&tab->refs, 1) != 1)
 		return;
-	huge_unmap(tab->flows, (size_t)tab->max_flows * sizeof(struct flow));
+	huge_unmap(tab->flows, (size_t)tab->max_flows * sizeof(struct flow_rec));
 	huge_unmap(tab->buckets, tab->nbuckets * sizeof(uint32_t));
+	if (tab->nat_chunks)
+		for (uint32_t c = 0; c * NAT_CHUNK < tab->nat_span; c++)
+			free(tab->nat_chunks[c]);
+	free(tab->nat_chunks);
+	free(tab->nat_free);
 	free(tab->free_idx);
 	free(tab->limbo);
 	free(tab);
@@ -171,13 +293,13 @@ static inline size_t bucket_of(const struct flowtab *tab,
 	return flow_key_hash(key) & (tab->nbuckets - 1);
 }
 
-struct flow *flowtab_lookup(const struct flowtab *tab,
+struct flow_rec *flowtab_lookup(const struct flowtab *tab,
 			    const struct flow_key *key)
 {
 	uint32_t i = tab->buckets[bucket_of(tab, key)];
 
 	while (i != FLOWTAB_NONE) {
-		struct flow *f = at(tab, i);
+		struct flow_rec *f = at(tab, i);
 
 		if (!memcmp(&f->key, key, sizeof(*key)))
 			return f;
@@ -195,7 +317,7 @@ static void flowtab_grow(struct flowtab *tab)
 	if (!nb)
 		return;
 	for (uint32_t i = 0; i < tab->span; i++) {
-		struct flow *f = at(tab, i);
+		struct flow_rec *f = at(tab, i);
 		size_t b;
 
 		if (!f->in_use)
@@ -223,10 +345,10 @@ static uint32_t take_index(struct flowtab *tab)
 }
 
 /* Links a zeroed flow for key at a free index. */
-struct flow *flowtab_insert(struct flowtab *tab, const struct flow_key *key)
+struct flow_rec *flowtab_insert(struct flowtab *tab, const struct flow_key *key)
 {
 	uint32_t i;
-	struct flow *f;
+	struct flow_rec *f;
 	size_t b;
 
 	/* before the new flow is in use: the rehash must not link it */
@@ -240,7 +362,6 @@ struct flow *flowtab_insert(struct flowtab *tab, const struct flow_key *key)
 	f->key = *key;
 	f->state = FLOW_STATE_NONE;
 	f->sel_bit = (uint8_t)sel_proto_bit(key->family, key->proto);
-	f->idx = i;
 	f->in_use = true;
 	b = bucket_of(tab, key);
 	f->hnext = tab->buckets[b];
@@ -249,10 +370,10 @@ struct flow *flowtab_insert(struct flowtab *tab, const struct flow_key *key)
 	return f;
 }
 
-struct flow *flowtab_upsert(struct flowtab *tab, const struct flow_key *key,
+struct flow_rec *flowtab_upsert(struct flowtab *tab, const struct flow_key *key,
 			    bool *created)
 {
-	struct flow *f = flowtab_lookup(tab, key);
+	struct flow_rec *f = flowtab_lookup(tab, key);
 
 	*created = false;
 	if (f)
@@ -287,25 +408,26 @@ static void to_limbo(struct flowtab *tab, uint32_t idx)
 }
 
 /* Unlinks f from its chain, whose link to it is *pp. */
-static void unlink_at(struct flowtab *tab, uint32_t *pp, struct flow *f)
+static void unlink_at(struct flowtab *tab, uint32_t *pp, struct flow_rec *f)
 {
 	*pp = f->hnext;
 	f->in_use = false;
 	f->hnext = FLOWTAB_NONE;
 	tab->count--;
-	to_limbo(tab, f->idx);
+	to_limbo(tab, flowtab_index(tab, f));
 }
 
-static uint32_t *link_to(struct flowtab *tab, const struct flow *f)
+static uint32_t *link_to(struct flowtab *tab, const struct flow_rec *f)
 {
 	uint32_t *pp = &tab->buckets[bucket_of(tab, &f->key)];
+	uint32_t idx = flowtab_index(tab, f);
 
-	while (*pp != FLOWTAB_NONE && *pp != f->idx)
+	while (*pp != FLOWTAB_NONE && *pp != idx)
 		pp = &at(tab, *pp)->hnext;
 	return *pp == FLOWTAB_NONE ? NULL : pp;
 }
 
-void flowtab_remove(struct flowtab *tab, struct flow *f)
+void flowtab_remove(struct flowtab *tab, struct flow_rec *f)
 {
 	uint32_t *pp = link_to(tab, f);
 
@@ -313,12 +435,12 @@ void flowtab_remove(struct flowtab *tab, struct flow *f)
 		unlink_at(tab, pp, f);
 }
 
-struct flow *flowtab_renew(struct flowtab *tab, struct flow *f)
+struct flow_rec *flowtab_renew(struct flowtab *tab, struct flow_rec *f)
 {
 	struct flow_key key = f->key;
 	uint32_t i = take_index(tab);
 	uint32_t *pp = link_to(tab, f);
-	struct flow *n;
+	struct flow_rec *n;
 
 	if (i == FLOWTAB_NONE || !pp)
 		return NULL;
@@ -327,7 +449,6 @@ struct flow *flowtab_renew(struct flowtab *tab, struct flow *f)
 	n->key = key;
 	n->state = FLOW_STATE_NONE;
 	n->sel_bit = f->sel_bit;
-	n->idx = i;
 	n->in_use = true;
 	/* the new flow takes the old one's place in the chain */
 	n->hnext = f->hnext;
@@ -344,6 +465,8 @@ void flowtab_set_epoch(struct flowtab *tab, uint64_t seq)
 
 void flowtab_reclaim(struct flowtab *tab, uint64_t min_live_seq)
 {
+	uint32_t idx;
+
 	while (tab->limbo_len &&
 	       tab->limbo[tab->limbo_head].tag < min_live_seq) {
 		if (tab->nfree == tab->free_cap) {
@@ -355,7 +478,10 @@ void flowtab_reclaim(struct flowtab *tab, uint64_t min_live_seq)
 			tab->free_idx = fi;
 			tab->free_cap = cap;
 		}
-		tab->free_idx[tab->nfree++] = tab->limbo[tab->limbo_head].idx;
+		idx = tab->limbo[tab->limbo_head].idx;
+		/* no snapshot can read its reply tuple any more */
+		nat_put(tab, at(tab, idx));
+		tab->free_idx[tab->nfree++] = idx;
 		tab->limbo_head++;
 		tab->limbo_len--;
 	}
@@ -364,10 +490,10 @@ void flowtab_reclaim(struct flowtab *tab, uint64_t min_live_seq)
 }
 
 void flowtab_foreach(const struct flowtab *tab,
-		     void (*fn)(struct flow *f, void *arg), void *arg)
+		     void (*fn)(struct flow_rec *f, void *arg), void *arg)
 {
 	for (uint32_t i = 0; i < tab->span; i++) {
-		struct flow *f = at(tab, i);
+		struct flow_rec *f = at(tab, i);
 
 		if (f->in_use)
 			fn(f, arg);
@@ -380,13 +506,13 @@ void flowtab_foreach(const struct flowtab *tab,
  * one); only the flows it removes walk their chain.
  */
 static size_t flowtab_remove_if(struct flowtab *tab,
-				bool (*drop)(const struct flow *f, uint32_t arg),
+				bool (*drop)(const struct flow_rec *f, uint32_t arg),
 				uint32_t arg)
 {
 	size_t removed = 0;
 
 	for (uint32_t i = 0; i < tab->span; i++) {
-		struct flow *f = at(tab, i);
+		struct flow_rec *f = at(tab, i);
 		uint32_t *pp;
 
 		if (!f->in_use || !drop(f, arg))
@@ -400,12 +526,12 @@ static size_t flowtab_remove_if(struct flowtab *tab,
 	return removed;
 }
 
-static bool not_seen_in(const struct flow *f, uint32_t gen)
+static bool not_seen_in(const struct flow_rec *f, uint32_t gen)
 {
 	return f->seen_gen != gen;
 }
 
-static bool is_destroyed(const struct flow *f, uint32_t unused)
+static bool is_destroyed(const struct flow_rec *f, uint32_t unused)
 {
 	(void)unused;
 	return f->destroyed;
@@ -426,7 +552,7 @@ size_t flowtab_end_interval(struct flowtab *tab, size_t *silent)
 	size_t removed = 0, quiet = 0;
 
 	for (uint32_t i = 0; i < tab->span; i++) {
-		struct flow *f = at(tab, i);
+		struct flow_rec *f = at(tab, i);
 		uint32_t *pp;
 
 		if (!f->in_use)
@@ -459,7 +585,7 @@ uint64_t counter_delta(uint64_t prev, uint64_t now)
 	return now >= prev ? now - prev : now;
 }
 
-void flow_counters_update(struct flow *f, const struct flow_counters *now,
+void flow_counters_update(struct flow_rec *f, const struct flow_counters *now,
 			  double interval_s)
 {
 	bool have_base = f->counters_valid || f->counts_from_zero;

@@ -9,7 +9,7 @@
 
 _Static_assert(sizeof(struct flow_row) == 56, "flow_row grew");
 
-static uint8_t row_flags(const struct flow *f)
+static uint8_t row_flags(const struct flow_rec *f)
 {
 	return (f->destroyed ? FLOW_ROW_DESTROYED : 0) |
 	       (f->counters_valid ? FLOW_ROW_COUNTERS_VALID : 0) |
@@ -21,7 +21,7 @@ const struct flow *snapshot_flow(const struct snapshot *s, size_t i,
 				 struct flow *buf)
 {
 	const struct flow_row *r;
-	const struct flow *e;
+	const struct flow_rec *e;
 
 	if (s->flows)
 		return &s->flows[i];
@@ -29,7 +29,7 @@ const struct flow *snapshot_flow(const struct snapshot *s, size_t i,
 	e = flowtab_entry(s->tab, r->idx);
 	/* field by field: the collector keeps writing the entry's others */
 	buf->key = e->key;
-	buf->reply = e->reply;
+	flowtab_reply(s->tab, e, &buf->reply);
 	buf->ct_id = e->ct_id;
 	buf->mark = __atomic_load_n(&e->mark, __ATOMIC_RELAXED);
 	buf->start_ns = e->start_ns;
@@ -39,13 +39,10 @@ const struct flow *snapshot_flow(const struct snapshot *s, size_t i,
 	buf->counters_valid = r->flags & FLOW_ROW_COUNTERS_VALID;
 	buf->counts_from_zero = r->flags & FLOW_ROW_COUNTS_FROM_ZERO;
 	buf->events_seen = r->flags & FLOW_ROW_EVENTS_SEEN;
-	buf->in_use = true;
 	buf->sel_bit = r->sel_bit;
-	buf->seen_gen = 0;
 	buf->total = r->total;
 	memcpy(buf->pkt_rate, r->pkt_rate, sizeof(buf->pkt_rate));
 	memcpy(buf->byte_rate, r->byte_rate, sizeof(buf->byte_rate));
-	buf->hnext = FLOWTAB_NONE;
 	buf->idx = r->idx;
 	return buf;
 }
@@ -110,7 +107,7 @@ static void fill_rows(struct snapshot *s, const struct flowtab *tab)
 	size_t n = 0;
 
 	for (uint32_t i = 0; i < span; i++) {
-		const struct flow *f = flowtab_entry(tab, i);
+		const struct flow_rec *f = flowtab_entry(tab, i);
 		struct flow_row *r;
 
 		if (!f->in_use)

@@ -499,10 +499,10 @@ static void test_msg_kind(void **state)
 
 struct hooks_seen {
 	int destroyed, reused;
-	struct flow *last;
+	struct flow_rec *last;
 };
 
-static void on_destroyed(struct flow *f, void *arg)
+static void on_destroyed(struct flow_rec *f, void *arg)
 {
 	struct hooks_seen *h = arg;
 
@@ -510,7 +510,7 @@ static void on_destroyed(struct flow *f, void *arg)
 	h->last = f;
 }
 
-static void on_reused(struct flow *f, void *arg)
+static void on_reused(struct flow_rec *f, void *arg)
 {
 	struct hooks_seen *h = arg;
 
@@ -594,7 +594,8 @@ static void test_apply_lifecycle(void **state)
 {
 	struct fixture *fx = *state;
 	struct ct_entry e = entry(IPPROTO_TCP, 40000, 77);
-	struct flow *f;
+	struct flow_key reply;
+	struct flow_rec *f;
 
 	e.state = 1;
 	e.has_state = true;
@@ -605,7 +606,8 @@ static void test_apply_lifecycle(void **state)
 	assert_int_equal(f->state, 1);
 	assert_true(f->first_seen_ns == 1000);
 	assert_true(f->counts_from_zero);
-	assert_memory_equal(&f->reply, &e.reply, sizeof(e.reply));
+	flowtab_reply(fx->tab, f, &reply);
+	assert_memory_equal(&reply, &e.reply, sizeof(e.reply));
 	assert_int_equal(fx->st.new_flows, 1);
 
 	/* UPDATE without protocol info or mark keeps both */
@@ -654,7 +656,7 @@ static void test_apply_reuse(void **state)
 {
 	struct fixture *fx = *state;
 	struct ct_entry e = entry(IPPROTO_UDP, 40000, 10);
-	struct flow *f, *old;
+	struct flow_rec *f, *old;
 
 	assert_int_equal(ct_apply(&fx->ctx, CT_MSG_NEW, &e), 1);
 	f = old = flowtab_lookup(fx->tab, &e.key);
@@ -703,7 +705,7 @@ static void test_dump_and_ghosts(void **state)
 	struct fixture *fx = *state;
 	struct ct_entry a = entry(IPPROTO_UDP, 1, 1), b = entry(IPPROTO_UDP, 2, 2);
 	struct ct_entry c = entry(IPPROTO_UDP, 3, 3);
-	struct flow *fa, *fb, *fc;
+	struct flow_rec *fa, *fb, *fc;
 
 	/* generation 1 lists a, b and c */
 	fx->ctx.gen = 1;
@@ -774,7 +776,7 @@ static void test_destroy_counters(void **state)
 {
 	struct fixture *fx = *state;
 	struct ct_entry e = entry(IPPROTO_UDP, 5, 5);
-	struct flow *f;
+	struct flow_rec *f;
 
 	ct_apply(&fx->ctx, CT_MSG_NEW, &e);
 	f = flowtab_lookup(fx->tab, &e.key);

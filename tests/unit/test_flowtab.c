@@ -39,7 +39,7 @@ static void test_upsert_lookup_remove(void **state)
 	struct flowtab *tab = flowtab_new(0);
 	struct flow_key a = udp4_key(0xc0000201, 40000);
 	struct flow_key b = udp4_key(0xc0000201, 40001);
-	struct flow *f, *g;
+	struct flow_rec *f, *g;
 	bool created;
 
 	(void)state;
@@ -75,7 +75,7 @@ static void test_grow_keeps_everything(void **state)
 	(void)state;
 	for (uint32_t i = 0; i < N; i++) {
 		struct flow_key k = udp4_key(0xc0000200 + (i >> 16), i & 0xffff);
-		struct flow *f = flowtab_upsert(tab, &k, &created);
+		struct flow_rec *f = flowtab_upsert(tab, &k, &created);
 
 		assert_non_null(f);
 		assert_true(created);
@@ -84,7 +84,7 @@ static void test_grow_keeps_everything(void **state)
 	assert_int_equal(flowtab_count(tab), N);
 	for (uint32_t i = 0; i < N; i++) {
 		struct flow_key k = udp4_key(0xc0000200 + (i >> 16), i & 0xffff);
-		struct flow *f = flowtab_lookup(tab, &k);
+		struct flow_rec *f = flowtab_lookup(tab, &k);
 
 		assert_non_null(f);
 		assert_int_equal(f->ct_id, i);
@@ -100,7 +100,7 @@ static void test_sweep_and_reap(void **state)
 	(void)state;
 	for (uint16_t p = 1; p <= 10; p++) {
 		struct flow_key k = udp4_key(0xc0000201, p);
-		struct flow *f = flowtab_upsert(tab, &k, &created);
+		struct flow_rec *f = flowtab_upsert(tab, &k, &created);
 
 		f->seen_gen = p % 2 ? 5 : 4;	/* odd ports listed by dump 5 */
 		f->destroyed = p == 3;
@@ -143,7 +143,7 @@ static struct flow_counters counters(uint64_t op, uint64_t ob, uint64_t rp,
 
 static void test_rates(void **state)
 {
-	struct flow f;
+	struct flow_rec f;
 	struct flow_counters c;
 
 	(void)state;
@@ -179,7 +179,7 @@ static void test_rates(void **state)
 /* Kernel counters of a flow older than flowtop: first reading is history. */
 static void test_first_reading_without_baseline(void **state)
 {
-	struct flow f;
+	struct flow_rec f;
 	struct flow_counters c = counters(1000000, 1 << 30, 0, 0);
 
 	(void)state;
@@ -203,7 +203,7 @@ static void test_snapshot_sorted_and_refcounted(void **state)
 	(void)state;
 	for (uint16_t p = 1; p <= 5; p++) {
 		struct flow_key k = udp4_key(0xc0000201, p);
-		struct flow *f = flowtab_upsert(tab, &k, &created);
+		struct flow_rec *f = flowtab_upsert(tab, &k, &created);
 
 		f->ct_id = 100 - p;
 		f->byte_rate[FLOW_DIR_ORIG] = p == 3 ? 500 : 0;
@@ -246,7 +246,7 @@ static void test_snapshot_sort_permutation(void **state)
 	(void)state;
 	for (uint32_t i = 0; i < N; i++) {
 		struct flow_key k = udp4_key(0xc0000200 + (i >> 16), i & 0xffff);
-		struct flow *f = flowtab_upsert(tab, &k, &created);
+		struct flow_rec *f = flowtab_upsert(tab, &k, &created);
 
 		x = x * 1103515245 + 12345;
 		f->ct_id = i;
@@ -288,7 +288,7 @@ static void test_index_reused_only_after_snapshots(void **state)
 	struct flow_key a = udp4_key(0xc0000201, 1000);
 	struct flow_key b = udp4_key(0xc0000201, 2000);
 	struct snapshot *s;
-	struct flow *f, *g;
+	struct flow_rec *f, *g;
 	struct flow buf;
 	uint32_t old_idx;
 	bool created;
@@ -296,14 +296,14 @@ static void test_index_reused_only_after_snapshots(void **state)
 	(void)state;
 	f = flowtab_upsert(tab, &a, &created);
 	f->ct_id = 7;
-	old_idx = f->idx;
+	old_idx = flowtab_index(tab, f);
 	s = snapshot_pool_build(&pool, tab, &m, false);
 	assert_non_null(s);
 	flowtab_remove(tab, f);
 	/* s is held: the index stays out of use */
 	snapshot_pool_collect(&pool, tab);
 	g = flowtab_upsert(tab, &b, &created);
-	assert_true(g->idx != old_idx);
+	assert_true(flowtab_index(tab, g) != old_idx);
 	assert_int_equal(ntohs(snapshot_flow(s, 0, &buf)->key.sport), 1000);
 	assert_int_equal(snapshot_flow(s, 0, &buf)->ct_id, 7);
 	flowtab_remove(tab, g);
@@ -314,8 +314,9 @@ static void test_index_reused_only_after_snapshots(void **state)
 	assert_non_null(pool.spare);	/* rows kept for the next build */
 	f = flowtab_upsert(tab, &a, &created);
 	g = flowtab_upsert(tab, &b, &created);
-	assert_true(f->idx == old_idx || g->idx == old_idx);
-	assert_true(f->idx < 2 && g->idx < 2);
+	assert_true(flowtab_index(tab, f) == old_idx ||
+		    flowtab_index(tab, g) == old_idx);
+	assert_true(flowtab_index(tab, f) < 2 && flowtab_index(tab, g) < 2);
 	assert_int_equal(flowtab_span(tab), 2);
 	m.seq = 2;
 	s = snapshot_pool_build(&pool, tab, &m, false);
@@ -332,7 +333,7 @@ static void test_renew_keeps_old_connection(void **state)
 	struct flowtab *tab = flowtab_new(0);
 	struct snapshot_meta m = { .seq = 1 };
 	struct flow_key a = udp4_key(0xc0000201, 1000);
-	struct flow *f, *n;
+	struct flow_rec *f, *n;
 	struct snapshot *s;
 	struct flow buf;
 	bool created;
@@ -373,7 +374,7 @@ static void test_end_interval(void **state)
 {
 	struct flowtab *tab = flowtab_new(0);
 	struct flow_key k[4];
-	struct flow *f[4];
+	struct flow_rec *f[4];
 	size_t silent = 99;
 	bool created;
 
@@ -399,6 +400,91 @@ static void test_end_interval(void **state)
 	flowtab_free(tab);
 }
 
+/*
+ * Reply tuples: a mirror of the key takes no NAT entry; a NAT'd one does,
+ * keeps it while a snapshot can show the flow, and gives it back with the
+ * index.
+ */
+static void test_nat_reply_store(void **state)
+{
+	struct flowtab *tab = flowtab_new(0);
+	struct snapshot_pool pool = { 0 };
+	struct snapshot_meta m = { .seq = 1 };
+	struct flow_key a = udp4_key(0xc0000201, 1000);
+	struct flow_key b = udp4_key(0xc0000201, 2000);
+	struct flow_key c = udp4_key(0xc0000201, 3000);
+	struct flow_key mirror, nat_b, nat_c, got;
+	struct flow_rec *fa, *fb, *fc;
+	struct snapshot *s;
+	struct flow buf;
+	uint32_t b_nat;
+	bool created;
+
+	(void)state;
+	fa = flowtab_upsert(tab, &a, &created);
+	/* the kernel's reply of an un-NAT'd flow: the original turned round */
+	mirror = a;
+	memcpy(mirror.src, a.dst, sizeof(mirror.src));
+	memcpy(mirror.dst, a.src, sizeof(mirror.dst));
+	mirror.sport = a.dport;
+	mirror.dport = a.sport;
+	assert_int_equal(flowtab_set_reply(tab, fa, &mirror), 0);
+	assert_int_equal(fa->nat, 0);
+	flowtab_reply(tab, fa, &got);
+	assert_memory_equal(&got, &mirror, sizeof(got));
+
+	/* masqueraded: the reply goes to the router's address and port */
+	fb = flowtab_upsert(tab, &b, &created);
+	nat_b = b;
+	memcpy(nat_b.src, b.dst, sizeof(nat_b.src));
+	nat_b.dst[0] = htonl(0xcb007101);	/* 203.0.113.1 */
+	nat_b.sport = b.dport;
+	nat_b.dport = htons(61000);
+	assert_int_equal(flowtab_set_reply(tab, fb, &nat_b), 0);
+	assert_int_not_equal(fb->nat, 0);
+	b_nat = fb->nat;
+	flowtab_reply(tab, fb, &got);
+	assert_memory_equal(&got, &nat_b, sizeof(got));
+
+	s = snapshot_pool_build(&pool, tab, &m, false);
+	assert_non_null(s);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct flow *f = snapshot_flow(s, i, &buf);
+
+		assert_memory_equal(&f->reply,
+				    f->key.sport == b.sport ? &nat_b : &mirror,
+				    sizeof(f->reply));
+	}
+	/* gone from the table, still in s: its entry is not handed out */
+	flowtab_remove(tab, fb);
+	snapshot_pool_collect(&pool, tab);
+	fc = flowtab_upsert(tab, &c, &created);
+	nat_c = nat_b;
+	nat_c.dport = htons(61001);
+	assert_int_equal(flowtab_set_reply(tab, fc, &nat_c), 0);
+	assert_int_not_equal(fc->nat, b_nat);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct flow *f = snapshot_flow(s, i, &buf);
+
+		if (f->key.sport == b.sport)
+			assert_memory_equal(&f->reply, &nat_b, sizeof(nat_b));
+	}
+	/* s released: b's index and NAT entry come back for the next flow */
+	snapshot_put(s);
+	m.seq = 2;
+	s = snapshot_pool_build(&pool, tab, &m, false);
+	snapshot_put(s);
+	snapshot_pool_collect(&pool, tab);
+	fb = flowtab_upsert(tab, &b, &created);
+	assert_int_equal(fb->nat, 0);
+	assert_int_equal(flowtab_set_reply(tab, fb, &nat_b), 0);
+	assert_int_equal(fb->nat, b_nat);
+	flowtab_reply(tab, fc, &got);
+	assert_memory_equal(&got, &nat_c, sizeof(got));
+	snapshot_pool_clear(&pool);
+	flowtab_free(tab);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -414,6 +500,7 @@ int main(void)
 		cmocka_unit_test(test_index_reused_only_after_snapshots),
 		cmocka_unit_test(test_renew_keeps_old_connection),
 		cmocka_unit_test(test_end_interval),
+		cmocka_unit_test(test_nat_reply_store),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
