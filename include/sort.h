@@ -67,6 +67,26 @@ void sort_item_fill(struct sort_item *it, enum sort_key k, bool reverse,
  */
 void sort_items(struct sort_item *items, struct sort_item *tmp, size_t n);
 
+/* Whether a and b have the same key (rows aside). */
+static inline bool sort_item_same_key(const struct sort_item *a,
+				      const struct sort_item *b)
+{
+	return a->hi == b->hi && a->lo >> 32 == b->lo >> 32;
+}
+
+/*
+ * Sorts rows of which many share one key (common's: in a big table most
+ * flows had no traffic, and their rate keys tie) without sorting those:
+ * they keep the rows' order, as sort_items would leave them, and go in as
+ * one block. out[0..nc) holds their rows, ascending; items[0..n) the other
+ * rows (no key equal to common's), tmp room for n. Leaves in out[0..nc+n)
+ * the rows in the order sort_items would give them all. Sort memory and
+ * time then grow with the flows that moved, not with the table.
+ */
+void sort_rows_with_common(struct sort_item *items, struct sort_item *tmp,
+			   size_t n, const struct sort_item *common,
+			   uint32_t *out, size_t nc);
+
 /* Typed filter: whitespace separated words, all must match (any field). */
 #define TEXT_FILTER_WORDS 8
 #define TEXT_FILTER_WORD_MAX 64

@@ -180,6 +180,35 @@ void sort_items(struct sort_item *items, struct sort_item *tmp, size_t n)
 		memcpy(items, src, n * sizeof(*items));
 }
 
+/* a's key below b's (rows aside) */
+static bool key_below(const struct sort_item *a, const struct sort_item *b)
+{
+	return a->hi != b->hi ? a->hi < b->hi : a->lo >> 32 < b->lo >> 32;
+}
+
+void sort_rows_with_common(struct sort_item *items, struct sort_item *tmp,
+			   size_t n, const struct sort_item *common,
+			   uint32_t *out, size_t nc)
+{
+	size_t lo = 0, hi = n, i;
+
+	sort_items(items, tmp, n);
+	/* the block goes after every item whose key is below common's */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (key_below(&items[mid], common))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	memmove(out + lo, out, nc * sizeof(*out));
+	for (i = 0; i < lo; i++)
+		out[i] = sort_item_row(&items[i]);
+	for (i = lo; i < n; i++)
+		out[nc + i] = sort_item_row(&items[i]);
+}
+
 /* --- text filter ------------------------------------------------------- */
 
 void text_filter_parse(struct text_filter *tf, const char *s)

@@ -159,14 +159,15 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 {
 	double t0 = mono_ms();
 	struct view *v = calloc(1, sizeof(*v));
-	struct sort_item *items = NULL, *tmp = NULL;
+	static const struct flow no_traffic;
+	struct sort_item *items = NULL, *tmp = NULL, common, it;
 	struct proc_agg *agg = NULL;
 	struct watch_set *ws = NULL;
 	struct text_filter tf;
 	struct flow_info info;
 	struct flow buf, counts;
 	bool need_info, fast;
-	size_t n = snap->n, m = 0, i;
+	size_t n = snap->n, m = 0, nc = 0, i;
 
 	if (!v)
 		return NULL;
@@ -178,12 +179,19 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 	need_info = enrich && enrich_flow &&
 		    (tf.nwords || sort_key_needs_info(p->sort) || p->procs ||
 		     p->pid_filter_on);
+	/*
+	 * Room for every row; the pages of a big allocation are backed only
+	 * as written, and items gets only the rows whose key differs from a
+	 * quiet flow's (see sort_rows_with_common): the rest go straight to
+	 * the index array.
+	 */
 	if (n) {
 		items = malloc(n * sizeof(*items));
-		tmp = malloc(n * sizeof(*tmp));
-		if (!items || !tmp)
+		v->idx = malloc(n * sizeof(*v->idx));
+		if (!items || !v->idx)
 			goto fail;
 	}
+	sort_item_fill(&common, p->sort, p->reverse, &no_traffic, NULL, 0);
 	if (p->procs && !(agg = proc_agg_new()))
 		goto fail;
 	fast = rows_suffice(snap, p, &tf, need_info);
@@ -240,18 +248,22 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 		v->rate[1] += f->byte_rate[1];
 		/* ties keep the rows' order: the table's, fixed for as long
 		 * as both flows live */
-		sort_item_fill(&items[m++], p->sort, p->reverse, f,
+		sort_item_fill(&it, p->sort, p->reverse, f,
 			       need_info ? &info : NULL, (uint32_t)i);
+		if (sort_item_same_key(&it, &common))
+			v->idx[nc++] = (uint32_t)i;
+		else
+			items[m++] = it;
 	}
-	sort_items(items, tmp, m);
+	if (m && !(tmp = malloc(m * sizeof(*tmp))))
+		goto fail;
+	if (m + nc)
+		sort_rows_with_common(items, tmp, m, &common, v->idx, nc);
 	free(tmp);
+	free(items);
 	tmp = NULL;
-	/* the index array reuses the items' memory: no second allocation
-	 * (entry i is written after item i is read) */
-	v->idx = (uint32_t *)items;
-	for (i = 0; i < m; i++)
-		v->idx[i] = sort_item_row(&items[i]);
 	items = NULL;
+	m += nc;
 	if (m) {
 		uint32_t *shrunk = realloc(v->idx, m * sizeof(*v->idx));
 

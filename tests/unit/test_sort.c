@@ -163,6 +163,59 @@ static void test_radix_large_random(void **state)
 	free(tmp);
 }
 
+/*
+ * Rows sharing the common key, left out of the sort and put in as a block,
+ * end up exactly where sorting them all would put them: wherever the
+ * common key falls (first, between the others, last).
+ */
+static void test_sort_with_common_block(void **state)
+{
+	size_t n = 20000;
+	struct sort_item *all = malloc(n * sizeof(*all));
+	struct sort_item *tmp = malloc(n * sizeof(*tmp));
+	struct sort_item *others = malloc(n * sizeof(*others));
+	uint32_t *out = malloc(n * sizeof(*out));
+	const uint64_t commons[] = { 0, 50, UINT64_MAX };
+
+	(void)state;
+	assert_non_null(all);
+	assert_non_null(tmp);
+	assert_non_null(others);
+	assert_non_null(out);
+	srandom(11);
+	for (size_t c = 0; c < sizeof(commons) / sizeof(commons[0]); c++) {
+		struct sort_item common = { .hi = commons[c], .lo = 3ull << 32 };
+		size_t m = 0, nc = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			/* most rows quiet; the others on both sides of it, some
+			 * with the common hi and another secondary key */
+			if (random() % 10 < 7) {
+				all[i].hi = common.hi;
+				all[i].lo = (3ull << 32) | i;
+			} else {
+				all[i].hi = (uint64_t)(random() % 101);
+				all[i].lo = ((uint64_t)(random() % 5) << 32) | i;
+				if (c == 2 && random() % 4 == 0)
+					all[i].hi = UINT64_MAX;
+			}
+			if (sort_item_same_key(&all[i], &common))
+				out[nc++] = (uint32_t)i;
+			else
+				others[m++] = all[i];
+		}
+		assert_true(nc > n / 2 && m > n / 5);
+		sort_rows_with_common(others, tmp, m, &common, out, nc);
+		sort_items(all, tmp, n);
+		for (size_t i = 0; i < n; i++)
+			assert_int_equal(out[i], sort_item_row(&all[i]));
+	}
+	free(all);
+	free(tmp);
+	free(others);
+	free(out);
+}
+
 static void test_text_filter(void **state)
 {
 	struct flow f = mk(5, IPPROTO_TCP, 0xcb007101, 443, 0, 0);
@@ -271,6 +324,7 @@ int main(void)
 		cmocka_unit_test(test_sort_keys),
 		cmocka_unit_test(test_sort_age_and_info),
 		cmocka_unit_test(test_radix_large_random),
+		cmocka_unit_test(test_sort_with_common_block),
 		cmocka_unit_test(test_text_filter),
 		cmocka_unit_test(test_active),
 		cmocka_unit_test(test_proc_agg),
