@@ -83,7 +83,7 @@ int main(int argc, char **argv)
 		x ^= x << 5;
 		f->ct_id = x;
 		f->state = f->key.proto == IPPROTO_TCP ? 3 : FLOW_STATE_NONE;
-		f->start_ns = 1700000000ull * 1000000000ull + x % 100000;
+		flow_rec_set_start(f, 1700000000ull * 1000000000ull + x % 100000);
 		f->total.bytes[0] = x % 100000;
 		f->total.packets[0] = x % 1000;
 		/* most flows quiet, as under the benchmark's load */

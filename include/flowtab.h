@@ -48,8 +48,9 @@ struct flow {
 /*
  * The table's record of a flow: struct flow's fields without the reply
  * tuple, which is the key turned around for all but NAT'd flows and so is
- * kept apart, for those only (flowtab_reply). 128 bytes instead of 168: at
- * a quarter of a million flows that is 11 MB. The records live in an array
+ * kept apart, for those only (flowtab_reply), and with one time instead
+ * of two: 120 bytes instead of 168, 13 MB less at a quarter of a million
+ * flows. The records live in an array
  * that never moves, so a snapshot refers to a flow's fixed fields (key,
  * reply, id, start) by index instead of copying them; see flowtab_reclaim.
  */
@@ -64,16 +65,36 @@ struct flow_rec {
 	bool events_seen : 1;
 	bool in_use : 1;	/* table internals: the index holds a flow */
 	uint8_t sel_bit;	/* set by the table */
+	uint8_t start_known;	/* since_ns is conntrack's start (own byte:
+				 * snapshots read it while the bits above
+				 * change) */
 	uint32_t seen_gen;	/* last dump generation that listed it */
 	uint32_t hnext;		/* table internals: next index in the hash chain */
 	uint32_t nat;		/* table internals: 0 if the reply tuple mirrors
 				 * key, else its place in the NAT store + 1 */
-	uint64_t start_ns;
-	uint64_t first_seen_ns;
+	uint64_t since_ns;	/* CLOCK_REALTIME ns: conntrack's start if
+				 * known, else when flowtop first saw it (the
+				 * start, when known, is the better answer to
+				 * every question first_seen_ns answers) */
 	struct flow_counters total;
 	float pkt_rate[FLOW_DIR_COUNT];
 	float byte_rate[FLOW_DIR_COUNT];
 };
+
+/* f's conntrack start (CLOCK_REALTIME ns), 0 if not known. */
+static inline uint64_t flow_rec_start(const struct flow_rec *f)
+{
+	return f->start_known ? f->since_ns : 0;
+}
+
+/* Records conntrack's start for f (0: not given, nothing to do). */
+static inline void flow_rec_set_start(struct flow_rec *f, uint64_t start_ns)
+{
+	if (!start_ns || (f->start_known && f->since_ns == start_ns))
+		return;
+	f->since_ns = start_ns;
+	f->start_known = 1;
+}
 
 #define FLOWTAB_NONE UINT32_MAX	/* no index */
 

@@ -50,7 +50,7 @@ static void on_destroyed(struct flow_rec *f, void *arg)
 	/* the key goes after the next read, which takes its final counters;
 	 * the start lets it stay if a new connection already took the tuple */
 	if (uses_bpf(c))
-		acct_forget_conn(c->acct, &f->key, f->start_ns);
+		acct_forget_conn(c->acct, &f->key, flow_rec_start(f));
 }
 
 static void on_reused(struct flow_rec *f, void *arg)
@@ -100,7 +100,7 @@ static bool apply_counters(const struct flow_key *key,
 		 * flow's start, so only flows born after the baseline read
 		 * have a first reading that is a real delta */
 		f->counts_from_zero = uses_bpf(a->c) ||
-				      f->first_seen_ns >= a->c->baseline_ns;
+				      f->since_ns >= a->c->baseline_ns;
 	flow_counters_update(f, sum, a->interval_s);
 	return true;
 }

@@ -581,7 +581,7 @@ bool ct_entry_selected(const struct ct_entry *e, unsigned int sel)
  */
 static void begin_connection(struct flow_rec *f, uint64_t now_ns)
 {
-	f->first_seen_ns = now_ns;
+	f->since_ns = now_ns;
 }
 
 static bool ids_differ(uint32_t a, uint32_t b)
@@ -611,8 +611,7 @@ int ct_apply(const struct ct_apply_ctx *ctx, enum ct_msg kind,
 		f->destroyed = true;
 		/* DESTROY carries the start (timestamps on): it tells the
 		 * counter map which connection's entry may go */
-		if (e->start_ns && f->start_ns != e->start_ns)
-			f->start_ns = e->start_ns;
+		flow_rec_set_start(f, e->start_ns);
 		if (ctx->counters && e->has_counters) {
 			/*
 			 * Conntrack backend: the flow is gone from the next
@@ -675,8 +674,7 @@ int ct_apply(const struct ct_apply_ctx *ctx, enum ct_msg kind,
 		flow_set_mark(f, 0);
 	if (e->has_state)
 		f->state = e->state;
-	if (e->start_ns && f->start_ns != e->start_ns)
-		f->start_ns = e->start_ns;
+	flow_rec_set_start(f, e->start_ns);
 
 	/*
 	 * Counters from a dump are left to the per-interval read

@@ -24,6 +24,8 @@
 #define FLOWTAB_MAX_FLOWS	(1u << 26)	/* 64M flows */
 #define FLOWTAB_MIN_FLOWS	(1u << 16)	/* the least reservation tried */
 
+_Static_assert(sizeof(struct flow_rec) == 120, "flow_rec grew");
+
 struct limbo_entry {
 	uint64_t tag;		/* epoch when removed */
 	uint32_t idx;

@@ -32,8 +32,8 @@ const struct flow *snapshot_flow(const struct snapshot *s, size_t i,
 	flowtab_reply(s->tab, e, &buf->reply);
 	buf->ct_id = e->ct_id;
 	buf->mark = __atomic_load_n(&e->mark, __ATOMIC_RELAXED);
-	buf->start_ns = e->start_ns;
-	buf->first_seen_ns = e->first_seen_ns;
+	buf->start_ns = flow_rec_start(e);
+	buf->first_seen_ns = e->since_ns;
 	buf->state = r->state;
 	buf->destroyed = r->flags & FLOW_ROW_DESTROYED;
 	buf->counters_valid = r->flags & FLOW_ROW_COUNTERS_VALID;

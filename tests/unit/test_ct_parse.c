@@ -604,7 +604,7 @@ static void test_apply_lifecycle(void **state)
 	assert_non_null(f);
 	assert_int_equal(f->ct_id, 77);
 	assert_int_equal(f->state, 1);
-	assert_true(f->first_seen_ns == 1000);
+	assert_true(f->since_ns == 1000 && !flow_rec_start(f));
 	assert_true(f->counts_from_zero);
 	flowtab_reply(fx->tab, f, &reply);
 	assert_memory_equal(&reply, &e.reply, sizeof(e.reply));
@@ -664,7 +664,7 @@ static void test_apply_reuse(void **state)
 	f->total.bytes[0] = 5000;
 	f->counters_valid = true;
 	f->pkt_rate[0] = 5;
-	f->start_ns = 123;
+	flow_rec_set_start(f, 123);
 
 	/* a new connection (different id) on the same tuple, NEW lost */
 	e.ct_id = 11;
@@ -675,15 +675,15 @@ static void test_apply_reuse(void **state)
 	f = flowtab_lookup(fx->tab, &e.key);
 	assert_ptr_not_equal(f, old);
 	assert_int_equal(old->ct_id, 10);
-	assert_true(old->start_ns == 123);
+	assert_true(flow_rec_start(old) == 123);
 	assert_int_equal(flowtab_count(fx->tab), 1);
 	assert_int_equal(f->ct_id, 11);
 	assert_false(f->counters_valid);
 	assert_false(f->counts_from_zero);	/* not known to start at zero */
 	assert_true(f->total.packets[0] == 0 && f->total.bytes[0] == 0);
 	assert_true(f->pkt_rate[0] == 0);
-	assert_true(f->start_ns == 0);
-	assert_true(f->first_seen_ns == 2000);
+	assert_true(flow_rec_start(f) == 0);
+	assert_true(f->since_ns == 2000);
 
 	/* destroyed, then NEW under the same id (the kernel may reuse it) */
 	assert_int_equal(ct_apply(&fx->ctx, CT_MSG_DESTROY, &e), 1);
