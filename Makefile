@@ -28,8 +28,9 @@ FIXBUF_CFLAGS := $(shell pkg-config --cflags libfixbuf 2>/dev/null)
 FIXBUF_LIBS   := $(shell pkg-config --libs libfixbuf 2>/dev/null || echo -lfixbuf -lglib-2.0)
 CFLAGS   += $(FIXBUF_CFLAGS)
 LDLIBS   += -lbpf -lelf -lz -lnetfilter_conntrack -lmnl $(FIXBUF_LIBS) -lpthread -lm
-# enrichment: reverse DNS (c-ares), GeoIP (libmaxminddb), -u downloads (libcurl)
-LDLIBS   += -lcares -lmaxminddb -lcurl
+# enrichment: reverse DNS (c-ares), GeoIP (libmaxminddb); -u downloads with
+# libcurl, opened at run time (geoip_update.c): its headers only at build time
+LDLIBS   += -lcares -lmaxminddb -ldl
 LDLIBS   += -lncursesw -ltinfo
 # dropping capabilities after start-up
 LDLIBS   += -lcap-ng

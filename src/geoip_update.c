@@ -6,8 +6,14 @@
  * temporary file lives in the same directory so that rename(2) replaces
  * the database atomically and a running flowtop keeps its mapping of the
  * old inode. On any failure the old file stays as it was.
+ *
+ * libcurl is opened here, at run time, not linked: with its TLS and
+ * protocol libraries it adds some 6 MB to the resident size of every
+ * process that maps it (their relocations and constructors touch the
+ * pages), and only -u uses it.
  */
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -31,6 +37,62 @@
 #ifndef FLOWTOP_VERSION
 #define FLOWTOP_VERSION "0.1.0"
 #endif
+
+#define LIBCURL_SONAME "libcurl.so.4"
+
+/* The libcurl functions -u calls, from dlopen (load_curl). */
+static struct {
+	CURLcode (*global_init)(long flags);
+	void (*global_cleanup)(void);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *h, CURLoption opt, ...);
+	CURLcode (*easy_perform)(CURL *h);
+	CURLcode (*easy_getinfo)(CURL *h, CURLINFO info, ...);
+	const char *(*easy_strerror)(CURLcode code);
+	void (*easy_cleanup)(CURL *h);
+} lc;
+
+/*
+ * Opens libcurl once (never closed: -u runs once and exits) and looks up
+ * the functions above. 0, or -ENOENT with the reason on err.
+ */
+static int load_curl(FILE *err)
+{
+	static void *lib;
+	static const struct {
+		const char *name;
+		void **fn;
+	} syms[] = {
+		{ "curl_global_init", (void **)&lc.global_init },
+		{ "curl_global_cleanup", (void **)&lc.global_cleanup },
+		{ "curl_easy_init", (void **)&lc.easy_init },
+		{ "curl_easy_setopt", (void **)&lc.easy_setopt },
+		{ "curl_easy_perform", (void **)&lc.easy_perform },
+		{ "curl_easy_getinfo", (void **)&lc.easy_getinfo },
+		{ "curl_easy_strerror", (void **)&lc.easy_strerror },
+		{ "curl_easy_cleanup", (void **)&lc.easy_cleanup },
+	};
+
+	if (lib)
+		return 0;
+	lib = dlopen(LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		fprintf(err, "flowtop: -u downloads with libcurl, which cannot "
+			"be loaded (%s); install libcurl4\n", dlerror());
+		return -ENOENT;
+	}
+	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+		*syms[i].fn = dlsym(lib, syms[i].name);
+		if (!*syms[i].fn) {
+			fprintf(err, "flowtop: %s has no %s; -u cannot "
+				"download\n", LIBCURL_SONAME, syms[i].name);
+			dlclose(lib);
+			lib = NULL;
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
 
 /* No database of ours is near this; a bigger body is a wrong URL. */
 #define MAX_DOWNLOAD (1024LL << 20)
@@ -206,38 +268,38 @@ static int fetch_one(const struct geoip_conf *c, const struct geoip_db_conf *db,
 		return ret;
 	}
 	d.fd = fd;
-	curl = curl_easy_init();
+	curl = lc.easy_init();
 	if (!curl) {
 		set_why(why, whylen, "libcurl could not start");
 		goto out;
 	}
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	lc.easy_setopt(curl, CURLOPT_URL, url);
+	lc.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	lc.easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	lc.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+	lc.easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
+	lc.easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
+	lc.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	/* transport compression (Content-Encoding: gzip) is undone by curl */
-	curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "flowtop/" FLOWTOP_VERSION);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, c->timeout_s);
+	lc.easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
+	lc.easy_setopt(curl, CURLOPT_USERAGENT, "flowtop/" FLOWTOP_VERSION);
+	lc.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, c->timeout_s);
 	/* a stalled server: less than 1 byte/s for timeout seconds */
-	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, c->timeout_s);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &d);
+	lc.easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	lc.easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, c->timeout_s);
+	lc.easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
+	lc.easy_setopt(curl, CURLOPT_WRITEDATA, &d);
 	if (progress) {
-		curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-		curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-		curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &d);
+		lc.easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+		lc.easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+		lc.easy_setopt(curl, CURLOPT_XFERINFODATA, &d);
 	}
-	cc = curl_easy_perform(curl);
+	cc = lc.easy_perform(curl);
 	if (progress) {
 		fprintf(err, "\r\033[K");
 		fflush(err);
 	}
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	lc.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 	if (cc != CURLE_OK) {
 		if (d.werr)
 			set_why(why, whylen, "writing %s failed: %s", tmp,
@@ -245,7 +307,7 @@ static int fetch_one(const struct geoip_conf *c, const struct geoip_db_conf *db,
 		else if (cc == CURLE_HTTP_RETURNED_ERROR)
 			set_why(why, whylen, "server answered HTTP %ld", status);
 		else
-			set_why(why, whylen, "%s", curl_easy_strerror(cc));
+			set_why(why, whylen, "%s", lc.easy_strerror(cc));
 		goto out;
 	}
 	if (is_gzip(fd)) {
@@ -300,7 +362,7 @@ static int fetch_one(const struct geoip_conf *c, const struct geoip_db_conf *db,
 	ret = 0;
 out:
 	if (curl)
-		curl_easy_cleanup(curl);
+		lc.easy_cleanup(curl);
 	close(fd);
 	if (tmp[0])
 		unlink(tmp);
@@ -316,7 +378,9 @@ int geoip_update(const struct geoip_conf *c, FILE *err, bool progress)
 			c->source);
 		return -ENOENT;
 	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
+	if (load_curl(err))
+		return -ENOENT;
+	if (lc.global_init(CURL_GLOBAL_DEFAULT)) {
 		fprintf(err, "flowtop: libcurl could not be initialised\n");
 		return -EIO;
 	}
@@ -367,7 +431,7 @@ int geoip_update(const struct geoip_conf *c, FILE *err, bool progress)
 			failed++;
 		}
 	}
-	curl_global_cleanup();
+	lc.global_cleanup();
 	return failed ? -EIO : 0;
 }
 
