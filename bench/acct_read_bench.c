@@ -39,6 +39,7 @@
 
 #include "acct.h"
 #include "flowtab.h"
+#include "snapshot.h"
 
 #define MAX_SIZES 8
 
@@ -53,7 +54,9 @@ struct check {
 
 struct coll {
 	struct flowtab *tab;
+	struct rate_list rates;	/* as the collector keeps them */
 	uint64_t unknown;
+	bool nomem;
 };
 
 static double clock_ms(clockid_t id)
@@ -112,25 +115,21 @@ static bool check_fn(const struct flow_key *key,
 	return true;
 }
 
-static void zero_rates(struct flow_rec *f, void *arg)
-{
-	(void)arg;
-	memset(f->pkt_rate, 0, sizeof(f->pkt_rate));
-	memset(f->byte_rate, 0, sizeof(f->byte_rate));
-}
-
 static bool coll_fn(const struct flow_key *key,
 		    const struct flow_counters *sum, void *arg)
 {
 	struct coll *c = arg;
 	struct flow_rec *f = flowtab_lookup(c->tab, key);
+	struct flow_rates r;
 
 	if (!f) {
 		c->unknown++;
 		return false;
 	}
 	f->counts_from_zero = true;
-	flow_counters_update(f, sum, 1.0);
+	if (flow_counters_update(f, sum, 1.0, &r) &&
+	    rate_list_add(&c->rates, flowtab_index(c->tab, f), &r))
+		c->nomem = true;
 	return true;
 }
 
@@ -173,7 +172,7 @@ static int change(struct acct *acct, struct flow_key *keys,
 
 struct result {
 	double wall, cpu;		/* acct_read alone, bare callback */
-	double cwall, ccpu, prep;	/* collector: zero rates + read + apply */
+	double cwall, ccpu;	/* collector: read + apply */
 	uint64_t reported;		/* keys reported per read (bare, last) */
 };
 
@@ -244,14 +243,13 @@ static int run_case(enum acct_layout layout, uint32_t flows, int rounds,
 
 	for (p = 0; p < sizeof(pcts) / sizeof(pcts[0]); p++) {
 		double *w = scratch, *c = scratch + rounds,
-		       *cw = scratch + 2 * rounds, *cc = scratch + 3 * rounds,
-		       *pr = scratch + 4 * rounds;
+		       *cw = scratch + 2 * rounds, *cc = scratch + 3 * rounds;
 		struct result res = { 0 };
 		uint64_t changed_n = 0;
 
 		for (r = 0; r < rounds; r++) {
 			struct check ck = { want, changed, flows, 0, 0, 0 };
-			struct coll co = { tab, 0 };
+			struct coll co = { .tab = tab };
 
 			rc = change(acct, keys, want, changed, flows, pcts[p],
 				    2 * r + 1, kbuf, vbuf);
@@ -286,11 +284,13 @@ static int run_case(enum acct_layout layout, uint32_t flows, int rounds,
 				goto fail;
 			t0 = now_ms();
 			c0 = cpu_ms();
-			flowtab_foreach(tab, zero_rates, NULL);
-			pr[r] = cpu_ms() - c0;
+			rate_list_clear(&co.rates);
 			rc = acct_read(acct, coll_fn, &co);
 			cc[r] = cpu_ms() - c0;
 			cw[r] = now_ms() - t0;
+			rate_list_free(&co.rates);
+			if (!rc && co.nomem)
+				rc = -ENOMEM;
 			if (rc)
 				goto fail;
 			if (co.unknown) {
@@ -305,14 +305,13 @@ static int run_case(enum acct_layout layout, uint32_t flows, int rounds,
 		res.cpu = median(c, rounds);
 		res.cwall = median(cw, rounds);
 		res.ccpu = median(cc, rounds);
-		res.prep = median(pr, rounds);
 		acct_get_stats(acct, &st);
 		printf("%-5s %8u flows, %3u%% changed: acct_read %6.1f ms wall "
 		       "%6.1f ms cpu, %7llu keys reported | collector %6.1f ms "
-		       "wall %6.1f ms cpu (rates reset %.1f ms)\n",
+		       "wall %6.1f ms cpu\n",
 		       acct_layout_name(layout), flows, pcts[p], res.wall,
 		       res.cpu, (unsigned long long)res.reported, res.cwall,
-		       res.ccpu, res.prep);
+		       res.ccpu);
 	}
 	printf("%-5s %8u flows: entries %llu, evictions %llu\n",
 	       acct_layout_name(layout), flows,

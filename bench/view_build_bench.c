@@ -54,6 +54,7 @@ int main(int argc, char **argv)
 {
 	uint32_t n = 262144, reps = 9, x = 2463534242u;
 	struct snapshot_pool pool = { 0 };
+	struct rate_list rates = { 0 };
 	struct snapshot_meta m = { .seq = 1, .interval = 1 };
 	struct flowtab *tab;
 	struct snapshot *s;
@@ -88,8 +89,15 @@ int main(int argc, char **argv)
 		f->total.packets[0] = x % 1000;
 		/* most flows quiet, as under the benchmark's load */
 		if (x % 16 == 0) {
-			f->byte_rate[0] = (float)(x % 5000);
-			f->pkt_rate[0] = (float)(x % 50);
+			struct flow_rates r = {
+				.byte_rate = { (float)(x % 5000), 0 },
+				.pkt_rate = { (float)(x % 50), 0 },
+			};
+
+			if (rate_list_add(&rates, flowtab_index(tab, f), &r)) {
+				fprintf(stderr, "out of memory\n");
+				return 1;
+			}
 		}
 	}
 	for (uint32_t i = 0; i < n / 4; i++) {
@@ -97,7 +105,8 @@ int main(int argc, char **argv)
 
 		flowtab_remove(tab, flowtab_lookup(tab, &k));
 	}
-	s = snapshot_pool_build(&pool, tab, &m, false);
+	s = snapshot_pool_build(&pool, tab, &m, false, &rates);
+	rate_list_free(&rates);
 	if (!s) {
 		fprintf(stderr, "out of memory\n");
 		return 1;

@@ -65,6 +65,26 @@ struct snapshot {
 };
 
 /*
+ * The rates one counter read found, by table index, for the snapshot built
+ * after it: flows not listed had no traffic (rate 0). Only the flows that
+ * moved take room, not the whole table.
+ */
+struct rate_list {
+	struct rate_entry {
+		uint32_t idx;		/* the flow's index in the table */
+		struct flow_rates r;
+	} *v;
+	size_t n, cap;
+};
+
+/* Adds idx's rates; -ENOMEM. */
+int rate_list_add(struct rate_list *l, uint32_t idx,
+		  const struct flow_rates *r);
+/* Empties l (keeps its memory for the next read). */
+void rate_list_clear(struct rate_list *l);
+void rate_list_free(struct rate_list *l);
+
+/*
  * Row i as a whole flow: a pointer into the snapshot, or buf filled in.
  * Valid while the caller holds its reference (and buf lives).
  */
@@ -73,12 +93,14 @@ const struct flow *snapshot_flow(const struct snapshot *s, size_t i,
 
 /*
  * Rows of every live flow of tab (destroyed ones included: their final
- * counters belong to this interval). Sorted by total byte rate, highest
+ * counters belong to this interval), with the rates of rates (NULL: none;
+ * its entries are put in index order). Sorted by total byte rate, highest
  * first, then by conntrack id, when sorted is set; else in table order.
  * NULL when out of memory. Takes a reference to tab.
  */
 struct snapshot *snapshot_build(struct flowtab *tab,
-				const struct snapshot_meta *meta, bool sorted);
+				const struct snapshot_meta *meta, bool sorted,
+				struct rate_list *rates);
 
 /*
  * The collector's snapshots: the pool holds a reference to each one it
@@ -100,7 +122,7 @@ struct snapshot_pool {
 struct snapshot *snapshot_pool_build(struct snapshot_pool *p,
 				     struct flowtab *tab,
 				     const struct snapshot_meta *meta,
-				     bool sorted);
+				     bool sorted, struct rate_list *rates);
 /*
  * Retires the snapshots only the pool still holds and lets tab reuse the
  * indices that none of the others can refer to.

@@ -70,6 +70,7 @@ static void on_reused(struct flow_rec *f, void *arg)
 struct apply_ctx {
 	struct collector *c;
 	double interval_s;
+	int err;		/* -ENOMEM: a rate could not be kept */
 };
 
 /*
@@ -81,6 +82,7 @@ static bool apply_counters(const struct flow_key *key,
 {
 	struct apply_ctx *a = arg;
 	struct flow_rec *f = flowtab_lookup(a->c->tab, key);
+	struct flow_rates rates;
 
 	if (!f)
 		return false;	/* not known (yet), or already reaped */
@@ -101,7 +103,9 @@ static bool apply_counters(const struct flow_key *key,
 		 * have a first reading that is a real delta */
 		f->counts_from_zero = uses_bpf(a->c) ||
 				      f->since_ns >= a->c->baseline_ns;
-	flow_counters_update(f, sum, a->interval_s);
+	if (flow_counters_update(f, sum, a->interval_s, &rates) &&
+	    rate_list_add(&a->c->rates, flowtab_index(a->c->tab, f), &rates))
+		a->err = -ENOMEM;
 	return true;
 }
 
@@ -114,9 +118,9 @@ static void apply_ct_counters(const struct flow_key *key,
 
 /*
  * One counter read. Flows without a reading this time had no traffic: the
- * slots counter map reports only the flows whose counters moved, so rates
- * were zeroed after the last snapshot (flowtab_end_interval) and the
- * totals stay as last read.
+ * slots counter map reports only the flows whose counters moved, so only
+ * those are in c->rates for the next snapshot, and the others' totals
+ * stay as last read.
  */
 static int read_counters(struct collector *c, double interval_s)
 {
@@ -124,12 +128,13 @@ static int read_counters(struct collector *c, double interval_s)
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
 	int ret;
 
+	rate_list_clear(&c->rates);
 	if (uses_bpf(c))
 		ret = acct_read(c->acct, apply_counters, &a);
 	else
 		ret = ct_read_counters(c->ct, apply_ct_counters, &a);
 	c->last_read_ms = (double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e6;
-	return ret;
+	return ret ? ret : a.err;
 }
 
 static const struct ct_hooks *hooks_of(struct collector *c)
@@ -167,7 +172,7 @@ static int publish(struct collector *c, double interval_s)
 	/* retired snapshots give their rows back, and the table the indices
 	 * of removed flows that no snapshot still held can show */
 	snapshot_pool_collect(&c->pool, c->tab);
-	s = snapshot_pool_build(&c->pool, c->tab, &m, !c->unsorted);
+	s = snapshot_pool_build(&c->pool, c->tab, &m, !c->unsorted, &c->rates);
 	if (!s)
 		return -ENOMEM;
 	if (c->on_snapshot)
@@ -382,6 +387,7 @@ void collector_stop(struct collector *c)
 	}
 	snapshot_publish(&c->slot, NULL);
 	snapshot_pool_clear(&c->pool);
+	rate_list_free(&c->rates);
 	if (c->wake_fd >= 0)
 		close(c->wake_fd);
 	if (c->stop_fd >= 0)

@@ -615,8 +615,8 @@ int ct_apply(const struct ct_apply_ctx *ctx, enum ct_msg kind,
 		if (ctx->counters && e->has_counters) {
 			/*
 			 * Conntrack backend: the flow is gone from the next
-			 * dump, so DESTROY carries its last counters. Rates
-			 * stay as the last interval left them.
+			 * dump, so DESTROY carries its last counters (no
+			 * rate: the next read does not list it).
 			 */
 			f->total = e->counters;
 			f->counters_valid = true;

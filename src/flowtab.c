@@ -24,7 +24,7 @@
 #define FLOWTAB_MAX_FLOWS	(1u << 26)	/* 64M flows */
 #define FLOWTAB_MIN_FLOWS	(1u << 16)	/* the least reservation tried */
 
-_Static_assert(sizeof(struct flow_rec) == 120, "flow_rec grew");
+_Static_assert(sizeof(struct flow_rec) == 104, "flow_rec grew");
 
 struct limbo_entry {
 	uint64_t tag;		/* epoch when removed */
@@ -567,13 +567,6 @@ size_t flowtab_end_interval(struct flowtab *tab, size_t *silent)
 			}
 			continue;
 		}
-		/* written only when set: most flows are quiet, and a store
-		 * would dirty every flow's cache line each interval */
-		if (f->pkt_rate[0] != 0 || f->pkt_rate[1] != 0 ||
-		    f->byte_rate[0] != 0 || f->byte_rate[1] != 0) {
-			memset(f->pkt_rate, 0, sizeof(f->pkt_rate));
-			memset(f->byte_rate, 0, sizeof(f->byte_rate));
-		}
 		if (!f->events_seen)
 			quiet++;
 	}
@@ -587,10 +580,11 @@ uint64_t counter_delta(uint64_t prev, uint64_t now)
 	return now >= prev ? now - prev : now;
 }
 
-void flow_counters_update(struct flow_rec *f, const struct flow_counters *now,
-			  double interval_s)
+bool flow_counters_update(struct flow_rec *f, const struct flow_counters *now,
+			  double interval_s, struct flow_rates *rates)
 {
 	bool have_base = f->counters_valid || f->counts_from_zero;
+	bool moving = false;
 
 	for (int d = 0; d < FLOW_DIR_COUNT; d++) {
 		uint64_t base_p = f->counters_valid ? f->total.packets[d] : 0;
@@ -599,13 +593,15 @@ void flow_counters_update(struct flow_rec *f, const struct flow_counters *now,
 		uint64_t db = counter_delta(base_b, now->bytes[d]);
 
 		if (have_base && interval_s > 0) {
-			f->pkt_rate[d] = (float)(dp / interval_s);
-			f->byte_rate[d] = (float)(db / interval_s);
+			rates->pkt_rate[d] = (float)(dp / interval_s);
+			rates->byte_rate[d] = (float)(db / interval_s);
 		} else {
-			f->pkt_rate[d] = 0;
-			f->byte_rate[d] = 0;
+			rates->pkt_rate[d] = 0;
+			rates->byte_rate[d] = 0;
 		}
+		moving |= rates->pkt_rate[d] > 0 || rates->byte_rate[d] > 0;
 	}
 	f->total = *now;
 	f->counters_valid = true;
+	return moving;
 }

@@ -100,26 +100,81 @@ static int sort_rows(const struct snapshot *s, struct flow_row *rows, size_t n)
 	return 0;
 }
 
-/* Fills s->rows (room for flowtab_count rows) from tab, in table order. */
-static void fill_rows(struct snapshot *s, const struct flowtab *tab)
+/* --- rates of a read ---------------------------------------------------- */
+
+int rate_list_add(struct rate_list *l, uint32_t idx,
+		  const struct flow_rates *r)
 {
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 4096;
+		struct rate_entry *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n].idx = idx;
+	l->v[l->n].r = *r;
+	l->n++;
+	return 0;
+}
+
+void rate_list_clear(struct rate_list *l)
+{
+	l->n = 0;
+}
+
+void rate_list_free(struct rate_list *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static int by_idx(const void *a, const void *b)
+{
+	uint32_t x = ((const struct rate_entry *)a)->idx;
+	uint32_t y = ((const struct rate_entry *)b)->idx;
+
+	return x < y ? -1 : x > y;
+}
+
+/* --- building ------------------------------------------------------------ */
+
+/*
+ * Fills s->rows (room for flowtab_count rows) from tab, in table order,
+ * taking the rates from rates (sorted here, to be walked alongside).
+ */
+static void fill_rows(struct snapshot *s, const struct flowtab *tab,
+		      struct rate_list *rates)
+{
+	static const struct flow_rates none;
 	uint32_t span = flowtab_span(tab);
-	size_t n = 0;
+	size_t n = 0, k = 0, nr = rates ? rates->n : 0;
+
+	/* a read reports each key once: no index is listed twice */
+	if (nr > 1)
+		qsort(rates->v, nr, sizeof(*rates->v), by_idx);
 
 	for (uint32_t i = 0; i < span; i++) {
 		const struct flow_rec *f = flowtab_entry(tab, i);
+		const struct flow_rates *fr = &none;
 		struct flow_row *r;
 
 		if (!f->in_use)
 			continue;
+		while (k < nr && rates->v[k].idx < i)
+			k++;
+		if (k < nr && rates->v[k].idx == i)
+			fr = &rates->v[k].r;
 		r = &s->rows[n++];
 		r->idx = i;
 		r->state = f->state;
 		r->flags = row_flags(f);
 		r->sel_bit = f->sel_bit;
 		r->pad = 0;
-		memcpy(r->pkt_rate, f->pkt_rate, sizeof(r->pkt_rate));
-		memcpy(r->byte_rate, f->byte_rate, sizeof(r->byte_rate));
+		memcpy(r->pkt_rate, fr->pkt_rate, sizeof(r->pkt_rate));
+		memcpy(r->byte_rate, fr->byte_rate, sizeof(r->byte_rate));
 		r->total = f->total;
 	}
 	s->n = n;
@@ -128,7 +183,7 @@ static void fill_rows(struct snapshot *s, const struct flowtab *tab)
 /* rows: room for flowtab_count(tab) rows, or NULL to allocate them */
 static struct snapshot *build(struct flowtab *tab,
 			      const struct snapshot_meta *meta, bool sorted,
-			      struct flow_row *rows)
+			      struct rate_list *rates, struct flow_row *rows)
 {
 	size_t n = flowtab_count(tab);
 	struct snapshot *s = calloc(1, sizeof(*s));
@@ -141,7 +196,7 @@ static struct snapshot *build(struct flowtab *tab,
 	}
 	s->rows = rows;
 	s->tab = flowtab_get(tab);
-	fill_rows(s, tab);
+	fill_rows(s, tab, rates);
 	/* unsorted is still a valid snapshot: only the order suffers */
 	if (sorted && s->n)
 		sort_rows(s, s->rows, s->n);
@@ -151,9 +206,10 @@ static struct snapshot *build(struct flowtab *tab,
 }
 
 struct snapshot *snapshot_build(struct flowtab *tab,
-				const struct snapshot_meta *meta, bool sorted)
+				const struct snapshot_meta *meta, bool sorted,
+				struct rate_list *rates)
 {
-	return build(tab, meta, sorted, NULL);
+	return build(tab, meta, sorted, rates, NULL);
 }
 
 struct snapshot *snapshot_get(struct snapshot *s)
@@ -178,7 +234,7 @@ void snapshot_put(struct snapshot *s)
 struct snapshot *snapshot_pool_build(struct snapshot_pool *p,
 				     struct flowtab *tab,
 				     const struct snapshot_meta *meta,
-				     bool sorted)
+				     bool sorted, struct rate_list *rates)
 {
 	size_t n = flowtab_count(tab);
 	struct flow_row *rows = NULL;
@@ -208,7 +264,7 @@ struct snapshot *snapshot_pool_build(struct snapshot_pool *p,
 		if (!rows)
 			return NULL;
 	}
-	s = build(tab, meta, sorted, rows);
+	s = build(tab, meta, sorted, rates, rows);
 	if (!s) {
 		free(rows);
 		return NULL;

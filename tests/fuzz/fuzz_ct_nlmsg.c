@@ -18,13 +18,13 @@
 #include "flowtab.h"
 #include "fuzz_util.h"
 
-static void on_destroyed(struct flow *f, void *arg)
+static void on_destroyed(struct flow_rec *f, void *arg)
 {
 	(void)f;
 	(*(size_t *)arg)++;
 }
 
-static void on_reused(struct flow *f, void *arg)
+static void on_reused(struct flow_rec *f, void *arg)
 {
 	(void)f;
 	(*(size_t *)arg)++;

@@ -65,6 +65,10 @@ echo "$TCP_FLOWS" | while read -r c sp s dp bytes; do
 	ns a $TRAFFIC tcp-send "$c" "$sp" "$s" "$dp" "$bytes" ||
 		fail "TCP transfer $c:$sp -> $s:$dp failed"
 done
+# Traffic over several intervals, for the rates check at the end (counted
+# in the totals compared below like every other flow).
+ns a $TRAFFIC udp-send 192.0.2.1 40005 192.0.2.2 5001 30 200 --gap 0.05 ||
+	fail "paced UDP traffic failed"
 # To a closed port: each datagram draws an ICMP port unreachable, which
 # conntrack attaches to the flow as RELATED but does not count in it.
 ns a $TRAFFIC udp-send 192.0.2.1 43001 192.0.2.2 9 4 100 --oneway
@@ -163,4 +167,37 @@ print(sum(f["orig_bytes"] + f["reply_bytes"] for f in map(json.loads, sys.stdin)
 [ "$ft_total" = "$ct_total" ] ||
 	fail "flowtop's TCP+UDP bytes total $ft_total, conntrack's $ct_total"
 
-pass "10 UDP flows, 3 TCP transfers, 2 flows with ICMP errors exact (IPv4, IPv6, loopback; ${T02_COUNTER_MAP:-slots} counter map)"
+# Rates: in every snapshot, each flow's rate is what its counters moved
+# since the snapshot before, over the interval that snapshot states (a
+# check of the arithmetic and of which flow a rate lands on, not of timing).
+# Flows with traffic in the interval must be among them.
+$PY - "$TMPD/main.out" <<'PY' || fail "rates do not match the counters (above)"
+import json, sys
+snaps = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+F = (("orig_packets", "orig_packet_rate"), ("orig_bytes", "orig_byte_rate"),
+     ("reply_packets", "reply_packet_rate"), ("reply_bytes", "reply_byte_rate"))
+key = lambda f: (f["id"], f["family"], f["proto"], f["src"], f.get("sport"),
+                 f["dst"], f.get("dport"))
+moved = 0
+for prev, cur in zip(snaps, snaps[1:]):
+    before = {key(f): f for f in prev["flows"]}
+    dt = cur["interval"]
+    for f in cur["flows"]:
+        p = before.get(key(f))
+        if not p or dt <= 0:
+            continue
+        for total, rate in F:
+            delta = f[total] - p[total]
+            if delta < 0:
+                continue	# a restart: counted from zero
+            want = delta / dt
+            if abs(f[rate] - want) > 0.002 + want * 1e-5:
+                sys.exit("snapshot at %.3f: %s %s is %s, but %s moved by %d in %.6f s (want %.3f)"
+                         % (cur["time"], key(f), rate, f[rate], total, delta, dt, want))
+            moved += delta > 0
+if moved < 8:
+    sys.exit("only %d flow directions moved between snapshots: the check proves little" % moved)
+print("rates match the counters: %d moving flow directions" % moved)
+PY
+
+pass "10 UDP flows, 3 TCP transfers, 2 flows with ICMP errors exact, rates match the counters (IPv4, IPv6, loopback; ${T02_COUNTER_MAP:-slots} counter map)"

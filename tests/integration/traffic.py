@@ -4,10 +4,11 @@ namespace; only ever aimed at addresses of the test's own namespaces).
 
   udp-echo HOST PORT [--lite] [--count N]
         echo every datagram back to its sender (exit after N, or when killed)
-  udp-send SRC SPORT DST DPORT N LEN [--lite] [--oneway]
+  udp-send SRC SPORT DST DPORT N LEN [--lite] [--oneway] [--gap S]
         send N datagrams of LEN payload bytes, one at a time, each waiting
         for its echo: exactly N each way, or exit 1 (no retries, so the
-        kernel's counters stay exact); --oneway: no echo expected
+        kernel's counters stay exact); --oneway: no echo expected;
+        --gap: S seconds between datagrams (traffic over several intervals)
   tcp-server HOST PORT
         accept connections; read each to EOF, then close it
   tcp-send SRC SPORT DST DPORT BYTES
@@ -76,6 +77,7 @@ def udp_echo(args):
 def udp_send(args):
     lite = opt(args, "--lite", False)
     oneway = opt(args, "--oneway", False)
+    gap = opt(args, "--gap", 0.0)
     src, sport, dst, dport, n, length = args[0], int(args[1]), args[2], \
         int(args[3]), int(args[4]), int(args[5])
     s = udp_sock(src, lite)
@@ -97,6 +99,8 @@ def udp_send(args):
             die("no echo for datagram %d of %d to %s:%d" % (i + 1, n, dst, dport))
         if len(data) != length:
             die("echo of %d bytes, sent %d" % (len(data), length))
+        if gap and i + 1 < n:
+            time.sleep(gap)
 
 
 def tcp_server(args):

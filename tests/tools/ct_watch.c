@@ -42,13 +42,13 @@ struct hook_counts {
 	unsigned long destroyed, reused;
 };
 
-static void on_destroyed(struct flow *f, void *arg)
+static void on_destroyed(struct flow_rec *f, void *arg)
 {
 	(void)f;
 	((struct hook_counts *)arg)->destroyed++;
 }
 
-static void on_reused(struct flow *f, void *arg)
+static void on_reused(struct flow_rec *f, void *arg)
 {
 	(void)f;
 	((struct hook_counts *)arg)->reused++;
@@ -86,21 +86,24 @@ static int tuple_str(const struct flow_key *k, const char *pfx, char *out, size_
 }
 
 struct lines {
+	const struct flowtab *tab;
 	char **v;
 	size_t n, cap;
 	bool counters;
 };
 
-static void collect(struct flow *f, void *arg)
+static void collect(struct flow_rec *f, void *arg)
 {
 	struct lines *l = arg;
 	char o[256], r[256], p[16], line[768];
+	struct flow_key reply;
 	int n;
 
 	if (f->destroyed)
 		return;
+	flowtab_reply(l->tab, f, &reply);
 	tuple_str(&f->key, "", o, sizeof(o));
-	tuple_str(&f->reply, "r", r, sizeof(r));
+	tuple_str(&reply, "r", r, sizeof(r));
 	n = snprintf(line, sizeof(line), "flow %s %s %s %s zone=%u ctid=%u mark=%u state=",
 		     f->key.family == 10 ? "ipv6" : "ipv4",
 		     proto_str(f->key.proto, p, sizeof(p)), o, r, f->key.zone,
@@ -110,7 +113,7 @@ static void collect(struct flow *f, void *arg)
 	else
 		n += snprintf(line + n, sizeof(line) - n, "%u", f->state);
 	n += snprintf(line + n, sizeof(line) - n, " start=%s",
-		      f->start_ns ? "yes" : "no");
+		      flow_rec_start(f) ? "yes" : "no");
 	if (l->counters && f->counters_valid)
 		snprintf(line + n, sizeof(line) - n,
 			 " packets=%llu/%llu bytes=%llu/%llu",
@@ -143,11 +146,12 @@ static void take_counters(const struct flow_key *key,
 			  const struct flow_counters *sum, void *arg)
 {
 	struct counter_walk *w = arg;
-	struct flow *f = flowtab_lookup(w->tab, key);
+	struct flow_rec *f = flowtab_lookup(w->tab, key);
+	struct flow_rates rates;
 
 	w->n++;
 	if (f)
-		flow_counters_update(f, sum, 0);
+		flow_counters_update(f, sum, 0, &rates);
 }
 
 static void usage(FILE *out)
@@ -281,6 +285,7 @@ int main(int argc, char **argv)
 	ct_get_stats(src, &st);
 	flowtab_reap_destroyed(tab);
 	if (!quiet) {
+		lines.tab = tab;
 		flowtab_foreach(tab, collect, &lines);
 		qsort(lines.v, lines.n, sizeof(*lines.v), cmp);
 		for (size_t i = 0; i < lines.n; i++) {

@@ -145,35 +145,40 @@ static void test_rates(void **state)
 {
 	struct flow_rec f;
 	struct flow_counters c;
+	struct flow_rates r;
 
 	(void)state;
 	memset(&f, 0, sizeof(f));
 	f.counts_from_zero = true;
 	c = counters(10, 1280, 5, 640);
-	flow_counters_update(&f, &c, 2.0);
+	assert_true(flow_counters_update(&f, &c, 2.0, &r));
 	assert_true(f.counters_valid);
-	assert_float_equal(f.pkt_rate[FLOW_DIR_ORIG], 5.0, 1e-6);
-	assert_float_equal(f.byte_rate[FLOW_DIR_ORIG], 640.0, 1e-6);
-	assert_float_equal(f.pkt_rate[FLOW_DIR_REPLY], 2.5, 1e-6);
-	assert_float_equal(f.byte_rate[FLOW_DIR_REPLY], 320.0, 1e-6);
+	assert_float_equal(r.pkt_rate[FLOW_DIR_ORIG], 5.0, 1e-6);
+	assert_float_equal(r.byte_rate[FLOW_DIR_ORIG], 640.0, 1e-6);
+	assert_float_equal(r.pkt_rate[FLOW_DIR_REPLY], 2.5, 1e-6);
+	assert_float_equal(r.byte_rate[FLOW_DIR_REPLY], 320.0, 1e-6);
 
 	c = counters(20, 2560, 5, 640);
-	flow_counters_update(&f, &c, 0.5);
-	assert_float_equal(f.pkt_rate[FLOW_DIR_ORIG], 20.0, 1e-6);
-	assert_float_equal(f.byte_rate[FLOW_DIR_REPLY], 0.0, 1e-6);
+	assert_true(flow_counters_update(&f, &c, 0.5, &r));
+	assert_float_equal(r.pkt_rate[FLOW_DIR_ORIG], 20.0, 1e-6);
+	assert_float_equal(r.byte_rate[FLOW_DIR_REPLY], 0.0, 1e-6);
 	assert_true(f.total.bytes[FLOW_DIR_ORIG] == 2560);
 
 	/* reset: the map entry was evicted and counting began again */
 	c = counters(3, 300, 1, 100);
-	flow_counters_update(&f, &c, 1.0);
-	assert_float_equal(f.pkt_rate[FLOW_DIR_ORIG], 3.0, 1e-6);
-	assert_float_equal(f.byte_rate[FLOW_DIR_REPLY], 100.0, 1e-6);
+	assert_true(flow_counters_update(&f, &c, 1.0, &r));
+	assert_float_equal(r.pkt_rate[FLOW_DIR_ORIG], 3.0, 1e-6);
+	assert_float_equal(r.byte_rate[FLOW_DIR_REPLY], 100.0, 1e-6);
 
 	/* no interval (baseline read): counters taken, no rate */
 	c = counters(4, 400, 1, 100);
-	flow_counters_update(&f, &c, 0);
-	assert_float_equal(f.pkt_rate[FLOW_DIR_ORIG], 0.0, 1e-6);
+	assert_false(flow_counters_update(&f, &c, 0, &r));
+	assert_float_equal(r.pkt_rate[FLOW_DIR_ORIG], 0.0, 1e-6);
 	assert_true(f.total.packets[FLOW_DIR_ORIG] == 4);
+
+	/* the same reading again: nothing moved */
+	assert_false(flow_counters_update(&f, &c, 1.0, &r));
+	assert_float_equal(r.byte_rate[FLOW_DIR_ORIG], 0.0, 1e-6);
 }
 
 /* Kernel counters of a flow older than flowtop: first reading is history. */
@@ -181,14 +186,15 @@ static void test_first_reading_without_baseline(void **state)
 {
 	struct flow_rec f;
 	struct flow_counters c = counters(1000000, 1 << 30, 0, 0);
+	struct flow_rates r;
 
 	(void)state;
 	memset(&f, 0, sizeof(f));
-	flow_counters_update(&f, &c, 1.0);
-	assert_float_equal(f.pkt_rate[FLOW_DIR_ORIG], 0.0, 1e-6);
+	assert_false(flow_counters_update(&f, &c, 1.0, &r));
+	assert_float_equal(r.pkt_rate[FLOW_DIR_ORIG], 0.0, 1e-6);
 	c.packets[0] += 7;
-	flow_counters_update(&f, &c, 1.0);
-	assert_float_equal(f.pkt_rate[FLOW_DIR_ORIG], 7.0, 1e-6);
+	assert_true(flow_counters_update(&f, &c, 1.0, &r));
+	assert_float_equal(r.pkt_rate[FLOW_DIR_ORIG], 7.0, 1e-6);
 }
 
 static void test_snapshot_sorted_and_refcounted(void **state)
@@ -197,6 +203,7 @@ static void test_snapshot_sorted_and_refcounted(void **state)
 	struct snapshot_meta m = { .seq = 1, .interval = 1.0 };
 	struct snapshot_slot slot = SNAPSHOT_SLOT_INIT;
 	struct snapshot *s, *r;
+	struct rate_list rl = { 0 };
 	struct flow buf;
 	bool created;
 
@@ -204,12 +211,16 @@ static void test_snapshot_sorted_and_refcounted(void **state)
 	for (uint16_t p = 1; p <= 5; p++) {
 		struct flow_key k = udp4_key(0xc0000201, p);
 		struct flow_rec *f = flowtab_upsert(tab, &k, &created);
+		struct flow_rates fr = { 0 };
 
 		f->ct_id = 100 - p;
-		f->byte_rate[FLOW_DIR_ORIG] = p == 3 ? 500 : 0;
-		f->byte_rate[FLOW_DIR_REPLY] = p == 4 ? 100 : 0;
+		fr.byte_rate[FLOW_DIR_ORIG] = p == 3 ? 500 : 0;
+		fr.byte_rate[FLOW_DIR_REPLY] = p == 4 ? 100 : 0;
+		if (p == 3 || p == 4)
+			assert_int_equal(rate_list_add(&rl, flowtab_index(tab, f),
+						       &fr), 0);
 	}
-	s = snapshot_build(tab, &m, true);
+	s = snapshot_build(tab, &m, true, &rl);
 	assert_non_null(s);
 	assert_int_equal(s->n, 5);
 	assert_int_equal(ntohs(snapshot_flow(s, 0, &buf)->key.sport), 3);
@@ -217,12 +228,16 @@ static void test_snapshot_sorted_and_refcounted(void **state)
 	/* equal rates: by id, ascending */
 	assert_int_equal(snapshot_flow(s, 2, &buf)->ct_id, 95);
 	assert_int_equal(snapshot_flow(s, 4, &buf)->ct_id, 99);
+	assert_true(snapshot_flow(s, 0, &buf)->byte_rate[FLOW_DIR_ORIG] == 500);
+	assert_true(snapshot_flow(s, 1, &buf)->byte_rate[FLOW_DIR_REPLY] == 100);
+	assert_true(snapshot_flow(s, 2, &buf)->byte_rate[FLOW_DIR_ORIG] == 0);
+	rate_list_free(&rl);
 
 	snapshot_publish(&slot, s);
 	r = snapshot_acquire(&slot);
 	assert_ptr_equal(r, s);
 	/* publishing a newer one leaves the reader's copy intact */
-	snapshot_publish(&slot, snapshot_build(tab, &m, true));
+	snapshot_publish(&slot, snapshot_build(tab, &m, true, NULL));
 	assert_int_equal(r->n, 5);
 	/* the snapshot outlives the table's owner: it holds its own reference */
 	flowtab_free(tab);
@@ -240,19 +255,30 @@ static void test_snapshot_sort_permutation(void **state)
 	struct snapshot_meta m = { .seq = 1 };
 	struct snapshot *s;
 	unsigned char seen[N] = { 0 };
+	static float want[N];
+	struct rate_list rl = { 0 };
 	uint32_t x = 12345;
 	bool created;
 
 	(void)state;
 	for (uint32_t i = 0; i < N; i++) {
 		struct flow_key k = udp4_key(0xc0000200 + (i >> 16), i & 0xffff);
-		struct flow_rec *f = flowtab_upsert(tab, &k, &created);
 
 		x = x * 1103515245 + 12345;
-		f->ct_id = i;
-		f->byte_rate[FLOW_DIR_ORIG] = (float)((x >> 16) % 50);
+		flowtab_upsert(tab, &k, &created)->ct_id = i;
+		want[i] = (float)((x >> 16) % 50);
 	}
-	s = snapshot_build(tab, &m, true);
+	/* listed backwards, as a read in slot order lists them: any order */
+	for (uint32_t i = N; i-- > 0;) {
+		struct flow_key k = udp4_key(0xc0000200 + (i >> 16), i & 0xffff);
+		struct flow_rates fr = { .byte_rate = { want[i], 0 } };
+
+		if (want[i] > 0)
+			assert_int_equal(rate_list_add(&rl, flowtab_index(tab,
+					 flowtab_lookup(tab, &k)), &fr), 0);
+	}
+	s = snapshot_build(tab, &m, true, &rl);
+	rate_list_free(&rl);
 	assert_non_null(s);
 	assert_int_equal(s->n, N);
 	for (size_t i = 0; i < N; i++) {
@@ -264,6 +290,8 @@ static void test_snapshot_sort_permutation(void **state)
 		seen[f->ct_id] = 1;
 		/* the row moved whole: its key still matches its id */
 		assert_int_equal(ntohs(f->key.sport), f->ct_id & 0xffff);
+		/* and it has its own rate, from the list */
+		assert_true(f->byte_rate[0] == want[f->ct_id]);
 		if (i) {
 			const struct flow *p = snapshot_flow(s, i - 1, &pb);
 
@@ -297,7 +325,7 @@ static void test_index_reused_only_after_snapshots(void **state)
 	f = flowtab_upsert(tab, &a, &created);
 	f->ct_id = 7;
 	old_idx = flowtab_index(tab, f);
-	s = snapshot_pool_build(&pool, tab, &m, false);
+	s = snapshot_pool_build(&pool, tab, &m, false, NULL);
 	assert_non_null(s);
 	flowtab_remove(tab, f);
 	/* s is held: the index stays out of use */
@@ -319,7 +347,7 @@ static void test_index_reused_only_after_snapshots(void **state)
 	assert_true(flowtab_index(tab, f) < 2 && flowtab_index(tab, g) < 2);
 	assert_int_equal(flowtab_span(tab), 2);
 	m.seq = 2;
-	s = snapshot_pool_build(&pool, tab, &m, false);
+	s = snapshot_pool_build(&pool, tab, &m, false, NULL);
 	assert_int_equal(s->n, 2);
 	assert_null(pool.spare);	/* taken by this build */
 	snapshot_put(s);
@@ -346,7 +374,7 @@ static void test_renew_keeps_old_connection(void **state)
 
 		flowtab_upsert(tab, &k, &created)->ct_id = 100 + p;
 	}
-	s = snapshot_build(tab, &m, false);
+	s = snapshot_build(tab, &m, false, NULL);
 	flowtab_set_epoch(tab, 1);
 	n = flowtab_renew(tab, flowtab_lookup(tab, &a));
 	assert_non_null(n);
@@ -369,7 +397,7 @@ static void test_renew_keeps_old_connection(void **state)
 	flowtab_free(tab);
 }
 
-/* End of an interval: destroyed flows go, rates restart, silent ones count. */
+/* End of an interval: destroyed flows go, silent ones count. */
 static void test_end_interval(void **state)
 {
 	struct flowtab *tab = flowtab_new(0);
@@ -382,8 +410,6 @@ static void test_end_interval(void **state)
 	for (int i = 0; i < 4; i++) {
 		k[i] = udp4_key(0xc0000201, (uint16_t)(100 + i));
 		f[i] = flowtab_upsert(tab, &k[i], &created);
-		f[i]->byte_rate[FLOW_DIR_ORIG] = 10;
-		f[i]->pkt_rate[FLOW_DIR_REPLY] = 1;
 		f[i]->total.bytes[0] = 1000;
 	}
 	f[0]->destroyed = true;
@@ -393,8 +419,6 @@ static void test_end_interval(void **state)
 	assert_null(flowtab_lookup(tab, &k[0]));
 	for (int i = 1; i < 4; i++) {
 		assert_ptr_equal(flowtab_lookup(tab, &k[i]), f[i]);
-		assert_true(f[i]->byte_rate[FLOW_DIR_ORIG] == 0);
-		assert_true(f[i]->pkt_rate[FLOW_DIR_REPLY] == 0);
 		assert_true(f[i]->total.bytes[0] == 1000);	/* totals stay */
 	}
 	flowtab_free(tab);
@@ -446,7 +470,7 @@ static void test_nat_reply_store(void **state)
 	flowtab_reply(tab, fb, &got);
 	assert_memory_equal(&got, &nat_b, sizeof(got));
 
-	s = snapshot_pool_build(&pool, tab, &m, false);
+	s = snapshot_pool_build(&pool, tab, &m, false, NULL);
 	assert_non_null(s);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct flow *f = snapshot_flow(s, i, &buf);
@@ -472,7 +496,7 @@ static void test_nat_reply_store(void **state)
 	/* s released: b's index and NAT entry come back for the next flow */
 	snapshot_put(s);
 	m.seq = 2;
-	s = snapshot_pool_build(&pool, tab, &m, false);
+	s = snapshot_pool_build(&pool, tab, &m, false, NULL);
 	snapshot_put(s);
 	snapshot_pool_collect(&pool, tab);
 	fb = flowtab_upsert(tab, &b, &created);
