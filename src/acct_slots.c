@@ -83,10 +83,14 @@ static size_t page_round(size_t n)
 	return (n + pg - 1) / pg * pg;
 }
 
-/* Slots the mapped prefix grows by (more when a read finds it short). */
+/*
+ * Slots the mapped prefix grows by (more when a read finds it short): what
+ * is mapped ahead of slot_next is resident too, so small steps (a remap is
+ * one mmap call, at most 64 of them as the table fills).
+ */
 static uint32_t map_step(const struct acct_slots *sl)
 {
-	uint32_t step = sl->nslots / 16;
+	uint32_t step = sl->nslots / 64;
 
 	return step < 4096 ? 4096 : step;
 }
