@@ -23,11 +23,11 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Iinclude -I$(BUILD) \
 	    -DFLOWTOP_SYSCONFDIR='"$(SYSCONFDIR)"' -DFLOWTOP_DATADIR='"$(PREFIX)/share/flowtop"' \
 	    -MMD -MP
-# libfixbuf (IPFIX export) brings glib; ask pkg-config for both
+# libfixbuf (IPFIX export) brings glib; its headers need glib's include
+# path. It is opened at run time (fixbuf_dl.c), not linked.
 FIXBUF_CFLAGS := $(shell pkg-config --cflags libfixbuf 2>/dev/null)
-FIXBUF_LIBS   := $(shell pkg-config --libs libfixbuf 2>/dev/null || echo -lfixbuf -lglib-2.0)
 CFLAGS   += $(FIXBUF_CFLAGS)
-LDLIBS   += -lbpf -lelf -lz -lnetfilter_conntrack -lmnl $(FIXBUF_LIBS) -lpthread -lm
+LDLIBS   += -lbpf -lelf -lz -lnetfilter_conntrack -lmnl -lpthread -lm
 # enrichment: reverse DNS (c-ares), GeoIP (libmaxminddb); -u downloads with
 # libcurl, opened at run time (geoip_update.c): its headers only at build time
 LDLIBS   += -lcares -lmaxminddb -ldl

@@ -20,7 +20,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include <fixbuf/public.h>
+#include "fixbuf_dl.h"
 
 #include "ipfix.h"
 
@@ -108,39 +108,39 @@ static void set_gerror(struct ipfix_encoder *e, GError **gerr, const char *what)
 {
 	snprintf(e->last_error, sizeof(e->last_error), "%s: %s", what,
 		 *gerr ? (*gerr)->message : "unknown libfixbuf error");
-	g_clear_error(gerr);
+	fbx.g_clear_error(gerr);
 }
 
 /* A fresh session (sequence 0, templates first) and transport. */
 static int session_build(struct ipfix_encoder *e)
 {
-	fbSession_t *session = fbSessionAlloc(e->model);
+	fbSession_t *session = fbx.fbSessionAlloc(e->model);
 	fbExporter_t *exp;
 	fbTemplate_t *t;
 	GError *gerr = NULL;
 
-	fbSessionSetDomain(session, e->domain);
-	t = fbTemplateAlloc(e->model);
-	if (!fbTemplateAppendSpecArray(t, record_spec, UINT32_MAX, &gerr) ||
-	    !fbSessionAddTemplate(session, TRUE, TID_INTERNAL, t, &gerr)) {
+	fbx.fbSessionSetDomain(session, e->domain);
+	t = fbx.fbTemplateAlloc(e->model);
+	if (!fbx.fbTemplateAppendSpecArray(t, record_spec, UINT32_MAX, &gerr) ||
+	    !fbx.fbSessionAddTemplate(session, TRUE, TID_INTERNAL, t, &gerr)) {
 		set_gerror(e, &gerr, "internal template");
-		fbSessionFree(session);
+		fbx.fbSessionFree(session);
 		return -EINVAL;
 	}
 	for (int i = 0; i < N_TEMPLATES; i++) {
-		t = fbTemplateAlloc(e->model);
-		if (!fbTemplateAppendSpecArray(t, record_spec,
+		t = fbx.fbTemplateAlloc(e->model);
+		if (!fbx.fbTemplateAppendSpecArray(t, record_spec,
 					       template_flags(i), &gerr) ||
-		    !fbSessionAddTemplate(session, FALSE, TID_BASE + i, t,
+		    !fbx.fbSessionAddTemplate(session, FALSE, TID_BASE + i, t,
 					  &gerr)) {
 			set_gerror(e, &gerr, "export template");
-			fbSessionFree(session);
+			fbx.fbSessionFree(session);
 			return -EINVAL;
 		}
 	}
-	exp = e->path ? fbExporterAllocFile(e->path) : fbExporterAllocNet(&e->spec);
-	e->fbuf = fBufAllocForExport(session, exp);
-	if (!fBufSetInternalTemplate(e->fbuf, TID_INTERNAL, &gerr)) {
+	exp = e->path ? fbx.fbExporterAllocFile(e->path) : fbx.fbExporterAllocNet(&e->spec);
+	e->fbuf = fbx.fBufAllocForExport(session, exp);
+	if (!fbx.fBufSetInternalTemplate(e->fbuf, TID_INTERNAL, &gerr)) {
 		set_gerror(e, &gerr, "internal template");
 		return -EINVAL;
 	}
@@ -159,7 +159,7 @@ static int transport_failed(struct ipfix_encoder *e, GError **gerr)
 	e->st.lost += e->in_message;
 	e->in_message = 0;
 	if (e->fbuf)
-		fBufFree(e->fbuf);
+		fbx.fBufFree(e->fbuf);
 	e->fbuf = NULL;
 	return -EIO;
 }
@@ -177,10 +177,10 @@ int ipfix_encoder_templates(struct ipfix_encoder *e)
 		return ensure_session(e);	/* sends them */
 	/* automatic mode lets libfixbuf start the template message (and
 	 * split it) itself; data go in manual mode, see append() */
-	fBufSetAutomaticMode(e->fbuf, TRUE);
-	if (!fbSessionExportTemplates(fBufGetSession(e->fbuf), &gerr))
+	fbx.fBufSetAutomaticMode(e->fbuf, TRUE);
+	if (!fbx.fbSessionExportTemplates(fbx.fBufGetSession(e->fbuf), &gerr))
 		return transport_failed(e, &gerr);
-	fBufSetAutomaticMode(e->fbuf, FALSE);
+	fbx.fBufSetAutomaticMode(e->fbuf, FALSE);
 	e->st.template_sends++;
 	return 0;
 }
@@ -189,7 +189,7 @@ static int emit(struct ipfix_encoder *e)
 {
 	GError *gerr = NULL;
 
-	if (!fBufEmit(e->fbuf, &gerr))
+	if (!fbx.fBufEmit(e->fbuf, &gerr))
 		return transport_failed(e, &gerr);
 	e->in_message = 0;
 	return 0;
@@ -204,15 +204,16 @@ static int append(struct ipfix_encoder *e, struct ipfix_record *r)
 	GError *gerr = NULL;
 	int ret;
 
-	if (fBufAppend(e->fbuf, (uint8_t *)r, sizeof(*r), &gerr))
+	if (fbx.fBufAppend(e->fbuf, (uint8_t *)r, sizeof(*r), &gerr))
 		goto ok;
-	if (!g_error_matches(gerr, FB_ERROR_DOMAIN, FB_ERROR_EOM))
+	if (!fbx.g_error_matches(gerr, fbx.g_quark_from_string("fixbufError"),
+				  FB_ERROR_EOM))
 		return transport_failed(e, &gerr);
-	g_clear_error(&gerr);
+	fbx.g_clear_error(&gerr);
 	ret = emit(e);
 	if (ret)
 		return ret;
-	if (!fBufAppend(e->fbuf, (uint8_t *)r, sizeof(*r), &gerr))
+	if (!fbx.fBufAppend(e->fbuf, (uint8_t *)r, sizeof(*r), &gerr))
 		return transport_failed(e, &gerr);
 ok:
 	e->in_message++;
@@ -230,7 +231,7 @@ static int write_batch(struct ipfix_encoder *e, int t)
 		e->nbatch[t] = 0;
 		return ret;
 	}
-	if (!fBufSetExportTemplate(e->fbuf, TID_BASE + t, &gerr)) {
+	if (!fbx.fBufSetExportTemplate(e->fbuf, TID_BASE + t, &gerr)) {
 		e->nbatch[t] = 0;
 		return transport_failed(e, &gerr);
 	}
@@ -276,13 +277,20 @@ int ipfix_encoder_flush(struct ipfix_encoder *e)
 	return emit(e) ? -EIO : ret;
 }
 
-static int encoder_alloc(struct ipfix_encoder **out, uint32_t domain)
+static int encoder_alloc(struct ipfix_encoder **out, uint32_t domain,
+			 char *err, size_t errlen)
 {
-	struct ipfix_encoder *e = calloc(1, sizeof(*e));
+	struct ipfix_encoder *e;
+	int ret = fixbuf_load(err, errlen);
 
-	if (!e)
+	if (ret)
+		return ret;
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		snprintf(err, errlen, "out of memory for the IPFIX encoder");
 		return -ENOMEM;
-	e->model = fbInfoModelAlloc();
+	}
+	e->model = fbx.fbInfoModelAlloc();
 	e->domain = domain;
 	*out = e;
 	return 0;
@@ -297,11 +305,9 @@ int ipfix_encoder_open_net(struct ipfix_encoder **out, const char *host,
 	struct ipfix_encoder *e;
 	int ret;
 
-	ret = encoder_alloc(&e, domain);
-	if (ret) {
-		snprintf(err, errlen, "out of memory for the IPFIX encoder");
+	ret = encoder_alloc(&e, domain, err, errlen);
+	if (ret)
 		return ret;
-	}
 	snprintf(e->host, sizeof(e->host), "%s", host);
 	snprintf(e->svc, sizeof(e->svc), "%u", port);
 	/* resolve now: a typo must stop the start, not the first export */
@@ -337,12 +343,10 @@ int ipfix_encoder_open_file(struct ipfix_encoder **out, const char *path,
 			    uint32_t domain, char *err, size_t errlen)
 {
 	struct ipfix_encoder *e;
-	int ret = encoder_alloc(&e, domain);
+	int ret = encoder_alloc(&e, domain, err, errlen);
 
-	if (ret) {
-		snprintf(err, errlen, "out of memory for the IPFIX encoder");
+	if (ret)
 		return ret;
-	}
 	e->path = strdup(path);
 	ret = e->path ? session_build(e) : -ENOMEM;
 	if (ret) {
@@ -361,12 +365,12 @@ void ipfix_encoder_close(struct ipfix_encoder *e)
 	if (e->fbuf) {
 		ipfix_encoder_flush(e);
 		if (e->fbuf) {
-			fbExporterClose(fBufGetExporter(e->fbuf));
-			fBufFree(e->fbuf);
+			fbx.fbExporterClose(fbx.fBufGetExporter(e->fbuf));
+			fbx.fBufFree(e->fbuf);
 		}
 	}
 	if (e->model)
-		fbInfoModelFree(e->model);
+		fbx.fbInfoModelFree(e->model);
 	free(e->path);
 	free(e);
 }
@@ -539,14 +543,17 @@ void ipfix_on_snapshot(struct snapshot *s, void *arg)
 int ipfix_open(struct ipfix_exporter **out, const struct config *cfg,
 	       char *err, size_t errlen)
 {
-	struct ipfix_exporter *ex = calloc(1, sizeof(*ex));
-	int ret;
+	struct ipfix_exporter *ex;
+	int ret = fixbuf_load(err, errlen);
 
+	if (ret)
+		return ret;
+	ex = calloc(1, sizeof(*ex));
 	if (!ex) {
 		snprintf(err, errlen, "out of memory for the IPFIX exporter");
 		return -ENOMEM;
 	}
-	g_log_set_default_handler(glib_log, NULL);
+	fbx.g_log_set_default_handler(glib_log, NULL);
 	pthread_mutex_init(&ex->lock, NULL);
 	pthread_cond_init(&ex->cond, NULL);
 	ex->proto = cfg->ipfix_proto;

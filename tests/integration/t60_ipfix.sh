@@ -74,6 +74,14 @@ ft_export exp r --batch --count 0 --output none -4 -6 -U -T -I -t 0.5 \
 	--ipfix 127.0.0.1:$PORT --ipfix-active-timeout 10 --ipfix-domain 77 \
 	--ipfix-template-refresh 2
 sleep 1
+# libfixbuf (and glib) are opened for export only: mapped here, and not by
+# a flowtop that does not export
+grep -q 'libfixbuf' "/proc/${FT_PID[exp]}/maps" ||
+	fail "an exporting flowtop does not map libfixbuf: the check below proves nothing"
+ft_start plain r --batch -n -G --output json --count 0 -t 0.5 -U
+grep -qE 'libfixbuf|libglib' "/proc/${FT_PID[plain]}/maps" &&
+	fail "a flowtop that does not export IPFIX maps libfixbuf or glib"
+ft_stop plain TERM
 
 # --- traffic ----------------------------------------------------------------
 serve s $TRAFFIC udp-echo 198.51.100.2 5001
@@ -345,4 +353,20 @@ fi
 grep -q "is the collector running" "$TMPD/refused.err" ||
 	fail "no clear message for a refused collector: $(cat "$TMPD/refused.err")"
 
-pass "nfcapd/nfdump totals, NAT, end reasons, active timeout; TCP stream sequence numbers"
+# no libfixbuf (hidden by a bind mount in a private mount namespace of
+# this command only): a clear error, exit 1, before anything is exported
+fb_lib=$(readlink -f "$(ldconfig -p | sed -n 's/^[[:space:]]*libfixbuf\.so\.9 (.*x86-64.*) => //p' | head -1)")
+if [ -f "$fb_lib" ] && command -v unshare >/dev/null; then
+	rc=0
+	unshare -m --propagation private sh -c \
+		'mount --bind /dev/null "$1" && shift && exec "$@"' sh "$fb_lib" \
+		ip netns exec "$(nsname r)" "$FLOWTOP" --batch --count 1 --output none \
+		--ipfix 127.0.0.1:$PORT >/dev/null 2>"$TMPD/nofb.err" || rc=$?
+	[ "$rc" -eq 1 ] || fail "--ipfix without libfixbuf exited $rc, want 1: $(cat "$TMPD/nofb.err")"
+	grep -q "IPFIX export needs libfixbuf" "$TMPD/nofb.err" ||
+		fail "--ipfix without libfixbuf: no clear error: $(cat "$TMPD/nofb.err")"
+else
+	log "libfixbuf.so.9 not found through ldconfig: the no-libfixbuf case is not run"
+fi
+
+pass "nfcapd/nfdump totals, NAT, end reasons, active timeout; TCP stream sequence numbers; libfixbuf only when exporting"
