@@ -79,16 +79,17 @@ struct acct_slots {
 	int owner_fd;			/* slot_owner: read only to forget */
 
 	/*
-	 * Per slot, as of the last report: the low 32 bits of packets and of
-	 * bytes, both directions summed. Every count the program adds moves
-	 * one of them (wrapping both at once takes 2^32 packets in one
-	 * interval), and a read torn between the program's packet and byte
-	 * adds leaves the byte sum behind, so the next read reports again.
-	 * 8 bytes a slot instead of a 32-byte copy.
+	 * Per slot, as of the last report: the low 32 bits of packets plus
+	 * bytes, both directions summed. Every packet the program counts
+	 * raises that sum (by one packet and at least one byte), so it
+	 * stands still only when nothing moved, or when a slot moved a
+	 * multiple of 4 GiB exactly between two reads (then the rotating
+	 * recheck reports it a little later). A read torn between the
+	 * program's packet and byte adds sees a sum the finished adds then
+	 * move again, so the next read reports the slot again. 4 bytes a
+	 * slot instead of a 32-byte copy.
 	 */
-	struct acct_shadow {
-		uint32_t packets, bytes;
-	} *shadow;
+	uint32_t *shadow;
 	uint8_t *state;			/* SLOT_* per slot */
 	uint8_t *misses;		/* consecutive reads fn said "unknown" */
 	uint8_t *moved;			/* low 8 bits of the read that last saw

@@ -8,8 +8,8 @@
  * mmap()ed here (up to the highest slot ever used, the mapping growing
  * with it), so a read is a scan of memory: no system call per flow, and
  * the cost does not grow with the number of CPUs. A shadow of the counters
- * as last reported (their sums' low 32 bits) lets the read hand the caller
- * only the slots that moved.
+ * as last reported (the low 32 bits of all of a slot's counts summed) lets
+ * the read hand the caller only the slots that moved.
  *
  * Life of a slot:
  *
@@ -382,7 +382,7 @@ static void release_quarantine(struct acct_slots *sl)
 		}
 		store_counters(&sl->ctr[s], &zero);
 		memset(&sl->keys[s], 0, sizeof(sl->keys[s]));
-		sl->shadow[s].packets = sl->shadow[s].bytes = 0;
+		sl->shadow[s] = 0;
 		sl->misses[s] = 0;
 		sl->state[s] = SLOT_FREE;
 		/* the syscall orders the zeroing before the program's reuse */
@@ -513,15 +513,15 @@ int acct_slots_read(struct acct *a, acct_read_fn fn, void *arg)
 
 	for (s = 0; s < hi; s++) {
 		uint8_t st = sl->state[s];
-		struct acct_shadow *sh = &sl->shadow[s], now;
+		uint32_t now;
 		bool known;
 
 		if (st == SLOT_QUARANTINE)
 			continue;
 		load_counters(&sl->ctr[s], &c);
-		now.packets = (uint32_t)(c.packets[0] + c.packets[1]);
-		now.bytes = (uint32_t)(c.bytes[0] + c.bytes[1]);
-		if (now.packets == sh->packets && now.bytes == sh->bytes) {
+		now = (uint32_t)(c.packets[0] + c.packets[1] +
+				 c.bytes[0] + c.bytes[1]);
+		if (now == sl->shadow[s]) {
 			if (st == SLOT_FREE)
 				continue;
 			if (st == SLOT_LIVE && (s < ws || s >= we))
@@ -538,7 +538,7 @@ int acct_slots_read(struct acct *a, acct_read_fn fn, void *arg)
 			index_add(sl, s, &key);
 			st = sl->state[s] = SLOT_LIVE;
 		}
-		*sh = now;
+		sl->shadow[s] = now;
 		reported++;
 		known = fn(&key, &c, arg);
 		if (known) {
