@@ -49,7 +49,7 @@ struct collector {
 	bool running;
 	uint64_t seq;
 	struct snapshot_pool pool;
-	struct rate_list rates;		/* the last read's, for the next snapshot */
+	struct rate_list rates;	/* the last read's rates, for the snapshot */
 	uint64_t baseline_ns;	/* CLOCK_REALTIME of the baseline counter read */
 	uint64_t last_read_mono_ns;
 	double last_read_ms;

@@ -42,7 +42,7 @@ struct flow {
 	struct flow_counters total;	/* cumulative, as last read */
 	float pkt_rate[FLOW_DIR_COUNT];	/* per second over the last interval */
 	float byte_rate[FLOW_DIR_COUNT];
-	uint32_t idx;		/* its index in the table (snapshot rows) */
+	uint32_t idx;		/* its index in the table */
 };
 
 /*
@@ -70,8 +70,9 @@ struct flow_rec {
 				 * change) */
 	uint32_t seen_gen;	/* last dump generation that listed it */
 	uint32_t hnext;		/* table internals: next index in the hash chain */
-	uint32_t nat;		/* table internals: 0 if the reply tuple mirrors
-				 * key, else its place in the NAT store + 1 */
+	uint32_t nat;		/* table internals: 0 if the reply tuple
+				 * mirrors key, else its place in the NAT
+				 * store + 1 */
 	uint64_t since_ns;	/* CLOCK_REALTIME ns: conntrack's start if
 				 * known, else when flowtop first saw it (the
 				 * start, when known, is the better answer to
@@ -160,17 +161,19 @@ static inline void flow_set_mark(struct flow_rec *f, uint32_t mark)
 
 size_t flowtab_count(const struct flowtab *tab);
 
-struct flow_rec *flowtab_lookup(const struct flowtab *tab, const struct flow_key *key);
+struct flow_rec *flowtab_lookup(const struct flowtab *tab,
+				const struct flow_key *key);
 
 /*
  * Returns the flow for key, creating a zeroed one (key set, state NONE) when
  * absent; *created tells which. NULL only when out of memory.
  */
-struct flow_rec *flowtab_upsert(struct flowtab *tab, const struct flow_key *key,
-			    bool *created);
+struct flow_rec *flowtab_upsert(struct flowtab *tab,
+				const struct flow_key *key, bool *created);
 
 /* flowtab_upsert for a key known to be absent (saves the lookup). */
-struct flow_rec *flowtab_insert(struct flowtab *tab, const struct flow_key *key);
+struct flow_rec *flowtab_insert(struct flowtab *tab,
+				const struct flow_key *key);
 
 /* Unlinks f; its index goes to limbo (see flowtab_reclaim). */
 void flowtab_remove(struct flowtab *tab, struct flow_rec *f);

@@ -66,7 +66,8 @@ int fixbuf_load(char *err, size_t errlen)
 	lib = dlopen(LIBFIXBUF_SONAME, RTLD_NOW | RTLD_LOCAL);
 	if (!lib) {
 		snprintf(err, errlen, "IPFIX export needs libfixbuf, which "
-			 "cannot be loaded (%s); install libfixbuf9", dlerror());
+			 "cannot be loaded (%s); install libfixbuf9",
+			 dlerror());
 		ret = -ENOENT;
 		goto out;
 	}

@@ -165,7 +165,8 @@ static uint32_t nat_take(struct flowtab *tab)
 			return UINT32_MAX;
 	}
 	if (!tab->nat_chunks[c]) {
-		tab->nat_chunks[c] = malloc(NAT_CHUNK * sizeof(struct flow_key));
+		tab->nat_chunks[c] = malloc(NAT_CHUNK *
+					    sizeof(struct flow_key));
 		if (!tab->nat_chunks[c])
 			return UINT32_MAX;
 	}
@@ -215,8 +216,9 @@ int flowtab_set_reply(struct flowtab *tab, struct flow_rec *f,
 	if (!memcmp(&cur, reply, sizeof(cur)))
 		return 0;
 	if (f->nat) {
-		/* a tuple changed under a flow already shown: rare enough that
-		 * the entry is rewritten in place, as the record's fields are */
+		/* a tuple changed under a flow already shown: rare enough
+		 * that the entry is rewritten in place, as the record's
+		 * fields are */
 		*nat_entry(tab, f->nat - 1) = *reply;
 		return 0;
 	}
@@ -267,7 +269,8 @@ void flowtab_free(struct flowtab *tab)
 {
 	if (!tab || atomic_fetch_sub(&tab->refs, 1) != 1)
 		return;
-	huge_unmap(tab->flows, (size_t)tab->max_flows * sizeof(struct flow_rec));
+	huge_unmap(tab->flows,
+		   (size_t)tab->max_flows * sizeof(struct flow_rec));
 	huge_unmap(tab->buckets, tab->nbuckets * sizeof(uint32_t));
 	if (tab->nat_chunks)
 		for (uint32_t c = 0; c * NAT_CHUNK < tab->nat_span; c++)
@@ -296,7 +299,7 @@ static inline size_t bucket_of(const struct flowtab *tab,
 }
 
 struct flow_rec *flowtab_lookup(const struct flowtab *tab,
-			    const struct flow_key *key)
+				const struct flow_key *key)
 {
 	uint32_t i = tab->buckets[bucket_of(tab, key)];
 
@@ -347,7 +350,8 @@ static uint32_t take_index(struct flowtab *tab)
 }
 
 /* Links a zeroed flow for key at a free index. */
-struct flow_rec *flowtab_insert(struct flowtab *tab, const struct flow_key *key)
+struct flow_rec *flowtab_insert(struct flowtab *tab,
+				const struct flow_key *key)
 {
 	uint32_t i;
 	struct flow_rec *f;
@@ -372,8 +376,8 @@ struct flow_rec *flowtab_insert(struct flowtab *tab, const struct flow_key *key)
 	return f;
 }
 
-struct flow_rec *flowtab_upsert(struct flowtab *tab, const struct flow_key *key,
-			    bool *created)
+struct flow_rec *flowtab_upsert(struct flowtab *tab,
+				const struct flow_key *key, bool *created)
 {
 	struct flow_rec *f = flowtab_lookup(tab, key);
 
@@ -508,7 +512,8 @@ void flowtab_foreach(const struct flowtab *tab,
  * one); only the flows it removes walk their chain.
  */
 static size_t flowtab_remove_if(struct flowtab *tab,
-				bool (*drop)(const struct flow_rec *f, uint32_t arg),
+				bool (*drop)(const struct flow_rec *f,
+					     uint32_t arg),
 				uint32_t arg)
 {
 	size_t removed = 0;

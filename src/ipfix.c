@@ -138,7 +138,8 @@ static int session_build(struct ipfix_encoder *e)
 			return -EINVAL;
 		}
 	}
-	exp = e->path ? fbx.fbExporterAllocFile(e->path) : fbx.fbExporterAllocNet(&e->spec);
+	exp = e->path ? fbx.fbExporterAllocFile(e->path) :
+			fbx.fbExporterAllocNet(&e->spec);
 	e->fbuf = fbx.fBufAllocForExport(session, exp);
 	if (!fbx.fBufSetInternalTemplate(e->fbuf, TID_INTERNAL, &gerr)) {
 		set_gerror(e, &gerr, "internal template");
