@@ -50,9 +50,10 @@ struct flow {
  * tuple, which is the key turned around for all but NAT'd flows and so is
  * kept apart, for those only (flowtab_reply), with one time instead of
  * two and without rates (only snapshots need them): 104 bytes instead of
- * 168, 18 MB less at a quarter of a million flows. The records live in an array
- * that never moves, so a snapshot refers to a flow's fixed fields (key,
- * reply, id, start) by index instead of copying them; see flowtab_reclaim.
+ * 168, 18 MB less at a quarter of a million flows. The records live in an
+ * array that never moves, so a snapshot refers to a flow's fixed fields
+ * (key, reply, id, start) by index instead of copying them; see
+ * flowtab_reclaim.
  */
 struct flow_rec {
 	struct flow_key key;	/* table key */
@@ -116,9 +117,10 @@ struct flowtab *flowtab_get(struct flowtab *tab);
 
 /*
  * The flow at index idx (struct flow.idx). Snapshots read the fields that
- * never change while the index is in use (key, reply, ct_id, start_ns,
- * first_seen_ns; mark with a relaxed atomic load) from any thread: flows
- * never move, and an index is reused only after flowtab_reclaim says so.
+ * do not change while the index is in use (key, reply, ct_id; since_ns and
+ * start_known, which change once, when the start becomes known; mark with
+ * a relaxed atomic load) from any thread: flows never move, and an index
+ * is reused only after flowtab_reclaim says so.
  */
 const struct flow_rec *flowtab_entry(const struct flowtab *tab, uint32_t idx);
 
