@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdio.h>
 
+#include "dl_syms.h"
 #include "fixbuf_dl.h"
 
 /* Debian 12's libfixbuf9; the headers flowtop is built with are its. */
@@ -13,38 +14,28 @@
 
 struct fixbuf_api fbx;
 
-#define SYM(name) { #name, (void **)&fbx.name }
-
-static const struct {
-	const char *name;
-	void **fn;
-} syms[] = {
-	SYM(fBufAllocForExport), SYM(fBufAppend), SYM(fBufEmit),
-	SYM(fBufFree), SYM(fBufGetExporter), SYM(fBufGetSession),
-	SYM(fBufSetAutomaticMode), SYM(fBufSetExportTemplate),
-	SYM(fBufSetInternalTemplate), SYM(fbExporterAllocFile),
-	SYM(fbExporterAllocNet), SYM(fbExporterClose), SYM(fbInfoModelAlloc),
-	SYM(fbInfoModelFree), SYM(fbSessionAddTemplate), SYM(fbSessionAlloc),
-	SYM(fbSessionExportTemplates), SYM(fbSessionFree),
-	SYM(fbSessionSetDomain), SYM(fbTemplateAlloc),
-	SYM(fbTemplateAppendSpecArray), SYM(g_clear_error),
-	SYM(g_error_matches), SYM(g_log_set_default_handler),
-	SYM(g_quark_from_string),
+static const struct dl_sym syms[] = {
+	DL_SYM(fbx, fBufAllocForExport), DL_SYM(fbx, fBufAppend),
+	DL_SYM(fbx, fBufEmit), DL_SYM(fbx, fBufFree),
+	DL_SYM(fbx, fBufGetExporter), DL_SYM(fbx, fBufGetSession),
+	DL_SYM(fbx, fBufSetAutomaticMode), DL_SYM(fbx, fBufSetExportTemplate),
+	DL_SYM(fbx, fBufSetInternalTemplate), DL_SYM(fbx, fbExporterAllocFile),
+	DL_SYM(fbx, fbExporterAllocNet), DL_SYM(fbx, fbExporterClose),
+	DL_SYM(fbx, fbInfoModelAlloc), DL_SYM(fbx, fbInfoModelFree),
+	DL_SYM(fbx, fbSessionAddTemplate), DL_SYM(fbx, fbSessionAlloc),
+	DL_SYM(fbx, fbSessionExportTemplates), DL_SYM(fbx, fbSessionFree),
+	DL_SYM(fbx, fbSessionSetDomain), DL_SYM(fbx, fbTemplateAlloc),
+	DL_SYM(fbx, fbTemplateAppendSpecArray), DL_SYM(fbx, g_clear_error),
+	DL_SYM(fbx, g_error_matches), DL_SYM(fbx, g_log_set_default_handler),
+	DL_SYM(fbx, g_quark_from_string),
 };
 
 static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
 static void *glib, *lib;
 
-/* The symbol from libfixbuf, else from glib. */
-static void *lookup(const char *name)
-{
-	void *p = dlsym(lib, name);
-
-	return p ? p : dlsym(glib, name);
-}
-
 int fixbuf_load(char *err, size_t errlen)
 {
+	char why[256];
 	int ret = 0;
 
 	pthread_mutex_lock(&load_lock);
@@ -56,31 +47,20 @@ int fixbuf_load(char *err, size_t errlen)
 	 * so that libfixbuf's references to it resolve.
 	 */
 	if (!glib)
-		glib = dlopen(LIBGLIB_SONAME, RTLD_NOW | RTLD_GLOBAL);
+		glib = dl_open_syms(LIBGLIB_SONAME, RTLD_NOW | RTLD_GLOBAL,
+				    NULL, NULL, 0, why, sizeof(why));
 	if (!glib) {
 		snprintf(err, errlen, "IPFIX export needs glib, which cannot "
-			 "be loaded (%s); install libglib2.0-0", dlerror());
+			 "be loaded (%s); install libglib2.0-0", why);
 		ret = -ENOENT;
 		goto out;
 	}
-	lib = dlopen(LIBFIXBUF_SONAME, RTLD_NOW | RTLD_LOCAL);
+	lib = dl_open_syms(LIBFIXBUF_SONAME, RTLD_NOW | RTLD_LOCAL, glib, syms,
+			   sizeof(syms) / sizeof(syms[0]), why, sizeof(why));
 	if (!lib) {
 		snprintf(err, errlen, "IPFIX export needs libfixbuf, which "
-			 "cannot be loaded (%s); install libfixbuf9",
-			 dlerror());
+			 "cannot be loaded (%s); install libfixbuf9", why);
 		ret = -ENOENT;
-		goto out;
-	}
-	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
-		*syms[i].fn = lookup(syms[i].name);
-		if (!*syms[i].fn) {
-			snprintf(err, errlen, "%s has no %s: IPFIX export "
-				 "cannot work", LIBFIXBUF_SONAME, syms[i].name);
-			dlclose(lib);
-			lib = NULL;
-			ret = -ENOENT;
-			goto out;
-		}
 	}
 out:
 	pthread_mutex_unlock(&load_lock);

@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "dl_syms.h"
 #include "geoip.h"
 #include "sanitize.h"
 
@@ -59,10 +60,7 @@ static struct {
 static int load_curl(FILE *err)
 {
 	static void *lib;
-	static const struct {
-		const char *name;
-		void **fn;
-	} syms[] = {
+	static const struct dl_sym syms[] = {
 		{ "curl_global_init", (void **)&lc.global_init },
 		{ "curl_global_cleanup", (void **)&lc.global_cleanup },
 		{ "curl_easy_init", (void **)&lc.easy_init },
@@ -72,24 +70,16 @@ static int load_curl(FILE *err)
 		{ "curl_easy_strerror", (void **)&lc.easy_strerror },
 		{ "curl_easy_cleanup", (void **)&lc.easy_cleanup },
 	};
+	char why[256];
 
 	if (lib)
 		return 0;
-	lib = dlopen(LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+	lib = dl_open_syms(LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL, NULL, syms,
+			   sizeof(syms) / sizeof(syms[0]), why, sizeof(why));
 	if (!lib) {
 		fprintf(err, "flowtop: -u downloads with libcurl, which cannot "
-			"be loaded (%s); install libcurl4\n", dlerror());
+			"be loaded (%s); install libcurl4\n", why);
 		return -ENOENT;
-	}
-	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
-		*syms[i].fn = dlsym(lib, syms[i].name);
-		if (!*syms[i].fn) {
-			fprintf(err, "flowtop: %s has no %s; -u cannot "
-				"download\n", LIBCURL_SONAME, syms[i].name);
-			dlclose(lib);
-			lib = NULL;
-			return -ENOENT;
-		}
 	}
 	return 0;
 }
