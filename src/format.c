@@ -508,6 +508,52 @@ const char *format_addr(uint8_t family, const uint32_t addr[4], char *buf,
 	return inet_ntop(family, addr, buf, (socklen_t)len);
 }
 
+unsigned int flow_nat(const struct flow *f)
+{
+	const struct flow_key *o = &f->key, *r = &f->reply;
+	bool ports = !is_icmp(o->proto);
+	unsigned int nat = 0;
+
+	if (!r->family)
+		return 0;
+	if (memcmp(r->dst, o->src, sizeof(o->src)) ||
+	    (ports && r->dport != o->sport))
+		nat |= FLOW_NAT_SRC;
+	if (memcmp(r->src, o->dst, sizeof(o->dst)) ||
+	    (ports && r->sport != o->dport))
+		nat |= FLOW_NAT_DST;
+	return nat;
+}
+
+const char *format_endpoint(const struct flow_key *k, bool dst, char *buf,
+			    size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+	const char *s = format_addr(k->family, dst ? k->dst : k->src, a,
+				    sizeof(a));
+
+	if (!s)
+		s = "?";
+	if (is_icmp(k->proto))
+		snprintf(buf, len, "%s", s);
+	else if (k->family == AF_INET6)
+		snprintf(buf, len, "[%s]:%u", s, ntohs(dst ? k->dport : k->sport));
+	else
+		snprintf(buf, len, "%s:%u", s, ntohs(dst ? k->dport : k->sport));
+	return buf;
+}
+
+const char *flow_nat_endpoint(const struct flow *f, unsigned int side,
+			      char *buf, size_t len)
+{
+	if (!(flow_nat(f) & side) || (side != FLOW_NAT_SRC &&
+				      side != FLOW_NAT_DST))
+		return NULL;
+	/* the reply goes back to the new source and comes from the new
+	 * destination */
+	return format_endpoint(&f->reply, side == FLOW_NAT_SRC, buf, len);
+}
+
 double flow_age(const struct flow *f, double now)
 {
 	uint64_t start = f->start_ns ? f->start_ns : f->first_seen_ns;
@@ -1008,6 +1054,21 @@ static size_t put_endpoint(char *cell, uint8_t family, const char *addr,
 	return (size_t)(p - cell);
 }
 
+/* Appends sep and f's translated side to a cell of len bytes. */
+static size_t put_nat(char *cell, size_t len, const char *sep,
+		      const struct flow *f, unsigned int side)
+{
+	char ep[ENDPOINT_STRLEN];
+	int n;
+
+	if (!flow_nat_endpoint(f, side, ep, sizeof(ep)))
+		return len;
+	n = snprintf(cell + len, CELL_MAX - len, "%s%s", sep, ep);
+	if (n < 0)
+		return len;
+	return len + ((size_t)n < CELL_MAX - len ? (size_t)n : CELL_MAX - len - 1);
+}
+
 static size_t put_rate_pair(char *cell, float pkts, float bytes)
 {
 	char *p = put_human(cell, pkts);
@@ -1062,6 +1123,7 @@ static void text_row(struct text_row *row, const struct flow *f, double now,
 {
 	const struct flow_key *k = &f->key;
 	char abuf[INET6_ADDRSTRLEN];
+	unsigned int nat;
 	const char *s;
 	char *p;
 
@@ -1078,6 +1140,15 @@ static void text_row(struct text_row *row, const struct flow *f, double now,
 	row->len[COL_SRC] = put_endpoint(row->cell[COL_SRC], k->family, s, k, true);
 	s = format_addr(k->family, k->dst, abuf, sizeof(abuf));
 	row->len[COL_DST] = put_endpoint(row->cell[COL_DST], k->family, s, k, false);
+	/* NAT'd flows: where the flow really came from and went to (ASCII,
+	 * so that the table lines up by bytes on any terminal) */
+	nat = flow_nat(f);
+	if (nat & FLOW_NAT_SRC)
+		row->len[COL_SRC] = put_nat(row->cell[COL_SRC], row->len[COL_SRC],
+					    " via ", f, FLOW_NAT_SRC);
+	if (nat & FLOW_NAT_DST)
+		row->len[COL_DST] = put_nat(row->cell[COL_DST], row->len[COL_DST],
+					    " -> ", f, FLOW_NAT_DST);
 
 	p = put_age(row->cell[COL_AGE], flow_age(f, now));
 	row->len[COL_AGE] = (size_t)(p - row->cell[COL_AGE]);

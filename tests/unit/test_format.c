@@ -1057,6 +1057,129 @@ static void test_text(void **state)
 	free(out);
 }
 
+/* 192.0.2.9:40000 → 198.51.100.1:8022, DNAT'd to 192.0.2.2:22 */
+static void tcp_dnat(struct flow *f)
+{
+	memset(f, 0, sizeof(*f));
+	set_key(&f->key, AF_INET, IPPROTO_TCP, "192.0.2.9", "198.51.100.1",
+		40000, 8022);
+	set_key(&f->reply, AF_INET, IPPROTO_TCP, "192.0.2.2", "192.0.2.9",
+		22, 40000);
+	f->ct_id = 10;
+	f->state = 3;
+	f->first_seen_ns = 1764000000ull * SEC;
+}
+
+static void test_flow_nat(void **state)
+{
+	struct flow f;
+	char buf[ENDPOINT_STRLEN];
+
+	(void)state;
+	udp_example(&f);
+	assert_int_equal(flow_nat(&f), 0);
+	assert_null(flow_nat_endpoint(&f, FLOW_NAT_SRC, buf, sizeof(buf)));
+	assert_null(flow_nat_endpoint(&f, FLOW_NAT_DST, buf, sizeof(buf)));
+	assert_string_equal(format_endpoint(&f.key, false, buf, sizeof(buf)),
+			    "192.0.2.1:40000");
+	assert_string_equal(format_endpoint(&f.key, true, buf, sizeof(buf)),
+			    "198.51.100.7:53");
+
+	tcp_snat(&f);
+	assert_int_equal(flow_nat(&f), FLOW_NAT_SRC);
+	assert_string_equal(flow_nat_endpoint(&f, FLOW_NAT_SRC, buf, sizeof(buf)),
+			    "203.0.113.1:61000");
+	assert_null(flow_nat_endpoint(&f, FLOW_NAT_DST, buf, sizeof(buf)));
+
+	tcp_dnat(&f);
+	assert_int_equal(flow_nat(&f), FLOW_NAT_DST);
+	assert_string_equal(flow_nat_endpoint(&f, FLOW_NAT_DST, buf, sizeof(buf)),
+			    "192.0.2.2:22");
+	/* a port alone counts: REDIRECT to another port of the same address */
+	set_key(&f.reply, AF_INET, IPPROTO_TCP, "198.51.100.1", "192.0.2.9",
+		22, 40000);
+	assert_int_equal(flow_nat(&f), FLOW_NAT_DST);
+	assert_string_equal(flow_nat_endpoint(&f, FLOW_NAT_DST, buf, sizeof(buf)),
+			    "198.51.100.1:22");
+	/* both ends translated */
+	set_key(&f.reply, AF_INET, IPPROTO_TCP, "192.0.2.2", "203.0.113.1",
+		22, 1024);
+	assert_int_equal(flow_nat(&f), FLOW_NAT_SRC | FLOW_NAT_DST);
+	/* an unknown reply tuple says nothing */
+	memset(&f.reply, 0, sizeof(f.reply));
+	assert_int_equal(flow_nat(&f), 0);
+
+	/* IPv6 ends in brackets */
+	tcp6_established(&f);
+	assert_int_equal(flow_nat(&f), 0);
+	set_v6(f.reply.dst, "2001:db8:ffff::1");
+	assert_int_equal(flow_nat(&f), FLOW_NAT_SRC);
+	assert_string_equal(flow_nat_endpoint(&f, FLOW_NAT_SRC, buf, sizeof(buf)),
+			    "[2001:db8:ffff::1]:51000");
+
+	/* ICMP: the reply's type differs and ids are no ports; addresses only */
+	icmp_echo(&f);
+	assert_int_equal(flow_nat(&f), 0);
+	set_v4(f.reply.dst, "198.51.100.1");
+	assert_int_equal(flow_nat(&f), FLOW_NAT_SRC);
+	assert_string_equal(flow_nat_endpoint(&f, FLOW_NAT_SRC, buf, sizeof(buf)),
+			    "198.51.100.1");
+}
+
+/* The text table shows the translated side beside the original one. */
+static void test_text_nat(void **state)
+{
+	struct flow f[4];
+	char *out;
+	const char *l, *hdr, *src_col, *dst_col;
+	size_t width = 0;
+
+	(void)state;
+	tcp_snat(&f[0]);
+	tcp_dnat(&f[1]);
+	udp_example(&f[2]);
+	tcp_dnat(&f[3]);
+	/* DNAT and SNAT at once */
+	set_key(&f[3].reply, AF_INET, IPPROTO_TCP, "192.0.2.2", "203.0.113.1",
+		22, 1024);
+	f[3].key.sport = htons(40001);
+	out = render(make_snap(f, 4), OUTPUT_TEXT, true);
+	assert_non_null(strstr(out, "192.0.2.5:33000 via 203.0.113.1:61000 "));
+	assert_non_null(strstr(out, "198.51.100.1:8022 -> 192.0.2.2:22 "));
+	assert_non_null(strstr(out, "192.0.2.9:40001 via 203.0.113.1:1024 "));
+	/* without NAT nothing is added */
+	assert_null(strstr(out, "198.51.100.7:53 ->"));
+	assert_null(strstr(out, "192.0.2.1:40000 via"));
+	/* the SNAT'd flow's destination and the DNAT'd flow's source alone */
+	assert_null(strstr(out, "198.51.100.7:80 ->"));
+	assert_null(strstr(out, "192.0.2.9:40000 via"));
+
+	/* still aligned: the wider cells widen their columns */
+	hdr = next_line(out);
+	src_col = strstr(hdr, "SOURCE");
+	dst_col = strstr(hdr, "DESTINATION");
+	for (l = hdr; l && *l; l = next_line(l)) {
+		size_t len = (size_t)(strchr(l, '\n') - l);
+
+		if (!width)
+			width = len;
+		assert_int_equal(len, width);
+		if (l == hdr)
+			continue;
+		assert_true(l[src_col - hdr] != ' ');
+		assert_true(l[dst_col - hdr] != ' ');
+		assert_true(l[dst_col - hdr - 1] == ' ');
+	}
+	free(out);
+
+	/* CSV and JSON carry the reply tuple as it is */
+	out = render(make_snap(f, 2), OUTPUT_CSV, true);
+	assert_non_null(strstr(out, ",192.0.2.9,198.51.100.1,40000,8022,"));
+	assert_non_null(strstr(out, ",192.0.2.2,192.0.2.9,22,40000,"));
+	assert_non_null(strstr(out, ",198.51.100.7,203.0.113.1,80,61000,"));
+	free(out);
+}
+
 /* Values no real flow has must still give sane, aligned, finite text. */
 static void test_text_extremes(void **state)
 {
@@ -1228,6 +1351,8 @@ int main(void)
 		cmocka_unit_test(test_json_string_escape),
 		cmocka_unit_test(test_csv),
 		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_flow_nat),
+		cmocka_unit_test(test_text_nat),
 		cmocka_unit_test(test_text_extremes),
 		cmocka_unit_test(test_write_error),
 		cmocka_unit_test(test_enriched),
