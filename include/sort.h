@@ -101,9 +101,11 @@ void text_filter_parse(struct text_filter *tf, const char *s);
 
 /*
  * A word matches a flow when it is a case-insensitive substring of either
- * tuple's addresses, of a host name, service, process name, user or
- * country (code or name), of the protocol name, or equals a port or the
- * PID in decimal. info may be NULL: only the flow's own fields are tried.
+ * tuple's addresses (the translated ones of a NAT'd flow too), of an end
+ * as "addr:port" or "[v6]:port" (words with a colon), of a host name,
+ * service, process name, user or country (code or name), of the protocol
+ * name, or equals a port (translated ones too) or the PID in decimal.
+ * info may be NULL: only the flow's own fields are tried.
  */
 bool text_filter_match(const struct text_filter *tf, const struct flow *f,
 		       const struct flow_info *info);

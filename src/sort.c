@@ -262,9 +262,59 @@ static bool endpoint_match(const struct endpoint_info *e, const char *w)
 	       has(e->geo.city, w) || has(e->geo.as_org, w);
 }
 
+/*
+ * A flow's addresses as text, formatted once per flow and only when a
+ * word needs them: the original ends, then the translated ones of a NAT'd
+ * flow ("addr:port" forms only for words with a colon).
+ */
+struct flow_texts {
+	bool addrs_done, eps_done;
+	int naddrs, neps;
+	char addr[4][INET6_ADDRSTRLEN];
+	char ep[4][ENDPOINT_STRLEN];
+};
+
+static void add_addr(struct flow_texts *t, uint8_t family, const uint32_t *a)
+{
+	char *buf = t->addr[t->naddrs++];
+
+	/* an unknown family formats as nothing, never as stale bytes */
+	if (!format_addr(family, a, buf, INET6_ADDRSTRLEN))
+		buf[0] = '\0';
+}
+
+static void texts_addrs(const struct flow *f, struct flow_texts *t)
+{
+	const struct flow_key *k = &f->key, *r = &f->reply;
+	unsigned int nat = flow_nat(f);
+
+	t->addrs_done = true;
+	add_addr(t, k->family, k->src);
+	add_addr(t, k->family, k->dst);
+	/* without NAT the reply's addresses are these two again */
+	if (nat & FLOW_NAT_SRC)
+		add_addr(t, r->family, r->dst);
+	if (nat & FLOW_NAT_DST)
+		add_addr(t, r->family, r->src);
+}
+
+static void texts_eps(const struct flow *f, struct flow_texts *t)
+{
+	unsigned int nat = flow_nat(f);
+
+	t->eps_done = true;
+	format_endpoint(&f->key, false, t->ep[t->neps++], ENDPOINT_STRLEN);
+	format_endpoint(&f->key, true, t->ep[t->neps++], ENDPOINT_STRLEN);
+	if (nat & FLOW_NAT_SRC)
+		flow_nat_endpoint(f, FLOW_NAT_SRC, t->ep[t->neps++],
+				  ENDPOINT_STRLEN);
+	if (nat & FLOW_NAT_DST)
+		flow_nat_endpoint(f, FLOW_NAT_DST, t->ep[t->neps++],
+				  ENDPOINT_STRLEN);
+}
+
 static bool word_match(const char *w, const struct flow *f,
-		       const struct flow_info *info, char addrs[4][64],
-		       bool *formatted)
+		       const struct flow_info *info, struct flow_texts *t)
 {
 	const struct flow_key *k = &f->key, *r = &f->reply;
 	char num[16];
@@ -272,6 +322,7 @@ static bool word_match(const char *w, const struct flow *f,
 	int i;
 
 	if (is_number(w, &v)) {
+		/* the reply's ports: the translated ones of a NAT'd flow */
 		if (has_ports(k->proto) &&
 		    (v == ntohs(k->sport) || v == ntohs(k->dport) ||
 		     v == ntohs(r->sport) || v == ntohs(r->dport)))
@@ -281,16 +332,19 @@ static bool word_match(const char *w, const struct flow *f,
 	}
 	if (has(proto_name(k->proto, num, sizeof(num)), w))
 		return true;
-	if (!*formatted) {
-		format_addr(k->family, k->src, addrs[0], 64);
-		format_addr(k->family, k->dst, addrs[1], 64);
-		format_addr(r->family ? r->family : k->family, r->src, addrs[2], 64);
-		format_addr(r->family ? r->family : k->family, r->dst, addrs[3], 64);
-		*formatted = true;
-	}
-	for (i = 0; i < 4; i++)
-		if (has(addrs[i], w))
+	if (!t->addrs_done)
+		texts_addrs(f, t);
+	for (i = 0; i < t->naddrs; i++)
+		if (has(t->addr[i], w))
 			return true;
+	/* "192.0.2.2:22", "[2001:db8::2]:22": an end as the rows show it */
+	if (strchr(w, ':')) {
+		if (!t->eps_done)
+			texts_eps(f, t);
+		for (i = 0; i < t->neps; i++)
+			if (has(t->ep[i], w))
+				return true;
+	}
 	if (!info)
 		return false;
 	return endpoint_match(&info->src, w) || endpoint_match(&info->dst, w) ||
@@ -300,12 +354,13 @@ static bool word_match(const char *w, const struct flow *f,
 bool text_filter_match(const struct text_filter *tf, const struct flow *f,
 		       const struct flow_info *info)
 {
-	char addrs[4][64];
-	bool formatted = false;
+	struct flow_texts t;
 	int i;
 
+	t.addrs_done = t.eps_done = false;
+	t.naddrs = t.neps = 0;
 	for (i = 0; i < tf->nwords; i++)
-		if (!word_match(tf->word[i], f, info, addrs, &formatted))
+		if (!word_match(tf->word[i], f, info, &t))
 			return false;
 	return true;
 }

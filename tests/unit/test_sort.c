@@ -261,6 +261,71 @@ static void test_text_filter(void **state)
 	assert_true(text_filter_match(&tf, &f, &info));
 }
 
+/* The translated ends of NAT'd flows match, in every form a row shows them. */
+static void test_text_filter_nat(void **state)
+{
+	/* 192.0.2.1:40000 → 198.51.100.1:8022, DNAT'd to 192.0.2.2:22 */
+	struct flow f = mk(6, IPPROTO_TCP, 0xc6336401, 8022, 0, 0);
+	struct flow plain = mk(7, IPPROTO_TCP, 0xc6336401, 8022, 0, 0);
+	struct text_filter tf;
+
+	(void)state;
+	f.reply.src[0] = htonl(0xc0000202);	/* 192.0.2.2 */
+	f.reply.sport = htons(22);
+	f.reply.dst[0] = f.key.src[0];		/* no SNAT */
+	plain.reply.dst[0] = plain.key.src[0];	/* no NAT at all */
+
+	text_filter_parse(&tf, "192.0.2.2");
+	assert_true(text_filter_match(&tf, &f, NULL));
+	assert_false(text_filter_match(&tf, &plain, NULL));
+	text_filter_parse(&tf, "22");		/* the translated port */
+	assert_true(text_filter_match(&tf, &f, NULL));
+	assert_false(text_filter_match(&tf, &plain, NULL));
+	text_filter_parse(&tf, "8022");
+	assert_true(text_filter_match(&tf, &f, NULL));
+	/* an end as the rows write it */
+	text_filter_parse(&tf, "192.0.2.2:22");
+	assert_true(text_filter_match(&tf, &f, NULL));
+	assert_false(text_filter_match(&tf, &plain, NULL));
+	text_filter_parse(&tf, "198.51.100.1:8022");
+	assert_true(text_filter_match(&tf, &f, NULL));
+	assert_true(text_filter_match(&tf, &plain, NULL));
+	text_filter_parse(&tf, "192.0.2.1:40000");
+	assert_true(text_filter_match(&tf, &f, NULL));
+	text_filter_parse(&tf, "192.0.2.2:8022");	/* not a real end */
+	assert_false(text_filter_match(&tf, &f, NULL));
+
+	/* IPv6 masquerade: the translated source, bracketed with its port */
+	memset(&f, 0, sizeof(f));
+	f.key.family = AF_INET6;
+	f.key.proto = IPPROTO_UDP;
+	f.key.src[0] = htonl(0x20010db8);
+	f.key.src[1] = htonl(0x00010000);
+	f.key.src[3] = htonl(2);		/* 2001:db8:1::2 */
+	f.key.dst[0] = htonl(0x20010db8);
+	f.key.dst[1] = htonl(0x00020000);
+	f.key.dst[3] = htonl(2);		/* 2001:db8:2::2 */
+	f.key.sport = htons(40004);
+	f.key.dport = htons(7001);
+	f.reply = f.key;
+	memcpy(f.reply.src, f.key.dst, sizeof(f.reply.src));
+	memcpy(f.reply.dst, f.key.dst, sizeof(f.reply.dst));
+	f.reply.dst[3] = htonl(1);		/* 2001:db8:2::1 */
+	f.reply.sport = f.key.dport;
+	f.reply.dport = htons(40004);
+	text_filter_parse(&tf, "2001:db8:2::1");
+	assert_true(text_filter_match(&tf, &f, NULL));
+	text_filter_parse(&tf, "[2001:db8:2::1]:40004");
+	assert_true(text_filter_match(&tf, &f, NULL));
+	text_filter_parse(&tf, "2001:db8:3");
+	assert_false(text_filter_match(&tf, &f, NULL));
+
+	/* an unknown reply tuple adds nothing (no 0.0.0.0 ends) */
+	memset(&plain.reply, 0, sizeof(plain.reply));
+	text_filter_parse(&tf, "0.0.0.0");
+	assert_false(text_filter_match(&tf, &plain, NULL));
+}
+
 static void test_active(void **state)
 {
 	struct flow f = mk(1, IPPROTO_UDP, 1, 1, 100, 0);
@@ -326,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_radix_large_random),
 		cmocka_unit_test(test_sort_with_common_block),
 		cmocka_unit_test(test_text_filter),
+		cmocka_unit_test(test_text_filter_nat),
 		cmocka_unit_test(test_active),
 		cmocka_unit_test(test_proc_agg),
 	};
