@@ -247,11 +247,34 @@ static void flow_title(char *line, size_t cap, const struct flow_cols *c)
 	ustr_put(line, cap, &pos, "IN/s", 10, true);
 }
 
+#define DEST_TEXT_MAX (256 + 8 + ENDPOINT_STRLEN)
+/* widest the destination column grows to fit a NAT'd row's two ends */
+#define DEST_NAT_MAX 64
+
+/*
+ * The destination cell: the name (or address) and, for a DNAT'd flow, the
+ * address and port it really goes to ("→ 192.0.2.2:22").
+ */
+static void dest_text(const struct ui *u, char *buf, size_t len,
+		      const struct flow *f, const struct flow_info *info)
+{
+	char addr[INET6_ADDRSTRLEN], ep[ENDPOINT_STRLEN];
+	const char *name = info->dst.host;
+
+	if (!name[0])
+		name = format_addr(f->key.family, f->key.dst, addr, sizeof(addr));
+	if (flow_nat_endpoint(f, FLOW_NAT_DST, ep, sizeof(ep)))
+		snprintf(buf, len, "%s %s %s", name ? name : "?",
+			 u->utf8 ? "\xe2\x86\x92" : "->", ep);
+	else
+		snprintf(buf, len, "%s", name ? name : "?");
+}
+
 static void flow_row(const struct ui *u, char *line, size_t cap,
 		     const struct flow *f, const struct flow_info *info,
 		     const struct flow_cols *c, double now)
 {
-	char num[64], addr[INET6_ADDRSTRLEN], host[300];
+	char num[64], host[DEST_TEXT_MAX];
 	const struct flow_key *k = &f->key;
 	const char *state = flow_state_name(k->proto, f->state);
 	size_t pos = 0;
@@ -272,11 +295,7 @@ static void flow_row(const struct ui *u, char *line, size_t cap,
 	ustr_put(line, cap, &pos, fmt_age(num, sizeof(num), flow_age(f, now)),
 		 7, true);
 	ustr_put(line, cap, &pos, "", 1, false);
-	format_addr(k->family, k->dst, addr, sizeof(addr));
-	if (info->dst.host[0])
-		snprintf(host, sizeof(host), "%s", info->dst.host);
-	else
-		snprintf(host, sizeof(host), "%s", addr);
+	dest_text(u, host, sizeof(host), f, info);
 	ustr_put(line, cap, &pos, host, c->dest + 1, false);
 	ustr_put(line, cap, &pos,
 		 port_text(num, sizeof(num), k, info->dst.service), 12, false);
@@ -297,28 +316,88 @@ static void flow_row(const struct ui *u, char *line, size_t cap,
 		 10, true);
 }
 
+/*
+ * The -s row's text: where the flow comes from and, for a SNAT'd or
+ * masqueraded flow, the address and port the world sees
+ * ("via 198.51.100.1:34906").
+ */
+static void src_text(char *buf, size_t len, const struct flow *f,
+		     const struct flow_info *info)
+{
+	char addr[INET6_ADDRSTRLEN], ep[ENDPOINT_STRLEN];
+	const struct flow_key *k = &f->key;
+	const char *name = info->src.host;
+	int n;
+
+	if (!name[0])
+		name = format_addr(k->family, k->src, addr, sizeof(addr));
+	if (!name)
+		name = "?";
+	if (is_icmp(k->proto))
+		n = snprintf(buf, len, "%s", name);
+	else
+		n = snprintf(buf, len, "%s port %u", name, ntohs(k->sport));
+	if (n > 0 && (size_t)n < len &&
+	    flow_nat_endpoint(f, FLOW_NAT_SRC, ep, sizeof(ep)))
+		snprintf(buf + n, len - (size_t)n, " via %s", ep);
+}
+
 /* The -s row: where the flow comes from, under the destination column. */
 static void src_row(char *line, size_t cap, const struct flow *f,
 		    const struct flow_info *info, const struct flow_cols *c)
 {
-	char addr[INET6_ADDRSTRLEN], text[400];
-	const struct flow_key *k = &f->key;
+	char text[400];
 	size_t pos = 0;
 
 	line[0] = '\0';
 	ustr_put(line, cap, &pos, "", c->dest_at - 5, false);
 	ustr_put(line, cap, &pos, "from", 5, false);
-	format_addr(k->family, k->src, addr, sizeof(addr));
-	if (is_icmp(k->proto))
-		snprintf(text, sizeof(text), "%s", info->src.host[0] ?
-			 info->src.host : addr);
-	else
-		snprintf(text, sizeof(text), "%s port %u",
-			 info->src.host[0] ? info->src.host : addr,
-			 ntohs(k->sport));
+	src_text(text, sizeof(text), f, info);
 	ustr_put(line, cap, &pos, text, c->dest + 13, false);
 	ustr_put(line, cap, &pos, info->src.geo.country_code[0] ?
 		 info->src.geo.country_code : "-", 3, false);
+}
+
+/*
+ * Widens the destination column for the NAT'd rows on screen, so that
+ * both ends of a translation show (up to DEST_NAT_MAX columns; the row
+ * may then be wider than the terminal: Left/Right scroll). Only rows on
+ * screen are measured, and only NAT'd ones need their names.
+ */
+static void fit_nat_rows(const struct ui *u, struct flow_cols *c, long vis)
+{
+	char text[400];
+	struct flow_info info;
+	struct flow buf;
+	int want = c->dest;
+
+	for (long i = u->top; i < u->top + vis && i < (long)u->v->n; i++) {
+		const struct flow *f = snapshot_flow(u->v->snap, u->v->idx[i],
+						     &buf);
+		unsigned int nat = flow_nat(f);
+		int w;
+
+		if (!nat)
+			continue;
+		get_info(u, f, &info);
+		if (nat & FLOW_NAT_DST) {
+			dest_text(u, text, sizeof(text), f, &info);
+			w = ustr_cols(text);
+			if (w > want)
+				want = w;
+		}
+		if ((nat & FLOW_NAT_SRC) && u->show_src) {
+			/* the source text spans the port column too */
+			src_text(text, sizeof(text), f, &info);
+			w = ustr_cols(text) - 12;
+			if (w > want)
+				want = w;
+		}
+	}
+	if (want > DEST_NAT_MAX)
+		want = DEST_NAT_MAX;
+	if (want > c->dest)
+		c->dest = want;
 }
 
 static int clamp_hscroll(struct ui *u, const char *title)
@@ -341,6 +420,8 @@ static void draw_flows(struct ui *u)
 	struct flow buf;
 	long vis = ui_visible_flows(u);
 
+	if (u->v)
+		fit_nat_rows(u, &c, vis);
 	flow_title(line, sizeof(line), &c);
 	skip = clamp_hscroll(u, line);
 	put_line(u, y++, line, skip, ROLE_TITLE, true);
@@ -454,22 +535,16 @@ static void tuple_text(char *buf, size_t len, const struct flow_key *k,
 /* What translation the reply tuple shows (it mirrors the original without NAT). */
 static const char *nat_kind(const struct flow *f)
 {
-	const struct flow_key *o = &f->key, *r = &f->reply;
-	bool snat, dnat;
+	static const char *const kinds[] = {
+		[0] = "none",
+		[FLOW_NAT_SRC] = "source NAT",
+		[FLOW_NAT_DST] = "destination NAT",
+		[FLOW_NAT_SRC | FLOW_NAT_DST] = "source and destination NAT",
+	};
 
-	if (!r->family)
+	if (!f->reply.family)
 		return "unknown";
-	dnat = memcmp(r->src, o->dst, sizeof(o->dst)) ||
-	       (!is_icmp(o->proto) && r->sport != o->dport);
-	snat = memcmp(r->dst, o->src, sizeof(o->src)) ||
-	       (!is_icmp(o->proto) && r->dport != o->sport);
-	if (snat && dnat)
-		return "source and destination NAT";
-	if (snat)
-		return "source NAT";
-	if (dnat)
-		return "destination NAT";
-	return "none";
+	return kinds[flow_nat(f) & (FLOW_NAT_SRC | FLOW_NAT_DST)];
 }
 
 static void endpoint_text(char *buf, size_t len, const struct endpoint_info *e,
@@ -579,7 +654,8 @@ static const char *const help_lines[] = {
 	"  Enter          detail of the flow (processes tab: its flows)",
 	"  Esc            back from the detail; clear the filter",
 	"  TAB            flows <-> processes",
-	"  /              filter: address, host, port, service, process, country",
+	"  /              filter: address, host, port (NAT'd ones too), service,",
+	"                 process, country",
 	"  o > / O <      next / previous sort column",
 	"  r              reverse the sort",
 	"  space          pause the view (counting goes on)",
