@@ -85,9 +85,10 @@ static void install_fatal_handlers(void)
 }
 
 /*
- * SIGINT/SIGTERM/SIGHUP are blocked in every thread (the collector inherits
- * the mask) and read from a signalfd by the main loop, so they end the run
- * through the normal cleanup. SIGUSR1 (and SIGHUP in headless mode, which
+ * SIGINT/SIGTERM/SIGHUP/SIGQUIT are blocked in every thread (the collector
+ * inherits the mask) and read from a signalfd by the main loop, so they end
+ * the run through the normal cleanup; blocked, they are queued even when
+ * flowtop was started with them ignored (a shell's background job). SIGUSR1 (and SIGHUP in headless mode, which
  * has no terminal to lose) reloads the GeoIP databases instead.
  */
 static int block_exit_signals(void)
@@ -99,6 +100,9 @@ static int block_exit_signals(void)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	/* Ctrl-\ ends a top-like tool too; its default action (a core
+	 * dump) would skip the cleanup */
+	sigaddset(&set, SIGQUIT);
 	sigaddset(&set, SIGUSR1);
 	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	/* SIGWINCH too, but not in this fd: the interactive view reads it
@@ -367,6 +371,7 @@ int main(int argc, char **argv)
 	sigemptyset(&abort_signals);
 	sigaddset(&abort_signals, SIGINT);
 	sigaddset(&abort_signals, SIGTERM);
+	sigaddset(&abort_signals, SIGQUIT);
 	if (!cfg.output_none)
 		sigaddset(&abort_signals, SIGHUP);
 	ctc.abort_signals = &abort_signals;

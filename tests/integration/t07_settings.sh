@@ -2,7 +2,8 @@
 # System settings: flowtop turns on nf_conntrack_timestamp (and, for the
 # conntrack backend, nf_conntrack_acct) in its namespace while it runs, and
 # puts back the values it found on every way out: normal end of --count,
-# SIGINT, SIGTERM, SIGHUP, a backend that cannot attach (fentry, kprobe),
+# SIGINT, SIGTERM, SIGHUP, SIGQUIT (also when started with SIGQUIT
+# ignored, as a shell starts background jobs), a backend that cannot attach (fentry, kprobe),
 # stdout closed at start, and stdout going away mid-run (EPIPE). Done with
 # both sysctls starting at 0 and at 1 (restored, not forced to 0).
 . "$(dirname "$0")/lib.sh"
@@ -47,7 +48,7 @@ for start in 0 1; do
 	done
 
 	# signals; the values while running are checked too
-	for sig in INT TERM HUP; do
+	for sig in INT TERM HUP QUIT; do
 		for backend in netfilter conntrack; do
 			ft_start run a --batch --count 0 -t 0.5 --acct=$backend
 			want_acct=$start
@@ -59,6 +60,29 @@ for start in 0 1; do
 			expect_restored "SIG$sig with --acct=$backend"
 		done
 	done
+
+	# SIGQUIT ignored by the parent (a script's background job): the
+	# signal must still end the run, not be lost
+	: >"$TMPD/ign.out"
+	ns a env --ignore-signal=QUIT "$FLOWTOP" --batch --count 0 -t 0.5 \
+		>"$TMPD/ign.out" 2>"$TMPD/ign.err" &
+	ipid=$!
+	_BG_PIDS+=("$ipid")
+	wait_for 15 eval '[ -s "$TMPD/ign.out" ]' ||
+		fail "flowtop with SIGQUIT ignored printed nothing: $(cat "$TMPD/ign.err")"
+	# the pid of ns (a function in this shell) is a subshell's: signal
+	# flowtop itself
+	fpid=$(ip netns pids "$(nsname a)" | while read -r p; do
+		[ "$(cat /proc/"$p"/comm 2>/dev/null)" = flowtop ] && echo "$p"
+	done | head -1)
+	[ -n "$fpid" ] || fail "flowtop's pid not found"
+	kill -QUIT "$fpid"
+	wait_for 5 eval '! kill -0 '"$fpid"' 2>/dev/null' ||
+		fail "flowtop started with SIGQUIT ignored runs on after SIGQUIT"
+	rc=0
+	wait $ipid || rc=$?
+	[ "$rc" -eq 0 ] || fail "SIGQUIT (ignored at start): exit $rc, want 0"
+	expect_restored "SIGQUIT (ignored at start)"
 
 	# a backend that cannot attach here is a fatal error after the
 	# settings were made

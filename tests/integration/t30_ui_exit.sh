@@ -2,7 +2,8 @@
 # Leaving the interactive view restores the terminal (normal screen, cursor
 # shown, canonical mode and echo back) and the system settings flowtop
 # changed (nf_conntrack_timestamp, and nf_conntrack_acct for the conntrack
-# backend), whether it ends by q, SIGTERM, SIGHUP or a crash (SIGSEGV).
+# backend), whether it ends by q, SIGTERM, SIGHUP, SIGQUIT (sent, or Ctrl-\
+# typed in the terminal) or a crash (SIGSEGV).
 . "$(dirname "$0")/lib.sh"
 require_root
 require_flowtop
@@ -46,6 +47,7 @@ run_case() {
 		fail "$s: nf_conntrack_acct not enabled while running (conntrack backend)"
 	case $how in
 	q) tm send-keys -t "$s" q ;;
+	ctrl-backslash) tm send-keys -t "$s" 'C-\' ;;
 	*)
 		pid=$(ip netns pids "$(nsname a)" | while read -r p; do
 			[ "$(cat /proc/"$p"/comm 2>/dev/null)" = flowtop ] && echo "$p"
@@ -74,5 +76,7 @@ run_case() {
 run_case quit q 0
 run_case term TERM 0
 run_case hup HUP 0
+run_case sigquit QUIT 0
+run_case ctrlbs ctrl-backslash 0
 run_case segv SEGV 139
-pass "q, SIGTERM, SIGHUP and SIGSEGV restore the terminal and the sysctls"
+pass "q, SIGTERM, SIGHUP, SIGQUIT, Ctrl-\\ and SIGSEGV restore the terminal and the sysctls"
