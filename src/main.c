@@ -30,6 +30,7 @@
 #include "privs.h"
 #include "snapshot.h"
 #include "sysctl.h"
+#include "sysctl_guard.h"
 #include "ui.h"
 
 #define SYSCTL_TIMESTAMP "net/netfilter/nf_conntrack_timestamp"
@@ -334,6 +335,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	/* before the first change, and before any thread: it is forked */
+	ret = sysctl_guard_start(privs.switch_user ? privs.uid : (uid_t)-1,
+				 privs.gid, err, sizeof(err));
+	if (ret)
+		fprintf(stderr, "flowtop: cannot start the restore helper (%s): "
+			"the settings changed are restored on every exit but "
+			"SIGKILL\n", err);
+	err[0] = '\0';
+
 	ret = sysctl_set_saved(SYSCTL_TIMESTAMP, 1);
 	if (ret)
 		fprintf(stderr, "flowtop: cannot enable %s (%s): flow ages are "
@@ -456,6 +466,7 @@ out:
 	acct_close(acct);
 	flowtab_free(tab);
 	sysctl_restore_all();
+	sysctl_guard_stop();
 	if (sig_fd >= 0)
 		close(sig_fd);
 	return status;

@@ -4,24 +4,23 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "sysctl.h"
+#include "sysctl_guard.h"
 
 #define SYSCTL_ROOT "/proc/sys/"
-#define MAX_SAVED 8
 
 struct saved_setting {
-	char path[160];
-	char old[32];		/* the value as read, written back verbatim */
-	size_t old_len;
+	struct sysctl_change change;
 	volatile sig_atomic_t pending;
 };
 
-static struct saved_setting saved[MAX_SAVED];
+static struct saved_setting saved[SYSCTL_MAX_CHANGES];
 static volatile sig_atomic_t nsaved;
 
 static int sysctl_path(const char *name, char *buf, size_t len)
@@ -31,6 +30,7 @@ static int sysctl_path(const char *name, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+/* Only async-signal-safe calls: used by sysctl_change_undo. */
 static int read_text(const char *path, char *buf, size_t len)
 {
 	ssize_t n;
@@ -46,7 +46,7 @@ static int read_text(const char *path, char *buf, size_t len)
 	return (int)n;
 }
 
-/* Only async-signal-safe calls: used by sysctl_restore_all. */
+/* Only async-signal-safe calls: used by sysctl_change_undo. */
 static int write_text(const char *path, const char *buf, size_t len)
 {
 	ssize_t n;
@@ -59,6 +59,22 @@ static int write_text(const char *path, const char *buf, size_t len)
 	if (n < 0)
 		return -errno;
 	return (size_t)n == len ? 0 : -EIO;
+}
+
+static size_t trimmed_len(const char *s, size_t len)
+{
+	while (len && (s[len - 1] == '\n' || s[len - 1] == ' ' ||
+		       s[len - 1] == '\t'))
+		len--;
+	return len;
+}
+
+/* The same value as /proc/sys prints it, trailing newline aside. */
+static bool same_value(const char *a, size_t alen, const char *b, size_t blen)
+{
+	alen = trimmed_len(a, alen);
+	blen = trimmed_len(b, blen);
+	return alen == blen && memcmp(a, b, alen) == 0;
 }
 
 int sysctl_read_u64(const char *name, uint64_t *out)
@@ -81,19 +97,35 @@ int sysctl_read_u64(const char *name, uint64_t *out)
 	return 0;
 }
 
+int sysctl_change_undo(const struct sysctl_change *c)
+{
+	char now[sizeof(c->set) + 1];
+	int ret;
+
+	ret = read_text(c->path, now, sizeof(now));
+	if (ret < 0)
+		return ret;
+	/* someone else's value since flowtop wrote its own: theirs stays */
+	if (!same_value(now, (size_t)ret, c->set, c->set_len))
+		return 0;
+	ret = write_text(c->path, c->old, c->old_len);
+	return ret ? ret : 1;
+}
+
 int sysctl_set_saved(const char *name, uint64_t value)
 {
 	struct saved_setting *s;
-	char path[160], old[32], val[32];
+	struct sysctl_change *c;
+	char path[160], old[sizeof(c->old)];
 	uint64_t cur;
-	int ret, n;
+	int ret, n, idx;
 
 	ret = sysctl_read_u64(name, &cur);
 	if (ret)
 		return ret;
 	if (cur == value)
 		return 0;
-	if (nsaved >= MAX_SAVED)
+	if (nsaved >= SYSCTL_MAX_CHANGES)
 		return -ENOSPC;
 	ret = sysctl_path(name, path, sizeof(path));
 	if (ret)
@@ -102,17 +134,27 @@ int sysctl_set_saved(const char *name, uint64_t value)
 	if (ret < 0)
 		return ret;
 
-	s = &saved[nsaved];
-	snprintf(s->path, sizeof(s->path), "%s", path);
-	memcpy(s->old, old, (size_t)ret);
-	s->old_len = (size_t)ret;
-	/* record before writing: a signal in between must still restore */
+	idx = nsaved;
+	s = &saved[idx];
+	c = &s->change;
+	memset(c, 0, sizeof(*c));
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	memcpy(c->old, old, (size_t)ret);
+	c->old_len = (uint8_t)ret;
+	n = snprintf(c->set, sizeof(c->set), "%" PRIu64 "\n", value);
+	c->set_len = (uint8_t)n;
+	/*
+	 * Recorded, here and in the restore helper, before writing: a signal
+	 * or a SIGKILL in between must still restore. Without the helper
+	 * (it could not start, or was killed) the other exits still do.
+	 */
 	s->pending = 1;
 	nsaved++;
+	sysctl_guard_announce(idx, c);
 
-	n = snprintf(val, sizeof(val), "%" PRIu64 "\n", value);
-	ret = write_text(path, val, (size_t)n);
+	ret = write_text(path, c->set, c->set_len);
 	if (ret) {
+		sysctl_guard_forget(idx);
 		s->pending = 0;
 		nsaved--;
 	}
@@ -127,7 +169,9 @@ void sysctl_restore_all(void)
 		if (!saved[i].pending)
 			continue;
 		saved[i].pending = 0;
-		write_text(saved[i].path, saved[i].old, saved[i].old_len);
+		/* a failed write is left to the helper to try again */
+		if (sysctl_change_undo(&saved[i].change) >= 0)
+			sysctl_guard_forget(i);
 	}
 	errno = saved_errno;
 }
