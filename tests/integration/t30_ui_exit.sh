@@ -26,6 +26,11 @@ wait_screen() {
 	done
 }
 
+# one idle session keeps the tmux server up between the cases: killing
+# the last session ends the server, and a new-session racing with that
+# end fails ("server exited unexpectedly")
+tm new-session -d -s keep "sleep 600" || fail "cannot start tmux"
+
 ns_add a
 ct_enable a
 sysctl_set a net.netfilter.nf_conntrack_timestamp 0
