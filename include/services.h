@@ -66,4 +66,13 @@ struct services *services_load(const char *conf_dir, FILE *err);
 const char *services_name(const struct services *s, uint8_t proto,
 			  uint16_t port);
 
+/*
+ * The ports that name (case-insensitive) names for any protocol, into
+ * ports[] ascending and without repeats, at most max of them: how many
+ * (0: no such service). A scan of the whole table, for filter expressions
+ * (compiled once), not for every flow.
+ */
+size_t services_ports(const struct services *s, const char *name,
+		      uint16_t *ports, size_t max);
+
 #endif

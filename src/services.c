@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -353,4 +354,25 @@ const char *services_name(const struct services *s, uint8_t proto,
 	if (!i && (slot == SVC_SCTP || slot == SVC_DCCP))
 		i = s->idx[SVC_TCP][port];
 	return i ? s->pool + i - 1 : NULL;
+}
+
+size_t services_ports(const struct services *s, const char *name,
+		      uint16_t *ports, size_t max)
+{
+	size_t n = 0;
+
+	if (!s || !name || !*name)
+		return 0;
+	/* port by port: the list comes out ascending and each port once */
+	for (uint32_t port = 0; port < 65536 && n < max; port++) {
+		for (int slot = 0; slot < SVC_NPROTO; slot++) {
+			uint32_t i = s->idx[slot][port];
+
+			if (i && !strcasecmp(s->pool + i - 1, name)) {
+				ports[n++] = (uint16_t)port;
+				break;
+			}
+		}
+	}
+	return n;
 }

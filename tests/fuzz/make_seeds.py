@@ -284,6 +284,26 @@ def text_seeds():
         put('config', name, '\0'.join(args))
 
 
+def filter_seeds():
+    for name, expr in [
+            ('batch-top', 'dport 9 and src 127.20.0.0/16'),
+            ('cidr6', 'src 2001:db8::/32 or dst net 198.51.100.0/24 or host ::1'),
+            ('ports', 'sport 1024-65535 and dport != 22 or port ssh or src port 5353'),
+            ('numbers', 'bytes > 1M and rate >= 100kB/s or pps < 10 or age 5s-1h or '
+                        'orig_bytes == 0x10 or reply_packets <= 3Ki'),
+            ('words', 'proto tcp state established zone 0 mark 0x10 family 6 id 7'),
+            ('enrich', 'process curl* or user != root or pid 1 or country DE or '
+                       'dst asn AS64496 or name .example.com or src name "*.org"'),
+            ('logic', 'not (a or (b and !c)) && ("quoted text" || \'x y\')'),
+            ('bad-nesting', '(' * 70 + 'tcp' + ')' * 70),
+            ('bad-cidr', 'src 192.0.2.0/33 and dst 2001:db8::/129'),
+            ('bad-tail', 'dport 9 and'),
+            ('bad-ops', 'bytes > > 1M | proto & x ) ('),
+            ('bad-quote', 'name "unterminated'),
+            ('huge-number', 'bytes > 99999999999999999999999999999999999999999999P')]:
+        put('filter_expr', name, expr)
+
+
 def mmdb_seeds():
     tool = os.path.join(TOP, 'tests', 'tools', 'geo_make_db.pl')
     d = os.path.join(OUT, 'mmdb')
@@ -302,4 +322,5 @@ ct_seeds()
 diag_seeds()
 dns_seeds()
 text_seeds()
+filter_seeds()
 mmdb_seeds()
