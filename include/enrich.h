@@ -62,6 +62,10 @@ void enrich_close(struct enrich *e);
 /* Fills *out for f from the caches; never blocks. */
 void enrich_flow(struct enrich *e, const struct flow *f, struct flow_info *out);
 
+struct services;
+/* The service name table (read-only), for filter expressions; NULL if none. */
+const struct services *enrich_services(const struct enrich *e);
+
 /* Run-time switches (UI keys n and g). */
 void enrich_set_dns(struct enrich *e, bool on);
 void enrich_set_geoip(struct enrich *e, bool on);

@@ -19,10 +19,11 @@
 
 #include "collector.h"
 #include "enrich.h"
+#include "filter_expr.h"
 #include "snapshot.h"
 #include "sort.h"
 
-#define UI_FILTER_MAX 128
+#define UI_FILTER_MAX 1024	/* a filter expression typed in the view */
 #define UI_WATCH_MAX 256	/* flows whose rate history is recorded */
 
 /* What the UI asks for. Copied whole into the builder. */
@@ -33,7 +34,13 @@ struct ui_params {
 	bool active_only;
 	bool pid_filter_on;	/* show only flows of pid_filter */
 	int32_t pid_filter;
-	char filter[UI_FILTER_MAX];
+	char filter[UI_FILTER_MAX];	/* a filter expression (filter_expr.h),
+					 * checked by the UI before it comes here */
+	/*
+	 * Batch compiles --filter once for the whole run: when set, this is
+	 * used instead of filter (the caller keeps it alive).
+	 */
+	const struct filter_expr *expr;
 	bool procs;		/* the processes tab wants its rows */
 	enum proc_sort psort;
 	bool preverse;

@@ -116,6 +116,11 @@ void enrich_close(struct enrich *e)
 	free(e);
 }
 
+const struct services *enrich_services(const struct enrich *e)
+{
+	return e ? e->svc : NULL;
+}
+
 void enrich_set_dns(struct enrich *e, bool on)
 {
 	if (!e)

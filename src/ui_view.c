@@ -12,6 +12,7 @@
 
 /* enrich.c may not be linked (tests, benchmarks): then enrich is NULL */
 #pragma weak enrich_flow
+#pragma weak enrich_services
 
 #define GRAVE_MAX 16
 
@@ -136,9 +137,9 @@ static bool row_is(const struct snapshot *snap, size_t i,
  * of the view code sees a flow holding just the row's fields.
  */
 static bool rows_suffice(const struct snapshot *snap, const struct ui_params *p,
-			 const struct text_filter *tf, bool need_info)
+			 unsigned int filter_needs, bool need_info)
 {
-	return snap->rows && !need_info && !tf->nwords && !p->procs &&
+	return snap->rows && !need_info && !filter_needs && !p->procs &&
 	       !p->pid_filter_on &&
 	       (p->sort == SORT_RATE || p->sort == SORT_BYTES ||
 		p->sort == SORT_PACKETS);
@@ -163,22 +164,39 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 	struct sort_item *items = NULL, *tmp = NULL, common, it;
 	struct proc_agg *agg = NULL;
 	struct watch_set *ws = NULL;
-	struct text_filter tf;
+	struct filter_expr *own = NULL;
+	const struct filter_expr *fx = p->expr;
 	struct flow_info info;
 	struct flow buf, counts;
-	bool need_info, fast;
+	bool need_info, filter_info, fast;
+	unsigned int fneeds;
 	size_t n = snap->n, m = 0, nc = 0, i;
+	double now = snap->meta.time;
 
 	if (!v)
 		return NULL;
 	atomic_init(&v->refs, 1);
 	v->snap = snapshot_get(snap);
 	v->params = *p;
+	v->params.expr = NULL;	/* the caller's, not the view's to keep */
 	v->sel_pos = -1;
-	text_filter_parse(&tf, p->filter);
+	if (!fx && p->filter[0]) {
+		struct filter_error ferr;
+
+		/* the UI checked it: failing here is running out of memory */
+		if (filter_expr_compile(p->filter, enrich && enrich_services ?
+					enrich_services(enrich) : NULL, &own,
+					&ferr))
+			goto fail;
+		fx = own;
+	}
+	fneeds = filter_expr_needs(fx);
+	/* info for the sort, the processes tab or the PID filter: every row */
 	need_info = enrich && enrich_flow &&
-		    (tf.nwords || sort_key_needs_info(p->sort) || p->procs ||
+		    (sort_key_needs_info(p->sort) || p->procs ||
 		     p->pid_filter_on);
+	/* info for the filter: only rows its other terms leave open */
+	filter_info = enrich && enrich_flow && (fneeds & FILTER_NEEDS_INFO);
 	/*
 	 * Room for every row; the pages of a big allocation are backed only
 	 * as written, and items gets only the rows whose key differs from a
@@ -194,7 +212,7 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 	sort_item_fill(&common, p->sort, p->reverse, &no_traffic, NULL, 0);
 	if (p->procs && !(agg = proc_agg_new()))
 		goto fail;
-	fast = rows_suffice(snap, p, &tf, need_info);
+	fast = rows_suffice(snap, p, fneeds, need_info);
 	if (nwatch) {
 		ws = malloc(sizeof(*ws));
 		v->samples = malloc(nwatch * sizeof(*v->samples));
@@ -236,8 +254,22 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 			continue;
 		if (need_info)
 			enrich_flow(enrich, f, &info);
-		if (tf.nwords && !text_filter_match(&tf, f, need_info ? &info : NULL))
-			continue;
+		if (fx) {
+			int r;
+
+			if (need_info || !filter_info) {
+				r = filter_expr_match(fx, f, need_info ? &info : NULL,
+						      now);
+			} else {
+				r = filter_expr_prematch(fx, f, now);
+				if (r < 0) {
+					enrich_flow(enrich, f, &info);
+					r = filter_expr_match(fx, f, &info, now);
+				}
+			}
+			if (!r)
+				continue;
+		}
 		if (agg && proc_agg_add(agg, f, need_info ? &info.proc : NULL))
 			goto fail;
 		if (p->pid_filter_on &&
@@ -280,6 +312,8 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 	proc_agg_free(agg);
 	agg = NULL;
 	free(ws);
+	filter_expr_free(own);
+	own = NULL;
 
 	if (sel_valid) {
 		v->sel = *sel;
@@ -303,6 +337,7 @@ fail:
 	free(items);
 	free(tmp);
 	free(ws);
+	filter_expr_free(own);
 	proc_agg_free(agg);
 	view_put(v);
 	return NULL;
