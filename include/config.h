@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "acct.h"
+#include "sort.h"
 
 enum output_format {
 	OUTPUT_TEXT = 0,
@@ -53,6 +54,17 @@ struct config {
 	double ipfix_active_timeout_s;		/* --ipfix-active-timeout, default 60 */
 	double ipfix_template_refresh_s;	/* --ipfix-template-refresh, default 60 */
 	uint32_t ipfix_domain;			/* --ipfix-domain, default 1 */
+	/*
+	 * Which flows and in what order (filter_expr.h, sort.h): the
+	 * view's starting filter and sort, and batch's selection. The
+	 * expression is only kept here; main compiles it (it needs the
+	 * service names) and exits 2 if it is bad.
+	 */
+	const char *filter;		/* --filter EXPR, NULL = every flow */
+	enum sort_key sort;		/* --sort, default rate */
+	bool sort_given;		/* --sort or --reverse given */
+	bool reverse;			/* sort_item_fill's flag, --reverse applied */
+	long top;			/* --top N: flows printed, 0 = all */
 };
 
 enum config_result {

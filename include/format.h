@@ -69,6 +69,23 @@ int format_snapshot(FILE *out, const struct snapshot *snap,
 		    enum output_format fmt, bool first, struct enrich *enrich);
 
 /*
+ * Which rows of a snapshot to print, in what order: batch's --filter,
+ * --sort and --top. matched (how many flows the filter kept, before
+ * --top) goes into the JSON object as flows_matched and into the text
+ * summary.
+ */
+struct format_sel {
+	const uint32_t *rows;	/* row numbers of the snapshot */
+	size_t n;
+	size_t matched;
+};
+
+/* format_snapshot of the rows sel names (NULL: every row, in order). */
+int format_snapshot_sel(FILE *out, const struct snapshot *snap,
+			enum output_format fmt, bool first,
+			struct enrich *enrich, const struct format_sel *sel);
+
+/*
  * Writes s as a JSON string literal, quotes included (RFC 8259 escapes;
  * bytes that are not UTF-8 become U+FFFD). 0 or -errno.
  */

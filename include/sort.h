@@ -29,6 +29,13 @@ enum sort_key {
 };
 
 const char *sort_key_name(enum sort_key k);
+/*
+ * A sort key as --sort takes it: a name of sort_key_name (or dst, pkts),
+ * optionally after '-' (largest value first) or '+' (smallest first).
+ * *reverse is the reverse flag of sort_item_fill that gives that order
+ * (no sign: the key's natural order, false). 0 or -EINVAL.
+ */
+int sort_key_parse(const char *s, enum sort_key *k, bool *reverse);
 /* whether the key needs the flow's enrichment (process, geo) */
 bool sort_key_needs_info(enum sort_key k);
 

@@ -37,6 +37,10 @@ enum long_only_opt {
 	OPT_IPFIX_ACTIVE_TIMEOUT,
 	OPT_IPFIX_DOMAIN,
 	OPT_IPFIX_TEMPLATE_REFRESH,
+	OPT_FILTER,
+	OPT_SORT,
+	OPT_REVERSE,
+	OPT_TOP,
 };
 
 static const struct option long_opts[] = {
@@ -69,6 +73,10 @@ static const struct option long_opts[] = {
 	{ "ipfix-active-timeout", required_argument, NULL, OPT_IPFIX_ACTIVE_TIMEOUT },
 	{ "ipfix-domain", required_argument, NULL, OPT_IPFIX_DOMAIN },
 	{ "ipfix-template-refresh", required_argument, NULL, OPT_IPFIX_TEMPLATE_REFRESH },
+	{ "filter", required_argument, NULL, OPT_FILTER },
+	{ "sort", required_argument, NULL, OPT_SORT },
+	{ "reverse", no_argument, NULL, OPT_REVERSE },
+	{ "top", required_argument, NULL, OPT_TOP },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -95,6 +103,16 @@ static void usage(FILE *f)
 "  -n, --no-dns           no reverse DNS lookups\n"
 "  -G, --no-geoip         no GeoIP lookups\n"
 "  -u, --update           update the GeoIP databases and exit\n"
+"Which flows, in what order (the view starts with them too):\n"
+"      --filter EXPR      only flows matching EXPR, e.g. 'dport 443 and\n"
+"                         src 192.0.2.0/24', 'bytes > 1M', 'not proto udp'\n"
+"                         (FILTER EXPRESSIONS in flowtop(8))\n"
+"      --sort KEY         rate, bytes, packets, age, proto, state, destination,\n"
+"                         port, process or country; -KEY largest first, +KEY\n"
+"                         smallest first (default: rate, highest first)\n"
+"      --reverse          the other way round\n"
+"      --top N            batch: print only the first N flows (after --filter\n"
+"                         and --sort)\n"
 "Batch mode:\n"
 "      --batch            print snapshots to stdout instead of the interactive view\n"
 "      --count N          snapshots to print, 0 = until interrupted (default 1)\n"
@@ -267,6 +285,7 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 {
 	unsigned int sel = 0;
 	const char *ipfix_opt = NULL;	/* an --ipfix-* option seen */
+	bool sort_rev = false, reverse = false;
 	long v;
 	int c;
 
@@ -396,6 +415,31 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 					"a whole number from 0 to 4294967295");
 			cfg->ipfix_domain = (uint32_t)v;
 			break;
+		case OPT_FILTER:
+			cfg->filter = optarg;
+			break;
+		case OPT_SORT: {
+			bool rev;
+
+			if (sort_key_parse(optarg, &cfg->sort, &rev))
+				return bad_value(err, "--sort", optarg,
+					"one of rate, bytes, packets, age, proto, "
+					"state, destination, port, process, "
+					"country, optionally after - or +");
+			sort_rev = rev;
+			cfg->sort_given = true;
+			break;
+		}
+		case OPT_REVERSE:
+			reverse = true;
+			cfg->sort_given = true;
+			break;
+		case OPT_TOP:
+			if (parse_long(optarg, 1, INT32_MAX, &v))
+				return bad_value(err, "--top", optarg,
+					"a whole number of flows >= 1");
+			cfg->top = v;
+			break;
 		case 'v':
 			fprintf(out, "flowtop %s\n", FLOWTOP_VERSION);
 			return CONFIG_EXIT_OK;
@@ -454,6 +498,13 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 			"produce nothing; add --ipfix HOST:PORT\n");
 		return CONFIG_USAGE;
 	}
+	if (cfg->top && !cfg->batch) {
+		fprintf(err, "flowtop: --top is for --batch (the view shows "
+			"what fits on the screen)\n");
+		return CONFIG_USAGE;
+	}
+	/* --reverse turns whatever order --sort gave around */
+	cfg->reverse = sort_rev != reverse;
 	cfg->sel = sel_complete(sel);
 	return CONFIG_RUN;
 }

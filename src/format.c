@@ -764,8 +764,21 @@ static const char *acct_name(enum acct_kind kind)
 	return s ? s : "unknown";
 }
 
+/* rows to print: sel's, or all of them */
+static size_t sel_n(const struct snapshot *snap, const struct format_sel *sel)
+{
+	return sel ? sel->n : snap->n;
+}
+
+static const struct flow *sel_flow(const struct snapshot *snap,
+				   const struct format_sel *sel, size_t i,
+				   struct flow *buf)
+{
+	return snapshot_flow(snap, sel ? sel->rows[i] : i, buf);
+}
+
 static void format_json(struct wbuf *w, const struct snapshot *snap,
-			struct enrich *enrich)
+			struct enrich *enrich, const struct format_sel *sel)
 {
 	const struct snapshot_meta *m = &snap->meta;
 	struct flow buf;
@@ -775,6 +788,8 @@ static void format_json(struct wbuf *w, const struct snapshot *snap,
 	json_double(w, "interval", m->interval, DEC_TIME);
 	json_str(w, "acct", acct_name(m->acct));
 	json_u64(w, "flows_total", snap->n);
+	if (sel)
+		json_u64(w, "flows_matched", sel->matched);
 	json_u64(w, "lost_events", m->lost_events);
 	json_u64(w, "resyncs", m->resyncs);
 	json_u64(w, "evictions", m->evictions);
@@ -784,10 +799,10 @@ static void format_json(struct wbuf *w, const struct snapshot *snap,
 	json_double(w, "map_read_ms", m->map_read_ms, DEC_RATE);
 	json_key(w, "flows");
 	wb_char(w, '[');
-	for (size_t i = 0; i < snap->n; i++) {
+	for (size_t i = 0; i < sel_n(snap, sel); i++) {
 		if (i)
 			wb_put(w, ", ", 2);
-		json_flow(w, snapshot_flow(snap, i, &buf), m->time, enrich);
+		json_flow(w, sel_flow(snap, sel, i, &buf), m->time, enrich);
 	}
 	wb_put(w, "]}\n", 3);
 }
@@ -918,7 +933,7 @@ static void csv_flow(struct wbuf *w, const char *time, size_t time_len,
 }
 
 static void format_csv(struct wbuf *w, const struct snapshot *snap, bool first,
-		       struct enrich *enrich)
+		       struct enrich *enrich, const struct format_sel *sel)
 {
 	char time[DOUBLE_MAX];
 	size_t time_len;
@@ -931,8 +946,8 @@ static void format_csv(struct wbuf *w, const struct snapshot *snap, bool first,
 		wb_put(w, csv_header, sizeof(csv_header) - 1);
 	}
 	time_len = (size_t)(put_double(time, snap->meta.time, DEC_TIME) - time);
-	for (size_t i = 0; i < snap->n; i++)
-		csv_flow(w, time, time_len, snapshot_flow(snap, i, &buf),
+	for (size_t i = 0; i < sel_n(snap, sel); i++)
+		csv_flow(w, time, time_len, sel_flow(snap, sel, i, &buf),
 			 snap->meta.time, enrich);
 }
 
@@ -1194,7 +1209,8 @@ static void text_line(struct wbuf *w, const char *const cell[],
 	wb_char(w, '\n');
 }
 
-static void text_summary(struct wbuf *w, const struct snapshot *snap)
+static void text_summary(struct wbuf *w, const struct snapshot *snap,
+			 const struct format_sel *sel)
 {
 	const struct snapshot_meta *m = &snap->meta;
 	char tbuf[64];
@@ -1222,6 +1238,10 @@ static void text_summary(struct wbuf *w, const struct snapshot *snap)
 	wb_puts(w, acct_name(m->acct));
 	wb_puts(w, "  flows ");
 	wb_u64(w, snap->n);
+	if (sel) {
+		wb_puts(w, "  matched ");
+		wb_u64(w, sel->matched);
+	}
 	wb_puts(w, "  lost events ");
 	wb_u64(w, m->lost_events);
 	wb_puts(w, "  resyncs ");
@@ -1232,7 +1252,7 @@ static void text_summary(struct wbuf *w, const struct snapshot *snap)
 }
 
 static void format_text(struct wbuf *w, const struct snapshot *snap, bool first,
-			struct enrich *enrich)
+			struct enrich *enrich, const struct format_sel *sel)
 {
 	int ncols = enrich ? COL_COUNT : COL_PLAIN;
 	size_t width[COL_COUNT], hlen[COL_COUNT];
@@ -1242,7 +1262,7 @@ static void format_text(struct wbuf *w, const struct snapshot *snap, bool first,
 
 	if (!first)
 		wb_char(w, '\n');
-	text_summary(w, snap);
+	text_summary(w, snap, sel);
 
 	for (int c = 0; c < COL_COUNT; c++)
 		width[c] = hlen[c] = strlen(col_head[c]);
@@ -1251,8 +1271,8 @@ static void format_text(struct wbuf *w, const struct snapshot *snap, bool first,
 	 * keeping every row's text around: a table is for reading, not for
 	 * a million flows.
 	 */
-	for (size_t i = 0; i < snap->n; i++) {
-		text_row(&row, snapshot_flow(snap, i, &buf), snap->meta.time,
+	for (size_t i = 0; i < sel_n(snap, sel); i++) {
+		text_row(&row, sel_flow(snap, sel, i, &buf), snap->meta.time,
 			 enrich);
 		for (int c = 0; c < ncols; c++)
 			if (row.len[c] > width[c])
@@ -1261,8 +1281,8 @@ static void format_text(struct wbuf *w, const struct snapshot *snap, bool first,
 	text_line(w, col_head, hlen, width, ncols);
 	for (int c = 0; c < COL_COUNT; c++)
 		cell[c] = row.cell[c];
-	for (size_t i = 0; i < snap->n; i++) {
-		text_row(&row, snapshot_flow(snap, i, &buf), snap->meta.time,
+	for (size_t i = 0; i < sel_n(snap, sel); i++) {
+		text_row(&row, sel_flow(snap, sel, i, &buf), snap->meta.time,
 			 enrich);
 		text_line(w, cell, row.len, width, ncols);
 	}
@@ -1273,10 +1293,19 @@ static void format_text(struct wbuf *w, const struct snapshot *snap, bool first,
 int format_snapshot(FILE *out, const struct snapshot *snap,
 		    enum output_format fmt, bool first, struct enrich *enrich)
 {
+	return format_snapshot_sel(out, snap, fmt, first, enrich, NULL);
+}
+
+int format_snapshot_sel(FILE *out, const struct snapshot *snap,
+			enum output_format fmt, bool first,
+			struct enrich *enrich, const struct format_sel *sel)
+{
 	struct wbuf w;
 	int err;
 
 	if (!out || !snap || (snap->n && !snap->flows && !snap->rows))
+		return -EINVAL;
+	if (sel && ((sel->n && !sel->rows) || sel->n > snap->n))
 		return -EINVAL;
 	if (fmt != OUTPUT_TEXT && fmt != OUTPUT_JSON && fmt != OUTPUT_CSV)
 		return -EINVAL;
@@ -1287,13 +1316,13 @@ int format_snapshot(FILE *out, const struct snapshot *snap,
 	flockfile(out);
 	switch (fmt) {
 	case OUTPUT_JSON:
-		format_json(&w, snap, enrich);
+		format_json(&w, snap, enrich, sel);
 		break;
 	case OUTPUT_CSV:
-		format_csv(&w, snap, first, enrich);
+		format_csv(&w, snap, first, enrich, sel);
 		break;
 	case OUTPUT_TEXT:
-		format_text(&w, snap, first, enrich);
+		format_text(&w, snap, first, enrich, sel);
 		break;
 	}
 	err = wb_finish(&w);

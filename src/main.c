@@ -23,15 +23,18 @@
 #include "ct.h"
 #include "enrich.h"
 #include "filter.h"
+#include "filter_expr.h"
 #include "flowtab.h"
 #include "format.h"
 #include "geoip.h"
 #include "ipfix.h"
 #include "privs.h"
+#include "services.h"
 #include "snapshot.h"
 #include "sysctl.h"
 #include "sysctl_guard.h"
 #include "ui.h"
+#include "ui_view.h"
 
 #define SYSCTL_TIMESTAMP "net/netfilter/nf_conntrack_timestamp"
 #define SYSCTL_ACCT "net/netfilter/nf_conntrack_acct"
@@ -168,9 +171,86 @@ static bool reload_signals(int sig_fd, const struct config *cfg)
 	return reload || !any;
 }
 
+/*
+ * Compiles --filter before anything is set up, so that a bad expression
+ * costs nothing but the message (exit 2). The service names come from
+ * a table of their own: enrichment starts much later.
+ */
+static int compile_filter(const struct config *cfg, struct filter_expr **fx)
+{
+	struct filter_error ferr;
+	struct services *svc;
+	char msg[320];
+	int ret;
+
+	*fx = NULL;
+	if (!cfg->filter)
+		return 0;
+	/* conf file complaints are for the enrichment to report, once */
+	svc = services_load(cfg->conf_dir, NULL);
+	ret = filter_expr_compile(cfg->filter, svc, fx, &ferr);
+	services_free(svc);
+	if (ret == -EINVAL) {
+		filter_error_format(&ferr, msg, sizeof(msg));
+		fprintf(stderr, "flowtop: --filter: %s\n", msg);
+		return 2;
+	}
+	if (ret) {
+		fprintf(stderr, "flowtop: --filter: %s\n", strerror(-ret));
+		return 1;
+	}
+	if (!cfg->batch && strlen(cfg->filter) >= UI_FILTER_MAX) {
+		fprintf(stderr, "flowtop: --filter: the view takes expressions "
+			"of up to %d bytes\n", UI_FILTER_MAX - 1);
+		filter_expr_free(*fx);
+		*fx = NULL;
+		return 2;
+	}
+	return 0;
+}
+
+/* Whether batch output is a selection (--filter, --sort, --top). */
+static bool batch_selects(const struct config *cfg)
+{
+	return cfg->filter || cfg->sort_given || cfg->top;
+}
+
+/*
+ * Prints s: every flow, or those --filter keeps in --sort's order, cut
+ * to --top. The selection is the view builder's work (view_build), so
+ * batch and the view agree on what a filter and a sort key mean.
+ */
+static int print_snapshot(struct snapshot *s, const struct config *cfg,
+			  bool first, struct enrich *enrich,
+			  const struct filter_expr *fx)
+{
+	struct ui_params p = {
+		.sort = cfg->sort,
+		.reverse = cfg->reverse,
+		.protos = SEL_PROTOS,	/* the collector kept only cfg->sel's */
+		.expr = fx,
+	};
+	struct format_sel sel;
+	struct view *v;
+	int ret;
+
+	if (!batch_selects(cfg))
+		return format_snapshot(stdout, s, cfg->output, first, enrich);
+	v = view_build(s, &p, enrich, NULL, NULL, false, NULL, 0);
+	if (!v)
+		return -ENOMEM;
+	sel.rows = v->idx;
+	sel.matched = v->n;
+	sel.n = cfg->top && (size_t)cfg->top < v->n ? (size_t)cfg->top : v->n;
+	ret = format_snapshot_sel(stdout, s, cfg->output, first, enrich, &sel);
+	view_put(v);
+	return ret;
+}
+
 /* Prints snapshots as they come until count is reached or a signal. */
 static int run_batch(struct collector *col, const struct config *cfg,
-		     int sig_fd, struct enrich *enrich)
+		     int sig_fd, struct enrich *enrich,
+		     const struct filter_expr *fx)
 {
 	struct pollfd pfd[2] = {
 		{ .fd = col->wake_fd, .events = POLLIN },
@@ -213,8 +293,7 @@ static int run_batch(struct collector *col, const struct config *cfg,
 		last_seq = s->meta.seq;
 		/* --output none: the snapshots only feed the exporter */
 		ret = cfg->output_none ? 0 :
-		      format_snapshot(stdout, s, cfg->output, printed == 0,
-				      enrich);
+		      print_snapshot(s, cfg, printed == 0, enrich, fx);
 		snapshot_put(s);
 		if (!ret && !cfg->output_none && fflush(stdout))
 			ret = -errno;
@@ -278,6 +357,8 @@ int main(int argc, char **argv)
 	struct enrich *enrich = NULL;
 	struct enrich_config ecfg = { .process = true };
 	struct ipfix_exporter *ipfix = NULL;
+	/* static: reachable until exit on the early returns below */
+	static struct filter_expr *fx;
 	struct privs privs;
 	enum acct_kind want;
 	char err[512] = "";
@@ -302,6 +383,9 @@ int main(int argc, char **argv)
 	/* -u needs no privileges: only write access to the database files */
 	if (cfg.update)
 		return geoip_update_run(cfg.conf_dir) ? 1 : 0;
+	ret = compile_filter(&cfg, &fx);
+	if (ret)
+		return ret;
 	if (!has_cap(CAP_NET_ADMIN)) {
 		fprintf(stderr, "flowtop: needs CAP_NET_ADMIN (conntrack netlink, "
 			"sysctls); run it as root\n");
@@ -428,7 +512,7 @@ int main(int argc, char **argv)
 	col.acct = acct;
 	col.tab = tab;
 	/* the interactive view sorts by its own column anyway */
-	col.unsorted = !cfg.batch;
+	col.unsorted = !cfg.batch || batch_selects(&cfg);
 	col.event_buffer = (size_t)ctc.rcvbuf;
 	ret = collector_start(&col, err, sizeof(err));
 	if (ret == -EINTR) {
@@ -452,13 +536,14 @@ int main(int argc, char **argv)
 	}
 
 	if (cfg.batch)
-		status = run_batch(&col, &cfg, sig_fd, enrich) ? 1 : 0;
+		status = run_batch(&col, &cfg, sig_fd, enrich, fx) ? 1 : 0;
 	else
 		status = ui_run(&col, &cfg, sig_fd, enrich) ? 1 : 0;
 
 out:
 	collector_stop(&col);
 	enrich_close(enrich);
+	filter_expr_free(fx);
 	/* after the collector: no snapshot comes any more; sends the final
 	 * records of the flows still live */
 	ipfix_close(ipfix);

@@ -30,6 +30,34 @@ const char *sort_key_name(enum sort_key k)
 	return (unsigned int)k < SORT_KEY_COUNT ? sort_names[k] : "?";
 }
 
+int sort_key_parse(const char *s, enum sort_key *k, bool *reverse)
+{
+	char sign = 0;
+
+	if (!s)
+		return -EINVAL;
+	if (*s == '-' || *s == '+')
+		sign = *s++;
+	for (int i = 0; i < SORT_KEY_COUNT; i++) {
+		if (strcasecmp(s, sort_names[i]) &&
+		    !(i == SORT_DEST && !strcasecmp(s, "dst")) &&
+		    !(i == SORT_PACKETS && !strcasecmp(s, "pkts")))
+			continue;
+		*k = (enum sort_key)i;
+		/*
+		 * Natural orders: rate, bytes, packets most first, age oldest
+		 * (largest age) first; the rest ascending.
+		 */
+		bool largest_first = i == SORT_RATE || i == SORT_BYTES ||
+				     i == SORT_PACKETS || i == SORT_AGE;
+
+		*reverse = sign == '-' ? !largest_first :
+			   sign == '+' ? largest_first : false;
+		return 0;
+	}
+	return -EINVAL;
+}
+
 bool sort_key_needs_info(enum sort_key k)
 {
 	return k == SORT_PROCESS || k == SORT_COUNTRY;

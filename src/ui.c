@@ -546,7 +546,11 @@ int ui_run(struct collector *col, const struct config *cfg, int sig_fd,
 	u->show_src = cfg->show_src;
 	u->dns = !cfg->no_dns;
 	u->geo = !cfg->no_geoip;
-	u->p.sort = SORT_RATE;
+	u->p.sort = cfg->sort;
+	u->p.reverse = cfg->reverse;
+	/* --filter: checked by main, and short enough for the view */
+	if (cfg->filter)
+		snprintf(u->p.filter, sizeof(u->p.filter), "%s", cfg->filter);
 	/* the toggles start from the command line's selection */
 	u->p.protos = cfg->sel & SEL_PROTOS;
 
