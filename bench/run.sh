@@ -8,6 +8,7 @@
 #  2. burst    100k new flows/s for a few seconds with the default netlink
 #              buffer: does flowtop keep up, is anything lost for good?
 #  3. acct_read_bench -n 262144 (the counter map read alone), if built.
+#  4. filter_bench: filter expressions over a 1M-flow snapshot, if built.
 #
 # Traffic comes from bench/loadgen in a sender namespace over a veth into a
 # "dut" namespace where conntrack and flowtop run (see bench/README.md).
@@ -321,6 +322,14 @@ if [ -x "$ACCT_BENCH" ]; then
 	ab=$("$ACCT_BENCH" -n 262144 2>&1) || ab="acct_read_bench failed: $ab"
 fi
 
+# --- 4. filter expressions over 1M flows (no root needed) ------------------------
+fb=""
+FILTER_BENCH=$TOP/$BUILD/bench/filter_bench
+if [ -x "$FILTER_BENCH" ]; then
+	echo "filter_bench (1048576 flows) ..."
+	fb=$("$FILTER_BENCH" 2>&1) || fb="filter_bench failed: $fb"
+fi
+
 # --- report ----------------------------------------------------------------------
 echo
 echo "== steady: F=$F held, R=$R new flows/s, backend $acct, --output json -U =="
@@ -371,5 +380,10 @@ if [ -n "$ab" ]; then
 	echo
 	echo "== acct_read_bench -n 262144 (counter map read alone) =="
 	sed 's/^/  /' <<<"$ab"
+fi
+if [ -n "$fb" ]; then
+	echo
+	echo "== filter_bench: filter expressions over a 1M-flow snapshot (goal <= 30 ms) =="
+	sed 's/^/  /' <<<"$fb"
 fi
 exit 0
