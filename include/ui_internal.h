@@ -49,6 +49,9 @@ struct ui {
 	bool detail, help, editing, paused, bits, show_src, dns, geo;
 	bool quit;
 	char edit[UI_FILTER_MAX];
+	/* why the text typed at '/' is no filter expression ("" when it
+	 * is one); the last valid filter stays in force meanwhile */
+	char filter_err[256];
 
 	bool color, utf8;
 	int attr[ROLE_COUNT];

@@ -19,12 +19,14 @@
 #include <unistd.h>
 
 #include "filter.h"
+#include "filter_expr.h"
 #include "geoip.h"
 #include "ui.h"
 #include "ui_internal.h"
 
 #pragma weak enrich_set_dns
 #pragma weak enrich_set_geoip
+#pragma weak enrich_services
 
 static void curses_end(void)
 {
@@ -225,12 +227,38 @@ static void set_tab(struct ui *u, enum ui_tab t)
 
 static void clear_filters(struct ui *u)
 {
+	u->filter_err[0] = '\0';
 	if (!u->p.filter[0] && !u->p.pid_filter_on)
 		return;
 	u->p.filter[0] = '\0';
 	u->edit[0] = '\0';
 	u->p.pid_filter_on = false;
 	push_params(u);
+}
+
+/*
+ * Whether text compiles as a filter expression (the same check as
+ * --filter, service names from the enrichment's table): 0, with
+ * u->filter_err emptied, or -EINVAL / -ENOMEM, with the reason there.
+ * Compiling takes microseconds: fine on the UI thread.
+ */
+static int filter_check(struct ui *u, const char *text)
+{
+	struct filter_expr *e = NULL;
+	struct filter_error err;
+	int ret;
+
+	ret = filter_expr_compile(text, u->enrich && enrich_services ?
+				  enrich_services(u->enrich) : NULL, &e, &err);
+	filter_expr_free(e);
+	if (ret == -EINVAL)
+		filter_error_format(&err, u->filter_err, sizeof(u->filter_err));
+	else if (ret)
+		snprintf(u->filter_err, sizeof(u->filter_err), "%s",
+			 strerror(-ret));
+	else
+		u->filter_err[0] = '\0';
+	return ret;
 }
 
 static void edit_key(struct ui *u, int ch)
@@ -270,9 +298,15 @@ static void edit_key(struct ui *u, int ch)
 		u->edit[len + 1] = '\0';
 		break;
 	}
-	/* live filtering: the builder narrows the rows as one types */
-	snprintf(u->p.filter, sizeof(u->p.filter), "%s", u->edit);
-	push_params(u);
+	/*
+	 * Live filtering: the builder narrows the rows as one types, with
+	 * every text that is a valid expression; a half-typed or wrong one
+	 * leaves the last valid filter in force and says what is wrong.
+	 */
+	if (filter_check(u, u->edit) == 0 && strcmp(u->p.filter, u->edit)) {
+		snprintf(u->p.filter, sizeof(u->p.filter), "%s", u->edit);
+		push_params(u);
+	}
 }
 
 static void enter_key(struct ui *u)
@@ -374,7 +408,9 @@ static void handle_key(struct ui *u, int ch)
 	case '/':
 		u->editing = true;
 		u->detail = false;
-		snprintf(u->edit, sizeof(u->edit), "%s", u->p.filter);
+		/* a refused expression comes back for mending */
+		if (!u->filter_err[0])
+			snprintf(u->edit, sizeof(u->edit), "%s", u->p.filter);
 		break;
 	case 27:	/* Esc */
 		if (u->detail)

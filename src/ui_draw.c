@@ -185,9 +185,22 @@ static void draw_footer(struct ui *u)
 	char line[LINE_MAX_BYTES];
 	const char *keys;
 
+	if (u->editing && u->filter_err[0]) {
+		snprintf(line, sizeof(line), "filter: %s_   %s", u->edit,
+			 u->filter_err);
+		put_line(u, LINES - 1, line, 0, ROLE_FOOTER, true);
+		return;
+	}
 	if (u->editing) {
 		snprintf(line, sizeof(line), "filter: %s_   Enter keep  Esc clear",
 			 u->edit);
+		put_line(u, LINES - 1, line, 0, ROLE_FOOTER, true);
+		return;
+	}
+	if (u->filter_err[0] && !u->detail) {
+		/* Enter on a wrong expression: say so until it is mended */
+		snprintf(line, sizeof(line), "bad filter, not applied: %s   "
+			 "/ mend  Esc clear", u->filter_err);
 		put_line(u, LINES - 1, line, 0, ROLE_FOOTER, true);
 		return;
 	}
@@ -654,8 +667,9 @@ static const char *const help_lines[] = {
 	"  Enter          detail of the flow (processes tab: its flows)",
 	"  Esc            back from the detail; clear the filter",
 	"  TAB            flows <-> processes",
-	"  /              filter: address, host, port (NAT'd ones too), service,",
-	"                 process, country",
+	"  /              filter: words to search in addresses (NAT'd ones too),",
+	"                 names, ports, processes; or an expression such as",
+	"                 dport 443 and src 192.0.2.0/24, bytes > 1M (man flowtop)",
 	"  o > / O <      next / previous sort column",
 	"  r              reverse the sort",
 	"  space          pause the view (counting goes on)",

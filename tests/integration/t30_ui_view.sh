@@ -5,9 +5,11 @@
 # screen: the sort key reorders rows and reverse flips them, the filter
 # narrows them and Esc restores them, protocol toggles hide and restore
 # flows (UDP flows collected although flowtop started with TCP only, with
-# their counts intact), Enter on the NAT'd flow shows both tuples, pause
-# freezes numbers and resume shows current ones, a 40x10 terminal and a
-# resize work, and keys are answered while the first dump is still read.
+# their counts intact), a filter expression narrows them and a wrong one
+# is named while the last good one stays, Enter on the NAT'd flow shows
+# both tuples, pause freezes numbers and resume shows current ones, a
+# 40x10 terminal and a resize work, and keys are answered while the first
+# dump is still read.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_flowtop
@@ -127,6 +129,22 @@ keys Escape
 sleep 0.7
 [ "$(udp_ports)" = "5001 5002 5003 " ] || fail "Esc did not clear the filter: '$(udp_ports)'"
 screen | grep -q 'filter "' && fail "the header still shows a filter after Esc"
+
+# --- a filter expression; a wrong one is named and the last good one stays
+keys / && keys -l "dport 5002 or dport 5003" && keys Enter
+wait_screen 5 'filter "dport 5002 or dport 5003"' || fail "the expression is not shown in the header"
+sleep 0.7
+[ "$(udp_ports)" = "5002 5003 " ] || fail "filter 'dport 5002 or dport 5003': UDP rows '$(udp_ports)'"
+keys / && keys -l " )"
+wait_screen 5 "'\)': '\)' without a '\(' before it" || fail "the edit line does not name the bad word"
+keys Enter
+wait_screen 5 "bad filter, not applied" || fail "Enter on a bad expression: no notice"
+wait_screen 5 'filter "dport 5002 or dport 5003 ?"' || fail "the last good filter is gone"
+sleep 0.7
+[ "$(udp_ports)" = "5002 5003 " ] || fail "after a bad expression: UDP rows '$(udp_ports)'"
+keys Escape
+sleep 0.7
+[ "$(udp_ports)" = "5001 5002 5003 " ] || fail "Esc did not clear the expression: '$(udp_ports)'"
 
 # --- pause: numbers frozen while traffic goes on, current after resume
 before=$(row 5001)
