@@ -5,7 +5,8 @@
 # take gives exit 2 with a message naming the option and the usage, within
 # a few lines, with no raw control byte; flag options given a value
 # (--batch=1) too. Options that take free text (--conf-dir, --user) may
-# accept a value: then flowtop runs (exit 0) or says why not (exit 1).
+# accept a value: then flowtop runs (exit 0) or says why not (exit 1);
+# --filter runs or refuses the expression (exit 2, with the reason).
 # Never a crash, never a hang.
 . "$(dirname "$0")/lib.sh"
 require_root
@@ -79,7 +80,14 @@ for opt in "${VOPTS[@]}"; do
 			else
 				run "$opt=${NAMES[$i]}" --batch --count 1 -n -G "$opt=$v"
 			fi
-			if free_ok "$opt" "$v"; then
+			if [ "$opt" = --filter ]; then
+				# an expression: most text is one (bare words
+				# search); what is not is refused with exit 2
+				# and the reason, without the usage
+				[ "$RC" -eq 0 ] || { [ "$RC" -eq 2 ] &&
+					grep -q '^flowtop: --filter: ' "$TMPD/err"; } ||
+					fail "--filter ${NAMES[$i]}: exit $RC; stderr: $(head -c 400 "$TMPD/err")"
+			elif free_ok "$opt" "$v"; then
 				[ "$RC" -le 1 ] || fail "$opt ${NAMES[$i]}: exit $RC; stderr: $(head -c 400 "$TMPD/err")"
 				[ "$RC" -eq 0 ] || [ -s "$TMPD/err" ] || fail "$opt ${NAMES[$i]}: exit 1 without a word"
 			else
