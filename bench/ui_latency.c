@@ -4,27 +4,38 @@
  * pseudo-terminal, plus its CPU and memory while it runs.
  *
  *   ui_latency [--keys N] [--gap-ms LO-HI] [--warmup S] [--rows R --cols C]
- *              [--ready TEXT] [--chars KEYS] -- command [args...]
+ *              [--ready TEXT] [--chars KEYS | --seq NAMES] [--startup-seq NAMES]
+ *              [--duration S] [--trace FILE] -- command [args...]
  *
  * Runs the command on a new pty (TERM=xterm, NO_COLOR=1), waits until its
  * output contains TEXT (default "DESTINATION") and then --warmup seconds,
- * and then N times: waits a random gap (uniform in LO-HI ms) while reading
- * everything the program prints, writes one key (the characters of KEYS in
- * turn, default "jk"; each must change the screen), and measures the time until
- * the first byte of output that follows. A periodic redraw that happens to
- * start in the few hundred microseconds after a key would count as the
- * answer; the program handles every pending key before it draws, so such a
- * redraw also carries the key's effect. A key not answered within 2 s counts
- * as 2000 ms.
+ * and then N times (or for --duration seconds): waits a random gap (uniform
+ * in LO-HI ms) while reading everything the program prints, writes one key
+ * (the characters of KEYS in turn, default "jk", or the --seq names in
+ * turn: single characters or UP DOWN LEFT RIGHT PGUP PGDN HOME END, sent
+ * as a terminal sends them; each must change the screen), and measures the
+ * time until the first byte of output that follows. A periodic redraw that
+ * happens to start in the few hundred microseconds after a key would count
+ * as the answer; the program handles every pending key before it draws, so
+ * such a redraw also carries the key's effect. A key not answered within
+ * 2 s counts as 2000 ms.
+ *
+ * With --startup-seq the start-up is measured too: from the program's
+ * first output until TEXT shows, those keys are pressed at the same gaps
+ * (e.g. "?" opens and closes a help screen before there is data) and
+ * counted with the others. --trace writes one line per key: seconds since
+ * the start, latency in ms, the key's name (and "startup").
  *
  * CPU is the program's utime+stime over the measured period (from
  * /proc/PID/stat) as a percentage of one core; RSS is sampled from
  * /proc/PID/status every gap (max and mean) and VmHWM read at the end.
  * Ends the program with 'q' (then SIGTERM). Prints one line:
- *   keys= p50_ms= p90_ms= p99_ms= max_ms= cpu_pct= rss_max_mib= rss_mean_mib= hwm_mib= timeouts=
- *   ready_s= ready_cpu_s=
- * (ready_s: from the start until TEXT showed; ready_cpu_s: the program's
- * CPU seconds by then, i.e. its start-up.)
+ *   keys= p50_ms= p90_ms= p99_ms= max_ms= max_at_s= cpu_pct= rss_max_mib=
+ *   rss_mean_mib= hwm_mib= timeouts= ready_s= ready_cpu_s= startup_keys=
+ *   startup_max_ms=
+ * (max_ms: the slowest key of the whole run, start-up included, and
+ * max_at_s when it was pressed; ready_s: from the start until TEXT showed;
+ * ready_cpu_s: the program's CPU seconds by then, i.e. its start-up.)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -136,10 +147,94 @@ static long status_kib(pid_t pid, const char *field)
 	return v;
 }
 
+/* --seq names: a printable character stands for itself */
+static const struct {
+	const char *name, *bytes;
+} key_names[] = {
+	{ "UP", "\033OA" }, { "DOWN", "\033OB" }, { "RIGHT", "\033OC" },
+	{ "LEFT", "\033OD" }, { "PGUP", "\033[5~" }, { "PGDN", "\033[6~" },
+	{ "HOME", "\033OH" }, { "END", "\033OF" },
+};
+
+#define SEQ_MAX 64
+
+struct key_seq {
+	const char *name[SEQ_MAX];
+	const char *bytes[SEQ_MAX];
+	char one[SEQ_MAX][2];
+	size_t n;
+};
+
+/* "j,DOWN,PGDN": comma-separated names or single characters */
+static int parse_seq(struct key_seq *q, char *list)
+{
+	char *save = NULL;
+
+	for (char *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		size_t k;
+
+		if (q->n == SEQ_MAX)
+			return -1;
+		q->name[q->n] = w;
+		if (strlen(w) == 1) {
+			q->one[q->n][0] = w[0];
+			q->bytes[q->n] = q->one[q->n];
+		} else {
+			for (k = 0; k < sizeof(key_names) / sizeof(key_names[0]); k++)
+				if (!strcmp(w, key_names[k].name))
+					break;
+			if (k == sizeof(key_names) / sizeof(key_names[0]))
+				return -1;
+			q->bytes[q->n] = key_names[k].bytes;
+		}
+		q->n++;
+	}
+	return q->n ? 0 : -1;
+}
+
+/*
+ * Writes one key and waits for the first output after it (at most 2 s,
+ * counted as 2000 ms). Output read meanwhile goes to keep when given, so
+ * the ready text is still found. Returns the latency, or -1 if the
+ * program ended.
+ */
+static double press(int fd, const char *key, char *keep, size_t keepcap,
+		    size_t *keeplen, bool *timeout)
+{
+	size_t klen = strlen(key);
+	double t0 = now_ms();
+	ssize_t n = 0;
+
+	/* a sequence in one write, as a terminal sends it */
+	if (write(fd, key, klen) != (ssize_t)klen)
+		return -1;
+	while (n == 0 && now_ms() - t0 < 2000) {
+		n = pump(fd, 2000, keep, keepcap, keeplen);
+		if (n < 0)
+			return -1;
+	}
+	*timeout = n == 0;
+	return n == 0 ? 2000 : now_ms() - t0;
+}
+
+/* Reads (and discards, or keeps) output until `until`; -1 if it ended. */
+static int drain_until(int fd, double until, char *keep, size_t keepcap,
+		       size_t *keeplen)
+{
+	while (now_ms() < until) {
+		int left = (int)(until - now_ms());
+
+		if (pump(fd, left > 0 ? left : 0, keep, keepcap, keeplen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: ui_latency [--keys N] [--chars KEYS] [--gap-ms LO-HI] [--warmup S] "
-		"[--rows R] [--cols C] [--ready TEXT] -- command [args...]\n");
+		"[--rows R] [--cols C] [--ready TEXT] [--seq NAMES] [--duration S] [--trace FILE] "
+		"-- command [args...]\n");
 }
 
 int main(int argc, char **argv)
@@ -152,6 +247,10 @@ int main(int argc, char **argv)
 		{ "rows", required_argument, NULL, 'r' },
 		{ "cols", required_argument, NULL, 'c' },
 		{ "ready", required_argument, NULL, 'R' },
+		{ "seq", required_argument, NULL, 'S' },
+		{ "startup-seq", required_argument, NULL, 'U' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "trace", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -161,6 +260,13 @@ int main(int argc, char **argv)
 	double t_spawn, ready_s, startup_cpu;
 	const char *ready = "DESTINATION";
 	long rss_max = 0, hwm, rss;
+	static struct key_seq seq, startup;
+	double startup_max = 0;
+	int startup_keys = 0;
+	double duration = 0, max_at = 0, lat_max = -1;
+	const char *trace_path = NULL;
+	FILE *trace = NULL;
+	int sent = 0;
 	int c, fd, status, timeouts = 0, rss_n = 0;
 	char tail[8192];
 	size_t tail_len = 0;
@@ -183,12 +289,38 @@ int main(int argc, char **argv)
 		case 'r': rows = atoi(optarg); break;
 		case 'c': cols = atoi(optarg); break;
 		case 'R': ready = optarg; break;
+		case 'S':
+			if (parse_seq(&seq, optarg)) {
+				fprintf(stderr, "ui_latency: --seq: names are single characters or "
+					"UP DOWN LEFT RIGHT PGUP PGDN HOME END, comma-separated\n");
+				return 2;
+			}
+			break;
+		case 'U':
+			if (parse_seq(&startup, optarg)) {
+				fprintf(stderr, "ui_latency: --startup-seq: same names as --seq\n");
+				return 2;
+			}
+			break;
+		case 'd': duration = atof(optarg); break;
+		case 't': trace_path = optarg; break;
 		default: usage(); return c == 'h' ? 0 : 2;
 		}
 	}
 	if (optind >= argc || nkeys < 1 || nkeys > 100000 || rows < 5 || cols < 20 ||
 	    !*chars) {
 		usage();
+		return 2;
+	}
+	if (!seq.n) {
+		for (size_t k = 0; chars[k] && seq.n < SEQ_MAX; k++) {
+			seq.one[seq.n][0] = chars[k];
+			seq.name[seq.n] = seq.bytes[seq.n] = seq.one[seq.n];
+			seq.n++;
+		}
+	}
+	if (trace_path && !(trace = fopen(trace_path, "w"))) {
+		perror("ui_latency: --trace");
 		return 2;
 	}
 	lat = calloc((size_t)nkeys, sizeof(*lat));
@@ -214,6 +346,43 @@ int main(int argc, char **argv)
 
 	/* until the view shows, then the warm-up */
 	t_spawn = t_start = now_ms();
+	tail[0] = '\0';
+	/*
+	 * Start-up: from the program's first output until the ready text,
+	 * the --startup-seq keys are pressed and timed like the others.
+	 */
+	while (startup.n && !tail_len)
+		if (pump(fd, 200, tail, sizeof(tail), &tail_len) < 0 ||
+		    now_ms() - t_start > 60000)
+			break;
+	while (startup.n && !strstr(tail, ready) && sent < nkeys &&
+	       now_ms() - t_start < 60000) {
+		double gap = gap_lo + (double)random() / RAND_MAX * (gap_hi - gap_lo);
+		double t0;
+		bool late;
+
+		if (drain_until(fd, now_ms() + gap, tail, sizeof(tail), &tail_len))
+			goto died;
+		if (strstr(tail, ready))
+			break;
+		t0 = now_ms();
+		lat[sent] = press(fd, startup.bytes[(size_t)sent % startup.n], tail,
+				  sizeof(tail), &tail_len, &late);
+		if (lat[sent] < 0)
+			goto died;
+		timeouts += late;
+		if (lat[sent] > startup_max)
+			startup_max = lat[sent];
+		if (lat[sent] > lat_max) {
+			lat_max = lat[sent];
+			max_at = (t0 - t_spawn) / 1000;
+		}
+		if (trace)
+			fprintf(trace, "%.3f %.2f %s startup\n", (t0 - t_spawn) / 1000,
+				lat[sent], startup.name[(size_t)sent % startup.n]);
+		sent++;
+	}
+	startup_keys = sent;
 	while (!strstr(tail, ready)) {
 		if (pump(fd, 200, tail, sizeof(tail), &tail_len) < 0 ||
 		    now_ms() - t_start > 60000) {
@@ -233,19 +402,16 @@ int main(int argc, char **argv)
 
 	t_start = now_ms();
 	cpu0 = cpu_seconds(pid);
-	for (int i = 0; i < nkeys; i++) {
+	for (int i = sent; i < nkeys; i++) {
 		double gap = gap_lo + (double)random() / RAND_MAX * (gap_hi - gap_lo);
-		double until = now_ms() + gap, t0;
-		char key = chars[(size_t)i % strlen(chars)];
-		ssize_t n = 0;
+		double t0;
+		bool late;
 
+		if (duration > 0 && now_ms() - t_start >= duration * 1000)
+			break;
 		/* everything printed before the key is not its answer */
-		while (now_ms() < until) {
-			int left = (int)(until - now_ms());
-
-			if (pump(fd, left > 0 ? left : 0, NULL, 0, NULL) < 0)
-				goto died;
-		}
+		if (drain_until(fd, now_ms() + gap, NULL, 0, NULL))
+			goto died;
 		rss = status_kib(pid, "VmRSS");
 		if (rss > 0) {
 			rss_sum += (double)rss;
@@ -254,18 +420,18 @@ int main(int argc, char **argv)
 				rss_max = rss;
 		}
 		t0 = now_ms();
-		if (write(fd, &key, 1) != 1)
+		lat[i] = press(fd, seq.bytes[(size_t)(i - startup_keys) % seq.n], NULL, 0, NULL, &late);
+		if (lat[i] < 0)
 			goto died;
-		while (n == 0 && now_ms() - t0 < 2000) {
-			n = pump(fd, 2000, NULL, 0, NULL);
-			if (n < 0)
-				goto died;
+		timeouts += late;
+		if (lat[i] > lat_max) {
+			lat_max = lat[i];
+			max_at = (t0 - t_spawn) / 1000;
 		}
-		lat[i] = now_ms() - t0;
-		if (n == 0) {
-			lat[i] = 2000;
-			timeouts++;
-		}
+		if (trace)
+			fprintf(trace, "%.3f %.2f %s\n", (t0 - t_spawn) / 1000, lat[i],
+				seq.name[(size_t)(i - startup_keys) % seq.n]);
+		sent++;
 	}
 	t_end = now_ms();
 	cpu1 = cpu_seconds(pid);
@@ -280,15 +446,23 @@ int main(int argc, char **argv)
 		waitpid(pid, &status, 0);
 	}
 
-	qsort(lat, (size_t)nkeys, sizeof(*lat), cmp_double);
-	printf("keys=%d p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f cpu_pct=%.1f "
+	if (trace)
+		fclose(trace);
+	if (!sent) {
+		fprintf(stderr, "ui_latency: no key was sent\n");
+		free(lat);
+		return 1;
+	}
+	qsort(lat, (size_t)sent, sizeof(*lat), cmp_double);
+	printf("keys=%d p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f max_at_s=%.1f cpu_pct=%.1f "
 	       "rss_max_mib=%.1f rss_mean_mib=%.1f hwm_mib=%.1f timeouts=%d "
-	       "ready_s=%.2f ready_cpu_s=%.2f\n",
-	       nkeys, pct(lat, (size_t)nkeys, 50), pct(lat, (size_t)nkeys, 90),
-	       pct(lat, (size_t)nkeys, 99), lat[nkeys - 1],
+	       "ready_s=%.2f ready_cpu_s=%.2f startup_keys=%d startup_max_ms=%.2f\n",
+	       sent, pct(lat, (size_t)sent, 50), pct(lat, (size_t)sent, 90),
+	       pct(lat, (size_t)sent, 99), lat[sent - 1], max_at,
 	       cpu0 >= 0 && cpu1 >= 0 ? (cpu1 - cpu0) * 1e5 / (t_end - t_start) : -1.0,
 	       (double)rss_max / 1024, rss_n ? rss_sum / rss_n / 1024 : -1.0,
-	       (double)hwm / 1024, timeouts, ready_s, startup_cpu);
+	       (double)hwm / 1024, timeouts, ready_s, startup_cpu, startup_keys,
+	       startup_max);
 	free(lat);
 	return 0;
 died:
