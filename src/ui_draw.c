@@ -8,6 +8,7 @@
 #include <curses.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 
 #include "acct.h"
@@ -119,9 +120,23 @@ static const char *port_text(char *buf, size_t len, const struct flow_key *k,
 
 /* --- header and footer ---------------------------------------------- */
 
+/*
+ * The time of the data shown, as top shows the time: it tells the user
+ * (and a test) which refresh is on screen, and it stands still when paused.
+ */
+static const char *snapshot_clock(char *buf, size_t len, double t)
+{
+	time_t secs = (time_t)t;
+	struct tm tm;
+
+	if (!localtime_r(&secs, &tm) || !strftime(buf, len, "%H:%M:%S", &tm))
+		snprintf(buf, len, "--:--:--");
+	return buf;
+}
+
 static void draw_header(struct ui *u)
 {
-	char line[LINE_MAX_BYTES], a[32], b[32], c[32], d[32], ev[40];
+	char line[LINE_MAX_BYTES], a[32], b[32], c[32], d[32], ev[40], clock[16];
 	const struct view *v = u->v;
 	const char *sortname;
 	bool rev;
@@ -134,9 +149,10 @@ static void draw_header(struct ui *u)
 		put_line(u, 0, line, 0, ROLE_HEADER, true);
 		return;
 	}
-	n = snprintf(line, sizeof(line), "flowtop%s  %gs  %s  flows %zu/%zu  "
+	n = snprintf(line, sizeof(line), "flowtop%s  %s  %gs  %s  flows %zu/%zu  "
 		     "out %s  in %s",
 		     u->paused ? " [PAUSED]" : "",
+		     snapshot_clock(clock, sizeof(clock), v->snap->meta.time),
 		     u->cfg->interval_s,
 		     acct_kind_name(v->snap->meta.acct), v->n, v->snap->n,
 		     fmt_rate(a, sizeof(a), v->rate[FLOW_DIR_ORIG], u->bits),
@@ -180,6 +196,32 @@ static void draw_header(struct ui *u)
 	put_line(u, 1, line, 0, ROLE_HEADER, true);
 }
 
+/*
+ * "row 1234/262144" at the right of the footer: where the cursor is. Rows
+ * of a synthetic or uniform load often look the same (one destination,
+ * one age), and scrolling among them would otherwise change nothing on
+ * screen: the key was answered at once, yet looked ignored until the next
+ * refresh. With the position every cursor key that moves shows its effect.
+ */
+static void draw_position(struct ui *u)
+{
+	char pos[64];
+	bool procs = u->tab == TAB_PROCS && !u->detail;
+	long cur = procs ? u->pcursor : u->cursor;
+	size_t n = u->v ? (procs ? u->v->nprocs : u->v->n) : 0;
+	int len, x;
+
+	len = snprintf(pos, sizeof(pos), " %s %ld/%zu ", procs ? "process" : "row",
+		       n ? cur + 1 : 0, n);
+	/* the bottom-right cell cannot be written without scrolling */
+	x = COLS - 1 - len;
+	if (len <= 0 || x < COLS / 2)
+		return;
+	attrset(u->attr[ROLE_FOOTER]);
+	mvaddstr(LINES - 1, x, pos);
+	attrset(A_NORMAL);
+}
+
 static void draw_footer(struct ui *u)
 {
 	char line[LINE_MAX_BYTES];
@@ -213,6 +255,7 @@ static void draw_footer(struct ui *u)
 		keys = "q quit  Enter detail  / filter  o sort  r reverse  "
 		       "space pause  TAB procs  ? help";
 	put_line(u, LINES - 1, keys, 0, ROLE_FOOTER, true);
+	draw_position(u);
 }
 
 /* --- flows tab ------------------------------------------------------- */
