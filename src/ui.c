@@ -609,6 +609,20 @@ int ui_run(struct collector *col, const struct config *cfg, int sig_fd,
 	geoip_quiet(true);	/* no notice lines over the view */
 	ui_draw(u);
 
+	/*
+	 * The loop waits in one place: its poll, on the terminal, signals,
+	 * resizes and the two wake-up eventfds. Nothing else in it blocks on
+	 * another thread. The collector (dumps, resyncs, counter reads) and
+	 * the view builder (sorting a million rows) never hold a lock that
+	 * this thread takes while they work: the builder's lock guards a few
+	 * pointers and parameters, a snapshot is taken by reference and freed
+	 * in the builder (ui_builder_release), and the enrichment caches are
+	 * locked per lookup by their workers, not across a query or a /proc
+	 * scan. So every key is handled and drawn from the view already here
+	 * (cursor, scroll, toggles, help, detail); a key that changes what
+	 * the rows are (sort, filter, protocols) is drawn at once too, with
+	 * the old rows, and the builder's result follows.
+	 */
 	while (!u->quit) {
 		struct pollfd pfd[5] = {
 			{ .fd = STDIN_FILENO, .events = POLLIN },
