@@ -23,6 +23,8 @@ BUILD_PKGS="$BUILD_PKGS libcap-ng-dev"
 TEST_PKGS="$TEST_PKGS libcap2-bin"
 RUN_PKGS="$RUN_PKGS iso-codes"
 TEST_PKGS="$TEST_PKGS libmaxmind-db-writer-perl"
+# the view's key test keeps a virtual screen of flowtop's output (pyte)
+TEST_PKGS="$TEST_PKGS python3-pyte"
 # fault tests: strace holds flowtop at chosen moments of its start-up
 TEST_PKGS="$TEST_PKGS strace"
 # fuzz targets (make fuzz, tests/integration/t90_fuzz.sh): libFuzzer's
