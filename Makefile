@@ -3,7 +3,8 @@
 #   make            build ./flowtop
 #   make run        install missing Debian packages, build, run flowtop
 #   make test       install missing packages (with test tools), build, run all tests
-#   make bench      benchmarks (figures, not pass/fail)
+#   make bench      benchmarks (figures, not pass/fail); bench-ui and
+#                   bench-stall: the interactive view
 #   make install    binary, man page and conf files under $(PREFIX) and /etc/flowtop
 #   SANITIZE=1      build everything with AddressSanitizer + UBSan
 #   make fuzz       libFuzzer targets (tests/fuzz/) built into build-fuzz/,
@@ -61,7 +62,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRCS := $(wildcard tests/tools/*.c bench/*.c)
 TOOL_BINS := $(patsubst %.c,$(BUILD)/%,$(TOOL_SRCS))
 
-.PHONY: all run test unit bench bench-ui install uninstall clean deps deps-test vmlinux fuzz fuzz-build
+.PHONY: all run test unit bench bench-ui bench-stall install uninstall clean deps deps-test vmlinux fuzz fuzz-build
 
 all: flowtop
 
@@ -129,6 +130,12 @@ bench-ui: deps-test
 	$(MAKE) flowtop $(TOOL_BINS)
 	BUILD=$(BUILD) ./bench/ui_bench.sh
 	$(BUILD)/bench/view_build_bench
+
+# the view under bursts of new flows and a table expiring at once (~30 min
+# with the default 10 runs of each; UI_STALL_RUNS=N for fewer)
+bench-stall: deps-test
+	$(MAKE) flowtop $(TOOL_BINS)
+	BUILD=$(BUILD) ./bench/ui_stall.sh
 
 install: flowtop
 	install -D -m 0755 flowtop $(DESTDIR)$(PREFIX)/sbin/flowtop
