@@ -4,7 +4,9 @@
  * (+ zone). Three programs share one body; userspace loads exactly one:
  *
  *   flowacct_nf      BPF_PROG_TYPE_NETFILTER after conntrack (Linux >= 6.4),
- *                    on PRE_ROUTING and LOCAL_OUT, IPv4 and IPv6
+ *                    on PRE_ROUTING and LOCAL_OUT, IPv4 and IPv6; with
+ *                    flowacct_nf_pre just before conntrack on the same
+ *                    hooks, which tells it which packets conntrack skips
  *   flowacct_fentry  fentry/nf_ct_acct_add (Linux >= 5.5 with BTF)
  *   flowacct_kprobe  kprobe/nf_ct_acct_add (CONFIG_KPROBES)
  *
@@ -46,6 +48,7 @@
 #define ETH_P_IPV6_BE	0xdd86	/* htons(0x86dd) */
 #define PROTO_ICMP	1
 #define PROTO_ICMPV6	58
+#define PACKET_LOOPBACK	5	/* skb->pkt_type, uapi linux/if_packet.h */
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -123,6 +126,23 @@ struct {
 	__type(key, __u32);
 	__type(value, struct acct_bpf_stats);
 } stats SEC(".maps");
+
+/*
+ * What flowacct_nf_pre saw of the packet now between it and flowacct_nf
+ * on this CPU, per hook (0 PRE_ROUTING, 1 LOCAL_OUT: a softirq may run
+ * PRE_ROUTING inside a LOCAL_OUT pass on the same CPU).
+ */
+struct nf_pre_seen {
+	__u64 skb;	/* the packet; another value: nothing known of it */
+	__u64 tracked;	/* it came with a conntrack entry of its own */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct nf_pre_seen);
+} nf_pre SEC(".maps");
 
 static __always_inline struct acct_bpf_stats *get_stats(void)
 {
@@ -537,6 +557,60 @@ static __always_inline int related_is_counted(struct sk_buff *skb,
 	return proto == ctproto;
 }
 
+static __always_inline __u32 pre_index(__u32 hook)
+{
+	return hook == NF_INET_PRE_ROUTING ? 0 : 1;
+}
+
+/*
+ * Did conntrack pass this packet by without accounting it? It does so
+ * when the packet already carries a real entry (not a template of the raw
+ * table's CT rules) on arrival: the second pass of a packet it saw once.
+ * That is a packet to a local address, which passes LOCAL_OUT and then
+ * PRE_ROUTING on lo; and a looped-back copy of a multicast or broadcast
+ * packet sent (or forwarded) out of a real device (dev_loopback_xmit),
+ * which re-enters PRE_ROUTING on that device. flowacct_nf_pre looked just
+ * before conntrack. Where it could not tell (the packet was queued to
+ * userspace in between, and reinjected elsewhere), the marks of the two
+ * known cases stand in: the loopback device, and the PACKET_LOOPBACK type
+ * dev_loopback_xmit gives its copies (a packet injected on lo with an
+ * AF_PACKET socket, which conntrack does count, is missed then).
+ */
+static __always_inline int conntrack_skipped(struct sk_buff *skb, __u32 hook)
+{
+	__u32 i = pre_index(hook);
+	struct nf_pre_seen *seen = bpf_map_lookup_elem(&nf_pre, &i);
+
+	if (seen && seen->skb == (__u64)skb)
+		return seen->tracked != 0;
+	if (hook != NF_INET_PRE_ROUTING)
+		return 0;
+	if (BPF_CORE_READ_BITFIELD_PROBED(skb, pkt_type) == PACKET_LOOPBACK)
+		return 1;
+	return (BPF_CORE_READ(skb, dev, flags) & IFF_LOOPBACK) != 0;
+}
+
+/* Just before conntrack: does the packet bring an entry along? */
+SEC("netfilter")
+int flowacct_nf_pre(struct bpf_nf_ctx *ctx)
+{
+	struct sk_buff *skb = ctx->skb;
+	struct nf_pre_seen *seen;
+	unsigned long nfct;
+	struct nf_conn *ct;
+	__u32 i;
+
+	i = pre_index(BPF_CORE_READ(ctx->state, hook));
+	seen = bpf_map_lookup_elem(&nf_pre, &i);
+	if (!seen)
+		return 1;
+	nfct = BPF_CORE_READ(skb, _nfct);
+	ct = (struct nf_conn *)(nfct & ~NFCT_INFOMASK);
+	seen->skb = (__u64)skb;
+	seen->tracked = ct && !(BPF_CORE_READ(ct, status) & IPS_TEMPLATE);
+	return 1 /* NF_ACCEPT */;
+}
+
 SEC("netfilter")
 int flowacct_nf(struct bpf_nf_ctx *ctx)
 {
@@ -563,20 +637,11 @@ int flowacct_nf(struct bpf_nf_ctx *ctx)
 		}
 	}
 
-	/*
-	 * A packet to a local address passes LOCAL_OUT and then PRE_ROUTING
-	 * on the loopback device with _nfct already set; conntrack accounts it
-	 * only on the first pass, and so do we.
-	 */
-	if (BPF_CORE_READ(state, hook) == NF_INET_PRE_ROUTING) {
-		unsigned int flags = BPF_CORE_READ(state, in, flags);
-
-		if (flags & IFF_LOOPBACK) {
-			st = get_stats();
-			if (st)
-				stat_add(&st->skipped_loopback);
-			return 1;
-		}
+	if (conntrack_skipped(skb, BPF_CORE_READ(state, hook))) {
+		st = get_stats();
+		if (st)
+			stat_add(&st->skipped_loopback);
+		return 1;
 	}
 
 	account(ct, ctinfo >= IP_CT_IS_REPLY ? FLOW_DIR_REPLY : FLOW_DIR_ORIG,

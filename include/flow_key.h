@@ -77,7 +77,8 @@ struct acct_bpf_stats {
 	__u64 inserts;		/* new keys added to the counter map */
 	__u64 insert_errors;	/* update failed (map full without LRU room) */
 	__u64 skipped_related;	/* ICMP errors: not counted, as the kernel does */
-	__u64 skipped_loopback;	/* 2nd pass of a loopback packet */
+	__u64 skipped_loopback;	/* passed by conntrack unaccounted: 2nd pass
+				 * on lo, looped-back multicast/broadcast */
 	__u64 no_room;		/* slots layout: packets of a new flow that
 				 * found no free counter slot (not counted) */
 	__u64 skipped_unselected; /* flows outside the -4 -6 -T -U ... selection */

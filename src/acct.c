@@ -29,6 +29,8 @@
 #define NF_INET_LOCAL_OUT	3
 /* NF_IP_PRI_CONNTRACK is -200: run right after conntrack attached _nfct */
 #define ACCT_NF_PRIORITY	(-199)
+/* and right before it: does the packet arrive with an entry already? */
+#define ACCT_NF_PRE_PRIORITY	(-201)
 
 /*
  * The LRU map keeps up to 128 free nodes per CPU in local lists and evicts
@@ -267,12 +269,18 @@ static int skel_load(struct flowacct_bpf **out, const struct acct_opts *o,
 		return err;
 	}
 	bpf_object__for_each_program(prog, skel->obj)
-		bpf_program__set_autoload(prog, prog == kind_prog(skel, o->kind));
+		bpf_program__set_autoload(prog, prog == kind_prog(skel, o->kind) ||
+					  (o->kind == ACCT_NETFILTER &&
+					   prog == skel->progs.flowacct_nf_pre));
 	if (o->kind == ACCT_NETFILTER) {
 		/* libbpf 1.1 does not know SEC("netfilter") (added in 1.2) */
 		bpf_program__set_type(skel->progs.flowacct_nf,
 				      NF_LINK_PROG_TYPE);
 		bpf_program__set_expected_attach_type(skel->progs.flowacct_nf,
+						      NF_LINK_ATTACH_TYPE);
+		bpf_program__set_type(skel->progs.flowacct_nf_pre,
+				      NF_LINK_PROG_TYPE);
+		bpf_program__set_expected_attach_type(skel->progs.flowacct_nf_pre,
 						      NF_LINK_ATTACH_TYPE);
 	}
 	skel->rodata->layout = o->layout == ACCT_LAYOUT_LRU ? BPF_LAYOUT_LRU :
@@ -298,22 +306,31 @@ static int skel_load(struct flowacct_bpf **out, const struct acct_opts *o,
 
 static int attach_netfilter(struct acct *a, char *why, size_t len)
 {
+	/* the one before conntrack first: the counting one relies on it */
 	static const struct {
 		uint32_t pf, hook;
+		bool pre;
 	} hooks[ACCT_NF_LINKS] = {
-		{ NFPROTO_IPV4, NF_INET_PRE_ROUTING },
-		{ NFPROTO_IPV4, NF_INET_LOCAL_OUT },
-		{ NFPROTO_IPV6, NF_INET_PRE_ROUTING },
-		{ NFPROTO_IPV6, NF_INET_LOCAL_OUT },
+		{ NFPROTO_IPV4, NF_INET_PRE_ROUTING, true },
+		{ NFPROTO_IPV4, NF_INET_LOCAL_OUT, true },
+		{ NFPROTO_IPV6, NF_INET_PRE_ROUTING, true },
+		{ NFPROTO_IPV6, NF_INET_LOCAL_OUT, true },
+		{ NFPROTO_IPV4, NF_INET_PRE_ROUTING, false },
+		{ NFPROTO_IPV4, NF_INET_LOCAL_OUT, false },
+		{ NFPROTO_IPV6, NF_INET_PRE_ROUTING, false },
+		{ NFPROTO_IPV6, NF_INET_LOCAL_OUT, false },
 	};
 	int prog_fd = bpf_program__fd(a->skel->progs.flowacct_nf);
+	int pre_fd = bpf_program__fd(a->skel->progs.flowacct_nf_pre);
 	bool have_ipv6 = access("/proc/sys/net/ipv6", F_OK) == 0;
 	int i, fd;
 
 	for (i = 0; i < ACCT_NF_LINKS; i++) {
 		if (hooks[i].pf == NFPROTO_IPV6 && !have_ipv6)
 			continue;	/* booted with ipv6.disable=1 */
-		fd = nf_link_create(prog_fd, hooks[i].pf, hooks[i].hook,
+		fd = nf_link_create(hooks[i].pre ? pre_fd : prog_fd,
+				    hooks[i].pf, hooks[i].hook,
+				    hooks[i].pre ? ACCT_NF_PRE_PRIORITY :
 				    ACCT_NF_PRIORITY);
 		if (fd < 0) {
 			setmsg(why, len, "cannot attach the netfilter program "

@@ -12,7 +12,8 @@
 
 #include "acct.h"
 
-#define ACCT_NF_LINKS		4
+/* flowacct_nf_pre and flowacct_nf on 2 hooks, IPv4 and IPv6 */
+#define ACCT_NF_LINKS		8
 
 struct flowacct_bpf;
 struct bpf_link;
