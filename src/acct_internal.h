@@ -106,6 +106,8 @@ struct acct_slots {
 		uint32_t slot;
 		uint64_t seq;		/* read that deleted the key */
 		uint64_t ns;		/* when */
+		uint64_t start;		/* destroyed connection's start, or
+					 * 0: nothing to rescue */
 	} *quar;
 	size_t nquar, quar_cap;
 
@@ -113,6 +115,8 @@ struct acct_slots {
 	uint64_t seq;			/* reads so far */
 	uint32_t sweep_pos;		/* next slot of the "still known?" sweep */
 	uint64_t reclaimed;		/* orphans reclaimed */
+	uint64_t rescued;		/* newer connections' counts taken
+					 * back from quarantine */
 	uint64_t recycled;		/* slots given back to free_slots */
 };
 

@@ -25,6 +25,9 @@
  * ACCT_QUARANTINE_MIN_NS: a program that found the slot through slot_of
  * just before the delete may still add to it for a moment, and those late
  * counts must land in a slot nobody reads rather than in the next flow's.
+ * Unless they are a newer connection's (the program restarted the slot
+ * for it): a slot retired for a destroyed connection whose counters moved
+ * meanwhile is given to the newer owner at release (rescue_slot).
  *
  * A slot's owner (the connection its counters belong to) lives in
  * slot_owner, which the program keeps and restarts the counters by when
@@ -302,7 +305,8 @@ static void index_del(struct acct_slots *sl, uint32_t slot,
 
 /* ---- slot life -------------------------------------------------------- */
 
-static int quarantine_push(struct acct_slots *sl, uint32_t slot, uint64_t seq)
+static int quarantine_push(struct acct_slots *sl, uint32_t slot, uint64_t seq,
+			   uint64_t start)
 {
 	struct acct_quarantine *q;
 	size_t cap;
@@ -318,6 +322,7 @@ static int quarantine_push(struct acct_slots *sl, uint32_t slot, uint64_t seq)
 	sl->quar[sl->nquar].slot = slot;
 	sl->quar[sl->nquar].seq = seq;
 	sl->quar[sl->nquar].ns = acct_now_ns();
+	sl->quar[sl->nquar].start = start;
 	sl->nquar++;
 	return 0;
 }
@@ -325,12 +330,13 @@ static int quarantine_push(struct acct_slots *sl, uint32_t slot, uint64_t seq)
 /*
  * Takes slot out of use: out of the index, into quarantine. The caller
  * deletes its key from slot_of (queued in sl->del, or at once). Released
- * at the first read numbered above seq.
+ * at the first read numbered above seq. start: the destroyed connection
+ * whose slot it was, if known (> FLOW_STAMP_CONFIRMED), for rescue_slot.
  */
 static int retire(struct acct_slots *sl, uint32_t slot,
-		  const struct flow_key *key, uint64_t seq)
+		  const struct flow_key *key, uint64_t seq, uint64_t start)
 {
-	int rc = quarantine_push(sl, slot, seq);
+	int rc = quarantine_push(sl, slot, seq, start);
 
 	if (rc)
 		return rc;	/* stays in use; tried again later */
@@ -359,6 +365,76 @@ static inline void store_counters(struct flow_counters *dst,
 	__atomic_store_n(&dst->bytes[1], v->bytes[1], __ATOMIC_RELAXED);
 }
 
+/* The low 32 bits of all of a slot's counts summed (its shadow). */
+static inline uint32_t counters_sum32(const struct flow_counters *c)
+{
+	return (uint32_t)(c->packets[0] + c->packets[1] + c->bytes[0] +
+			  c->bytes[1]);
+}
+
+/* The slot of key in the program's map, mapped here, or -1. */
+static int64_t program_slot(struct acct_slots *sl, const struct flow_key *key)
+{
+	uint32_t v;
+
+	if (bpf_map_lookup_elem(sl->slot_of_fd, key, &v) || v >= sl->nslots ||
+	    map_prefix(sl, v + 1))
+		return -1;
+	return v;
+}
+
+/*
+ * A slot retired for a destroyed connection (start) whose counters moved
+ * after they were last reported: a packet of a newer connection on the
+ * tuple arrived after the read had passed the slot, or between the
+ * decision to forget and the delete from slot_of, and the program
+ * restarted the slot for it. Those counts are the newer connection's:
+ * the slot goes back to the key if no other slot took it since (the read
+ * reports it as new), or they are added to the slot that did, if that one
+ * belongs to the same connection. True if the slot stays in use.
+ */
+static bool rescue_slot(struct acct_slots *sl, uint32_t s, uint64_t start)
+{
+	struct flow_owner owner, owner2;
+	struct flow_counters c;
+	struct flow_key key;
+	uint32_t slot = s;
+	int64_t s2;
+
+	load_counters(&sl->ctr[s], &c);
+	if (counters_sum32(&c) == sl->shadow[s])
+		return false;	/* nothing since the last report */
+	if (bpf_map_lookup_elem(sl->owner_fd, &slot, &owner) || !owner.ct ||
+	    owner.stamp == start)
+		return false;	/* late counts of the destroyed connection */
+	memcpy(&key, &sl->keys[s], sizeof(key));
+	if (!key.family)
+		return false;
+	if (!bpf_map_update_elem(sl->slot_of_fd, &key, &slot, BPF_NOEXIST)) {
+		/* the key's again: reported as a slot never seen */
+		sl->shadow[s] = 0;
+		sl->misses[s] = 0;
+		sl->state[s] = SLOT_FREE;
+		sl->rescued++;
+		return true;
+	}
+	s2 = program_slot(sl, &key);
+	slot = (uint32_t)s2;
+	if (s2 < 0 || s2 == s ||
+	    bpf_map_lookup_elem(sl->owner_fd, &slot, &owner2) ||
+	    owner2.ct != owner.ct)
+		return false;
+	/* the same connection went on in a slot of its own */
+	__atomic_fetch_add(&sl->ctr[s2].packets[0], c.packets[0],
+			   __ATOMIC_RELAXED);
+	__atomic_fetch_add(&sl->ctr[s2].packets[1], c.packets[1],
+			   __ATOMIC_RELAXED);
+	__atomic_fetch_add(&sl->ctr[s2].bytes[0], c.bytes[0], __ATOMIC_RELAXED);
+	__atomic_fetch_add(&sl->ctr[s2].bytes[1], c.bytes[1], __ATOMIC_RELAXED);
+	sl->rescued++;
+	return false;
+}
+
 /* Quarantined slots old enough: zeroed and handed back to the program. */
 static void release_quarantine(struct acct_slots *sl)
 {
@@ -380,6 +456,8 @@ static void release_quarantine(struct acct_slots *sl)
 			sl->quar[keep++] = *q;
 			continue;
 		}
+		if (q->start > FLOW_STAMP_CONFIRMED && rescue_slot(sl, s, q->start))
+			continue;
 		store_counters(&sl->ctr[s], &zero);
 		memset(&sl->keys[s], 0, sizeof(sl->keys[s]));
 		sl->shadow[s] = 0;
@@ -448,11 +526,29 @@ static void drop_key(struct acct_slots *sl, const struct flow_key *key)
 }
 
 /*
+ * Did slot s move during this read's scan, or since the scan passed it
+ * (a memory read, no system call)? A slot beyond the mapped part was taken
+ * after the scan began: it moved.
+ */
+static bool moved_lately(struct acct_slots *sl, int64_t s)
+{
+	struct flow_counters c;
+
+	if (sl->moved[s] == (uint8_t)sl->seq || s >= sl->mapped)
+		return true;
+	load_counters(&sl->ctr[s], &c);
+	return counters_sum32(&c) != sl->shadow[s];
+}
+
+/*
  * acct_forget_conn's queue: retire the slots of destroyed flows, unless a
  * newer connection owns the slot already. Its owner is read only here, and
- * only when its counters moved during this read's interval: else no packet
- * came since the last read, of the new connection or any other (most
- * flows end idle: timeouts, TIME_WAIT), and there is no lookup to pay.
+ * only when its counters moved since they were last reported (during the
+ * scan, or after it passed the slot): else no packet came since the last
+ * read, of the new connection or any other (most flows end idle:
+ * timeouts, TIME_WAIT), and there is no lookup to pay. A packet that
+ * comes after this look and before the key is gone from slot_of is found
+ * at the slot's release (rescue_slot).
  */
 static void forget_queued(struct acct *a)
 {
@@ -469,8 +565,7 @@ static void forget_queued(struct acct *a)
 		s = slot_of_key(sl, &e->key);
 		if (s < 0 || sl->state[s] == SLOT_QUARANTINE)
 			continue;
-		if (e->start > FLOW_STAMP_CONFIRMED &&
-		    sl->moved[s] == (uint8_t)sl->seq) {
+		if (e->start > FLOW_STAMP_CONFIRMED && moved_lately(sl, s)) {
 			slot = (uint32_t)s;
 			have = !bpf_map_lookup_elem(sl->owner_fd, &slot, &owner);
 		}
@@ -484,7 +579,7 @@ static void forget_queued(struct acct *a)
 		case ACCT_FORGET_DELETE:
 			break;
 		}
-		if (!retire(sl, (uint32_t)s, &e->key, sl->seq))
+		if (!retire(sl, (uint32_t)s, &e->key, sl->seq, e->start))
 			drop_key(sl, &e->key);
 	}
 	a->forget.n = keep;
@@ -519,8 +614,7 @@ int acct_slots_read(struct acct *a, acct_read_fn fn, void *arg)
 		if (st == SLOT_QUARANTINE)
 			continue;
 		load_counters(&sl->ctr[s], &c);
-		now = (uint32_t)(c.packets[0] + c.packets[1] +
-				 c.bytes[0] + c.bytes[1]);
+		now = counters_sum32(&c);
 		if (now == sl->shadow[s]) {
 			if (st == SLOT_FREE)
 				continue;
@@ -546,7 +640,7 @@ int acct_slots_read(struct acct *a, acct_read_fn fn, void *arg)
 			sl->state[s] = SLOT_LIVE;
 		} else if (++sl->misses[s] >= ACCT_ORPHAN_READS) {
 			/* a flow the caller never learnt of: free its slot */
-			if (!retire(sl, s, &key, sl->seq)) {
+			if (!retire(sl, s, &key, sl->seq, 0)) {
 				drop_key(sl, &key);
 				sl->reclaimed++;
 			}
@@ -580,7 +674,7 @@ int acct_slots_forget_now(struct acct *a, const struct flow_key *key)
 	if (bpf_map_delete_elem(sl->slot_of_fd, key) && errno != ENOENT)
 		return -errno;
 	/* quarantined past the next read: a whole interval from now */
-	rc = retire(sl, (uint32_t)s, key, sl->seq + 1);
+	rc = retire(sl, (uint32_t)s, key, sl->seq + 1, 0);
 	return rc;
 }
 

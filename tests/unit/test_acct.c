@@ -645,6 +645,117 @@ static void test_slots_owner_forget(void **state)
 	(void)a;	/* closed by close_cur */
 }
 
+/*
+ * slots: packets of a newer connection on a destroyed flow's tuple that
+ * come after the read passed the slot (before the forget), or after the
+ * forget decided (before the key left slot_of), are the newer one's: the
+ * slot is kept, or given back (or added to the newer slot) at release.
+ */
+struct late {
+	struct seen *s;
+	struct acct *a;
+	uint32_t when, slot;	/* when key `when` is reported: slot moves */
+	struct flow_owner owner;
+	struct flow_counters c;
+};
+
+static void program_writes(struct acct *a, uint32_t slot,
+			   const struct flow_owner *o,
+			   const struct flow_counters *c)
+{
+	assert_int_equal(bpf_map_update_elem(a->sl.owner_fd, &slot, o,
+					     BPF_ANY), 0);
+	a->sl.ctr[slot] = *c;
+}
+
+static bool record_late(const struct flow_key *key,
+			const struct flow_counters *sum, void *arg)
+{
+	struct late *l = arg;
+
+	if (be32toh(key->src[3]) == l->when)
+		program_writes(l->a, l->slot, &l->owner, &l->c);
+	return record(key, sum, l->s);
+}
+
+static void test_slots_late_new_connection(void **state)
+{
+	static struct seen s;
+	static struct flow_key keys[100];
+	static struct flow_counters v[100];
+	struct flow_owner old = { .ct = P1, .stamp = S1 };
+	struct flow_owner newer = { .ct = P2, .stamp = S2 };
+	struct flow_owner first = { .ct = P2, .stamp = 0 };
+	struct flow_counters c5 = { { 1, 0 }, { 60, 0 } };
+	struct flow_counters c6 = { { 1, 0 }, { 70, 0 } };
+	struct flow_counters c7 = { { 1, 0 }, { 80, 0 } };
+	struct flow_counters c7b = { { 2, 0 }, { 140, 0 } };
+	struct flow_counters want7 = { { 3, 0 }, { 220, 0 } };
+	struct late l = { .s = &s };
+	uint32_t i, slot[100], s7b;
+	struct acct *a;
+
+	(void)state;
+	if (open_layout(&a, ACCT_LAYOUT_SLOTS, 1000))
+		skip();
+	for (i = 0; i < 100; i++) {
+		make_key(&keys[i], i);
+		vals(&v[i], i + 1);
+	}
+	assert_int_equal(acct_set(a, keys, v, 100), 0);
+	for (i = 0; i < 100; i++)
+		assert_int_equal(bpf_map_lookup_elem(a->sl.slot_of_fd, &keys[i],
+						     &slot[i]), 0);
+	assert_true(slot[5] < slot[50]);
+	for (i = 5; i <= 7; i++)
+		program_writes(a, slot[i], &old, &v[i]);
+	assert_int_equal(read_into(a, &s, true), 0);
+	assert_int_equal(s.reported, 100);
+
+	/* 5: the newer connection's first packet once the scan is at 50 */
+	for (i = 5; i <= 7; i++)
+		assert_int_equal(acct_forget_conn(a, &keys[i], S1), 0);
+	vals(&v[50], 1000);
+	assert_int_equal(acct_set(a, &keys[50], &v[50], 1), 0);
+	l.a = a;
+	l.when = 50;
+	l.slot = slot[5];
+	l.owner = newer;
+	l.c = c5;
+	memset(&s, 0, sizeof(s));
+	s.answer = true;
+	assert_int_equal(acct_read(a, record_late, &l), 0);
+	assert_int_equal(s.times[5], 0);	/* moved after the scan */
+	/* 6 and 7 are retired now; packets of a newer connection land in
+	 * their slots before the program sees the keys gone */
+	program_writes(a, slot[6], &newer, &c6);
+	program_writes(a, slot[7], &first, &c7);
+	/* and 7's connection goes on in a slot of its own */
+	assert_int_equal(acct_set(a, &keys[7], &c7b, 1), 0);
+	assert_int_equal(bpf_map_lookup_elem(a->sl.slot_of_fd, &keys[7], &s7b),
+			 0);
+	assert_int_not_equal(s7b, slot[7]);
+	program_writes(a, s7b, &newer, &c7b);
+
+	assert_int_equal(read_into(a, &s, true), 0);
+	assert_int_equal(s.times[5], 1);	/* kept, not retired */
+	assert_memory_equal(&s.sum[5], &c5, sizeof(c5));
+	assert_int_equal(s.times[7], 1);
+	assert_memory_equal(&s.sum[7], &c7b, sizeof(c7b));
+	/* quarantine over: 6's slot back to its key, 7's counts added */
+	sleep_ms(250);
+	assert_int_equal(read_into(a, &s, true), 0);
+	assert_int_equal(read_into(a, &s, true), 0);
+	assert_int_equal(s.times[6], 1);
+	assert_memory_equal(&s.sum[6], &c6, sizeof(c6));
+	assert_int_equal(s.times[7], 1);
+	assert_memory_equal(&s.sum[7], &want7, sizeof(want7));
+	assert_int_equal(a->sl.rescued, 2);
+	assert_int_equal(bpf_map_lookup_elem(a->sl.slot_of_fd, &keys[6], &i), 0);
+	assert_int_equal(i, slot[6]);
+	(void)a;	/* closed by close_cur */
+}
+
 /* The layout tests load BPF programs: in a namespace of their own. */
 static int setup_netns(void **state)
 {
@@ -668,6 +779,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_slots_orphans, close_cur),
 		cmocka_unit_test_teardown(test_lru_reports_every_key, close_cur),
 		cmocka_unit_test_teardown(test_lru_owner_forget, close_cur),
+		cmocka_unit_test_teardown(test_slots_late_new_connection,
+					  close_cur),
 		cmocka_unit_test_teardown(test_slots_owner_forget, close_cur),
 	};
 
