@@ -5,7 +5,8 @@
 #
 #	N passed, M failed, K skipped
 #
-# Unit binaries count each cmocka test; integration scripts count one each.
+# Unit binaries count each cmocka test (passed, failed or skipped);
+# integration scripts count one each.
 #
 #	tests/run.sh [FILTER...]     only tests whose name contains a FILTER
 #
@@ -59,9 +60,11 @@ show_log() {
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
-# cmocka prints "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)...".
+# cmocka prints "[  PASSED  ] N test(s).", "[  FAILED  ] N test(s)..." and
+# "[  SKIPPED ] N test(s), listed below:"; a skipped test is in neither of
+# the first two, and is counted as skipped here.
 run_unit() {
-	local bin=$1 name log rc p f t0
+	local bin=$1 name log rc p f s t0
 	name=$(basename "$bin")
 	log=$LOGS/$name.log
 	t0=$(now)
@@ -69,13 +72,20 @@ run_unit() {
 	{ timeout -k 10 "$TIMEOUT" "$bin" >"$log" 2>&1; rc=$?; } 2>>"$log"
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]\+\) test.*/\1/p' "$log" | awk '{ s += $1 } END { print s + 0 }')
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]\+\) test.*/\1/p' "$log" | awk '{ s += $1 } END { print s + 0 }')
+	s=$(sed -n 's/^\[  SKIPPED \] \([0-9]\+\) test.*/\1/p' "$log" | awk '{ s += $1 } END { print s + 0 }')
 	# A crash or timeout before the summary still has to count as a failure.
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1
 	fi
 	passed=$((passed + p))
 	failed=$((failed + f))
-	if [ "$f" -eq 0 ]; then
+	skipped=$((skipped + s))
+	if [ "$f" -eq 0 ] && [ "$s" -gt 0 ]; then
+		printf 'PASS  unit/%s (%d tests, %d skipped: %s, %ss)\n' "$name" "$p" "$s" \
+			"$(sed -n 's/^\[  SKIPPED \] \([^0-9].*\)/\1/p' "$log" | awk '!seen[$0]++' |
+			tr '\n' ' ' | sed 's/ $//')" \
+			"$(elapsed "$t0")"
+	elif [ "$f" -eq 0 ]; then
 		printf 'PASS  unit/%s (%d tests, %ss)\n' "$name" "$p" "$(elapsed "$t0")"
 	else
 		case $rc in
