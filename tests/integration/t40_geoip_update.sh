@@ -89,20 +89,20 @@ ft_start run m --batch -n --output json --count 0 -t 0.5
 grep -q 'libcurl' "/proc/${FT_PID[run]}/maps" &&
 	fail "a flowtop that does not download maps libcurl"
 ft_stop run TERM
+# libcurl is a dependency (scripts/install-deps.sh): a machine without it
+# cannot run this case, and must not pass it unrun
 curl_lib=$(readlink -f "$(ldconfig -p | sed -n 's/^[[:space:]]*libcurl\.so\.4 (.*x86-64.*) => //p' | head -1)")
-if [ -f "$curl_lib" ] && command -v unshare >/dev/null; then
-	cp "$TMPD/old.mmdb" "$GEO/test.mmdb"
-	conf /good.mmdb
-	rc=0
-	unshare -m --propagation private sh -c \
-		'mount --bind /dev/null "$1" && shift && exec "$@"' sh "$curl_lib" \
-		"$FLOWTOP" -u --conf-dir "$TMPD/conf" >"$TMPD/u.out" 2>"$TMPD/u.err" || rc=$?
-	[ "$rc" -eq 1 ] || fail "-u without libcurl exited $rc, want 1; stderr: $(cat "$TMPD/u.err")"
-	grep -q "libcurl, which cannot be loaded" "$TMPD/u.err" ||
-		fail "-u without libcurl: no clear error: $(cat "$TMPD/u.err")"
-	cmp -s "$TMPD/old.mmdb" "$GEO/test.mmdb" || fail "-u without libcurl changed the database"
-	no_temp || fail "-u without libcurl left files behind: $(ls -A "$GEO")"
-else
-	log "libcurl.so.4 not found through ldconfig: the no-libcurl case is not run"
-fi
+[ -f "$curl_lib" ] || fail "libcurl.so.4 not found through ldconfig (make deps): the no-libcurl case cannot run"
+command -v unshare >/dev/null || fail "unshare (util-linux) not installed: the no-libcurl case cannot run"
+cp "$TMPD/old.mmdb" "$GEO/test.mmdb"
+conf /good.mmdb
+rc=0
+unshare -m --propagation private sh -c \
+	'mount --bind /dev/null "$1" && shift && exec "$@"' sh "$curl_lib" \
+	"$FLOWTOP" -u --conf-dir "$TMPD/conf" >"$TMPD/u.out" 2>"$TMPD/u.err" || rc=$?
+[ "$rc" -eq 1 ] || fail "-u without libcurl exited $rc, want 1; stderr: $(cat "$TMPD/u.err")"
+grep -q "libcurl, which cannot be loaded" "$TMPD/u.err" ||
+	fail "-u without libcurl: no clear error: $(cat "$TMPD/u.err")"
+cmp -s "$TMPD/old.mmdb" "$GEO/test.mmdb" || fail "-u without libcurl changed the database"
+no_temp || fail "-u without libcurl left files behind: $(ls -A "$GEO")"
 pass "3 good kinds replace, 7 failure kinds keep the old file, mirrors fall through, libcurl only for -u"
