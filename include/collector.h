@@ -35,6 +35,14 @@ struct collector {
 	bool unsorted;
 	/* bytes of the event socket's receive buffer (0: no coalescing) */
 	size_t event_buffer;
+	/* CLOCK_REALTIME ns since when the backend counts (its attach) */
+	uint64_t counting_since_ns;
+	/*
+	 * Called once, in the collector thread, when the first offloaded
+	 * flow is seen (main turns nf_conntrack_acct on). May be NULL.
+	 */
+	void (*on_first_offload)(void *arg);
+	void *on_first_offload_arg;
 
 	/* results */
 	struct snapshot_slot slot;
@@ -56,6 +64,18 @@ struct collector {
 	size_t silent_flows;	/* flows that will not report their end */
 	uint64_t next_refresh_mono_ns;
 	uint64_t coalesce_ns;	/* pause after reading events, see collector.c */
+	/* flows with kernel counters to settle at the next read (kcount.h) */
+	struct idx_list {
+		uint32_t *v;
+		size_t n, cap;
+	} settle;
+	struct idx_list offl;	/* offloaded flows (indices), see collector.c */
+	bool offload_seen;
+	int list_err;		/* -ENOMEM: a list above could not grow */
+	uint64_t offloaded_now;	/* at the last read: offloaded flows ... */
+	uint64_t offloaded_uncounted;	/* ... and those without kernel counters */
+	struct flow_key *get_keys;	/* scratch for ct_get_entries */
+	size_t get_cap;
 };
 
 /*

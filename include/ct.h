@@ -13,10 +13,13 @@
 
 #include "flowtab.h"
 
+struct ct_entry;
+
 struct ct_config {
 	unsigned int sel;	/* SEL_* selection (filter.h) */
 	int rcvbuf;		/* event socket receive buffer in bytes, 0: default */
 	bool counters;		/* take the kernel's counters (conntrack backend) */
+	uint64_t counting_since_ns;	/* see struct ct_apply_ctx */
 	/*
 	 * Give up a dump (-EINTR) as soon as one of these signals is
 	 * pending: a dump of a million flows takes seconds, and Ctrl-C must
@@ -41,6 +44,11 @@ struct ct_hooks {
 	void (*destroyed)(struct flow_rec *f, void *arg);
 	/* a new connection took the tuple of f, whose counters must restart */
 	void (*reused)(struct flow_rec *f, void *arg);
+	/* f has kernel counters waiting for kcount_settle at the next read */
+	void (*kernel_counters)(struct flow_rec *f, void *arg);
+	/* f became offloaded (flowtable): its counters must come from the
+	 * kernel (ct_get_counters) */
+	void (*offloaded)(struct flow_rec *f, void *arg);
 	void *arg;
 };
 
@@ -100,6 +108,17 @@ int ct_read_counters(struct ct_source *src,
 		     void (*fn)(const struct flow_key *key,
 				const struct flow_counters *sum, void *arg),
 		     void *arg);
+
+/*
+ * Asks the kernel about each of the n connections keys (original tuple +
+ * zone) with GET requests, many per system call, on the dump socket: the
+ * way to read a few flows' counters without a dump. fn gets every answer
+ * (e->has_counters false: the kernel keeps no counters for it); a
+ * connection that is gone gets no call. 0 or a negative errno.
+ */
+int ct_get_entries(struct ct_source *src, const struct flow_key *keys,
+		   size_t n, void (*fn)(const struct ct_entry *e, void *arg),
+		   void *arg);
 
 void ct_get_stats(const struct ct_source *src, struct ct_stats *st);
 

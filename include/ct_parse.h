@@ -28,6 +28,8 @@ struct ct_entry {
 	bool has_mark;		/* events omit an unchanged (or zero) mark */
 	bool has_state;		/* events omit unchanged protocol info */
 	bool has_counters;	/* dumps and DESTROY events with nf_conntrack_acct */
+	bool has_status;	/* CTA_STATUS: dumps and every event carry it */
+	uint32_t status;	/* IPS_* bits (host order) when has_status */
 	uint64_t start_ns;	/* CLOCK_REALTIME ns, 0 if absent */
 	struct flow_counters counters;
 };
@@ -73,6 +75,15 @@ size_t ct_nlmsg_span(const void *buf, size_t len);
  */
 int ct_entry_from_nlmsg(const struct nlmsghdr *nlh, struct ct_entry *e);
 
+/*
+ * Writes into buf (len bytes) a ctnetlink GET request for the connection
+ * whose original tuple and zone are key, with sequence number seq.
+ * Returns the message's length, -ENOSPC if len is too small, -EINVAL for
+ * a key of a family or protocol flowtop does not show.
+ */
+int ct_build_get(void *buf, size_t len, const struct flow_key *key,
+		 uint32_t seq);
+
 /* Whether the selection (SEL_*) shows this entry. */
 bool ct_entry_selected(const struct ct_entry *e, unsigned int sel);
 
@@ -85,10 +96,20 @@ struct ct_apply_ctx {
 	uint32_t gen;		/* dump generation (CT_MSG_DUMP only) */
 	bool counters;		/* conntrack backend: keep DESTROY's final counters */
 	uint64_t now_ns;	/* CLOCK_REALTIME, for first_seen_ns */
+	/*
+	 * CLOCK_REALTIME ns since when the counters count every packet
+	 * (the BPF program's attach): a flow that started later is counted
+	 * from its start. 0: unknown.
+	 */
+	uint64_t counting_since_ns;
 };
 
 /*
- * Applies one message to the table (events count in stats->events).
+ * Applies one message to the table (events count in stats->events). With
+ * a BPF backend (!ctx->counters), the kernel's counters a dump line or a
+ * DESTROY carries go to kcount_note (kcount.h) and hooks->kernel_counters
+ * hears of the flow; CTA_STATUS sets f->offloaded (hooks->offloaded on the
+ * change to offloaded).
  * Returns 1 when the table changed, 0 when the entry was ignored (outside
  * the selection, unknown flow, stale event), -ENOMEM.
  */

@@ -35,6 +35,9 @@ struct flow {
 				 * Connections made while nobody listened carry
 				 * no event extension (nf_conntrack_events=2,
 				 * Linux >= 5.19) and end silently. */
+	bool offloaded : 1;	/* flowtable offload: counters are the kernel's */
+	bool whole_life : 1;	/* total since the flow began; else since
+				 * flowtop began counting (snapshot meta) */
 	uint8_t sel_bit;	/* sel_proto_bit of the key (filter.h): what
 				 * protocol toggles test */
 	uint64_t start_ns;	/* CLOCK_REALTIME ns from conntrack's timestamp, 0 if unknown */
@@ -65,6 +68,12 @@ struct flow_rec {
 	bool counts_from_zero : 1;
 	bool events_seen : 1;
 	bool in_use : 1;	/* table internals: the index holds a flow */
+	bool offloaded : 1;	/* IPS_OFFLOAD or IPS_HW_OFFLOAD seen: its
+				 * packets bypass the hooks (flowtable) */
+	bool whole_life : 1;	/* total counts since the flow began (else
+				 * since flowtop began counting it) */
+	bool kern : 1;		/* has an entry in the kernel-counter store
+				 * (flowtab_kern; see kcount.h) */
 	uint8_t sel_bit;	/* set by the table */
 	uint8_t start_known;	/* since_ns is conntrack's start (own byte:
 				 * snapshots read it while the bits above
@@ -124,6 +133,9 @@ struct flowtab *flowtab_get(struct flowtab *tab);
  */
 const struct flow_rec *flowtab_entry(const struct flowtab *tab, uint32_t idx);
 
+/* The same, for the collector, which may change it (if in_use). */
+struct flow_rec *flowtab_rec(struct flowtab *tab, uint32_t idx);
+
 /* f's index (its place in the array). */
 uint32_t flowtab_index(const struct flowtab *tab, const struct flow_rec *f);
 
@@ -153,6 +165,28 @@ void flowtab_set_epoch(struct flowtab *tab, uint64_t seq);
 void flowtab_reclaim(struct flowtab *tab, uint64_t min_live_seq);
 /* Highest index in use + 1: the range snapshot_build scans. */
 uint32_t flowtab_span(const struct flowtab *tab);
+
+/*
+ * The kernel's own counters of a flow (CTA_COUNTERS), kept beside the
+ * record for the flows that have them (f->kern), in chunks by index that
+ * are allocated on first use: most flows never need one, and a record
+ * stays at 104 bytes. What the counters mean is kind (enum kcount_kind,
+ * kcount.h). Collector thread only.
+ */
+struct flow_kern {
+	struct flow_counters c;
+	uint32_t kind;
+	uint32_t pad;
+};
+
+/* f's entry, or NULL when f has none (f->kern clear). */
+struct flow_kern *flowtab_kern(struct flowtab *tab, const struct flow_rec *f);
+
+/*
+ * f's entry, zeroed and f->kern set if it had none. NULL when out of
+ * memory.
+ */
+struct flow_kern *flowtab_kern_make(struct flowtab *tab, struct flow_rec *f);
 
 /* Stores f's conntrack mark (read by other threads through snapshots). */
 static inline void flow_set_mark(struct flow_rec *f, uint32_t mark)

@@ -28,6 +28,11 @@ struct snapshot_meta {
 	uint64_t destroyed_flows;
 	double map_read_ms;	/* duration of the last counter read */
 	uint64_t seq;		/* 1 for the first snapshot, then +1 */
+	/* CLOCK_REALTIME seconds since when the backend counts: the start
+	 * of the totals of flows without whole_life */
+	double counting_since;
+	uint64_t offloaded;	/* offloaded flows at the last read */
+	uint64_t offloaded_uncounted;	/* of those, without kernel counters */
 };
 
 /*
@@ -51,6 +56,8 @@ struct flow_row {
 #define FLOW_ROW_COUNTERS_VALID		0x02
 #define FLOW_ROW_COUNTS_FROM_ZERO	0x04
 #define FLOW_ROW_EVENTS_SEEN		0x08
+#define FLOW_ROW_OFFLOADED		0x10
+#define FLOW_ROW_WHOLE_LIFE		0x20
 
 struct snapshot {
 	struct snapshot_meta meta;

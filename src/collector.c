@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The collector thread: events in, counters per interval, snapshots out. */
 #include <errno.h>
+#include <stdlib.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,8 @@
 #include <unistd.h>
 
 #include "collector.h"
+#include "ct_parse.h"
+#include "kcount.h"
 
 static uint64_t now_ns(clockid_t clk)
 {
@@ -67,6 +70,53 @@ static void on_reused(struct flow_rec *f, void *arg)
 		acct_reused(c->acct, &f->key);
 }
 
+static int idx_push(struct idx_list *l, uint32_t idx)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 1024;
+		uint32_t *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = idx;
+	return 0;
+}
+
+static void idx_free(struct idx_list *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/*
+ * A list that cannot grow loses a flow's kernel counters (it keeps BPF's)
+ * or its offload refresh: counted as an error for the next read.
+ */
+static void on_kernel_counters(struct flow_rec *f, void *arg)
+{
+	struct collector *c = arg;
+
+	if (idx_push(&c->settle, flowtab_index(c->tab, f)))
+		c->list_err = -ENOMEM;
+}
+
+static void on_offloaded(struct flow_rec *f, void *arg)
+{
+	struct collector *c = arg;
+
+	if (!c->offload_seen) {
+		c->offload_seen = true;
+		if (c->on_first_offload)
+			c->on_first_offload(c->on_first_offload_arg);
+	}
+	/* the conntrack backend reads every flow's kernel counters anyway */
+	if (uses_bpf(c) && idx_push(&c->offl, flowtab_index(c->tab, f)))
+		c->list_err = -ENOMEM;
+}
+
 struct apply_ctx {
 	struct collector *c;
 	double interval_s;
@@ -83,9 +133,19 @@ static bool apply_counters(const struct flow_key *key,
 	struct apply_ctx *a = arg;
 	struct flow_rec *f = flowtab_lookup(a->c->tab, key);
 	struct flow_rates rates;
+	struct flow_counters now;
 
 	if (!f)
 		return false;	/* not known (yet), or already reaped */
+	if (!uses_bpf(a->c)) {
+		/* the kernel's counters: since the flow began */
+		f->whole_life = true;
+		now = *sum;
+	} else if (!kcount_bpf(a->c->tab, f, sum, &now)) {
+		/* the kernel's counters rule it (DESTROY's, offloaded) */
+		return true;
+	}
+	sum = &now;
 	/*
 	 * A destroyed flow keeps its final counters: a lower reading is a new
 	 * connection on its tuple, which the BPF program restarted the entry
@@ -116,6 +176,118 @@ static void apply_ct_counters(const struct flow_key *key,
 	apply_counters(key, sum, arg);
 }
 
+/* After a BPF read: the kernel counters that came since the last one. */
+static int settle_kernel(struct collector *c, double interval_s)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < c->settle.n; i++) {
+		struct flow_rec *f = flowtab_rec(c->tab, c->settle.v[i]);
+		struct flow_rates rates;
+
+		/* a reused index starts without an entry (f->kern clear) */
+		if (!f->in_use)
+			continue;
+		if (kcount_settle(c->tab, f, interval_s, &rates) &&
+		    rate_list_add(&c->rates, c->settle.v[i], &rates))
+			err = -ENOMEM;
+	}
+	c->settle.n = 0;
+	return err;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Keeps the offloaded flows that are still there, each once: those
+ * offloaded now, and those counted by the kernel since (an offload can
+ * end, the kernel's total must stay the total). Returns how many.
+ */
+static size_t prune_offloaded(struct collector *c)
+{
+	struct idx_list *l = &c->offl;
+	size_t k = 0;
+
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v), cmp_u32);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct flow_rec *f = flowtab_rec(c->tab, l->v[i]);
+
+		if ((k && l->v[k - 1] == l->v[i]) || !f->in_use ||
+		    f->destroyed || (!f->offloaded && !kcount_is_kernel(c->tab, f)))
+			continue;
+		l->v[k++] = l->v[i];
+	}
+	l->n = k;
+	return k;
+}
+
+struct offl_walk {
+	struct collector *c;
+	double interval_s;
+	int err;
+};
+
+static void offl_answer(const struct ct_entry *e, void *arg)
+{
+	struct offl_walk *w = arg;
+	struct collector *c = w->c;
+	struct flow_rec *f = flowtab_lookup(c->tab, &e->key);
+	struct flow_rates rates;
+	int r;
+
+	/* gone, or a newer connection on the tuple (its NEW not yet here) */
+	if (!f || f->destroyed || (e->ct_id && f->ct_id && e->ct_id != f->ct_id))
+		return;
+	if (e->has_status)
+		f->offloaded = e->status & ((1u << 14) | (1u << 15));
+	if (f->offloaded)
+		c->offloaded_now++;
+	if (!e->has_counters) {
+		/* no acct extension: BPF's count of the handshake is all */
+		if (f->offloaded)
+			c->offloaded_uncounted++;
+		return;
+	}
+	r = kcount_kernel(c->tab, f, &e->counters, w->interval_s, &rates);
+	if (r < 0 || (r > 0 && rate_list_add(&c->rates,
+					     flowtab_index(c->tab, f), &rates)))
+		w->err = -ENOMEM;
+}
+
+/*
+ * Offloaded flows' packets skip the hooks the BPF program sits on: their
+ * counters are the kernel's, asked for flow by flow (GET requests in
+ * batches), never with a dump of the whole table.
+ */
+static int read_offloaded(struct collector *c, double interval_s)
+{
+	struct offl_walk w = { .c = c, .interval_s = interval_s };
+	size_t n = prune_offloaded(c);
+	int ret;
+
+	c->offloaded_now = c->offloaded_uncounted = 0;
+	if (!n)
+		return 0;
+	if (n > c->get_cap) {
+		struct flow_key *k = realloc(c->get_keys, n * sizeof(*k));
+
+		if (!k)
+			return -ENOMEM;
+		c->get_keys = k;
+		c->get_cap = n;
+	}
+	for (size_t i = 0; i < n; i++)
+		c->get_keys[i] = flowtab_rec(c->tab, c->offl.v[i])->key;
+	ret = ct_get_entries(c->ct, c->get_keys, n, offl_answer, &w);
+	return ret ? ret : w.err;
+}
+
 /*
  * One counter read. Flows without a reading this time had no traffic: the
  * slots counter map reports only the flows whose counters moved, so only
@@ -129,10 +301,17 @@ static int read_counters(struct collector *c, double interval_s)
 	int ret;
 
 	rate_list_clear(&c->rates);
-	if (uses_bpf(c))
+	if (uses_bpf(c)) {
 		ret = acct_read(c->acct, apply_counters, &a);
-	else
+		if (!ret)
+			ret = settle_kernel(c, interval_s);
+		if (!ret)
+			ret = read_offloaded(c, interval_s);
+		if (!ret && c->list_err)
+			ret = c->list_err;
+	} else {
 		ret = ct_read_counters(c->ct, apply_ct_counters, &a);
+	}
 	c->last_read_ms = (double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e6;
 	return ret ? ret : a.err;
 }
@@ -143,6 +322,8 @@ static const struct ct_hooks *hooks_of(struct collector *c)
 
 	h.destroyed = on_destroyed;
 	h.reused = on_reused;
+	h.kernel_counters = on_kernel_counters;
+	h.offloaded = on_offloaded;
 	h.arg = c;
 	return &h;
 }
@@ -168,6 +349,9 @@ static int publish(struct collector *c, double interval_s)
 	m.destroyed_flows = cs.destroyed_flows;
 	m.map_read_ms = c->last_read_ms;
 	m.seq = ++c->seq;
+	m.counting_since = (double)c->counting_since_ns / 1e9;
+	m.offloaded = c->offloaded_now;
+	m.offloaded_uncounted = c->offloaded_uncounted;
 
 	/* retired snapshots give their rows back, and the table the indices
 	 * of removed flows that no snapshot still held can show */
@@ -240,6 +424,8 @@ static int start_run(struct collector *c)
 	}
 	/* baseline: rates of the first snapshot cover exactly one interval */
 	c->baseline_ns = now_ns(CLOCK_REALTIME);
+	if (!c->counting_since_ns)
+		c->counting_since_ns = c->baseline_ns;
 	c->last_read_mono_ns = now_ns(CLOCK_MONOTONIC);
 	c->next_refresh_mono_ns = c->last_read_mono_ns + REFRESH_MIN_NS;
 	ret = read_counters(c, 0);
@@ -388,6 +574,11 @@ void collector_stop(struct collector *c)
 	snapshot_publish(&c->slot, NULL);
 	snapshot_pool_clear(&c->pool);
 	rate_list_free(&c->rates);
+	idx_free(&c->settle);
+	idx_free(&c->offl);
+	free(c->get_keys);
+	c->get_keys = NULL;
+	c->get_cap = 0;
 	if (c->wake_fd >= 0)
 		close(c->wake_fd);
 	if (c->stop_fd >= 0)

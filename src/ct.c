@@ -410,6 +410,7 @@ static int do_dump(struct ct_source *src, struct flowtab *tab,
 			.stats = &src->st,
 			.counters = src->cfg.counters,
 			.now_ns = clock_ns(CLOCK_REALTIME),
+			.counting_since_ns = src->cfg.counting_since_ns,
 		},
 	};
 	int ret;
@@ -538,6 +539,7 @@ static int take_events(struct ct_source *src, struct flowtab *tab,
 		.hooks = hooks,
 		.stats = &src->st,
 		.counters = src->cfg.counters,
+		.counting_since_ns = src->cfg.counting_since_ns,
 	};
 	size_t done = 0;
 	int ret = 0;
@@ -623,6 +625,89 @@ int ct_read_counters(struct ct_source *src,
 
 	return run_request(src, IPCTNL_MSG_CT_GET, NLM_F_DUMP,
 			   dump_family(src->cfg.sel), &w);
+}
+
+/*
+ * GET requests per system call: every answer is queued on the socket
+ * before the first is read, and this many (about 1 KiB of buffer each)
+ * fit in the default receive buffer with room to spare.
+ */
+#define GET_BATCH 32
+#define GET_MSG_MAX 256
+
+/* Reads answers until want of them came (one per request, see below). */
+static int read_answers(struct ct_source *src, size_t want,
+			void (*fn)(const struct ct_entry *e, void *arg),
+			void *arg)
+{
+	size_t got = 0;
+
+	while (got < want) {
+		ssize_t n = mnl_socket_recvfrom(src->dump, src->dumpbuf, DUMP_BUF);
+		const struct nlmsghdr *nlh = (const void *)src->dumpbuf;
+		int len;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return -ETIMEDOUT;
+			return -errno;
+		}
+		len = (int)ct_nlmsg_span(src->dumpbuf, (size_t)n);
+		/*
+		 * An answer is the connection (IPCTNL_MSG_CT_NEW) or an error
+		 * (ENOENT: gone meanwhile); a GET without NLM_F_ACK gets
+		 * nothing more.
+		 */
+		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+			struct ct_entry e;
+
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				got++;
+				continue;
+			}
+			if (ct_msg_kind(nlh) < 0)
+				continue;
+			got++;
+			if (ct_entry_from_nlmsg(nlh, &e) == 0)
+				fn(&e, arg);
+		}
+	}
+	return 0;
+}
+
+int ct_get_entries(struct ct_source *src, const struct flow_key *keys,
+		   size_t n, void (*fn)(const struct ct_entry *e, void *arg),
+		   void *arg)
+{
+	static _Thread_local char req[GET_BATCH * GET_MSG_MAX];
+
+	if (src->dump_abandoned)
+		return -EIO;
+	for (size_t i = 0; i < n;) {
+		size_t off = 0, sent = 0;
+		int ret;
+
+		for (; i < n && sent < GET_BATCH; i++) {
+			int len = ct_build_get(req + off, GET_MSG_MAX, &keys[i],
+					       ++src->seq);
+
+			if (len < 0)
+				continue;	/* not a key we ask about */
+			off += NLMSG_ALIGN((size_t)len);
+			sent++;
+		}
+		if (!sent)
+			break;
+		/* the kernel handles every message of one datagram */
+		if (mnl_socket_sendto(src->dump, req, off) < 0)
+			return -errno;
+		ret = read_answers(src, sent, fn, arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 void ct_get_stats(const struct ct_source *src, struct ct_stats *st)

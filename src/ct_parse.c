@@ -22,6 +22,7 @@
 
 #include "ct_parse.h"
 #include "filter.h"
+#include "kcount.h"
 
 #ifndef IPPROTO_UDPLITE
 #define IPPROTO_UDPLITE 136
@@ -204,6 +205,10 @@ int ct_entry_from_conntrack(const struct nf_conntrack *ct, struct ct_entry *e)
 
 	if (nfct_attr_is_set(ct, ATTR_TIMESTAMP_START))
 		e->start_ns = nfct_get_attr_u64(ct, ATTR_TIMESTAMP_START);
+	if (nfct_attr_is_set(ct, ATTR_STATUS)) {
+		e->status = nfct_get_attr_u32(ct, ATTR_STATUS);
+		e->has_status = true;
+	}
 
 	static const struct {
 		enum nf_conntrack_attr attr;
@@ -289,7 +294,7 @@ struct nl_tuple {
 
 struct nl_ct {
 	struct nl_tuple t[2];			/* FLOW_DIR_ORIG, FLOW_DIR_REPLY */
-	const struct nlattr *zone, *id, *mark, *state, *start;
+	const struct nlattr *zone, *id, *mark, *state, *start, *status;
 	const struct nlattr *count[2][2];	/* [dir][packets, bytes], u64 */
 	const struct nlattr *count32[2][2];	/* old 32-bit counters */
 	uint8_t state_of;			/* CTA_PROTOINFO_* of state */
@@ -448,6 +453,7 @@ static int top_cb(const struct nlattr *a, void *data)
 		ret = mnl_attr_parse_nested(a, timestamp_cb, m);
 		break;
 	case CTA_ZONE: return keep(a, 2, &m->zone);
+	case CTA_STATUS: return keep(a, 4, &m->status);
 	case CTA_ID: return keep(a, 4, &m->id);
 	case CTA_MARK: return keep(a, 4, &m->mark);
 	default:
@@ -554,6 +560,10 @@ int ct_entry_from_nlmsg(const struct nlmsghdr *nlh, struct ct_entry *e)
 	}
 	if (m.start)
 		e->start_ns = be64toh(mnl_attr_get_u64(m.start));
+	if (m.status) {
+		e->status = ntohl(mnl_attr_get_u32(m.status));
+		e->has_status = true;
+	}
 	for (int dir = 0; dir < 2; dir++) {
 		__u64 *v[2] = { &e->counters.packets[dir], &e->counters.bytes[dir] };
 
@@ -568,6 +578,66 @@ int ct_entry_from_nlmsg(const struct nlmsghdr *nlh, struct ct_entry *e)
 		}
 	}
 	return 0;
+}
+
+/* room for the header and the largest tuple (IPv6 addresses, ports) */
+#define CT_GET_MAX 256
+
+int ct_build_get(void *buf, size_t len, const struct flow_key *key,
+		 uint32_t seq)
+{
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *nfg;
+	struct nlattr *tuple, *nest;
+	bool v6 = key->family == AF_INET6;
+
+	if (len < CT_GET_MAX)
+		return -ENOSPC;
+	if (key->family != AF_INET && !v6)
+		return -EINVAL;
+	if (!proto_has_ports(key->proto) &&
+	    key->proto != (v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP))
+		return -EINVAL;
+	memset(buf, 0, CT_GET_MAX);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = seq;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = key->family;
+	nfg->version = NFNETLINK_V0;
+
+	tuple = mnl_attr_nest_start(nlh, CTA_TUPLE_ORIG);
+	nest = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
+	if (v6) {
+		mnl_attr_put(nlh, CTA_IP_V6_SRC, 16, key->src);
+		mnl_attr_put(nlh, CTA_IP_V6_DST, 16, key->dst);
+	} else {
+		mnl_attr_put_u32(nlh, CTA_IP_V4_SRC, key->src[0]);
+		mnl_attr_put_u32(nlh, CTA_IP_V4_DST, key->dst[0]);
+	}
+	mnl_attr_nest_end(nlh, nest);
+	nest = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
+	mnl_attr_put_u8(nlh, CTA_PROTO_NUM, key->proto);
+	if (proto_has_ports(key->proto)) {
+		mnl_attr_put_u16(nlh, CTA_PROTO_SRC_PORT, key->sport);
+		mnl_attr_put_u16(nlh, CTA_PROTO_DST_PORT, key->dport);
+	} else {
+		const uint8_t *tc = (const uint8_t *)&key->dport;
+
+		/* the key's layout for ICMP: see set_icmp */
+		mnl_attr_put_u16(nlh, v6 ? CTA_PROTO_ICMPV6_ID : CTA_PROTO_ICMP_ID,
+				 key->sport);
+		mnl_attr_put_u8(nlh, v6 ? CTA_PROTO_ICMPV6_TYPE :
+				CTA_PROTO_ICMP_TYPE, tc[0]);
+		mnl_attr_put_u8(nlh, v6 ? CTA_PROTO_ICMPV6_CODE :
+				CTA_PROTO_ICMP_CODE, tc[1]);
+	}
+	mnl_attr_nest_end(nlh, nest);
+	mnl_attr_nest_end(nlh, tuple);
+	if (key->zone)
+		mnl_attr_put_u16(nlh, CTA_ZONE, htons(key->zone));
+	return (int)nlh->nlmsg_len;
 }
 
 bool ct_entry_selected(const struct ct_entry *e, unsigned int sel)
@@ -587,6 +657,32 @@ static void begin_connection(struct flow_rec *f, uint64_t now_ns)
 static bool ids_differ(uint32_t a, uint32_t b)
 {
 	return a && b && a != b;
+}
+
+static int note_counters(const struct ct_apply_ctx *ctx, struct flow_rec *f,
+			 bool destroy, const struct flow_counters *k)
+{
+	const struct ct_hooks *hooks = ctx->hooks;
+	int r = kcount_note(ctx->tab, f, destroy, k);
+
+	if (r > 0 && hooks && hooks->kernel_counters)
+		hooks->kernel_counters(f, hooks->arg);
+	return r < 0 ? r : 0;
+}
+
+#define IPS_ANY_OFFLOAD ((1u << 14) | (1u << 15))	/* IPS_OFFLOAD, IPS_HW_OFFLOAD */
+
+static void note_status(const struct ct_apply_ctx *ctx, struct flow_rec *f,
+			const struct ct_entry *e)
+{
+	const struct ct_hooks *hooks = ctx->hooks;
+	bool off = e->status & IPS_ANY_OFFLOAD;
+
+	if (!e->has_status || off == f->offloaded)
+		return;
+	f->offloaded = off;
+	if (off && hooks && hooks->offloaded)
+		hooks->offloaded(f, hooks->arg);
 }
 
 int ct_apply(const struct ct_apply_ctx *ctx, enum ct_msg kind,
@@ -620,6 +716,13 @@ int ct_apply(const struct ct_apply_ctx *ctx, enum ct_msg kind,
 			 */
 			f->total = e->counters;
 			f->counters_valid = true;
+			f->whole_life = true;
+		} else if (e->has_counters) {
+			/* BPF: the kernel's final word, see kcount.h */
+			int r = note_counters(ctx, f, true, &e->counters);
+
+			if (r < 0)
+				return r;
 		}
 		st->destroyed_flows++;
 		if (hooks && hooks->destroyed)
@@ -656,6 +759,7 @@ int ct_apply(const struct ct_apply_ctx *ctx, enum ct_msg kind,
 		/* a NEW event comes as the kernel creates the connection, so
 		 * every counter of it starts at zero from here on */
 		f->counts_from_zero = kind == CT_MSG_NEW;
+		f->whole_life = kind == CT_MSG_NEW;
 		st->new_flows++;
 	}
 
@@ -675,6 +779,17 @@ int ct_apply(const struct ct_apply_ctx *ctx, enum ct_msg kind,
 	if (e->has_state)
 		f->state = e->state;
 	flow_rec_set_start(f, e->start_ns);
+	/* started after the counting did: counted from its start */
+	if (e->start_ns && ctx->counting_since_ns &&
+	    e->start_ns >= ctx->counting_since_ns)
+		f->whole_life = true;
+	note_status(ctx, f, e);
+	if (kind == CT_MSG_DUMP && e->has_counters && !ctx->counters) {
+		int r = note_counters(ctx, f, false, &e->counters);
+
+		if (r < 0)
+			return r;
+	}
 
 	/*
 	 * Counters from a dump are left to the per-interval read

@@ -54,7 +54,12 @@ struct flowtab {
 	uint32_t nat_span;	/* entries handed out so far */
 	uint32_t *nat_free;
 	size_t nat_nfree, nat_free_cap;
+	/* the kernel-counter store: KERN_CHUNK entries each, by index */
+	struct flow_kern **kern_chunks;
 };
+
+#define KERN_CHUNK_SHIFT 12
+#define KERN_CHUNK	(1u << KERN_CHUNK_SHIFT)
 
 #define NAT_CHUNK_SHIFT	12
 #define NAT_CHUNK	(1u << NAT_CHUNK_SHIFT)
@@ -121,6 +126,11 @@ static int reserve_flows(struct flowtab *tab)
 }
 
 const struct flow_rec *flowtab_entry(const struct flowtab *tab, uint32_t idx)
+{
+	return at(tab, idx);
+}
+
+struct flow_rec *flowtab_rec(struct flowtab *tab, uint32_t idx)
 {
 	return at(tab, idx);
 }
@@ -230,6 +240,42 @@ int flowtab_set_reply(struct flowtab *tab, struct flow_rec *f,
 	return 0;
 }
 
+/* --- the kernel's counters ------------------------------------------------ */
+
+struct flow_kern *flowtab_kern(struct flowtab *tab, const struct flow_rec *f)
+{
+	uint32_t i = flowtab_index(tab, f);
+
+	if (!f->kern)
+		return NULL;
+	return &tab->kern_chunks[i >> KERN_CHUNK_SHIFT][i & (KERN_CHUNK - 1)];
+}
+
+struct flow_kern *flowtab_kern_make(struct flowtab *tab, struct flow_rec *f)
+{
+	uint32_t i = flowtab_index(tab, f), c = i >> KERN_CHUNK_SHIFT;
+	struct flow_kern *k;
+
+	if (f->kern)
+		return flowtab_kern(tab, f);
+	if (!tab->kern_chunks) {
+		tab->kern_chunks = calloc(((size_t)tab->max_flows +
+					   KERN_CHUNK - 1) / KERN_CHUNK,
+					  sizeof(*tab->kern_chunks));
+		if (!tab->kern_chunks)
+			return NULL;
+	}
+	if (!tab->kern_chunks[c]) {
+		tab->kern_chunks[c] = malloc(KERN_CHUNK * sizeof(struct flow_kern));
+		if (!tab->kern_chunks[c])
+			return NULL;
+	}
+	k = &tab->kern_chunks[c][i & (KERN_CHUNK - 1)];
+	memset(k, 0, sizeof(*k));
+	f->kern = true;
+	return k;
+}
+
 /* --- the table ------------------------------------------------------------ */
 
 static uint32_t *new_buckets(size_t n)
@@ -276,6 +322,10 @@ void flowtab_free(struct flowtab *tab)
 		for (uint32_t c = 0; c * NAT_CHUNK < tab->nat_span; c++)
 			free(tab->nat_chunks[c]);
 	free(tab->nat_chunks);
+	if (tab->kern_chunks)
+		for (uint32_t c = 0; c * KERN_CHUNK < tab->span; c++)
+			free(tab->kern_chunks[c]);
+	free(tab->kern_chunks);
 	free(tab->nat_free);
 	free(tab->free_idx);
 	free(tab->limbo);

@@ -698,8 +698,24 @@ static void json_enrich(struct wbuf *w, const struct flow_info *fi)
 	json_ostr(w, "dport_service", fi->dst.service);
 }
 
+/*
+ * Where the totals begin: "start" (the flow's start: the kernel's
+ * counters, or a flow the backend saw from its first packet), else the
+ * UNIX time the backend began counting (since), null if unknown.
+ */
+static void counted_from(struct wbuf *w, const struct flow *f, double since,
+			 bool json)
+{
+	if (f->whole_life)
+		wb_puts(w, json ? "\"start\"" : "start");
+	else if (since > 0)
+		wb_double(w, since, DEC_TIME);
+	else if (json)
+		wb_puts(w, "null");
+}
+
 static void json_flow(struct wbuf *w, const struct flow *f, double now,
-		      struct enrich *enrich)
+		      double since, struct enrich *enrich)
 {
 	const struct flow_key *k = &f->key, *r = &f->reply;
 	struct flow_addrs a;
@@ -748,6 +764,10 @@ static void json_flow(struct wbuf *w, const struct flow *f, double now,
 	json_double(w, "orig_byte_rate", f->byte_rate[FLOW_DIR_ORIG], DEC_RATE);
 	json_double(w, "reply_packet_rate", f->pkt_rate[FLOW_DIR_REPLY], DEC_RATE);
 	json_double(w, "reply_byte_rate", f->byte_rate[FLOW_DIR_REPLY], DEC_RATE);
+	json_key(w, "counted_from");
+	counted_from(w, f, since, true);
+	json_key(w, "offloaded");
+	wb_puts(w, f->offloaded ? "true" : "false");
 	if (enrich) {
 		struct flow_info fi;
 
@@ -802,7 +822,8 @@ static void format_json(struct wbuf *w, const struct snapshot *snap,
 	for (size_t i = 0; i < sel_n(snap, sel); i++) {
 		if (i)
 			wb_put(w, ", ", 2);
-		json_flow(w, sel_flow(snap, sel, i, &buf), m->time, enrich);
+		json_flow(w, sel_flow(snap, sel, i, &buf), m->time,
+			  m->counting_since, enrich);
 	}
 	wb_put(w, "]}\n", 3);
 }
@@ -815,7 +836,7 @@ static const char csv_header[] =
 	"reply_sport,reply_dport,reply_icmp_type,reply_icmp_code,"
 	"reply_icmp_id,zone,mark,age,orig_packets,orig_bytes,"
 	"reply_packets,reply_bytes,orig_packet_rate,orig_byte_rate,"
-	"reply_packet_rate,reply_byte_rate\n";
+	"reply_packet_rate,reply_byte_rate,counted_from,offloaded\n";
 
 /* appended (before the newline) when the output is enriched */
 static const char csv_header_enrich[] =
@@ -870,7 +891,8 @@ static void csv_enrich(struct wbuf *w, const struct flow_info *fi)
 }
 
 static void csv_flow(struct wbuf *w, const char *time, size_t time_len,
-		     const struct flow *f, double now, struct enrich *enrich)
+		     const struct flow *f, double now, double since,
+		     struct enrich *enrich)
 {
 	const struct flow_key *k = &f->key, *r = &f->reply;
 	bool icmp = is_icmp(k->proto);
@@ -923,6 +945,9 @@ static void csv_flow(struct wbuf *w, const char *time, size_t time_len,
 	csv_sep_double(w, f->byte_rate[FLOW_DIR_ORIG], DEC_RATE);
 	csv_sep_double(w, f->pkt_rate[FLOW_DIR_REPLY], DEC_RATE);
 	csv_sep_double(w, f->byte_rate[FLOW_DIR_REPLY], DEC_RATE);
+	wb_char(w, ',');
+	counted_from(w, f, since, false);
+	wb_puts(w, f->offloaded ? ",1" : ",0");
 	if (enrich) {
 		struct flow_info fi;
 
@@ -948,7 +973,7 @@ static void format_csv(struct wbuf *w, const struct snapshot *snap, bool first,
 	time_len = (size_t)(put_double(time, snap->meta.time, DEC_TIME) - time);
 	for (size_t i = 0; i < sel_n(snap, sel); i++)
 		csv_flow(w, time, time_len, sel_flow(snap, sel, i, &buf),
-			 snap->meta.time, enrich);
+			 snap->meta.time, snap->meta.counting_since, enrich);
 }
 
 /* ------------------------------------------------------ text */

@@ -213,25 +213,37 @@ void ipfix_record_from_tuples(struct ipfix_record *r,
 	}
 }
 
+static uint64_t end_delta(uint64_t prev, uint64_t now)
+{
+	return now > prev ? now - prev : 0;
+}
+
 /* Makes a record of everything counted since the previous one. */
 static void emit_record(struct ipfix_meter *m, struct mflow *e,
 			uint64_t end_ms, uint8_t reason,
 			ipfix_emit_fn emit, void *arg)
 {
 	struct ipfix_record r;
+	/*
+	 * A flow's end carries the kernel's final counters where it keeps
+	 * them (kcount.h); they may be a little below what was exported
+	 * (BPF counted packets the kernel ignores): that is no restart.
+	 */
+	uint64_t (*delta)(uint64_t, uint64_t) =
+		reason == IPFIX_END_EOF ? end_delta : counter_delta;
 
 	memset(&r, 0, sizeof(r));
 	ipfix_record_from_tuples(&r, &e->key, &e->reply);
 	r.start_ms = e->seg_start_ms <= end_ms ? e->seg_start_ms : end_ms;
 	r.end_ms = end_ms;
-	r.octets = counter_delta(e->sent.bytes[FLOW_DIR_ORIG],
-				 e->last.bytes[FLOW_DIR_ORIG]);
-	r.packets = counter_delta(e->sent.packets[FLOW_DIR_ORIG],
-				  e->last.packets[FLOW_DIR_ORIG]);
-	r.rev_octets = counter_delta(e->sent.bytes[FLOW_DIR_REPLY],
-				     e->last.bytes[FLOW_DIR_REPLY]);
-	r.rev_packets = counter_delta(e->sent.packets[FLOW_DIR_REPLY],
-				      e->last.packets[FLOW_DIR_REPLY]);
+	r.octets = delta(e->sent.bytes[FLOW_DIR_ORIG],
+			 e->last.bytes[FLOW_DIR_ORIG]);
+	r.packets = delta(e->sent.packets[FLOW_DIR_ORIG],
+			  e->last.packets[FLOW_DIR_ORIG]);
+	r.rev_octets = delta(e->sent.bytes[FLOW_DIR_REPLY],
+			     e->last.bytes[FLOW_DIR_REPLY]);
+	r.rev_packets = delta(e->sent.packets[FLOW_DIR_REPLY],
+			      e->last.packets[FLOW_DIR_REPLY]);
 	r.end_reason = reason;
 	e->sent = e->last;
 	e->seg_start_ms = end_ms;

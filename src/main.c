@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "acct.h"
@@ -120,6 +121,14 @@ static int block_exit_signals(void)
 	return fd < 0 ? -errno : fd;
 }
 
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static uint32_t pick_max_flows(const struct config *cfg)
 {
 	uint64_t v;
@@ -146,6 +155,32 @@ static int enable_settings_for(enum acct_kind kind)
 			"use --acct netfilter)\n",
 			SYSCTL_ACCT, strerror(-ret), acct_kind_name(kind));
 	return ret;
+}
+
+/*
+ * The first offloaded flow: the kernel's counters are the only ones that
+ * see its packets, so nf_conntrack_acct goes on for the run (restored
+ * with the other settings). Flows offloaded before it was on have none:
+ * the snapshots count them (offloaded_uncounted) and the view says so.
+ * Called in the collector thread.
+ */
+static void enable_acct_for_offload(void *arg)
+{
+	const struct config *cfg = arg;
+	int ret = sysctl_set_saved(SYSCTL_ACCT, 1);
+
+	/* the view owns the terminal: it shows the count instead */
+	if (!cfg->batch)
+		return;
+	if (ret)
+		fprintf(stderr, "flowtop: offloaded flows seen, but %s cannot "
+			"be enabled (%s): offloaded flows are counted only "
+			"until they were offloaded\n", SYSCTL_ACCT,
+			strerror(-ret));
+	else
+		fprintf(stderr, "flowtop: offloaded flows seen: their counters "
+			"come from the kernel (%s is on for the run)\n",
+			SYSCTL_ACCT);
 }
 
 /*
@@ -258,6 +293,7 @@ static int run_batch(struct collector *col, const struct config *cfg,
 	};
 	uint64_t last_seq = 0;
 	long printed = 0;
+	bool told_uncounted = false;
 
 	for (;;) {
 		struct snapshot *s;
@@ -291,6 +327,15 @@ static int run_batch(struct collector *col, const struct config *cfg,
 			continue;
 		}
 		last_seq = s->meta.seq;
+		if (s->meta.offloaded_uncounted && !told_uncounted) {
+			told_uncounted = true;
+			fprintf(stderr, "flowtop: %llu offloaded flows have no "
+				"kernel counters: their totals stop where the "
+				"offload began (nf_conntrack_acct was off when "
+				"they started); see OFFLOADED FLOWS in "
+				"flowtop(8)\n",
+				(unsigned long long)s->meta.offloaded_uncounted);
+		}
 		/* --output none: the snapshots only feed the exporter */
 		ret = cfg->output_none ? 0 :
 		      print_snapshot(s, cfg, printed == 0, enrich, fx);
@@ -448,6 +493,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "flowtop: %s\n", err);
 		goto out;
 	}
+	/* after the attach: a flow that started later is counted whole */
+	ctc.counting_since_ns = realtime_ns();
 	if (acct_kind_of(acct) == ACCT_CONNTRACK)
 		fprintf(stderr, "flowtop: counters from the conntrack backend\n");
 	else
@@ -514,6 +561,9 @@ int main(int argc, char **argv)
 	/* the interactive view sorts by its own column anyway */
 	col.unsorted = !cfg.batch || batch_selects(&cfg);
 	col.event_buffer = (size_t)ctc.rcvbuf;
+	col.counting_since_ns = ctc.counting_since_ns;
+	col.on_first_offload = enable_acct_for_offload;
+	col.on_first_offload_arg = &cfg;
 	ret = collector_start(&col, err, sizeof(err));
 	if (ret == -EINTR) {
 		status = 0;	/* told to stop during the first dump */

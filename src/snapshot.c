@@ -14,7 +14,9 @@ static uint8_t row_flags(const struct flow_rec *f)
 	return (f->destroyed ? FLOW_ROW_DESTROYED : 0) |
 	       (f->counters_valid ? FLOW_ROW_COUNTERS_VALID : 0) |
 	       (f->counts_from_zero ? FLOW_ROW_COUNTS_FROM_ZERO : 0) |
-	       (f->events_seen ? FLOW_ROW_EVENTS_SEEN : 0);
+	       (f->events_seen ? FLOW_ROW_EVENTS_SEEN : 0) |
+	       (f->offloaded ? FLOW_ROW_OFFLOADED : 0) |
+	       (f->whole_life ? FLOW_ROW_WHOLE_LIFE : 0);
 }
 
 const struct flow *snapshot_flow(const struct snapshot *s, size_t i,
@@ -39,6 +41,8 @@ const struct flow *snapshot_flow(const struct snapshot *s, size_t i,
 	buf->counters_valid = r->flags & FLOW_ROW_COUNTERS_VALID;
 	buf->counts_from_zero = r->flags & FLOW_ROW_COUNTS_FROM_ZERO;
 	buf->events_seen = r->flags & FLOW_ROW_EVENTS_SEEN;
+	buf->offloaded = r->flags & FLOW_ROW_OFFLOADED;
+	buf->whole_life = r->flags & FLOW_ROW_WHOLE_LIFE;
 	buf->sel_bit = r->sel_bit;
 	buf->total = r->total;
 	memcpy(buf->pkt_rate, r->pkt_rate, sizeof(buf->pkt_rate));

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "acct.h"
 #include "filter.h"
@@ -157,7 +158,13 @@ static void draw_header(struct ui *u)
 		     acct_kind_name(v->snap->meta.acct), v->n, v->snap->n,
 		     fmt_rate(a, sizeof(a), v->rate[FLOW_DIR_ORIG], u->bits),
 		     fmt_rate(b, sizeof(b), v->rate[FLOW_DIR_REPLY], u->bits));
-	(void)n;
+	/* offloaded flows: counted by the kernel, if it keeps counters */
+	if (v->snap->meta.offloaded && n > 0 && (size_t)n < sizeof(line))
+		snprintf(line + n, sizeof(line) - (size_t)n,
+			 "  offloaded %llu%s",
+			 (unsigned long long)v->snap->meta.offloaded,
+			 v->snap->meta.offloaded_uncounted ?
+			 " (some without kernel counters: see ?)" : "");
 	put_line(u, 0, line, 0, u->paused ? ROLE_PAUSED : ROLE_HEADER, true);
 
 	if (u->tab == TAB_PROCS && !u->detail) {
@@ -326,6 +333,26 @@ static void dest_text(const struct ui *u, char *buf, size_t len,
 		snprintf(buf, len, "%s", name ? name : "?");
 }
 
+/* First column: x destroyed (shown once more), o offloaded (flowtable). */
+static const char *row_mark(const struct flow *f)
+{
+	return f->destroyed ? "x" : f->offloaded ? "o" : " ";
+}
+
+/*
+ * A byte total; ">" in front when it counts only since flowtop began
+ * counting (a flow older than flowtop, without kernel counters).
+ */
+static const char *total_text(char *buf, size_t len, const struct flow *f,
+			      uint64_t bytes)
+{
+	char num[32];
+
+	fmt_bytes(num, sizeof(num), bytes);
+	snprintf(buf, len, "%s%s", f->whole_life ? "" : ">", num);
+	return buf;
+}
+
 static void flow_row(const struct ui *u, char *line, size_t cap,
 		     const struct flow *f, const struct flow_info *info,
 		     const struct flow_cols *c, double now)
@@ -336,7 +363,7 @@ static void flow_row(const struct ui *u, char *line, size_t cap,
 	size_t pos = 0;
 
 	line[0] = '\0';
-	ustr_put(line, cap, &pos, f->destroyed ? "x" : " ", 2, false);
+	ustr_put(line, cap, &pos, row_mark(f), 2, false);
 	ustr_put(line, cap, &pos, info->proc.pid > 0 ? info->proc.comm : "-",
 		 13, false);
 	if (info->proc.pid > 0)
@@ -359,13 +386,13 @@ static void flow_row(const struct ui *u, char *line, size_t cap,
 		 info->dst.geo.country_code[0] ? info->dst.geo.country_code : "-",
 		 3, false);
 	ustr_put(line, cap, &pos,
-		 fmt_bytes(num, sizeof(num), f->total.bytes[FLOW_DIR_ORIG]), 7,
+		 total_text(num, sizeof(num), f, f->total.bytes[FLOW_DIR_ORIG]), 7,
 		 true);
 	ustr_put(line, cap, &pos,
 		 fmt_rate(num, sizeof(num), f->byte_rate[FLOW_DIR_ORIG], u->bits),
 		 10, true);
 	ustr_put(line, cap, &pos,
-		 fmt_bytes(num, sizeof(num), f->total.bytes[FLOW_DIR_REPLY]), 8,
+		 total_text(num, sizeof(num), f, f->total.bytes[FLOW_DIR_REPLY]), 8,
 		 true);
 	ustr_put(line, cap, &pos,
 		 fmt_rate(num, sizeof(num), f->byte_rate[FLOW_DIR_REPLY], u->bits),
@@ -619,6 +646,28 @@ static void endpoint_text(char *buf, size_t len, const struct endpoint_info *e,
 			 e->geo.as_org);
 }
 
+/* What the detail's totals cover, and where they come from. */
+static void totals_since(char *buf, size_t len, const struct flow *f,
+			 double since)
+{
+	char when[32] = "-";
+	time_t t = (time_t)since;
+	struct tm tm;
+
+	if (f->offloaded)
+		snprintf(buf, len, "offloaded (flowtable): its packets skip "
+			 "flowtop's counting; the totals are the kernel's "
+			 "counters, where it keeps them");
+	else if (f->whole_life)
+		snprintf(buf, len, "since the flow began");
+	else {
+		if (since > 0 && localtime_r(&t, &tm))
+			strftime(when, sizeof(when), "%H:%M:%S", &tm);
+		snprintf(buf, len, "since %s, when flowtop began counting "
+			 "(an older flow; no kernel counters)", when);
+	}
+}
+
 static void draw_detail(struct ui *u)
 {
 	char line[LINE_MAX_BYTES], a[64], b[64], c[64], d[64], t[300];
@@ -632,8 +681,9 @@ static void draw_detail(struct ui *u)
 	double now = u->v ? u->v->snap->meta.time : 0;
 
 	get_info(u, f, &info);
-	snprintf(line, sizeof(line), " Flow detail%s%s",
+	snprintf(line, sizeof(line), " Flow detail%s%s%s",
 		 f->destroyed ? "  [destroyed]" : "",
+		 f->offloaded ? "  [offloaded]" : "",
 		 u->sel_gone ? "  [gone: last values]" : "");
 	put_line(u, y++, line, 0, f->destroyed || u->sel_gone ? ROLE_GONE :
 		 ROLE_TITLE, true);
@@ -678,6 +728,10 @@ static void draw_detail(struct ui *u)
 			 fmt_rate(b, sizeof(b), f->byte_rate[dir], u->bits));
 		put_line(u, y++, line, 0, ROLE_NORMAL, false);
 	}
+	totals_since(t, sizeof(t), f,
+		     u->v ? u->v->snap->meta.counting_since : 0);
+	snprintf(line, sizeof(line), " totals    %s", t);
+	put_line(u, y++, line, 0, ROLE_DIM, false);
 	for (int dir = 0; dir < FLOW_DIR_COUNT; dir++) {
 		size_t n = h ? hist_series(h, dir, series, HIST_LEN) : 0;
 		float max = 0;
@@ -722,6 +776,10 @@ static const char *const help_lines[] = {
 	"  T U D I S      show/hide TCP, UDP, DCCP, ICMP, SCTP",
 	"  n / g          DNS names / GeoIP on or off",
 	"  ?              this help",
+	" marks: x destroyed  o offloaded (counters from the kernel; one",
+	"        offloaded before nf_conntrack_acct was on has none)",
+	"        >12K  a total since flowtop began counting: the flow is",
+	"              older and the kernel keeps no counters for it",
 	" sort columns: rate bytes packets age proto state destination port",
 	"               process country",
 };

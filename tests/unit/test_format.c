@@ -442,6 +442,7 @@ static struct snapshot *make_snap(struct flow *flows, size_t n)
 	s.meta.destroyed_flows = 7;
 	s.meta.map_read_ms = 0.4;
 	s.meta.seq = 1;
+	s.meta.counting_since = T0 - 100;
 	s.n = n;
 	s.flows = flows;
 	return &s;
@@ -656,7 +657,8 @@ static void test_json_udp_exact(void **state)
 		"\"zone\": 0, \"mark\": 0, \"age\": 12.5, "
 		"\"orig_packets\": 10, \"orig_bytes\": 1280, \"reply_packets\": 10, \"reply_bytes\": 1280, "
 		"\"orig_packet_rate\": 1.0, \"orig_byte_rate\": 128.0, "
-		"\"reply_packet_rate\": 1.0, \"reply_byte_rate\": 128.0}]}\n");
+		"\"reply_packet_rate\": 1.0, \"reply_byte_rate\": 128.0, "
+		"\"counted_from\": 1763999900.5, \"offloaded\": false}]}\n");
 	free(out);
 }
 
@@ -671,7 +673,7 @@ static const char *const port_keys[] = {
 	"reply_src", "reply_dst", "reply_sport", "reply_dport", "zone", "mark",
 	"age", "orig_packets", "orig_bytes", "reply_packets", "reply_bytes",
 	"orig_packet_rate", "orig_byte_rate", "reply_packet_rate",
-	"reply_byte_rate",
+	"reply_byte_rate", "counted_from", "offloaded",
 };
 
 static const char *const icmp_keys[] = {
@@ -680,7 +682,7 @@ static const char *const icmp_keys[] = {
 	"reply_icmp_code", "reply_icmp_id", "zone", "mark", "age",
 	"orig_packets", "orig_bytes", "reply_packets", "reply_bytes",
 	"orig_packet_rate", "orig_byte_rate", "reply_packet_rate",
-	"reply_byte_rate",
+	"reply_byte_rate", "counted_from", "offloaded",
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -842,7 +844,7 @@ static void test_json_empty_and_numbers(void **state)
 	assert_non_null(strstr(out, "\"orig_packet_rate\": 0.5, "));
 	assert_non_null(strstr(out, "\"orig_byte_rate\": 1234567.25, "));
 	assert_non_null(strstr(out, "\"reply_packet_rate\": 0.667, "));
-	assert_non_null(strstr(out, "\"reply_byte_rate\": 10.0}"));
+	assert_non_null(strstr(out, "\"reply_byte_rate\": 10.0, "));
 	free(out);
 }
 
@@ -895,7 +897,7 @@ static void test_csv(void **state)
 		"reply_sport,reply_dport,reply_icmp_type,reply_icmp_code,"
 		"reply_icmp_id,zone,mark,age,orig_packets,orig_bytes,"
 		"reply_packets,reply_bytes,orig_packet_rate,orig_byte_rate,"
-		"reply_packet_rate,reply_byte_rate\n";
+		"reply_packet_rate,reply_byte_rate,counted_from,offloaded\n";
 	struct flow f[3];
 	char *out, *line, *save;
 	int lines = 0;
@@ -904,19 +906,21 @@ static void test_csv(void **state)
 	udp_example(&f[0]);
 	icmp_echo(&f[1]);
 	tcp6_established(&f[2]);
+	f[1].offloaded = true;
+	f[2].whole_life = true;
 
 	out = render(make_snap(f, 3), OUTPUT_CSV, true);
 	assert_memory_equal(out, header, sizeof(header) - 1);
 	assert_string_equal(out + sizeof(header) - 1,
 		"1764000000.5,123,ipv4,udp,,192.0.2.1,198.51.100.7,40000,53,,,,"
 		"198.51.100.7,192.0.2.1,53,40000,,,,0,0,12.5,10,1280,10,1280,"
-		"1.0,128.0,1.0,128.0\n"
+		"1.0,128.0,1.0,128.0,1763999900.5,0\n"
 		"1764000000.5,77,ipv4,icmp,,192.0.2.1,192.0.2.2,,,8,0,4660,"
 		"192.0.2.2,192.0.2.1,,,0,0,4660,0,0,1.5,3,252,3,252,"
-		"0.0,0.0,0.0,0.0\n"
+		"0.0,0.0,0.0,0.0,1763999900.5,1\n"
 		"1764000000.5,4000000000,ipv6,tcp,ESTABLISHED,2001:db8::1,2001:db8:1::2,51000,443,,,,"
 		"2001:db8:1::2,2001:db8::1,443,51000,,,,7,66,10000.5,1000,1500000,500,26000,"
-		"100.0,150000.0,50.0,2600.0\n");
+		"100.0,150000.0,50.0,2600.0,start,0\n");
 
 	/* every row has as many cells as the header */
 	for (line = strtok_r(out, "\n", &save); line;
@@ -925,7 +929,7 @@ static void test_csv(void **state)
 
 		for (char *c = line; *c; c++)
 			commas += *c == ',';
-		assert_int_equal(commas, 29);
+		assert_int_equal(commas, 31);
 	}
 	assert_int_equal(lines, 4);
 	free(out);
@@ -1308,12 +1312,12 @@ static void test_enriched(void **state)
 
 	/* CSV: 17 more columns in the header and in every row */
 	out = render_enriched(make_snap(&f, 1), OUTPUT_CSV, true, e);
-	assert_non_null(strstr(out, ",reply_byte_rate,pid,process,user,src_host,"));
+	assert_non_null(strstr(out, ",counted_from,offloaded,pid,process,user,src_host,"));
 	nl = strchr(out, '\n');
 	assert_non_null(nl);
 	for (char *c = nl + 1; *c; c++)
 		commas += *c == ',';
-	assert_int_equal(commas, 29 + 17);
+	assert_int_equal(commas, 31 + 17);
 	assert_non_null(strstr(nl, ",test-dns\n"));
 	free(out);
 
