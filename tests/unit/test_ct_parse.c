@@ -25,6 +25,7 @@
 #include "ct_parse.h"
 #include "filter.h"
 #include "flowtab.h"
+#include "kcount.h"
 
 #ifndef IPPROTO_UDPLITE
 #define IPPROTO_UDPLITE 136
@@ -107,6 +108,16 @@ static struct flow_key key4(uint8_t proto, const char *src, const char *dst,
 	k.family = AF_INET;
 	k.proto = proto;
 	return k;
+}
+
+static void set_icmp_key(struct flow_key *k, uint16_t id, uint8_t type,
+			 uint8_t code)
+{
+	uint8_t *b = (uint8_t *)&k->dport;
+
+	k->sport = htons(id);
+	b[0] = type;
+	b[1] = code;
 }
 
 static void assert_key(const struct flow_key *got, const struct flow_key *want)
@@ -498,9 +509,25 @@ static void test_msg_kind(void **state)
 /* ---- applying messages to the table ---- */
 
 struct hooks_seen {
-	int destroyed, reused;
+	int destroyed, reused, kernel, offloaded;
 	struct flow_rec *last;
 };
+
+static void on_kernel(struct flow_rec *f, void *arg)
+{
+	struct hooks_seen *h = arg;
+
+	h->kernel++;
+	h->last = f;
+}
+
+static void on_offloaded(struct flow_rec *f, void *arg)
+{
+	struct hooks_seen *h = arg;
+
+	h->offloaded++;
+	h->last = f;
+}
 
 static void on_destroyed(struct flow_rec *f, void *arg)
 {
@@ -533,6 +560,8 @@ static int setup(void **state)
 	fx->tab = flowtab_new(16);
 	fx->hooks.destroyed = on_destroyed;
 	fx->hooks.reused = on_reused;
+	fx->hooks.kernel_counters = on_kernel;
+	fx->hooks.offloaded = on_offloaded;
 	fx->hooks.arg = &fx->seen;
 	fx->ctx.tab = fx->tab;
 	fx->ctx.sel = sel_complete(SEL_TCP | SEL_UDP);
@@ -796,6 +825,405 @@ static void test_destroy_counters(void **state)
 	assert_true(f->total.packets[0] == 4 && f->total.bytes[0] == 400);
 }
 
+
+/* ---- the kernel's counters (kcount.h) and offloaded flows ---- */
+
+static void put_port_tuple(struct nlmsghdr *nlh, uint16_t type, const char *src,
+			   const char *dst, uint8_t proto, uint16_t sport,
+			   uint16_t dport)
+{
+	struct nlattr *t = mnl_attr_nest_start(nlh, type), *n;
+
+	n = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
+	mnl_attr_put_u32(nlh, CTA_IP_V4_SRC, ip4(src));
+	mnl_attr_put_u32(nlh, CTA_IP_V4_DST, ip4(dst));
+	mnl_attr_nest_end(nlh, n);
+	n = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
+	mnl_attr_put_u8(nlh, CTA_PROTO_NUM, proto);
+	mnl_attr_put_u16(nlh, CTA_PROTO_SRC_PORT, htons(sport));
+	mnl_attr_put_u16(nlh, CTA_PROTO_DST_PORT, htons(dport));
+	mnl_attr_nest_end(nlh, n);
+	mnl_attr_nest_end(nlh, t);
+}
+
+static void put_counters(struct nlmsghdr *nlh, uint64_t op, uint64_t ob,
+			 uint64_t rp, uint64_t rb)
+{
+	struct nlattr *n = mnl_attr_nest_start(nlh, CTA_COUNTERS_ORIG);
+
+	mnl_attr_put_u64(nlh, CTA_COUNTERS_PACKETS, htobe64(op));
+	mnl_attr_put_u64(nlh, CTA_COUNTERS_BYTES, htobe64(ob));
+	mnl_attr_nest_end(nlh, n);
+	n = mnl_attr_nest_start(nlh, CTA_COUNTERS_REPLY);
+	mnl_attr_put_u64(nlh, CTA_COUNTERS_PACKETS, htobe64(rp));
+	mnl_attr_put_u64(nlh, CTA_COUNTERS_BYTES, htobe64(rb));
+	mnl_attr_nest_end(nlh, n);
+}
+
+/*
+ * A TCP connection 192.0.2.10:40000 -> 198.51.100.7:443 as the kernel
+ * reports it: kind (dump line, event or DESTROY), status bits and, with
+ * counters, CTA_COUNTERS_{ORIG,REPLY}.
+ */
+static struct nlmsghdr *tcp_msg(char *buf, enum ct_msg kind, uint32_t status,
+				bool counters, uint64_t op, uint64_t ob,
+				uint64_t rp, uint64_t rb)
+{
+	static const struct { uint8_t type; uint16_t flags; } k[] = {
+		[CT_MSG_DUMP] = { IPCTNL_MSG_CT_NEW, NLM_F_MULTI },
+		[CT_MSG_NEW] = { IPCTNL_MSG_CT_NEW, NLM_F_CREATE | NLM_F_EXCL },
+		[CT_MSG_UPDATE] = { IPCTNL_MSG_CT_NEW, 0 },
+		[CT_MSG_DESTROY] = { IPCTNL_MSG_CT_DELETE, 0 },
+	};
+	struct nlmsghdr *nlh = msg_header(buf, k[kind].type, k[kind].flags,
+					  AF_INET);
+
+	put_port_tuple(nlh, CTA_TUPLE_ORIG, "192.0.2.10", "198.51.100.7",
+		       IPPROTO_TCP, 40000, 443);
+	put_port_tuple(nlh, CTA_TUPLE_REPLY, "198.51.100.7", "203.0.113.1",
+		       IPPROTO_TCP, 443, 61000);
+	mnl_attr_put_u32(nlh, CTA_STATUS, htonl(status));
+	mnl_attr_put_u32(nlh, CTA_ID, htonl(777));
+	if (counters)
+		put_counters(nlh, op, ob, rp, rb);
+	return nlh;
+}
+
+static struct flow_rec *tcp_flow(struct fixture *fx)
+{
+	struct flow_key k = key4(IPPROTO_TCP, "192.0.2.10", "198.51.100.7",
+				 40000, 443, 0);
+	struct flow_rec *f = flowtab_lookup(fx->tab, &k);
+
+	assert_non_null(f);
+	return f;
+}
+
+static void apply_msg(struct fixture *fx, const struct nlmsghdr *nlh)
+{
+	struct ct_entry e;
+	int kind = ct_msg_kind(nlh);
+
+	assert_true(kind >= 0);
+	assert_int_equal(ct_entry_from_nlmsg(nlh, &e), 0);
+	assert_true(ct_apply(&fx->ctx, kind, &e) >= 0);
+}
+
+static void set_ctr(struct flow_counters *c, uint64_t op, uint64_t ob,
+		    uint64_t rp, uint64_t rb)
+{
+	c->packets[0] = op;
+	c->bytes[0] = ob;
+	c->packets[1] = rp;
+	c->bytes[1] = rb;
+}
+
+static void assert_total(const struct flow_rec *f, uint64_t op, uint64_t ob,
+			 uint64_t rp, uint64_t rb)
+{
+	assert_true(f->counters_valid);
+	assert_int_equal(f->total.packets[0], op);
+	assert_int_equal(f->total.bytes[0], ob);
+	assert_int_equal(f->total.packets[1], rp);
+	assert_int_equal(f->total.bytes[1], rb);
+}
+
+/* What the collector does with one BPF reading (collector.c). */
+static bool bpf_reading(struct fixture *fx, struct flow_rec *f,
+			uint64_t op, uint64_t ob, uint64_t rp, uint64_t rb,
+			struct flow_rates *r)
+{
+	struct flow_counters b, now;
+
+	set_ctr(&b, op, ob, rp, rb);
+	if (!kcount_bpf(fx->tab, f, &b, &now))
+		return false;
+	if (!f->counters_valid)
+		f->counts_from_zero = true;
+	flow_counters_update(f, &now, 1.0, r);
+	return true;
+}
+
+static void test_status_parsed(void **state)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct ct_entry e;
+
+	(void)state;
+	nlh = tcp_msg(buf, CT_MSG_UPDATE, IPS_CONFIRMED | IPS_SEEN_REPLY |
+		      IPS_ASSURED | IPS_OFFLOAD, false, 0, 0, 0, 0);
+	assert_int_equal(ct_entry_from_nlmsg(nlh, &e), 0);
+	assert_true(e.has_status);
+	assert_true(e.status & IPS_OFFLOAD);
+	assert_false(e.status & IPS_HW_OFFLOAD);
+	assert_false(e.has_counters);
+
+	nlh = tcp_msg(buf, CT_MSG_DUMP, IPS_CONFIRMED | IPS_HW_OFFLOAD, true,
+		      1, 2, 3, 4);
+	assert_int_equal(ct_entry_from_nlmsg(nlh, &e), 0);
+	assert_int_equal(e.status, IPS_CONFIRMED | IPS_HW_OFFLOAD);
+	assert_true(e.has_counters);
+
+	/* a status of the wrong size makes the message malformed */
+	nlh = tcp_msg(buf, CT_MSG_UPDATE, 0, false, 0, 0, 0, 0);
+	mnl_attr_put_u16(nlh, CTA_STATUS, 1);
+	assert_int_equal(ct_entry_from_nlmsg(nlh, &e), -EINVAL);
+}
+
+/*
+ * A flow older than the BPF program: the dump's counters become its base,
+ * taken against the BPF count at the next read, so nothing counts twice.
+ */
+static void test_dump_base(void **state)
+{
+	struct fixture *fx = *state;
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct flow_rates r;
+	struct flow_rec *f;
+
+	/* kernel: 100 packets / 150000 bytes out, 60 / 4000 back */
+	apply_msg(fx, tcp_msg(buf, CT_MSG_DUMP, IPS_CONFIRMED, true,
+			      100, 150000, 60, 4000));
+	f = tcp_flow(fx);
+	assert_int_equal(fx->seen.kernel, 1);
+	assert_false(f->whole_life);
+	/* BPF saw 3 of those packets (attached before the dump): K - B +
+	 * B = K, not K + B */
+	assert_true(bpf_reading(fx, f, 3, 4500, 2, 200, &r));
+	assert_total(f, 100, 150000, 60, 4000);
+	assert_true(f->whole_life);
+	/* the jump to the base is no traffic */
+	assert_true(r.pkt_rate[0] == 3 && r.byte_rate[0] == 4500);
+	/* later packets add on top */
+	assert_true(bpf_reading(fx, f, 5, 7500, 3, 300, &r));
+	assert_total(f, 102, 153000, 61, 4100);
+	assert_true(r.pkt_rate[0] == 2 && r.byte_rate[1] == 100);
+	/* a later dump does not move the base */
+	apply_msg(fx, tcp_msg(buf, CT_MSG_DUMP, IPS_CONFIRMED, true,
+			      500, 1, 500, 1));
+	assert_int_equal(fx->seen.kernel, 1);
+	assert_true(bpf_reading(fx, f, 6, 9000, 3, 300, &r));
+	assert_total(f, 103, 154500, 61, 4100);
+}
+
+/* An idle old flow (no BPF reading): settled after the read, total = K. */
+static void test_dump_base_idle(void **state)
+{
+	struct fixture *fx = *state;
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct flow_rates r;
+	struct flow_rec *f;
+
+	apply_msg(fx, tcp_msg(buf, CT_MSG_DUMP, IPS_CONFIRMED, true,
+			      54, 2002816, 36, 1880));
+	f = tcp_flow(fx);
+	assert_false(kcount_settle(fx->tab, f, 1.0, &r));
+	assert_total(f, 54, 2002816, 36, 1880);
+	assert_true(f->whole_life);
+	/* settling twice changes nothing */
+	assert_false(kcount_settle(fx->tab, f, 1.0, &r));
+	assert_total(f, 54, 2002816, 36, 1880);
+
+	/* without kernel counters (acct off) there is no base */
+	flowtab_remove(fx->tab, f);
+	apply_msg(fx, tcp_msg(buf, CT_MSG_DUMP, IPS_CONFIRMED, false,
+			      0, 0, 0, 0));
+	f = tcp_flow(fx);
+	assert_int_equal(fx->seen.kernel, 1);
+	assert_false(f->whole_life);
+	assert_true(bpf_reading(fx, f, 2, 100, 1, 50, &r));
+	assert_total(f, 2, 100, 1, 50);
+	assert_false(f->whole_life);
+}
+
+/*
+ * DESTROY's counters are the last record, whatever BPF reads afterwards
+ * for the tuple: here a new connection on it, whose first packets came
+ * before the DESTROY was applied (the race of issue 11).
+ */
+static void test_destroy_final(void **state)
+{
+	struct fixture *fx = *state;
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct flow_rates r;
+	struct flow_rec *f;
+
+	apply_msg(fx, tcp_msg(buf, CT_MSG_NEW, IPS_CONFIRMED, false, 0, 0, 0, 0));
+	f = tcp_flow(fx);
+	assert_true(f->whole_life);
+	assert_true(bpf_reading(fx, f, 10, 1000, 8, 800, &r));
+
+	apply_msg(fx, tcp_msg(buf, CT_MSG_DESTROY, IPS_CONFIRMED, true,
+			      12, 1200, 9, 900));
+	assert_true(f->destroyed);
+	assert_int_equal(fx->seen.destroyed, 1);
+	assert_int_equal(fx->seen.kernel, 1);
+	assert_true(kcount_is_kernel(fx->tab, f));
+	/* the next read: BPF's entry now counts the new connection (higher
+	 * than the old one's) - ignored for the destroyed flow */
+	assert_false(bpf_reading(fx, f, 50, 50000, 40, 40000, &r));
+	assert_total(f, 10, 1000, 8, 800);
+	/* then the final counters, with the last interval's rate */
+	assert_true(kcount_settle(fx->tab, f, 1.0, &r));
+	assert_total(f, 12, 1200, 9, 900);
+	assert_true(r.pkt_rate[0] == 2 && r.byte_rate[1] == 100);
+	assert_false(bpf_reading(fx, f, 60, 60000, 50, 50000, &r));
+	assert_total(f, 12, 1200, 9, 900);
+
+	/* a final total below BPF's (packets the kernel ignores) gives no
+	 * negative or wrapped rate */
+	flowtab_remove(fx->tab, f);
+	apply_msg(fx, tcp_msg(buf, CT_MSG_NEW, IPS_CONFIRMED, false, 0, 0, 0, 0));
+	f = tcp_flow(fx);
+	assert_true(bpf_reading(fx, f, 10, 1000, 8, 800, &r));
+	apply_msg(fx, tcp_msg(buf, CT_MSG_DESTROY, IPS_CONFIRMED, true,
+			      9, 900, 8, 800));
+	assert_false(kcount_settle(fx->tab, f, 1.0, &r));
+	assert_total(f, 9, 900, 8, 800);
+	assert_true(r.pkt_rate[0] == 0 && r.byte_rate[0] == 0);
+
+	/* DESTROY without counters (acct off): BPF's count stays final */
+	flowtab_remove(fx->tab, f);
+	apply_msg(fx, tcp_msg(buf, CT_MSG_NEW, IPS_CONFIRMED, false, 0, 0, 0, 0));
+	f = tcp_flow(fx);
+	assert_true(bpf_reading(fx, f, 10, 1000, 8, 800, &r));
+	fx->seen.kernel = 0;
+	apply_msg(fx, tcp_msg(buf, CT_MSG_DESTROY, IPS_CONFIRMED, false,
+			      0, 0, 0, 0));
+	assert_int_equal(fx->seen.kernel, 0);
+	assert_false(kcount_is_kernel(fx->tab, f));
+	assert_total(f, 10, 1000, 8, 800);
+}
+
+/*
+ * Offloaded flows: the status bits mark them (hook once), their counters
+ * are the kernel's from the first kernel reading on, BPF's are ignored.
+ */
+static void test_offloaded(void **state)
+{
+	struct fixture *fx = *state;
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct flow_counters k;
+	struct flow_rates r;
+	struct flow_rec *f;
+
+	apply_msg(fx, tcp_msg(buf, CT_MSG_NEW, IPS_CONFIRMED, false, 0, 0, 0, 0));
+	f = tcp_flow(fx);
+	assert_false(f->offloaded);
+	/* BPF saw the handshake */
+	assert_true(bpf_reading(fx, f, 2, 120, 1, 60, &r));
+	/* the flowtable took it: software offload */
+	apply_msg(fx, tcp_msg(buf, CT_MSG_UPDATE, IPS_CONFIRMED | IPS_OFFLOAD,
+			      false, 0, 0, 0, 0));
+	assert_true(f->offloaded);
+	assert_int_equal(fx->seen.offloaded, 1);
+	/* said once, not at every message */
+	apply_msg(fx, tcp_msg(buf, CT_MSG_UPDATE, IPS_CONFIRMED | IPS_OFFLOAD,
+			      false, 0, 0, 0, 0));
+	assert_int_equal(fx->seen.offloaded, 1);
+
+	/* the kernel's counters: the total, no rate for the first jump */
+	set_ctr(&k, 1000, 1500000, 500, 26000);
+	assert_int_equal(kcount_kernel(fx->tab, f, &k, 1.0, &r), 0);
+	assert_total(f, 1000, 1500000, 500, 26000);
+	assert_true(f->whole_life);
+	assert_true(kcount_is_kernel(fx->tab, f));
+	/* BPF's frozen (or slow path) counts are ignored from now on */
+	assert_false(bpf_reading(fx, f, 3, 180, 1, 60, &r));
+	assert_total(f, 1000, 1500000, 500, 26000);
+	set_ctr(&k, 1100, 1650000, 550, 28600);
+	assert_int_equal(kcount_kernel(fx->tab, f, &k, 2.0, &r), 1);
+	assert_total(f, 1100, 1650000, 550, 28600);
+	assert_true(r.pkt_rate[0] == 50 && r.byte_rate[0] == 75000);
+
+	/* hardware offload is offloaded too; the end of the offload clears
+	 * the mark but the kernel stays the source of its totals */
+	apply_msg(fx, tcp_msg(buf, CT_MSG_UPDATE, IPS_CONFIRMED, false,
+			      0, 0, 0, 0));
+	assert_false(f->offloaded);
+	assert_true(kcount_is_kernel(fx->tab, f));
+	apply_msg(fx, tcp_msg(buf, CT_MSG_UPDATE,
+			      IPS_CONFIRMED | IPS_HW_OFFLOAD, false, 0, 0, 0, 0));
+	assert_true(f->offloaded);
+	assert_int_equal(fx->seen.offloaded, 2);
+
+	/* its DESTROY's counters are the last word */
+	apply_msg(fx, tcp_msg(buf, CT_MSG_DESTROY, IPS_CONFIRMED | IPS_HW_OFFLOAD,
+			      true, 1200, 1800000, 600, 31200));
+	set_ctr(&k, 1150, 1, 1, 1);
+	assert_int_equal(kcount_kernel(fx->tab, f, &k, 1.0, &r), 0);
+	assert_true(kcount_settle(fx->tab, f, 1.0, &r));
+	assert_total(f, 1200, 1800000, 600, 31200);
+
+	/* an offloaded flow found by a dump: flagged, base from the dump */
+	flowtab_remove(fx->tab, f);
+	fx->seen.offloaded = 0;
+	apply_msg(fx, tcp_msg(buf, CT_MSG_DUMP, IPS_CONFIRMED | IPS_OFFLOAD,
+			      true, 7, 700, 5, 500));
+	f = tcp_flow(fx);
+	assert_true(f->offloaded);
+	assert_int_equal(fx->seen.offloaded, 1);
+	assert_false(kcount_settle(fx->tab, f, 1.0, &r));
+	assert_total(f, 7, 700, 5, 500);
+}
+
+/* The GET request for one flow: the original tuple and zone, no more. */
+static void test_build_get(void **state)
+{
+	char buf[512];
+	struct flow_key k = key4(IPPROTO_UDP, "192.0.2.10", "198.51.100.7",
+				 5353, 53, 7);
+	struct nf_conntrack *ct = nfct_new();
+	const struct nlmsghdr *nlh = (const void *)buf;
+	const struct nfgenmsg *nfg;
+	int len;
+
+	(void)state;
+	assert_int_equal(ct_build_get(buf, 100, &k, 1), -ENOSPC);
+	len = ct_build_get(buf, sizeof(buf), &k, 42);
+	assert_true(len > 0 && (size_t)len == nlh->nlmsg_len);
+	assert_int_equal(nlh->nlmsg_type,
+			 (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET);
+	assert_int_equal(nlh->nlmsg_flags, NLM_F_REQUEST);
+	assert_int_equal(nlh->nlmsg_seq, 42);
+	nfg = mnl_nlmsg_get_payload(nlh);
+	assert_int_equal(nfg->nfgen_family, AF_INET);
+	assert_int_equal(nfct_nlmsg_parse(nlh, ct), 0);
+	assert_int_equal(nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_SRC), ip4("192.0.2.10"));
+	assert_int_equal(nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_DST), ip4("198.51.100.7"));
+	assert_int_equal(nfct_get_attr_u8(ct, ATTR_ORIG_L4PROTO), IPPROTO_UDP);
+	assert_int_equal(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_SRC), htons(5353));
+	assert_int_equal(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_DST), htons(53));
+	assert_int_equal(nfct_get_attr_u16(ct, ATTR_ZONE), 7);
+	assert_false(nfct_attr_is_set(ct, ATTR_REPL_IPV4_SRC));
+	nfct_destroy(ct);
+
+	/* ICMPv6 echo: id, type and code from the key's layout */
+	{
+		struct nf_conntrack *c6 = nfct_new();
+		struct flow_key k6;
+
+		memset(&k6, 0, sizeof(k6));
+		k6.family = AF_INET6;
+		k6.proto = IPPROTO_ICMPV6;
+		ip6("2001:db8::1", k6.src);
+		ip6("2001:db8::2", k6.dst);
+		set_icmp_key(&k6, 0x1234, 128, 0);
+		len = ct_build_get(buf, sizeof(buf), &k6, 43);
+		assert_true(len > 0);
+		assert_int_equal(nfct_nlmsg_parse(nlh, c6), 0);
+		assert_memory_equal(nfct_get_attr(c6, ATTR_ORIG_IPV6_DST), k6.dst, 16);
+		assert_int_equal(nfct_get_attr_u8(c6, ATTR_ICMP_TYPE), 128);
+		assert_int_equal(nfct_get_attr_u16(c6, ATTR_ICMP_ID), htons(0x1234));
+		assert_false(nfct_attr_is_set(c6, ATTR_ZONE));
+		nfct_destroy(c6);
+	}
+	/* a family flowtop does not show */
+	k.family = AF_PACKET;
+	assert_int_equal(ct_build_get(buf, sizeof(buf), &k, 44), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -817,6 +1245,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dump_and_ghosts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ghosts_without_hooks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_destroy_counters, setup, teardown),
+		cmocka_unit_test(test_status_parsed),
+		cmocka_unit_test_setup_teardown(test_dump_base, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dump_base_idle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_destroy_final, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_offloaded, setup, teardown),
+		cmocka_unit_test(test_build_get),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
