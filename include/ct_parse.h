@@ -34,6 +34,15 @@ struct ct_entry {
 	struct flow_counters counters;
 };
 
+/*
+ * Whether conntrack status bits say offloaded to a flowtable: IPS_OFFLOAD
+ * (software, Linux >= 4.16) or IPS_HW_OFFLOAD (hardware, >= 5.7).
+ */
+static inline bool ct_status_offloaded(uint32_t status)
+{
+	return status & ((1u << 14) | (1u << 15));
+}
+
 /* What kind of conntrack message a netlink message is. */
 enum ct_msg {
 	CT_MSG_DUMP = 0,	/* one line of a dump reply */

@@ -245,7 +245,7 @@ static void offl_answer(const struct ct_entry *e, void *arg)
 	if (!f || f->destroyed || (e->ct_id && f->ct_id && e->ct_id != f->ct_id))
 		return;
 	if (e->has_status)
-		f->offloaded = e->status & ((1u << 14) | (1u << 15));
+		f->offloaded = ct_status_offloaded(e->status);
 	if (f->offloaded)
 		c->offloaded_now++;
 	if (!e->has_counters) {

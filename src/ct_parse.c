@@ -670,13 +670,11 @@ static int note_counters(const struct ct_apply_ctx *ctx, struct flow_rec *f,
 	return r < 0 ? r : 0;
 }
 
-#define IPS_ANY_OFFLOAD ((1u << 14) | (1u << 15))	/* IPS_OFFLOAD, IPS_HW_OFFLOAD */
-
 static void note_status(const struct ct_apply_ctx *ctx, struct flow_rec *f,
 			const struct ct_entry *e)
 {
 	const struct ct_hooks *hooks = ctx->hooks;
-	bool off = e->status & IPS_ANY_OFFLOAD;
+	bool off = ct_status_offloaded(e->status);
 
 	if (!e->has_status || off == f->offloaded)
 		return;

@@ -79,7 +79,7 @@ static void print_entry(const struct ct_entry *e, void *arg)
 	       "\"offloaded\": %s, \"orig_packets\": %llu, \"orig_bytes\": %llu, "
 	       "\"reply_packets\": %llu, \"reply_bytes\": %llu}",
 	       k->zone, e->ct_id, e->has_counters ? "true" : "false",
-	       e->status & ((1u << 14) | (1u << 15)) ? "true" : "false",
+	       ct_status_offloaded(e->status) ? "true" : "false",
 	       (unsigned long long)e->counters.packets[0],
 	       (unsigned long long)e->counters.bytes[0],
 	       (unsigned long long)e->counters.packets[1],
