@@ -36,6 +36,8 @@
 
 /* room for a burst: ~1 KiB of skb per event, so tens of thousands */
 #define CT_DEFAULT_RCVBUF (16 << 20)
+/* the dump socket's receive buffer: see GET_BATCH */
+#define GET_RCVBUF (1 << 20)
 /* events come one per datagram: read them in batches */
 #define EV_BATCH 64
 #define EV_MSG_MAX 8192
@@ -366,6 +368,8 @@ int ct_open(struct ct_source **out, const struct ct_config *cfg,
 	}
 	setsockopt(mnl_socket_get_fd(src->dump), SOL_SOCKET, SO_RCVTIMEO,
 		   &tv, sizeof(tv));
+	/* room for a batch of GET answers (ct_get_entries); best effort */
+	set_rcvbuf(mnl_socket_get_fd(src->dump), GET_RCVBUF);
 
 	/*
 	 * A cheap request that needs the same privilege and module as a dump,
@@ -629,10 +633,12 @@ int ct_read_counters(struct ct_source *src,
 
 /*
  * GET requests per system call: every answer is queued on the socket
- * before the first is read, and this many (about 1 KiB of buffer each)
- * fit in the default receive buffer with room to spare.
+ * before the first is read, and this many (at most about 2.5 KiB of
+ * buffer each) fit in the default receive buffer (208 KiB), let alone in
+ * the one ct_open asks for. Measured here: 50,000 flows in 160-240 ms
+ * with 64, 240-420 ms with 32 (a busy 2-CPU machine).
  */
-#define GET_BATCH 32
+#define GET_BATCH 64
 #define GET_MSG_MAX 256
 
 /* Reads answers until want of them came (one per request, see below). */
@@ -640,12 +646,13 @@ static int read_answers(struct ct_source *src, size_t want,
 			void (*fn)(const struct ct_entry *e, void *arg),
 			void *arg)
 {
+	int fd = mnl_socket_get_fd(src->dump);
 	size_t got = 0;
 
 	while (got < want) {
-		ssize_t n = mnl_socket_recvfrom(src->dump, src->dumpbuf, DUMP_BUF);
-		const struct nlmsghdr *nlh = (const void *)src->dumpbuf;
-		int len;
+		/* the event socket's buffers: not in use while the collector
+		 * reads counters; every answer is a datagram of its own */
+		int n = recvmmsg(fd, src->msgs, EV_BATCH, MSG_WAITFORONE, NULL);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -654,24 +661,29 @@ static int read_answers(struct ct_source *src, size_t want,
 				return -ETIMEDOUT;
 			return -errno;
 		}
-		len = (int)ct_nlmsg_span(src->dumpbuf, (size_t)n);
-		/*
-		 * An answer is the connection (IPCTNL_MSG_CT_NEW) or an error
-		 * (ENOENT: gone meanwhile); a GET without NLM_F_ACK gets
-		 * nothing more.
-		 */
-		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
-			struct ct_entry e;
+		for (int i = 0; i < n; i++) {
+			const struct nlmsghdr *nlh = src->iov[i].iov_base;
+			int len = (int)ct_nlmsg_span(nlh, src->msgs[i].msg_len);
 
-			if (nlh->nlmsg_type == NLMSG_ERROR) {
+			/*
+			 * An answer is the connection (IPCTNL_MSG_CT_NEW) or
+			 * an error (ENOENT: gone meanwhile); a GET without
+			 * NLM_F_ACK gets nothing more.
+			 */
+			for (; mnl_nlmsg_ok(nlh, len);
+			     nlh = mnl_nlmsg_next(nlh, &len)) {
+				struct ct_entry e;
+
+				if (nlh->nlmsg_type == NLMSG_ERROR) {
+					got++;
+					continue;
+				}
+				if (ct_msg_kind(nlh) < 0)
+					continue;
 				got++;
-				continue;
+				if (ct_entry_from_nlmsg(nlh, &e) == 0)
+					fn(&e, arg);
 			}
-			if (ct_msg_kind(nlh) < 0)
-				continue;
-			got++;
-			if (ct_entry_from_nlmsg(nlh, &e) == 0)
-				fn(&e, arg);
 		}
 	}
 	return 0;

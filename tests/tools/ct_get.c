@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ct.h"
 #include "ct_parse.h"
@@ -55,6 +56,14 @@ static const char *proto_str(uint8_t p)
 }
 
 static size_t answers;
+
+static double mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
 
 static void print_entry(const struct ct_entry *e, void *arg)
 {
@@ -98,6 +107,7 @@ int main(int argc, char **argv)
 	struct keys k = { 0 };
 	char err[256];
 	long absent = 0;
+	double t0;
 	int c, ret;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -135,8 +145,10 @@ int main(int argc, char **argv)
 		}
 	}
 	printf("{\"asked\": %zu, \"flows\": [", k.n);
+	t0 = mono_ms();
 	ret = ct_get_entries(src, k.v, k.n, print_entry, NULL);
-	printf("], \"answers\": %zu}\n", answers);
+	t0 = mono_ms() - t0;
+	printf("], \"answers\": %zu, \"get_ms\": %.1f}\n", answers, t0);
 	if (ret) {
 		fprintf(stderr, "ct_get: GET: %s\n", strerror(-ret));
 		return 1;
