@@ -288,6 +288,39 @@ static void test_counter_restart(void **state)
 	ipfix_meter_free(m);
 }
 
+/*
+ * The end record carries the kernel's final counters (kcount.h), which may
+ * be below what went out already (BPF counted packets the kernel ignores):
+ * the rest is exported, never a restart's whole total.
+ */
+static void test_final_below_exported(void **state)
+{
+	struct ipfix_meter *m = ipfix_meter_new(1);
+	struct flow f;
+	struct sink out = { .n = 0 };
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	f.key = v4key("192.0.2.1", 1, "192.0.2.2", 2, IPPROTO_TCP);
+	f.reply = turn(&f.key);
+	set_total(&f, 10, 10000, 8, 800);
+	run(m, &f, 1, T0, &out);
+	run(m, &f, 1, T0 + 1, &out);
+	assert_int_equal(out.n, 1);
+	assert_int_equal(out.r[0].octets, 10000);
+	/* DESTROY: one retransmission fewer out, two more packets back */
+	f.destroyed = true;
+	set_total(&f, 9, 8600, 10, 1000);
+	run(m, &f, 1, T0 + 2, &out);
+	assert_int_equal(out.n, 2);
+	assert_int_equal(out.r[1].end_reason, IPFIX_END_EOF);
+	assert_int_equal(out.r[1].packets, 0);
+	assert_int_equal(out.r[1].octets, 0);
+	assert_int_equal(out.r[1].rev_packets, 2);
+	assert_int_equal(out.r[1].rev_octets, 200);
+	ipfix_meter_free(m);
+}
+
 static void test_many_flows_table_grows(void **state)
 {
 	enum { N = 5000 };
@@ -605,6 +638,7 @@ int main(void)
 		cmocka_unit_test(test_reused_tuple_is_a_new_flow),
 		cmocka_unit_test(test_skipped_snapshots_lose_nothing),
 		cmocka_unit_test(test_counter_restart),
+		cmocka_unit_test(test_final_below_exported),
 		cmocka_unit_test(test_many_flows_table_grows),
 		cmocka_unit_test(test_tuples_nat_and_icmp),
 		cmocka_unit_test(test_encoder_messages),
