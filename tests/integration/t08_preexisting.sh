@@ -114,4 +114,37 @@ f, b, t = (float(x) for x in sys.argv[1:])
 sys.exit(0 if b <= f <= t else 1)' "$from" "$before" "$stime" ||
 		fail "flow without kernel counters ($sel): counted_from '$from', want the UNIX time flowtop began (between $before and $stime)"
 done
+
+# --- the view: '>' before totals counted since flowtop began, explained
+# in the help screen; the flows with kernel counters carry no mark
+if command -v tmux >/dev/null; then
+	TM_SOCK="ft-$$"
+	tm() { tmux -L "$TM_SOCK" "$@"; }
+	trap 'rc=$?; set +e; tmux -L "$TM_SOCK" kill-server 2>/dev/null; (exit $rc); _cleanup' EXIT
+	screen() { tm capture-pane -p -t ft; }
+	wait_screen() {
+		local i=0
+		while ! screen | grep -qE -- "$1"; do
+			i=$((i + 1))
+			if [ "$i" -gt 200 ]; then
+				screen | sed 's/^/    | /' >&2
+				return 1
+			fi
+			sleep 0.05
+		done
+	}
+	tm new-session -d -s ft -x 140 -y 30 \
+		"env LANG=C.UTF-8 TERM=screen ip netns exec $(nsname r) $FLOWTOP -n -G -t 0.3; sleep 600" ||
+		fail "cannot start tmux"
+	# the 2 MB flow (kernel counters): its total, no mark
+	wait_screen " tcp .* 1\.9M " || fail "the view does not show the 2 MB flow's total"
+	screen | grep -E " tcp .* 1\.9M " | grep -q ">" &&
+		fail "a total with kernel counters is marked: $(screen | grep -E ' tcp .* 1\.9M ')"
+	# the 500 kB flow of the acct-off phase: counted since flowtop began
+	wait_screen " tcp .* >0 " || fail "the older flow without kernel counters has no '>' mark"
+	tm send-keys -t ft "?"
+	wait_screen ">12K +a total since flowtop began counting" ||
+		fail "the help screen does not explain the '>' mark"
+	wait_screen "o offloaded" || fail "the help screen does not explain the offload mark"
+fi
 pass "pre-existing flows: kernel totals with acct on (counted_from start), since flowtop began with it off"
