@@ -1,0 +1,502 @@
+// SPDX-License-Identifier: GPL-2.0
+/* --group-by in batch: one pass over a snapshot, then JSON, CSV or text. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "format.h"
+#include "group_out.h"
+#include "ui_text.h"
+
+/* enrich.c may not be linked (tests, benchmarks): then enrich is NULL */
+#pragma weak enrich_flow
+
+/* rows of the table read this far ahead of the one grouped */
+#define PREFETCH_AHEAD 8
+
+/*
+ * The common case (address, network, protocol or port keys, no filter
+ * needing names): the key comes from the table's record and the counters
+ * from the row, without assembling a whole flow. Batch snapshots are
+ * sorted by rate, so the records are visited in random order: they are
+ * fetched a few rows ahead.
+ */
+static int group_rows_fast(const struct snapshot *snap, struct group_agg *a,
+			   const struct group_spec *spec)
+{
+	const struct flow_row *rows = snap->rows;
+	size_t n = snap->n;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct flow_row *r = &rows[i];
+		const struct flow_rec *e;
+		struct group_key k;
+
+		if (i + PREFETCH_AHEAD < n)
+			__builtin_prefetch(flowtab_entry(snap->tab,
+							 rows[i + PREFETCH_AHEAD].idx));
+		e = flowtab_entry(snap->tab, r->idx);
+		group_key_from(spec, &e->key, NULL, &k);
+		if (group_agg_add_key(a, &k, &r->total, r->pkt_rate,
+				      r->byte_rate, (uint32_t)i))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int group_snapshot(const struct snapshot *snap, const struct group_spec *spec,
+		   struct enrich *enrich, const struct flow_match *m,
+		   enum sort_key k, bool reverse, struct group_result *out)
+{
+	bool filtered = m && m->match;
+	bool need_info = enrich && enrich_flow &&
+			 (group_needs_info(spec) || (filtered && m->needs_info));
+	struct group_agg *a = group_agg_new(spec);
+	struct flow_info info;
+	struct flow buf;
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!a)
+		return -ENOMEM;
+	if (snap->rows && !need_info && !filtered) {
+		ret = group_rows_fast(snap, a, spec);
+		out->flows_matched = snap->n;
+	} else {
+		memset(&info, 0, sizeof(info));
+		for (size_t i = 0; i < snap->n && !ret; i++) {
+			const struct flow *f = snapshot_flow(snap, i, &buf);
+
+			if (need_info)
+				enrich_flow(enrich, f, &info);
+			if (filtered && !m->match(m->ctx, f, need_info ? &info : NULL))
+				continue;
+			out->flows_matched++;
+			ret = group_agg_add(a, f, need_info ? &info : NULL,
+					    (uint32_t)i);
+		}
+	}
+	if (!ret)
+		ret = group_agg_finish(a, k, reverse, &out->rows, &out->n);
+	group_agg_free(a);
+	return ret;
+}
+
+void group_result_free(struct group_result *r)
+{
+	free(r->rows);
+	memset(r, 0, sizeof(*r));
+}
+
+void group_row_names(const struct group_spec *spec,
+		     const struct flow_info *info, const char **name,
+		     const char **country)
+{
+	*name = "";
+	*country = "";
+	if (!info)
+		return;
+	switch (spec->kind) {
+	case GROUP_SRC:
+	case GROUP_HOST:
+		*name = info->src.host;
+		*country = info->src.geo.country_code;
+		break;
+	case GROUP_DST:
+		*name = info->dst.host;
+		*country = info->dst.geo.country_code;
+		break;
+	case GROUP_NET:
+		/* a network can span countries: its first flow's says little */
+		break;
+	case GROUP_COUNTRY:
+		*name = info->dst.geo.country;
+		*country = info->dst.geo.country_code;
+		break;
+	case GROUP_ASN:
+		*name = info->dst.geo.as_org;
+		break;
+	case GROUP_PROCESS:
+		*name = info->proc.pid > 0 ? info->proc.comm : "";
+		break;
+	case GROUP_PORT:
+		*name = info->dst.service;
+		break;
+	default:
+		break;
+	}
+}
+
+/* --- output buffer ----------------------------------------------------- */
+
+#define GBUF_FLUSH 65536
+
+struct gbuf {
+	FILE *out;
+	int err;
+	size_t len;
+	char b[GBUF_FLUSH + 1024];
+};
+
+static void gb_flush(struct gbuf *w)
+{
+	if (w->len && !w->err && fwrite_unlocked(w->b, 1, w->len, w->out) != w->len)
+		w->err = errno ? -errno : -EIO;
+	w->len = 0;
+}
+
+static void gb_put(struct gbuf *w, const char *s, size_t n)
+{
+	while (n) {
+		size_t room = sizeof(w->b) - w->len, k = n < room ? n : room;
+
+		memcpy(w->b + w->len, s, k);
+		w->len += k;
+		s += k;
+		n -= k;
+		if (w->len >= GBUF_FLUSH)
+			gb_flush(w);
+	}
+}
+
+static void gb_puts(struct gbuf *w, const char *s)
+{
+	gb_put(w, s, strlen(s));
+}
+
+static void gb_u64(struct gbuf *w, uint64_t v)
+{
+	char t[24];
+	int i = (int)sizeof(t);
+
+	do {
+		t[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	gb_put(w, t + i, sizeof(t) - (size_t)i);
+}
+
+/* v >= 0 with three decimals, trailing zeros trimmed to one ("12.5") */
+static void gb_rate(struct gbuf *w, double v)
+{
+	uint64_t m;
+	char f[4];
+	int n = 3;
+
+	if (!isfinite(v) || !(v > 0))
+		v = 0;
+	if (v >= 1e15) {
+		char t[40];
+
+		snprintf(t, sizeof(t), "%.17g", v);
+		gb_puts(w, t);
+		return;
+	}
+	m = (uint64_t)(v * 1000 + 0.5);
+	gb_u64(w, m / 1000);
+	f[0] = '.';
+	f[1] = (char)('0' + m / 100 % 10);
+	f[2] = (char)('0' + m / 10 % 10);
+	f[3] = (char)('0' + m % 10);
+	while (n > 1 && f[n] == '0')
+		n--;
+	gb_put(w, f, (size_t)n + 1);
+}
+
+/* a JSON string (escaped by format.c) or null for "" */
+static void gb_json_opt(struct gbuf *w, const char *s)
+{
+	if (!s || !*s) {
+		gb_put(w, "null", 4);
+		return;
+	}
+	gb_flush(w);
+	if (!w->err && format_json_string(w->out, s))
+		w->err = -EIO;
+}
+
+static void gb_csv(struct gbuf *w, const char *s)
+{
+	if (!s || !*s)
+		return;
+	gb_flush(w);
+	if (!w->err && format_csv_field(w->out, s))
+		w->err = -EIO;
+}
+
+/* --- rows ---------------------------------------------------------------- */
+
+static void names_of(const struct snapshot *snap, const struct group_spec *spec,
+		     const struct group_row *r, struct enrich *enrich,
+		     struct flow_info *info, const char **name,
+		     const char **country)
+{
+	struct flow buf;
+
+	if (!enrich || !enrich_flow || r->rep >= snap->n) {
+		group_row_names(spec, NULL, name, country);
+		return;
+	}
+	enrich_flow(enrich, snapshot_flow(snap, r->rep, &buf), info);
+	group_row_names(spec, info, name, country);
+}
+
+static void json_row(struct gbuf *w, const struct group_row *r,
+		     const char *key, const char *name, const char *country)
+{
+	gb_puts(w, "{\"key\": ");
+	gb_json_opt(w, key);
+	gb_puts(w, ", \"name\": ");
+	gb_json_opt(w, name);
+	gb_puts(w, ", \"country\": ");
+	gb_json_opt(w, country);
+	gb_puts(w, ", \"flows\": ");
+	gb_u64(w, r->flows);
+	gb_puts(w, ", \"orig_packets\": ");
+	gb_u64(w, r->total.packets[FLOW_DIR_ORIG]);
+	gb_puts(w, ", \"orig_bytes\": ");
+	gb_u64(w, r->total.bytes[FLOW_DIR_ORIG]);
+	gb_puts(w, ", \"reply_packets\": ");
+	gb_u64(w, r->total.packets[FLOW_DIR_REPLY]);
+	gb_puts(w, ", \"reply_bytes\": ");
+	gb_u64(w, r->total.bytes[FLOW_DIR_REPLY]);
+	gb_puts(w, ", \"orig_packet_rate\": ");
+	gb_rate(w, r->pkt_rate[FLOW_DIR_ORIG]);
+	gb_puts(w, ", \"orig_byte_rate\": ");
+	gb_rate(w, r->byte_rate[FLOW_DIR_ORIG]);
+	gb_puts(w, ", \"reply_packet_rate\": ");
+	gb_rate(w, r->pkt_rate[FLOW_DIR_REPLY]);
+	gb_puts(w, ", \"reply_byte_rate\": ");
+	gb_rate(w, r->byte_rate[FLOW_DIR_REPLY]);
+	gb_put(w, "}", 1);
+}
+
+static void csv_row(struct gbuf *w, const char *time, const char *by,
+		    const struct group_row *r, const char *key,
+		    const char *name, const char *country)
+{
+	gb_puts(w, time);
+	gb_put(w, ",", 1);
+	gb_puts(w, by);
+	gb_put(w, ",", 1);
+	gb_csv(w, key);
+	gb_put(w, ",", 1);
+	gb_csv(w, name);
+	gb_put(w, ",", 1);
+	gb_csv(w, country);
+	gb_put(w, ",", 1);
+	gb_u64(w, r->flows);
+	for (int d = 0; d < FLOW_DIR_COUNT; d++) {
+		gb_put(w, ",", 1);
+		gb_u64(w, r->total.packets[d]);
+		gb_put(w, ",", 1);
+		gb_u64(w, r->total.bytes[d]);
+	}
+	for (int d = 0; d < FLOW_DIR_COUNT; d++) {
+		gb_put(w, ",", 1);
+		gb_rate(w, r->pkt_rate[d]);
+		gb_put(w, ",", 1);
+		gb_rate(w, r->byte_rate[d]);
+	}
+	gb_put(w, "\n", 1);
+}
+
+static const char csv_header[] =
+	"time,group_by,key,name,country,flows,orig_packets,orig_bytes,"
+	"reply_packets,reply_bytes,orig_packet_rate,orig_byte_rate,"
+	"reply_packet_rate,reply_byte_rate\n";
+
+/* the text table's columns */
+enum { TC_KEY, TC_NAME, TC_CC, TC_FLOWS, TC_OPKTS, TC_OBYTES, TC_RPKTS,
+       TC_RBYTES, TC_ORATE, TC_RRATE, TC_COUNT };
+
+static const char *const text_head[TC_COUNT] = {
+	"KEY", "NAME", "CC", "FLOWS", "ORIG PKTS", "ORIG BYTES", "REPLY PKTS",
+	"REPLY BYTES", "ORIG PPS/BPS", "REPLY PPS/BPS",
+};
+
+#define TCELL 128
+
+static void text_cells(char cell[TC_COUNT][TCELL], const struct group_row *r,
+		       const char *key, const char *name, const char *country)
+{
+	char a[32], b[32];
+
+	snprintf(cell[TC_KEY], TCELL, "%s", key);
+	snprintf(cell[TC_NAME], TCELL, "%s", name && *name ? name : "-");
+	snprintf(cell[TC_CC], TCELL, "%s", country && *country ? country : "-");
+	snprintf(cell[TC_FLOWS], TCELL, "%u", r->flows);
+	snprintf(cell[TC_OPKTS], TCELL, "%llu",
+		 (unsigned long long)r->total.packets[FLOW_DIR_ORIG]);
+	snprintf(cell[TC_OBYTES], TCELL, "%llu",
+		 (unsigned long long)r->total.bytes[FLOW_DIR_ORIG]);
+	snprintf(cell[TC_RPKTS], TCELL, "%llu",
+		 (unsigned long long)r->total.packets[FLOW_DIR_REPLY]);
+	snprintf(cell[TC_RBYTES], TCELL, "%llu",
+		 (unsigned long long)r->total.bytes[FLOW_DIR_REPLY]);
+	for (int d = 0; d < FLOW_DIR_COUNT; d++)
+		snprintf(cell[TC_ORATE + d], TCELL, "%s/%s",
+			 fmt_count(a, sizeof(a), r->pkt_rate[d]),
+			 fmt_count(b, sizeof(b), r->byte_rate[d]));
+}
+
+static void text_line(struct gbuf *w, char cell[TC_COUNT][TCELL],
+		      const size_t width[TC_COUNT])
+{
+	static const char sp[] = "                                        ";
+
+	for (int c = 0; c < TC_COUNT; c++) {
+		size_t len = strlen(cell[c]);
+		size_t pad = len < width[c] ? width[c] - len : 0;
+		bool left = c <= TC_CC;
+
+		if (c)
+			gb_put(w, "  ", 2);
+		for (size_t p = pad; !left && p; ) {
+			size_t k = p < sizeof(sp) - 1 ? p : sizeof(sp) - 1;
+
+			gb_put(w, sp, k);
+			p -= k;
+		}
+		gb_put(w, cell[c], len);
+		for (size_t p = pad; left && p; ) {
+			size_t k = p < sizeof(sp) - 1 ? p : sizeof(sp) - 1;
+
+			gb_put(w, sp, k);
+			p -= k;
+		}
+	}
+	gb_put(w, "\n", 1);
+}
+
+static void text_summary(struct gbuf *w, const struct snapshot *snap,
+			 const char *by, const struct group_result *r)
+{
+	char tbuf[64];
+	double t = snap->meta.time;
+	time_t sec = isfinite(t) && t > 0 && t < 1e12 ? (time_t)t : 0;
+	struct tm tm;
+
+	if (localtime_r(&sec, &tm) &&
+	    strftime(tbuf, sizeof(tbuf), "%Y-%m-%d %H:%M:%S %z", &tm))
+		gb_puts(w, tbuf);
+	snprintf(tbuf, sizeof(tbuf), "  interval %gs  flows ", snap->meta.interval);
+	gb_puts(w, tbuf);
+	gb_u64(w, snap->n);
+	gb_puts(w, "  matched ");
+	gb_u64(w, r->flows_matched);
+	gb_puts(w, "  groups ");
+	gb_u64(w, r->n);
+	gb_puts(w, "  by ");
+	gb_puts(w, by);
+	gb_put(w, "\n", 1);
+}
+
+int group_format(FILE *out, const struct snapshot *snap,
+		 const struct group_spec *spec, const struct group_result *r,
+		 size_t limit, enum output_format fmt, bool first,
+		 struct enrich *enrich)
+{
+	size_t n = limit && limit < r->n ? limit : r->n;
+	struct gbuf *w = malloc(sizeof(*w));
+	char by[48], key[80], time[40];
+	const char *name, *country;
+	struct flow_info info;
+	int err;
+
+	if (!w)
+		return -ENOMEM;
+	w->out = out;
+	w->err = 0;
+	w->len = 0;
+	group_spec_name(spec, by, sizeof(by));
+	snprintf(time, sizeof(time), "%.6f", snap->meta.time);
+	memset(&info, 0, sizeof(info));
+	switch (fmt) {
+	case OUTPUT_JSON:
+		gb_puts(w, "{\"time\": ");
+		gb_puts(w, time);
+		snprintf(key, sizeof(key), "%.6f", snap->meta.interval);
+		gb_puts(w, ", \"interval\": ");
+		gb_puts(w, key);
+		gb_puts(w, ", \"acct\": ");
+		gb_json_opt(w, acct_kind_name(snap->meta.acct));
+		gb_puts(w, ", \"flows_total\": ");
+		gb_u64(w, snap->n);
+		gb_puts(w, ", \"flows_matched\": ");
+		gb_u64(w, r->flows_matched);
+		gb_puts(w, ", \"group_by\": ");
+		gb_json_opt(w, by);
+		gb_puts(w, ", \"groups_total\": ");
+		gb_u64(w, r->n);
+		gb_puts(w, ", \"groups\": [");
+		for (size_t i = 0; i < n; i++) {
+			names_of(snap, spec, &r->rows[i], enrich, &info, &name,
+				 &country);
+			if (i)
+				gb_put(w, ", ", 2);
+			json_row(w, &r->rows[i],
+				 group_key_text(spec, &r->rows[i].key, key,
+						sizeof(key)), name, country);
+		}
+		gb_puts(w, "]}\n");
+		break;
+	case OUTPUT_CSV:
+		if (first)
+			gb_puts(w, csv_header);
+		for (size_t i = 0; i < n; i++) {
+			names_of(snap, spec, &r->rows[i], enrich, &info, &name,
+				 &country);
+			csv_row(w, time, by, &r->rows[i],
+				group_key_text(spec, &r->rows[i].key, key,
+					       sizeof(key)), name, country);
+		}
+		break;
+	case OUTPUT_TEXT: {
+		char cell[TC_COUNT][TCELL];
+		size_t width[TC_COUNT];
+
+		if (!first)
+			gb_put(w, "\n", 1);
+		text_summary(w, snap, by, r);
+		for (int c = 0; c < TC_COUNT; c++) {
+			width[c] = strlen(text_head[c]);
+			snprintf(cell[c], TCELL, "%s", text_head[c]);
+		}
+		/* widths first, then the lines: formatting twice costs less
+		 * than keeping every row's text (as format.c does for flows) */
+		for (int pass = 0; pass < 2; pass++) {
+			if (pass)
+				text_line(w, cell, width);
+			for (size_t i = 0; i < n; i++) {
+				names_of(snap, spec, &r->rows[i], enrich, &info,
+					 &name, &country);
+				text_cells(cell, &r->rows[i],
+					   group_key_text(spec, &r->rows[i].key,
+							  key, sizeof(key)),
+					   name, country);
+				if (pass) {
+					text_line(w, cell, width);
+					continue;
+				}
+				for (int c = 0; c < TC_COUNT; c++)
+					if (strlen(cell[c]) > width[c])
+						width[c] = strlen(cell[c]);
+			}
+			if (!pass)
+				for (int c = 0; c < TC_COUNT; c++)
+					snprintf(cell[c], TCELL, "%s", text_head[c]);
+		}
+		break;
+	}
+	default:
+		free(w);
+		return -EINVAL;
+	}
+	gb_flush(w);
+	err = w->err;
+	free(w);
+	return err;
+}
