@@ -10,6 +10,7 @@
 
 #include "acct.h"
 #include "sort.h"
+#include "group.h"
 
 enum output_format {
 	OUTPUT_TEXT = 0,
@@ -65,6 +66,8 @@ struct config {
 	bool sort_given;		/* --sort or --reverse given */
 	bool reverse;			/* sort_item_fill's flag, --reverse applied */
 	long top;			/* --top N: flows printed, 0 = all */
+	/* --group-by: kind GROUP_NONE = one row per flow */
+	struct group_spec group_by;
 };
 
 enum config_result {

@@ -12,7 +12,7 @@
 #include "ui_text.h"
 #include "ui_view.h"
 
-enum ui_tab { TAB_FLOWS = 0, TAB_PROCS };
+enum ui_tab { TAB_FLOWS = 0, TAB_PROCS, TAB_GROUPS };
 
 /* colour pairs / attributes by role (monochrome fallbacks in ui_draw.c) */
 enum ui_role {
@@ -44,6 +44,9 @@ struct ui {
 	long pcursor, ptop;		/* processes tab */
 	int32_t psel_pid;
 	bool psel_valid;
+	long gcursor, gtop;		/* groups tab */
+	struct group_key gsel;		/* the group the cursor is on */
+	bool gsel_valid;
 	int hscroll;
 
 	bool detail, help, editing, paused, bits, show_src, dns, geo;
@@ -69,5 +72,15 @@ long ui_visible_flows(const struct ui *u);
 
 void ui_draw_init(struct ui *u);
 void ui_draw(struct ui *u);
+
+/* ui_draw.c's line and lookup helpers, for the tabs drawn elsewhere */
+void ui_put_line(const struct ui *u, int y, const char *text, int skip,
+		 enum ui_role role, bool fill);
+void ui_get_info(const struct ui *u, const struct flow *f,
+		 struct flow_info *info);
+int ui_clamp_hscroll(struct ui *u, const char *title);
+
+/* ui_draw_group.c: the groups tab */
+void ui_draw_groups(struct ui *u);
 
 #endif

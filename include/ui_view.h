@@ -20,6 +20,7 @@
 #include "collector.h"
 #include "enrich.h"
 #include "filter_expr.h"
+#include "group.h"
 #include "snapshot.h"
 #include "sort.h"
 
@@ -44,6 +45,11 @@ struct ui_params {
 	bool procs;		/* the processes tab wants its rows */
 	enum proc_sort psort;
 	bool preverse;
+	bool groups;		/* the groups tab wants its rows … */
+	struct group_spec gspec;	/* … grouped by this key */
+	bool group_filter_on;	/* show only the flows of one group: */
+	struct group_spec group_filter_spec;	/* its key kind */
+	struct group_key group_filter;		/* and key */
 };
 
 /* The identity of one flow across snapshots (the cursor, history). */
@@ -78,6 +84,8 @@ struct view {
 	size_t n;
 	struct proc_row *procs;		/* when params.procs */
 	size_t nprocs;
+	struct group_row *groups;	/* when params.groups; rep: a row of snap */
+	size_t ngroups;
 	double rate[FLOW_DIR_COUNT];	/* bytes/s summed over rows shown */
 	double new_per_s;		/* flows created / destroyed per second */
 	double gone_per_s;

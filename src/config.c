@@ -41,6 +41,7 @@ enum long_only_opt {
 	OPT_SORT,
 	OPT_REVERSE,
 	OPT_TOP,
+	OPT_GROUP_BY,
 };
 
 static const struct option long_opts[] = {
@@ -77,6 +78,7 @@ static const struct option long_opts[] = {
 	{ "sort", required_argument, NULL, OPT_SORT },
 	{ "reverse", no_argument, NULL, OPT_REVERSE },
 	{ "top", required_argument, NULL, OPT_TOP },
+	{ "group-by", required_argument, NULL, OPT_GROUP_BY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -119,6 +121,12 @@ static void usage(FILE *f)
 "      --output FORMAT    text, json, csv or none (default text); none prints\n"
 "                         nothing: with --count 0 and --ipfix it is the headless\n"
 "                         exporter for a service\n"
+"      --group-by KEY     one row per group of flows instead of one per flow:\n"
+"                         src, dst, host (the client: original source),\n"
+"                         net/N (IPv4 source network), net6/N (IPv6), both as\n"
+"                         net/N,net6/M, country, asn (of the destination),\n"
+"                         process, proto or port (the service: original\n"
+"                         destination port); in the view: the groups tab's key\n"
 "Collection:\n"
 "      --acct BACKEND     counters from auto, netfilter, fentry, kprobe or conntrack\n"
 "      --max-flows N      counter map size (default: nf_conntrack_max)\n"
@@ -372,6 +380,14 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 					"and not only digits");
 			cfg->user = optarg;
 			break;
+		case OPT_GROUP_BY: {
+			char why[200];
+
+			if (group_spec_parse(optarg, &cfg->group_by, why,
+					     sizeof(why)))
+				return bad_value(err, "--group-by", optarg, why);
+			break;
+		}
 		case OPT_CONF_DIR:
 			if (!*optarg)
 				return bad_value(err, "--conf-dir", optarg,

@@ -28,6 +28,7 @@
 #include "flowtab.h"
 #include "format.h"
 #include "geoip.h"
+#include "group_out.h"
 #include "ipfix.h"
 #include "privs.h"
 #include "services.h"
@@ -282,6 +283,22 @@ static int print_snapshot(struct snapshot *s, const struct config *cfg,
 	return ret;
 }
 
+/* --group-by: one row per group of the snapshot's flows. */
+static int print_groups(const struct snapshot *s, const struct config *cfg,
+			bool first, struct enrich *enrich)
+{
+	struct group_result r;
+	int ret;
+
+	ret = group_snapshot(s, &cfg->group_by, enrich, NULL, SORT_RATE,
+			     false, &r);
+	if (!ret)
+		ret = group_format(stdout, s, &cfg->group_by, &r, 0,
+				   cfg->output, first, enrich);
+	group_result_free(&r);
+	return ret;
+}
+
 /* Prints snapshots as they come until count is reached or a signal. */
 static int run_batch(struct collector *col, const struct config *cfg,
 		     int sig_fd, struct enrich *enrich,
@@ -337,8 +354,12 @@ static int run_batch(struct collector *col, const struct config *cfg,
 				(unsigned long long)s->meta.offloaded_uncounted);
 		}
 		/* --output none: the snapshots only feed the exporter */
-		ret = cfg->output_none ? 0 :
-		      print_snapshot(s, cfg, printed == 0, enrich, fx);
+		if (cfg->output_none)
+			ret = 0;
+		else if (cfg->group_by.kind != GROUP_NONE)
+			ret = print_groups(s, cfg, printed == 0, enrich);
+		else
+			ret = print_snapshot(s, cfg, printed == 0, enrich, fx);
 		snapshot_put(s);
 		if (!ret && !cfg->output_none && fflush(stdout))
 			ret = -errno;

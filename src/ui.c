@@ -64,6 +64,8 @@ static size_t view_rows(const struct ui *u)
 {
 	if (!u->v)
 		return 0;
+	if (u->tab == TAB_GROUPS)
+		return u->v->ngroups;
 	return u->tab == TAB_PROCS ? u->v->nprocs : u->v->n;
 }
 
@@ -100,6 +102,11 @@ static void update_selection(struct ui *u)
 		u->psel_pid = u->v->procs[u->pcursor].pid;
 		u->psel_valid = true;
 	}
+	if (u->v && u->v->groups && u->gcursor >= 0 &&
+	    (size_t)u->gcursor < u->v->ngroups) {
+		u->gsel = u->v->groups[u->gcursor].key;
+		u->gsel_valid = true;
+	}
 }
 
 static void clamp_scroll(long *cursor, long *top, long n, long vis)
@@ -121,8 +128,10 @@ static void clamp_scroll(long *cursor, long *top, long n, long vis)
 static void move_cursor(struct ui *u, long delta, bool absolute)
 {
 	long n = (long)view_rows(u), vis = ui_visible_flows(u);
-	long *cur = u->tab == TAB_PROCS ? &u->pcursor : &u->cursor;
-	long *top = u->tab == TAB_PROCS ? &u->ptop : &u->top;
+	long *cur = u->tab == TAB_PROCS ? &u->pcursor :
+		    u->tab == TAB_GROUPS ? &u->gcursor : &u->cursor;
+	long *top = u->tab == TAB_PROCS ? &u->ptop :
+		    u->tab == TAB_GROUPS ? &u->gtop : &u->top;
 
 	if (u->detail)
 		cur = &u->cursor, top = &u->top, n = u->v ? (long)u->v->n : 0;
@@ -186,6 +195,19 @@ static void adopt_view(struct ui *u, struct view *nv)
 			}
 	}
 	clamp_scroll(&u->pcursor, &u->ptop, (long)nv->nprocs, vis);
+	/* the cursor stays on its group; a search of the groups, which are
+	 * few next to the flows (and only when the groups tab is shown) */
+	if (u->gsel_valid && nv->groups) {
+		long goff = u->gcursor - u->gtop;
+
+		for (size_t i = 0; i < nv->ngroups; i++)
+			if (group_key_eq(&nv->groups[i].key, &u->gsel)) {
+				u->gcursor = (long)i;
+				u->gtop = (long)i - goff;
+				break;
+			}
+	}
+	clamp_scroll(&u->gcursor, &u->gtop, (long)nv->ngroups, vis);
 	if (pos >= 0 || !u->sel_valid || !u->detail)
 		update_selection(u);
 	ui_builder_release(u->b, old);
@@ -218,21 +240,43 @@ static void set_tab(struct ui *u, enum ui_tab t)
 {
 	u->tab = t;
 	u->detail = false;
-	if (u->p.procs != (t == TAB_PROCS)) {
-		/* the process rows cost a lookup per flow: only while shown */
+	if (u->p.procs != (t == TAB_PROCS) || u->p.groups != (t == TAB_GROUPS)) {
+		/* the process rows cost a lookup per flow, the groups a
+		 * pass of their own: only while shown */
 		u->p.procs = t == TAB_PROCS;
+		u->p.groups = t == TAB_GROUPS;
 		push_params(u);
 	}
+}
+
+static enum ui_tab next_tab(enum ui_tab t)
+{
+	return t == TAB_FLOWS ? TAB_PROCS : t == TAB_PROCS ? TAB_GROUPS :
+	       TAB_FLOWS;
+}
+
+/* G: to the groups tab; there, the next group key */
+static void group_key_cycle(struct ui *u)
+{
+	if (u->tab != TAB_GROUPS || u->detail) {
+		set_tab(u, TAB_GROUPS);
+		return;
+	}
+	group_spec_next(&u->p.gspec);
+	u->gsel_valid = false;
+	u->gcursor = u->gtop = 0;
+	push_params(u);
 }
 
 static void clear_filters(struct ui *u)
 {
 	u->filter_err[0] = '\0';
-	if (!u->p.filter[0] && !u->p.pid_filter_on)
+	if (!u->p.filter[0] && !u->p.pid_filter_on && !u->p.group_filter_on)
 		return;
 	u->p.filter[0] = '\0';
 	u->edit[0] = '\0';
 	u->p.pid_filter_on = false;
+	u->p.group_filter_on = false;
 	push_params(u);
 }
 
@@ -322,6 +366,21 @@ static void enter_key(struct ui *u)
 		u->sel_valid = false;
 		return;
 	}
+	if (u->tab == TAB_GROUPS) {
+		if (!u->v || !u->v->groups || u->gcursor < 0 ||
+		    (size_t)u->gcursor >= u->v->ngroups)
+			return;
+		/* the group's flows: a filter on its key, as for a process */
+		u->p.group_filter_on = true;
+		u->p.group_filter_spec = u->p.gspec;
+		u->p.group_filter = u->v->groups[u->gcursor].key;
+		u->p.groups = false;
+		push_params(u);
+		u->tab = TAB_FLOWS;
+		u->cursor = u->top = 0;
+		u->sel_valid = false;
+		return;
+	}
 	if (u->sel_valid)
 		u->detail = !u->detail;
 }
@@ -371,7 +430,10 @@ static void handle_key(struct ui *u, int ch)
 		u->hscroll += 8;	/* bounded by the row width when drawn */
 		break;
 	case '\t':
-		set_tab(u, u->tab == TAB_FLOWS ? TAB_PROCS : TAB_FLOWS);
+		set_tab(u, next_tab(u->tab));
+		break;
+	case 'G':
+		group_key_cycle(u);
 		break;
 	case '?':
 		u->help = true;
@@ -452,6 +514,8 @@ static void resize(struct ui *u)
 	clamp_scroll(&u->cursor, &u->top, u->v ? (long)u->v->n : 0,
 		     ui_visible_flows(u));
 	clamp_scroll(&u->pcursor, &u->ptop, u->v ? (long)u->v->nprocs : 0,
+		     ui_visible_flows(u));
+	clamp_scroll(&u->gcursor, &u->gtop, u->v ? (long)u->v->ngroups : 0,
 		     ui_visible_flows(u));
 }
 
@@ -589,6 +653,10 @@ int ui_run(struct collector *col, const struct config *cfg, int sig_fd,
 		snprintf(u->p.filter, sizeof(u->p.filter), "%s", cfg->filter);
 	/* the toggles start from the command line's selection */
 	u->p.protos = cfg->sel & SEL_PROTOS;
+	/* the groups tab starts with --group-by's key, else by source */
+	u->p.gspec = cfg->group_by;
+	if (u->p.gspec.kind == GROUP_NONE)
+		group_spec_next(&u->p.gspec);
 
 	winch_fd = winch_open();
 	if (winch_fd < 0) {

@@ -138,6 +138,7 @@ static const char *snapshot_clock(char *buf, size_t len, double t)
 static void draw_header(struct ui *u)
 {
 	char line[LINE_MAX_BYTES], a[32], b[32], c[32], d[32], ev[40], clock[16];
+	char gb[80];
 	const struct view *v = u->v;
 	const char *sortname;
 	bool rev;
@@ -197,6 +198,15 @@ static void draw_header(struct ui *u)
 	if (u->p.pid_filter_on && pos < sizeof(line))
 		pos += (size_t)snprintf(line + pos, sizeof(line) - pos,
 					"  pid %d", u->p.pid_filter);
+	if (u->tab == TAB_GROUPS && !u->detail && pos < sizeof(line))
+		pos += (size_t)snprintf(line + pos, sizeof(line) - pos,
+					"  by %s", group_spec_name(&u->p.gspec,
+								   gb, sizeof(gb)));
+	if (u->p.group_filter_on && pos < sizeof(line))
+		pos += (size_t)snprintf(line + pos, sizeof(line) - pos,
+					"  group %s", group_key_text(
+						&u->p.group_filter_spec,
+						&u->p.group_filter, gb, sizeof(gb)));
 	if (u->p.filter[0] && pos < sizeof(line))
 		snprintf(line + pos, sizeof(line) - pos, "  filter \"%s\"",
 			 u->p.filter);
@@ -256,8 +266,11 @@ static void draw_footer(struct ui *u)
 	if (u->detail)
 		keys = "Esc back  j/k next flow  space pause  b bits  q quit  ? help";
 	else if (u->tab == TAB_PROCS)
-		keys = "Enter flows  o sort  r reverse  TAB flows  / filter  "
+		keys = "Enter flows  o sort  r reverse  TAB groups  / filter  "
 		       "q quit  ? help";
+	else if (u->tab == TAB_GROUPS)
+		keys = "Enter flows  G group key  o sort  r reverse  TAB flows  "
+		       "/ filter  q quit  ? help";
 	else
 		keys = "q quit  Enter detail  / filter  o sort  r reverse  "
 		       "space pause  TAB procs  ? help";
@@ -761,9 +774,11 @@ static const char *const help_lines[] = {
 	"  Up k u / Down j d   move the cursor (it stays on the same flow)",
 	"  PgUp PgDn Home End  page, first, last",
 	"  Left h / Right l    scroll the columns sideways",
-	"  Enter          detail of the flow (processes tab: its flows)",
+	"  Enter          detail of the flow (processes, groups tab: its flows)",
 	"  Esc            back from the detail; clear the filter",
-	"  TAB            flows <-> processes",
+	"  TAB            flows -> processes -> groups -> flows",
+	"  G              groups tab; there: next group key (src dst host net",
+	"                 country asn process proto port)",
 	"  /              filter: words to search in addresses (NAT'd ones too),",
 	"                 names, ports, processes; or an expression such as",
 	"                 dport 443 and src 192.0.2.0/24, bytes > 1M (man flowtop)",
@@ -804,9 +819,30 @@ void ui_draw(struct ui *u)
 			draw_detail(u);
 		else if (u->tab == TAB_PROCS)
 			draw_procs(u);
+		else if (u->tab == TAB_GROUPS)
+			ui_draw_groups(u);
 		else
 			draw_flows(u);
 		draw_footer(u);
 	}
 	refresh();
+}
+
+/* --- for the other tabs' drawing (ui_draw_group.c) ---------------------- */
+
+void ui_put_line(const struct ui *u, int y, const char *text, int skip,
+		 enum ui_role role, bool fill)
+{
+	put_line(u, y, text, skip, role, fill);
+}
+
+void ui_get_info(const struct ui *u, const struct flow *f,
+		 struct flow_info *info)
+{
+	get_info(u, f, info);
+}
+
+int ui_clamp_hscroll(struct ui *u, const char *title)
+{
+	return clamp_hscroll(u, title);
 }

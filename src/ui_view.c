@@ -54,6 +54,7 @@ void view_put(struct view *v)
 	snapshot_put(v->snap);
 	free(v->idx);
 	free(v->procs);
+	free(v->groups);
 	free(v->samples);
 	free(v);
 }
@@ -140,7 +141,7 @@ static bool rows_suffice(const struct snapshot *snap, const struct ui_params *p,
 			 unsigned int filter_needs, bool need_info)
 {
 	return snap->rows && !need_info && !filter_needs && !p->procs &&
-	       !p->pid_filter_on &&
+	       !p->pid_filter_on && !p->groups && !p->group_filter_on &&
 	       (p->sort == SORT_RATE || p->sort == SORT_BYTES ||
 		p->sort == SORT_PACKETS);
 }
@@ -163,6 +164,7 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 	static const struct flow no_traffic;
 	struct sort_item *items = NULL, *tmp = NULL, common, it;
 	struct proc_agg *agg = NULL;
+	struct group_agg *gagg = NULL;
 	struct watch_set *ws = NULL;
 	struct filter_expr *own = NULL;
 	const struct filter_expr *fx = p->expr;
@@ -194,7 +196,10 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 	/* info for the sort, the processes tab or the PID filter: every row */
 	need_info = enrich && enrich_flow &&
 		    (sort_key_needs_info(p->sort) || p->procs ||
-		     p->pid_filter_on);
+		     p->pid_filter_on ||
+		     (p->groups && group_needs_info(&p->gspec)) ||
+		     (p->group_filter_on &&
+		      group_needs_info(&p->group_filter_spec)));
 	/* info for the filter: only rows its other terms leave open */
 	filter_info = enrich && enrich_flow && (fneeds & FILTER_NEEDS_INFO);
 	/*
@@ -211,6 +216,8 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 	}
 	sort_item_fill(&common, p->sort, p->reverse, &no_traffic, NULL, 0);
 	if (p->procs && !(agg = proc_agg_new()))
+		goto fail;
+	if (p->groups && !(gagg = group_agg_new(&p->gspec)))
 		goto fail;
 	fast = rows_suffice(snap, p, fneeds, need_info);
 	if (nwatch) {
@@ -276,8 +283,26 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 		    (need_info ? (info.proc.pid > 0 ? info.proc.pid : 0) : 0) !=
 		    p->pid_filter)
 			continue;
+		if (p->group_filter_on) {
+			struct group_key gk;
+
+			group_key_of(&p->group_filter_spec, f,
+				     need_info ? &info : NULL, &gk);
+			if (!group_key_eq(&gk, &p->group_filter))
+				continue;
+		}
+		/* the groups see exactly the flows the filters let through */
+		if (gagg && group_agg_add(gagg, f, need_info ? &info : NULL,
+					  (uint32_t)i))
+			goto fail;
 		v->rate[0] += f->byte_rate[0];
 		v->rate[1] += f->byte_rate[1];
+		if (gagg) {
+			/* the flows tab is not shown: its rows need no order
+			 * until it is (leaving the tab rebuilds the view) */
+			v->idx[nc++] = (uint32_t)i;
+			continue;
+		}
 		/* ties keep the rows' order: the table's, fixed for as long
 		 * as both flows live */
 		sort_item_fill(&it, p->sort, p->reverse, f,
@@ -311,6 +336,11 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 		goto fail;
 	proc_agg_free(agg);
 	agg = NULL;
+	if (gagg && group_agg_finish(gagg, p->sort, p->reverse, &v->groups,
+				     &v->ngroups))
+		goto fail;
+	group_agg_free(gagg);
+	gagg = NULL;
 	free(ws);
 	filter_expr_free(own);
 	own = NULL;
@@ -339,6 +369,7 @@ fail:
 	free(ws);
 	filter_expr_free(own);
 	proc_agg_free(agg);
+	group_agg_free(gagg);
 	view_put(v);
 	return NULL;
 }
