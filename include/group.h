@@ -112,32 +112,42 @@ struct group_row {
 
 struct group_agg;
 
-/* NULL when out of memory. */
+/*
+ * NULL when out of memory. An aggregate keeps its tables from one pass to
+ * the next (reset, or finish): fresh pages for tens of thousands of
+ * groups every interval would cost more than the grouping itself.
+ */
 struct group_agg *group_agg_new(const struct group_spec *s);
 void group_agg_free(struct group_agg *a);
+/* Empties a for a new pass, grouping by s from now on. */
+void group_agg_reset(struct group_agg *a, const struct group_spec *s);
+const struct group_spec *group_agg_spec(const struct group_agg *a);
 
 /*
  * Accounts flow f (row number row of the input) to its group; info as
- * for group_key_of. 0 or -ENOMEM.
+ * for group_key_of. Flows are taken in blocks (their memory is fetched
+ * ahead a block at a time); a failure may surface on a later call or in
+ * group_agg_finish. 0 or -ENOMEM.
  */
 int group_agg_add(struct group_agg *a, const struct flow *f,
 		  const struct flow_info *info, uint32_t row);
 
 /*
- * Accounts a flow whose key is known already (the caller computed it, e.g.
- * from the table's record without copying the flow). 0 or -ENOMEM.
+ * The same for a flow known by its original tuple and counters alone
+ * (read from the table's record and a snapshot row, without assembling
+ * the flow); no enrichment. 0 or -ENOMEM.
  */
-int group_agg_add_key(struct group_agg *a, const struct group_key *k,
-		      const struct flow_counters *total,
-		      const float pkt_rate[FLOW_DIR_COUNT],
-		      const float byte_rate[FLOW_DIR_COUNT], uint32_t row);
+int group_agg_add_tuple(struct group_agg *a, const struct flow_key *k,
+			const struct flow_counters *total,
+			const float pkt_rate[FLOW_DIR_COUNT],
+			const float byte_rate[FLOW_DIR_COUNT], uint32_t row);
 
 /* Groups so far. */
-size_t group_agg_count(const struct group_agg *a);
+size_t group_agg_count(struct group_agg *a);
 
 /*
  * Sorts the groups like flows and hands them over (*rows, *n; the caller
- * frees *rows; the aggregate is empty afterwards and may be reused).
+ * frees *rows; the aggregate is empty afterwards, ready for another pass).
  * rate, bytes and packets sort by the group's sums (most first; ties in
  * the order the groups were first seen), with a linear radix sort; every
  * other key sorts by the group key (ascending: addresses numerically, IPv4

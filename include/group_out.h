@@ -36,10 +36,11 @@ struct group_result {
 
 /*
  * Groups the flows of snap that m accepts (m NULL or m->match NULL: all)
- * by spec, sorted by k (and reverse) as group_agg_finish does. enrich
- * may be NULL (country, asn, process: one unknown group). 0 or -ENOMEM.
+ * with a (its key; emptied first, and reused from one snapshot to the
+ * next), sorted by k (and reverse) as group_agg_finish does. enrich may
+ * be NULL (country, asn, process: one unknown group). 0 or -ENOMEM.
  */
-int group_snapshot(const struct snapshot *snap, const struct group_spec *spec,
+int group_snapshot(const struct snapshot *snap, struct group_agg *a,
 		   struct enrich *enrich, const struct flow_match *m,
 		   enum sort_key k, bool reverse, struct group_result *out);
 void group_result_free(struct group_result *r);

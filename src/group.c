@@ -10,6 +10,7 @@
 
 #include "format.h"
 #include "group.h"
+#include "hugemem.h"
 
 static const char *const kind_names[GROUP_KIND_COUNT] = {
 	[GROUP_NONE] = "none",
@@ -264,15 +265,78 @@ struct group_slot {
 	uint32_t row;
 };
 
+/*
+ * Flows are accounted in blocks: the hashes of a whole block first, with
+ * the slots they land on fetched ahead, then the rows those slots name,
+ * then the updates. With tens of thousands of groups the slots and rows
+ * are out of the caches, and a flow at a time would wait for each miss
+ * in turn.
+ */
+#define AGG_BLOCK 256
+
+struct pending {
+	struct group_key key;
+	uint32_t row;		/* the flow's, for group_row.rep */
+	uint32_t hash;
+	struct flow_counters total;
+	float pkt_rate[FLOW_DIR_COUNT];
+	float byte_rate[FLOW_DIR_COUNT];
+};
+
+/*
+ * A group while flows are added: one cache line. Its rates live apart
+ * (rates[]), touched only by the flows that moved: most flows of a big
+ * table are idle.
+ */
+struct agg_row {
+	struct group_key key;
+	uint32_t flows;
+	uint32_t rep;
+	struct flow_counters total;
+};
+
+_Static_assert(sizeof(struct agg_row) == 64, "agg_row: one cache line");
+
+struct agg_rates {
+	double pkt[FLOW_DIR_COUNT];
+	double byte[FLOW_DIR_COUNT];
+};
+
 struct group_agg {
 	struct group_spec spec;
-	struct group_row *rows;
+	struct agg_row *rows;
+	struct agg_rates *rates;
 	size_t n, cap;
 	struct group_slot *slots;
 	size_t nslots;		/* power of two, at most half full */
+	bool rows_mapped, rates_mapped, slots_mapped;	/* see agg_mem */
+	struct pending block[AGG_BLOCK];
+	size_t npending;
 };
 
 #define AGG_FIRST_SLOTS 1024
+
+/*
+ * Zeroed memory for the slots and rows. Big tables are read at random
+ * places, a flow at a time: on 4 KiB pages nearly every access would also
+ * miss the TLB (a two-level walk in a virtual machine), so from 256 KiB
+ * on they are asked for as huge pages.
+ */
+#define AGG_HUGE_FROM (256u << 10)
+
+static void *agg_mem(size_t bytes, bool *mapped)
+{
+	*mapped = bytes >= AGG_HUGE_FROM;
+	return *mapped ? huge_map(bytes) : calloc(1, bytes);
+}
+
+static void agg_mem_free(void *p, size_t bytes, bool mapped)
+{
+	if (mapped)
+		huge_unmap(p, bytes);
+	else
+		free(p);
+}
 
 struct group_agg *group_agg_new(const struct group_spec *s)
 {
@@ -284,26 +348,46 @@ struct group_agg *group_agg_new(const struct group_spec *s)
 	return a;
 }
 
+void group_agg_reset(struct group_agg *a, const struct group_spec *s)
+{
+	a->spec = *s;
+	a->n = 0;
+	a->npending = 0;
+	if (a->slots)
+		memset(a->slots, 0, a->nslots * sizeof(*a->slots));
+}
+
+const struct group_spec *group_agg_spec(const struct group_agg *a)
+{
+	return &a->spec;
+}
+
 void group_agg_free(struct group_agg *a)
 {
 	if (!a)
 		return;
-	free(a->rows);
-	free(a->slots);
+	agg_mem_free(a->rows, a->cap * sizeof(*a->rows), a->rows_mapped);
+	agg_mem_free(a->rates, a->cap * sizeof(*a->rates), a->rates_mapped);
+	agg_mem_free(a->slots, a->nslots * sizeof(*a->slots), a->slots_mapped);
 	free(a);
 }
 
-size_t group_agg_count(const struct group_agg *a)
-{
-	return a->n;
-}
-
-/* a 64-bit multiply-xorshift mix of the key's six words */
+/*
+ * A multiply-xorshift mix of the key's fields, read one by one: the key
+ * was just written field by field, and wider loads spanning those
+ * stores would stall on store forwarding.
+ */
 static uint32_t key_hash(const struct group_key *k)
 {
-	uint64_t w[3], h = 0x9e3779b97f4a7c15ull;
+	uint64_t h = 0x9e3779b97f4a7c15ull;
+	uint64_t w[3] = {
+		(uint64_t)k->addr[0] << 32 | k->addr[1],
+		(uint64_t)k->addr[2] << 32 | k->addr[3],
+		(uint64_t)k->num << 32 | (uint32_t)k->family << 24 |
+		(uint32_t)k->proto << 16 | (uint32_t)(uint8_t)k->cc[0] << 8 |
+		(uint8_t)k->cc[1],
+	};
 
-	memcpy(w, k, sizeof(w));
 	for (int i = 0; i < 3; i++) {
 		h ^= w[i];
 		h *= 0xff51afd7ed558ccdull;
@@ -315,89 +399,197 @@ static uint32_t key_hash(const struct group_key *k)
 
 _Static_assert(sizeof(struct group_key) == 24, "group_key: 3 words, no padding");
 
-static int agg_grow(struct group_agg *a)
+/* Room for want groups: slots at most half full, rows allocated. */
+static int agg_reserve(struct group_agg *a, size_t want)
 {
-	size_t nslots = a->nslots ? a->nslots * 2 : AGG_FIRST_SLOTS;
-	size_t mask = nslots - 1;
-	struct group_slot *slots = calloc(nslots, sizeof(*slots));
+	if (want * 2 > a->nslots) {
+		size_t nslots = a->nslots ? a->nslots : AGG_FIRST_SLOTS, mask;
+		struct group_slot *slots;
+		bool mapped;
 
-	if (!slots)
-		return -ENOMEM;
-	for (size_t i = 0; i < a->nslots; i++) {
-		struct group_slot s = a->slots[i];
-		size_t h;
+		while (want * 2 > nslots)
+			nslots *= 2;
+		mask = nslots - 1;
+		slots = agg_mem(nslots * sizeof(*slots), &mapped);
+		if (!slots)
+			return -ENOMEM;
+		for (size_t i = 0; i < a->nslots; i++) {
+			struct group_slot sl = a->slots[i];
+			size_t h;
 
-		if (!s.row)
-			continue;
-		h = s.hash & mask;
-		while (slots[h].row)
-			h = (h + 1) & mask;
-		slots[h] = s;
+			if (!sl.row)
+				continue;
+			h = sl.hash & mask;
+			while (slots[h].row)
+				h = (h + 1) & mask;
+			slots[h] = sl;
+		}
+		agg_mem_free(a->slots, a->nslots * sizeof(*a->slots),
+			     a->slots_mapped);
+		a->slots = slots;
+		a->nslots = nslots;
+		a->slots_mapped = mapped;
 	}
-	free(a->slots);
-	a->slots = slots;
-	a->nslots = nslots;
+	if (want > a->cap) {
+		size_t cap = a->cap ? a->cap : 256;
+		struct agg_row *nr;
+		struct agg_rates *nt;
+		bool mapped, tmapped;
+
+		while (want > cap)
+			cap *= 2;
+		nr = agg_mem(cap * sizeof(*nr), &mapped);
+		nt = agg_mem(cap * sizeof(*nt), &tmapped);
+		if (!nr || !nt) {
+			agg_mem_free(nr, cap * sizeof(*nr), mapped);
+			agg_mem_free(nt, cap * sizeof(*nt), tmapped);
+			return -ENOMEM;
+		}
+		if (a->n) {
+			memcpy(nr, a->rows, a->n * sizeof(*nr));
+			memcpy(nt, a->rates, a->n * sizeof(*nt));
+		}
+		agg_mem_free(a->rows, a->cap * sizeof(*a->rows), a->rows_mapped);
+		agg_mem_free(a->rates, a->cap * sizeof(*a->rates),
+			     a->rates_mapped);
+		a->rows = nr;
+		a->rates = nt;
+		a->cap = cap;
+		a->rows_mapped = mapped;
+		a->rates_mapped = tmapped;
+	}
 	return 0;
 }
 
-int group_agg_add_key(struct group_agg *a, const struct group_key *k,
-		      const struct flow_counters *total,
-		      const float pkt_rate[FLOW_DIR_COUNT],
-		      const float byte_rate[FLOW_DIR_COUNT], uint32_t row)
+/* whether the flow had traffic in the interval: only then rates to add */
+static bool moved(const struct pending *p)
 {
-	uint32_t hash = key_hash(k);
-	struct group_row *r;
-	size_t mask, h;
+	return p->pkt_rate[0] != 0 || p->pkt_rate[1] != 0 ||
+	       p->byte_rate[0] != 0 || p->byte_rate[1] != 0;
+}
 
-	if ((a->n + 1) * 2 > a->nslots && agg_grow(a))
-		return -ENOMEM;
-	mask = a->nslots - 1;
-	h = hash & mask;
+/* one flow into its group; room reserved */
+static void agg_account(struct group_agg *a, const struct pending *p)
+{
+	size_t mask = a->nslots - 1, h = p->hash & mask;
+	struct agg_row *r;
+
 	for (;;) {
-		struct group_slot *s = &a->slots[h];
+		struct group_slot *sl = &a->slots[h];
 
-		if (!s->row)
+		if (!sl->row) {
+			memset(&a->rates[a->n], 0, sizeof(a->rates[a->n]));
+			r = &a->rows[a->n++];
+			memset(r, 0, sizeof(*r));
+			r->key = p->key;
+			r->rep = p->row;
+			sl->hash = p->hash;
+			sl->row = (uint32_t)a->n;
 			break;
-		if (s->hash == hash && group_key_eq(&a->rows[s->row - 1].key, k)) {
-			r = &a->rows[s->row - 1];
-			goto add;
+		}
+		if (sl->hash == p->hash &&
+		    group_key_eq(&a->rows[sl->row - 1].key, &p->key)) {
+			r = &a->rows[sl->row - 1];
+			break;
 		}
 		h = (h + 1) & mask;
 	}
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 256;
-		struct group_row *nr = realloc(a->rows, cap * sizeof(*nr));
-
-		if (!nr)
-			return -ENOMEM;
-		a->rows = nr;
-		a->cap = cap;
-	}
-	r = &a->rows[a->n++];
-	memset(r, 0, sizeof(*r));
-	r->key = *k;
-	r->rep = row;
-	a->slots[h].hash = hash;
-	a->slots[h].row = (uint32_t)a->n;
-add:
 	r->flows++;
 	for (int d = 0; d < FLOW_DIR_COUNT; d++) {
-		r->total.packets[d] += total->packets[d];
-		r->total.bytes[d] += total->bytes[d];
-		r->pkt_rate[d] += pkt_rate[d];
-		r->byte_rate[d] += byte_rate[d];
+		r->total.packets[d] += p->total.packets[d];
+		r->total.bytes[d] += p->total.bytes[d];
 	}
+	if (moved(p)) {
+		struct agg_rates *t = &a->rates[r - a->rows];
+
+		for (int d = 0; d < FLOW_DIR_COUNT; d++) {
+			t->pkt[d] += p->pkt_rate[d];
+			t->byte[d] += p->byte_rate[d];
+		}
+	}
+}
+
+/* how far ahead the slots, then the rows, are fetched */
+#define AHEAD_SLOT 16
+#define AHEAD_ROW 8
+
+static int agg_flush(struct group_agg *a)
+{
+	size_t np = a->npending, mask;
+	struct pending *b = a->block;
+
+	if (!np)
+		return 0;
+	/* every flow of the block may start a group: no growth midway, so
+	 * what was fetched ahead stays where it was fetched */
+	if (agg_reserve(a, a->n + np))
+		return -ENOMEM;
+	mask = a->nslots - 1;
+	for (size_t i = 0; i < np; i++) {
+		b[i].hash = key_hash(&b[i].key);
+		if (i < AHEAD_SLOT)
+			__builtin_prefetch(&a->slots[b[i].hash & mask]);
+	}
+	/* a pipeline: flow i+16's slot, flow i+8's row (named by its slot,
+	 * fetched 8 flows ago), then flow i */
+	for (size_t i = 0; i < np; i++) {
+		if (i + AHEAD_SLOT < np)
+			__builtin_prefetch(&a->slots[b[i + AHEAD_SLOT].hash & mask]);
+		if (i + AHEAD_ROW < np) {
+			const struct pending *q = &b[i + AHEAD_ROW];
+			uint32_t row = a->slots[q->hash & mask].row;
+
+			if (row) {
+				__builtin_prefetch(&a->rows[row - 1]);
+				if (moved(q))
+					__builtin_prefetch(&a->rates[row - 1]);
+			}
+		}
+		agg_account(a, &b[i]);
+	}
+	a->npending = 0;
+	return 0;
+}
+
+size_t group_agg_count(struct group_agg *a)
+{
+	/* pending flows cannot fail here: a failed flush keeps them */
+	agg_flush(a);
+	return a->n;
+}
+
+int group_agg_add_tuple(struct group_agg *a, const struct flow_key *k,
+			const struct flow_counters *total,
+			const float pkt_rate[FLOW_DIR_COUNT],
+			const float byte_rate[FLOW_DIR_COUNT], uint32_t row)
+{
+	struct pending *p;
+
+	if (a->npending == AGG_BLOCK && agg_flush(a))
+		return -ENOMEM;
+	p = &a->block[a->npending++];
+	group_key_from(&a->spec, k, NULL, &p->key);
+	p->row = row;
+	p->total = *total;
+	memcpy(p->pkt_rate, pkt_rate, sizeof(p->pkt_rate));
+	memcpy(p->byte_rate, byte_rate, sizeof(p->byte_rate));
 	return 0;
 }
 
 int group_agg_add(struct group_agg *a, const struct flow *f,
 		  const struct flow_info *info, uint32_t row)
 {
-	struct group_key k;
+	struct pending *p;
 
-	group_key_of(&a->spec, f, info, &k);
-	return group_agg_add_key(a, &k, &f->total, f->pkt_rate, f->byte_rate,
-				 row);
+	if (a->npending == AGG_BLOCK && agg_flush(a))
+		return -ENOMEM;
+	p = &a->block[a->npending++];
+	group_key_of(&a->spec, f, info, &p->key);
+	p->row = row;
+	p->total = f->total;
+	memcpy(p->pkt_rate, f->pkt_rate, sizeof(p->pkt_rate));
+	memcpy(p->byte_rate, f->byte_rate, sizeof(p->byte_rate));
+	return 0;
 }
 
 /* --- order ------------------------------------------------------------- */
@@ -472,38 +664,49 @@ static bool natural_desc(enum sort_key k)
 	return k == SORT_RATE || k == SORT_BYTES || k == SORT_PACKETS;
 }
 
-/* rows reordered by the sorted items' row numbers (tmp: room for n rows) */
-static void permute(struct group_row *rows, struct group_row *tmp,
-		    const struct sort_item *items, size_t n)
+/* the whole row i of a, rates included */
+static void agg_out(const struct group_agg *a, size_t i, struct group_row *o)
 {
-	for (size_t i = 0; i < n; i++)
-		tmp[i] = rows[sort_item_row(&items[i])];
-	memcpy(rows, tmp, n * sizeof(*rows));
+	const struct agg_row *r = &a->rows[i];
+	const struct agg_rates *t = &a->rates[i];
+
+	o->key = r->key;
+	o->flows = r->flows;
+	o->rep = r->rep;
+	o->total = r->total;
+	memcpy(o->pkt_rate, t->pkt, sizeof(o->pkt_rate));
+	memcpy(o->byte_rate, t->byte, sizeof(o->byte_rate));
 }
 
 int group_agg_finish(struct group_agg *a, enum sort_key k, bool reverse,
 		     struct group_row **rows, size_t *n)
 {
-	size_t cnt = a->n;
+	struct group_row *out;
+	size_t cnt;
 
+	if (agg_flush(a))
+		return -ENOMEM;
+	cnt = a->n;
+	/* the caller's rows come from malloc, whatever the table's were */
+	out = malloc((cnt ? cnt : 1) * sizeof(*out));
+	if (!out)
+		return -ENOMEM;
 	if (cnt > 1 && natural_desc(k)) {
 		struct sort_item *items = malloc(2 * cnt * sizeof(*items));
-		struct group_row *tmp = malloc(cnt * sizeof(*tmp));
 
-		if (!items || !tmp) {
-			free(items);
-			free(tmp);
+		if (!items) {
+			free(out);
 			return -ENOMEM;
 		}
 		for (size_t i = 0; i < cnt; i++) {
-			const struct group_row *r = &a->rows[i];
+			const struct agg_row *r = &a->rows[i];
+			const struct agg_rates *t = &a->rates[i];
 			uint64_t hi;
 			uint32_t sec = 0;
 
 			if (k == SORT_RATE) {
-				hi = rate_key(r->byte_rate[0] + r->byte_rate[1]);
-				sec = (uint32_t)(rate_key(r->pkt_rate[0] +
-							  r->pkt_rate[1]) >> 4);
+				hi = rate_key(t->byte[0] + t->byte[1]);
+				sec = (uint32_t)(rate_key(t->pkt[0] + t->pkt[1]) >> 4);
 			} else if (k == SORT_BYTES) {
 				hi = r->total.bytes[0] + r->total.bytes[1];
 			} else {
@@ -518,19 +721,21 @@ int group_agg_finish(struct group_agg *a, enum sort_key k, bool reverse,
 			items[i].lo = (uint64_t)sec << 32 | (uint32_t)i;
 		}
 		sort_items(items, items + cnt, cnt);
-		permute(a->rows, tmp, items, cnt);
+		for (size_t i = 0; i < cnt; i++)
+			agg_out(a, sort_item_row(&items[i]), &out[i]);
 		free(items);
-		free(tmp);
-	} else if (cnt > 1) {
-		cmp_kind = a->spec.kind;
-		cmp_rev = reverse;
-		qsort(a->rows, cnt, sizeof(*a->rows), row_cmp);
+	} else {
+		for (size_t i = 0; i < cnt; i++)
+			agg_out(a, i, &out[i]);
+		if (cnt > 1) {
+			cmp_kind = a->spec.kind;
+			cmp_rev = reverse;
+			qsort(out, cnt, sizeof(*out), row_cmp);
+		}
 	}
-	*rows = a->rows;
+	*rows = out;
 	*n = cnt;
-	a->rows = NULL;
-	a->n = a->cap = 0;
-	if (a->slots)
-		memset(a->slots, 0, a->nslots * sizeof(*a->slots));
+	/* empty again, keeping the table's memory for another pass */
+	group_agg_reset(a, &a->spec);
 	return 0;
 }

@@ -14,7 +14,7 @@
 #pragma weak enrich_flow
 
 /* rows of the table read this far ahead of the one grouped */
-#define PREFETCH_AHEAD 8
+#define PREFETCH_AHEAD 32
 
 /*
  * The common case (address, network, protocol or port keys, no filter
@@ -23,8 +23,7 @@
  * sorted by rate, so the records are visited in random order: they are
  * fetched a few rows ahead.
  */
-static int group_rows_fast(const struct snapshot *snap, struct group_agg *a,
-			   const struct group_spec *spec)
+static int group_rows_fast(const struct snapshot *snap, struct group_agg *a)
 {
 	const struct flow_row *rows = snap->rows;
 	size_t n = snap->n;
@@ -32,37 +31,34 @@ static int group_rows_fast(const struct snapshot *snap, struct group_agg *a,
 	for (size_t i = 0; i < n; i++) {
 		const struct flow_row *r = &rows[i];
 		const struct flow_rec *e;
-		struct group_key k;
 
 		if (i + PREFETCH_AHEAD < n)
 			__builtin_prefetch(flowtab_entry(snap->tab,
 							 rows[i + PREFETCH_AHEAD].idx));
 		e = flowtab_entry(snap->tab, r->idx);
-		group_key_from(spec, &e->key, NULL, &k);
-		if (group_agg_add_key(a, &k, &r->total, r->pkt_rate,
-				      r->byte_rate, (uint32_t)i))
+		if (group_agg_add_tuple(a, &e->key, &r->total, r->pkt_rate,
+					r->byte_rate, (uint32_t)i))
 			return -ENOMEM;
 	}
 	return 0;
 }
 
-int group_snapshot(const struct snapshot *snap, const struct group_spec *spec,
+int group_snapshot(const struct snapshot *snap, struct group_agg *a,
 		   struct enrich *enrich, const struct flow_match *m,
 		   enum sort_key k, bool reverse, struct group_result *out)
 {
+	const struct group_spec *spec = group_agg_spec(a);
 	bool filtered = m && m->match;
 	bool need_info = enrich && enrich_flow &&
 			 (group_needs_info(spec) || (filtered && m->needs_info));
-	struct group_agg *a = group_agg_new(spec);
 	struct flow_info info;
 	struct flow buf;
 	int ret = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (!a)
-		return -ENOMEM;
+	group_agg_reset(a, spec);
 	if (snap->rows && !need_info && !filtered) {
-		ret = group_rows_fast(snap, a, spec);
+		ret = group_rows_fast(snap, a);
 		out->flows_matched = snap->n;
 	} else {
 		memset(&info, 0, sizeof(info));
@@ -80,7 +76,8 @@ int group_snapshot(const struct snapshot *snap, const struct group_spec *spec,
 	}
 	if (!ret)
 		ret = group_agg_finish(a, k, reverse, &out->rows, &out->n);
-	group_agg_free(a);
+	else
+		group_agg_reset(a, spec);
 	return ret;
 }
 
@@ -205,25 +202,62 @@ static void gb_rate(struct gbuf *w, double v)
 	gb_put(w, f, (size_t)n + 1);
 }
 
-/* a JSON string (escaped by format.c) or null for "" */
+/*
+ * A JSON string, or null for "". The strings here are group keys we
+ * formatted and names the enrichment already sanitized (printable UTF-8):
+ * quotes and backslashes are all that can need escaping, control bytes
+ * are escaped anyway.
+ */
 static void gb_json_opt(struct gbuf *w, const char *s)
 {
+	static const char hex[] = "0123456789abcdef";
+
 	if (!s || !*s) {
 		gb_put(w, "null", 4);
 		return;
 	}
-	gb_flush(w);
-	if (!w->err && format_json_string(w->out, s))
-		w->err = -EIO;
+	gb_put(w, "\"", 1);
+	for (const char *p = s; *p; ) {
+		size_t run = strcspn(p, "\"\\\x01\x02\x03\x04\x05\x06\x07"
+				     "\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10"
+				     "\x11\x12\x13\x14\x15\x16\x17\x18\x19"
+				     "\x1a\x1b\x1c\x1d\x1e\x1f\x7f");
+		unsigned char c;
+
+		gb_put(w, p, run);
+		p += run;
+		if (!*p)
+			break;
+		c = (unsigned char)*p++;
+		if (c == '"' || c == '\\') {
+			char e[2] = { '\\', (char)c };
+
+			gb_put(w, e, 2);
+		} else {
+			char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+
+			gb_put(w, e, 6);
+		}
+	}
+	gb_put(w, "\"", 1);
 }
 
+/* a CSV field (RFC 4180: quoted when it holds a comma, quote or line end) */
 static void gb_csv(struct gbuf *w, const char *s)
 {
 	if (!s || !*s)
 		return;
-	gb_flush(w);
-	if (!w->err && format_csv_field(w->out, s))
-		w->err = -EIO;
+	if (!strpbrk(s, ",\"\r\n")) {
+		gb_puts(w, s);
+		return;
+	}
+	gb_put(w, "\"", 1);
+	for (const char *p = s; *p; p++) {
+		if (*p == '"')
+			gb_put(w, "\"", 1);
+		gb_put(w, p, 1);
+	}
+	gb_put(w, "\"", 1);
 }
 
 /* --- rows ---------------------------------------------------------------- */

@@ -287,11 +287,14 @@ static int print_snapshot(struct snapshot *s, const struct config *cfg,
 static int print_groups(const struct snapshot *s, const struct config *cfg,
 			bool first, struct enrich *enrich)
 {
+	/* kept from one snapshot to the next: its tables are big */
+	static struct group_agg *agg;
 	struct group_result r;
 	int ret;
 
-	ret = group_snapshot(s, &cfg->group_by, enrich, NULL, SORT_RATE,
-			     false, &r);
+	if (!agg && !(agg = group_agg_new(&cfg->group_by)))
+		return -ENOMEM;
+	ret = group_snapshot(s, agg, enrich, NULL, SORT_RATE, false, &r);
 	if (!ret)
 		ret = group_format(stdout, s, &cfg->group_by, &r, 0,
 				   cfg->output, first, enrich);
@@ -579,8 +582,11 @@ int main(int argc, char **argv)
 	col.ct = ct;
 	col.acct = acct;
 	col.tab = tab;
-	/* the interactive view sorts by its own column anyway */
-	col.unsorted = !cfg.batch || batch_selects(&cfg);
+	/* the interactive view sorts by its own column anyway, a selection
+	 * is sorted by view_build, and groups have an order of their own:
+	 * the table's order reads faster */
+	col.unsorted = !cfg.batch || batch_selects(&cfg) ||
+		       cfg.group_by.kind != GROUP_NONE;
 	col.event_buffer = (size_t)ctc.rcvbuf;
 	col.counting_since_ns = ctc.counting_since_ns;
 	col.on_first_offload = enable_acct_for_offload;

@@ -153,6 +153,27 @@ static void row_counts(struct flow *f, const struct flow_row *r)
 	f->total = r->total;
 }
 
+/*
+ * The builder's grouping tables, kept from one view to the next while the
+ * groups tab is shown (fresh pages every interval cost more than the
+ * grouping) and given back when it is left (spec NULL).
+ */
+static struct group_agg *view_group_agg(const struct group_spec *spec)
+{
+	static _Thread_local struct group_agg *cached;
+
+	if (!spec) {
+		group_agg_free(cached);
+		cached = NULL;
+		return NULL;
+	}
+	if (cached)
+		group_agg_reset(cached, spec);
+	else
+		cached = group_agg_new(spec);
+	return cached;
+}
+
 struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 			struct enrich *enrich,
 			const struct snapshot_meta *prev_meta,
@@ -170,7 +191,7 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 	const struct filter_expr *fx = p->expr;
 	struct flow_info info;
 	struct flow buf, counts;
-	bool need_info, filter_info, fast;
+	bool need_info, filter_info, fast, keyed;
 	unsigned int fneeds;
 	size_t n = snap->n, m = 0, nc = 0, i;
 	double now = snap->meta.time;
@@ -217,9 +238,20 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 	sort_item_fill(&common, p->sort, p->reverse, &no_traffic, NULL, 0);
 	if (p->procs && !(agg = proc_agg_new()))
 		goto fail;
-	if (p->groups && !(gagg = group_agg_new(&p->gspec)))
+	if (p->groups)
+		gagg = view_group_agg(&p->gspec);
+	else
+		view_group_agg(NULL);
+	if (p->groups && !gagg)
 		goto fail;
 	fast = rows_suffice(snap, p, fneeds, need_info);
+	/*
+	 * Grouping by address, network, protocol or port needs a flow's
+	 * original tuple besides its row: read just that from the table
+	 * instead of assembling the whole flow (a filter needs the flow).
+	 */
+	keyed = snap->rows && p->groups && !need_info && !fneeds &&
+		!p->pid_filter_on;
 	if (nwatch) {
 		ws = malloc(sizeof(*ws));
 		v->samples = malloc(nwatch * sizeof(*v->samples));
@@ -232,9 +264,10 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 
 	for (i = 0; i < n; i++) {
 		const struct flow *f = NULL;
+		const struct flow_key *tuple;
 		unsigned int bit;
 
-		if (fast) {
+		if (fast || keyed) {
 			bit = snap->rows[i].sel_bit;
 		} else {
 			f = snapshot_flow(snap, i, &buf);
@@ -256,7 +289,14 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 		if (fast) {
 			row_counts(&counts, &snap->rows[i]);
 			f = &counts;
+		} else if (keyed) {
+			row_counts(&counts, &snap->rows[i]);
+			f = &counts;
 		}
+		/* keyed: counts has the row's fields only, the tuple is the
+		 * record's */
+		tuple = keyed ? &flowtab_entry(snap->tab, snap->rows[i].idx)->key
+			      : &f->key;
 		if (p->active_only && !flow_is_active(f))
 			continue;
 		if (need_info)
@@ -286,14 +326,18 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 		if (p->group_filter_on) {
 			struct group_key gk;
 
-			group_key_of(&p->group_filter_spec, f,
-				     need_info ? &info : NULL, &gk);
+			group_key_from(&p->group_filter_spec, tuple,
+				       need_info ? &info : NULL, &gk);
 			if (!group_key_eq(&gk, &p->group_filter))
 				continue;
 		}
 		/* the groups see exactly the flows the filters let through */
-		if (gagg && group_agg_add(gagg, f, need_info ? &info : NULL,
-					  (uint32_t)i))
+		if (gagg && (keyed ?
+			     group_agg_add_tuple(gagg, tuple, &f->total,
+						 f->pkt_rate, f->byte_rate,
+						 (uint32_t)i) :
+			     group_agg_add(gagg, f, need_info ? &info : NULL,
+					   (uint32_t)i)))
 			goto fail;
 		v->rate[0] += f->byte_rate[0];
 		v->rate[1] += f->byte_rate[1];
@@ -339,7 +383,6 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 	if (gagg && group_agg_finish(gagg, p->sort, p->reverse, &v->groups,
 				     &v->ngroups))
 		goto fail;
-	group_agg_free(gagg);
 	gagg = NULL;
 	free(ws);
 	filter_expr_free(own);
@@ -369,7 +412,8 @@ fail:
 	free(ws);
 	filter_expr_free(own);
 	proc_agg_free(agg);
-	group_agg_free(gagg);
+	if (gagg)
+		group_agg_reset(gagg, &p->gspec);
 	view_put(v);
 	return NULL;
 }
@@ -468,6 +512,7 @@ static void *builder_main(void *arg)
 		if (write(b->ready_fd, &one, sizeof(one)) < 0)
 			(void)0;	/* counter full: the UI is already woken */
 	}
+	view_group_agg(NULL);	/* the grouping tables die with the thread */
 	return NULL;
 }
 
