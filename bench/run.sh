@@ -9,6 +9,7 @@
 #              buffer: does flowtop keep up, is anything lost for good?
 #  3. acct_read_bench -n 262144 (the counter map read alone), if built.
 #  4. filter_bench: filter expressions over a 1M-flow snapshot, if built.
+#  5. group_bench (--group-by and the groups tab at 1048576 flows), if built.
 #
 # Traffic comes from bench/loadgen in a sender namespace over a veth into a
 # "dut" namespace where conntrack and flowtop run (see bench/README.md).
@@ -33,6 +34,7 @@ BURST_SECONDS=${BENCH_BURST_SECONDS:-2.5}
 BURST_THREADS=${BENCH_THREADS:-2}
 LOADGEN=${LOADGEN:-$TOP/$BUILD/bench/loadgen}
 ACCT_BENCH=$TOP/$BUILD/bench/acct_read_bench
+GROUP_BENCH=$TOP/$BUILD/bench/group_bench
 BENCHPY="$PY $TMPD/bench.py"
 
 require_root
@@ -330,6 +332,13 @@ if [ -x "$FILTER_BENCH" ]; then
 	fb=$("$FILTER_BENCH" 2>&1) || fb="filter_bench failed: $fb"
 fi
 
+# --- 5. grouping ---------------------------------------------------------------------
+gb=""
+if [ -x "$GROUP_BENCH" ]; then
+	echo "group_bench (1048576 flows) ..."
+	gb=$("$GROUP_BENCH" 2>&1) || gb="group_bench failed: $gb"
+fi
+
 # --- report ----------------------------------------------------------------------
 echo
 echo "== steady: F=$F held, R=$R new flows/s, backend $acct, --output json -U =="
@@ -385,5 +394,10 @@ if [ -n "$fb" ]; then
 	echo
 	echo "== filter_bench: filter expressions over a 1M-flow snapshot (goal <= 30 ms) =="
 	sed 's/^/  /' <<<"$fb"
+fi
+if [ -n "$gb" ]; then
+	echo
+	echo "== group_bench: grouping 1048576 flows (CPU ms per snapshot; goal <= 50 ms) =="
+	sed 's/^/  /' <<<"$gb"
 fi
 exit 0
