@@ -11,6 +11,7 @@
 #include "format.h"
 #include "group.h"
 #include "hugemem.h"
+#include "sanitize.h"
 
 static const char *const kind_names[GROUP_KIND_COUNT] = {
 	[GROUP_NONE] = "none",
@@ -79,10 +80,16 @@ int group_spec_parse(const char *s, struct group_spec *out, char *err,
 		size_t len = end ? (size_t)(end - p) : strlen(p);
 
 		if (parse_prefix(p, len, &g, &v4, &v6)) {
-			snprintf(err, errlen, "invalid group key '%.*s' in '%s': "
-				 "use src, dst, host, net/0-32, net6/0-128, "
-				 "country, asn, process, proto or port",
-				 (int)(len > 64 ? 64 : len), p, s);
+			char part[80], shown[80];
+
+			/* the message may reach a terminal: no raw bytes */
+			snprintf(part, sizeof(part), "%.*s",
+				 (int)(len > 64 ? 64 : len), p);
+			sanitize_str(shown, sizeof(shown), part);
+			snprintf(err, errlen, "invalid group key '%s': use src, "
+				 "dst, host, net/0-32, net6/0-128 (or both: "
+				 "net/N,net6/M), country, asn, process, proto "
+				 "or port", shown);
 			return -EINVAL;
 		}
 		p += len;
