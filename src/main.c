@@ -283,21 +283,55 @@ static int print_snapshot(struct snapshot *s, const struct config *cfg,
 	return ret;
 }
 
-/* --group-by: one row per group of the snapshot's flows. */
+/* What --filter asks of a flow while it is grouped. */
+struct group_filter_ctx {
+	const struct filter_expr *fx;
+	struct enrich *enrich;
+	double now;
+};
+
+static bool group_filter_match(void *arg, const struct flow *f,
+			       const struct flow_info *info)
+{
+	struct group_filter_ctx *c = arg;
+	struct flow_info own;
+	int r;
+
+	(void)info;
+	/* the lookups only for the flows the other terms leave open */
+	r = filter_expr_prematch(c->fx, f, c->now);
+	if (r >= 0)
+		return r;
+	if (c->enrich) {
+		enrich_flow(c->enrich, f, &own);
+		return filter_expr_match(c->fx, f, &own, c->now);
+	}
+	return filter_expr_match(c->fx, f, NULL, c->now);
+}
+
+/*
+ * --group-by: one row per group of the flows --filter keeps, in --sort's
+ * order, cut to --top groups.
+ */
 static int print_groups(const struct snapshot *s, const struct config *cfg,
-			bool first, struct enrich *enrich)
+			bool first, struct enrich *enrich,
+			const struct filter_expr *fx)
 {
 	/* kept from one snapshot to the next: its tables are big */
 	static struct group_agg *agg;
+	struct group_filter_ctx ctx = { fx, enrich, s->meta.time };
+	struct flow_match m = { .match = group_filter_match, .ctx = &ctx };
 	struct group_result r;
 	int ret;
 
 	if (!agg && !(agg = group_agg_new(&cfg->group_by)))
 		return -ENOMEM;
-	ret = group_snapshot(s, agg, enrich, NULL, SORT_RATE, false, &r);
+	ret = group_snapshot(s, agg, enrich, fx ? &m : NULL, cfg->sort,
+			     cfg->reverse, &r);
 	if (!ret)
-		ret = group_format(stdout, s, &cfg->group_by, &r, 0,
-				   cfg->output, first, enrich);
+		ret = group_format(stdout, s, &cfg->group_by, &r,
+				   (size_t)cfg->top, cfg->output, first,
+				   enrich);
 	group_result_free(&r);
 	return ret;
 }
@@ -360,7 +394,8 @@ static int run_batch(struct collector *col, const struct config *cfg,
 		if (cfg->output_none)
 			ret = 0;
 		else if (cfg->group_by.kind != GROUP_NONE)
-			ret = print_groups(s, cfg, printed == 0, enrich);
+			ret = print_groups(s, cfg, printed == 0, enrich,
+					   fx);
 		else
 			ret = print_snapshot(s, cfg, printed == 0, enrich, fx);
 		snapshot_put(s);

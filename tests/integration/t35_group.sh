@@ -7,6 +7,8 @@
 #    packets and bytes each way equal the kernel's per-source sums, exactly;
 #  - --group-by net/24 and port: the same sums over the /24s and the one
 #    service (udp/9), with its service name;
+#  - with --filter, --sort bytes and --top 2: the two largest groups of the
+#    flows the filter keeps (groups_total and flows_matched count all);
 #  - a bad --group-by key exits 2 naming it;
 #  - the view: TAB TAB shows the groups tab with the same numbers, Enter on
 #    a group shows its flows only, G picks the next group key.
@@ -168,6 +170,36 @@ PY
 		fail "--group-by port: no service name: $(head -c 400 "$TMPD/k.json")"
 	compare "JSON --group-by $key" "$got" "$key"
 done
+
+# --- with --filter, --sort and --top: the groups of the flows the filter
+# keeps, in the sort's order, the first N -------------------------------------------
+ft a --batch -n -G -U --acct conntrack --output json --count 2 -t 0.5 --group-by src \
+	--filter 'dport 9 and src 127.20.0.0/16 and not src 127.20.7.9' --sort bytes --top 2 \
+	>"$TMPD/top.json" 2>"$TMPD/top.err" || fail "--group-by with --filter --top failed: $(cat "$TMPD/top.err")"
+want=$(sums src | awk '$1 != "127.20.7.9" { print $0, $4 + $6 }' | sort -k7,7nr | head -2 | cut -d' ' -f1-6)
+got=$($PY - "$TMPD/top.json" <<'PY'
+import json, sys
+s = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+# every group of the filter counted, the first two printed
+assert s["groups_total"] == 3 and len(s["groups"]) == 2, (s["groups_total"], len(s["groups"]))
+assert s["flows_matched"] == 6, s["flows_matched"]
+for g in s["groups"]:
+    print(g["key"], g["flows"], g["orig_packets"], g["orig_bytes"],
+          g["reply_packets"], g["reply_bytes"])
+PY
+) || fail "--group-by src --filter --sort bytes --top 2: $(head -c 600 "$TMPD/top.json")"
+[ "$got" = "$want" ] || fail "--top 2 by bytes of the filtered groups:
+flowtop:
+$got
+kernel:
+$want"
+# --sort +bytes: the smallest first
+ft a --batch -n -G -U --acct conntrack --output csv --count 1 --group-by src \
+	--sort +bytes --top 1 >"$TMPD/small.csv" 2>"$TMPD/small.err" ||
+	fail "--sort +bytes --top 1: $(cat "$TMPD/small.err")"
+small=$(sums src | awk '{ print $1, $4 + $6 }' | sort -k2,2n | head -1 | cut -d' ' -f1)
+[ "$(tail -n +2 "$TMPD/small.csv" | cut -d, -f3)" = "$small" ] ||
+	fail "--sort +bytes --top 1: '$(cat "$TMPD/small.csv")', want the group of $small"
 
 # --- the view's groups tab ---------------------------------------------------------
 tm new-session -d -s ft -x 150 -y 30 \
