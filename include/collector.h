@@ -64,12 +64,19 @@ struct collector {
 	size_t silent_flows;	/* flows that will not report their end */
 	uint64_t next_refresh_mono_ns;
 	uint64_t coalesce_ns;	/* pause after reading events, see collector.c */
-	/* flows with kernel counters to settle at the next read (kcount.h) */
+	/* the kernel's counters to settle after the next read (kcount.h) */
+	struct settle_list {
+		struct settle_entry {
+			uint32_t idx;
+			uint32_t final;		/* from a DESTROY */
+			struct flow_counters k;
+		} *v;
+		size_t n, cap;
+	} settle;
 	struct idx_list {
 		uint32_t *v;
 		size_t n, cap;
-	} settle;
-	struct idx_list offl;	/* offloaded flows (indices), see collector.c */
+	} offl;			/* offloaded flows (indices), see collector.c */
 	bool offload_seen;
 	int list_err;		/* -ENOMEM: a list above could not grow */
 	uint64_t offloaded_now;	/* at the last read: offloaded flows ... */

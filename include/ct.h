@@ -44,8 +44,10 @@ struct ct_hooks {
 	void (*destroyed)(struct flow_rec *f, void *arg);
 	/* a new connection took the tuple of f, whose counters must restart */
 	void (*reused)(struct flow_rec *f, void *arg);
-	/* f has kernel counters waiting for kcount_settle at the next read */
-	void (*kernel_counters)(struct flow_rec *f, void *arg);
+	/* the kernel's counters k of f, from a dump line or a DESTROY
+	 * (destroy), to be given to kcount_settle after the next read */
+	void (*kernel_counters)(struct flow_rec *f, bool destroy,
+				const struct flow_counters *k, void *arg);
 	/* f became offloaded (flowtable): its counters must come from the
 	 * kernel (ct_get_counters) */
 	void (*offloaded)(struct flow_rec *f, void *arg);

@@ -116,8 +116,8 @@ struct ct_apply_ctx {
 /*
  * Applies one message to the table (events count in stats->events). With
  * a BPF backend (!ctx->counters), the kernel's counters a dump line or a
- * DESTROY carries go to kcount_note (kcount.h) and hooks->kernel_counters
- * hears of the flow; CTA_STATUS sets f->offloaded (hooks->offloaded on the
+ * DESTROY carries go to hooks->kernel_counters where kcount_note (kcount.h)
+ * says they matter; CTA_STATUS sets f->offloaded (hooks->offloaded on the
  * change to offloaded).
  * Returns 1 when the table changed, 0 when the entry was ignored (outside
  * the selection, unknown flow, stale event), -ENOMEM.

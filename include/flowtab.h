@@ -72,8 +72,8 @@ struct flow_rec {
 				 * packets bypass the hooks (flowtable) */
 	bool whole_life : 1;	/* total counts since the flow began (else
 				 * since flowtop began counting it) */
-	bool kern : 1;		/* has an entry in the kernel-counter store
-				 * (flowtab_kern; see kcount.h) */
+	bool final : 1;		/* DESTROY brought the kernel's counters: they
+				 * are its final total (kcount.h) */
 	uint8_t sel_bit;	/* set by the table */
 	uint8_t start_known;	/* since_ns is conntrack's start (own byte:
 				 * snapshots read it while the bits above
@@ -167,25 +167,23 @@ void flowtab_reclaim(struct flowtab *tab, uint64_t min_live_seq);
 uint32_t flowtab_span(const struct flowtab *tab);
 
 /*
- * The kernel's own counters of a flow (CTA_COUNTERS), kept beside the
- * record for the flows that have them (f->kern), in chunks by index that
- * are allocated on first use: most flows never need one, and a record
- * stays at 104 bytes. What the counters mean is kind (enum kcount_kind,
- * kcount.h). Collector thread only.
+ * What the kernel's own counters (CTA_COUNTERS) are to a flow that keeps
+ * them for its whole life: a flow older than flowtop (its base) or an
+ * offloaded one (enum kcount_kind, kcount.h). Kept beside the records, in
+ * chunks by index allocated on first use: most flows never need one, and
+ * a record stays at 104 bytes. A new flow at an index starts without one.
+ * Collector thread only.
  */
 struct flow_kern {
 	struct flow_counters c;
-	uint32_t kind;
+	uint32_t kind;		/* 0: none */
 	uint32_t pad;
 };
 
-/* f's entry, or NULL when f has none (f->kern clear). */
+/* f's entry, or NULL when f has none. */
 struct flow_kern *flowtab_kern(struct flowtab *tab, const struct flow_rec *f);
 
-/*
- * f's entry, zeroed and f->kern set if it had none. NULL when out of
- * memory.
- */
+/* f's entry (kind 0 if it had none); NULL when out of memory. */
 struct flow_kern *flowtab_kern_make(struct flowtab *tab, struct flow_rec *f);
 
 /* Stores f's conntrack mark (read by other threads through snapshots). */

@@ -8,8 +8,8 @@
  * (or the flow's first packet, if later); the kernel counts from the
  * flow's first packet, so its counters include every packet BPF counted.
  *  - A flow older than the BPF program gets a base when a dump first
- *    brings its kernel counters K: base = K - B, with B the BPF count read
- *    at the first counter read after that dump line (per direction, never
+ *    brings its kernel counters K: base = K - B, with B the BPF count as
+ *    of the first counter read after that dump line (per direction, never
  *    below 0). Its total is then base + the BPF count, so it is counted
  *    from the flow's start and no packet twice. A packet that passes
  *    between the dump line and that read is in B but not in K: such a
@@ -37,36 +37,36 @@
 /* struct flow_kern.kind */
 enum kcount_kind {
 	KCOUNT_NONE = 0,
-	KCOUNT_PENDING,		/* c: kernel counters of a dump, to be set
-				 * against the BPF count at the next read */
 	KCOUNT_BASE,		/* c: added to every BPF reading */
-	KCOUNT_FINAL_PENDING,	/* c: DESTROY's counters, for the next read */
-	KCOUNT_KERNEL,		/* the total is the kernel's: BPF ignored */
+	KCOUNT_KERNEL,		/* the total is the kernel's reading (an
+				 * offloaded flow): BPF readings ignored */
 };
 
 /*
  * A dump line (destroy false) or a DESTROY event (true) brought the
- * kernel's counters k for f. Returns 1 when f now waits for kcount_settle
- * at the next read, 0 when there was nothing to do, -ENOMEM.
+ * kernel's counters for f. Returns 1 when they are to be kept for
+ * kcount_settle at the next read (a DESTROY's: from now on BPF readings
+ * of f are ignored), 0 when they change nothing.
  */
-int kcount_note(struct flowtab *tab, struct flow_rec *f, bool destroy,
-		const struct flow_counters *k);
+int kcount_note(struct flowtab *tab, struct flow_rec *f, bool destroy);
 
 /*
  * A BPF reading for f: false when it is to be ignored (the kernel's
- * counters rule), else true with f's new total in *now. Resolving a
- * pending base here moves f->total by the base (no rate for that jump).
+ * counters rule), else true with f's new total in *now.
  */
 bool kcount_bpf(struct flowtab *tab, struct flow_rec *f,
 		const struct flow_counters *bpf, struct flow_counters *now);
 
 /*
- * After a read, for a flow kcount_note returned 1 for: takes a pending
- * base against the BPF count last read, or applies the final counters.
- * Returns whether *rates holds rates above zero (a final reading).
+ * After a read, the kernel's counters k that kcount_note kept for f:
+ * a dump's become f's base against the BPF count just read (f->total
+ * jumps to k, no rate for the jump), a DESTROY's (final) become its total
+ * with the rate of the last interval. Returns 1 when *rates has a rate
+ * above zero, 0, or -ENOMEM.
  */
-bool kcount_settle(struct flowtab *tab, struct flow_rec *f,
-		   double interval_s, struct flow_rates *rates);
+int kcount_settle(struct flowtab *tab, struct flow_rec *f, bool final,
+		  const struct flow_counters *k, double interval_s,
+		  struct flow_rates *rates);
 
 /*
  * The kernel's counters k as f's reading (an offloaded flow's, asked for

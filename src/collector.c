@@ -95,12 +95,28 @@ static void idx_free(struct idx_list *l)
  * A list that cannot grow loses a flow's kernel counters (it keeps BPF's)
  * or its offload refresh: counted as an error for the next read.
  */
-static void on_kernel_counters(struct flow_rec *f, void *arg)
+static void on_kernel_counters(struct flow_rec *f, bool destroy,
+			       const struct flow_counters *k, void *arg)
 {
 	struct collector *c = arg;
+	struct settle_list *l = &c->settle;
 
-	if (idx_push(&c->settle, flowtab_index(c->tab, f)))
-		c->list_err = -ENOMEM;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 1024;
+		struct settle_entry *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v) {
+			c->list_err = -ENOMEM;
+			return;
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = (struct settle_entry){
+		.idx = flowtab_index(c->tab, f),
+		.final = destroy,
+		.k = *k,
+	};
 }
 
 static void on_offloaded(struct flow_rec *f, void *arg)
@@ -181,18 +197,31 @@ static int settle_kernel(struct collector *c, double interval_s)
 {
 	int err = 0;
 
-	for (size_t i = 0; i < c->settle.n; i++) {
-		struct flow_rec *f = flowtab_rec(c->tab, c->settle.v[i]);
+	for (size_t i = 0; i < c->settle.n && !err; i++) {
+		const struct settle_entry *s = &c->settle.v[i];
+		struct flow_rec *f = flowtab_rec(c->tab, s->idx);
 		struct flow_rates rates;
+		int r;
 
-		/* a reused index starts without an entry (f->kern clear) */
-		if (!f->in_use)
+		/*
+		 * Indices taken since are not reused before the next
+		 * snapshot (flowtab_reclaim), so an index in use is still the
+		 * flow the counters came for.
+		 */
+		if (!f->in_use || (s->final && !f->final))
 			continue;
-		if (kcount_settle(c->tab, f, interval_s, &rates) &&
-		    rate_list_add(&c->rates, c->settle.v[i], &rates))
+		r = kcount_settle(c->tab, f, s->final, &s->k, interval_s,
+				  &rates);
+		if (r < 0 || (r > 0 && rate_list_add(&c->rates, s->idx, &rates)))
 			err = -ENOMEM;
 	}
 	c->settle.n = 0;
+	/* a large initial dump's list is not kept for ever */
+	if (c->settle.cap > 65536) {
+		free(c->settle.v);
+		c->settle.v = NULL;
+		c->settle.cap = 0;
+	}
 	return err;
 }
 
@@ -574,7 +603,8 @@ void collector_stop(struct collector *c)
 	snapshot_publish(&c->slot, NULL);
 	snapshot_pool_clear(&c->pool);
 	rate_list_free(&c->rates);
-	idx_free(&c->settle);
+	free(c->settle.v);
+	memset(&c->settle, 0, sizeof(c->settle));
 	idx_free(&c->offl);
 	free(c->get_keys);
 	c->get_keys = NULL;

@@ -663,11 +663,11 @@ static int note_counters(const struct ct_apply_ctx *ctx, struct flow_rec *f,
 			 bool destroy, const struct flow_counters *k)
 {
 	const struct ct_hooks *hooks = ctx->hooks;
-	int r = kcount_note(ctx->tab, f, destroy, k);
 
-	if (r > 0 && hooks && hooks->kernel_counters)
-		hooks->kernel_counters(f, hooks->arg);
-	return r < 0 ? r : 0;
+	if (kcount_note(ctx->tab, f, destroy) && hooks &&
+	    hooks->kernel_counters)
+		hooks->kernel_counters(f, destroy, k, hooks->arg);
+	return 0;
 }
 
 static void note_status(const struct ct_apply_ctx *ctx, struct flow_rec *f,

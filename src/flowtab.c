@@ -242,22 +242,36 @@ int flowtab_set_reply(struct flowtab *tab, struct flow_rec *f,
 
 /* --- the kernel's counters ------------------------------------------------ */
 
+static struct flow_kern *kern_at(const struct flowtab *tab, uint32_t i)
+{
+	struct flow_kern *chunk;
+
+	if (!tab->kern_chunks)
+		return NULL;
+	chunk = tab->kern_chunks[i >> KERN_CHUNK_SHIFT];
+	return chunk ? &chunk[i & (KERN_CHUNK - 1)] : NULL;
+}
+
+/* A new flow at index i: no entry of the flow that had it before. */
+static void kern_clear(struct flowtab *tab, uint32_t i)
+{
+	struct flow_kern *k = kern_at(tab, i);
+
+	if (k)
+		k->kind = 0;
+}
+
 struct flow_kern *flowtab_kern(struct flowtab *tab, const struct flow_rec *f)
 {
-	uint32_t i = flowtab_index(tab, f);
+	struct flow_kern *k = kern_at(tab, flowtab_index(tab, f));
 
-	if (!f->kern)
-		return NULL;
-	return &tab->kern_chunks[i >> KERN_CHUNK_SHIFT][i & (KERN_CHUNK - 1)];
+	return k && k->kind ? k : NULL;
 }
 
 struct flow_kern *flowtab_kern_make(struct flowtab *tab, struct flow_rec *f)
 {
 	uint32_t i = flowtab_index(tab, f), c = i >> KERN_CHUNK_SHIFT;
-	struct flow_kern *k;
 
-	if (f->kern)
-		return flowtab_kern(tab, f);
 	if (!tab->kern_chunks) {
 		tab->kern_chunks = calloc(((size_t)tab->max_flows +
 					   KERN_CHUNK - 1) / KERN_CHUNK,
@@ -266,14 +280,12 @@ struct flow_kern *flowtab_kern_make(struct flowtab *tab, struct flow_rec *f)
 			return NULL;
 	}
 	if (!tab->kern_chunks[c]) {
-		tab->kern_chunks[c] = malloc(KERN_CHUNK * sizeof(struct flow_kern));
+		/* zeroed: every entry of it starts without a kind */
+		tab->kern_chunks[c] = calloc(KERN_CHUNK, sizeof(struct flow_kern));
 		if (!tab->kern_chunks[c])
 			return NULL;
 	}
-	k = &tab->kern_chunks[c][i & (KERN_CHUNK - 1)];
-	memset(k, 0, sizeof(*k));
-	f->kern = true;
-	return k;
+	return kern_at(tab, i);
 }
 
 /* --- the table ------------------------------------------------------------ */
@@ -415,6 +427,7 @@ struct flow_rec *flowtab_insert(struct flowtab *tab,
 		return NULL;
 	f = at(tab, i);
 	memset(f, 0, sizeof(*f));
+	kern_clear(tab, i);
 	f->key = *key;
 	f->state = FLOW_STATE_NONE;
 	f->sel_bit = (uint8_t)sel_proto_bit(key->family, key->proto);
@@ -502,6 +515,7 @@ struct flow_rec *flowtab_renew(struct flowtab *tab, struct flow_rec *f)
 		return NULL;
 	n = at(tab, i);
 	memset(n, 0, sizeof(*n));
+	kern_clear(tab, i);
 	n->key = key;
 	n->state = FLOW_STATE_NONE;
 	n->sel_bit = f->sel_bit;

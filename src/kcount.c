@@ -5,78 +5,51 @@
 
 #include "kcount.h"
 
-int kcount_note(struct flowtab *tab, struct flow_rec *f, bool destroy,
-		const struct flow_counters *k)
+int kcount_note(struct flowtab *tab, struct flow_rec *f, bool destroy)
 {
-	struct flow_kern *e = flowtab_kern(tab, f);
-
-	if (!destroy) {
-		/* the base is taken once, and only for a flow BPF did not
-		 * see from its start */
-		if (f->whole_life || (e && e->kind != KCOUNT_NONE))
+	if (destroy) {
+		if (f->final)
 			return 0;
-	} else if (e && e->kind == KCOUNT_FINAL_PENDING) {
-		return 0;
+		/* from now on the tuple's BPF entry may count a new
+		 * connection: nothing of it belongs to f */
+		f->final = true;
+		return 1;
 	}
-	if (!e && !(e = flowtab_kern_make(tab, f)))
-		return -ENOMEM;
-	e->c = *k;
-	e->kind = destroy ? KCOUNT_FINAL_PENDING : KCOUNT_PENDING;
-	return 1;
-}
-
-/* base = k - bpf, per counter, never below zero */
-static void take_base(struct flow_rec *f, struct flow_kern *e,
-		      const struct flow_counters *bpf)
-{
-	struct flow_counters last = { 0 };
-
-	/* BPF's last reading of f: the total, as f had no base until now */
-	if (f->counters_valid)
-		last = f->total;
-	for (int d = 0; d < FLOW_DIR_COUNT; d++) {
-		e->c.packets[d] = e->c.packets[d] > bpf->packets[d] ?
-				  e->c.packets[d] - bpf->packets[d] : 0;
-		e->c.bytes[d] = e->c.bytes[d] > bpf->bytes[d] ?
-				e->c.bytes[d] - bpf->bytes[d] : 0;
-		/* the jump by the base is no traffic: the next rate is
-		 * taken from here */
-		f->total.packets[d] = e->c.packets[d] + last.packets[d];
-		f->total.bytes[d] = e->c.bytes[d] + last.bytes[d];
-	}
-	e->kind = KCOUNT_BASE;
-	f->counters_valid = true;
-	f->whole_life = true;
+	/* the base is taken once, and only for a flow BPF did not see from
+	 * its start */
+	return !f->final && !f->whole_life && !flowtab_kern(tab, f);
 }
 
 bool kcount_bpf(struct flowtab *tab, struct flow_rec *f,
 		const struct flow_counters *bpf, struct flow_counters *now)
 {
-	struct flow_kern *e = flowtab_kern(tab, f);
+	const struct flow_kern *e;
 
-	if (!e || e->kind == KCOUNT_NONE) {
+	if (f->final)
+		return false;
+	e = flowtab_kern(tab, f);
+	if (!e) {
 		*now = *bpf;
 		return true;
 	}
-	switch (e->kind) {
-	case KCOUNT_PENDING:
-		take_base(f, e, bpf);
-		/* fall through */
-	case KCOUNT_BASE:
-		for (int d = 0; d < FLOW_DIR_COUNT; d++) {
-			now->packets[d] = e->c.packets[d] + bpf->packets[d];
-			now->bytes[d] = e->c.bytes[d] + bpf->bytes[d];
-		}
-		return true;
-	default:
+	if (e->kind != KCOUNT_BASE)
 		return false;
+	for (int d = 0; d < FLOW_DIR_COUNT; d++) {
+		now->packets[d] = e->c.packets[d] + bpf->packets[d];
+		now->bytes[d] = e->c.bytes[d] + bpf->bytes[d];
 	}
+	return true;
+}
+
+static uint64_t above(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
 }
 
 /*
  * k becomes f's total; rates from the previous total when with_rate, per
- * counter never below zero (the kernel skips packets BPF counts, such as
- * TCP retransmissions it ignores: a lower final total is no restart).
+ * counter never below zero (the kernel skips packets BPF may count: a
+ * lower final total is no restart).
  */
 static bool kernel_total(struct flow_rec *f, const struct flow_counters *k,
 			 double interval_s, bool with_rate,
@@ -88,10 +61,8 @@ static bool kernel_total(struct flow_rec *f, const struct flow_counters *k,
 		uint64_t dp = 0, db = 0;
 
 		if (with_rate && f->counters_valid) {
-			if (k->packets[d] > f->total.packets[d])
-				dp = k->packets[d] - f->total.packets[d];
-			if (k->bytes[d] > f->total.bytes[d])
-				db = k->bytes[d] - f->total.bytes[d];
+			dp = above(k->packets[d], f->total.packets[d]);
+			db = above(k->bytes[d], f->total.bytes[d]);
 		}
 		rates->pkt_rate[d] = interval_s > 0 ? (float)(dp / interval_s) : 0;
 		rates->byte_rate[d] = interval_s > 0 ? (float)(db / interval_s) : 0;
@@ -103,41 +74,54 @@ static bool kernel_total(struct flow_rec *f, const struct flow_counters *k,
 	return moving;
 }
 
-bool kcount_settle(struct flowtab *tab, struct flow_rec *f,
-		   double interval_s, struct flow_rates *rates)
+int kcount_settle(struct flowtab *tab, struct flow_rec *f, bool final,
+		  const struct flow_counters *k, double interval_s,
+		  struct flow_rates *rates)
 {
-	struct flow_kern *e = flowtab_kern(tab, f);
 	struct flow_counters last = { 0 };
+	struct flow_kern *e;
 
 	memset(rates, 0, sizeof(*rates));
+	if (final)
+		return kernel_total(f, k, interval_s, true, rates);
+	/* resolved already (two dumps in one interval), or overtaken by a
+	 * DESTROY or an offload */
+	if (f->final || f->whole_life || flowtab_kern(tab, f))
+		return 0;
+	e = flowtab_kern_make(tab, f);
 	if (!e)
-		return false;
-	switch (e->kind) {
-	case KCOUNT_PENDING:
-		/* no BPF reading this time: its count is the last one */
-		if (f->counters_valid)
-			last = f->total;
-		take_base(f, e, &last);
-		return false;
-	case KCOUNT_FINAL_PENDING:
-		e->kind = KCOUNT_KERNEL;
-		return kernel_total(f, &e->c, interval_s, true, rates);
-	default:
-		return false;
+		return -ENOMEM;
+	/* f has no base yet: its total is BPF's count as last read */
+	if (f->counters_valid)
+		last = f->total;
+	for (int d = 0; d < FLOW_DIR_COUNT; d++) {
+		e->c.packets[d] = above(k->packets[d], last.packets[d]);
+		e->c.bytes[d] = above(k->bytes[d], last.bytes[d]);
+		/* the jump by the base is no traffic: no rate for it, the
+		 * next one is taken from here */
+		f->total.packets[d] = e->c.packets[d] + last.packets[d];
+		f->total.bytes[d] = e->c.bytes[d] + last.bytes[d];
 	}
+	e->kind = KCOUNT_BASE;
+	f->counters_valid = true;
+	f->whole_life = true;
+	return 0;
 }
 
 int kcount_kernel(struct flowtab *tab, struct flow_rec *f,
 		  const struct flow_counters *k, double interval_s,
 		  struct flow_rates *rates)
 {
-	struct flow_kern *e = flowtab_kern(tab, f);
-	bool again = e && e->kind == KCOUNT_KERNEL;
+	struct flow_kern *e;
+	bool again;
 
-	if (e && e->kind == KCOUNT_FINAL_PENDING)
+	memset(rates, 0, sizeof(*rates));
+	if (f->final)
 		return 0;	/* DESTROY's counters are the last word */
-	if (!e && !(e = flowtab_kern_make(tab, f)))
+	e = flowtab_kern_make(tab, f);
+	if (!e)
 		return -ENOMEM;
+	again = e->kind == KCOUNT_KERNEL;
 	e->kind = KCOUNT_KERNEL;
 	return kernel_total(f, k, interval_s, again, rates);
 }
@@ -146,6 +130,5 @@ bool kcount_is_kernel(struct flowtab *tab, const struct flow_rec *f)
 {
 	const struct flow_kern *e = flowtab_kern(tab, f);
 
-	return e && (e->kind == KCOUNT_KERNEL ||
-		     e->kind == KCOUNT_FINAL_PENDING);
+	return f->final || (e && e->kind == KCOUNT_KERNEL);
 }
