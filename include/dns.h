@@ -59,6 +59,13 @@ enum dns_result dns_lookup(struct dns *d, int family, const void *addr,
 void dns_get_stats(struct dns *d, struct dns_stats *st);
 
 /*
+ * An eventfd the worker writes to after every answer stored (names,
+ * negative answers, failures), for a caller waiting on them (batch
+ * mode); -1: none. Any thread.
+ */
+void dns_set_notify_fd(struct dns *d, int fd);
+
+/*
  * Pure parts, unit tested: the PTR query name of an address, and an
  * answer's first PTR name (raw bytes, sanitized) with its TTL, or the
  * negative TTL of an answer without one. Return 0, or -ENOENT (no PTR;

@@ -36,10 +36,18 @@ void proc_close(struct proc_lookup *p);
 /*
  * Fills *out (pid 0 when unknown) from the cache; a miss or an expired
  * entry queues the flow for the worker. Never blocks beyond a short cache
- * lock; safe from any thread. Returns true when the cache had an answer.
+ * lock; safe from any thread. Returns true when *out is an answer (also
+ * "no process" for a protocol without sockets, or p NULL), false while
+ * the answer is still to come.
  */
 bool proc_lookup_flow(struct proc_lookup *p, const struct flow *f,
 		      struct proc_info *out);
+
+/*
+ * An eventfd the worker writes to after every batch of answers, for a
+ * caller waiting on them (batch mode); -1: none. Any thread.
+ */
+void proc_set_notify_fd(struct proc_lookup *p, int fd);
 
 /*
  * The socket table alone, without worker thread or sockets (the fuzzer

@@ -53,6 +53,7 @@ struct dns {
 	ares_channel chan;
 	int inflight;
 	int wake_fd;		/* eventfd: queue not empty, or stop */
+	atomic_int notify_fd;	/* written after each answer, -1: none */
 	atomic_bool stop;
 	pthread_t thread;
 };
@@ -357,6 +358,23 @@ static uint32_t clamp_ttl(uint32_t t)
 	return t < DNS_MIN_TTL ? DNS_MIN_TTL : t > DNS_MAX_TTL ? DNS_MAX_TTL : t;
 }
 
+/* Tells a waiter (dns_set_notify_fd) that an answer came in. */
+static void notify(struct dns *d)
+{
+	int fd = atomic_load(&d->notify_fd);
+	uint64_t one = 1;
+
+	if (fd >= 0 && write(fd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: the counter is full of wake-ups already */
+	}
+}
+
+void dns_set_notify_fd(struct dns *d, int fd)
+{
+	if (d)
+		atomic_store(&d->notify_fd, fd);
+}
+
 static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 		      int alen)
 {
@@ -405,6 +423,8 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 	}
 	pthread_mutex_unlock(&d->lock);
 	free(r);
+	if (e)
+		notify(d);
 }
 
 /* Sends queued lookups while fewer than DNS_INFLIGHT_MAX are out. */
@@ -520,6 +540,7 @@ int dns_open(struct dns **out, FILE *err)
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&d->lock, NULL);
+	atomic_init(&d->notify_fd, -1);
 	d->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (d->wake_fd < 0) {
 		ret = -errno;

@@ -79,6 +79,7 @@ struct proc_lookup {
 
 	/* worker only */
 	int wake_fd;
+	atomic_int notify_fd;		/* written after each batch, -1: none */
 	atomic_bool stop;
 	pthread_t thread;
 	int diag_fd;
@@ -159,8 +160,9 @@ bool proc_lookup_flow(struct proc_lookup *p, const struct flow *f,
 	double now;
 
 	memset(out, 0, sizeof(*out));
+	/* no lookup, no socket to find: "no process" is the answer */
 	if (!p || !has_socket_proto(f->key.proto))
-		return false;
+		return true;
 	now = now_mono();
 	pthread_mutex_lock(&p->lock);
 	pp = cache_slot(p, &f->key);
@@ -694,6 +696,23 @@ static void handle_batch(struct proc_lookup *p, struct preq *reqs, size_t n)
 	free(wanted);
 }
 
+/* Tells a waiter (proc_set_notify_fd) that answers came in. */
+static void notify(struct proc_lookup *p)
+{
+	int fd = atomic_load(&p->notify_fd);
+	uint64_t one = 1;
+
+	if (fd >= 0 && write(fd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: the counter is full of wake-ups already */
+	}
+}
+
+void proc_set_notify_fd(struct proc_lookup *p, int fd)
+{
+	if (p)
+		atomic_store(&p->notify_fd, fd);
+}
+
 static void *proc_worker(void *arg)
 {
 	struct proc_lookup *p = arg;
@@ -727,6 +746,7 @@ static void *proc_worker(void *arg)
 			continue;
 		p->last_scan = now_mono();
 		handle_batch(p, batch, n);
+		notify(p);
 	}
 	free(batch);
 	return NULL;
@@ -747,6 +767,7 @@ struct proc_lookup *proc_table_new(void)
 	pthread_mutex_init(&p->lock, NULL);
 	p->diag_fd = -1;
 	p->wake_fd = -1;
+	atomic_init(&p->notify_fd, -1);
 	return p;
 }
 
