@@ -66,6 +66,20 @@ struct services;
 /* The service name table (read-only), for filter expressions; NULL if none. */
 const struct services *enrich_services(const struct enrich *e);
 
+/*
+ * Whether every lookup enrich_flow makes for f has its answer in the
+ * caches (a name or none, a process or none); the ones that have not are
+ * queued as enrich_flow queues them. Never blocks. For batch mode, which
+ * waits for the flows it is about to print (enrich_wait.h).
+ */
+bool enrich_flow_answered(struct enrich *e, const struct flow *f);
+
+/*
+ * An eventfd (non-blocking) that the lookup workers write to whenever
+ * answers came in: poll it, read it to reset it. -1 for e NULL.
+ */
+int enrich_answer_fd(const struct enrich *e);
+
 /* Run-time switches (UI keys n and g). */
 void enrich_set_dns(struct enrich *e, bool on);
 void enrich_set_geoip(struct enrich *e, bool on);

@@ -13,6 +13,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "dns.h"
 #include "geoip.h"
@@ -29,6 +31,7 @@ struct enrich {
 	struct proc_lookup *proc;
 	atomic_bool dns_on, geo_on;
 	bool dns_tried, geo_tried;
+	int answer_fd;			/* eventfd the workers write answers to */
 };
 
 static void start_dns(struct enrich *e)
@@ -38,8 +41,10 @@ static void start_dns(struct enrich *e)
 	pthread_mutex_lock(&e->lock);
 	if (!e->dns_tried) {
 		e->dns_tried = true;
-		if (dns_open(&d, stderr) == 0)
+		if (dns_open(&d, stderr) == 0) {
+			dns_set_notify_fd(d, e->answer_fd);
 			atomic_store(&e->dns, d);
+		}
 	}
 	pthread_mutex_unlock(&e->lock);
 }
@@ -86,8 +91,12 @@ int enrich_open(struct enrich **out, const struct enrich_config *cfg)
 		e->cfg.conf_dir = e->conf_dir;
 	}
 	pthread_mutex_init(&e->lock, NULL);
-	e->svc = services_load(e->cfg.conf_dir, stderr);
+	e->answer_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	e->svc = e->answer_fd >= 0 ? services_load(e->cfg.conf_dir, stderr)
+				   : NULL;
 	if (!e->svc) {
+		if (e->answer_fd >= 0)
+			close(e->answer_fd);
 		pthread_mutex_destroy(&e->lock);
 		free(e);
 		return -ENOMEM;
@@ -100,6 +109,7 @@ int enrich_open(struct enrich **out, const struct enrich_config *cfg)
 		start_geoip(e);
 	if (cfg->process && proc_open(&e->proc, stderr))
 		e->proc = NULL;
+	proc_set_notify_fd(e->proc, e->answer_fd);
 	*out = e;
 	return 0;
 }
@@ -112,6 +122,7 @@ void enrich_close(struct enrich *e)
 	dns_close(atomic_load(&e->dns));
 	geoip_close(atomic_load(&e->geo));
 	services_free(e->svc);
+	close(e->answer_fd);	/* after the workers: none writes any more */
 	pthread_mutex_destroy(&e->lock);
 	free(e);
 }
@@ -170,4 +181,33 @@ void enrich_flow(struct enrich *e, const struct flow *f, struct flow_info *out)
 	endpoint(e, d, g, &f->key, f->key.dst, f->key.dport, &out->dst);
 	if (e->proc)
 		proc_lookup_flow(e->proc, f, &out->proc);
+}
+
+bool enrich_flow_answered(struct enrich *e, const struct flow *f)
+{
+	struct proc_info pi;
+	struct dns *d;
+	char host[8];
+	bool done = true;
+
+	if (!e || !f)
+		return true;
+	/* GeoIP and service names answer at once, from memory */
+	d = atomic_load(&e->dns_on) ? atomic_load(&e->dns) : NULL;
+	if (d) {
+		if (dns_lookup(d, f->key.family, f->key.src, host,
+			       sizeof(host)) == DNS_PENDING)
+			done = false;
+		if (dns_lookup(d, f->key.family, f->key.dst, host,
+			       sizeof(host)) == DNS_PENDING)
+			done = false;
+	}
+	if (e->proc && !proc_lookup_flow(e->proc, f, &pi))
+		done = false;
+	return done;
+}
+
+int enrich_answer_fd(const struct enrich *e)
+{
+	return e ? e->answer_fd : -1;
 }
