@@ -30,6 +30,10 @@ struct config {
 	double interval_s;		/* -t: refresh interval, > 0 */
 	bool batch;			/* --batch: print snapshots, no ncurses */
 	long count;			/* --count: snapshots to print, 0 = until signal */
+	double wait_s;			/* --wait: seconds batch mode waits for the
+					 * lookups of a snapshot before printing
+					 * it, 0 = none; default the shorter of
+					 * 1 s and the interval */
 	enum output_format output;	/* --output */
 	enum acct_kind acct;		/* --acct */
 	uint32_t max_flows;		/* --max-flows, 0 = namespace's nf_conntrack_max */
@@ -84,6 +88,7 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 
 /* Strict number parsers used for option values: 0 or -EINVAL/-ERANGE. */
 int parse_seconds(const char *s, double *out);	/* > 0, finite, e.g. "0.5" */
+int parse_seconds_or_zero(const char *s, double *out);	/* also 0 */
 int parse_long(const char *s, long min, long max, long *out);
 /*
  * "HOST:PORT", "[V6ADDR]:PORT" → host (brackets removed) and port 1-65535.

@@ -42,6 +42,7 @@ enum long_only_opt {
 	OPT_REVERSE,
 	OPT_TOP,
 	OPT_GROUP_BY,
+	OPT_WAIT,
 };
 
 static const struct option long_opts[] = {
@@ -63,6 +64,7 @@ static const struct option long_opts[] = {
 	{ "batch", no_argument, NULL, OPT_BATCH },
 	{ "count", required_argument, NULL, OPT_COUNT },
 	{ "output", required_argument, NULL, OPT_OUTPUT },
+	{ "wait", required_argument, NULL, OPT_WAIT },
 	{ "acct", required_argument, NULL, OPT_ACCT },
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 	{ "counter-map", required_argument, NULL, OPT_COUNTER_MAP },
@@ -127,6 +129,9 @@ static void usage(FILE *f)
 "                         net/N,net6/M, country, asn (of the destination),\n"
 "                         process, proto or port (the service: original\n"
 "                         destination port); in the view: the groups tab's key\n"
+"      --wait SEC         before printing a snapshot, wait up to SEC for the\n"
+"                         process and name lookups of its flows; 0 = do not\n"
+"                         wait (default: 1, or the interval when shorter)\n"
 "Collection:\n"
 "      --acct BACKEND     counters from auto, netfilter, fentry, kprobe or conntrack\n"
 "      --max-flows N      counter map size (default: nf_conntrack_max)\n"
@@ -162,6 +167,22 @@ int parse_long(const char *s, long min, long max, long *out)
 		return -ERANGE;
 	*out = v;
 	return 0;
+}
+
+int parse_seconds_or_zero(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	/* "0", "0.0": no wait; anything else as parse_seconds says */
+	if (s && *s >= '0' && *s <= '9' && !strpbrk(s, "xXnNiI")) {
+		v = strtod(s, &end);
+		if (*end == '\0' && v == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return parse_seconds(s, out);
 }
 
 int parse_seconds(const char *s, double *out)
@@ -237,6 +258,7 @@ void config_defaults(struct config *cfg)
 	cfg->sel = SEL_DEFAULT;
 	cfg->interval_s = 1.0;
 	cfg->count = 1;
+	cfg->wait_s = -1;	/* not given: see config_parse */
 	cfg->output = OUTPUT_TEXT;
 	cfg->acct = ACCT_AUTO;
 	cfg->counter_map = ACCT_LAYOUT_SLOTS;
@@ -332,6 +354,12 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 				return bad_value(err, "--count", optarg,
 					"a whole number >= 0 (0 = run until interrupted)");
 			cfg->count = v;
+			break;
+		case OPT_WAIT:
+			if (parse_seconds_or_zero(optarg, &cfg->wait_s))
+				return bad_value(err, "--wait", optarg,
+					"a number of seconds >= 0, e.g. 1 or 0.5 "
+					"(0 = do not wait)");
 			break;
 		case OPT_OUTPUT:
 			if (!strcmp(optarg, "text"))
@@ -521,6 +549,14 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 	}
 	/* --reverse turns whatever order --sort gave around */
 	cfg->reverse = sort_rev != reverse;
+	if (cfg->wait_s >= 0 && !cfg->batch) {
+		fprintf(err, "flowtop: --wait is for --batch (the interactive "
+			"view never waits for lookups)\n");
+		return CONFIG_USAGE;
+	}
+	/* a wait longer than the interval would make snapshots pile up */
+	if (cfg->wait_s < 0)
+		cfg->wait_s = cfg->interval_s < 1.0 ? cfg->interval_s : 1.0;
 	cfg->sel = sel_complete(sel);
 	return CONFIG_RUN;
 }

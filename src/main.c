@@ -23,6 +23,7 @@
 #include "config.h"
 #include "ct.h"
 #include "enrich.h"
+#include "enrich_wait.h"
 #include "filter.h"
 #include "filter_expr.h"
 #include "flowtab.h"
@@ -390,6 +391,10 @@ static int run_batch(struct collector *col, const struct config *cfg,
 				"flowtop(8)\n",
 				(unsigned long long)s->meta.offloaded_uncounted);
 		}
+		/* the lookups of the flows about to be printed, bounded by
+		 * --wait (a signal cuts it short: what there is is printed) */
+		if (!cfg->output_none && cfg->wait_s > 0)
+			enrich_wait_snapshot(enrich, s, cfg->wait_s, sig_fd, NULL);
 		/* --output none: the snapshots only feed the exporter */
 		if (cfg->output_none)
 			ret = 0;

@@ -120,6 +120,53 @@ static void test_batch_options(void **state)
 	assert_int_equal(cfg.acct, ACCT_NETFILTER);
 }
 
+/* --wait: how long batch mode waits for a snapshot's lookups */
+static void test_wait_option(void **state)
+{
+	struct config cfg;
+	char err[4096];
+
+	(void)state;
+	/* default: 1 s, or the interval when that is shorter */
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--batch", NULL),
+			 CONFIG_RUN);
+	assert_float_equal(cfg.wait_s, 1.0, 1e-9);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--batch", "-t", "0.3",
+			       NULL), CONFIG_RUN);
+	assert_float_equal(cfg.wait_s, 0.3, 1e-9);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--batch", "-t", "5",
+			       NULL), CONFIG_RUN);
+	assert_float_equal(cfg.wait_s, 1.0, 1e-9);
+	/* given: as given, also longer than the interval, also none */
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--batch", "--wait",
+			       "2.5", "-t", "0.5", NULL), CONFIG_RUN);
+	assert_float_equal(cfg.wait_s, 2.5, 1e-9);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--batch", "--wait=0",
+			       NULL), CONFIG_RUN);
+	assert_float_equal(cfg.wait_s, 0.0, 1e-9);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--batch", "--wait",
+			       "0.0", NULL), CONFIG_RUN);
+	assert_float_equal(cfg.wait_s, 0.0, 1e-9);
+	/* the interactive view never waits: asking for it is a mistake */
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--wait", "1", NULL),
+			 CONFIG_USAGE);
+	assert_non_null(strstr(err, "--wait is for --batch"));
+	/* values */
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--batch", "--wait",
+			       "-1", NULL), CONFIG_USAGE);
+	assert_non_null(strstr(err, "--wait"));
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--batch", "--wait",
+			       "0x0", NULL), CONFIG_USAGE);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--batch", "--wait",
+			       "nan", NULL), CONFIG_USAGE);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--batch", "--wait",
+			       "0 ", NULL), CONFIG_USAGE);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--batch", "--wait",
+			       "", NULL), CONFIG_USAGE);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--batch", "--wait",
+			       "1e9", NULL), CONFIG_USAGE);
+}
+
 static void test_counter_map(void **state)
 {
 	struct config cfg;
@@ -352,6 +399,7 @@ int main(void)
 		cmocka_unit_test(test_selection_flags),
 		cmocka_unit_test(test_sel_match),
 		cmocka_unit_test(test_batch_options),
+		cmocka_unit_test(test_wait_option),
 		cmocka_unit_test(test_counter_map),
 		cmocka_unit_test(test_user_option),
 		cmocka_unit_test(test_bad_options),
