@@ -1,12 +1,15 @@
 #!/usr/bin/python3
 """A minimal authoritative DNS server for flowtop's reverse DNS tests.
 
-  enrich_dns_server.py ADDR PORT [--ttl N] [--silent] [IP=NAME ...]
+  enrich_dns_server.py ADDR PORT [--ttl N] [--silent] [--delay S] [IP=NAME ...]
 
 Answers PTR queries for the given IPs with NAME (Python escapes such as
 \\x1b are decoded, so a name may carry raw terminal escape bytes, which
 real servers like dnsmasq refuse to serve); any other name gets NXDOMAIN
 with an SOA (negative TTL 60). --silent reads queries and never answers.
+--delay S sends each answer S seconds after its query came, without holding
+up the queries that come meanwhile (a client asking one query at a time
+waits S per query; one that asks them side by side, S in all).
 Prints "ready" once bound and "query QNAME" for every query (flushed), so
 a test can count them. Test traffic only: bind to a test namespace address.
 """
@@ -15,6 +18,7 @@ import ipaddress
 import socket
 import struct
 import sys
+import threading
 
 
 def qname_of(ip):
@@ -42,12 +46,16 @@ def parse_qname(pkt, off):
 def main():
     args = sys.argv[1:]
     addr, port = args[0], int(args[1])
-    ttl, silent, names = 300, False, {}
+    ttl, silent, delay, names = 300, False, 0.0, {}
     i = 2
     while i < len(args):
         a = args[i]
         if a == "--ttl":
             ttl = int(args[i + 1])
+            i += 2
+            continue
+        if a == "--delay":
+            delay = float(args[i + 1])
             i += 2
             continue
         if a == "--silent":
@@ -61,6 +69,13 @@ def main():
     s = socket.socket(fam, socket.SOCK_DGRAM)
     s.bind((addr, port))
     print("ready", flush=True)
+
+    def send(pkt, peer):
+        if delay > 0:
+            threading.Timer(delay, s.sendto, (pkt, peer)).start()
+        else:
+            s.sendto(pkt, peer)
+
     while True:
         pkt, peer = s.recvfrom(4096)
         if len(pkt) < 12:
@@ -80,14 +95,14 @@ def main():
             rdata = encode_name(names[key])
             ans = b"\xc0\x0c" + struct.pack("!HHIH", 12, 1, ttl, len(rdata)) + rdata
             hdr = struct.pack("!HHHHHH", qid, 0x8400 | rd, 1, 1, 0, 0)
-            s.sendto(hdr + question + ans, peer)
+            send(hdr + question + ans, peer)
             continue
         # NXDOMAIN with the zone's SOA: negative TTL min(60, SOA ttl)
         soa = (encode_name(b"ns.example.test") + encode_name(b"admin.example.test") +
                struct.pack("!IIIII", 1, 3600, 600, 86400, 60))
         auth = (encode_name(b"arpa") + struct.pack("!HHIH", 6, 1, 60, len(soa)) + soa)
         hdr = struct.pack("!HHHHHH", qid, 0x8403 | rd, 1, 0, 1, 0)
-        s.sendto(hdr + question + auth, peer)
+        send(hdr + question + auth, peer)
 
 
 if __name__ == "__main__":
