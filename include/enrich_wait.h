@@ -10,28 +10,30 @@
 #define FLOWTOP_ENRICH_WAIT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "enrich.h"
 #include "snapshot.h"
 
 struct enrich_wait_stats {
-	size_t flows;		/* rows of the snapshot */
+	size_t flows;		/* rows looked at */
 	size_t waited_for;	/* flows with a lookup to wait for at first */
 	size_t unanswered;	/* of those, still without an answer at the end */
 	double seconds;		/* time spent */
 };
 
 /*
- * Queues every lookup of every flow of s that the caches cannot answer,
+ * Queues every lookup of the flows of s that the caches cannot answer,
  * all at once (the workers run them side by side: a socket dump serves
  * all process lookups, DNS queries go out together), then waits until
  * each has its answer, timeout_s has passed, or abort_fd (-1: none)
  * becomes readable (a signal to handle), whichever comes first. What did
- * not answer in time stays unknown. st may be NULL. 0, or -ENOMEM (then
- * nothing was waited for).
+ * not answer in time stays unknown. The flows: rows[0..nrows) (row
+ * numbers of s), or every row when rows is NULL. st may be NULL. 0, or
+ * -ENOMEM (then nothing was waited for).
  */
 int enrich_wait_snapshot(struct enrich *e, const struct snapshot *s,
-			 double timeout_s, int abort_fd,
-			 struct enrich_wait_stats *st);
+			 const uint32_t *rows, size_t nrows, double timeout_s,
+			 int abort_fd, struct enrich_wait_stats *st);
 
 #endif

@@ -48,8 +48,8 @@ static size_t recheck(struct enrich *e, const struct snapshot *s,
 }
 
 int enrich_wait_snapshot(struct enrich *e, const struct snapshot *s,
-			 double timeout_s, int abort_fd,
-			 struct enrich_wait_stats *st)
+			 const uint32_t *rows, size_t nrows, double timeout_s,
+			 int abort_fd, struct enrich_wait_stats *st)
 {
 	struct enrich_wait_stats local;
 	double start = now_mono(), deadline = start + timeout_s;
@@ -62,21 +62,26 @@ int enrich_wait_snapshot(struct enrich *e, const struct snapshot *s,
 
 	if (!st)
 		st = &local;
-	st->flows = s ? s->n : 0;
+	if (s && !rows)
+		nrows = s->n;
+	st->flows = s ? nrows : 0;
 	st->waited_for = st->unanswered = 0;
 	st->seconds = 0;
-	if (!e || !s || !s->n || !(timeout_s > 0))
+	if (!e || !s || !nrows || !(timeout_s > 0))
 		return 0;
-	pend = malloc(s->n * sizeof(*pend));
+	pend = malloc(nrows * sizeof(*pend));
 	if (!pend)
 		return -ENOMEM;
 	/* stale wake-ups from before would only cost a check */
 	while (read(efd, &v, sizeof(v)) > 0)
 		;
 	/* one pass: every lookup is queued before any is waited for */
-	for (size_t i = 0; i < s->n; i++)
-		if (!enrich_flow_answered(e, snapshot_flow(s, i, &buf)))
-			pend[n++] = (uint32_t)i;
+	for (size_t i = 0; i < nrows; i++) {
+		uint32_t row = rows ? rows[i] : (uint32_t)i;
+
+		if (!enrich_flow_answered(e, snapshot_flow(s, row, &buf)))
+			pend[n++] = row;
+	}
 	st->waited_for = n;
 	while (n) {
 		struct pollfd pfd[2] = {

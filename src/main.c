@@ -253,13 +253,26 @@ static bool batch_selects(const struct config *cfg)
 }
 
 /*
+ * Waits (--wait) for the lookups of the rows of s about to be printed
+ * (rows NULL: all); a signal cuts it short: what there is is printed.
+ */
+static void wait_lookups(const struct snapshot *s, const uint32_t *rows,
+			 size_t n, const struct config *cfg,
+			 struct enrich *enrich, int sig_fd)
+{
+	if (cfg->wait_s > 0)
+		enrich_wait_snapshot(enrich, s, rows, n, cfg->wait_s, sig_fd,
+				     NULL);
+}
+
+/*
  * Prints s: every flow, or those --filter keeps in --sort's order, cut
  * to --top. The selection is the view builder's work (view_build), so
  * batch and the view agree on what a filter and a sort key mean.
  */
 static int print_snapshot(struct snapshot *s, const struct config *cfg,
 			  bool first, struct enrich *enrich,
-			  const struct filter_expr *fx)
+			  const struct filter_expr *fx, int sig_fd)
 {
 	struct ui_params p = {
 		.sort = cfg->sort,
@@ -269,8 +282,15 @@ static int print_snapshot(struct snapshot *s, const struct config *cfg,
 	};
 	struct format_sel sel;
 	struct view *v;
+	bool info_first;
 	int ret;
 
+	/* a filter or sort on names or processes needs them first, for
+	 * every flow; else only the flows printed are waited for */
+	info_first = sort_key_needs_info(cfg->sort) ||
+		     (filter_expr_needs(fx) & FILTER_NEEDS_INFO);
+	if (!batch_selects(cfg) || info_first)
+		wait_lookups(s, NULL, 0, cfg, enrich, sig_fd);
 	if (!batch_selects(cfg))
 		return format_snapshot(stdout, s, cfg->output, first, enrich);
 	v = view_build(s, &p, enrich, NULL, NULL, false, NULL, 0);
@@ -279,6 +299,8 @@ static int print_snapshot(struct snapshot *s, const struct config *cfg,
 	sel.rows = v->idx;
 	sel.matched = v->n;
 	sel.n = cfg->top && (size_t)cfg->top < v->n ? (size_t)cfg->top : v->n;
+	if (!info_first)
+		wait_lookups(s, sel.rows, sel.n, cfg, enrich, sig_fd);
 	ret = format_snapshot_sel(stdout, s, cfg->output, first, enrich, &sel);
 	view_put(v);
 	return ret;
@@ -316,7 +338,7 @@ static bool group_filter_match(void *arg, const struct flow *f,
  */
 static int print_groups(const struct snapshot *s, const struct config *cfg,
 			bool first, struct enrich *enrich,
-			const struct filter_expr *fx)
+			const struct filter_expr *fx, int sig_fd)
 {
 	/* kept from one snapshot to the next: its tables are big */
 	static struct group_agg *agg;
@@ -327,6 +349,8 @@ static int print_groups(const struct snapshot *s, const struct config *cfg,
 
 	if (!agg && !(agg = group_agg_new(&cfg->group_by)))
 		return -ENOMEM;
+	/* every flow counts in a group, and keys may be processes or names */
+	wait_lookups(s, NULL, 0, cfg, enrich, sig_fd);
 	ret = group_snapshot(s, agg, enrich, fx ? &m : NULL, cfg->sort,
 			     cfg->reverse, &r);
 	if (!ret)
@@ -391,18 +415,15 @@ static int run_batch(struct collector *col, const struct config *cfg,
 				"flowtop(8)\n",
 				(unsigned long long)s->meta.offloaded_uncounted);
 		}
-		/* the lookups of the flows about to be printed, bounded by
-		 * --wait (a signal cuts it short: what there is is printed) */
-		if (!cfg->output_none && cfg->wait_s > 0)
-			enrich_wait_snapshot(enrich, s, cfg->wait_s, sig_fd, NULL);
 		/* --output none: the snapshots only feed the exporter */
 		if (cfg->output_none)
 			ret = 0;
 		else if (cfg->group_by.kind != GROUP_NONE)
 			ret = print_groups(s, cfg, printed == 0, enrich,
-					   fx);
+					   fx, sig_fd);
 		else
-			ret = print_snapshot(s, cfg, printed == 0, enrich, fx);
+			ret = print_snapshot(s, cfg, printed == 0, enrich, fx,
+					     sig_fd);
 		snapshot_put(s);
 		if (!ret && !cfg->output_none && fflush(stdout))
 			ret = -errno;

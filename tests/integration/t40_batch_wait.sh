@@ -7,7 +7,9 @@
 # answers every query 0.4 s late, so asking one query at a time would take
 # 8 s for the 20 names and a one-shot that does not wait gets none.
 #   - `flowtop --batch --count 1` (default wait, 1 s) prints the owner
-#     (pid, name) of the local connection and every name, in JSON and text;
+#     (pid, name) of the local connection and every name, in JSON and text,
+#     also for a selection (--filter), and a filter on the process finds
+#     the flow (the lookups are waited for before filtering);
 #   - --wait 0 prints pid and names null (what the wait is for);
 #   - with a resolver that never answers, names are null, the process is
 #     there, and the run took --wait, not the resolver's timeouts (c-ares:
@@ -77,6 +79,17 @@ run "$TMPD/one.txt" --output text
 grep -E "^tcp +ESTABLISHED +192\.0\.2\.1:43001 .* $comm\[$hpid\] +- +server\.example\.test " "$TMPD/one.txt" >/dev/null ||
 	fail "text one-shot: no process and name on the TCP row:
 $(cat "$TMPD/one.txt")"
+
+# --- a selection: the printed flows' lookups (--filter on ports), or
+# every flow's before selecting when the filter needs them (process)
+run "$TMPD/sel.json" --output json --filter "dport 7001"
+got=$(json_get "$TMPD/sel.json" proto=tcp sport=43001 -- pid dst_host)
+[ "$got" = "$hpid server.example.test" ] || fail "--filter 'dport 7001': TCP flow has '$got'"
+run "$TMPD/proc.json" --output json --filter "process $comm" --top 5
+[ "$(json_count "$TMPD/proc.json")" = 1 ] ||
+	fail "--filter 'process $comm': want the TCP flow alone, got: $(json_flows "$TMPD/proc.json")"
+got=$(json_get "$TMPD/proc.json" proto=tcp sport=43001 -- pid)
+[ "$got" = "$hpid" ] || fail "--filter 'process $comm': TCP flow has pid '$got'"
 
 # --- no wait: what the snapshot looks like without it
 run "$TMPD/nowait.json" --output json --wait 0

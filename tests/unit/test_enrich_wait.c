@@ -96,7 +96,8 @@ static void test_owner_found_within_wait(void **state)
 	f[1].key.family = f[1].reply.family = AF_INET;
 	f[1].key.proto = f[1].reply.proto = IPPROTO_ICMP;
 
-	assert_int_equal(enrich_wait_snapshot(e, snap_of(f, 2), 30, -1, &st), 0);
+	assert_int_equal(enrich_wait_snapshot(e, snap_of(f, 2), NULL, 0, 30, -1,
+					      &st), 0);
 	assert_int_equal(st.flows, 2);
 	assert_int_equal(st.waited_for, 1);
 	assert_int_equal(st.unanswered, 0);
@@ -104,7 +105,8 @@ static void test_owner_found_within_wait(void **state)
 	assert_int_equal(fi.proc.pid, getpid());
 	assert_true(fi.proc.comm[0] != '\0');
 	/* answered now: a second wait has nothing to wait for */
-	assert_int_equal(enrich_wait_snapshot(e, snap_of(f, 2), 30, -1, &st), 0);
+	assert_int_equal(enrich_wait_snapshot(e, snap_of(f, 2), NULL, 0, 30, -1,
+					      &st), 0);
 	assert_int_equal(st.waited_for, 0);
 	close_pair(fds);
 	enrich_close(e);
@@ -121,11 +123,40 @@ static void test_no_wait(void **state)
 	(void)state;
 	tcp_pair(fds, &f);
 	/* what a batch run without --wait prints: not known yet */
-	assert_int_equal(enrich_wait_snapshot(e, snap_of(&f, 1), 0, -1, &st), 0);
+	assert_int_equal(enrich_wait_snapshot(e, snap_of(&f, 1), NULL, 0, 0, -1,
+					      &st), 0);
 	assert_int_equal(st.waited_for, 0);
 	enrich_flow(e, &f, &fi);
 	assert_int_equal(fi.proc.pid, 0);
 	close_pair(fds);
+	enrich_close(e);
+}
+
+/* Rows given (batch --top after --filter): only those are looked up. */
+static void test_rows(void **state)
+{
+	struct enrich *e = open_enrich();
+	struct enrich_wait_stats st;
+	struct flow_info fi;
+	struct flow f[2];
+	const uint32_t rows[] = { 1 };
+	int a[3], b[3];
+
+	(void)state;
+	tcp_pair(a, &f[0]);
+	tcp_pair(b, &f[1]);
+	assert_int_equal(enrich_wait_snapshot(e, snap_of(f, 2), rows, 1, 30,
+					      -1, &st), 0);
+	assert_int_equal(st.flows, 1);
+	assert_int_equal(st.waited_for, 1);
+	assert_int_equal(st.unanswered, 0);
+	enrich_flow(e, &f[1], &fi);
+	assert_int_equal(fi.proc.pid, getpid());
+	/* row 0 was not asked for: no answer yet */
+	enrich_flow(e, &f[0], &fi);
+	assert_int_equal(fi.proc.pid, 0);
+	close_pair(a);
+	close_pair(b);
 	enrich_close(e);
 }
 
@@ -140,7 +171,8 @@ static void test_abort(void **state)
 	(void)state;
 	assert_true(ab >= 0);
 	tcp_pair(fds, &f);
-	assert_int_equal(enrich_wait_snapshot(e, snap_of(&f, 1), 3600, ab, &st), 0);
+	assert_int_equal(enrich_wait_snapshot(e, snap_of(&f, 1), NULL, 0, 3600,
+					      ab, &st), 0);
 	assert_int_equal(st.waited_for, 1);
 	assert_int_equal(st.unanswered, 1);
 	close(ab);
@@ -153,6 +185,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_owner_found_within_wait),
 		cmocka_unit_test(test_no_wait),
+		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_abort),
 	};
 
