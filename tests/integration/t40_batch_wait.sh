@@ -9,7 +9,8 @@
 #   - `flowtop --batch --count 1` (default wait, 1 s) prints the owner
 #     (pid, name) of the local connection and every name, in JSON and text,
 #     also for a selection (--filter), and a filter on the process finds
-#     the flow (the lookups are waited for before filtering);
+#     the flow, and --group-by process has its group (the lookups are
+#     waited for before filtering and grouping);
 #   - --wait 0 prints pid and names null (what the wait is for);
 #   - with a resolver that never answers, names are null, the process is
 #     there, and the run took --wait, not the resolver's timeouts (c-ares:
@@ -90,6 +91,15 @@ run "$TMPD/proc.json" --output json --filter "process $comm" --top 5
 	fail "--filter 'process $comm': want the TCP flow alone, got: $(json_flows "$TMPD/proc.json")"
 got=$(json_get "$TMPD/proc.json" proto=tcp sport=43001 -- pid)
 [ "$got" = "$hpid" ] || fail "--filter 'process $comm': TCP flow has pid '$got'"
+
+# groups: every flow's lookups before grouping
+run "$TMPD/group.json" --output json --group-by process
+$PY - "$TMPD/group.json" "$hpid" "$comm" <<'EOF' || fail "--group-by process: no group of $comm[$hpid]: $(cat "$TMPD/group.json")"
+import json, sys
+snap = json.loads(open(sys.argv[1]).readline())
+sys.exit(not any(g["key"] == sys.argv[2] and g["name"] == sys.argv[3]
+                 for g in snap["groups"]))
+EOF
 
 # --- no wait: what the snapshot looks like without it
 run "$TMPD/nowait.json" --output json --wait 0
