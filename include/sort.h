@@ -101,6 +101,10 @@ void sort_rows_with_common(struct sort_item *items, struct sort_item *tmp,
 struct text_filter {
 	int nwords;
 	char word[TEXT_FILTER_WORDS][TEXT_FILTER_WORD_MAX];	/* lower case */
+	/* worked out once, not per flow: the word's value if it is a
+	 * number (else -1), whether it holds a colon (an "addr:port") */
+	long num[TEXT_FILTER_WORDS];
+	bool colon[TEXT_FILTER_WORDS];
 };
 
 /* Parses s; extra words or over-long ones are cut. Empty s: matches all. */

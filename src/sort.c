@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,6 +240,17 @@ void sort_rows_with_common(struct sort_item *items, struct sort_item *tmp,
 
 /* --- text filter ------------------------------------------------------- */
 
+static bool is_number(const char *w, unsigned long *v)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)*w))
+		return false;
+	errno = 0;
+	*v = strtoul(w, &end, 10);
+	return !*end && !errno;
+}
+
 void text_filter_parse(struct text_filter *tf, const char *s)
 {
 	memset(tf, 0, sizeof(*tf));
@@ -260,22 +272,52 @@ void text_filter_parse(struct text_filter *tf, const char *s)
 		}
 		w[len] = '\0';
 	}
+	for (int i = 0; i < tf->nwords; i++) {
+		unsigned long v;
+
+		tf->num[i] = is_number(tf->word[i], &v) && v <= LONG_MAX ?
+			     (long)v : -1;
+		tf->colon[i] = strchr(tf->word[i], ':') != NULL;
+	}
+}
+
+/*
+ * Whether word (lower case) occurs in field, ignoring case. The fields
+ * are short (an address, a name): a plain scan beats strcasestr, whose
+ * set-up per call cost more than the search itself at a million flows.
+ */
+/* ASCII case folding: the locale's tolower() is a call per byte */
+static inline unsigned char lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
 }
 
 static bool has(const char *field, const char *word)
 {
-	return field && *field && strcasestr(field, word);
-}
+	unsigned char w0 = (unsigned char)word[0];
 
-static bool is_number(const char *w, unsigned long *v)
-{
-	char *end;
-
-	if (!isdigit((unsigned char)*w))
+	if (!field || !*field)
 		return false;
-	errno = 0;
-	*v = strtoul(w, &end, 10);
-	return !*end && !errno;
+	if (!w0)
+		return true;
+	for (const char *p = field; *p; p++) {
+		size_t i;
+
+		/* digits, dots, colons (addresses): libc's vector search */
+		if (w0 < 'a' || w0 > 'z') {
+			p = strchr(p, w0);
+			if (!p)
+				return false;
+		} else if (lower((unsigned char)*p) != w0) {
+			continue;
+		}
+		for (i = 1; word[i]; i++)
+			if (lower((unsigned char)p[i]) != (unsigned char)word[i])
+				break;
+		if (!word[i])
+			return true;
+	}
+	return false;
 }
 
 static bool has_ports(uint8_t proto)
@@ -341,15 +383,18 @@ static void texts_eps(const struct flow *f, struct flow_texts *t)
 				  ENDPOINT_STRLEN);
 }
 
-static bool word_match(const char *w, const struct flow *f,
-		       const struct flow_info *info, struct flow_texts *t)
+static bool word_match(const struct text_filter *tf, int wi,
+		       const struct flow *f, const struct flow_info *info,
+		       struct flow_texts *t)
 {
 	const struct flow_key *k = &f->key, *r = &f->reply;
+	const char *w = tf->word[wi];
 	char num[16];
 	unsigned long v;
 	int i;
 
-	if (is_number(w, &v)) {
+	if (tf->num[wi] >= 0) {
+		v = (unsigned long)tf->num[wi];
 		/* the reply's ports: the translated ones of a NAT'd flow */
 		if (has_ports(k->proto) &&
 		    (v == ntohs(k->sport) || v == ntohs(k->dport) ||
@@ -366,7 +411,7 @@ static bool word_match(const char *w, const struct flow *f,
 		if (has(t->addr[i], w))
 			return true;
 	/* "192.0.2.2:22", "[2001:db8::2]:22": an end as the rows show it */
-	if (strchr(w, ':')) {
+	if (tf->colon[wi]) {
 		if (!t->eps_done)
 			texts_eps(f, t);
 		for (i = 0; i < t->neps; i++)
@@ -388,7 +433,7 @@ bool text_filter_match(const struct text_filter *tf, const struct flow *f,
 	t.addrs_done = t.eps_done = false;
 	t.naddrs = t.neps = 0;
 	for (i = 0; i < tf->nwords; i++)
-		if (!word_match(tf->word[i], f, info, &t))
+		if (!word_match(tf, i, f, info, &t))
 			return false;
 	return true;
 }
