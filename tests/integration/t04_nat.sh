@@ -3,7 +3,8 @@
 # (198.51.100.0/24, 2001:db8:2::/64). The router masquerades or SNATs the
 # client (and DNATs one address); flowtop in the router must show each
 # flow's original tuple as the client sent it and the reply tuple exactly
-# as the NAT rule made it, equal to conntrack, with exact counters.
+# as the NAT rule made it, equal to conntrack, with exact counters; and
+# --filter matches flows by their translated addresses and ports.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_flowtop
@@ -57,6 +58,14 @@ serve s $TRAFFIC udp-echo 2001:db8:2::2 7001
 serve s $TRAFFIC tcp-server 198.51.100.2 80
 
 ft_start r r --batch -n -G --output json --count 0 -t 0.5 -U -T
+# filters on the translated ends: the SNAT address, the DNAT target, the
+# SNAT port range (none of them is in the original tuple)
+ft_start f1 r --batch -n -G --output json --count 0 -t 0.5 -U -T \
+	--filter 'src 198.51.100.100/32'
+ft_start f2 r --batch -n -G --output json --count 0 -t 0.5 -U -T \
+	--filter 'dst 198.51.100.2 and dport 7003'
+ft_start f3 r --batch -n -G --output json --count 0 -t 0.5 -U -T \
+	--filter 'sport 20000-20010'
 
 ns c $TRAFFIC udp-send 192.0.2.2 40001 198.51.100.2 7001 5 100 || fail "masqueraded UDP failed"
 ns c $TRAFFIC udp-send 192.0.2.2 40002 198.51.100.2 7002 6 200 || fail "SNAT UDP failed"
@@ -65,11 +74,25 @@ ns c $TRAFFIC udp-send 2001:db8:1::2 40004 2001:db8:2::2 7001 8 400 || fail "IPv
 ns c $TRAFFIC tcp-send 192.0.2.2 42001 198.51.100.2 80 100000 || fail "SNAT TCP failed"
 sleep 0.3
 
-ft_sync r 2
+ft_sync_all 2 r f1 f2 f3
 snap=$(ft_last r)
 ct_snap r "$TMPD/ct.json"
-ft_stop r INT
-[ "$FT_RC" -eq 0 ] || fail "flowtop exited $FT_RC; stderr: $(cat "$TMPD/r.err")"
+for t in r f1 f2 f3; do
+	ft_stop $t INT
+	[ "$FT_RC" -eq 0 ] || fail "flowtop ($t) exited $FT_RC; stderr: $(cat "$TMPD/$t.err")"
+done
+
+# filtered NAME WANT: the original source ports of the flows --filter kept
+filtered() {
+	local got
+	got=$($PY -c 'import json,sys
+s=json.load(open(sys.argv[1]))
+print(" ".join(sorted("%s/%s" % (f["proto"], f["sport"]) for f in s["flows"])), s["flows_matched"])' "$(ft_last "$1")")
+	[ "$got" = "$2" ] || fail "--filter $(sed 's/.*--filter //' "$TMPD/$1.args"): flows '$got', want '$2'"
+}
+filtered f1 "tcp/42001 udp/40002 2"
+filtered f2 "udp/40003 1"
+filtered f3 "udp/40002 1"
 
 T="src dst sport dport reply_src reply_dst reply_sport reply_dport"
 C="orig_packets orig_bytes reply_packets reply_bytes"
