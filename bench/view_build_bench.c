@@ -125,6 +125,9 @@ int main(int argc, char **argv)
 		{ "destination", SORT_DEST, "" },
 		{ "age", SORT_AGE, "" },
 		{ "rate, filter '203.0.113.7'", SORT_RATE, "203.0.113.7" },
+		{ "bytes, filter 'dport 53 and src 198.51.100.0/25'", SORT_BYTES,
+		  "dport 53 and src 198.51.100.0/25" },
+		{ "rate, filter 'rate > 1k'", SORT_RATE, "rate > 1k" },
 	};
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 		struct ui_params p = { .sort = cases[k].sort, .protos = SEL_PROTOS };
