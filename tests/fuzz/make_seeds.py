@@ -280,7 +280,9 @@ def text_seeds():
             ('collection', ['--acct', 'conntrack', '--max-flows', '262144', '--counter-map', 'lru',
                             '--netlink-buffer', '1048576', '--conf-dir', '/etc/flowtop', '-nGsb']),
             ('bad-values', ['-t', '1e3x', '--count', '-1', '--ipfix', '192.0.2.1:0', '--max-flows=']),
-            ('help-cluster', ['-46IDSv'])]:
+            ('help-cluster', ['-46IDSv']),
+            ('selection', ['--batch', '--filter', 'dport 9 and src 127.20.0.0/16', '--sort', '-bytes',
+                           '--reverse', '--top', '5'])]:
         put('config', name, '\0'.join(args))
 
 
