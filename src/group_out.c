@@ -6,7 +6,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "format.h"
 #include "group_out.h"
 #include "ui_text.h"
 

@@ -195,15 +195,20 @@ static void adopt_view(struct ui *u, struct view *nv)
 			}
 	}
 	clamp_scroll(&u->pcursor, &u->ptop, (long)nv->nprocs, vis);
-	/* the cursor stays on its group; a search of the groups, which are
-	 * few next to the flows (and only when the groups tab is shown) */
+	/* the cursor stays on its group: looked for near where it was, so
+	 * that a view of many groups costs the UI thread little */
 	if (u->gsel_valid && nv->groups) {
-		long goff = u->gcursor - u->gtop;
+		long goff = u->gcursor - u->gtop, lo = u->gcursor - 2048,
+		     hi = u->gcursor + 2048;
 
-		for (size_t i = 0; i < nv->ngroups; i++)
+		if (lo < 0)
+			lo = 0;
+		if (hi > (long)nv->ngroups)
+			hi = (long)nv->ngroups;
+		for (long i = lo; i < hi; i++)
 			if (group_key_eq(&nv->groups[i].key, &u->gsel)) {
-				u->gcursor = (long)i;
-				u->gtop = (long)i - goff;
+				u->gcursor = i;
+				u->gtop = i - goff;
 				break;
 			}
 	}
