@@ -2,8 +2,7 @@
 /*
  * Service names of ports: conf/tcp.conf and conf/udp.conf (netsniff-ng's
  * "port, name" format) first, /etc/services for the rest; TCP, UDP,
- * UDP-Lite, SCTP and DCCP. Also the configuration file search shared by
- * the enrichment modules. Loaded once, then read-only: lookups need no lock.
+ * UDP-Lite, SCTP and DCCP. Loaded once, then read-only: lookups need no lock.
  */
 #ifndef FLOWTOP_SERVICES_H
 #define FLOWTOP_SERVICES_H
@@ -12,26 +11,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* errors reported per conf file; the rest are counted in one line */
-#define CONF_MAX_ERRORS 10
 #define SERVICE_NAME_MAX 32	/* bytes with the NUL, as in enrich.h */
 
 struct services;
-
-/*
- * Finds configuration file name: conf_dir (if not NULL), FLOWTOP_SYSCONFDIR,
- * FLOWTOP_DATADIR, then conf/ beside the running binary (a source tree's
- * ./flowtop). Writes the path; 0, or -ENOENT when no directory has it.
- */
-int conf_find(const char *conf_dir, const char *name, char *path, size_t len);
-
-/*
- * fopen(path, "re") for a configuration or data file, refusing anything
- * but a regular file (NULL, errno EISDIR for a directory, EINVAL for a
- * FIFO, socket or device) without blocking: a FIFO put in a conf file's
- * place would otherwise hang start-up in open(2).
- */
-FILE *conf_fopen(const char *path);
 
 struct services *services_new(void);
 void services_free(struct services *s);

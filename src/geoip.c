@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "sanitize.h"
-#include "services.h"
+#include "conffile.h"
 
 /* ------------------------------------------------------------ geoip.conf */
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conffile.h"
 #include "services.h"
 
 #ifndef IPPROTO_UDPLITE
