@@ -224,11 +224,14 @@ static void draw_position(struct ui *u)
 {
 	char pos[64];
 	bool procs = u->tab == TAB_PROCS && !u->detail;
-	long cur = procs ? u->pcursor : u->cursor;
-	size_t n = u->v ? (procs ? u->v->nprocs : u->v->n) : 0;
+	bool groups = u->tab == TAB_GROUPS && !u->detail;
+	long cur = procs ? u->pcursor : groups ? u->gcursor : u->cursor;
+	size_t n = u->v ? (procs ? u->v->nprocs :
+			   groups ? u->v->ngroups : u->v->n) : 0;
 	int len, x;
 
-	len = snprintf(pos, sizeof(pos), " %s %ld/%zu ", procs ? "process" : "row",
+	len = snprintf(pos, sizeof(pos), " %s %ld/%zu ",
+		       procs ? "process" : groups ? "group" : "row",
 		       n ? cur + 1 : 0, n);
 	/* the bottom-right cell cannot be written without scrolling */
 	x = COLS - 1 - len;

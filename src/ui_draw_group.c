@@ -13,13 +13,18 @@
 
 #define GLINE_MAX 2048
 
-static void group_title(char *line, size_t cap)
+/* the key column: as wide as the longest key on screen (an IPv6 address
+ * takes 39 columns, most keys far fewer) */
+#define GKEY_MIN 16
+#define GKEY_MAX 46
+
+static void group_title(char *line, size_t cap, int keyw)
 {
 	size_t pos = 0;
 
 	line[0] = '\0';
 	ustr_put(line, cap, &pos, "", 1, false);
-	ustr_put(line, cap, &pos, "GROUP", 26, false);
+	ustr_put(line, cap, &pos, "GROUP", keyw, false);
 	ustr_put(line, cap, &pos, "NAME", 23, false);
 	ustr_put(line, cap, &pos, "CC", 3, false);
 	ustr_put(line, cap, &pos, "FLOWS", 7, true);
@@ -32,7 +37,7 @@ static void group_title(char *line, size_t cap)
 }
 
 static void group_line(const struct ui *u, char *line, size_t cap,
-		       const struct group_row *r)
+		       const struct group_row *r, int keyw)
 {
 	const struct group_spec *spec = &u->v->params.gspec;
 	char key[80], num[64], name[200];
@@ -52,7 +57,7 @@ static void group_line(const struct ui *u, char *line, size_t cap,
 	line[0] = '\0';
 	ustr_put(line, cap, &pos, "", 1, false);
 	ustr_put(line, cap, &pos, group_key_text(spec, &r->key, key, sizeof(key)),
-		 26, false);
+		 keyw, false);
 	ustr_put(line, cap, &pos, name, 23, false);
 	ustr_put(line, cap, &pos, *cc ? cc : "-", 3, false);
 	snprintf(num, sizeof(num), "%u", r->flows);
@@ -83,8 +88,21 @@ void ui_draw_groups(struct ui *u)
 	char line[GLINE_MAX];
 	int y = UI_HEADER_ROWS, bottom = LINES - 1, skip;
 	long vis = ui_list_rows() > 0 ? ui_list_rows() : 1;
+	int keyw = GKEY_MIN;
 
-	group_title(line, sizeof(line));
+	if (u->v && u->v->params.groups) {
+		for (long i = u->gtop; i < u->gtop + vis &&
+		     i < (long)u->v->ngroups; i++) {
+			char key[80];
+			int w = (int)strlen(group_key_text(&u->v->params.gspec,
+							   &u->v->groups[i].key,
+							   key, sizeof(key))) + 2;
+
+			if (w > keyw)
+				keyw = w < GKEY_MAX ? w : GKEY_MAX;
+		}
+	}
+	group_title(line, sizeof(line), keyw);
 	skip = ui_clamp_hscroll(u, line);
 	ui_put_line(u, y++, line, skip, ROLE_TITLE, true);
 	/* a view built before the tab was asked for has no groups yet */
@@ -101,7 +119,7 @@ void ui_draw_groups(struct ui *u)
 	for (long i = u->gtop; i < u->gtop + vis && y < bottom; i++) {
 		if (i >= (long)u->v->ngroups)
 			break;
-		group_line(u, line, sizeof(line), &u->v->groups[i]);
+		group_line(u, line, sizeof(line), &u->v->groups[i], keyw);
 		ui_put_line(u, y++, line, skip,
 			    i == u->gcursor ? ROLE_CURSOR : ROLE_NORMAL,
 			    i == u->gcursor);
