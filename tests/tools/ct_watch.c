@@ -184,7 +184,8 @@ int main(int argc, char **argv)
 	double seconds = 0, pause_s = 0, idle_ms = 0;
 	bool quiet = false;
 	struct hook_counts hc = { 0 };
-	struct ct_hooks hooks = { on_destroyed, on_reused, &hc };
+	struct ct_hooks hooks = { .destroyed = on_destroyed, .reused = on_reused,
+				  .arg = &hc };
 	struct ct_source *src;
 	struct flowtab *tab;
 	struct ct_stats st;
