@@ -92,11 +92,16 @@ int enrich_open(struct enrich **out, const struct enrich_config *cfg)
 	}
 	pthread_mutex_init(&e->lock, NULL);
 	e->answer_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	e->svc = e->answer_fd >= 0 ? services_load(e->cfg.conf_dir, stderr)
-				   : NULL;
+	if (e->answer_fd < 0) {
+		int ret = -errno;
+
+		pthread_mutex_destroy(&e->lock);
+		free(e);
+		return ret;
+	}
+	e->svc = services_load(e->cfg.conf_dir, stderr);
 	if (!e->svc) {
-		if (e->answer_fd >= 0)
-			close(e->answer_fd);
+		close(e->answer_fd);
 		pthread_mutex_destroy(&e->lock);
 		free(e);
 		return -ENOMEM;
