@@ -20,9 +20,17 @@ BUILD    ?= build
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/' -e 's/s390x/s390/')
 
+# the one place the version is set (--version, the -u User-Agent): make
+# VERSION=x.y, else the checkout's tag (git describe), else the release below
+VERSION  ?= $(shell git describe --tags --dirty 2>/dev/null | sed 's/^v//')
+ifeq ($(strip $(VERSION)),)
+VERSION  := 0.1.0
+endif
+
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Iinclude -I$(BUILD) \
 	    -DFLOWTOP_SYSCONFDIR='"$(SYSCONFDIR)"' -DFLOWTOP_DATADIR='"$(PREFIX)/share/flowtop"' \
+	    -DFLOWTOP_VERSION='"$(VERSION)"' \
 	    -MMD -MP
 # libfixbuf (IPFIX export) brings glib; its headers need glib's include
 # path. It is opened at run time (fixbuf_dl.c), not linked.

@@ -22,6 +22,7 @@
 #include "filter.h"
 #include "nf_link.h"
 #include "flowacct.skel.h"
+#include "util.h"
 
 #define NFPROTO_IPV4		2
 #define NFPROTO_IPV6		10
@@ -548,10 +549,7 @@ conntrack:
 
 uint64_t acct_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return mono_ns();
 }
 
 int acct_bpf_stats_sum(struct acct *a, struct acct_bpf_stats *sum)

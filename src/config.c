@@ -12,10 +12,6 @@
 #include "filter.h"
 #include "sanitize.h"
 
-#ifndef FLOWTOP_VERSION
-#define FLOWTOP_VERSION "0.1.0"
-#endif
-
 /* Beyond this an interval stops being a refresh rate and is a typo. */
 #define MAX_INTERVAL_S (24.0 * 3600)
 #define MAX_MAX_FLOWS (1L << 26)

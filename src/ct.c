@@ -26,12 +26,10 @@
 #include "ct.h"
 #include "ct_parse.h"
 #include "filter.h"
+#include "util.h"
 
 #ifndef SO_MEMINFO
 #define SO_MEMINFO 55
-#endif
-#ifndef IPPROTO_UDPLITE
-#define IPPROTO_UDPLITE 136
 #endif
 
 /* room for a burst: ~1 KiB of skb per event, so tens of thousands */
@@ -67,14 +65,6 @@ struct ct_source {
 	struct iovec iov[EV_BATCH];
 	struct sockaddr_nl from[EV_BATCH];
 };
-
-static uint64_t clock_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void open_error(int e, const char *what, char *err, size_t errlen)
 {

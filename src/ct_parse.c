@@ -24,9 +24,7 @@
 #include "filter.h"
 #include "kcount.h"
 
-#ifndef IPPROTO_UDPLITE
-#define IPPROTO_UDPLITE 136
-#endif
+#include "util.h"
 
 static bool proto_has_ports(uint8_t proto)
 {

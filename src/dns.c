@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "sanitize.h"
+#include "util.h"
 
 #define DNS_BUCKETS 16384	/* power of two */
 
@@ -57,14 +58,6 @@ struct dns {
 	atomic_bool stop;
 	pthread_t thread;
 };
-
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static size_t alen_of(int family)
 {
@@ -149,7 +142,7 @@ enum dns_result dns_lookup(struct dns *d, int family, const void *addr,
 		host[0] = '\0';
 	if (!d || (family != AF_INET && family != AF_INET6))
 		return DNS_NONE;
-	now = now_mono();
+	now = mono_s();
 	pthread_mutex_lock(&d->lock);
 	pp = find_slot(d, family, addr);
 	e = *pp;
@@ -419,7 +412,7 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 		}
 		e->state = E_DONE;
 		e->refreshing = false;
-		e->expires = now_mono() + clamp_ttl(ttl);
+		e->expires = mono_s() + clamp_ttl(ttl);
 	}
 	pthread_mutex_unlock(&d->lock);
 	free(r);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Bounded wait for a snapshot's lookups (see enrich_wait.h). */
 #include "enrich_wait.h"
+#include "util.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -15,14 +16,6 @@
  * queues refused is queued again by the check).
  */
 #define RECHECK_MAX_S 0.25
-
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* poll() timeout in ms for s seconds, rounded up so as not to spin */
 static int poll_ms(double s)
@@ -52,7 +45,7 @@ int enrich_wait_snapshot(struct enrich *e, const struct snapshot *s,
 			 int abort_fd, struct enrich_wait_stats *st)
 {
 	struct enrich_wait_stats local;
-	double start = now_mono(), deadline = start + timeout_s;
+	double start = mono_s(), deadline = start + timeout_s;
 	double next_check = start;
 	struct flow buf;
 	uint32_t *pend;
@@ -88,7 +81,7 @@ int enrich_wait_snapshot(struct enrich *e, const struct snapshot *s,
 			{ .fd = efd, .events = POLLIN },
 			{ .fd = abort_fd, .events = POLLIN },
 		};
-		double now = now_mono(), wait, t0;
+		double now = mono_s(), wait, t0;
 
 		if (now >= deadline)
 			break;
@@ -114,13 +107,13 @@ int enrich_wait_snapshot(struct enrich *e, const struct snapshot *s,
 			break;	/* a signal to handle: print what there is */
 		while (read(efd, &v, sizeof(v)) > 0)
 			;
-		t0 = now_mono();
+		t0 = mono_s();
 		n = recheck(e, s, pend, n);
-		now = now_mono();
+		now = mono_s();
 		next_check = now + 3 * (now - t0);
 	}
 	st->unanswered = n;
-	st->seconds = now_mono() - start;
+	st->seconds = mono_s() - start;
 	free(pend);
 	return 0;
 }

@@ -36,9 +36,7 @@
 #include "services.h"
 #include "sort.h"
 
-#ifndef IPPROTO_UDPLITE
-#define IPPROTO_UDPLITE 136
-#endif
+#include "util.h"
 
 #define MAX_NODES 1024		/* bounds the evaluator's recursion too */
 #define MAX_SVC_PORTS 16	/* ports one service name may stand for */
@@ -350,16 +348,10 @@ static int new_node(struct parser *p, enum node_type type)
 			  MAX_NODES / 2);
 		return -1;
 	}
-	if (e->n == e->cap) {
-		size_t cap = e->cap ? e->cap * 2 : 16;
-		struct node *nn = realloc(e->nodes, cap * sizeof(*nn));
-
-		if (!nn) {
-			p->ret = -ENOMEM;
-			return -1;
-		}
-		e->nodes = nn;
-		e->cap = cap;
+	if (grow_array((void **)&e->nodes, &e->cap, e->n + 1, sizeof(*e->nodes),
+		       16)) {
+		p->ret = -ENOMEM;
+		return -1;
 	}
 	nd = &e->nodes[e->n];
 	memset(nd, 0, sizeof(*nd));

@@ -12,6 +12,7 @@
 #include "filter.h"
 #include "flowtab.h"
 #include "hugemem.h"
+#include "util.h"
 
 /*
  * Flows live in one array, addressed by a 32-bit index; the hash chains
@@ -189,16 +190,10 @@ static void nat_put(struct flowtab *tab, struct flow_rec *f)
 {
 	if (!f->nat)
 		return;
-	if (tab->nat_nfree == tab->nat_free_cap) {
-		size_t cap = tab->nat_free_cap ? tab->nat_free_cap * 2 : 1024;
-		uint32_t *nf = realloc(tab->nat_free, cap * sizeof(*nf));
-
-		if (!nf) {
-			f->nat = 0;
-			return;
-		}
-		tab->nat_free = nf;
-		tab->nat_free_cap = cap;
+	if (grow_array((void **)&tab->nat_free, &tab->nat_free_cap,
+		       tab->nat_nfree + 1, sizeof(*tab->nat_free), 1024)) {
+		f->nat = 0;
+		return;
 	}
 	tab->nat_free[tab->nat_nfree++] = f->nat - 1;
 	f->nat = 0;
@@ -539,15 +534,10 @@ void flowtab_reclaim(struct flowtab *tab, uint64_t min_live_seq)
 
 	while (tab->limbo_len &&
 	       tab->limbo[tab->limbo_head].tag < min_live_seq) {
-		if (tab->nfree == tab->free_cap) {
-			size_t cap = tab->free_cap ? tab->free_cap * 2 : 1024;
-			uint32_t *fi = realloc(tab->free_idx, cap * sizeof(*fi));
-
-			if (!fi)
-				return;	/* stays in limbo: tried again later */
-			tab->free_idx = fi;
-			tab->free_cap = cap;
-		}
+		/* on failure it stays in limbo: tried again later */
+		if (grow_array((void **)&tab->free_idx, &tab->free_cap,
+			       tab->nfree + 1, sizeof(*tab->free_idx), 1024))
+			return;
 		idx = tab->limbo[tab->limbo_head].idx;
 		/* no snapshot can read its reply tuple any more */
 		nat_put(tab, at(tab, idx));

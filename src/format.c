@@ -17,9 +17,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#ifndef IPPROTO_UDPLITE
-#define IPPROTO_UDPLITE 136
-#endif
+#include "utf8.h"
+#include "util.h"
 
 /* ---------------------------------------------------------------- names */
 
@@ -356,42 +355,6 @@ static void wb_spaces(struct wbuf *w, size_t n)
 
 /* ------------------------------------------------------ string escaping */
 
-/*
- * Length of the valid UTF-8 sequence at s (1..4), or 0 if the bytes there
- * are not one: JSON text must be UTF-8, so such bytes become U+FFFD.
- */
-static size_t utf8_seq(const unsigned char *s)
-{
-	unsigned char c = s[0];
-	size_t n;
-	uint32_t cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* overlong forms, surrogates, beyond U+10FFFF */
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
-}
-
 static void wb_json_string(struct wbuf *w, const char *str)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -432,7 +395,9 @@ static void wb_json_string(struct wbuf *w, const char *str)
 			}
 			s++;
 		} else {
-			size_t n = utf8_seq(s);
+			/* JSON text must be UTF-8: bytes that are not become U+FFFD */
+			uint32_t cp;
+			size_t n = utf8_decode(s, 4, &cp);
 
 			if (n) {
 				memcpy(p, s, n);

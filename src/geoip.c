@@ -22,6 +22,7 @@
 
 #include "sanitize.h"
 #include "conffile.h"
+#include "utf8.h"
 
 /* ------------------------------------------------------------ geoip.conf */
 
@@ -199,27 +200,8 @@ static int iso_slot(const char *code)
 static void put_utf8(char **o, char *end, uint32_t cp)
 {
 	char buf[4];
-	int n;
+	size_t n = utf8_encode(buf, cp);
 
-	if (cp < 0x80) {
-		buf[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		buf[0] = (char)(0xc0 | cp >> 6);
-		buf[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		buf[0] = (char)(0xe0 | cp >> 12);
-		buf[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		buf[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		buf[0] = (char)(0xf0 | cp >> 18);
-		buf[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		buf[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		buf[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
 	if (*o + n < end) {
 		memcpy(*o, buf, n);
 		*o += n;

@@ -28,15 +28,13 @@
 #include "dl_syms.h"
 #include "geoip.h"
 #include "sanitize.h"
+#include "util.h"
 
 #ifndef FLOWTOP_SYSCONFDIR
 #define FLOWTOP_SYSCONFDIR "/etc/flowtop"
 #endif
 #ifndef FLOWTOP_DATADIR
 #define FLOWTOP_DATADIR "/usr/local/share/flowtop"
-#endif
-#ifndef FLOWTOP_VERSION
-#define FLOWTOP_VERSION "0.1.0"
 #endif
 
 #define LIBCURL_SONAME "libcurl.so.4"
@@ -126,14 +124,12 @@ static int on_progress(void *arg, curl_off_t total, curl_off_t now,
 {
 	struct dl *d = arg;
 	double mib = (double)now / (1 << 20);
-	struct timespec ts;
 	double t;
 
 	(void)ut;
 	(void)un;
 	/* ten updates a second are plenty for a human */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	t = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	t = mono_s();
 	if (t - d->last_shown < 0.1)
 		return 0;
 	d->last_shown = t;

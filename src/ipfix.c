@@ -23,6 +23,7 @@
 #include "fixbuf_dl.h"
 
 #include "ipfix.h"
+#include "util.h"
 
 /* template selection flags for fbTemplateAppendSpecArray */
 #define T_V4		0x01
@@ -415,22 +416,6 @@ struct ipfix_exporter {
 	uint64_t records_mark;		/* records sent when it was reported */
 };
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static uint64_t realtime_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* libfixbuf talks through glib's log; make its words look like ours */
 static void glib_log(const gchar *domain, GLogLevelFlags level,
 		     const gchar *msg, gpointer arg)
@@ -512,7 +497,7 @@ static void *exporter_main(void *arg)
 		snapshot_put(s);
 	}
 	/* the flows still live: their counts so far, then forget them */
-	ipfix_meter_flush(ex->meter, realtime_ms(), IPFIX_END_FORCED,
+	ipfix_meter_flush(ex->meter, real_ns() / 1000000u, IPFIX_END_FORCED,
 			  ipfix_encoder_emit, ex->enc);
 	ipfix_encoder_flush(ex->enc);
 	report_errors(ex);

@@ -38,6 +38,7 @@
 #include "sysctl_guard.h"
 #include "ui.h"
 #include "ui_view.h"
+#include "util.h"
 
 #define SYSCTL_TIMESTAMP "net/netfilter/nf_conntrack_timestamp"
 #define SYSCTL_ACCT "net/netfilter/nf_conntrack_acct"
@@ -121,14 +122,6 @@ static int block_exit_signals(void)
 		return -errno;
 	}
 	return fd < 0 ? -errno : fd;
-}
-
-static uint64_t realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static uint32_t pick_max_flows(const struct config *cfg)
@@ -579,7 +572,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	/* after the attach: a flow that started later is counted whole */
-	ctc.counting_since_ns = realtime_ns();
+	ctc.counting_since_ns = real_ns();
 	if (acct_kind_of(acct) == ACCT_CONNTRACK)
 		fprintf(stderr, "flowtop: counters from the conntrack backend\n");
 	else

@@ -24,9 +24,7 @@
 
 #include "sanitize.h"
 
-#ifndef IPPROTO_UDPLITE
-#define IPPROTO_UDPLITE 136
-#endif
+#include "util.h"
 
 #define CACHE_BUCKETS 16384
 #define SOCK_BUCKETS 65536
@@ -90,14 +88,6 @@ struct proc_lookup {
 	size_t ninodes;
 	double last_scan;
 };
-
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static uint32_t fnv(const void *p, size_t n, uint32_t h)
 {
@@ -163,7 +153,7 @@ bool proc_lookup_flow(struct proc_lookup *p, const struct flow *f,
 	/* no lookup, no socket to find: "no process" is the answer */
 	if (!p || !has_socket_proto(f->key.proto))
 		return true;
-	now = now_mono();
+	now = mono_s();
 	pthread_mutex_lock(&p->lock);
 	pp = cache_slot(p, &f->key);
 	e = *pp;
@@ -230,15 +220,9 @@ static int add_sock(struct proc_lookup *p, const struct inet_diag_msg *m,
 	struct sock_ent *s;
 	uint32_t h;
 
-	if (p->nsocks == p->socks_cap) {
-		size_t cap = p->socks_cap ? p->socks_cap * 2 : 1024;
-		struct sock_ent *n = realloc(p->socks, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		p->socks = n;
-		p->socks_cap = cap;
-	}
+	if (grow_array((void **)&p->socks, &p->socks_cap, p->nsocks + 1,
+		       sizeof(*p->socks), 1024))
+		return -ENOMEM;
 	s = &p->socks[p->nsocks];
 	memset(&s->t, 0, sizeof(s->t));
 	s->t.proto = proto;
@@ -635,7 +619,7 @@ static void publish(struct proc_lookup *p, const struct flow_key *k,
 		e->info = *info;
 		e->done = true;
 		e->queued = false;
-		e->expires = now_mono() + (info->pid ? PROC_TTL_FOUND : PROC_TTL_NONE);
+		e->expires = mono_s() + (info->pid ? PROC_TTL_FOUND : PROC_TTL_NONE);
 	}
 	pthread_mutex_unlock(&p->lock);
 }
@@ -734,7 +718,7 @@ static void *proc_worker(void *arg)
 		if (atomic_load(&p->stop))
 			break;
 		/* gather a batch: one socket dump serves every request in it */
-		wait = p->last_scan + PROC_MIN_PERIOD - now_mono();
+		wait = p->last_scan + PROC_MIN_PERIOD - mono_s();
 		if (wait > 0)
 			usleep((useconds_t)(wait * 1e6));
 		pthread_mutex_lock(&p->lock);
@@ -744,7 +728,7 @@ static void *proc_worker(void *arg)
 		pthread_mutex_unlock(&p->lock);
 		if (!n)
 			continue;
-		p->last_scan = now_mono();
+		p->last_scan = mono_s();
 		handle_batch(p, batch, n);
 		notify(p);
 	}

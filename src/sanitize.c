@@ -1,50 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Outside strings → printable UTF-8 (see sanitize.h). Pure, unit tested. */
 #include "sanitize.h"
+#include "utf8.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
-
-/*
- * Decodes the UTF-8 sequence at s (n bytes available): its length, or 0
- * when the bytes are not a valid, shortest-form scalar value.
- */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	unsigned char c = s[0];
-	size_t len;
-	uint32_t v;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		v = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		v = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		v = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = (v << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && v < 0x800) || (len == 4 && v < 0x10000) ||
-	    (v >= 0xd800 && v <= 0xdfff) || v > 0x10ffff)
-		return 0;
-	*cp = v;
-	return len;
-}
 
 /*
  * Code points that change how a terminal shows what follows although

@@ -16,10 +16,7 @@
 
 #include "conffile.h"
 #include "sanitize.h"
-
-#ifndef IPPROTO_UDPLITE
-#define IPPROTO_UDPLITE 136
-#endif
+#include "util.h"
 
 enum { SVC_TCP, SVC_UDP, SVC_SCTP, SVC_DCCP, SVC_NPROTO };
 

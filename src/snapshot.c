@@ -6,6 +6,7 @@
 
 #include "snapshot.h"
 #include "sort.h"
+#include "util.h"
 
 _Static_assert(sizeof(struct flow_row) == 56, "flow_row grew");
 
@@ -109,15 +110,8 @@ static int sort_rows(const struct snapshot *s, struct flow_row *rows, size_t n)
 int rate_list_add(struct rate_list *l, uint32_t idx,
 		  const struct flow_rates *r)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 4096;
-		struct rate_entry *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (grow_array((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v), 4096))
+		return -ENOMEM;
 	l->v[l->n].idx = idx;
 	l->v[l->n].r = *r;
 	l->n++;
@@ -244,15 +238,8 @@ struct snapshot *snapshot_pool_build(struct snapshot_pool *p,
 	struct flow_row *rows = NULL;
 	struct snapshot *s;
 
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 8;
-		struct snapshot **h = realloc(p->held, cap * sizeof(*h));
-
-		if (!h)
-			return NULL;
-		p->held = h;
-		p->cap = cap;
-	}
+	if (grow_array((void **)&p->held, &p->cap, p->n + 1, sizeof(*p->held), 8))
+		return NULL;
 	/* a spare far too big is given back rather than kept for ever */
 	if (p->spare && (p->spare_cap < n || p->spare_cap > 2 * n + 4096)) {
 		free(p->spare);

@@ -9,6 +9,7 @@
 
 #include "filter.h"
 #include "ui_view.h"
+#include "util.h"
 
 /* enrich.c may not be linked (tests, benchmarks): then enrich is NULL */
 #pragma weak enrich_flow
@@ -57,14 +58,6 @@ void view_put(struct view *v)
 	free(v->groups);
 	free(v->samples);
 	free(v);
-}
-
-static double mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 /*

@@ -27,9 +27,7 @@
 #include "flowtab.h"
 #include "kcount.h"
 
-#ifndef IPPROTO_UDPLITE
-#define IPPROTO_UDPLITE 136
-#endif
+#include "util.h"
 
 static uint32_t ip4(const char *s)
 {

@@ -21,9 +21,7 @@
 
 #include "format.h"
 
-#ifndef IPPROTO_UDPLITE
-#define IPPROTO_UDPLITE 136
-#endif
+#include "util.h"
 
 /* ------------------------------------------------------------ JSON parser */
 

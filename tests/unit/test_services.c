@@ -15,9 +15,7 @@
 #include "conffile.h"
 #include "services.h"
 
-#ifndef IPPROTO_UDPLITE
-#define IPPROTO_UDPLITE 136
-#endif
+#include "util.h"
 
 #define TEST_TMPDIR_TEMPLATE "/tmp/ft-test-services.XXXXXX"
 #include "test_tmpdir.h"
