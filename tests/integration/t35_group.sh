@@ -5,8 +5,9 @@
 # ground truth (conntrack -L -o extended):
 #  - --group-by src, JSON and CSV: one group per source whose flow count,
 #    packets and bytes each way equal the kernel's per-source sums, exactly;
-#  - --group-by net/24 and port: the same sums over the /24s and the one
-#    service (udp/9), with its service name;
+#  - --group-by net/24,net6/48 and port: the same sums over the IPv4 /24s
+#    and IPv6 /48s (IPv6 sources on lo: two /64s of one /48 and another
+#    /48) and the one service (udp/9), with its service name;
 #  - with --filter, --sort bytes and --top 2: the two largest groups of the
 #    flows the filter keeps (groups_total and flows_matched count all);
 #  - a bad --group-by key exits 2 naming it;
@@ -51,6 +52,11 @@ ct_enable a acct	# the kernel's counters: ground truth
 sysctl_set a net.netfilter.nf_conntrack_udp_timeout 600
 sysctl_set a net.netfilter.nf_conntrack_udp_timeout_stream 600
 serve a $TRAFFIC udp-echo 127.0.0.1 9
+serve a $TRAFFIC udp-echo ::1 9
+# IPv6 sources: two in one /48 (different /64s), one in another /48
+for a6 in 2001:db8:1:1::1 2001:db8:1:2::1 2001:db8:2::1; do
+	addr a lo "$a6/128"
+done
 
 # source sport N LEN: several flows per source, per-source bytes below
 # 1024 each way (the view shows smaller byte counts exactly)
@@ -62,12 +68,18 @@ FLOWS="
 127.20.1.3 40002 2 200
 127.20.1.3 40003 3 20
 127.20.7.9 40001 6 1
+2001:db8:1:1::1 40001 2 100
+2001:db8:1:2::1 40001 1 30
+2001:db8:1:2::1 40002 3 10
+2001:db8:2::1 40001 4 5
 "
 
 ft_start js a --batch -n -G -U --output json --count 0 -t 0.5 --group-by src
 echo "$FLOWS" | while read -r src sp n len; do
 	[ -n "$src" ] || continue
-	ns a $TRAFFIC udp-send "$src" "$sp" 127.0.0.1 9 "$n" "$len" ||
+	dst=127.0.0.1
+	case "$src" in *:*) dst=::1 ;; esac
+	ns a $TRAFFIC udp-send "$src" "$sp" "$dst" 9 "$n" "$len" ||
 		fail "UDP traffic from $src:$sp failed"
 done
 ft_sync js 2
@@ -84,8 +96,9 @@ for f in snap["flows"]:
         continue
     if sys.argv[2] == "src":
         k = f["src"]
-    elif sys.argv[2] == "net/24":
-        k = str(ipaddress.ip_network(f["src"] + "/24", strict=False))
+    elif sys.argv[2] == "net/24,net6/48":
+        k = str(ipaddress.ip_network(f["src"] + ("/48" if ":" in f["src"] else "/24"),
+                                     strict=False))
     else:
         k = "udp/%d" % f["dport"]
     s = out.setdefault(k, [0, 0, 0, 0, 0])
@@ -100,7 +113,7 @@ PY
 compare() {
 	local what=$1 got=$2 key=$3 want
 	want=$(sums "$key")
-	[ "$(sums src | wc -l)" -eq 4 ] || fail "the kernel lists flows from $(sums src | wc -l) sources, want 4: $(sums src)"
+	[ "$(sums src | wc -l)" -eq 7 ] || fail "the kernel lists flows from $(sums src | wc -l) sources, want 7: $(sums src)"
 	[ "$got" = "$want" ] || fail "$what: groups differ from the kernel's sums
 flowtop:
 $got
@@ -154,7 +167,7 @@ PY
 compare "CSV --group-by src" "$got" src
 
 # --- net/24 and port (JSON) ------------------------------------------------------
-for key in net/24 port; do
+for key in net/24,net6/48 port; do
 	ft a --batch -n -G -U --acct conntrack --output json --count 2 -t 0.5 --group-by "$key" \
 		>"$TMPD/k.json" 2>"$TMPD/k.err" || fail "--group-by $key failed: $(cat "$TMPD/k.err")"
 	got=$($PY - "$TMPD/k.json" <<'PY'
@@ -176,7 +189,7 @@ done
 ft a --batch -n -G -U --acct conntrack --output json --count 2 -t 0.5 --group-by src \
 	--filter 'dport 9 and src 127.20.0.0/16 and not src 127.20.7.9' --sort bytes --top 2 \
 	>"$TMPD/top.json" 2>"$TMPD/top.err" || fail "--group-by with --filter --top failed: $(cat "$TMPD/top.err")"
-want=$(sums src | awk '$1 != "127.20.7.9" { print $0, $4 + $6 }' | sort -k7,7nr | head -2 | cut -d' ' -f1-6)
+want=$(sums src | awk '$1 ~ /^127\.20\./ && $1 != "127.20.7.9" { print $0, $4 + $6 }' | sort -k7,7nr | head -2 | cut -d' ' -f1-6)
 got=$($PY - "$TMPD/top.json" <<'PY'
 import json, sys
 s = json.loads(open(sys.argv[1]).read().splitlines()[-1])
@@ -219,7 +232,7 @@ done
 first=$(screen | awk '/GROUP +NAME/ { getline; print $1, $4; exit }')
 gkey=${first% *}
 gflows=${first#* }
-case "$gkey" in 127.20.*) ;; *) fail "no group row under the title: '$first'" ;; esac
+case "$gkey" in 127.20.* | 2001:db8:*) ;; *) fail "no group row under the title: '$first'" ;; esac
 keys Enter
 wait_screen 5 "group ${gkey//./\\.}" || fail "Enter: the header does not name the group $gkey"
 wait_screen 5 "flows $gflows/" || fail "Enter on $gkey: not its $gflows flows"
@@ -232,6 +245,7 @@ wait_screen 5 "by src" || fail "G did not show the groups tab"
 keys G
 wait_screen 5 "by dst" || fail "G did not pick the next group key"
 wait_screen 5 "^ +127\.0\.0\.1 " || fail "by dst: no 127.0.0.1 group"
+wait_screen 5 "^ +::1 " || fail "by dst: no ::1 group"
 keys q
 wait_screen 5 "FLOWTOP-EXIT=0" || fail "flowtop did not exit 0 on q"
 pass
