@@ -37,18 +37,12 @@ KEYS=${UI_BENCH_KEYS:-300}
 SEQ=${UI_BENCH_SEQ:-DOWN,b,PGDN,UP,j,k,HOME}
 GAP=${UI_BENCH_GAP:-20-300}
 ARGS=${UI_BENCH_ARGS:--U -t 1}
-LOADGEN=${LOADGEN:-$TOP/$BUILD/bench/loadgen}
 LAT=${UI_LATENCY:-$TOP/$BUILD/bench/ui_latency}
 
 require_root
 require_flowtop
-[ -x "$LOADGEN" ] || fail "load generator not built at $LOADGEN; run 'make $BUILD/bench/loadgen'"
+require_loadgen
 [ -x "$LAT" ] || fail "pty harness not built at $LAT; run 'make $BUILD/bench/ui_latency'"
-
-CT_MAX_FILE=/proc/sys/net/netfilter/nf_conntrack_max
-modprobe nf_conntrack 2>/dev/null || true
-CT_MAX_OLD=$(cat "$CT_MAX_FILE")
-trap 'rc=$?; set +e; echo "$CT_MAX_OLD" >"$CT_MAX_FILE"; (exit $rc); _cleanup' EXIT
 
 echo "flowtop interactive view benchmark: $(nproc) CPUs, Linux $(uname -r)"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -61,8 +55,7 @@ for F in $SIZES; do
 	d=dut$run
 	timeout_s=$((F / R))
 	need=$((F + F / 4))
-	[ "$(cat "$CT_MAX_FILE")" -ge "$need" ] || echo "$need" >"$CT_MAX_FILE" ||
-		fail "cannot raise $CT_MAX_FILE to $need"
+	ct_max_at_least "$need"
 
 	sink_pair "$g" "$d"
 	sysctl_set "$d" net.netfilter.nf_conntrack_udp_timeout "$timeout_s"

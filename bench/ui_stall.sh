@@ -35,20 +35,14 @@ export TOP BUILD
 RUNS=${UI_STALL_RUNS:-10}
 SEQ=${UI_STALL_SEQ:-DOWN,b,PGDN,UP,j,k,HOME}
 ARGS=${UI_STALL_ARGS:--G -n -46TU}
-LOADGEN=${LOADGEN:-$TOP/$BUILD/bench/loadgen}
 LAT=${UI_LATENCY:-$TOP/$BUILD/bench/ui_latency}
 SCENARIOS=${*:-burst expiry}
 
 require_root
 require_flowtop
-[ -x "$LOADGEN" ] || fail "load generator not built at $LOADGEN; run 'make $BUILD/bench/loadgen'"
+require_loadgen
 [ -x "$LAT" ] || fail "pty harness not built at $LAT; run 'make $BUILD/bench/ui_latency'"
-
-CT_MAX_FILE=/proc/sys/net/netfilter/nf_conntrack_max
-modprobe nf_conntrack 2>/dev/null || true
-CT_MAX_OLD=$(cat "$CT_MAX_FILE")
-trap 'rc=$?; set +e; echo "$CT_MAX_OLD" >"$CT_MAX_FILE"; (exit $rc); _cleanup' EXIT
-echo 1310720 >"$CT_MAX_FILE" || fail "cannot raise $CT_MAX_FILE"
+ct_max_at_least 1310720
 
 # view KEYS_SECONDS NS TRACE: flowtop's view in NS under the harness
 view() {

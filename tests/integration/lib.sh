@@ -71,6 +71,7 @@ _cleanup() {
 	local rc=$? p n pids
 	trap - EXIT INT TERM
 	set +e
+	_ct_max_restore
 	for p in "${_BG_PIDS[@]}" $(jobs -p); do
 		kill -TERM "$p" 2>/dev/null
 	done
@@ -186,6 +187,38 @@ ct_enable() {
 	if [ "$what" = acct ]; then
 		ns "$name" sysctl -qw net.netfilter.nf_conntrack_acct=1 >/dev/null
 	fi
+}
+
+# require_loadgen: sets LOADGEN (default $BUILD/bench/loadgen) and fails
+# unless it is built.
+require_loadgen() {
+	LOADGEN=${LOADGEN:-$TOP/$BUILD/bench/loadgen}
+	[ -x "$LOADGEN" ] ||
+		fail "load generator not built at $LOADGEN; run 'make $BUILD/bench/loadgen'"
+}
+
+# ct_max_at_least N: nf_conntrack_max is global on this kernel (read-only
+# inside a namespace, though each counts its own entries). Raises it to N
+# if it is lower, for this run only: the old value goes back on every exit
+# path (_cleanup), unless someone else changed it meanwhile (other tests
+# may raise it too: theirs then wins). CT_MAX_OLD is the value found first.
+CT_MAX_FILE=/proc/sys/net/netfilter/nf_conntrack_max
+CT_MAX_OLD=
+_CT_MAX_SET=
+ct_max_at_least() {
+	local cur
+	modprobe nf_conntrack 2>/dev/null || true
+	cur=$(cat "$CT_MAX_FILE")
+	[ -n "$CT_MAX_OLD" ] || CT_MAX_OLD=$cur
+	[ "$cur" -lt "$1" ] || return 0
+	_CT_MAX_SET=$1
+	echo "$1" >"$CT_MAX_FILE" || fail "cannot raise $CT_MAX_FILE to $1"
+	log "raised nf_conntrack_max from $cur to $1 for this run"
+}
+_ct_max_restore() {
+	[ -n "$_CT_MAX_SET" ] && [ "$(cat "$CT_MAX_FILE")" = "$_CT_MAX_SET" ] &&
+		echo "$CT_MAX_OLD" >"$CT_MAX_FILE"
+	_CT_MAX_SET=
 }
 
 # sink_pair GEN DUT: the load topology of bench/loadgen.

@@ -21,9 +21,7 @@
 
 require_root
 require_flowtop
-LOADGEN=${LOADGEN:-$TOP/$BUILD/bench/loadgen}
-[ -x "$LOADGEN" ] ||
-	fail "load generator not built at $LOADGEN; run 'make $BUILD/bench/loadgen'"
+require_loadgen
 command -v conntrack >/dev/null || skip "conntrack (conntrack-tools) is not installed"
 command -v nft >/dev/null || skip "nft (nftables) is not installed"
 
@@ -31,26 +29,8 @@ CHURN=${CHURN_FLOWS:-200000}
 NLBUF=${CHURN_NETLINK_BUFFER:-65536}
 INTERVAL=1
 
-# nf_conntrack_max is global on this kernel (read-only inside a namespace,
-# though each namespace counts its own entries). Raise it only if the churn
-# would not fit, and put the old value back on every exit path.
-CT_MAX_FILE=/proc/sys/net/netfilter/nf_conntrack_max
-modprobe nf_conntrack 2>/dev/null || true
-CT_MAX_OLD=$(cat "$CT_MAX_FILE")
-# Put the old value back unless someone else changed it meanwhile (other
-# tests may raise it too): theirs then wins.
-ct_max_restore() {
-	[ "$(cat "$CT_MAX_FILE")" = "$CT_MAX_NEW" ] && echo "$CT_MAX_OLD" >"$CT_MAX_FILE"
-}
-CT_MAX_NEW=$((CHURN + CHURN / 4))
-if [ "$CT_MAX_OLD" -lt "$CT_MAX_NEW" ]; then
-	# set +e first: under errexit `(exit $rc)` would end the trap before
-	# lib.sh's _cleanup (which reads the status from $?) ever ran.
-	trap 'rc=$?; set +e; ct_max_restore; (exit $rc); _cleanup' EXIT
-	echo "$CT_MAX_NEW" >"$CT_MAX_FILE" ||
-		fail "cannot raise $CT_MAX_FILE to $CT_MAX_NEW"
-	log "raised nf_conntrack_max from $CT_MAX_OLD to $CT_MAX_NEW for this test"
-fi
+# only if the churn would not fit; put back on every exit path (lib.sh)
+ct_max_at_least $((CHURN + CHURN / 4))
 
 # gen (192.0.2.2) --veth-- dut (192.0.2.1): dut routes the churn destinations
 # back out of dut0, where the egress hook (after POSTROUTING, so after the

@@ -22,9 +22,7 @@
 
 require_root
 require_flowtop
-LOADGEN=${LOADGEN:-$TOP/$BUILD/bench/loadgen}
-[ -x "$LOADGEN" ] ||
-	fail "load generator not built at $LOADGEN; run 'make $BUILD/bench/loadgen'"
+require_loadgen
 command -v nft >/dev/null || skip "nft (nftables) is not installed"
 "$PY" -c 'import pyte' 2>/dev/null || fail "python3-pyte is not installed (make deps-test)"
 

@@ -13,9 +13,7 @@
 
 require_root
 require_flowtop
-LOADGEN=${LOADGEN:-$TOP/$BUILD/bench/loadgen}
-[ -x "$LOADGEN" ] ||
-	fail "load generator not built at $LOADGEN; run 'make $BUILD/bench/loadgen'"
+require_loadgen
 command -v conntrack >/dev/null || skip "conntrack (conntrack-tools) is not installed"
 command -v nft >/dev/null || skip "nft (nftables) is not installed"
 

@@ -24,9 +24,7 @@ require_flowtop
 command -v strace >/dev/null || fail "strace not installed (scripts/install-deps.sh --test)"
 command -v bpftool >/dev/null || fail "bpftool not installed (scripts/install-deps.sh)"
 command -v nft >/dev/null || skip "nft (nftables) is not installed"
-LOADGEN=${LOADGEN:-$TOP/$BUILD/bench/loadgen}
-[ -x "$LOADGEN" ] ||
-	fail "load generator not built at $LOADGEN; run 'make $BUILD/bench/loadgen'"
+require_loadgen
 LINKS="$PY $TOP/tests/tools/fault_bpf_links.py"
 TABLE=20000
 
