@@ -28,4 +28,7 @@ int conf_find(const char *conf_dir, const char *name, char *path, size_t len);
  */
 FILE *conf_fopen(const char *path);
 
+/* p without its leading blanks, its trailing ones cut off in place */
+char *conf_trim(char *p);
+
 #endif

@@ -2,6 +2,7 @@
 /* Configuration file search and safe opening (conffile.h). */
 #include "conffile.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -78,4 +79,16 @@ FILE *conf_fopen(const char *path)
 		errno = e;
 	}
 	return f;
+}
+
+char *conf_trim(char *p)
+{
+	char *e;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	e = p + strlen(p);
+	while (e > p && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return p;
 }

@@ -26,18 +26,6 @@
 
 /* ------------------------------------------------------------ geoip.conf */
 
-static char *trim(char *p)
-{
-	char *e;
-
-	while (isspace((unsigned char)*p))
-		p++;
-	e = p + strlen(p);
-	while (e > p && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return p;
-}
-
 void geoip_conf_free(struct geoip_conf *c)
 {
 	for (int i = 0; i < c->ndb; i++)
@@ -150,7 +138,7 @@ int geoip_conf_read(struct geoip_conf *c, const char *path, FILE *err)
 		lineno++;
 		if (hash)
 			*hash = '\0';
-		p = trim(line);
+		p = conf_trim(line);
 		if (!*p)
 			continue;
 		why = conf_line(c, p);

@@ -97,18 +97,6 @@ static int set_name(struct services *s, int slot, unsigned port,
 	return 1;
 }
 
-static char *trim(char *p)
-{
-	char *e;
-
-	while (isspace((unsigned char)*p))
-		p++;
-	e = p + strlen(p);
-	while (e > p && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return p;
-}
-
 static bool parse_port(const char *s, unsigned *port)
 {
 	char *end;
@@ -147,7 +135,7 @@ int services_load_conf(struct services *s, uint8_t proto, const char *path,
 		hash = strchr(line, '#');
 		if (hash)
 			*hash = '\0';
-		port_s = trim(line);
+		port_s = conf_trim(line);
 		if (!*port_s)
 			continue;
 		comma = strchr(port_s, ',');
@@ -155,8 +143,8 @@ int services_load_conf(struct services *s, uint8_t proto, const char *path,
 			why = "want 'port, name'";
 		} else {
 			*comma = '\0';
-			name = trim(comma + 1);
-			port_s = trim(port_s);
+			name = conf_trim(comma + 1);
+			port_s = conf_trim(port_s);
 			if (!parse_port(port_s, &port))
 				why = "port is not a number from 0 to 65535";
 			else if (!*name)
