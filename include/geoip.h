@@ -97,10 +97,6 @@ int geoip_check(struct geoip *g, bool force);
  * now (SIGUSR1, SIGHUP in headless mode); returns at once. */
 void geoip_request_reload(void);
 
-/* Silences geoip's notices on err while on (the interactive view owns the
- * terminal that stderr usually is). */
-void geoip_quiet(bool on);
-
 /*
  * Fills *out for addr (family AF_INET/AF_INET6, network order bytes) from
  * the databases, the first database with a field wins. Thread safe; a

@@ -8,6 +8,7 @@
 #include "collector.h"
 #include "config.h"
 #include "enrich.h"
+#include "log.h"
 #include "ui_term.h"
 #include "ui_text.h"
 #include "ui_view.h"
@@ -61,6 +62,10 @@ struct ui {
 	struct ui_hist hist;
 	struct flow_ident watch[UI_WATCH_MAX];
 	size_t nwatch;
+
+	/* the newest logged message, in the footer until status_until */
+	char status[LOG_MSG_MAX];
+	uint64_t status_seq, status_until;	/* log_latest's; mono ns */
 };
 
 /* layout: header rows on top, title row, list, one footer row */

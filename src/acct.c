@@ -23,6 +23,7 @@
 #include "nf_link.h"
 #include "flowacct.skel.h"
 #include "util.h"
+#include "log.h"
 
 #define NFPROTO_IPV4		2
 #define NFPROTO_IPV6		10
@@ -140,7 +141,8 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 		debug = getenv("FLOWTOP_BPF_DEBUG") != NULL;
 	if (!debug || level == LIBBPF_DEBUG)
 		return 0;
-	return vfprintf(stderr, fmt, ap);
+	flowtop_vlog(FT_LOG_WARN, fmt, ap);
+	return 0;
 }
 
 /* 0, or -errno and a reason when BPF cannot work at all on this system */
@@ -488,8 +490,8 @@ int acct_open(struct acct **out, const struct acct_opts *opts,
 	rc = bpf_usable(why, sizeof(why));
 	if (rc) {
 		if (want == ACCT_AUTO) {
-			fprintf(stderr, "flowtop: BPF unavailable (%s); trying "
-				"conntrack\n", why);
+			flowtop_log(FT_LOG_WARN, "flowtop: BPF unavailable (%s); trying "
+					 "conntrack\n", why);
 			goto conntrack;
 		}
 		setmsg(err, errlen, "%s accounting: BPF unavailable: %s; use "
@@ -531,15 +533,15 @@ int acct_open(struct acct **out, const struct acct_opts *opts,
 		 * same way (fentry alone is refused with EPERM under lockdown).
 		 */
 		if (rc == -EPERM && order[i] != ACCT_FENTRY) {
-			fprintf(stderr, "flowtop: BPF unavailable (%s: %s); "
-				"trying conntrack\n", why,
-				kind_hint(order[i], rc));
+			flowtop_log(FT_LOG_WARN, "flowtop: BPF unavailable (%s: %s); "
+					 "trying conntrack\n", why,
+					 kind_hint(order[i], rc));
 			break;
 		}
-		fprintf(stderr, "flowtop: %s accounting unavailable (%s); "
-			"trying %s\n", acct_kind_name(order[i]), why,
-			i + 1 < sizeof(order) / sizeof(order[0]) ?
-			acct_kind_name(order[i + 1]) : "conntrack");
+		flowtop_log(FT_LOG_WARN, "flowtop: %s accounting unavailable (%s); "
+				 "trying %s\n", acct_kind_name(order[i]), why,
+				 i + 1 < sizeof(order) / sizeof(order[0]) ?
+				 acct_kind_name(order[i + 1]) : "conntrack");
 	}
 conntrack:
 	a->kind = ACCT_CONNTRACK;

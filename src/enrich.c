@@ -20,6 +20,7 @@
 #include "geoip.h"
 #include "proc.h"
 #include "services.h"
+#include "log.h"
 
 struct enrich {
 	struct enrich_config cfg;
@@ -61,19 +62,19 @@ static void start_geoip(struct enrich *e)
 	e->geo_tried = true;
 	ret = geoip_conf_load(&c, e->cfg.conf_dir, stderr);
 	if (ret == -ENOENT) {
-		fprintf(stderr, "flowtop: no geoip.conf found (see --conf-dir); "
-			"running without GeoIP\n");
+		flowtop_log(FT_LOG_WARN, "flowtop: no geoip.conf found (see --conf-dir); "
+				 "running without GeoIP\n");
 		goto out;
 	}
 	if (ret) {
-		fprintf(stderr, "flowtop: geoip.conf unusable; running without GeoIP\n");
+		flowtop_log(FT_LOG_WARN, "flowtop: geoip.conf unusable; running without GeoIP\n");
 		goto out;
 	}
 	if (geoip_open(&g, &c, stderr) == 0)
 		atomic_store(&e->geo, g);
 	else
-		fprintf(stderr, "flowtop: no GeoIP database could be opened; "
-			"running without GeoIP\n");
+		flowtop_log(FT_LOG_WARN, "flowtop: no GeoIP database could be opened; "
+				 "running without GeoIP\n");
 	geoip_conf_free(&c);
 out:
 	pthread_mutex_unlock(&e->lock);

@@ -23,6 +23,7 @@
 #include "sanitize.h"
 #include "conffile.h"
 #include "utf8.h"
+#include "log.h"
 
 /* ------------------------------------------------------------ geoip.conf */
 
@@ -425,13 +426,6 @@ struct geoip {
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct geoip *registry;
-static atomic_bool quiet;
-
-void geoip_quiet(bool on)
-{
-	atomic_store(&quiet, on);
-}
-
 static void notice(FILE *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -439,10 +433,14 @@ static void notice(FILE *err, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!err || atomic_load(&quiet))
+	if (!err)
 		return;
 	va_start(ap, fmt);
-	vfprintf(err, fmt, ap);
+	/* stderr is the log: under the view a status line, not a write */
+	if (err == stderr)
+		flowtop_vlog(FT_LOG_WARN, fmt, ap);
+	else
+		vfprintf(err, fmt, ap);
 	va_end(ap);
 }
 

@@ -24,6 +24,7 @@
 
 #include "ipfix.h"
 #include "util.h"
+#include "log.h"
 
 /* template selection flags for fbTemplateAppendSpecArray */
 #define T_V4		0x01
@@ -424,7 +425,7 @@ static void glib_log(const gchar *domain, GLogLevelFlags level,
 	(void)arg;
 	if (level & G_LOG_LEVEL_DEBUG)
 		return;
-	fprintf(stderr, "flowtop: ipfix: %s\n", msg);
+	flowtop_log(FT_LOG_WARN, "flowtop: ipfix: %s\n", msg);
 }
 
 static void report_errors(struct ipfix_exporter *ex)
@@ -437,9 +438,9 @@ static void report_errors(struct ipfix_exporter *ex)
 		if (!ex->failing || st.records == ex->records_mark)
 			return;
 		if (ex->failing)
-			fprintf(stderr, "flowtop: ipfix: export to %s works "
-				"again (%llu records lost in all)\n", ex->where,
-				(unsigned long long)st.lost);
+			flowtop_log(FT_LOG_WARN, "flowtop: ipfix: export to %s works "
+					 "again (%llu records lost in all)\n", ex->where,
+					 (unsigned long long)st.lost);
 		ex->failing = false;
 		return;
 	}
@@ -451,10 +452,10 @@ static void report_errors(struct ipfix_exporter *ex)
 	}
 	ex->failing = true;
 	ex->records_mark = st.records;
-	fprintf(stderr, "flowtop: ipfix: %s (%llu records lost so far); "
-		"trying again every interval with a new session\n",
-		ipfix_encoder_last_error(ex->enc),
-		(unsigned long long)st.lost);
+	flowtop_log(FT_LOG_WARN, "flowtop: ipfix: %s (%llu records lost so far); "
+			 "trying again every interval with a new session\n",
+			 ipfix_encoder_last_error(ex->enc),
+			 (unsigned long long)st.lost);
 }
 
 static void export_one(struct ipfix_exporter *ex, struct snapshot *s)
@@ -566,10 +567,10 @@ int ipfix_open(struct ipfix_exporter **out, const struct config *cfg,
 		goto fail;
 	}
 	ex->running = true;
-	fprintf(stderr, "flowtop: exporting IPFIX over %s to %s, observation "
-		"domain %u, active timeout %gs\n",
-		cfg->ipfix_proto == IPFIX_TCP ? "TCP" : "UDP", ex->where,
-		cfg->ipfix_domain, cfg->ipfix_active_timeout_s);
+	flowtop_log(FT_LOG_INFO, "flowtop: exporting IPFIX over %s to %s, observation "
+			 "domain %u, active timeout %gs\n",
+			 cfg->ipfix_proto == IPFIX_TCP ? "TCP" : "UDP", ex->where,
+			 cfg->ipfix_domain, cfg->ipfix_active_timeout_s);
 	*out = ex;
 	return 0;
 fail:
@@ -592,17 +593,17 @@ void ipfix_close(struct ipfix_exporter *ex)
 		pthread_join(ex->thread, NULL);
 		ipfix_meter_get_stats(ex->meter, &ms);
 		ipfix_encoder_get_stats(ex->enc, &es);
-		fprintf(stderr, "flowtop: ipfix: %llu records sent to %s "
-			"(%llu end, %llu active timeout, %llu at exit, %llu "
-			"without destroy event), %llu lost, %llu snapshots "
-			"dropped by a slow export\n",
-			(unsigned long long)es.records, ex->where,
-			(unsigned long long)ms.ended,
-			(unsigned long long)ms.active,
-			(unsigned long long)ms.forced,
-			(unsigned long long)ms.vanished,
-			(unsigned long long)es.lost,
-			(unsigned long long)ex->dropped);
+		flowtop_log(FT_LOG_WARN, "flowtop: ipfix: %llu records sent to %s "
+				 "(%llu end, %llu active timeout, %llu at exit, %llu "
+				 "without destroy event), %llu lost, %llu snapshots "
+				 "dropped by a slow export\n",
+				 (unsigned long long)es.records, ex->where,
+				 (unsigned long long)ms.ended,
+				 (unsigned long long)ms.active,
+				 (unsigned long long)ms.forced,
+				 (unsigned long long)ms.vanished,
+				 (unsigned long long)es.lost,
+				 (unsigned long long)ex->dropped);
 	}
 	while (ex->qlen) {
 		snapshot_put(ex->queue[ex->qhead]);

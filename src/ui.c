@@ -23,6 +23,7 @@
 #include "geoip.h"
 #include "ui.h"
 #include "ui_internal.h"
+#include "util.h"
 
 #pragma weak enrich_set_dns
 #pragma weak enrich_set_geoip
@@ -633,6 +634,44 @@ static bool only_reload(int sig_fd)
 	return reload || !any;
 }
 
+/* how long a logged message stays in the footer */
+#define STATUS_SHOW_NS (5 * 1000000000ull)
+/* how soon a message from another thread shows when nothing else wakes
+ * the loop (a long -t interval, a paused view) */
+#define STATUS_CHECK_MS 500
+
+/* true when the footer's status line changed: a new message, or expired */
+static bool poll_status(struct ui *u)
+{
+	uint64_t when;
+
+	if (log_latest(&u->status_seq, u->status, sizeof(u->status), &when)) {
+		u->status_until = when + STATUS_SHOW_NS;
+		if (u->status_until > mono_ns())
+			return true;
+		u->status[0] = '\0';	/* came long before the view looked */
+		return false;
+	}
+	if (u->status[0] && mono_ns() >= u->status_until) {
+		u->status[0] = '\0';
+		return true;
+	}
+	return false;
+}
+
+/* poll()'s timeout: when the status line is due to go, or the next check */
+static int status_timeout(const struct ui *u)
+{
+	uint64_t now = mono_ns(), left_ms;
+
+	if (!u->status[0])
+		return STATUS_CHECK_MS;
+	if (u->status_until <= now)
+		return 0;
+	left_ms = (u->status_until - now + 999999) / 1000000;
+	return left_ms < STATUS_CHECK_MS ? (int)left_ms : STATUS_CHECK_MS;
+}
+
 int ui_run(struct collector *col, const struct config *cfg, int sig_fd,
 	   struct enrich *enrich)
 {
@@ -679,7 +718,8 @@ int ui_run(struct collector *col, const struct config *cfg, int sig_fd,
 	ret = curses_start(u);
 	if (ret)
 		goto out;
-	geoip_quiet(true);	/* no notice lines over the view */
+	log_capture(true);	/* messages to the footer, not over the view */
+	poll_status(u);
 	ui_draw(u);
 
 	/*
@@ -707,7 +747,7 @@ int ui_run(struct collector *col, const struct config *cfg, int sig_fd,
 		bool dirty = false;
 		int ch;
 
-		if (poll(pfd, 5, -1) < 0) {
+		if (poll(pfd, 5, status_timeout(u)) < 0) {
 			if (errno == EINTR)
 				continue;
 			ret = -errno;
@@ -761,6 +801,8 @@ int ui_run(struct collector *col, const struct config *cfg, int sig_fd,
 			if (u->quit)
 				break;
 		}
+		if (poll_status(u))
+			dirty = true;
 		if (dirty && !u->quit) {
 			ui_draw(u);
 			update_watch(u);
@@ -768,7 +810,7 @@ int ui_run(struct collector *col, const struct config *cfg, int sig_fd,
 	}
 out:
 	curses_end();
-	geoip_quiet(false);
+	log_capture(false);	/* what it held goes to stderr after all */
 	if (why && col->errmsg[0])
 		fprintf(stderr, "flowtop: %s\n", col->errmsg);
 	else if (why)

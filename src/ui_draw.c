@@ -266,6 +266,10 @@ static void draw_footer(struct ui *u)
 		put_line(u, LINES - 1, line, 0, ROLE_FOOTER, true);
 		return;
 	}
+	if (u->status[0]) {	/* a logged message (log.h), for a while */
+		put_line(u, LINES - 1, u->status, 0, ROLE_FOOTER, true);
+		return;
+	}
 	if (u->detail)
 		keys = "Esc back  j/k next flow  space pause  b bits  q quit  ? help";
 	else if (u->tab == TAB_PROCS)

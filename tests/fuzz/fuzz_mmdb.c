@@ -40,7 +40,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct geoip *g = NULL;
 	int fd = fuzz_memfd(data, size, path, sizeof(path));
 
-	geoip_quiet(true);
 	if (geoip_open_files(&g, files, 1, fuzz_devnull()) == 0) {
 		struct geo_info gi;
 		uint8_t any[16] = { 0 };

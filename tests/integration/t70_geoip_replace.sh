@@ -128,8 +128,9 @@ ft_stop svc TERM
 [ "$FT_RC" -eq 0 ] || fail "headless flowtop exited $FT_RC after SIGTERM"
 log "headless: SIGHUP and SIGUSR1 reload, SIGTERM ends"
 
-# 6. interactive view: SIGUSR1 reloads without a word on the screen,
-# a truncated database does not end it, SIGHUP does
+# 6. interactive view: SIGUSR1 reloads; the notice of a truncated database
+# is the footer's status line, not a write over the screen, and reaches
+# stderr when the view ends; it does not end the view, SIGHUP does
 tm() { tmux -L "$TM_SOCK" "$@"; }
 tm new-session -d -s ui -x 120 -y 30 \
 	"env LANG=C.UTF-8 TERM=screen ip netns exec $(nsname a) $FLOWTOP -n -t 0.3 --conf-dir $TMPD/conf 2>$TMPD/ui.err; echo FLOWTOP-EXIT=\$?; sleep 600" ||
@@ -142,11 +143,16 @@ done | head -1)
 [ -n "$upid" ] || fail "the view's pid not found"
 truncate -s 100 "$GEO/test.mmdb"
 kill -USR1 "$upid"
-sleep 3
+# the last of the pane's 30 rows is the footer
+wait_for 10 eval 'tm capture-pane -p -t ui | sed -n 30p | grep -q "GeoIP database .*test.mmdb unusable"' ||
+	fail "no status line for the truncated database: $(tm capture-pane -p -t ui)"
 kill -0 "$upid" 2>/dev/null || fail "the view ended on SIGUSR1 / a truncated database: $(tm capture-pane -p -t ui)"
-! tm capture-pane -p -t ui | grep -q "GeoIP\|FLOWTOP-EXIT" ||
-	fail "notice or exit on the view's screen: $(tm capture-pane -p -t ui)"
+[ "$(tm capture-pane -p -t ui | grep -c "GeoIP\|FLOWTOP-EXIT")" -eq 1 ] ||
+	fail "notice written over the view, or exit: $(tm capture-pane -p -t ui)"
+! grep -q GeoIP "$TMPD/ui.err" || fail "stderr written while the view ran: $(cat "$TMPD/ui.err")"
 kill -HUP "$upid"
 wait_for 10 eval 'tm capture-pane -p -t ui | grep -q "FLOWTOP-EXIT=0"' ||
 	fail "the view did not end with status 0 on SIGHUP: $(tm capture-pane -p -t ui)"
+grep -q "^flowtop: GeoIP database .*test.mmdb unusable" "$TMPD/ui.err" ||
+	fail "the view's notice did not reach stderr at its end: $(cat "$TMPD/ui.err")"
 pass "truncated and half-rewritten files never read, rewrite in place and -u picked up, SIGUSR1 (all modes) and SIGHUP (headless) reload"
