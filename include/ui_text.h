@@ -13,11 +13,12 @@
 
 #include "ui_view.h"
 
-/* "987", "1.2K", "45.6M", "7.0G", "1.1T" (powers of 1024). */
+/* Sizes, rates and counts in SI units (powers of 1000; units.h). */
+/* "987", "1.2k", "45.6M", "7.0G", "1.1T" */
 const char *fmt_bytes(char *buf, size_t len, uint64_t v);
-/* Bytes per second as "1.2MB/s", or bits per second as "9.8Mb/s" (1000s). */
+/* Bytes per second as "1.2MB/s", or bits per second as "9.8Mb/s". */
 const char *fmt_rate(char *buf, size_t len, double bytes_per_s, bool bits);
-/* Per-second count: "0", "950", "20.0k", "1.2M". */
+/* A count (per second or not), whole below 1000: "0", "950", "20.0k", "1.2M". */
 const char *fmt_count(char *buf, size_t len, double v);
 /* "12s", "3m04s", "2h03m", "3d04h". */
 const char *fmt_age(char *buf, size_t len, double seconds);

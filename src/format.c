@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "units.h"
 #include "utf8.h"
 #include "util.h"
 
@@ -943,40 +944,6 @@ static void format_csv(struct wbuf *w, const struct snapshot *snap, bool first,
 
 /* ------------------------------------------------------ text */
 
-/*
- * Human units for rates, 4 significant characters at most before the
- * suffix: "0.5", "12", "999", "1.2K", "34.5M". Decimal (SI) steps, as
- * link speeds are quoted.
- */
-static char *put_human(char *p, double v)
-{
-	static const char units[] = "KMGTPE";
-	int u = -1;
-
-	if (!isfinite(v) || v <= 0) {
-		*p++ = '0';
-		return p;
-	}
-	/* 999.95 would round to "1000.0K": switch unit before that */
-	while (v >= 999.95 && u < (int)sizeof(units) - 2) {
-		v /= 1000;
-		u++;
-	}
-	if ((u < 0 && v >= 9.95) || v >= 999.95) {
-		/* whole numbers; past the last unit, clamp what cannot be real */
-		p = put_u64(p, v < 1e15 ? (uint64_t)(v + 0.5) : 999999999999999ull);
-	} else {
-		uint64_t tenths = (uint64_t)(v * 10 + 0.5);
-
-		p = put_u64(p, tenths / 10);
-		*p++ = '.';
-		*p++ = (char)('0' + tenths % 10);
-	}
-	if (u >= 0)
-		*p++ = units[u];
-	return p;
-}
-
 /* "12.5s", "5m03s", "2h05m", "3d04h" */
 static char *put_age(char *p, double age)
 {
@@ -1076,10 +1043,10 @@ static size_t put_nat(char *cell, size_t len, const char *sep,
 
 static size_t put_rate_pair(char *cell, float pkts, float bytes)
 {
-	char *p = put_human(cell, pkts);
+	char *p = units_put(cell, pkts, false);
 
 	*p++ = '/';
-	return (size_t)(put_human(p, bytes) - cell);
+	return (size_t)(units_put(p, bytes, false) - cell);
 }
 
 static size_t put_str(char *cell, const char *s)

@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "group_out.h"
-#include "ui_text.h"
+#include "units.h"
 
 /* enrich.c may not be linked (tests, benchmarks): then enrich is NULL */
 #pragma weak enrich_flow
@@ -369,10 +369,11 @@ static void text_cells(char cell[TC_COUNT][TCELL], const struct group_row *r,
 		 (unsigned long long)r->total.packets[FLOW_DIR_REPLY]);
 	snprintf(cell[TC_RBYTES], TCELL, "%llu",
 		 (unsigned long long)r->total.bytes[FLOW_DIR_REPLY]);
+	/* the flow table's rate cells: the same units, fractions kept */
 	for (int d = 0; d < FLOW_DIR_COUNT; d++)
 		snprintf(cell[TC_ORATE + d], TCELL, "%s/%s",
-			 fmt_count(a, sizeof(a), r->pkt_rate[d]),
-			 fmt_count(b, sizeof(b), r->byte_rate[d]));
+			 units_fmt(a, sizeof(a), r->pkt_rate[d], false, ""),
+			 units_fmt(b, sizeof(b), r->byte_rate[d], false, ""));
 }
 
 static void text_line(struct gbuf *w, char cell[TC_COUNT][TCELL],

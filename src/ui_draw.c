@@ -800,7 +800,7 @@ static const char *const help_lines[] = {
 	"  ?              this help",
 	" marks: x destroyed  o offloaded (counters from the kernel; one",
 	"        offloaded before nf_conntrack_acct was on has none)",
-	"        >12K  a total since flowtop began counting: the flow is",
+	"        >12k  a total since flowtop began counting: the flow is",
 	"              older and the kernel keeps no counters for it",
 	" sort columns: rate bytes packets age proto state destination port",
 	"               process country",

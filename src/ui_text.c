@@ -6,55 +6,24 @@
 #include <wchar.h>
 
 #include "ui_text.h"
+#include "units.h"
 
+/* Sizes, rates and counts: SI units, as everywhere in flowtop (units.c). */
 const char *fmt_bytes(char *buf, size_t len, uint64_t v)
 {
-	static const char units[] = "KMGTPE";
-	double d = (double)v;
-	int u = -1;
-
-	if (v < 1024) {
-		snprintf(buf, len, "%llu", (unsigned long long)v);
-		return buf;
-	}
-	while (d >= 1024 && u < 5) {
-		d /= 1024;
-		u++;
-	}
-	snprintf(buf, len, d < 100 ? "%.1f%c" : "%.0f%c", d, units[u]);
-	return buf;
-}
-
-static const char *scaled(char *buf, size_t len, double v, double base,
-			  const char *suffix)
-{
-	static const char units[] = " kMGTPE";
-	int u = 0;
-
-	if (!(v > 0))
-		v = 0;
-	while (v >= base && u < 6) {
-		v /= base;
-		u++;
-	}
-	if (!u)
-		snprintf(buf, len, "%.0f%s", v, suffix);
-	else
-		snprintf(buf, len, v < 10 ? "%.1f%c%s" : "%.0f%c%s", v,
-			 units[u], suffix);
-	return buf;
+	return units_fmt(buf, len, (double)v, true, "");
 }
 
 const char *fmt_rate(char *buf, size_t len, double bytes_per_s, bool bits)
 {
 	if (bits)
-		return scaled(buf, len, bytes_per_s * 8, 1000, "b/s");
-	return scaled(buf, len, bytes_per_s, 1000, "B/s");
+		return units_fmt(buf, len, bytes_per_s * 8, false, "b/s");
+	return units_fmt(buf, len, bytes_per_s, false, "B/s");
 }
 
 const char *fmt_count(char *buf, size_t len, double v)
 {
-	return scaled(buf, len, v, 1000, "");
+	return units_fmt(buf, len, v, true, "");
 }
 
 const char *fmt_age(char *buf, size_t len, double s)

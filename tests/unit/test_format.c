@@ -1039,8 +1039,8 @@ static void test_text(void **state)
 	assert_non_null(strstr(out, "SYN_SENT"));
 	/* counters exact, rates in human units */
 	assert_non_null(strstr(out, " 123456789012 "));
-	assert_non_null(strstr(out, "1.2K/3.4M"));
-	assert_non_null(strstr(out, "100/150.0K"));
+	assert_non_null(strstr(out, "1.2k/3.4M"));
+	assert_non_null(strstr(out, "100/150.0k"));
 	assert_non_null(strstr(out, "1.0/128"));
 	/* ages: seconds, then minutes+seconds, hours+minutes, days */
 	assert_non_null(strstr(out, " 12.5s "));
@@ -1209,8 +1209,8 @@ static void test_text_extremes(void **state)
 	assert_null(strstr(out, "nan"));
 	assert_null(strstr(out, "inf"));
 	assert_non_null(strstr(out, " 0/999999999999999E "));
-	assert_non_null(strstr(out, " 0/1.0K\n"));
-	assert_non_null(strstr(out, " 1.0/999.9K "));
+	assert_non_null(strstr(out, " 0/1.0k\n"));
+	assert_non_null(strstr(out, " 1.0/999.9k "));
 	assert_non_null(strstr(out, " 20416d16h "));
 	assert_non_null(strstr(out, " 18446744073709551615 "));
 	assert_non_null(strstr(out, "\nudp    -      ?:40000  "));

@@ -8,22 +8,40 @@
 #include <cmocka.h>
 
 #include "ui_text.h"
+#include "units.h"
 
 static void test_units(void **state)
 {
 	char b[32];
 
 	(void)state;
+	/* SI everywhere (powers of 1000), the view as the batch table */
 	assert_string_equal(fmt_bytes(b, sizeof(b), 0), "0");
-	assert_string_equal(fmt_bytes(b, sizeof(b), 1023), "1023");
-	assert_string_equal(fmt_bytes(b, sizeof(b), 1536), "1.5K");
-	assert_string_equal(fmt_bytes(b, sizeof(b), 300ull << 20), "300M");
+	assert_string_equal(fmt_bytes(b, sizeof(b), 999), "999");
+	assert_string_equal(fmt_bytes(b, sizeof(b), 1023), "1.0k");
+	assert_string_equal(fmt_bytes(b, sizeof(b), 1536), "1.5k");
+	assert_string_equal(fmt_bytes(b, sizeof(b), 41120), "41.1k");
+	assert_string_equal(fmt_bytes(b, sizeof(b), 300ull << 20), "314.6M");
+	assert_string_equal(fmt_bytes(b, sizeof(b), 2000000), "2.0M");
+	assert_string_equal(fmt_bytes(b, sizeof(b), 999950), "1.0M");
 	assert_string_equal(fmt_rate(b, sizeof(b), 0, false), "0B/s");
+	assert_string_equal(fmt_rate(b, sizeof(b), 0.5, false), "0.5B/s");
 	assert_string_equal(fmt_rate(b, sizeof(b), 1200, false), "1.2kB/s");
 	assert_string_equal(fmt_rate(b, sizeof(b), 1200, true), "9.6kb/s");
 	assert_string_equal(fmt_rate(b, sizeof(b), 125e6, true), "1.0Gb/s");
-	assert_string_equal(fmt_count(b, sizeof(b), 20000), "20k");
+	assert_string_equal(fmt_count(b, sizeof(b), 20000), "20.0k");
 	assert_string_equal(fmt_count(b, sizeof(b), 950), "950");
+	assert_string_equal(fmt_count(b, sizeof(b), 0.4), "0");
+	/* the batch table's cells come from the same function */
+	*units_put(b, 150000, false) = '\0';
+	assert_string_equal(b, "150.0k");
+	*units_put(b, 0.5, false) = '\0';
+	assert_string_equal(b, "0.5");
+	*units_put(b, 12, false) = '\0';
+	assert_string_equal(b, "12");
+	*units_put(b, 1e40, false) = '\0';
+	assert_string_equal(b, "999999999999999E");
+	assert_string_equal(units_fmt(b, sizeof(b), 1536, true, "B"), "1.5kB");
 	assert_string_equal(fmt_age(b, sizeof(b), 59.9), "59s");
 	assert_string_equal(fmt_age(b, sizeof(b), 184), "3m04s");
 	assert_string_equal(fmt_age(b, sizeof(b), 7380), "2h03m");
