@@ -9,8 +9,6 @@
 #include "group_out.h"
 #include "units.h"
 
-/* enrich.c may not be linked (tests, benchmarks): then enrich is NULL */
-#pragma weak enrich_flow
 
 /* rows of the table read this far ahead of the one grouped */
 #define PREFETCH_AHEAD 32
@@ -48,7 +46,7 @@ int group_snapshot(const struct snapshot *snap, struct group_agg *a,
 {
 	const struct group_spec *spec = group_agg_spec(a);
 	bool filtered = m && m->match;
-	bool need_info = enrich && enrich_flow &&
+	bool need_info = enrich &&
 			 (group_needs_info(spec) || (filtered && m->needs_info));
 	struct flow_info info;
 	struct flow buf;
@@ -268,7 +266,7 @@ static void names_of(const struct snapshot *snap, const struct group_spec *spec,
 {
 	struct flow buf;
 
-	if (!enrich || !enrich_flow || r->rep >= snap->n) {
+	if (!enrich || r->rep >= snap->n) {
 		group_row_names(spec, NULL, name, country);
 		return;
 	}

@@ -25,9 +25,6 @@
 #include "ui_internal.h"
 #include "util.h"
 
-#pragma weak enrich_set_dns
-#pragma weak enrich_set_geoip
-#pragma weak enrich_services
 
 static void curses_end(void)
 {
@@ -298,7 +295,7 @@ static int filter_check(struct ui *u, const char *text)
 	struct filter_error err;
 	int ret;
 
-	ret = filter_expr_compile(text, u->enrich && enrich_services ?
+	ret = filter_expr_compile(text, u->enrich ?
 				  enrich_services(u->enrich) : NULL, &e, &err);
 	filter_expr_free(e);
 	if (ret == -EINVAL)
@@ -497,12 +494,12 @@ static void handle_key(struct ui *u, int ch)
 		break;
 	case 'n':
 		u->dns = !u->dns;
-		if (u->enrich && enrich_set_dns)
+		if (u->enrich)
 			enrich_set_dns(u->enrich, u->dns);
 		break;
 	case 'g':
 		u->geo = !u->geo;
-		if (u->enrich && enrich_set_geoip)
+		if (u->enrich)
 			enrich_set_geoip(u->enrich, u->geo);
 		break;
 	default:

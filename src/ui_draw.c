@@ -17,7 +17,6 @@
 #include "format.h"
 #include "ui_internal.h"
 
-#pragma weak enrich_flow
 
 #define LINE_MAX_BYTES 2048
 
@@ -83,7 +82,7 @@ static void get_info(const struct ui *u, const struct flow *f,
 		     struct flow_info *info)
 {
 	memset(info, 0, sizeof(*info));
-	if (u->enrich && enrich_flow)
+	if (u->enrich)
 		enrich_flow(u->enrich, f, info);
 	if (!u->dns) {
 		info->src.host[0] = '\0';

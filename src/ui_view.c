@@ -11,9 +11,6 @@
 #include "ui_view.h"
 #include "util.h"
 
-/* enrich.c may not be linked (tests, benchmarks): then enrich is NULL */
-#pragma weak enrich_flow
-#pragma weak enrich_services
 
 #define GRAVE_MAX 16
 
@@ -200,7 +197,7 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 		struct filter_error ferr;
 
 		/* the UI checked it: failing here is running out of memory */
-		if (filter_expr_compile(p->filter, enrich && enrich_services ?
+		if (filter_expr_compile(p->filter, enrich ?
 					enrich_services(enrich) : NULL, &own,
 					&ferr))
 			goto fail;
@@ -208,14 +205,14 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 	}
 	fneeds = filter_expr_needs(fx);
 	/* info for the sort, the processes tab or the PID filter: every row */
-	need_info = enrich && enrich_flow &&
+	need_info = enrich &&
 		    (sort_key_needs_info(p->sort) || p->procs ||
 		     p->pid_filter_on ||
 		     (p->groups && group_needs_info(&p->gspec)) ||
 		     (p->group_filter_on &&
 		      group_needs_info(&p->group_filter_spec)));
 	/* info for the filter: only rows its other terms leave open */
-	filter_info = enrich && enrich_flow && (fneeds & FILTER_NEEDS_INFO);
+	filter_info = enrich && (fneeds & FILTER_NEEDS_INFO);
 	/*
 	 * Room for every row; the pages of a big allocation are backed only
 	 * as written, and items gets only the rows whose key differs from a
