@@ -15,6 +15,7 @@
 #include "config.h"
 #include "ct.h"
 #include "flowtab.h"
+#include "deadline.h"
 #include "snapshot.h"
 
 struct collector {
@@ -63,6 +64,13 @@ struct collector {
 	double last_read_ms;
 	size_t silent_flows;	/* flows that will not report their end */
 	uint64_t next_refresh_mono_ns;
+	/* when to ask the kernel about each silent flow (see collector.c) */
+	struct deadline_heap silent_dl;
+	uint32_t *due;		/* scratch: the indices asked about */
+	size_t due_cap;
+	uint64_t silent_ends;	/* silent flows found gone by a GET */
+	uint64_t early_drops;	/* the kernel's early_drop count at the last look */
+	bool early_drops_known;
 	uint64_t coalesce_ns;	/* pause after reading events, see collector.c */
 	/* the kernel's counters to settle after the next read (kcount.h) */
 	struct settle_list {

@@ -34,6 +34,7 @@ struct ct_stats {
 	uint64_t enobufs;	/* ENOBUFS errors seen */
 	uint64_t resyncs;	/* full dumps done after ENOBUFS */
 	uint64_t refreshes;	/* full dumps done to find silent ends */
+	uint64_t gets;		/* GET requests sent (ct_check_entries) */
 	uint64_t new_flows;	/* flows added (dump or event) */
 	uint64_t destroyed_flows;
 };
@@ -51,6 +52,10 @@ struct ct_hooks {
 	/* f became offloaded (flowtable): its counters must come from the
 	 * kernel (ct_get_counters) */
 	void (*offloaded)(struct flow_rec *f, void *arg);
+	/* a dump listed f, which no event ever named (its end will not be
+	 * reported), with timeout_s seconds left before the kernel drops it
+	 * unless a packet comes */
+	void (*silent_timeout)(struct flow_rec *f, uint32_t timeout_s, void *arg);
 	void *arg;
 };
 
@@ -121,6 +126,17 @@ int ct_read_counters(struct ct_source *src,
 int ct_get_entries(struct ct_source *src, const struct flow_key *keys,
 		   size_t n, void (*fn)(const struct ct_entry *e, void *arg),
 		   void *arg);
+
+/*
+ * The same, telling also which connections are gone: fn gets the answer
+ * for keys[i] with i, or NULL and i when the kernel has no such
+ * connection (ENOENT). Keys not asked about (family or protocol flowtop
+ * does not show) and other errors get no call.
+ */
+int ct_check_entries(struct ct_source *src, const struct flow_key *keys,
+		     size_t n,
+		     void (*fn)(const struct ct_entry *e, size_t i, void *arg),
+		     void *arg);
 
 void ct_get_stats(const struct ct_source *src, struct ct_stats *st);
 

@@ -31,6 +31,8 @@ struct ct_entry {
 	bool has_status;	/* CTA_STATUS: dumps and every event carry it */
 	uint32_t status;	/* IPS_* bits (host order) when has_status */
 	uint64_t start_ns;	/* CLOCK_REALTIME ns, 0 if absent */
+	uint32_t timeout_s;	/* CTA_TIMEOUT: seconds left, when has_timeout */
+	bool has_timeout;	/* dumps and GET answers carry it */
 	struct flow_counters counters;
 };
 

@@ -631,15 +631,29 @@ int ct_read_counters(struct ct_source *src,
 #define GET_BATCH 64
 #define GET_MSG_MAX 256
 
-/* Reads answers until want of them came (one per request, see below). */
-static int read_answers(struct ct_source *src, size_t want,
-			void (*fn)(const struct ct_entry *e, void *arg),
-			void *arg)
+struct get_batch {
+	uint32_t first_seq;	/* request k of the batch has first_seq + k */
+	size_t which[GET_BATCH];	/* request k asked about keys[which[k]] */
+	size_t sent;
+	void (*fn)(const struct ct_entry *e, size_t i, void *arg);
+	void *arg;
+};
+
+/* The key index a message answers (by its sequence number), or SIZE_MAX. */
+static size_t answer_of(const struct get_batch *b, const struct nlmsghdr *nlh)
+{
+	uint32_t k = nlh->nlmsg_seq - b->first_seq;
+
+	return k < b->sent ? b->which[k] : SIZE_MAX;
+}
+
+/* Reads answers until one per request came (see below). */
+static int read_answers(struct ct_source *src, const struct get_batch *b)
 {
 	int fd = mnl_socket_get_fd(src->dump);
 	size_t got = 0;
 
-	while (got < want) {
+	while (got < b->sent) {
 		/* the event socket's buffers: not in use while the collector
 		 * reads counters; every answer is a datagram of its own */
 		int n = recvmmsg(fd, src->msgs, EV_BATCH, MSG_WAITFORONE, NULL);
@@ -662,54 +676,92 @@ static int read_answers(struct ct_source *src, size_t want,
 			 */
 			for (; mnl_nlmsg_ok(nlh, len);
 			     nlh = mnl_nlmsg_next(nlh, &len)) {
+				size_t which = answer_of(b, nlh);
 				struct ct_entry e;
 
 				if (nlh->nlmsg_type == NLMSG_ERROR) {
+					const struct nlmsgerr *err =
+						mnl_nlmsg_get_payload(nlh);
+
 					got++;
+					if (which != SIZE_MAX &&
+					    nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(*err)) &&
+					    err->error == -ENOENT)
+						b->fn(NULL, which, b->arg);
 					continue;
 				}
 				if (ct_msg_kind(nlh) < 0)
 					continue;
 				got++;
-				if (ct_entry_from_nlmsg(nlh, &e) == 0)
-					fn(&e, arg);
+				if (which != SIZE_MAX &&
+				    ct_entry_from_nlmsg(nlh, &e) == 0)
+					b->fn(&e, which, b->arg);
 			}
 		}
 	}
 	return 0;
 }
 
-int ct_get_entries(struct ct_source *src, const struct flow_key *keys,
-		   size_t n, void (*fn)(const struct ct_entry *e, void *arg),
-		   void *arg)
+int ct_check_entries(struct ct_source *src, const struct flow_key *keys,
+		     size_t n,
+		     void (*fn)(const struct ct_entry *e, size_t i, void *arg),
+		     void *arg)
 {
 	static _Thread_local char req[GET_BATCH * GET_MSG_MAX];
+	struct get_batch b = { .fn = fn, .arg = arg };
 
 	if (src->dump_abandoned)
 		return -EIO;
 	for (size_t i = 0; i < n;) {
-		size_t off = 0, sent = 0;
+		size_t off = 0;
 		int ret;
 
-		for (; i < n && sent < GET_BATCH; i++) {
+		b.sent = 0;
+		b.first_seq = src->seq + 1;
+		for (; i < n && b.sent < GET_BATCH; i++) {
 			int len = ct_build_get(req + off, GET_MSG_MAX, &keys[i],
-					       ++src->seq);
+					       src->seq + 1);
 
 			if (len < 0)
 				continue;	/* not a key we ask about */
+			src->seq++;
+			b.which[b.sent++] = i;
 			off += NLMSG_ALIGN((size_t)len);
-			sent++;
 		}
-		if (!sent)
+		if (!b.sent)
 			break;
+		src->st.gets += b.sent;
 		/* the kernel handles every message of one datagram */
 		if (mnl_socket_sendto(src->dump, req, off) < 0)
 			return -errno;
-		ret = read_answers(src, sent, fn, arg);
+		ret = read_answers(src, &b);
 		if (ret)
 			return ret;
 	}
 	return 0;
+}
+
+struct get_fwd {
+	void (*fn)(const struct ct_entry *e, void *arg);
+	void *arg;
+};
+
+static void get_fwd(const struct ct_entry *e, size_t i, void *arg)
+{
+	const struct get_fwd *g = arg;
+
+	(void)i;
+	if (e)
+		g->fn(e, g->arg);
+}
+
+int ct_get_entries(struct ct_source *src, const struct flow_key *keys,
+		   size_t n, void (*fn)(const struct ct_entry *e, void *arg),
+		   void *arg)
+{
+	struct get_fwd g = { .fn = fn, .arg = arg };
+
+	return ct_check_entries(src, keys, n, get_fwd, &g);
 }
 
 void ct_get_stats(const struct ct_source *src, struct ct_stats *st)

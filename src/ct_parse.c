@@ -207,6 +207,10 @@ int ct_entry_from_conntrack(const struct nf_conntrack *ct, struct ct_entry *e)
 		e->status = nfct_get_attr_u32(ct, ATTR_STATUS);
 		e->has_status = true;
 	}
+	if (nfct_attr_is_set(ct, ATTR_TIMEOUT)) {
+		e->timeout_s = nfct_get_attr_u32(ct, ATTR_TIMEOUT);
+		e->has_timeout = true;
+	}
 
 	static const struct {
 		enum nf_conntrack_attr attr;
@@ -293,6 +297,7 @@ struct nl_tuple {
 struct nl_ct {
 	struct nl_tuple t[2];			/* FLOW_DIR_ORIG, FLOW_DIR_REPLY */
 	const struct nlattr *zone, *id, *mark, *state, *start, *status;
+	const struct nlattr *timeout;
 	const struct nlattr *count[2][2];	/* [dir][packets, bytes], u64 */
 	const struct nlattr *count32[2][2];	/* old 32-bit counters */
 	uint8_t state_of;			/* CTA_PROTOINFO_* of state */
@@ -452,6 +457,7 @@ static int top_cb(const struct nlattr *a, void *data)
 		break;
 	case CTA_ZONE: return keep(a, 2, &m->zone);
 	case CTA_STATUS: return keep(a, 4, &m->status);
+	case CTA_TIMEOUT: return keep(a, 4, &m->timeout);
 	case CTA_ID: return keep(a, 4, &m->id);
 	case CTA_MARK: return keep(a, 4, &m->mark);
 	default:
@@ -561,6 +567,10 @@ int ct_entry_from_nlmsg(const struct nlmsghdr *nlh, struct ct_entry *e)
 	if (m.status) {
 		e->status = ntohl(mnl_attr_get_u32(m.status));
 		e->has_status = true;
+	}
+	if (m.timeout) {
+		e->timeout_s = ntohl(mnl_attr_get_u32(m.timeout));
+		e->has_timeout = true;
 	}
 	for (int dir = 0; dir < 2; dir++) {
 		__u64 *v[2] = { &e->counters.packets[dir], &e->counters.bytes[dir] };
@@ -796,6 +806,10 @@ int ct_apply(const struct ct_apply_ctx *ctx, enum ct_msg kind,
 		f->seen_gen = ctx->gen;
 	else
 		f->events_seen = true;
+	/* an end no event will tell: when to ask about it again */
+	if (kind == CT_MSG_DUMP && !f->events_seen && e->has_timeout &&
+	    hooks && hooks->silent_timeout)
+		hooks->silent_timeout(f, e->timeout_s, hooks->arg);
 
 	if (reused && hooks && hooks->reused)
 		hooks->reused(f, hooks->arg);

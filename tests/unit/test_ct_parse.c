@@ -507,7 +507,8 @@ static void test_msg_kind(void **state)
 /* ---- applying messages to the table ---- */
 
 struct hooks_seen {
-	int destroyed, reused, kernel, offloaded;
+	int destroyed, reused, kernel, offloaded, silent;
+	uint32_t timeout_s;		/* the last silent_timeout heard of */
 	struct flow_rec *last;
 	bool kfinal;			/* the last kernel counters heard of */
 	struct flow_counters k;
@@ -529,6 +530,15 @@ static void on_offloaded(struct flow_rec *f, void *arg)
 	struct hooks_seen *h = arg;
 
 	h->offloaded++;
+	h->last = f;
+}
+
+static void on_silent(struct flow_rec *f, uint32_t timeout_s, void *arg)
+{
+	struct hooks_seen *h = arg;
+
+	h->silent++;
+	h->timeout_s = timeout_s;
 	h->last = f;
 }
 
@@ -565,6 +575,7 @@ static int setup(void **state)
 	fx->hooks.reused = on_reused;
 	fx->hooks.kernel_counters = on_kernel;
 	fx->hooks.offloaded = on_offloaded;
+	fx->hooks.silent_timeout = on_silent;
 	fx->hooks.arg = &fx->seen;
 	fx->ctx.tab = fx->tab;
 	fx->ctx.sel = sel_complete(SEL_TCP | SEL_UDP);
@@ -983,6 +994,42 @@ static void test_status_parsed(void **state)
 }
 
 /*
+ * A dump line's CTA_TIMEOUT reaches the silent_timeout hook while no event
+ * named the flow; once one did, its end comes as an event and the hook
+ * stays quiet.
+ */
+static void test_silent_timeout(void **state)
+{
+	struct fixture *fx = *state;
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct ct_entry e;
+
+	nlh = tcp_msg(buf, CT_MSG_DUMP, IPS_CONFIRMED, false, 0, 0, 0, 0);
+	mnl_attr_put_u32(nlh, CTA_TIMEOUT, htonl(431999));
+	assert_int_equal(ct_entry_from_nlmsg(nlh, &e), 0);
+	assert_true(e.has_timeout);
+	assert_int_equal(e.timeout_s, 431999);
+	assert_true(ct_apply(&fx->ctx, CT_MSG_DUMP, &e) > 0);
+	assert_int_equal(fx->seen.silent, 1);
+	assert_int_equal(fx->seen.timeout_s, 431999);
+	assert_ptr_equal(fx->seen.last, tcp_flow(fx));
+
+	/* no timeout in the line: nothing to go by */
+	apply_msg(fx, tcp_msg(buf, CT_MSG_DUMP, IPS_CONFIRMED, false, 0, 0, 0, 0));
+	assert_int_equal(fx->seen.silent, 1);
+
+	apply_msg(fx, tcp_msg(buf, CT_MSG_UPDATE, IPS_CONFIRMED, false, 0, 0, 0, 0));
+	assert_true(ct_apply(&fx->ctx, CT_MSG_DUMP, &e) > 0);
+	assert_int_equal(fx->seen.silent, 1);
+
+	/* of the wrong size: a malformed message */
+	nlh = tcp_msg(buf, CT_MSG_DUMP, IPS_CONFIRMED, false, 0, 0, 0, 0);
+	mnl_attr_put_u16(nlh, CTA_TIMEOUT, 5);
+	assert_int_equal(ct_entry_from_nlmsg(nlh, &e), -EINVAL);
+}
+
+/*
  * A flow older than the BPF program: the dump's counters become its base,
  * taken against the BPF count at the next read, so nothing counts twice.
  */
@@ -1263,6 +1310,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dump_base_idle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_destroy_final, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_offloaded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silent_timeout, setup, teardown),
 		cmocka_unit_test(test_build_get),
 	};
 
