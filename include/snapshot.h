@@ -33,6 +33,9 @@ struct snapshot_meta {
 	double counting_since;
 	uint64_t offloaded;	/* offloaded flows at the last read */
 	uint64_t offloaded_uncounted;	/* of those, without kernel counters */
+	uint64_t refresh_dumps;	/* full dumps to find silent ends, cumulative */
+	uint64_t gets;		/* conntrack GET requests sent, cumulative */
+	uint64_t silent_ends;	/* flows found at start seen gone by a GET */
 };
 
 /*

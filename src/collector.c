@@ -11,6 +11,7 @@
 
 #include "collector.h"
 #include "ct_parse.h"
+#include "ct_stat.h"
 #include "kcount.h"
 
 static uint64_t now_ns(clockid_t clk)
@@ -131,6 +132,37 @@ static void on_offloaded(struct flow_rec *f, void *arg)
 	/* the conntrack backend reads every flow's kernel counters anyway */
 	if (uses_bpf(c) && idx_push(&c->offl, flowtab_index(c->tab, f)))
 		c->list_err = -ENOMEM;
+}
+
+/* Whole seconds of CLOCK_MONOTONIC, + 1 so that none is 0 (deadline.h). */
+static uint32_t mono_sec(void)
+{
+	return (uint32_t)(now_ns(CLOCK_MONOTONIC) / 1000000000ull) + 1;
+}
+
+/*
+ * A silent flow is looked at again one second after the kernel would drop
+ * it without traffic (the timeout is whole seconds left, rounded down);
+ * a packet since then only moves its end later, which the look finds.
+ */
+static void set_silent_deadline(struct collector *c, struct flow_rec *f,
+				uint32_t now, uint32_t timeout_s)
+{
+	uint64_t at = (uint64_t)now + timeout_s + 1;
+
+	if (at > UINT32_MAX)
+		at = UINT32_MAX;
+	/* no memory: it stays without a deadline, found by the next
+	 * fallback dump instead */
+	if (deadline_set(&c->silent_dl, flowtab_index(c->tab, f), (uint32_t)at))
+		c->list_err = -ENOMEM;
+}
+
+static void on_silent_timeout(struct flow_rec *f, uint32_t timeout_s, void *arg)
+{
+	struct collector *c = arg;
+
+	set_silent_deadline(c, f, mono_sec(), timeout_s);
 }
 
 struct apply_ctx {
@@ -353,6 +385,7 @@ static const struct ct_hooks *hooks_of(struct collector *c)
 	h.reused = on_reused;
 	h.kernel_counters = on_kernel_counters;
 	h.offloaded = on_offloaded;
+	h.silent_timeout = on_silent_timeout;
 	h.arg = c;
 	return &h;
 }
@@ -375,7 +408,10 @@ static int publish(struct collector *c, double interval_s)
 	m.evictions = as.evictions;
 	m.events = cs.events;
 	m.new_flows = cs.new_flows;
-	m.destroyed_flows = cs.destroyed_flows;
+	m.destroyed_flows = cs.destroyed_flows + c->silent_ends;
+	m.refresh_dumps = cs.refreshes;
+	m.gets = cs.gets;
+	m.silent_ends = c->silent_ends;
 	m.map_read_ms = c->last_read_ms;
 	m.seq = ++c->seq;
 	m.counting_since = (double)c->counting_since_ns / 1e9;
@@ -396,22 +432,146 @@ static int publish(struct collector *c, double interval_s)
 	return 0;
 }
 
+/* A silent flow that is still what it was: no event named it since. */
+static bool still_silent(const struct flow_rec *f)
+{
+	return f->in_use && !f->events_seen && !f->destroyed;
+}
+
+struct silent_walk {
+	struct collector *c;
+	uint32_t now;
+};
+
+static void silent_answer(const struct ct_entry *e, size_t i, void *arg)
+{
+	struct silent_walk *w = arg;
+	struct collector *c = w->c;
+	struct flow_rec *f = flowtab_rec(c->tab, c->due[i]);
+
+	if (!still_silent(f))
+		return;
+	/* the same connection, with its timeout refreshed by traffic */
+	if (e && !(e->ct_id && f->ct_id && e->ct_id != f->ct_id)) {
+		if (e->has_timeout)
+			set_silent_deadline(c, f, w->now, e->timeout_s);
+		return;
+	}
+	/*
+	 * Gone (or another connection took the tuple): what a DESTROY
+	 * would have said, without the kernel's final counters, so the
+	 * last totals read stay its totals. Shown once more, then reaped.
+	 */
+	deadline_clear(&c->silent_dl, c->due[i]);
+	f->destroyed = true;
+	c->silent_ends++;
+	on_destroyed(f, c);
+}
+
 /*
  * Connections that existed before flowtop subscribed to events never send
- * DESTROY (no event extension): while any are left, a full dump now and
- * then finds the ones that ended. Spaced so that dumping costs at most
- * about 5% of the time, and never more often than REFRESH_MIN_NS.
+ * DESTROY (no event extension). Each has a deadline from the timeout the
+ * dump gave it: only the flows whose deadline passed are asked about, with
+ * GET requests in batches; an answer brings the new timeout, ENOENT the
+ * end. The cost follows the flows whose time is up, not the table.
+ */
+#define SILENT_RETRY_S 10	/* a flow the kernel did not answer for */
+/*
+ * At most this many GETs per interval (~200 ms here): a table found full
+ * of flows with the same timeout has them all due in the same second, and
+ * the snapshots must stay on time. The rest wait for the next intervals
+ * (at a second each, a million flows are through in 20 s).
+ */
+#define SILENT_GETS_MAX 50000
+
+/* Room for n keys to ask about (c->get_keys is shared with read_offloaded). */
+static int grow_due(struct collector *c, size_t n)
+{
+	size_t cap = n < 1024 ? 1024 : n * 2;
+
+	if (n > c->due_cap) {
+		uint32_t *d = realloc(c->due, cap * sizeof(*d));
+
+		if (!d)
+			return -ENOMEM;
+		c->due = d;
+		c->due_cap = cap;
+	}
+	if (n > c->get_cap) {
+		struct flow_key *k = realloc(c->get_keys, cap * sizeof(*k));
+
+		if (!k)
+			return -ENOMEM;
+		c->get_keys = k;
+		c->get_cap = cap;
+	}
+	return 0;
+}
+
+static int check_silent(struct collector *c)
+{
+	struct silent_walk w = { .c = c, .now = mono_sec() };
+	size_t n = 0;
+	uint32_t idx;
+
+	while (n < SILENT_GETS_MAX &&
+	       deadline_pop_due(&c->silent_dl, w.now, &idx)) {
+		struct flow_rec *f = flowtab_rec(c->tab, idx);
+
+		if (!still_silent(f))
+			continue;
+		if (grow_due(c, n + 1)) {
+			set_silent_deadline(c, f, w.now, SILENT_RETRY_S);
+			break;	/* these first; the rest at the next look */
+		}
+		/* looked at again later if no answer comes (an error) */
+		set_silent_deadline(c, f, w.now, SILENT_RETRY_S);
+		c->due[n] = idx;
+		c->get_keys[n++] = f->key;
+	}
+	if (!n)
+		return 0;
+	return ct_check_entries(c->ct, c->get_keys, n, silent_answer, &w);
+}
+
+/*
+ * The fallback: a full dump while silent flows are left, when the kernel
+ * dropped connections early to make room in a full table (those never
+ * reach their deadline's answer in time to matter, and may be many at
+ * once). Spaced so that dumping costs at most about 5% of the time, and
+ * never more often than REFRESH_MIN_NS.
  */
 #define REFRESH_MIN_NS (30ull * 1000000000ull)
 #define REFRESH_COST_FACTOR 20
+
+static bool early_drops_grew(struct collector *c)
+{
+	uint64_t v;
+
+	if (ct_stat_early_drops(CT_STAT_PATH, &v))
+		return false;
+	if (c->early_drops_known && v == c->early_drops)
+		return false;
+	/* the first look only sets where counting starts */
+	if (!c->early_drops_known) {
+		c->early_drops_known = true;
+		c->early_drops = v;
+		return false;
+	}
+	c->early_drops = v;
+	return true;
+}
 
 static int maybe_refresh(struct collector *c)
 {
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC), spent, gap;
 	int ret;
 
-	if (!c->silent_flows || t0 < c->next_refresh_mono_ns)
+	if (!c->silent_flows)
 		return 0;
+	ret = check_silent(c);
+	if (ret || t0 < c->next_refresh_mono_ns || !early_drops_grew(c))
+		return ret;
 	ret = ct_refresh(c->ct, c->tab, hooks_of(c));
 	spent = now_ns(CLOCK_MONOTONIC) - t0;
 	gap = spent * REFRESH_COST_FACTOR;
@@ -457,6 +617,7 @@ static int start_run(struct collector *c)
 		c->counting_since_ns = c->baseline_ns;
 	c->last_read_mono_ns = now_ns(CLOCK_MONOTONIC);
 	c->next_refresh_mono_ns = c->last_read_mono_ns + REFRESH_MIN_NS;
+	early_drops_grew(c);
 	ret = read_counters(c, 0);
 	if (ret)
 		snprintf(c->errmsg, sizeof(c->errmsg),
@@ -609,6 +770,10 @@ void collector_stop(struct collector *c)
 	free(c->get_keys);
 	c->get_keys = NULL;
 	c->get_cap = 0;
+	free(c->due);
+	c->due = NULL;
+	c->due_cap = 0;
+	deadline_free(&c->silent_dl);
 	if (c->wake_fd >= 0)
 		close(c->wake_fd);
 	if (c->stop_fd >= 0)
