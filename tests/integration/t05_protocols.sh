@@ -128,7 +128,8 @@ FIELDS = ("family", "proto", "state", "reply_src", "reply_dst", "reply_sport",
 # the JSON contract (man page / cli brief): every key, with its type
 TOP_KEYS = {"time": float, "interval": float, "acct": str, "flows_total": int,
             "lost_events": int, "resyncs": int, "evictions": int, "events": int,
-            "new_flows": int, "destroyed_flows": int, "map_read_ms": float,
+            "new_flows": int, "destroyed_flows": int, "refresh_dumps": int,
+            "gets": int, "silent_ends": int, "map_read_ms": float,
             "flows": list}
 FLOW_KEYS = {"id": int, "family": str, "proto": str, "src": str, "dst": str,
              "reply_src": str, "reply_dst": str, "zone": int, "mark": int,
