@@ -6,7 +6,9 @@
 #	N passed, M failed, K skipped
 #
 # Unit binaries count each cmocka test (passed, failed or skipped);
-# integration scripts count one each.
+# integration scripts count one each. A part of a script that cannot run
+# here while the rest can (skip_section in lib.sh) is listed as "section
+# not run" above the summary; the script passes if everything that ran did.
 #
 #	tests/run.sh [FILTER...]     only tests whose name contains a FILTER
 #
@@ -41,6 +43,7 @@ done | tr '\n' ' ')
 passed=0
 failed=0
 skipped=0
+sections=()	# integration sections that skipped alone (skip_section)
 failures=()
 
 selected() {
@@ -111,6 +114,11 @@ run_integration() {
 	0)
 		passed=$((passed + 1))
 		printf 'PASS  integration/%s (%ss)\n' "$name" "$(elapsed "$t0")"
+		# a section that could not run is no pass: said under the summary
+		while IFS= read -r line; do
+			printf '      section not run: %s\n' "$line"
+			sections+=("$name: $line")
+		done < <(sed -n 's/^SKIP-SECTION: [^:]*: //p' "$log")
 		[ "${VERBOSE:-0}" = 1 ] && show_log "$log"
 		;;
 	77)
@@ -157,5 +165,8 @@ done
 if [ ${#failures[@]} -gt 0 ]; then
 	echo "failed: ${failures[*]}"
 fi
+for s in "${sections[@]}"; do
+	echo "section not run: $s"
+done
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
