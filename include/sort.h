@@ -29,6 +29,8 @@ enum sort_key {
 };
 
 const char *sort_key_name(enum sort_key k);
+/* The key o (dir 1) or O (dir -1) goes to from k, round the list. */
+enum sort_key sort_key_next(enum sort_key k, int dir);
 /*
  * A sort key as --sort takes it: a name of sort_key_name (or dst, pkts),
  * optionally after '-' (largest value first) or '+' (smallest first).
@@ -38,6 +40,8 @@ const char *sort_key_name(enum sort_key k);
 int sort_key_parse(const char *s, enum sort_key *k, bool *reverse);
 /* whether the key needs the flow's enrichment (process, geo) */
 bool sort_key_needs_info(enum sort_key k);
+/* whether the key's natural order runs its sort_item key descending */
+bool sort_key_desc(enum sort_key k);
 
 /*
  * One row to sort: a key of hi, then lo's upper 32 bits; lo's lower 32
@@ -144,6 +148,8 @@ enum proc_sort {
 };
 
 const char *proc_sort_name(enum proc_sort k);
+/* The processes tab's o/O: the next key round the list. */
+enum proc_sort proc_sort_next(enum proc_sort k, int dir);
 
 /*
  * Aggregation of flows into process rows: a small open hash by PID.

@@ -88,4 +88,10 @@ int ui_clamp_hscroll(struct ui *u, const char *title);
 /* ui_draw_group.c: the groups tab */
 void ui_draw_groups(struct ui *u);
 
+struct column_table;
+
+/* ui_draw.c: underlines the titles (row y) of the columns sorted by key */
+void ui_mark_sorted(const struct ui *u, int y, const struct column_table *t,
+		    int flex, int skip, int key);
+
 #endif

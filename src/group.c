@@ -666,11 +666,6 @@ static int row_cmp(const void *pa, const void *pb)
 	return cmp_rev ? -c : c;
 }
 
-static bool natural_desc(enum sort_key k)
-{
-	return k == SORT_RATE || k == SORT_BYTES || k == SORT_PACKETS;
-}
-
 /* the whole row i of a, rates included */
 static void agg_out(const struct group_agg *a, size_t i, struct group_row *o)
 {
@@ -698,7 +693,7 @@ int group_agg_finish(struct group_agg *a, enum sort_key k, bool reverse,
 	out = malloc((cnt ? cnt : 1) * sizeof(*out));
 	if (!out)
 		return -ENOMEM;
-	if (cnt > 1 && natural_desc(k)) {
+	if (cnt > 1 && sort_key_desc(k)) {
 		struct sort_item *items = malloc(2 * cnt * sizeof(*items));
 
 		if (!items) {

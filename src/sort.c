@@ -13,22 +13,44 @@
 #include "format.h"
 #include "sort.h"
 
-static const char *const sort_names[SORT_KEY_COUNT] = {
-	[SORT_RATE] = "rate",
-	[SORT_BYTES] = "bytes",
-	[SORT_PACKETS] = "packets",
-	[SORT_AGE] = "age",
-	[SORT_PROTO] = "proto",
-	[SORT_STATE] = "state",
-	[SORT_DEST] = "destination",
-	[SORT_PORT] = "port",
-	[SORT_PROCESS] = "process",
-	[SORT_COUNTRY] = "country",
+/*
+ * The sort keys, in the order o/O cycles through them: the one list of
+ * their names, aliases and directions (the view's column tables say which
+ * columns each key sorts, ui_cols.c).
+ */
+static const struct sort_key_def {
+	const char *name;
+	const char *alias;	/* also taken by --sort, or NULL */
+	/* natural order shows the largest value first (rates, totals; age:
+	 * the oldest flow) */
+	bool largest_first;
+	/* the item key runs descending for that (age's key is the start
+	 * time, which runs ascending for oldest first) */
+	bool desc;
+	bool needs_info;	/* reads the flow's enrichment */
+} sort_keys[SORT_KEY_COUNT] = {
+	[SORT_RATE] = { "rate", NULL, true, true, false },
+	[SORT_BYTES] = { "bytes", NULL, true, true, false },
+	[SORT_PACKETS] = { "packets", "pkts", true, true, false },
+	[SORT_AGE] = { "age", NULL, true, false, false },
+	[SORT_PROTO] = { "proto", NULL, false, false, false },
+	[SORT_STATE] = { "state", NULL, false, false, false },
+	[SORT_DEST] = { "destination", "dst", false, false, false },
+	[SORT_PORT] = { "port", NULL, false, false, false },
+	[SORT_PROCESS] = { "process", NULL, false, false, true },
+	[SORT_COUNTRY] = { "country", NULL, false, false, true },
 };
 
 const char *sort_key_name(enum sort_key k)
 {
-	return (unsigned int)k < SORT_KEY_COUNT ? sort_names[k] : "?";
+	return (unsigned int)k < SORT_KEY_COUNT ? sort_keys[k].name : "?";
+}
+
+enum sort_key sort_key_next(enum sort_key k, int dir)
+{
+	int n = SORT_KEY_COUNT;
+
+	return (enum sort_key)((((int)k + dir) % n + n) % n);
 }
 
 int sort_key_parse(const char *s, enum sort_key *k, bool *reverse)
@@ -40,20 +62,14 @@ int sort_key_parse(const char *s, enum sort_key *k, bool *reverse)
 	if (*s == '-' || *s == '+')
 		sign = *s++;
 	for (int i = 0; i < SORT_KEY_COUNT; i++) {
-		if (strcasecmp(s, sort_names[i]) &&
-		    !(i == SORT_DEST && !strcasecmp(s, "dst")) &&
-		    !(i == SORT_PACKETS && !strcasecmp(s, "pkts")))
+		const struct sort_key_def *d = &sort_keys[i];
+
+		if (strcasecmp(s, d->name) &&
+		    !(d->alias && !strcasecmp(s, d->alias)))
 			continue;
 		*k = (enum sort_key)i;
-		/*
-		 * Natural orders: rate, bytes, packets most first, age oldest
-		 * (largest age) first; the rest ascending.
-		 */
-		bool largest_first = i == SORT_RATE || i == SORT_BYTES ||
-				     i == SORT_PACKETS || i == SORT_AGE;
-
-		*reverse = sign == '-' ? !largest_first :
-			   sign == '+' ? largest_first : false;
+		*reverse = sign == '-' ? !d->largest_first :
+			   sign == '+' ? d->largest_first : false;
 		return 0;
 	}
 	return -EINVAL;
@@ -61,13 +77,12 @@ int sort_key_parse(const char *s, enum sort_key *k, bool *reverse)
 
 bool sort_key_needs_info(enum sort_key k)
 {
-	return k == SORT_PROCESS || k == SORT_COUNTRY;
+	return (unsigned int)k < SORT_KEY_COUNT && sort_keys[k].needs_info;
 }
 
-/* whether the key's natural order is largest first */
-static bool natural_desc(enum sort_key k)
+bool sort_key_desc(enum sort_key k)
 {
-	return k == SORT_RATE || k == SORT_BYTES || k == SORT_PACKETS;
+	return (unsigned int)k < SORT_KEY_COUNT && sort_keys[k].desc;
 }
 
 /* A rate as an integer that keeps its order (1/16 byte resolution). */
@@ -156,7 +171,7 @@ void sort_item_fill(struct sort_item *it, enum sort_key k, bool reverse,
 	default:
 		break;
 	}
-	if (natural_desc(k) != reverse) {
+	if (sort_key_desc(k) != reverse) {
 		hi = ~hi;
 		sec = ~sec;
 	}
@@ -457,6 +472,13 @@ static const char *const psort_names[PSORT_COUNT] = {
 const char *proc_sort_name(enum proc_sort k)
 {
 	return (unsigned int)k < PSORT_COUNT ? psort_names[k] : "?";
+}
+
+enum proc_sort proc_sort_next(enum proc_sort k, int dir)
+{
+	int n = PSORT_COUNT;
+
+	return (enum proc_sort)((((int)k + dir) % n + n) % n);
 }
 
 struct proc_agg {

@@ -225,11 +225,9 @@ static void set_pause(struct ui *u, bool on)
 static void cycle_sort(struct ui *u, int dir)
 {
 	if (u->tab == TAB_PROCS && !u->detail)
-		u->p.psort = (enum proc_sort)(((int)u->p.psort + dir + PSORT_COUNT) %
-					      PSORT_COUNT);
+		u->p.psort = proc_sort_next(u->p.psort, dir);
 	else
-		u->p.sort = (enum sort_key)(((int)u->p.sort + dir + SORT_KEY_COUNT) %
-					    SORT_KEY_COUNT);
+		u->p.sort = sort_key_next(u->p.sort, dir);
 	push_params(u);
 }
 

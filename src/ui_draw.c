@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "acct.h"
+#include "columns.h"
 #include "filter.h"
 #include "format.h"
 #include "ui_internal.h"
@@ -291,42 +292,22 @@ struct flow_cols {
 	int dest_at;	/* its display column */
 };
 
+static const struct column_table flow_table;
+
 static struct flow_cols flow_layout(void)
 {
-	/* mark process pid proto state age | dest | port cc out out/s in in/s */
-	const int before = 1 + 1 + 12 + 1 + 7 + 1 + 7 + 1 + 11 + 1 + 7 + 1;
-	const int after = 1 + 11 + 1 + 2 + 1 + 7 + 1 + 9 + 1 + 7 + 1 + 9;
 	struct flow_cols c;
+	int before, after;
 
-	c.dest = COLS - before - after;
+	/* the destination takes what the fixed columns leave, within bounds */
+	columns_fixed(&flow_table, &before, &after);
+	c.dest = COLS - before - after - 1;
 	if (c.dest < 22)
 		c.dest = 22;
 	if (c.dest > 46)
 		c.dest = 46;
 	c.dest_at = before;
 	return c;
-}
-
-static void flow_title(char *line, size_t cap, const struct flow_cols *c)
-{
-	size_t pos = 0;
-
-	line[0] = '\0';
-	ustr_put(line, cap, &pos, "", 2, false);
-	ustr_put(line, cap, &pos, "PROCESS", 13, false);
-	ustr_put(line, cap, &pos, "PID", 7, true);
-	ustr_put(line, cap, &pos, "", 1, false);
-	ustr_put(line, cap, &pos, "PROTO", 8, false);
-	ustr_put(line, cap, &pos, "STATE", 12, false);
-	ustr_put(line, cap, &pos, "AGE", 7, true);
-	ustr_put(line, cap, &pos, "", 1, false);
-	ustr_put(line, cap, &pos, "DESTINATION", c->dest + 1, false);
-	ustr_put(line, cap, &pos, "PORT", 12, false);
-	ustr_put(line, cap, &pos, "CC", 3, false);
-	ustr_put(line, cap, &pos, "OUT", 7, true);
-	ustr_put(line, cap, &pos, "OUT/s", 10, true);
-	ustr_put(line, cap, &pos, "IN", 8, true);
-	ustr_put(line, cap, &pos, "IN/s", 10, true);
 }
 
 #define DEST_TEXT_MAX (256 + 8 + ENDPOINT_STRLEN)
@@ -372,50 +353,178 @@ static const char *total_text(char *buf, size_t len, const struct flow *f,
 	return buf;
 }
 
+/* --- the flows tab's columns ----------------------------------------- */
+
+/* What a flow row's cells read. */
+struct flow_cell {
+	const struct ui *u;
+	const struct flow *f;
+	const struct flow_info *info;
+	double now;
+};
+
+#define FLOW_CELL(ctx) ((const struct flow_cell *)(ctx))
+
+static const char *cell_mark(char *buf, size_t len, const void *ctx)
+{
+	(void)buf;
+	(void)len;
+	return row_mark(FLOW_CELL(ctx)->f);
+}
+
+static const char *cell_process(char *buf, size_t len, const void *ctx)
+{
+	const struct proc_info *p = &FLOW_CELL(ctx)->info->proc;
+
+	(void)buf;
+	(void)len;
+	return p->pid > 0 ? p->comm : "-";
+}
+
+static const char *cell_pid(char *buf, size_t len, const void *ctx)
+{
+	const struct proc_info *p = &FLOW_CELL(ctx)->info->proc;
+
+	if (p->pid <= 0)
+		return "-";
+	snprintf(buf, len, "%d", (int)p->pid);
+	return buf;
+}
+
+static const char *cell_proto(char *buf, size_t len, const void *ctx)
+{
+	return proto_name(FLOW_CELL(ctx)->f->key.proto, buf, len);
+}
+
+static const char *cell_state(char *buf, size_t len, const void *ctx)
+{
+	const struct flow *f = FLOW_CELL(ctx)->f;
+	const char *state = flow_state_name(f->key.proto, f->state);
+
+	(void)buf;
+	(void)len;
+	return state ? state : "-";
+}
+
+static const char *cell_age(char *buf, size_t len, const void *ctx)
+{
+	const struct flow_cell *c = ctx;
+
+	return fmt_age(buf, len, flow_age(c->f, c->now));
+}
+
+static const char *cell_dest(char *buf, size_t len, const void *ctx)
+{
+	const struct flow_cell *c = ctx;
+
+	dest_text(c->u, buf, len, c->f, c->info);
+	return buf;
+}
+
+static const char *cell_port(char *buf, size_t len, const void *ctx)
+{
+	const struct flow_cell *c = ctx;
+
+	return port_text(buf, len, &c->f->key, c->info->dst.service);
+}
+
+static const char *cell_cc(char *buf, size_t len, const void *ctx)
+{
+	const char *cc = FLOW_CELL(ctx)->info->dst.geo.country_code;
+
+	(void)buf;
+	(void)len;
+	return cc[0] ? cc : "-";
+}
+
+static const char *cell_total(char *buf, size_t len, const void *ctx, int dir)
+{
+	const struct flow *f = FLOW_CELL(ctx)->f;
+
+	return total_text(buf, len, f, f->total.bytes[dir]);
+}
+
+static const char *cell_rate(char *buf, size_t len, const void *ctx, int dir)
+{
+	const struct flow_cell *c = ctx;
+
+	return fmt_rate(buf, len, c->f->byte_rate[dir], c->u->bits);
+}
+
+static const char *cell_out(char *buf, size_t len, const void *ctx)
+{
+	return cell_total(buf, len, ctx, FLOW_DIR_ORIG);
+}
+
+static const char *cell_out_rate(char *buf, size_t len, const void *ctx)
+{
+	return cell_rate(buf, len, ctx, FLOW_DIR_ORIG);
+}
+
+static const char *cell_in(char *buf, size_t len, const void *ctx)
+{
+	return cell_total(buf, len, ctx, FLOW_DIR_REPLY);
+}
+
+static const char *cell_in_rate(char *buf, size_t len, const void *ctx)
+{
+	return cell_rate(buf, len, ctx, FLOW_DIR_REPLY);
+}
+
+/* The flows tab, left to right; DESTINATION takes the width left over. */
+static const struct column flow_cols[] = {
+	{ "", 2, false, COL_NO_SORT, cell_mark },
+	{ "PROCESS", 13, false, SORT_PROCESS, cell_process },
+	{ "PID", 7, true, COL_NO_SORT, cell_pid },
+	{ "", 1, false, COL_NO_SORT, NULL },
+	{ "PROTO", 8, false, SORT_PROTO, cell_proto },
+	{ "STATE", 12, false, SORT_STATE, cell_state },
+	{ "AGE", 7, true, SORT_AGE, cell_age },
+	{ "", 1, false, COL_NO_SORT, NULL },
+	{ "DESTINATION", 0, false, SORT_DEST, cell_dest },
+	{ "PORT", 12, false, SORT_PORT, cell_port },
+	{ "CC", 3, false, SORT_COUNTRY, cell_cc },
+	{ "OUT", 7, true, SORT_BYTES, cell_out },
+	{ "OUT/s", 10, true, SORT_RATE, cell_out_rate },
+	{ "IN", 8, true, SORT_BYTES, cell_in },
+	{ "IN/s", 10, true, SORT_RATE, cell_in_rate },
+};
+
+static const struct column_table flow_table = COLUMN_TABLE(flow_cols);
+
 static void flow_row(const struct ui *u, char *line, size_t cap,
 		     const struct flow *f, const struct flow_info *info,
 		     const struct flow_cols *c, double now)
 {
-	char num[64], host[DEST_TEXT_MAX];
-	const struct flow_key *k = &f->key;
-	const char *state = flow_state_name(k->proto, f->state);
-	size_t pos = 0;
+	struct flow_cell cell = { .u = u, .f = f, .info = info, .now = now };
 
-	line[0] = '\0';
-	ustr_put(line, cap, &pos, row_mark(f), 2, false);
-	ustr_put(line, cap, &pos, info->proc.pid > 0 ? info->proc.comm : "-",
-		 13, false);
-	if (info->proc.pid > 0)
-		snprintf(num, sizeof(num), "%d", (int)info->proc.pid);
-	else
-		snprintf(num, sizeof(num), "-");
-	ustr_put(line, cap, &pos, num, 7, true);
-	ustr_put(line, cap, &pos, "", 1, false);
-	ustr_put(line, cap, &pos, proto_name(k->proto, num, sizeof(num)), 8,
-		 false);
-	ustr_put(line, cap, &pos, state ? state : "-", 12, false);
-	ustr_put(line, cap, &pos, fmt_age(num, sizeof(num), flow_age(f, now)),
-		 7, true);
-	ustr_put(line, cap, &pos, "", 1, false);
-	dest_text(u, host, sizeof(host), f, info);
-	ustr_put(line, cap, &pos, host, c->dest + 1, false);
-	ustr_put(line, cap, &pos,
-		 port_text(num, sizeof(num), k, info->dst.service), 12, false);
-	ustr_put(line, cap, &pos,
-		 info->dst.geo.country_code[0] ? info->dst.geo.country_code : "-",
-		 3, false);
-	ustr_put(line, cap, &pos,
-		 total_text(num, sizeof(num), f, f->total.bytes[FLOW_DIR_ORIG]), 7,
-		 true);
-	ustr_put(line, cap, &pos,
-		 fmt_rate(num, sizeof(num), f->byte_rate[FLOW_DIR_ORIG], u->bits),
-		 10, true);
-	ustr_put(line, cap, &pos,
-		 total_text(num, sizeof(num), f, f->total.bytes[FLOW_DIR_REPLY]), 8,
-		 true);
-	ustr_put(line, cap, &pos,
-		 fmt_rate(num, sizeof(num), f->byte_rate[FLOW_DIR_REPLY], u->bits),
-		 10, true);
+	columns_row(&flow_table, c->dest + 1, &cell, line, cap);
+}
+
+/*
+ * Underlines the titles of the columns the sort key orders by, as htop
+ * marks its sort column: the text stays the same, only its look changes.
+ */
+void ui_mark_sorted(const struct ui *u, int y, const struct column_table *t,
+		    int flex, int skip, int key)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		int w, x;
+
+		if (t->cols[i].sort != key)
+			continue;
+		x = columns_at(t, flex, i, &w) - skip;
+		w--;	/* not the blank after the title */
+		if (x < 0) {
+			w += x;
+			x = 0;
+		}
+		if (w > COLS - x)
+			w = COLS - x;
+		if (w > 0 && y < LINES)
+			mvchgat(y, x, w, (attr_t)(u->attr[ROLE_TITLE] | A_UNDERLINE),
+				(short)PAIR_NUMBER(u->attr[ROLE_TITLE]), NULL);
+	}
 }
 
 /*
@@ -524,9 +633,10 @@ static void draw_flows(struct ui *u)
 
 	if (u->v)
 		fit_nat_rows(u, &c, vis);
-	flow_title(line, sizeof(line), &c);
+	columns_title(&flow_table, c.dest + 1, line, sizeof(line));
 	skip = clamp_hscroll(u, line);
-	put_line(u, y++, line, skip, ROLE_TITLE, true);
+	put_line(u, y, line, skip, ROLE_TITLE, true);
+	ui_mark_sorted(u, y++, &flow_table, c.dest + 1, skip, u->p.sort);
 	if (!u->v)
 		return;
 	if (!u->v->n) {
@@ -557,57 +667,116 @@ static void draw_flows(struct ui *u)
 
 /* --- processes tab --------------------------------------------------- */
 
+/* What a process row's cells read. */
+struct proc_cell {
+	const struct ui *u;
+	const struct proc_row *r;
+};
+
+#define PROC_ROW(ctx) (((const struct proc_cell *)(ctx))->r)
+
+static const char *pcell_pid(char *buf, size_t len, const void *ctx)
+{
+	const struct proc_row *r = PROC_ROW(ctx);
+
+	if (r->pid <= 0)
+		return "-";
+	snprintf(buf, len, "%d", (int)r->pid);
+	return buf;
+}
+
+static const char *pcell_user(char *buf, size_t len, const void *ctx)
+{
+	const struct proc_row *r = PROC_ROW(ctx);
+
+	(void)buf;
+	(void)len;
+	return r->pid > 0 ? r->user : "-";
+}
+
+static const char *pcell_comm(char *buf, size_t len, const void *ctx)
+{
+	const struct proc_row *r = PROC_ROW(ctx);
+
+	(void)buf;
+	(void)len;
+	return r->pid > 0 ? r->comm : "(no local process)";
+}
+
+static const char *pcell_flows(char *buf, size_t len, const void *ctx)
+{
+	snprintf(buf, len, "%u", PROC_ROW(ctx)->flows);
+	return buf;
+}
+
+static const char *pcell_bytes(char *buf, size_t len, const void *ctx, int dir)
+{
+	return fmt_bytes(buf, len, PROC_ROW(ctx)->bytes[dir]);
+}
+
+static const char *pcell_rate(char *buf, size_t len, const void *ctx, int dir)
+{
+	const struct proc_cell *c = ctx;
+
+	return fmt_rate(buf, len, c->r->rate[dir], c->u->bits);
+}
+
+static const char *pcell_out(char *buf, size_t len, const void *ctx)
+{
+	return pcell_bytes(buf, len, ctx, FLOW_DIR_ORIG);
+}
+
+static const char *pcell_out_rate(char *buf, size_t len, const void *ctx)
+{
+	return pcell_rate(buf, len, ctx, FLOW_DIR_ORIG);
+}
+
+static const char *pcell_in(char *buf, size_t len, const void *ctx)
+{
+	return pcell_bytes(buf, len, ctx, FLOW_DIR_REPLY);
+}
+
+static const char *pcell_in_rate(char *buf, size_t len, const void *ctx)
+{
+	return pcell_rate(buf, len, ctx, FLOW_DIR_REPLY);
+}
+
+/* The processes tab, left to right. */
+static const struct column proc_cols[] = {
+	{ "PID", 8, true, PSORT_PID, pcell_pid },
+	{ "", 1, false, COL_NO_SORT, NULL },
+	{ "USER", 11, false, COL_NO_SORT, pcell_user },
+	{ "PROCESS", 17, false, PSORT_NAME, pcell_comm },
+	{ "FLOWS", 7, true, PSORT_FLOWS, pcell_flows },
+	{ "OUT", 8, true, PSORT_BYTES, pcell_out },
+	{ "OUT/s", 10, true, PSORT_RATE, pcell_out_rate },
+	{ "IN", 8, true, PSORT_BYTES, pcell_in },
+	{ "IN/s", 10, true, PSORT_RATE, pcell_in_rate },
+};
+
+static const struct column_table proc_table = COLUMN_TABLE(proc_cols);
+
 static void draw_procs(struct ui *u)
 {
-	char line[LINE_MAX_BYTES], num[32];
+	char line[LINE_MAX_BYTES];
 	int y = UI_HEADER_ROWS, bottom = LINES - 1, skip;
 	long vis = ui_list_rows() > 0 ? ui_list_rows() : 1;
-	size_t pos = 0;
 
-	line[0] = '\0';
-	ustr_put(line, sizeof(line), &pos, "PID", 8, true);
-	ustr_put(line, sizeof(line), &pos, "", 1, false);
-	ustr_put(line, sizeof(line), &pos, "USER", 11, false);
-	ustr_put(line, sizeof(line), &pos, "PROCESS", 17, false);
-	ustr_put(line, sizeof(line), &pos, "FLOWS", 7, true);
-	ustr_put(line, sizeof(line), &pos, "OUT", 8, true);
-	ustr_put(line, sizeof(line), &pos, "OUT/s", 10, true);
-	ustr_put(line, sizeof(line), &pos, "IN", 8, true);
-	ustr_put(line, sizeof(line), &pos, "IN/s", 10, true);
+	columns_title(&proc_table, 0, line, sizeof(line));
 	skip = clamp_hscroll(u, line);
-	put_line(u, y++, line, skip, ROLE_TITLE, true);
+	put_line(u, y, line, skip, ROLE_TITLE, true);
+	ui_mark_sorted(u, y++, &proc_table, 0, skip, u->p.psort);
 	if (!u->v || !u->v->procs) {
 		put_line(u, y, "  collecting processes...", 0, ROLE_DIM, false);
 		return;
 	}
 	for (long i = u->ptop; i < u->ptop + vis && y < bottom; i++) {
-		const struct proc_row *r;
+		struct proc_cell cell = { .u = u };
 
 		if (i >= (long)u->v->nprocs)
 			break;
-		r = &u->v->procs[i];
-		pos = 0;
-		line[0] = '\0';
-		if (r->pid > 0)
-			snprintf(num, sizeof(num), "%d", (int)r->pid);
-		else
-			snprintf(num, sizeof(num), "-");
-		ustr_put(line, sizeof(line), &pos, num, 8, true);
-		ustr_put(line, sizeof(line), &pos, "", 1, false);
-		ustr_put(line, sizeof(line), &pos, r->pid > 0 ? r->user : "-",
-			 11, false);
-		ustr_put(line, sizeof(line), &pos, r->pid > 0 ? r->comm :
-			 "(no local process)", 17, false);
-		snprintf(num, sizeof(num), "%u", r->flows);
-		ustr_put(line, sizeof(line), &pos, num, 7, true);
-		ustr_put(line, sizeof(line), &pos,
-			 fmt_bytes(num, sizeof(num), r->bytes[0]), 8, true);
-		ustr_put(line, sizeof(line), &pos,
-			 fmt_rate(num, sizeof(num), r->rate[0], u->bits), 10, true);
-		ustr_put(line, sizeof(line), &pos,
-			 fmt_bytes(num, sizeof(num), r->bytes[1]), 8, true);
-		ustr_put(line, sizeof(line), &pos,
-			 fmt_rate(num, sizeof(num), r->rate[1], u->bits), 10, true);
+		cell.r = &u->v->procs[i];
+		columns_row(&proc_table, 0, &cell, line, sizeof(line));
 		put_line(u, y++, line, skip,
 			 i == u->pcursor ? ROLE_CURSOR : ROLE_NORMAL,
 			 i == u->pcursor);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "columns.h"
 #include "group_out.h"
 #include "ui_internal.h"
 
@@ -18,69 +19,132 @@
 #define GKEY_MIN 16
 #define GKEY_MAX 46
 
-static void group_title(char *line, size_t cap, int keyw)
-{
-	size_t pos = 0;
+/* What a group row's cells read: the row and the names of its first flow. */
+struct group_cell {
+	const struct ui *u;
+	const struct group_row *r;
+	const struct group_spec *spec;
+	struct flow_info info;
+	const char *name, *cc;
+};
 
-	line[0] = '\0';
-	ustr_put(line, cap, &pos, "", 1, false);
-	ustr_put(line, cap, &pos, "GROUP", keyw, false);
-	ustr_put(line, cap, &pos, "NAME", 23, false);
-	ustr_put(line, cap, &pos, "CC", 3, false);
-	ustr_put(line, cap, &pos, "FLOWS", 7, true);
-	ustr_put(line, cap, &pos, "OUT PKTS", 10, true);
-	ustr_put(line, cap, &pos, "OUT", 8, true);
-	ustr_put(line, cap, &pos, "OUT/s", 10, true);
-	ustr_put(line, cap, &pos, "IN PKTS", 10, true);
-	ustr_put(line, cap, &pos, "IN", 8, true);
-	ustr_put(line, cap, &pos, "IN/s", 10, true);
+#define GROUP_CELL(ctx) ((const struct group_cell *)(ctx))
+
+static const char *gcell_key(char *buf, size_t len, const void *ctx)
+{
+	const struct group_cell *c = ctx;
+
+	return group_key_text(c->spec, &c->r->key, buf, len);
 }
+
+static const char *gcell_name(char *buf, size_t len, const void *ctx)
+{
+	const struct group_cell *c = ctx;
+
+	if (c->spec->kind == GROUP_PROCESS && *c->name)
+		snprintf(buf, len, "%s (%s)", c->name, c->info.proc.user);
+	else
+		snprintf(buf, len, "%s", *c->name ? c->name : "-");
+	return buf;
+}
+
+static const char *gcell_cc(char *buf, size_t len, const void *ctx)
+{
+	const char *cc = GROUP_CELL(ctx)->cc;
+
+	(void)buf;
+	(void)len;
+	return *cc ? cc : "-";
+}
+
+static const char *gcell_flows(char *buf, size_t len, const void *ctx)
+{
+	snprintf(buf, len, "%u", GROUP_CELL(ctx)->r->flows);
+	return buf;
+}
+
+/* packets exact: they are what one compares with other counters */
+static const char *gcell_pkts(char *buf, size_t len, const void *ctx, int dir)
+{
+	snprintf(buf, len, "%llu",
+		 (unsigned long long)GROUP_CELL(ctx)->r->total.packets[dir]);
+	return buf;
+}
+
+static const char *gcell_bytes(char *buf, size_t len, const void *ctx, int dir)
+{
+	return fmt_bytes(buf, len, GROUP_CELL(ctx)->r->total.bytes[dir]);
+}
+
+static const char *gcell_rate(char *buf, size_t len, const void *ctx, int dir)
+{
+	const struct group_cell *c = ctx;
+
+	return fmt_rate(buf, len, c->r->byte_rate[dir], c->u->bits);
+}
+
+static const char *gcell_out_pkts(char *buf, size_t len, const void *ctx)
+{
+	return gcell_pkts(buf, len, ctx, FLOW_DIR_ORIG);
+}
+
+static const char *gcell_out(char *buf, size_t len, const void *ctx)
+{
+	return gcell_bytes(buf, len, ctx, FLOW_DIR_ORIG);
+}
+
+static const char *gcell_out_rate(char *buf, size_t len, const void *ctx)
+{
+	return gcell_rate(buf, len, ctx, FLOW_DIR_ORIG);
+}
+
+static const char *gcell_in_pkts(char *buf, size_t len, const void *ctx)
+{
+	return gcell_pkts(buf, len, ctx, FLOW_DIR_REPLY);
+}
+
+static const char *gcell_in(char *buf, size_t len, const void *ctx)
+{
+	return gcell_bytes(buf, len, ctx, FLOW_DIR_REPLY);
+}
+
+static const char *gcell_in_rate(char *buf, size_t len, const void *ctx)
+{
+	return gcell_rate(buf, len, ctx, FLOW_DIR_REPLY);
+}
+
+/*
+ * The groups tab, left to right; GROUP as wide as the longest key on
+ * screen. Groups sort by rate, bytes or packets; the other keys order
+ * them by the group key.
+ */
+static const struct column group_cols[] = {
+	{ "", 1, false, COL_NO_SORT, NULL },
+	{ "GROUP", 0, false, COL_NO_SORT, gcell_key },
+	{ "NAME", 23, false, COL_NO_SORT, gcell_name },
+	{ "CC", 3, false, COL_NO_SORT, gcell_cc },
+	{ "FLOWS", 7, true, COL_NO_SORT, gcell_flows },
+	{ "OUT PKTS", 10, true, SORT_PACKETS, gcell_out_pkts },
+	{ "OUT", 8, true, SORT_BYTES, gcell_out },
+	{ "OUT/s", 10, true, SORT_RATE, gcell_out_rate },
+	{ "IN PKTS", 10, true, SORT_PACKETS, gcell_in_pkts },
+	{ "IN", 8, true, SORT_BYTES, gcell_in },
+	{ "IN/s", 10, true, SORT_RATE, gcell_in_rate },
+};
+
+static const struct column_table group_table = COLUMN_TABLE(group_cols);
 
 static void group_line(const struct ui *u, char *line, size_t cap,
 		       const struct group_row *r, int keyw)
 {
-	const struct group_spec *spec = &u->v->params.gspec;
-	char key[80], num[64], name[200];
-	const char *nm, *cc;
-	struct flow_info info;
+	struct group_cell c = { .u = u, .r = r, .spec = &u->v->params.gspec };
 	struct flow buf;
-	size_t pos = 0;
 
-	memset(&info, 0, sizeof(info));
+	memset(&c.info, 0, sizeof(c.info));
 	if (r->rep < u->v->snap->n)
-		ui_get_info(u, snapshot_flow(u->v->snap, r->rep, &buf), &info);
-	group_row_names(spec, &info, &nm, &cc);
-	if (spec->kind == GROUP_PROCESS && *nm)
-		snprintf(name, sizeof(name), "%s (%s)", nm, info.proc.user);
-	else
-		snprintf(name, sizeof(name), "%s", *nm ? nm : "-");
-	line[0] = '\0';
-	ustr_put(line, cap, &pos, "", 1, false);
-	ustr_put(line, cap, &pos, group_key_text(spec, &r->key, key, sizeof(key)),
-		 keyw, false);
-	ustr_put(line, cap, &pos, name, 23, false);
-	ustr_put(line, cap, &pos, *cc ? cc : "-", 3, false);
-	snprintf(num, sizeof(num), "%u", r->flows);
-	ustr_put(line, cap, &pos, num, 7, true);
-	/* packets exact: they are what one compares with other counters */
-	snprintf(num, sizeof(num), "%llu",
-		 (unsigned long long)r->total.packets[FLOW_DIR_ORIG]);
-	ustr_put(line, cap, &pos, num, 10, true);
-	ustr_put(line, cap, &pos,
-		 fmt_bytes(num, sizeof(num), r->total.bytes[FLOW_DIR_ORIG]), 8,
-		 true);
-	ustr_put(line, cap, &pos,
-		 fmt_rate(num, sizeof(num), r->byte_rate[FLOW_DIR_ORIG], u->bits),
-		 10, true);
-	snprintf(num, sizeof(num), "%llu",
-		 (unsigned long long)r->total.packets[FLOW_DIR_REPLY]);
-	ustr_put(line, cap, &pos, num, 10, true);
-	ustr_put(line, cap, &pos,
-		 fmt_bytes(num, sizeof(num), r->total.bytes[FLOW_DIR_REPLY]), 8,
-		 true);
-	ustr_put(line, cap, &pos,
-		 fmt_rate(num, sizeof(num), r->byte_rate[FLOW_DIR_REPLY], u->bits),
-		 10, true);
+		ui_get_info(u, snapshot_flow(u->v->snap, r->rep, &buf), &c.info);
+	group_row_names(c.spec, &c.info, &c.name, &c.cc);
+	columns_row(&group_table, keyw, &c, line, cap);
 }
 
 void ui_draw_groups(struct ui *u)
@@ -102,9 +166,10 @@ void ui_draw_groups(struct ui *u)
 				keyw = w < GKEY_MAX ? w : GKEY_MAX;
 		}
 	}
-	group_title(line, sizeof(line), keyw);
+	columns_title(&group_table, keyw, line, sizeof(line));
 	skip = ui_clamp_hscroll(u, line);
-	ui_put_line(u, y++, line, skip, ROLE_TITLE, true);
+	ui_put_line(u, y, line, skip, ROLE_TITLE, true);
+	ui_mark_sorted(u, y++, &group_table, keyw, skip, u->p.sort);
 	/* a view built before the tab was asked for has no groups yet */
 	if (!u->v || !u->v->params.groups) {
 		ui_put_line(u, y, "  grouping flows...", 0, ROLE_DIM, false);

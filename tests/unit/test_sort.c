@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Sort keys, radix sort, text filter and process rows of the view. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -140,6 +141,44 @@ static void test_sort_age_and_info(void **state)
 	assert_true(sort_key_needs_info(SORT_COUNTRY));
 	assert_false(sort_key_needs_info(SORT_RATE));
 	assert_string_equal(sort_key_name(SORT_DEST), "destination");
+}
+
+/* o/O walk the one list of keys, round both ends; --sort reads the same list */
+static void test_sort_key_cycle(void **state)
+{
+	enum sort_key k = SORT_RATE;
+	bool rev;
+
+	(void)state;
+	assert_int_equal(sort_key_next(SORT_RATE, 1), SORT_BYTES);
+	assert_int_equal(sort_key_next(SORT_RATE, -1), SORT_COUNTRY);
+	assert_int_equal(sort_key_next(SORT_COUNTRY, 1), SORT_RATE);
+	for (int i = 0; i < SORT_KEY_COUNT; i++)
+		k = sort_key_next(k, 1);
+	assert_int_equal(k, SORT_RATE);
+	assert_int_equal(proc_sort_next(PSORT_NAME, 1), PSORT_RATE);
+	assert_int_equal(proc_sort_next(PSORT_RATE, -1), PSORT_NAME);
+	/* every name parses back to its key; aliases too */
+	for (int i = 0; i < SORT_KEY_COUNT; i++) {
+		assert_int_equal(sort_key_parse(sort_key_name((enum sort_key)i),
+						&k, &rev), 0);
+		assert_int_equal(k, i);
+		assert_false(rev);
+	}
+	assert_int_equal(sort_key_parse("pkts", &k, &rev), 0);
+	assert_int_equal(k, SORT_PACKETS);
+	assert_int_equal(sort_key_parse("dst", &k, &rev), 0);
+	assert_int_equal(k, SORT_DEST);
+	/* signs: '-' largest first, '+' smallest first, whatever the key */
+	assert_int_equal(sort_key_parse("-age", &k, &rev), 0);
+	assert_false(rev);
+	assert_int_equal(sort_key_parse("+bytes", &k, &rev), 0);
+	assert_true(rev);
+	assert_int_equal(sort_key_parse("-port", &k, &rev), 0);
+	assert_true(rev);
+	assert_int_equal(sort_key_parse("nope", &k, &rev), -EINVAL);
+	assert_true(sort_key_desc(SORT_RATE));
+	assert_false(sort_key_desc(SORT_AGE));
 }
 
 static void test_radix_large_random(void **state)
@@ -388,6 +427,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sort_keys),
 		cmocka_unit_test(test_sort_age_and_info),
+		cmocka_unit_test(test_sort_key_cycle),
 		cmocka_unit_test(test_radix_large_random),
 		cmocka_unit_test(test_sort_with_common_block),
 		cmocka_unit_test(test_text_filter),

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Units, UTF-8 columns, sparklines and rate history of the view. */
 #include <locale.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -9,6 +10,7 @@
 
 #include "ui_text.h"
 #include "units.h"
+#include "columns.h"
 
 static void test_units(void **state)
 {
@@ -47,6 +49,44 @@ static void test_units(void **state)
 	assert_string_equal(fmt_age(b, sizeof(b), 7380), "2h03m");
 	assert_string_equal(fmt_age(b, sizeof(b), 3 * 86400 + 4 * 3600), "3d04h");
 	assert_string_equal(fmt_age(b, sizeof(b), -5), "0s");
+}
+
+static const char *cell_a(char *buf, size_t len, const void *ctx)
+{
+	snprintf(buf, len, "%s", (const char *)ctx);
+	return buf;
+}
+
+static const char *cell_n(char *buf, size_t len, const void *ctx)
+{
+	snprintf(buf, len, "%zu", strlen(ctx));
+	return buf;
+}
+
+/* a table's title, rows and layout all come from its one column list */
+static void test_column_table(void **state)
+{
+	static const struct column cols[] = {
+		{ "", 1, false, COL_NO_SORT, NULL },
+		{ "NAME", 6, false, 3, cell_a },
+		{ "WIDE", 0, false, COL_NO_SORT, cell_a },
+		{ "LEN", 5, true, 4, cell_n },
+	};
+	static const struct column_table t = COLUMN_TABLE(cols);
+	char line[128];
+	int before, after, w;
+
+	(void)state;
+	columns_fixed(&t, &before, &after);
+	assert_int_equal(before, 7);
+	assert_int_equal(after, 5);
+	columns_title(&t, 8, line, sizeof(line));
+	assert_string_equal(line, " NAME  WIDE      LEN");
+	columns_row(&t, 8, "abcdefghij", line, sizeof(line));
+	assert_string_equal(line, " abcdefabcdefgh   10");
+	assert_int_equal(columns_at(&t, 8, 3, &w), 15);
+	assert_int_equal(w, 5);
+	assert_int_equal(columns_at(&t, 8, 4, &w), -1);
 }
 
 static void test_columns_utf8(void **state)
@@ -144,6 +184,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_units),
+		cmocka_unit_test(test_column_table),
 		cmocka_unit_test(test_columns_utf8),
 		cmocka_unit_test(test_sparkline),
 		cmocka_unit_test(test_history),

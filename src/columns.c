@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Lines of a column table (columns.h), cut and padded to display columns. */
+#include "columns.h"
+
+#include "ui_text.h"
+
+/* room for the longest cell: a host name and a NAT'd end behind it */
+#define CELL_TEXT_MAX 512
+
+static int col_width(const struct column *c, int flex)
+{
+	return c->width ? c->width : flex;
+}
+
+void columns_fixed(const struct column_table *t, int *before, int *after)
+{
+	bool seen = false;
+
+	*before = *after = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		if (!t->cols[i].width)
+			seen = true;
+		else if (seen)
+			*after += t->cols[i].width;
+		else
+			*before += t->cols[i].width;
+	}
+}
+
+void columns_title(const struct column_table *t, int flex, char *line,
+		   size_t cap)
+{
+	size_t pos = 0;
+
+	if (!cap)
+		return;
+	line[0] = '\0';
+	for (size_t i = 0; i < t->n; i++)
+		ustr_put(line, cap, &pos, t->cols[i].title,
+			 col_width(&t->cols[i], flex), t->cols[i].right);
+}
+
+void columns_row(const struct column_table *t, int flex, const void *ctx,
+		 char *line, size_t cap)
+{
+	char buf[CELL_TEXT_MAX];
+	size_t pos = 0;
+
+	if (!cap)
+		return;
+	line[0] = '\0';
+	for (size_t i = 0; i < t->n; i++) {
+		const struct column *c = &t->cols[i];
+		const char *s = c->cell ? c->cell(buf, sizeof(buf), ctx) : "";
+
+		ustr_put(line, cap, &pos, s, col_width(c, flex), c->right);
+	}
+}
+
+int columns_at(const struct column_table *t, int flex, size_t i, int *width)
+{
+	int at = 0;
+
+	if (i >= t->n)
+		return -1;
+	for (size_t j = 0; j < i; j++)
+		at += col_width(&t->cols[j], flex);
+	*width = col_width(&t->cols[i], flex);
+	return at;
+}
