@@ -35,6 +35,13 @@ wait_screen() {
 keys() { tm send-keys -t ft "$@"; }
 # udp_ports: destination ports of the UDP rows, top to bottom
 udp_ports() { screen | awk '$0 ~ / udp / { for (i = 1; i <= NF; i++) if ($i ~ /^500[0-9]$/) { print $i; break } }' | tr '\n' ' '; }
+# wait_ports WANT: until the UDP rows are WANT ("5001 5002 "), 5 s at most:
+# the rows follow a key once the view builder has redone them
+ports_are() { [ "$(udp_ports)" = "$1" ]; }
+wait_ports() { wait_for 5 ports_are "$1"; }
+# no_screen RE: until nothing on the screen matches RE, 5 s at most
+no_match() { ! screen | grep -qE -- "$1"; }
+no_screen() { wait_for 5 no_match "$1"; }
 # row PORT: the screen row of the UDP flow to PORT
 row() { screen | grep -E " udp .* $1 " | head -1; }
 
@@ -85,32 +92,27 @@ wait_screen 5 " udp .* 5002 " || fail "U did not show the UDP flows"
 wait_screen 5 " udp .* 5002 .* 41\.1k " || fail "UDP 5002 lost its counters: $(row 5002)"
 keys T
 wait_screen 5 "proto -U---" || fail "T did not toggle TCP off"
-sleep 0.7
-screen | grep -q " tcp " && fail "T did not hide the TCP flow"
+no_screen " tcp " || fail "T did not hide the TCP flow"
 keys T
 wait_screen 5 " tcp .*ESTABLISHED" || fail "T did not bring the TCP flow back"
 
 # --- sort: bytes (o once from rate), then reverse
 keys o
 wait_screen 5 "sort bytes" || fail "o did not switch the sort to bytes"
-sleep 0.7
-[ "$(udp_ports)" = "5002 5003 5001 " ] || fail "sort by bytes: UDP rows '$(udp_ports)', want 5002 5003 5001"
+wait_ports "5002 5003 5001 " || fail "sort by bytes: UDP rows '$(udp_ports)', want 5002 5003 5001"
 keys r
 wait_screen 5 "sort bytes \(rev\)" || fail "r did not reverse the sort"
-sleep 0.7
-[ "$(udp_ports)" = "5001 5003 5002 " ] || fail "reversed sort: UDP rows '$(udp_ports)', want 5001 5003 5002"
+wait_ports "5001 5003 5002 " || fail "reversed sort: UDP rows '$(udp_ports)', want 5001 5003 5002"
 keys r
 # port sort: o o o o o from bytes = packets age proto state destination port
 keys o o o o o o
 wait_screen 5 "sort port" || fail "o did not reach the port sort"
-sleep 0.7
-[ "$(udp_ports)" = "5001 5002 5003 " ] || fail "sort by port: '$(udp_ports)'"
+wait_ports "5001 5002 5003 " || fail "sort by port: '$(udp_ports)'"
 
 # --- filter: narrows to one flow, shown in the header; Esc restores
 keys / 5 0 0 3 Enter
 wait_screen 5 'filter "5003"' || fail "the filter is not shown in the header"
-sleep 0.7
-[ "$(udp_ports)" = "5003 " ] || fail "filter 5003: UDP rows '$(udp_ports)'"
+wait_ports "5003 " || fail "filter 5003: UDP rows '$(udp_ports)'"
 screen | grep -q " tcp " && fail "filter 5003 still shows the TCP flow"
 flows=$(screen | sed -n 's/.*flows \([0-9]*\)\/.*/\1/p' | head -1)
 [ "$flows" = 1 ] || fail "filter 5003: header says $flows flows shown, want 1"
@@ -126,25 +128,21 @@ wait_screen 5 "NAT +source NAT" || fail "detail: SNAT not recognised"
 keys Escape
 wait_screen 5 "DESTINATION" || fail "Esc did not leave the detail view"
 keys Escape
-sleep 0.7
-[ "$(udp_ports)" = "5001 5002 5003 " ] || fail "Esc did not clear the filter: '$(udp_ports)'"
+wait_ports "5001 5002 5003 " || fail "Esc did not clear the filter: '$(udp_ports)'"
 screen | grep -q 'filter "' && fail "the header still shows a filter after Esc"
 
 # --- a filter expression; a wrong one is named and the last good one stays
 keys / && keys -l "dport 5002 or dport 5003" && keys Enter
 wait_screen 5 'filter "dport 5002 or dport 5003"' || fail "the expression is not shown in the header"
-sleep 0.7
-[ "$(udp_ports)" = "5002 5003 " ] || fail "filter 'dport 5002 or dport 5003': UDP rows '$(udp_ports)'"
+wait_ports "5002 5003 " || fail "filter 'dport 5002 or dport 5003': UDP rows '$(udp_ports)'"
 keys / && keys -l " )"
 wait_screen 5 "'\)': '\)' without a '\(' before it" || fail "the edit line does not name the bad word"
 keys Enter
 wait_screen 5 "bad filter, not applied" || fail "Enter on a bad expression: no notice"
 wait_screen 5 'filter "dport 5002 or dport 5003 ?"' || fail "the last good filter is gone"
-sleep 0.7
-[ "$(udp_ports)" = "5002 5003 " ] || fail "after a bad expression: UDP rows '$(udp_ports)'"
+wait_ports "5002 5003 " || fail "after a bad expression: UDP rows '$(udp_ports)'"
 keys Escape
-sleep 0.7
-[ "$(udp_ports)" = "5001 5002 5003 " ] || fail "Esc did not clear the expression: '$(udp_ports)'"
+wait_ports "5001 5002 5003 " || fail "Esc did not clear the expression: '$(udp_ports)'"
 
 # --- pause: numbers frozen while traffic goes on, current after resume
 before=$(row 5001)
@@ -152,6 +150,8 @@ keys Space
 wait_screen 5 "PAUSED" || fail "space did not pause"
 ns a $TRAFFIC udp-send 192.0.2.1 40001 198.51.100.2 5001 20 1000 || fail "udp 5001 (2)"
 p1=$(screen)
+# not a wait for something: the window (three -t 0.5 intervals) in which
+# a running view would have redrawn with the new traffic
 sleep 1.6
 p2=$(screen)
 [ "$p1" = "$p2" ] || fail "the paused screen changed: $(diff <(echo "$p1") <(echo "$p2"))"
@@ -163,8 +163,12 @@ screen | grep -q PAUSED && fail "still paused after the second space"
 
 # --- a 40x10 terminal, then a resize back
 tm resize-window -t ft -x 40 -y 10
-sleep 0.5
-wait_screen 5 "^flowtop" || fail "40x10: no header"
+# the view redrawn for the new size: its header, titles, nothing wider
+redrawn_40() {
+	screen | grep -q "^flowtop" && screen | grep -q "PROCESS" &&
+		screen | awk 'length($0) > 40 { exit 1 }'
+}
+wait_for 5 redrawn_40 || fail "40x10: not redrawn: $(screen)"
 [ "$(screen | wc -l)" -le 10 ] || fail "40x10: more than 10 lines"
 screen | awk 'length($0) > 40 { exit 1 }' || fail "40x10: a line wider than 40 columns"
 screen | grep -q "PROCESS" || fail "40x10: no column titles"
@@ -177,9 +181,9 @@ keys '?'
 wait_screen 5 "flowtop keys" || fail "40x10: ? did not open the help"
 keys x
 tm resize-window -t ft -x 150 -y 40
-sleep 0.5
 wait_screen 5 "DESTINATION.*PORT.*IN/s" || fail "resize to 150x40: columns missing"
-[ "$(screen | grep -c ' udp ')" -ge 3 ] || fail "resize to 150x40: flows missing"
+three_udp() { [ "$(screen | grep -c ' udp ')" -ge 3 ]; }
+wait_for 5 three_udp || fail "resize to 150x40: flows missing"
 
 keys q
 wait_screen 5 "FLOWTOP-EXIT=0" || fail "q did not end flowtop with status 0"

@@ -73,7 +73,6 @@ wait_port r udp $PORT
 ft_export exp r --batch --count 0 --output none -4 -6 -U -T -I -t 0.5 \
 	--ipfix 127.0.0.1:$PORT --ipfix-active-timeout 10 --ipfix-domain 77 \
 	--ipfix-template-refresh 2
-sleep 1
 # libfixbuf (and glib) are opened for export only: mapped here, and not by
 # a flowtop that does not export
 grep -q 'libfixbuf' "/proc/${FT_PID[exp]}/maps" ||
@@ -265,6 +264,13 @@ with open(sys.argv[1], "wb") as f:
         if not d: break
         f.write(d); f.flush()
 ' "$TMPD/tcp.ipfix"
+SINK_PID=$BG_PID
+# sink_done: the sink has read the stream's end (flowtop closed it) and quit
+sink_done() {
+	local st
+	st=$(ps -o stat= -p "$SINK_PID" 2>/dev/null)
+	[ -z "$st" ] || [ "${st#Z}" != "$st" ]
+}
 ft_export tcpexp r --batch --count 0 --output none -4 -6 -U -t 0.5 \
 	--ipfix 127.0.0.1:4740 --ipfix-proto tcp --ipfix-domain 9
 wait_for 15 grep -q "exporting IPFIX over TCP" "$TMPD/tcpexp.err" ||
@@ -277,7 +283,7 @@ ns r conntrack -D -p udp --orig-port-src 7101 >/dev/null 2>&1 || fail "conntrack
 sleep 1.5
 ft_stop tcpexp TERM
 [ "$FT_RC" = 0 ] || fail "flowtop (TCP export) exited with $FT_RC: $(cat "$TMPD/tcpexp.err")"
-sleep 0.3
+wait_for 5 sink_done || fail "the TCP sink did not see the stream end"
 
 $PY - "$TMPD/tcp.ipfix" <<'EOF' || fail "the TCP IPFIX stream is wrong (see above)"
 import ipaddress, struct, sys

@@ -57,7 +57,6 @@ age=$(json_get "$snap" proto=tcp sport=43000 -- age)
 since=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 awk -v a="$age" -v s="$since" 'BEGIN { exit !(a >= 0 && a <= s + 0.5 && a < 3) }' ||
 	fail "flow age $age s: want it counted from flowtop's first sight (<= $since s), the flow is over 3 s old"
-sleep 0.7
 ft_sync_ro() { [ "$(grep -c . "$TMPD/ro.out")" -ge $(($1 + 2)) ]; }
 n0=$(grep -c . "$TMPD/ro.out")
 wait_for 10 ft_sync_ro "$n0" || fail "flowtop stopped printing snapshots"
