@@ -13,48 +13,7 @@
 #include <stdint.h>
 
 #include "flow_key.h"
-
-enum acct_kind {
-	ACCT_AUTO = 0,
-	ACCT_NETFILTER,	/* BPF_PROG_TYPE_NETFILTER after conntrack (Linux >= 6.4) */
-	ACCT_FENTRY,	/* fentry/nf_ct_acct_add (Linux >= 5.7 with BTF) */
-	ACCT_KPROBE,	/* kprobe/nf_ct_acct_add (CONFIG_KPROBES) */
-	ACCT_CONNTRACK,	/* no BPF: the kernel's nf_conntrack_acct counters */
-};
-
-/*
- * fentry/kprobe see nf_ct_acct_add(ct, dir, packets, bytes), the kernel's
- * own accounting call: it is made for every accounted packet whether or not
- * nf_conntrack_acct is on (the function itself checks for the acct
- * extension), so these backends count right without the sysctl. main.c
- * enables it for them anyway, like for conntrack, so that `conntrack -L`
- * shows the same numbers for comparison.
- */
-const char *acct_kind_name(enum acct_kind kind);
-/* 0 and *kind set, or -EINVAL for an unknown name */
-int acct_kind_parse(const char *name, enum acct_kind *kind);
-
-/*
- * Where the BPF program keeps the counters (--counter-map):
- *
- * ACCT_LAYOUT_SLOTS (default): each flow gets a slot in two arrays that
- *   flowtop maps into its memory (key per slot, counters per slot, shared
- *   by all CPUs, atomic adds); a hash key -> slot serves the BPF side. A
- *   read is a scan of memory, no system call per flow, and reports only
- *   the slots whose counters moved since the previous read. Destroyed
- *   flows' slots are reused after a quarantine of at least one read.
- * ACCT_LAYOUT_LRU: a per-CPU LRU hash key -> counters read whole with
- *   batch lookups every interval; its cost grows with flows × CPUs, but it
- *   never refuses a new flow (it evicts the least recently used instead).
- */
-enum acct_layout {
-	ACCT_LAYOUT_SLOTS = 0,
-	ACCT_LAYOUT_LRU,
-};
-
-const char *acct_layout_name(enum acct_layout layout);
-/* 0 and *layout set, or -EINVAL for an unknown name ("slots", "lru") */
-int acct_layout_parse(const char *name, enum acct_layout *layout);
+#include "names.h"
 
 struct acct;
 

@@ -11,49 +11,8 @@
 
 #include "config.h"
 #include "enrich.h"
+#include "names.h"
 #include "snapshot.h"
-
-/* "tcp", "udp", "udplite", "icmp", "icmpv6", "sctp", "dccp", "gre", or the number. */
-const char *proto_name(uint8_t proto, char *buf, size_t len);
-
-/* Conntrack state name ("ESTABLISHED", …) or NULL if the protocol has none. */
-const char *flow_state_name(uint8_t proto, uint8_t state);
-
-/* Numeric address of family from a flow_key address field. */
-const char *format_addr(uint8_t family, const uint32_t addr[4], char *buf,
-			size_t len);
-
-/*
- * What NAT did to a flow, read from its reply tuple (the original tuple
- * turned around when nothing was translated): the source was rewritten
- * (SNAT, masquerade) when the reply goes to another address or port than
- * the original came from; the destination (DNAT, REDIRECT) when the reply
- * comes from another address or port than the original went to. ICMP has
- * no ports: only addresses count. A flow with an unknown reply tuple
- * (family 0) is not NAT'd.
- */
-#define FLOW_NAT_SRC 0x1	/* translated source: reply dst, reply dport */
-#define FLOW_NAT_DST 0x2	/* translated destination: reply src, reply sport */
-unsigned int flow_nat(const struct flow *f);
-
-/*
- * An end of a tuple as text: "192.0.2.2:22", "[2001:db8::2]:22", or the
- * address alone for ICMP. dst picks which end of k. Returns buf; "?" for
- * an unknown family.
- */
-const char *format_endpoint(const struct flow_key *k, bool dst, char *buf,
-			    size_t len);
-
-/*
- * The translated side of f as format_endpoint writes it: the address and
- * port its source was rewritten to (side FLOW_NAT_SRC) or its destination
- * was sent on to (FLOW_NAT_DST). NULL when that side was not translated.
- */
-const char *flow_nat_endpoint(const struct flow *f, unsigned int side,
-			      char *buf, size_t len);
-
-/* Longest format_endpoint text: "[" IPv6 "]:" port */
-#define ENDPOINT_STRLEN (INET6_ADDRSTRLEN + 8)
 
 /* Flow age in seconds at time now (realtime seconds), >= 0. */
 double flow_age(const struct flow *f, double now);

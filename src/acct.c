@@ -46,66 +46,9 @@
 #define BPF_LAYOUT_SLOTS	0
 #define BPF_LAYOUT_LRU		1
 
-static const char *const kind_names[] = {
-	[ACCT_AUTO] = "auto",
-	[ACCT_NETFILTER] = "netfilter",
-	[ACCT_FENTRY] = "fentry",
-	[ACCT_KPROBE] = "kprobe",
-	[ACCT_CONNTRACK] = "conntrack",
-};
-
-const char *acct_kind_name(enum acct_kind kind)
-{
-	if ((unsigned int)kind >= sizeof(kind_names) / sizeof(kind_names[0]))
-		return "unknown";
-	return kind_names[kind];
-}
-
-int acct_kind_parse(const char *name, enum acct_kind *kind)
-{
-	unsigned int i;
-
-	if (!name)
-		return -EINVAL;
-	for (i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++) {
-		if (!strcmp(name, kind_names[i])) {
-			*kind = (enum acct_kind)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
 enum acct_kind acct_kind_of(const struct acct *acct)
 {
 	return acct->kind;
-}
-
-static const char *const layout_names[] = {
-	[ACCT_LAYOUT_SLOTS] = "slots",
-	[ACCT_LAYOUT_LRU] = "lru",
-};
-
-const char *acct_layout_name(enum acct_layout layout)
-{
-	if ((unsigned int)layout >= sizeof(layout_names) / sizeof(layout_names[0]))
-		return "unknown";
-	return layout_names[layout];
-}
-
-int acct_layout_parse(const char *name, enum acct_layout *layout)
-{
-	unsigned int i;
-
-	if (!name)
-		return -EINVAL;
-	for (i = 0; i < sizeof(layout_names) / sizeof(layout_names[0]); i++) {
-		if (!strcmp(name, layout_names[i])) {
-			*layout = (enum acct_layout)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
 }
 
 enum acct_layout acct_layout_of(const struct acct *acct)

@@ -23,21 +23,9 @@
 #include "ct_parse.h"
 #include "filter.h"
 #include "kcount.h"
+#include "names.h"
 
 #include "util.h"
-
-static bool proto_has_ports(uint8_t proto)
-{
-	switch (proto) {
-	case IPPROTO_TCP:
-	case IPPROTO_UDP:
-	case IPPROTO_UDPLITE:
-	case IPPROTO_SCTP:
-	case IPPROTO_DCCP:
-		return true;
-	}
-	return false;
-}
 
 /*
  * The ICMP type the kernel puts in the reply tuple (icmp_invert_tuple and

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 
 #include "ipfix.h"
+#include "names.h"
 
 #define METER_MIN_BUCKETS 1024
 
@@ -125,20 +126,6 @@ static struct mflow *lookup(struct ipfix_meter *m, const struct flow *f,
 	return *p;
 }
 
-static bool is_port_proto(uint8_t proto)
-{
-	switch (proto) {
-	case IPPROTO_TCP:
-	case IPPROTO_UDP:
-	case IPPROTO_UDPLITE:
-	case IPPROTO_SCTP:
-	case IPPROTO_DCCP:
-		return true;
-	default:
-		return false;
-	}
-}
-
 static bool is_zero(const void *p, size_t n)
 {
 	const uint8_t *b = p;
@@ -165,7 +152,7 @@ void ipfix_record_from_tuples(struct ipfix_record *r,
 		r->src4 = ntohl(key->src[0]);
 		r->dst4 = ntohl(key->dst[0]);
 	}
-	if (is_port_proto(key->proto)) {
+	if (proto_has_ports(key->proto)) {
 		r->kind = IPFIX_KIND_PORTS;
 		r->sport = ntohs(key->sport);
 		r->dport = ntohs(key->dport);

@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 
 #include "filter.h"
-#include "format.h"
+#include "names.h"
 #include "sort.h"
 
 /*

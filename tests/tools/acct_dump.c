@@ -76,22 +76,6 @@ static int cmp_row(const void *a, const void *b)
 		      &((const struct row *)b)->key, sizeof(struct flow_key));
 }
 
-static const char *proto_name(unsigned int p, char *buf, size_t len)
-{
-	switch (p) {
-	case 1: return "icmp";
-	case 6: return "tcp";
-	case 17: return "udp";
-	case 33: return "dccp";
-	case 47: return "gre";
-	case 58: return "icmpv6";
-	case 132: return "sctp";
-	case 136: return "udplite";
-	}
-	snprintf(buf, len, "%u", p);
-	return buf;
-}
-
 static void print_row(const struct row *r)
 {
 	const struct flow_key *k = &r->key;
