@@ -71,26 +71,28 @@ struct ui {
 /* layout: header rows on top, title row, list, one footer row */
 #define UI_HEADER_ROWS 2
 
+/* ui_lines.c: geometry and line output for every tab */
 int ui_list_rows(void);
 int ui_flow_height(const struct ui *u);
 long ui_visible_flows(const struct ui *u);
 
-void ui_draw_init(struct ui *u);
-void ui_draw(struct ui *u);
-
-/* ui_draw.c's line and lookup helpers, for the tabs drawn elsewhere */
+/* one screen line: text from display column skip, padded when fill */
 void ui_put_line(const struct ui *u, int y, const char *text, int skip,
 		 enum ui_role role, bool fill);
 void ui_get_info(const struct ui *u, const struct flow *f,
 		 struct flow_info *info);
 int ui_clamp_hscroll(struct ui *u, const char *title);
 
+/* ui_draw.c: the whole screen */
+void ui_draw_init(struct ui *u);
+void ui_draw(struct ui *u);
+
 /* ui_draw_group.c: the groups tab */
 void ui_draw_groups(struct ui *u);
 
 struct column_table;
 
-/* ui_draw.c: underlines the titles (row y) of the columns sorted by key */
+/* ui_lines.c: underlines the titles (row y) of the columns sorted by key */
 void ui_mark_sorted(const struct ui *u, int y, const struct column_table *t,
 		    int flex, int skip, int key);
 

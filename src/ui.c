@@ -20,7 +20,6 @@
 
 #include "filter.h"
 #include "filter_expr.h"
-#include "geoip.h"
 #include "ui.h"
 #include "ui_internal.h"
 #include "util.h"
@@ -38,25 +37,6 @@ static void at_exit_restore(void)
 }
 
 /* --- helpers -------------------------------------------------------- */
-
-int ui_list_rows(void)
-{
-	int r = LINES - UI_HEADER_ROWS - 2;	/* title row, footer */
-
-	return r > 0 ? r : 0;
-}
-
-int ui_flow_height(const struct ui *u)
-{
-	return u->show_src ? 2 : 1;
-}
-
-long ui_visible_flows(const struct ui *u)
-{
-	long n = ui_list_rows() / ui_flow_height(u);
-
-	return n > 0 ? n : 1;
-}
 
 static size_t view_rows(const struct ui *u)
 {
@@ -613,7 +593,7 @@ static int drain_fd(int fd)
 
 /* Reads main's pending signals: true if they only asked for a GeoIP
  * reload (SIGUSR1), done then; a lost terminal (SIGHUP) ends the view. */
-static bool only_reload(int sig_fd)
+static bool only_reload(struct ui *u, int sig_fd)
 {
 	struct signalfd_siginfo si;
 	bool reload = false, any = false;
@@ -625,7 +605,7 @@ static bool only_reload(int sig_fd)
 		reload = true;
 	}
 	if (reload)
-		geoip_request_reload();
+		enrich_reload(u->enrich);
 	return reload || !any;
 }
 
@@ -749,7 +729,7 @@ int ui_run(struct collector *col, const struct config *cfg, int sig_fd,
 			why = "poll";
 			break;
 		}
-		if (pfd[1].revents && !only_reload(sig_fd))
+		if (pfd[1].revents && !only_reload(u, sig_fd))
 			break;	/* SIGINT/SIGTERM/SIGHUP: main cleans up */
 		if (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
 			why = "terminal closed";

@@ -18,7 +18,6 @@
 #include "format.h"
 #include "ui_internal.h"
 
-
 #define LINE_MAX_BYTES 2048
 
 void ui_draw_init(struct ui *u)
@@ -49,50 +48,6 @@ void ui_draw_init(struct ui *u)
 	u->attr[ROLE_GONE] = COLOR_PAIR(4);
 	u->attr[ROLE_PAUSED] = COLOR_PAIR(5) | A_BOLD;
 	u->attr[ROLE_FOOTER] = COLOR_PAIR(6);
-}
-
-/* One screen line: text from display column skip, padded when fill. */
-static void put_line(const struct ui *u, int y, const char *text, int skip,
-		     enum ui_role role, bool fill)
-{
-	char out[LINE_MAX_BYTES];
-	int width = COLS, cols;
-
-	if (y < 0 || y >= LINES || width <= 0)
-		return;
-	/* the bottom-right cell cannot be written without scrolling */
-	if (y == LINES - 1)
-		width--;
-	ustr_slice(text, skip, width, out, sizeof(out));
-	cols = ustr_cols(out);
-	if (fill && cols < width) {
-		size_t l = strlen(out);
-
-		while (cols < width && l + 1 < sizeof(out)) {
-			out[l++] = ' ';
-			cols++;
-		}
-		out[l] = '\0';
-	}
-	attrset(u->attr[role]);
-	mvaddstr(y, 0, out);
-	attrset(A_NORMAL);
-}
-
-static void get_info(const struct ui *u, const struct flow *f,
-		     struct flow_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	if (u->enrich)
-		enrich_flow(u->enrich, f, info);
-	if (!u->dns) {
-		info->src.host[0] = '\0';
-		info->dst.host[0] = '\0';
-	}
-	if (!u->geo) {
-		memset(&info->src.geo, 0, sizeof(info->src.geo));
-		memset(&info->dst.geo, 0, sizeof(info->dst.geo));
-	}
 }
 
 static bool is_icmp(uint8_t proto)
@@ -148,7 +103,7 @@ static void draw_header(struct ui *u)
 	if (!v) {
 		snprintf(line, sizeof(line), "flowtop  -t %gs  waiting for the "
 			 "first snapshot...", u->cfg->interval_s);
-		put_line(u, 0, line, 0, ROLE_HEADER, true);
+		ui_put_line(u, 0, line, 0, ROLE_HEADER, true);
 		return;
 	}
 	n = snprintf(line, sizeof(line), "flowtop%s  %s  %gs  %s  flows %zu/%zu  "
@@ -166,7 +121,7 @@ static void draw_header(struct ui *u)
 			 (unsigned long long)v->snap->meta.offloaded,
 			 v->snap->meta.offloaded_uncounted ?
 			 " (some without kernel counters: see ?)" : "");
-	put_line(u, 0, line, 0, u->paused ? ROLE_PAUSED : ROLE_HEADER, true);
+	ui_put_line(u, 0, line, 0, u->paused ? ROLE_PAUSED : ROLE_HEADER, true);
 
 	if (u->tab == TAB_PROCS && !u->detail) {
 		sortname = proc_sort_name(u->p.psort);
@@ -210,7 +165,7 @@ static void draw_header(struct ui *u)
 	if (u->p.filter[0] && pos < sizeof(line))
 		snprintf(line + pos, sizeof(line) - pos, "  filter \"%s\"",
 			 u->p.filter);
-	put_line(u, 1, line, 0, ROLE_HEADER, true);
+	ui_put_line(u, 1, line, 0, ROLE_HEADER, true);
 }
 
 /*
@@ -250,24 +205,24 @@ static void draw_footer(struct ui *u)
 	if (u->editing && u->filter_err[0]) {
 		snprintf(line, sizeof(line), "filter: %s_   %s", u->edit,
 			 u->filter_err);
-		put_line(u, LINES - 1, line, 0, ROLE_FOOTER, true);
+		ui_put_line(u, LINES - 1, line, 0, ROLE_FOOTER, true);
 		return;
 	}
 	if (u->editing) {
 		snprintf(line, sizeof(line), "filter: %s_   Enter keep  Esc clear",
 			 u->edit);
-		put_line(u, LINES - 1, line, 0, ROLE_FOOTER, true);
+		ui_put_line(u, LINES - 1, line, 0, ROLE_FOOTER, true);
 		return;
 	}
 	if (u->filter_err[0] && !u->detail) {
 		/* Enter on a wrong expression: say so until it is mended */
 		snprintf(line, sizeof(line), "bad filter, not applied: %s   "
 			 "/ mend  Esc clear", u->filter_err);
-		put_line(u, LINES - 1, line, 0, ROLE_FOOTER, true);
+		ui_put_line(u, LINES - 1, line, 0, ROLE_FOOTER, true);
 		return;
 	}
 	if (u->status[0]) {	/* a logged message (log.h), for a while */
-		put_line(u, LINES - 1, u->status, 0, ROLE_FOOTER, true);
+		ui_put_line(u, LINES - 1, u->status, 0, ROLE_FOOTER, true);
 		return;
 	}
 	if (u->detail)
@@ -281,7 +236,7 @@ static void draw_footer(struct ui *u)
 	else
 		keys = "q quit  Enter detail  / filter  o sort  r reverse  "
 		       "space pause  TAB procs  ? help";
-	put_line(u, LINES - 1, keys, 0, ROLE_FOOTER, true);
+	ui_put_line(u, LINES - 1, keys, 0, ROLE_FOOTER, true);
 	draw_position(u);
 }
 
@@ -502,32 +457,6 @@ static void flow_row(const struct ui *u, char *line, size_t cap,
 }
 
 /*
- * Underlines the titles of the columns the sort key orders by, as htop
- * marks its sort column: the text stays the same, only its look changes.
- */
-void ui_mark_sorted(const struct ui *u, int y, const struct column_table *t,
-		    int flex, int skip, int key)
-{
-	for (size_t i = 0; i < t->n; i++) {
-		int w, x;
-
-		if (t->cols[i].sort != key)
-			continue;
-		x = columns_at(t, flex, i, &w) - skip;
-		w--;	/* not the blank after the title */
-		if (x < 0) {
-			w += x;
-			x = 0;
-		}
-		if (w > COLS - x)
-			w = COLS - x;
-		if (w > 0 && y < LINES)
-			mvchgat(y, x, w, (attr_t)(u->attr[ROLE_TITLE] | A_UNDERLINE),
-				(short)PAIR_NUMBER(u->attr[ROLE_TITLE]), NULL);
-	}
-}
-
-/*
  * The -s row's text: where the flow comes from and, for a SNAT'd or
  * masqueraded flow, the address and port the world sees
  * ("via 198.51.100.1:34906").
@@ -590,7 +519,7 @@ static void fit_nat_rows(const struct ui *u, struct flow_cols *c, long vis)
 
 		if (!nat)
 			continue;
-		get_info(u, f, &info);
+		ui_get_info(u, f, &info);
 		if (nat & FLOW_NAT_DST) {
 			dest_text(u, text, sizeof(text), f, &info);
 			w = ustr_cols(text);
@@ -611,17 +540,6 @@ static void fit_nat_rows(const struct ui *u, struct flow_cols *c, long vis)
 		c->dest = want;
 }
 
-static int clamp_hscroll(struct ui *u, const char *title)
-{
-	int maxs = ustr_cols(title) - COLS;
-
-	if (maxs < 0)
-		maxs = 0;
-	if (u->hscroll > maxs)
-		u->hscroll = maxs;
-	return u->hscroll;
-}
-
 static void draw_flows(struct ui *u)
 {
 	char line[LINE_MAX_BYTES];
@@ -634,13 +552,13 @@ static void draw_flows(struct ui *u)
 	if (u->v)
 		fit_nat_rows(u, &c, vis);
 	columns_title(&flow_table, c.dest + 1, line, sizeof(line));
-	skip = clamp_hscroll(u, line);
-	put_line(u, y, line, skip, ROLE_TITLE, true);
+	skip = ui_clamp_hscroll(u, line);
+	ui_put_line(u, y, line, skip, ROLE_TITLE, true);
 	ui_mark_sorted(u, y++, &flow_table, c.dest + 1, skip, u->p.sort);
 	if (!u->v)
 		return;
 	if (!u->v->n) {
-		put_line(u, y, u->v->snap->n ? "  no flow matches the filter "
+		ui_put_line(u, y, u->v->snap->n ? "  no flow matches the filter "
 			 "and toggles (Esc clears the filter)" :
 			 "  no flows yet", 0, ROLE_DIM, false);
 		return;
@@ -652,15 +570,15 @@ static void draw_flows(struct ui *u)
 		if (i >= (long)u->v->n)
 			break;
 		f = snapshot_flow(u->v->snap, u->v->idx[i], &buf);
-		get_info(u, f, &info);
+		ui_get_info(u, f, &info);
 		role = i == u->cursor ? ROLE_CURSOR :
 		       f->destroyed ? ROLE_GONE : ROLE_NORMAL;
 		flow_row(u, line, sizeof(line), f, &info, &c,
 			 u->v->snap->meta.time);
-		put_line(u, y++, line, skip, role, i == u->cursor);
+		ui_put_line(u, y++, line, skip, role, i == u->cursor);
 		if (u->show_src && y < bottom) {
 			src_row(line, sizeof(line), f, &info, &c);
-			put_line(u, y++, line, skip, role, i == u->cursor);
+			ui_put_line(u, y++, line, skip, role, i == u->cursor);
 		}
 	}
 }
@@ -763,11 +681,11 @@ static void draw_procs(struct ui *u)
 	long vis = ui_list_rows() > 0 ? ui_list_rows() : 1;
 
 	columns_title(&proc_table, 0, line, sizeof(line));
-	skip = clamp_hscroll(u, line);
-	put_line(u, y, line, skip, ROLE_TITLE, true);
+	skip = ui_clamp_hscroll(u, line);
+	ui_put_line(u, y, line, skip, ROLE_TITLE, true);
 	ui_mark_sorted(u, y++, &proc_table, 0, skip, u->p.psort);
 	if (!u->v || !u->v->procs) {
-		put_line(u, y, "  collecting processes...", 0, ROLE_DIM, false);
+		ui_put_line(u, y, "  collecting processes...", 0, ROLE_DIM, false);
 		return;
 	}
 	for (long i = u->ptop; i < u->ptop + vis && y < bottom; i++) {
@@ -777,7 +695,7 @@ static void draw_procs(struct ui *u)
 			break;
 		cell.r = &u->v->procs[i];
 		columns_row(&proc_table, 0, &cell, line, sizeof(line));
-		put_line(u, y++, line, skip,
+		ui_put_line(u, y++, line, skip,
 			 i == u->pcursor ? ROLE_CURSOR : ROLE_NORMAL,
 			 i == u->pcursor);
 	}
@@ -868,45 +786,45 @@ static void draw_detail(struct ui *u)
 	int y = UI_HEADER_ROWS;
 	double now = u->v ? u->v->snap->meta.time : 0;
 
-	get_info(u, f, &info);
+	ui_get_info(u, f, &info);
 	snprintf(line, sizeof(line), " Flow detail%s%s%s",
 		 f->destroyed ? "  [destroyed]" : "",
 		 f->offloaded ? "  [offloaded]" : "",
 		 u->sel_gone ? "  [gone: last values]" : "");
-	put_line(u, y++, line, 0, f->destroyed || u->sel_gone ? ROLE_GONE :
+	ui_put_line(u, y++, line, 0, f->destroyed || u->sel_gone ? ROLE_GONE :
 		 ROLE_TITLE, true);
 	snprintf(line, sizeof(line), " %s %s  state %s  zone %u  mark 0x%x  "
 		 "ct id %u  age %s", k->family == AF_INET6 ? "IPv6" : "IPv4",
 		 proto_name(k->proto, a, sizeof(a)), state ? state : "-",
 		 k->zone, f->mark, f->ct_id, fmt_age(b, sizeof(b), flow_age(f, now)));
-	put_line(u, y++, line, 0, ROLE_NORMAL, false);
+	ui_put_line(u, y++, line, 0, ROLE_NORMAL, false);
 	tuple_text(t, sizeof(t), k, k->family);
 	snprintf(line, sizeof(line), " original  %s", t);
-	put_line(u, y++, line, 0, ROLE_NORMAL, false);
+	ui_put_line(u, y++, line, 0, ROLE_NORMAL, false);
 	tuple_text(t, sizeof(t), &f->reply, f->reply.family ? f->reply.family
 							   : k->family);
 	snprintf(line, sizeof(line), " reply     %s", t);
-	put_line(u, y++, line, 0, ROLE_NORMAL, false);
+	ui_put_line(u, y++, line, 0, ROLE_NORMAL, false);
 	snprintf(line, sizeof(line), " NAT       %s", nat_kind(f));
-	put_line(u, y++, line, 0, ROLE_NORMAL, false);
+	ui_put_line(u, y++, line, 0, ROLE_NORMAL, false);
 	if (info.proc.pid > 0)
 		snprintf(line, sizeof(line), " process   %s  pid %d  user %s",
 			 info.proc.comm, (int)info.proc.pid, info.proc.user);
 	else
 		snprintf(line, sizeof(line), " process   -");
-	put_line(u, y++, line, 0, ROLE_NORMAL, false);
+	ui_put_line(u, y++, line, 0, ROLE_NORMAL, false);
 	format_addr(k->family, k->src, a, sizeof(a));
 	endpoint_text(t, sizeof(t), &info.src, a);
 	snprintf(line, sizeof(line), " source    %s", t);
-	put_line(u, y++, line, 0, ROLE_NORMAL, false);
+	ui_put_line(u, y++, line, 0, ROLE_NORMAL, false);
 	format_addr(k->family, k->dst, a, sizeof(a));
 	endpoint_text(t, sizeof(t), &info.dst, a);
 	snprintf(line, sizeof(line), " dest      %s  %s", t,
 		 port_text(b, sizeof(b), k, info.dst.service));
-	put_line(u, y++, line, 0, ROLE_NORMAL, false);
+	ui_put_line(u, y++, line, 0, ROLE_NORMAL, false);
 	snprintf(line, sizeof(line), " %-9s %12s %10s %12s %12s", "", "packets",
 		 "bytes", "packets/s", "rate");
-	put_line(u, y++, line, 0, ROLE_DIM, false);
+	ui_put_line(u, y++, line, 0, ROLE_DIM, false);
 	for (int dir = 0; dir < FLOW_DIR_COUNT; dir++) {
 		snprintf(line, sizeof(line), " %-9s %12llu %10s %12.1f %12s",
 			 dir == FLOW_DIR_ORIG ? "out (orig)" : "in (reply)",
@@ -914,12 +832,12 @@ static void draw_detail(struct ui *u)
 			 fmt_bytes(a, sizeof(a), f->total.bytes[dir]),
 			 (double)f->pkt_rate[dir],
 			 fmt_rate(b, sizeof(b), f->byte_rate[dir], u->bits));
-		put_line(u, y++, line, 0, ROLE_NORMAL, false);
+		ui_put_line(u, y++, line, 0, ROLE_NORMAL, false);
 	}
 	totals_since(t, sizeof(t), f,
 		     u->v ? u->v->snap->meta.counting_since : 0);
 	snprintf(line, sizeof(line), " totals    %s", t);
-	put_line(u, y++, line, 0, ROLE_DIM, false);
+	ui_put_line(u, y++, line, 0, ROLE_DIM, false);
 	for (int dir = 0; dir < FLOW_DIR_COUNT; dir++) {
 		size_t n = h ? hist_series(h, dir, series, HIST_LEN) : 0;
 		float max = 0;
@@ -933,12 +851,12 @@ static void draw_detail(struct ui *u)
 			 dir == FLOW_DIR_ORIG ? "out" : "in ",
 			 fmt_rate(c, sizeof(c), max, u->bits), t,
 			 n ? fmt_count(d, sizeof(d), (double)n) : "0");
-		put_line(u, y++, line, 0, ROLE_NORMAL, false);
+		ui_put_line(u, y++, line, 0, ROLE_NORMAL, false);
 	}
 	snprintf(line, sizeof(line), " sparklines: byte rate over the last %d "
 		 "intervals (max per line; count of intervals at the end)",
 		 HIST_LEN);
-	put_line(u, y, line, 0, ROLE_DIM, false);
+	ui_put_line(u, y, line, 0, ROLE_DIM, false);
 }
 
 /* --- help ------------------------------------------------------------- */
@@ -979,7 +897,7 @@ static void draw_help(struct ui *u)
 	int n = (int)(sizeof(help_lines) / sizeof(help_lines[0]));
 
 	for (int i = 0; i < n && i < LINES; i++)
-		put_line(u, i, help_lines[i], 0, i ? ROLE_NORMAL : ROLE_TITLE,
+		ui_put_line(u, i, help_lines[i], 0, i ? ROLE_NORMAL : ROLE_TITLE,
 			 !i);
 }
 
@@ -1001,23 +919,4 @@ void ui_draw(struct ui *u)
 		draw_footer(u);
 	}
 	refresh();
-}
-
-/* --- for the other tabs' drawing (ui_draw_group.c) ---------------------- */
-
-void ui_put_line(const struct ui *u, int y, const char *text, int skip,
-		 enum ui_role role, bool fill)
-{
-	put_line(u, y, text, skip, role, fill);
-}
-
-void ui_get_info(const struct ui *u, const struct flow *f,
-		 struct flow_info *info)
-{
-	get_info(u, f, info);
-}
-
-int ui_clamp_hscroll(struct ui *u, const char *title)
-{
-	return clamp_hscroll(u, title);
 }
