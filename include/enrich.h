@@ -84,4 +84,10 @@ int enrich_answer_fd(const struct enrich *e);
 void enrich_set_dns(struct enrich *e, bool on);
 void enrich_set_geoip(struct enrich *e, bool on);
 
+/*
+ * SIGUSR1: the GeoIP databases are read again (by their watcher thread,
+ * not the caller's). Nothing to do for e NULL: no database is open then.
+ */
+void enrich_reload(struct enrich *e);
+
 #endif

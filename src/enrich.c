@@ -217,3 +217,9 @@ int enrich_answer_fd(const struct enrich *e)
 {
 	return e ? e->answer_fd : -1;
 }
+
+void enrich_reload(struct enrich *e)
+{
+	if (e)
+		geoip_request_reload();
+}

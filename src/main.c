@@ -183,7 +183,8 @@ static void enable_acct_for_offload(void *arg)
  * all only asked for a GeoIP reload (SIGUSR1; SIGHUP when headless, i.e.
  * --batch --output none, where no terminal can have gone away).
  */
-static bool reload_signals(int sig_fd, const struct config *cfg)
+static bool reload_signals(int sig_fd, const struct config *cfg,
+			   struct enrich *enrich)
 {
 	struct signalfd_siginfo si;
 	bool reload = false, any = false;
@@ -197,7 +198,7 @@ static bool reload_signals(int sig_fd, const struct config *cfg)
 			return false;
 	}
 	if (reload)
-		geoip_request_reload();
+		enrich_reload(enrich);
 	return reload || !any;
 }
 
@@ -378,7 +379,7 @@ static int run_batch(struct collector *col, const struct config *cfg,
 			return -errno;
 		}
 		if (pfd[1].revents) {
-			if (!reload_signals(sig_fd, cfg))
+			if (!reload_signals(sig_fd, cfg, enrich))
 				return 0;
 			continue;
 		}
