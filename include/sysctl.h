@@ -22,6 +22,16 @@ struct sysctl_change {
 	uint8_t old_len, set_len;
 };
 
+/* "/proc/sys/" name into buf; 0 or -ENAMETOOLONG */
+int sysctl_path(const char *name, char *buf, size_t len);
+
+/*
+ * A whole small file read into buf (NUL-terminated; its length) or written
+ * from buf (0); a negative errno. Async-signal-safe.
+ */
+int sysctl_read_text(const char *path, char *buf, size_t len);
+int sysctl_write_text(const char *path, const char *buf, size_t len);
+
 /* name is relative to /proc/sys, with slashes: "net/netfilter/nf_conntrack_acct" */
 int sysctl_read_u64(const char *name, uint64_t *out);
 
