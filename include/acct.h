@@ -114,6 +114,15 @@ int acct_forget_now(struct acct *acct, const struct flow_key *key);
 void acct_get_stats(const struct acct *acct, struct acct_stats *st);
 
 /*
+ * Whether the backend's counters are the kernel's conntrack accounting
+ * (counted since each flow began, read with the conntrack dump: see
+ * ct_read_counters) rather than the BPF program's, counted from its load
+ * and read with acct_read, which then has nothing to report. Fixed at
+ * open.
+ */
+bool acct_kernel_counters(const struct acct *acct);
+
+/*
  * For tests and benchmarks, with no traffic counted meanwhile: sets the
  * cumulative counters of n distinct keys as if the BPF program had counted
  * them, creating their entries as needed (lru: with no owner recorded). 0, -ENOSPC when the map is full, or

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What acct.c (backend choice, load/attach), acct_lru.c and acct_slots.c
- * (the two counter layouts) share. Not part of the interface (acct.h).
+ * What acct.c (the backend choice and dispatch), the implementations
+ * (acct_slots.c, acct_lru.c, acct_conntrack.c) and the modules below them
+ * (acct_bpf.c: the BPF program; acct_common.c: shared helpers) share.
+ * Not part of the interface (acct.h).
  */
 #ifndef FLOWTOP_ACCT_INTERNAL_H
 #define FLOWTOP_ACCT_INTERNAL_H
@@ -17,6 +19,40 @@
 
 struct flowacct_bpf;
 struct bpf_link;
+struct acct;
+
+/*
+ * One counter backend, chosen once by acct_open; acct.c calls nothing
+ * else of it. Every operation is required.
+ */
+struct acct_ops {
+	const char *name;
+	/*
+	 * The counters are the kernel's conntrack accounting (since each
+	 * flow began), which come with the conntrack dump; read reports
+	 * nothing. Otherwise they are counted from load time by BPF.
+	 */
+	bool kernel_counters;
+	/* a is reset; on failure the op leaves nothing to release */
+	int (*open)(struct acct *a, const struct acct_opts *o, char *why,
+		    size_t len);
+	void (*close)(struct acct *a);
+	int (*read)(struct acct *a, acct_read_fn fn, void *arg);
+	int (*forget)(struct acct *a, const struct flow_key *key,
+		      uint64_t start_ns);
+	int (*reused)(struct acct *a, const struct flow_key *key);
+	int (*forget_now)(struct acct *a, const struct flow_key *key);
+	int (*set)(struct acct *a, const struct flow_key *keys,
+		   const struct flow_counters *vals, uint32_t n);
+};
+
+extern const struct acct_ops acct_slots_ops;
+extern const struct acct_ops acct_lru_ops;
+extern const struct acct_ops acct_conntrack_ops;
+
+/* acct_common.c */
+void acct_setmsg(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Keys queued by acct_forget: a growable array. */
 struct acct_keyvec {
@@ -121,6 +157,7 @@ struct acct_slots {
 };
 
 struct acct {
+	const struct acct_ops *ops;
 	enum acct_kind kind;
 	enum acct_layout layout;
 	struct flowacct_bpf *skel;
@@ -148,11 +185,32 @@ struct acct {
 };
 
 uint64_t acct_now_ns(void);
-/* Sums the BPF program's per-CPU statistics into *sum. 0 or -errno. */
-int acct_bpf_stats_sum(struct acct *a, struct acct_bpf_stats *sum);
+/* Queues key to go after the next read (acct_forget_conn). 0 or -ENOMEM. */
+int acct_forget_queue(struct acct *a, const struct flow_key *key,
+		      uint64_t start_ns);
 /* Drops key from the forget queue (a new flow reuses the tuple). */
 void acct_unqueue_forget(struct acct *a, const struct flow_key *key);
 void acct_forgetvec_free(struct acct_forgetvec *fv);
+
+/* acct_bpf.c: the BPF program, for the layouts */
+/* 0, or -errno and a reason when BPF cannot work at all on this system */
+int acct_bpf_usable(char *why, size_t len);
+/*
+ * Loads o->kind's program for o->layout with those map sizes: a->kind,
+ * a->ncpus, a->skel, the statistics. 0, or -errno with nothing loaded.
+ */
+int acct_bpf_load(struct acct *a, const struct acct_opts *o,
+		  uint32_t lru_entries, uint32_t nslots, char *why, size_t len);
+/* Attaches the loaded program to a->kind's hooks. 0 or -errno. */
+int acct_bpf_attach(struct acct *a, char *why, size_t len);
+/* Detaches it (links), then releases everything acct_bpf_load made. */
+void acct_bpf_detach(struct acct *a);
+void acct_bpf_release(struct acct *a);
+/* Loads (verifies) and drops the program: acct_load_only. 0 or -errno. */
+int acct_bpf_load_only(const struct acct_opts *o, uint32_t lru_entries,
+		       uint32_t nslots, char *why, size_t len);
+/* Sums the BPF program's per-CPU statistics into *sum. 0 or -errno. */
+int acct_bpf_stats_sum(struct acct *a, struct acct_bpf_stats *sum);
 
 int acct_lru_alloc(struct acct *a);
 void acct_lru_free(struct acct *a);

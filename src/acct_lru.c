@@ -17,8 +17,10 @@
 #include <string.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "acct_internal.h"
+#include "flowacct.skel.h"
 
 /*
  * Keys per lookup batch. A batch never splits a hash bucket, so it must
@@ -269,3 +271,68 @@ int acct_lru_set(struct acct *a, const struct flow_key *keys,
 	free(v);
 	return rc;
 }
+
+/*
+ * The LRU map keeps up to 128 free nodes per CPU in local lists and evicts
+ * to refill them once the global free list runs short, so it starts
+ * evicting before max_entries keys are in it. Room for that per CPU keeps
+ * max_flows live keys from being evicted.
+ */
+#define ACCT_LRU_SLACK_PER_CPU	256
+
+static void lru_close(struct acct *a)
+{
+	acct_bpf_detach(a);
+	acct_lru_free(a);
+	acct_bpf_release(a);
+}
+
+static int lru_open(struct acct *a, const struct acct_opts *o, char *why,
+		    size_t len)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	uint64_t entries;
+	int err;
+
+	entries = (uint64_t)o->max_flows +
+		  (uint64_t)(ncpus > 0 ? ncpus : 1) * ACCT_LRU_SLACK_PER_CPU;
+	if (entries > UINT32_MAX)
+		entries = UINT32_MAX;
+	/* the slot maps stay at one entry: this layout never takes a slot */
+	err = acct_bpf_load(a, o, (uint32_t)entries, 1, why, len);
+	if (err)
+		return err;
+	a->map_fd = bpf_map__fd(a->skel->maps.counters);
+	err = acct_lru_alloc(a);
+	if (err)
+		acct_setmsg(why, len, "out of memory for the counter read "
+			    "buffers");
+	else
+		err = acct_bpf_attach(a, why, len);
+	if (err)
+		lru_close(a);
+	return err;
+}
+
+static int lru_reused(struct acct *a, const struct flow_key *key)
+{
+	acct_unqueue_forget(a, key);
+	return 0;
+}
+
+static int lru_forget_now(struct acct *a, const struct flow_key *key)
+{
+	acct_unqueue_forget(a, key);
+	return acct_lru_forget_now(a, key);
+}
+
+const struct acct_ops acct_lru_ops = {
+	.name = "lru",
+	.open = lru_open,
+	.close = lru_close,
+	.read = acct_lru_read,
+	.forget = acct_forget_queue,
+	.reused = lru_reused,
+	.forget_now = lru_forget_now,
+	.set = acct_lru_set,
+};

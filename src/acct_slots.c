@@ -45,8 +45,10 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "acct_internal.h"
+#include "flowacct.skel.h"
 #include "flowtab.h"
 #include "hugemem.h"
 
@@ -751,3 +753,60 @@ int acct_slots_set(struct acct *a, const struct flow_key *keys,
 	free(nslot);
 	return rc;
 }
+
+static void slots_close(struct acct *a)
+{
+	acct_bpf_detach(a);
+	acct_slots_free(a);
+	acct_bpf_release(a);
+}
+
+static int slots_open(struct acct *a, const struct acct_opts *o, char *why,
+		      size_t len)
+{
+	uint32_t nslots = acct_slots_count(o->max_flows);
+	int err;
+
+	a->sl.slot_of_fd = a->sl.free_fd = a->sl.owner_fd = -1;
+	/* the LRU map stays at one entry: this layout never uses it */
+	err = acct_bpf_load(a, o, 1, nslots, why, len);
+	if (err)
+		return err;
+	a->sl.nslots = nslots;
+	a->sl.slot_of_fd = bpf_map__fd(a->skel->maps.slot_of);
+	a->sl.free_fd = bpf_map__fd(a->skel->maps.free_slots);
+	a->sl.owner_fd = bpf_map__fd(a->skel->maps.slot_owner);
+	err = acct_slots_init(a, bpf_map__fd(a->skel->maps.slot_keys),
+			      bpf_map__fd(a->skel->maps.slot_counters),
+			      (volatile uint64_t *)&a->skel->bss->slot_next,
+			      why, len);
+	if (!err)
+		err = acct_bpf_attach(a, why, len);
+	if (err)
+		slots_close(a);
+	return err;
+}
+
+static int slots_reused(struct acct *a, const struct flow_key *key)
+{
+	acct_unqueue_forget(a, key);
+	acct_slots_reused(a, key);
+	return 0;
+}
+
+static int slots_forget_now(struct acct *a, const struct flow_key *key)
+{
+	acct_unqueue_forget(a, key);
+	return acct_slots_forget_now(a, key);
+}
+
+const struct acct_ops acct_slots_ops = {
+	.name = "slots",
+	.open = slots_open,
+	.close = slots_close,
+	.read = acct_slots_read,
+	.forget = acct_forget_queue,
+	.reused = slots_reused,
+	.forget_now = slots_forget_now,
+	.set = acct_slots_set,
+};
