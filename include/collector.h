@@ -86,6 +86,8 @@ struct collector {
 		size_t n, cap;
 	} offl;			/* offloaded flows (indices), see collector.c */
 	bool offload_seen;
+	/* acct_kernel_counters(acct), asked once at the start */
+	bool kernel_counters;
 	int list_err;		/* -ENOMEM: a list above could not grow */
 	uint64_t offloaded_now;	/* at the last read: offloaded flows ... */
 	uint64_t offloaded_uncounted;	/* ... and those without kernel counters */

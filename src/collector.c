@@ -22,11 +22,6 @@ static uint64_t now_ns(clockid_t clk)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static bool uses_bpf(const struct collector *c)
-{
-	return acct_kind_of(c->acct) != ACCT_CONNTRACK;
-}
-
 /*
  * A tuple reused at once (conntrack -F, then the same client port): the
  * kernel sends the old connection's DESTROY, the new one's first packet
@@ -53,8 +48,7 @@ static void on_destroyed(struct flow_rec *f, void *arg)
 
 	/* the key goes after the next read, which takes its final counters;
 	 * the start lets it stay if a new connection already took the tuple */
-	if (uses_bpf(c))
-		acct_forget_conn(c->acct, &f->key, flow_rec_start(f));
+	acct_forget_conn(c->acct, &f->key, flow_rec_start(f));
 }
 
 static void on_reused(struct flow_rec *f, void *arg)
@@ -67,8 +61,7 @@ static void on_reused(struct flow_rec *f, void *arg)
 	 * deleting the key now would drop those packets. Only a pending
 	 * forget of the old connection must not delete it.
 	 */
-	if (uses_bpf(c))
-		acct_reused(c->acct, &f->key);
+	acct_reused(c->acct, &f->key);
 }
 
 static int idx_push(struct idx_list *l, uint32_t idx)
@@ -129,8 +122,8 @@ static void on_offloaded(struct flow_rec *f, void *arg)
 		if (c->on_first_offload)
 			c->on_first_offload(c->on_first_offload_arg);
 	}
-	/* the conntrack backend reads every flow's kernel counters anyway */
-	if (uses_bpf(c) && idx_push(&c->offl, flowtab_index(c->tab, f)))
+	/* a backend on the kernel's counters reads every flow's anyway */
+	if (!c->kernel_counters && idx_push(&c->offl, flowtab_index(c->tab, f)))
 		c->list_err = -ENOMEM;
 }
 
@@ -185,7 +178,7 @@ static bool apply_counters(const struct flow_key *key,
 
 	if (!f)
 		return false;	/* not known (yet), or already reaped */
-	if (!uses_bpf(a->c)) {
+	if (a->c->kernel_counters) {
 		/* the kernel's counters: since the flow began */
 		f->whole_life = true;
 		now = *sum;
@@ -199,7 +192,7 @@ static bool apply_counters(const struct flow_key *key,
 	 * connection on its tuple, which the BPF program restarted the entry
 	 * for before its NEW event (that restarts the flow) got here.
 	 */
-	if (f->destroyed && f->counters_valid && uses_bpf(a->c) &&
+	if (f->destroyed && f->counters_valid && !a->c->kernel_counters &&
 	    (sum->packets[0] < f->total.packets[0] ||
 	     sum->packets[1] < f->total.packets[1] ||
 	     sum->bytes[0] < f->total.bytes[0] ||
@@ -209,7 +202,7 @@ static bool apply_counters(const struct flow_key *key,
 		/* BPF counts from load time; the kernel's counters from the
 		 * flow's start, so only flows born after the baseline read
 		 * have a first reading that is a real delta */
-		f->counts_from_zero = uses_bpf(a->c) ||
+		f->counts_from_zero = !a->c->kernel_counters ||
 				      f->since_ns >= a->c->baseline_ns;
 	if (flow_counters_update(f, sum, a->interval_s, &rates) &&
 	    rate_list_add(&a->c->rates, flowtab_index(a->c->tab, f), &rates))
@@ -362,7 +355,7 @@ static int read_counters(struct collector *c, double interval_s)
 	int ret;
 
 	rate_list_clear(&c->rates);
-	if (uses_bpf(c)) {
+	if (!c->kernel_counters) {
 		ret = acct_read(c->acct, apply_counters, &a);
 		if (!ret)
 			ret = settle_kernel(c, interval_s);
@@ -741,6 +734,7 @@ int collector_start(struct collector *c, char *err, size_t errlen)
 	/* stopping must not wait for a dump of a million flows to end */
 	ct_set_abort_fd(c->ct, c->stop_fd);
 	c->coalesce_ns = coalesce_ns_for(c->event_buffer);
+	c->kernel_counters = acct_kernel_counters(c->acct);
 	ret = pthread_create(&c->thread, NULL, collector_main, c);
 	if (ret) {
 		snprintf(err, errlen, "cannot start the collector thread: %s",

@@ -585,7 +585,7 @@ int main(int argc, char **argv)
 
 	ctc.rcvbuf = cfg.netlink_buffer ? cfg.netlink_buffer
 					: DEFAULT_NETLINK_BUFFER;
-	ctc.counters = acct_kind_of(acct) == ACCT_CONNTRACK;
+	ctc.counters = acct_kernel_counters(acct);
 	/* the signals that end the run also cut a long dump short (SIGHUP
 	 * reloads GeoIP in the headless mode, so it does not there) */
 	sigemptyset(&abort_signals);
