@@ -83,16 +83,16 @@ int ct_refresh(struct ct_source *src, struct flowtab *tab,
 	       const struct ct_hooks *hooks);
 
 /*
- * Applies every pending event without blocking. On ENOBUFS it discards
- * what is queued, counts it and resyncs. 0 or negative errno.
- */
-/*
  * Also give up a dump (-EINTR) as soon as fd is readable: the collector's
  * stop eventfd, for dumps in its thread once the main thread has taken the
  * exit signal. -1 (the default): none.
  */
 void ct_set_abort_fd(struct ct_source *src, int fd);
 
+/*
+ * Applies every pending event without blocking. On ENOBUFS it discards
+ * what is queued, counts it and resyncs. 0 or negative errno.
+ */
 int ct_process_events(struct ct_source *src, struct flowtab *tab,
 		      const struct ct_hooks *hooks);
 

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Turning flows and snapshots into text, JSON and CSV. Pure, unit tested. */
+/*
+ * Turning flows and snapshots into text, JSON and CSV. Unit tested; not
+ * pure: the names, places and processes it prints come from enrich's
+ * caches, and a miss there queues a lookup.
+ */
 #ifndef FLOWTOP_FORMAT_H
 #define FLOWTOP_FORMAT_H
 

@@ -625,8 +625,7 @@ int ct_read_counters(struct ct_source *src,
  * GET requests per system call: every answer is queued on the socket
  * before the first is read, and this many (at most about 2.5 KiB of
  * buffer each) fit in the default receive buffer (208 KiB), let alone in
- * the one ct_open asks for. Measured here: 50,000 flows in 160-240 ms
- * with 64, 240-420 ms with 32 (a busy 2-CPU machine).
+ * the one ct_open asks for. 64 against 32: bench/README.md.
  */
 #define GET_BATCH 64
 #define GET_MSG_MAX 256

@@ -646,11 +646,9 @@ int main(int argc, char **argv)
 	col.counting_since_ns = ctc.counting_since_ns;
 	col.on_first_offload = enable_acct_for_offload;
 	col.on_first_offload_arg = &cfg;
+	/* the first dump is the collector thread's: a stop during it is
+	 * the thread's to handle, not this call's */
 	ret = collector_start(&col, err, sizeof(err));
-	if (ret == -EINTR) {
-		status = 0;	/* told to stop during the first dump */
-		goto out;
-	}
 	if (ret) {
 		fprintf(stderr, "flowtop: %s\n", err);
 		goto out;
