@@ -15,7 +15,6 @@
 #include "flow_key.h"
 #include "flowtab.h"
 
-struct nf_conntrack;
 struct nlmsghdr;
 
 /* What one conntrack message says about one connection. */
@@ -54,14 +53,6 @@ enum ct_msg {
 };
 
 /*
- * Fills e from a conntrack object. -EAFNOSUPPORT for a family other than
- * IPv4/IPv6, -EPROTONOSUPPORT for a protocol flowtop does not show,
- * -EINVAL when the original or reply tuple is incomplete. e is only
- * meaningful when 0 is returned.
- */
-int ct_entry_from_conntrack(const struct nf_conntrack *ct, struct ct_entry *e);
-
-/*
  * Classifies a conntrack netlink message: CT_MSG_* or a negative errno
  * (-ENOMSG: not a ctnetlink conntrack message, -EINVAL: truncated).
  * Dump replies carry NLM_F_MULTI; events say NEW with NLM_F_CREATE.
@@ -78,9 +69,11 @@ int ct_msg_kind(const struct nlmsghdr *nlh);
 size_t ct_nlmsg_span(const void *buf, size_t len);
 
 /*
- * Fills e from one ctnetlink message (event or dump line). Same errors as
- * ct_entry_from_conntrack, plus -EINVAL for a malformed message (an
- * attribute flowtop uses with the wrong size included). Safe on arbitrary
+ * Fills e from one ctnetlink message (event or dump line). -EAFNOSUPPORT
+ * for a family other than IPv4/IPv6, -EPROTONOSUPPORT for a protocol
+ * flowtop does not show, -EINVAL when the original or reply tuple is
+ * incomplete or the message is malformed (an attribute flowtop uses with
+ * the wrong size included). e is only meaningful when 0 is returned. Safe on arbitrary
  * bytes as long as nlh->nlmsg_len bytes are readable; never exits (reads
  * with libmnl, see ct_parse.c).
  */

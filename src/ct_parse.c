@@ -18,7 +18,6 @@
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
-#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 
 #include "ct_parse.h"
 #include "filter.h"
@@ -30,8 +29,7 @@
 /*
  * The ICMP type the kernel puts in the reply tuple (icmp_invert_tuple and
  * icmpv6_invert_tuple): only these request/reply pairs get a conntrack of
- * their own. Used when the reply's ICMP fields are not available (the
- * nf_conntrack object API keeps them but has no getter for them).
+ * their own. Used when a message's reply tuple carries no ICMP fields.
  */
 static int icmp_reply_type(uint8_t proto, uint8_t type)
 {
@@ -52,42 +50,6 @@ static int icmp_reply_type(uint8_t proto, uint8_t type)
 	return -1;
 }
 
-/* Addresses of one direction; false if the message lacked them. */
-static bool get_addrs(const struct nf_conntrack *ct, uint8_t family, bool repl,
-		      struct flow_key *k)
-{
-	if (family == AF_INET) {
-		enum nf_conntrack_attr s = repl ? ATTR_REPL_IPV4_SRC : ATTR_ORIG_IPV4_SRC;
-		enum nf_conntrack_attr d = repl ? ATTR_REPL_IPV4_DST : ATTR_ORIG_IPV4_DST;
-
-		if (!nfct_attr_is_set(ct, s) || !nfct_attr_is_set(ct, d))
-			return false;
-		k->src[0] = nfct_get_attr_u32(ct, s);
-		k->dst[0] = nfct_get_attr_u32(ct, d);
-	} else {
-		const void *s = nfct_get_attr(ct, repl ? ATTR_REPL_IPV6_SRC : ATTR_ORIG_IPV6_SRC);
-		const void *d = nfct_get_attr(ct, repl ? ATTR_REPL_IPV6_DST : ATTR_ORIG_IPV6_DST);
-
-		if (!s || !d)
-			return false;
-		memcpy(k->src, s, sizeof(k->src));
-		memcpy(k->dst, d, sizeof(k->dst));
-	}
-	return true;
-}
-
-static bool get_ports(const struct nf_conntrack *ct, bool repl, struct flow_key *k)
-{
-	enum nf_conntrack_attr s = repl ? ATTR_REPL_PORT_SRC : ATTR_ORIG_PORT_SRC;
-	enum nf_conntrack_attr d = repl ? ATTR_REPL_PORT_DST : ATTR_ORIG_PORT_DST;
-
-	if (!nfct_attr_is_set(ct, s) || !nfct_attr_is_set(ct, d))
-		return false;
-	k->sport = nfct_get_attr_u16(ct, s);
-	k->dport = nfct_get_attr_u16(ct, d);
-	return true;
-}
-
 static void set_icmp(struct flow_key *k, uint16_t id_be, uint8_t type, uint8_t code)
 {
 	uint8_t *b = (uint8_t *)&k->dport;
@@ -95,134 +57,6 @@ static void set_icmp(struct flow_key *k, uint16_t id_be, uint8_t type, uint8_t c
 	k->sport = id_be;
 	b[0] = type;
 	b[1] = code;
-}
-
-/*
- * The zone of the connection (nf_ct_zone(ct)->id). The kernel reports it
- * in exactly one place: CTA_ZONE when it applies to both directions, else
- * inside the tuple of the direction it applies to.
- */
-static uint16_t get_zone(const struct nf_conntrack *ct)
-{
-	if (nfct_attr_is_set(ct, ATTR_ZONE))
-		return nfct_get_attr_u16(ct, ATTR_ZONE);
-	if (nfct_attr_is_set(ct, ATTR_ORIG_ZONE))
-		return nfct_get_attr_u16(ct, ATTR_ORIG_ZONE);
-	if (nfct_attr_is_set(ct, ATTR_REPL_ZONE))
-		return nfct_get_attr_u16(ct, ATTR_REPL_ZONE);
-	return 0;
-}
-
-int ct_entry_from_conntrack(const struct nf_conntrack *ct, struct ct_entry *e)
-{
-	uint8_t family, proto;
-
-	memset(e, 0, sizeof(*e));
-	e->state = FLOW_STATE_NONE;
-
-	if (!nfct_attr_is_set(ct, ATTR_ORIG_L3PROTO) ||
-	    !nfct_attr_is_set(ct, ATTR_ORIG_L4PROTO))
-		return -EINVAL;
-	family = nfct_get_attr_u8(ct, ATTR_ORIG_L3PROTO);
-	proto = nfct_get_attr_u8(ct, ATTR_ORIG_L4PROTO);
-	if (family != AF_INET && family != AF_INET6)
-		return -EAFNOSUPPORT;
-	if (!proto_has_ports(proto) &&
-	    !(family == AF_INET && proto == IPPROTO_ICMP) &&
-	    !(family == AF_INET6 && proto == IPPROTO_ICMPV6))
-		return -EPROTONOSUPPORT;
-
-	e->key.family = e->reply.family = family;
-	e->key.proto = e->reply.proto = proto;
-	e->key.zone = e->reply.zone = get_zone(ct);
-
-	if (!get_addrs(ct, family, false, &e->key) ||
-	    !get_addrs(ct, family, true, &e->reply))
-		return -EINVAL;
-
-	if (proto_has_ports(proto)) {
-		if (!get_ports(ct, false, &e->key) || !get_ports(ct, true, &e->reply))
-			return -EINVAL;
-	} else {
-		uint8_t type, code;
-		uint16_t id;
-		int rtype;
-
-		if (!nfct_attr_is_set(ct, ATTR_ICMP_TYPE) ||
-		    !nfct_attr_is_set(ct, ATTR_ICMP_CODE) ||
-		    !nfct_attr_is_set(ct, ATTR_ICMP_ID))
-			return -EINVAL;
-		type = nfct_get_attr_u8(ct, ATTR_ICMP_TYPE);
-		code = nfct_get_attr_u8(ct, ATTR_ICMP_CODE);
-		id = nfct_get_attr_u16(ct, ATTR_ICMP_ID);
-		set_icmp(&e->key, id, type, code);
-		/* best guess; ct_entry_from_nlmsg reads the real reply fields */
-		rtype = icmp_reply_type(proto, type);
-		set_icmp(&e->reply, id, rtype < 0 ? type : (uint8_t)rtype, code);
-	}
-
-	if (nfct_attr_is_set(ct, ATTR_ID))
-		e->ct_id = nfct_get_attr_u32(ct, ATTR_ID);
-	if (nfct_attr_is_set(ct, ATTR_MARK)) {
-		e->mark = nfct_get_attr_u32(ct, ATTR_MARK);
-		e->has_mark = true;
-	}
-
-	switch (proto) {
-	case IPPROTO_TCP:
-		if (nfct_attr_is_set(ct, ATTR_TCP_STATE)) {
-			e->state = nfct_get_attr_u8(ct, ATTR_TCP_STATE);
-			e->has_state = true;
-		}
-		break;
-	case IPPROTO_SCTP:
-		if (nfct_attr_is_set(ct, ATTR_SCTP_STATE)) {
-			e->state = nfct_get_attr_u8(ct, ATTR_SCTP_STATE);
-			e->has_state = true;
-		}
-		break;
-	case IPPROTO_DCCP:
-		if (nfct_attr_is_set(ct, ATTR_DCCP_STATE)) {
-			e->state = nfct_get_attr_u8(ct, ATTR_DCCP_STATE);
-			e->has_state = true;
-		}
-		break;
-	}
-
-	if (nfct_attr_is_set(ct, ATTR_TIMESTAMP_START))
-		e->start_ns = nfct_get_attr_u64(ct, ATTR_TIMESTAMP_START);
-	if (nfct_attr_is_set(ct, ATTR_STATUS)) {
-		e->status = nfct_get_attr_u32(ct, ATTR_STATUS);
-		e->has_status = true;
-	}
-	if (nfct_attr_is_set(ct, ATTR_TIMEOUT)) {
-		e->timeout_s = nfct_get_attr_u32(ct, ATTR_TIMEOUT);
-		e->has_timeout = true;
-	}
-
-	static const struct {
-		enum nf_conntrack_attr attr;
-		bool bytes;
-		int dir;
-	} cnt[] = {
-		{ ATTR_ORIG_COUNTER_PACKETS, false, FLOW_DIR_ORIG },
-		{ ATTR_ORIG_COUNTER_BYTES, true, FLOW_DIR_ORIG },
-		{ ATTR_REPL_COUNTER_PACKETS, false, FLOW_DIR_REPLY },
-		{ ATTR_REPL_COUNTER_BYTES, true, FLOW_DIR_REPLY },
-	};
-	for (size_t i = 0; i < sizeof(cnt) / sizeof(cnt[0]); i++) {
-		uint64_t v;
-
-		if (!nfct_attr_is_set(ct, cnt[i].attr))
-			continue;
-		v = nfct_get_attr_u64(ct, cnt[i].attr);
-		if (cnt[i].bytes)
-			e->counters.bytes[cnt[i].dir] = v;
-		else
-			e->counters.packets[cnt[i].dir] = v;
-		e->has_counters = true;
-	}
-	return 0;
 }
 
 int ct_msg_kind(const struct nlmsghdr *nlh)
@@ -508,7 +342,9 @@ int ct_entry_from_nlmsg(const struct nlmsghdr *nlh, struct ct_entry *e)
 
 	e->key.family = e->reply.family = family;
 	e->key.proto = e->reply.proto = proto;
-	/* the zone is in exactly one place: see get_zone */
+	/* the zone (nf_ct_zone(ct)->id) is in exactly one place: CTA_ZONE
+	 * when it applies to both directions, else inside the tuple of the
+	 * direction it applies to */
 	if (m.zone || o->zone || r->zone)
 		e->key.zone = ntohs(mnl_attr_get_u16(m.zone ? m.zone :
 						     o->zone ? o->zone : r->zone));
