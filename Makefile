@@ -57,7 +57,8 @@ UBSAN_OPTIONS ?= halt_on_error=1:exitcode=66:print_stacktrace=1
 export ASAN_OPTIONS UBSAN_OPTIONS
 endif
 
-BPF_CFLAGS = -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Iinclude -Wall
+# v3: jmp32 and alu32 (Linux 5.1), atomics with fetch (5.12) where used
+BPF_CFLAGS = -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Iinclude -Wall
 
 SRCS      := $(wildcard src/*.c)
 OBJS      := $(SRCS:src/%.c=$(BUILD)/%.o)

@@ -55,6 +55,23 @@ char LICENSE[] SEC("license") = "GPL";
 #define LAYOUT_SLOTS	0
 #define LAYOUT_LRU	1
 
+/*
+ * A new slot's key must be visible before its first counter add: userspace
+ * reads a slot's key once its counters moved. On x86 stores are not
+ * reordered with the locked add that follows; weakly ordered CPUs (arm64)
+ * need a fully ordered write in between, a BPF atomic with fetch (Linux
+ * 5.12, -mcpu=v3). The netfilter program (Linux 6.4) always does it; the
+ * probes, which also load on older x86 kernels, only where needed (arm64
+ * fentry needs Linux 6.0 anyway).
+ */
+#ifndef FLOWACCT_ORDERED_PROBES
+#ifdef __TARGET_ARCH_x86
+#define FLOWACCT_ORDERED_PROBES 0
+#else
+#define FLOWACCT_ORDERED_PROBES 1
+#endif
+#endif
+
 /* Set by userspace before load (read-only afterwards: the verifier sees
  * constants and removes the branches not taken). */
 const volatile __u32 layout = LAYOUT_SLOTS;
@@ -396,17 +413,40 @@ static __always_inline int take_slot(__u32 *slot)
 }
 
 /*
+ * The key into a new slot: all but its last word with plain stores, that
+ * word (zone, family, proto) with an exchange when ordered, which is fully
+ * ordered: every store before it is visible before any access after it,
+ * the counter adds of this slot included. Userspace's read (counters, an
+ * acquire fence, the key) pairs with it.
+ */
+static __always_inline void key_publish(struct flow_key *kslot,
+					const struct flow_key *key,
+					int ordered)
+{
+	__u32 tail;
+
+	if (!ordered) {
+		__builtin_memcpy(kslot, key, sizeof(*key));
+		return;
+	}
+	__builtin_memcpy(kslot, key, offsetof(struct flow_key, zone));
+	__builtin_memcpy(&tail, &key->zone, sizeof(tail));
+	__sync_lock_test_and_set((__u32 *)&kslot->zone, tail);
+}
+
+/*
  * slots layout: the key's slot, taking a free one for a new key. The key is
  * written into slot_keys (and the owner into slot_owner) before slot_of
- * publishes the slot and before any counter in it moves, so userspace,
- * which looks at a slot only once its counters moved, finds its key
- * complete. Two CPUs adding the same new key both take a slot; the one
+ * publishes the slot and before any counter in it moves (key_publish), so
+ * userspace, which looks at a slot only once its counters moved, finds its
+ * key complete. Two CPUs adding the same new key both take a slot; the one
  * whose slot_of insert fails gives its slot back and counts in the
  * winner's. 0 and *slot set, or -1.
  */
 static __always_inline int slot_find(struct flow_key *key,
 				     const struct flow_owner *owner,
-				     struct acct_bpf_stats *st, __u32 *slot)
+				     struct acct_bpf_stats *st, __u32 *slot,
+				     int ordered)
 {
 	struct flow_owner *o;
 	struct flow_key *kslot;
@@ -427,8 +467,8 @@ static __always_inline int slot_find(struct flow_key *key,
 	o = bpf_map_lookup_elem(&slot_owner, slot);
 	if (!kslot || !o)
 		return -1;	/* slot >= max_entries: cannot happen */
-	__builtin_memcpy(kslot, key, sizeof(*key));
 	*o = *owner;
+	key_publish(kslot, key, ordered);
 	err = bpf_map_update_elem(&slot_of, key, slot, BPF_NOEXIST);
 	if (!err) {
 		if (st)
@@ -452,13 +492,13 @@ static __always_inline int slot_find(struct flow_key *key,
 /* slots layout: the counters of key's slot, made owner's */
 static __always_inline struct flow_counters *
 slot_counters_of(struct flow_key *key, const struct flow_owner *owner,
-		 struct acct_bpf_stats *st)
+		 struct acct_bpf_stats *st, int ordered)
 {
 	struct flow_counters *c;
 	struct flow_owner *o;
 	__u32 slot;
 
-	if (slot_find(key, owner, st, &slot))
+	if (slot_find(key, owner, st, &slot, ordered))
 		return NULL;
 	c = bpf_map_lookup_elem(&slot_counters, &slot);
 	o = bpf_map_lookup_elem(&slot_owner, &slot);
@@ -481,9 +521,10 @@ slot_counters_of(struct flow_key *key, const struct flow_owner *owner,
 	return c;
 }
 
-/* The shared body: add packets/bytes to direction dir of ct's key. */
+/* The shared body: add packets/bytes to direction dir of ct's key
+ * (ordered: see key_publish). */
 static __always_inline void account(struct nf_conn *ct, __u32 dir,
-				    __u64 packets, __u64 bytes)
+				    __u64 packets, __u64 bytes, int ordered)
 {
 	struct acct_bpf_stats *st = get_stats();
 	struct flow_counters *c;
@@ -505,7 +546,7 @@ static __always_inline void account(struct nf_conn *ct, __u32 dir,
 		c = lru_counters(&key, dir, packets, bytes, owner.ct,
 				 owner.stamp, st);
 	else
-		c = slot_counters_of(&key, &owner, st);
+		c = slot_counters_of(&key, &owner, st, ordered);
 	if (!c)
 		return;
 	/*
@@ -645,7 +686,7 @@ int flowacct_nf(struct bpf_nf_ctx *ctx)
 	}
 
 	account(ct, ctinfo >= IP_CT_IS_REPLY ? FLOW_DIR_REPLY : FLOW_DIR_ORIG,
-		1, BPF_CORE_READ(skb, len));
+		1, BPF_CORE_READ(skb, len), 1);
 	return 1 /* NF_ACCEPT */;
 }
 
@@ -661,7 +702,7 @@ SEC("fentry/nf_ct_acct_add")
 int BPF_PROG(flowacct_fentry, struct nf_conn *ct, u32 dir,
 	     unsigned int packets, unsigned int bytes)
 {
-	account(ct, dir, packets, bytes);
+	account(ct, dir, packets, bytes, FLOWACCT_ORDERED_PROBES);
 	return 0;
 }
 
@@ -669,6 +710,6 @@ SEC("kprobe/nf_ct_acct_add")
 int BPF_KPROBE(flowacct_kprobe, struct nf_conn *ct, u32 dir,
 	       unsigned int packets, unsigned int bytes)
 {
-	account(ct, dir, packets, bytes);
+	account(ct, dir, packets, bytes, FLOWACCT_ORDERED_PROBES);
 	return 0;
 }

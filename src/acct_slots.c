@@ -625,7 +625,9 @@ int acct_slots_read(struct acct *a, acct_read_fn fn, void *arg)
 		} else {
 			sl->moved[s] = (uint8_t)sl->seq;
 		}
-		/* counters first, then the key they belong to */
+		/* counters first, then the key they belong to: pairs with
+		 * the program's fully ordered key_publish, so once they moved
+		 * the whole key is there, also on weakly ordered CPUs */
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		memcpy(&key, &sl->keys[s], sizeof(key));
 		if (st == SLOT_FREE) {
