@@ -233,7 +233,7 @@ static __always_inline __u64 conn_stamp(struct nf_conn *ct)
 	       FLOW_STAMP_CONFIRMED : FLOW_STAMP_UNCONFIRMED;
 }
 
-enum { OWNER_SAME, OWNER_REFINE, OWNER_OTHER };
+enum { OWNER_SAME, OWNER_REFINE, OWNER_OTHER, OWNER_TWIN, OWNER_TWIN_WON };
 
 /*
  * Is (ct, stamp) the connection recorded in o? The same object with the
@@ -441,7 +441,8 @@ static __always_inline void key_publish(struct flow_key *kslot,
  * userspace, which looks at a slot only once its counters moved, finds its
  * key complete. Two CPUs adding the same new key both take a slot; the one
  * whose slot_of insert fails gives its slot back and counts in the
- * winner's. 0 and *slot set, or -1.
+ * winner's. *slot set and 0 (an existing slot) or 1 (taken here, owner's
+ * already, counters zero), or -1.
  */
 static __always_inline int slot_find(struct flow_key *key,
 				     const struct flow_owner *owner,
@@ -473,7 +474,7 @@ static __always_inline int slot_find(struct flow_key *key,
 	if (!err) {
 		if (st)
 			stat_add(&st->inserts);
-		return 0;
+		return 1;
 	}
 	__builtin_memset(kslot, 0, sizeof(*kslot));
 	bpf_map_push_elem(&free_slots, slot, 0);
@@ -489,6 +490,66 @@ static __always_inline int slot_find(struct flow_key *key,
 	return -1;
 }
 
+/*
+ * Is oct still a live connection of key, not dying? Unconfirmed, its first
+ * packet is on its way (or queued to userspace); confirmed since, it is in
+ * the table, where a connection made for the tuple meanwhile cannot get
+ * (conntrack would have found it, had it been there): either way the
+ * newer one will be merged into it or it into the newer one.
+ */
+static __always_inline int twin_pending(__u64 oct, const struct flow_key *key)
+{
+	struct nf_conn *o = (struct nf_conn *)oct;
+	const __u64 *a, *b;
+	struct flow_key k;
+	__u32 use = 0;
+
+	/* refcount_t, atomic_t before Linux 6.0: an int either way */
+	if (bpf_core_read(&use, sizeof(use), &o->ct_general.use) || !use)
+		return 0;	/* freed (SLAB_TYPESAFE_BY_RCU keeps it readable) */
+	if (BPF_CORE_READ(o, status) & IPS_DYING)
+		return 0;
+	if (make_key(&k, o))
+		return 0;
+	a = (const __u64 *)&k;
+	b = (const __u64 *)key;
+	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] &&
+	       a[4] == b[4];
+}
+
+/*
+ * slots layout: owner_cmp, and twins. Two connections of one tuple can be
+ * unconfirmed at once: first packets sent from two CPUs together, or a
+ * second one while the first is queued to userspace (NFQUEUE). Only one
+ * gets into the table; when the other is confirmed, conntrack merges it
+ * into the winner, its counters included (nf_ct_resolve_clash,
+ * nf_ct_acct_merge). So a packet of another connection on a slot whose
+ * owner is still such an unconfirmed twin adds to the slot (TWIN) rather
+ * than restarting it, and a confirmed packet of another connection on a
+ * slot whose owner never got past unconfirmed is the twin that won
+ * (TWIN_WON): a new connection after an owner that died unconfirmed
+ * (dropped) would have restarted the slot with its first, unconfirmed,
+ * packet. The cost: a twin that loses and is dropped instead (TCP: clash
+ * not allowed) is counted.
+ */
+static __always_inline int slot_owner_cmp(const struct flow_owner *o,
+					  const struct flow_owner *owner,
+					  const struct flow_key *key)
+{
+	int r = owner_cmp(o, owner->ct, owner->stamp);
+	__u64 oct;
+
+	if (r != OWNER_OTHER)
+		return r;
+	oct = *(volatile const __u64 *)&o->ct;
+	if (!oct || oct == owner->ct ||
+	    *(volatile const __u64 *)&o->stamp != FLOW_STAMP_UNCONFIRMED)
+		return r;
+	if (owner->stamp != FLOW_STAMP_UNCONFIRMED)
+		return OWNER_TWIN_WON;
+	return twin_pending(oct, key) ? OWNER_TWIN : r;
+}
+
 /* slots layout: the counters of key's slot, made owner's */
 static __always_inline struct flow_counters *
 slot_counters_of(struct flow_key *key, const struct flow_owner *owner,
@@ -497,14 +558,23 @@ slot_counters_of(struct flow_key *key, const struct flow_owner *owner,
 	struct flow_counters *c;
 	struct flow_owner *o;
 	__u32 slot;
+	int fresh;
 
-	if (slot_find(key, owner, st, &slot, ordered))
+	fresh = slot_find(key, owner, st, &slot, ordered);
+	if (fresh < 0)
 		return NULL;
 	c = bpf_map_lookup_elem(&slot_counters, &slot);
 	o = bpf_map_lookup_elem(&slot_owner, &slot);
 	if (!c || !o)
 		return NULL;
-	switch (owner_cmp(o, owner->ct, owner->stamp)) {
+	/*
+	 * Taken here: nothing to restart. Comparing would: an unconfirmed
+	 * owner always differs (owner_cmp), and zeroing now could wipe a
+	 * twin's packet added on another CPU since slot_of published it.
+	 */
+	if (fresh)
+		return c;
+	switch (slot_owner_cmp(o, owner, key)) {
 	case OWNER_OTHER:
 		/* owner first: another CPU's packet of the new connection
 		 * then adds instead of restarting the counters once more */
@@ -515,6 +585,10 @@ slot_counters_of(struct flow_key *key, const struct flow_owner *owner,
 			stat_add(&st->owner_changes);
 		break;
 	case OWNER_REFINE:
+		o->stamp = owner->stamp;
+		break;
+	case OWNER_TWIN_WON:
+		o->ct = owner->ct;
 		o->stamp = owner->stamp;
 		break;
 	}
