@@ -60,9 +60,9 @@ char LICENSE[] SEC("license") = "GPL";
  * reads a slot's key once its counters moved. On x86 stores are not
  * reordered with the locked add that follows; weakly ordered CPUs (arm64)
  * need a fully ordered write in between, a BPF atomic with fetch (Linux
- * 5.12, -mcpu=v3). The netfilter program (Linux 6.4) always does it; the
- * probes, which also load on older x86 kernels, only where needed (arm64
- * fentry needs Linux 6.0 anyway).
+ * 5.12, -mcpu=v3, as take_slot's fetch-add). The netfilter program always
+ * does it (it is the one tested here); the probes, which cannot be
+ * attached on this project's test machines, only where it is needed.
  */
 #ifndef FLOWACCT_ORDERED_PROBES
 #ifdef __TARGET_ARCH_x86
