@@ -226,24 +226,25 @@ static void helper_undo(const struct sysctl_change *held, const bool *live)
 	char name[160];
 
 	for (int i = SYSCTL_MAX_CHANGES - 1; i >= 0; i--) {
-		int ret;
+		int ret, len;
 
 		if (!live[i])
 			continue;
 		setting_name(&held[i], name, sizeof(name));
 		ret = sysctl_change_undo(&held[i]);
+		len = (int)strcspn(held[i].old, "\n");
 		if (ret == 1)
-			say("flowtop: flowtop ended without restoring %s: "
-			    "set back to %.*s", name,
-			    (int)strcspn(held[i].old, "\n"), held[i].old);
+			say(SYSCTL_GUARD_NAME ": flowtop ended without "
+			    "restoring %s: set back to %.*s", name, len,
+			    held[i].old);
 		else if (ret == 0)
-			say("flowtop: flowtop ended without restoring %s, "
-			    "which someone else has changed since: left as "
-			    "it is", name);
+			say(SYSCTL_GUARD_NAME ": flowtop ended without "
+			    "restoring %s, which someone else has changed "
+			    "since: left as it is", name);
 		else
-			say("flowtop: cannot restore %s to %.*s after flowtop "
-			    "ended: %s", name, (int)strcspn(held[i].old, "\n"),
-			    held[i].old, strerror(-ret));
+			say(SYSCTL_GUARD_NAME ": cannot restore %s to %.*s "
+			    "after flowtop ended: %s", name, len, held[i].old,
+			    strerror(-ret));
 	}
 }
 
