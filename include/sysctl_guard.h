@@ -16,9 +16,9 @@
  * The helper runs in flowtop's network namespace (the sysctls under
  * net.netfilter are per namespace) as the user flowtop runs as after
  * start-up, with CAP_NET_ADMIN only: what writing a network sysctl takes.
- * It writes nothing but settings under /proc/sys/net. It leaves flowtop's process
- * group and session and ignores the signals that end flowtop (a Ctrl-C in
- * the terminal must not reach it first).
+ * It writes nothing but settings under /proc/sys/net. It leaves flowtop's
+ * process group and session and ignores the signals that end flowtop (a
+ * Ctrl-C in the terminal must not reach it first).
  */
 #ifndef FLOWTOP_SYSCTL_GUARD_H
 #define FLOWTOP_SYSCTL_GUARD_H
