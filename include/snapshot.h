@@ -36,6 +36,7 @@ struct snapshot_meta {
 	uint64_t refresh_dumps;	/* full dumps to find silent ends, cumulative */
 	uint64_t gets;		/* conntrack GET requests sent, cumulative */
 	uint64_t silent_ends;	/* flows found at start seen gone by a GET */
+	double silent_ms;	/* time spent on those GETs, cumulative */
 };
 
 /*

@@ -405,6 +405,7 @@ static int publish(struct collector *c, double interval_s)
 	m.refresh_dumps = cs.refreshes;
 	m.gets = cs.gets;
 	m.silent_ends = c->silent_ends;
+	m.silent_ms = (double)c->silent_ns / 1e6;
 	m.map_read_ms = c->last_read_ms;
 	m.seq = ++c->seq;
 	m.counting_since = (double)c->counting_since_ns / 1e9;
@@ -563,8 +564,10 @@ static int maybe_refresh(struct collector *c)
 	if (!c->silent_flows)
 		return 0;
 	ret = check_silent(c);
+	c->silent_ns += now_ns(CLOCK_MONOTONIC) - t0;
 	if (ret || t0 < c->next_refresh_mono_ns || !early_drops_grew(c))
 		return ret;
+	t0 = now_ns(CLOCK_MONOTONIC);
 	ret = ct_refresh(c->ct, c->tab, hooks_of(c));
 	spent = now_ns(CLOCK_MONOTONIC) - t0;
 	gap = spent * REFRESH_COST_FACTOR;
