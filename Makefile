@@ -71,7 +71,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRCS := $(wildcard tests/tools/*.c bench/*.c)
 TOOL_BINS := $(patsubst %.c,$(BUILD)/%,$(TOOL_SRCS))
 
-.PHONY: all run test unit bench bench-ui bench-stall install uninstall clean deps deps-test vmlinux fuzz fuzz-build
+.PHONY: all run test unit bench bench-silent bench-ui bench-stall install uninstall clean deps deps-test vmlinux fuzz fuzz-build
 
 all: flowtop
 
@@ -134,6 +134,11 @@ test: deps-test
 bench: deps-test
 	$(MAKE) flowtop $(TOOL_BINS)
 	BUILD=$(BUILD) ./bench/run.sh
+
+# flowtop started on a full table of flows older than it (~3 min)
+bench-silent: deps-test
+	$(MAKE) flowtop $(TOOL_BINS)
+	BUILD=$(BUILD) ./bench/silent.sh
 
 bench-ui: deps-test
 	$(MAKE) flowtop $(TOOL_BINS)
