@@ -134,14 +134,17 @@ static uint32_t mono_sec(void)
 }
 
 /*
- * A silent flow is looked at again one second after the kernel would drop
- * it without traffic (the timeout is whole seconds left, rounded down);
- * a packet since then only moves its end later, which the look finds.
+ * A silent flow is looked at again once the kernel has dropped it if no
+ * packet came: the timeout is whole seconds left (rounded down) and now
+ * whole seconds too (rounded up), so two seconds more are always past it.
+ * A packet since then only moves its end later, which the look finds.
  */
+#define SILENT_MARGIN_S 2
+
 static void set_silent_deadline(struct collector *c, struct flow_rec *f,
 				uint32_t now, uint32_t timeout_s)
 {
-	uint64_t at = (uint64_t)now + timeout_s + 1;
+	uint64_t at = (uint64_t)now + timeout_s + SILENT_MARGIN_S;
 
 	if (at > UINT32_MAX)
 		at = UINT32_MAX;
@@ -178,6 +181,9 @@ static bool apply_counters(const struct flow_key *key,
 
 	if (!f)
 		return false;	/* not known (yet), or already reaped */
+	/* a packet of a silent flow: its end may have moved later */
+	if (!f->events_seen)
+		deadline_touch(&a->c->silent_dl, flowtab_index(a->c->tab, f));
 	if (a->c->kernel_counters) {
 		/* the kernel's counters: since the flow began */
 		f->whole_life = true;
@@ -432,6 +438,18 @@ static bool still_silent(const struct flow_rec *f)
 	return f->in_use && !f->events_seen && !f->destroyed;
 }
 
+/*
+ * A silent flow that ended: what a DESTROY would have said, without the
+ * kernel's final counters, so the last totals read stay its totals. Shown
+ * once more, then reaped.
+ */
+static void silent_ended(struct collector *c, struct flow_rec *f)
+{
+	f->destroyed = true;
+	c->silent_ends++;
+	on_destroyed(f, c);
+}
+
 struct silent_walk {
 	struct collector *c;
 	uint32_t now;
@@ -451,15 +469,9 @@ static void silent_answer(const struct ct_entry *e, size_t i, void *arg)
 			set_silent_deadline(c, f, w->now, e->timeout_s);
 		return;
 	}
-	/*
-	 * Gone (or another connection took the tuple): what a DESTROY
-	 * would have said, without the kernel's final counters, so the
-	 * last totals read stay its totals. Shown once more, then reaped.
-	 */
+	/* gone (or another connection took the tuple) */
 	deadline_clear(&c->silent_dl, c->due[i]);
-	f->destroyed = true;
-	c->silent_ends++;
-	on_destroyed(f, c);
+	silent_ended(c, f);
 }
 
 /*
@@ -502,18 +514,44 @@ static int grow_due(struct collector *c, size_t n)
 	return 0;
 }
 
+/*
+ * Whether the BPF program sees every packet that can move a silent flow's
+ * end: the netfilter hook right after conntrack does (the fentry and
+ * kprobe programs count only flows with the acct extension), as long as
+ * its map never ran out of room. An offloaded flow's packets skip it.
+ */
+static bool packets_all_seen(const struct collector *c, const struct flow_rec *f)
+{
+	struct acct_stats as;
+
+	if (acct_kind_of(c->acct) != ACCT_NETFILTER || f->offloaded)
+		return false;
+	acct_get_stats(c->acct, &as);
+	return !as.evictions;
+}
+
 static int check_silent(struct collector *c)
 {
 	struct silent_walk w = { .c = c, .now = mono_sec() };
 	size_t n = 0;
 	uint32_t idx;
+	bool touched;
 
 	while (n < SILENT_GETS_MAX &&
-	       deadline_pop_due(&c->silent_dl, w.now, &idx)) {
+	       deadline_pop_due(&c->silent_dl, w.now, &idx, &touched)) {
 		struct flow_rec *f = flowtab_rec(c->tab, idx);
 
 		if (!still_silent(f))
 			continue;
+		/*
+		 * No packet since its timeout was read: the kernel's timer
+		 * ran out untouched, the flow is gone (or going: expired
+		 * entries are not listed or found). No need to ask.
+		 */
+		if (!touched && packets_all_seen(c, f)) {
+			silent_ended(c, f);
+			continue;
+		}
 		if (grow_due(c, n + 1)) {
 			set_silent_deadline(c, f, w.now, SILENT_RETRY_S);
 			break;	/* these first; the rest at the next look */

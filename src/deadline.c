@@ -66,16 +66,23 @@ static int grow_at(struct deadline_heap *d, uint32_t idx)
 {
 	size_t cap;
 	uint32_t *at;
+	uint8_t *t;
 
 	if (idx < d->at_cap)
 		return 0;
 	cap = d->at_cap ? d->at_cap : 1024;
 	while (cap <= idx)
 		cap *= 2;
+	/* touched first: if at cannot grow, at_cap still fits both */
+	t = realloc(d->touched, cap);
+	if (!t)
+		return -ENOMEM;
+	d->touched = t;
 	at = realloc(d->at, cap * sizeof(*at));
 	if (!at)
 		return -ENOMEM;
 	memset(at + d->at_cap, 0, (cap - d->at_cap) * sizeof(*at));
+	memset(t + d->at_cap, 0, cap - d->at_cap);
 	d->at = at;
 	d->at_cap = cap;
 	return 0;
@@ -87,6 +94,7 @@ int deadline_set(struct deadline_heap *d, uint32_t idx, uint32_t sec)
 		return -EINVAL;
 	if (grow_at(d, idx))
 		return -ENOMEM;
+	d->touched[idx] = 0;
 	if (d->at[idx] == sec)
 		return 0;	/* its entry is in the heap already */
 	if (d->n > 2 * d->live + 1024)
@@ -108,6 +116,12 @@ int deadline_set(struct deadline_heap *d, uint32_t idx, uint32_t sec)
 	return 0;
 }
 
+void deadline_touch(struct deadline_heap *d, uint32_t idx)
+{
+	if (idx < d->at_cap && d->at[idx])
+		d->touched[idx] = 1;
+}
+
 void deadline_clear(struct deadline_heap *d, uint32_t idx)
 {
 	if (idx < d->at_cap && d->at[idx]) {
@@ -121,7 +135,8 @@ uint32_t deadline_of(const struct deadline_heap *d, uint32_t idx)
 	return idx < d->at_cap ? d->at[idx] : 0;
 }
 
-bool deadline_pop_due(struct deadline_heap *d, uint32_t now, uint32_t *idx)
+bool deadline_pop_due(struct deadline_heap *d, uint32_t now, uint32_t *idx,
+		      bool *touched)
 {
 	while (d->n && d->h[0].sec <= now) {
 		struct deadline_ent e = d->h[0];
@@ -131,6 +146,7 @@ bool deadline_pop_due(struct deadline_heap *d, uint32_t now, uint32_t *idx)
 			sift_down(d->h, d->n, 0);
 		if (!is_live(d, &e))
 			continue;
+		*touched = d->touched[e.idx];
 		deadline_clear(d, e.idx);
 		*idx = e.idx;
 		return true;
@@ -142,5 +158,6 @@ void deadline_free(struct deadline_heap *d)
 {
 	free(d->h);
 	free(d->at);
+	free(d->touched);
 	memset(d, 0, sizeof(*d));
 }
