@@ -8,6 +8,7 @@
 
 #include "group_out.h"
 #include "units.h"
+#include "wbuf.h"
 
 
 /* rows of the table read this far ahead of the one grouped */
@@ -123,80 +124,12 @@ void group_row_names(const struct group_spec *spec,
 	}
 }
 
-/* --- output buffer ----------------------------------------------------- */
-
-#define GBUF_FLUSH 65536
-
-struct gbuf {
-	FILE *out;
-	int err;
-	size_t len;
-	char b[GBUF_FLUSH + 1024];
-};
-
-static void gb_flush(struct gbuf *w)
-{
-	if (w->len && !w->err && fwrite_unlocked(w->b, 1, w->len, w->out) != w->len)
-		w->err = errno ? -errno : -EIO;
-	w->len = 0;
-}
-
-static void gb_put(struct gbuf *w, const char *s, size_t n)
-{
-	while (n) {
-		size_t room = sizeof(w->b) - w->len, k = n < room ? n : room;
-
-		memcpy(w->b + w->len, s, k);
-		w->len += k;
-		s += k;
-		n -= k;
-		if (w->len >= GBUF_FLUSH)
-			gb_flush(w);
-	}
-}
-
-static void gb_puts(struct gbuf *w, const char *s)
-{
-	gb_put(w, s, strlen(s));
-}
-
-static void gb_u64(struct gbuf *w, uint64_t v)
-{
-	char t[24];
-	int i = (int)sizeof(t);
-
-	do {
-		t[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	gb_put(w, t + i, sizeof(t) - (size_t)i);
-}
+/* --- output: the batch formats' writer (wbuf.h) ------------------------- */
 
 /* v >= 0 with three decimals, trailing zeros trimmed to one ("12.5") */
-static void gb_rate(struct gbuf *w, double v)
+static void gb_rate(struct wbuf *w, double v)
 {
-	uint64_t m;
-	char f[4];
-	int n = 3;
-
-	if (!isfinite(v) || !(v > 0))
-		v = 0;
-	if (v >= 1e15) {
-		char t[40];
-
-		snprintf(t, sizeof(t), "%.17g", v);
-		gb_puts(w, t);
-		return;
-	}
-	m = (uint64_t)(v * 1000 + 0.5);
-	gb_u64(w, m / 1000);
-	f[0] = '.';
-	f[1] = (char)('0' + m / 100 % 10);
-	f[2] = (char)('0' + m / 10 % 10);
-	f[3] = (char)('0' + m % 10);
-	while (n > 1 && f[n] == '0')
-		n--;
-	gb_put(w, f, (size_t)n + 1);
+	wb_double(w, isfinite(v) && v > 0 ? v : 0, 3);
 }
 
 /*
@@ -205,15 +138,15 @@ static void gb_rate(struct gbuf *w, double v)
  * quotes and backslashes are all that can need escaping, control bytes
  * are escaped anyway.
  */
-static void gb_json_opt(struct gbuf *w, const char *s)
+static void gb_json_opt(struct wbuf *w, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 
 	if (!s || !*s) {
-		gb_put(w, "null", 4);
+		wb_put(w, "null", 4);
 		return;
 	}
-	gb_put(w, "\"", 1);
+	wb_put(w, "\"", 1);
 	for (const char *p = s; *p; ) {
 		size_t run = strcspn(p, "\"\\\x01\x02\x03\x04\x05\x06\x07"
 				     "\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10"
@@ -221,7 +154,7 @@ static void gb_json_opt(struct gbuf *w, const char *s)
 				     "\x1a\x1b\x1c\x1d\x1e\x1f\x7f");
 		unsigned char c;
 
-		gb_put(w, p, run);
+		wb_put(w, p, run);
 		p += run;
 		if (!*p)
 			break;
@@ -229,32 +162,21 @@ static void gb_json_opt(struct gbuf *w, const char *s)
 		if (c == '"' || c == '\\') {
 			char e[2] = { '\\', (char)c };
 
-			gb_put(w, e, 2);
+			wb_put(w, e, 2);
 		} else {
 			char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
 
-			gb_put(w, e, 6);
+			wb_put(w, e, 6);
 		}
 	}
-	gb_put(w, "\"", 1);
+	wb_put(w, "\"", 1);
 }
 
-/* a CSV field (RFC 4180: quoted when it holds a comma, quote or line end) */
-static void gb_csv(struct gbuf *w, const char *s)
+/* a CSV field (RFC 4180), empty when unknown */
+static void gb_csv(struct wbuf *w, const char *s)
 {
-	if (!s || !*s)
-		return;
-	if (!strpbrk(s, ",\"\r\n")) {
-		gb_puts(w, s);
-		return;
-	}
-	gb_put(w, "\"", 1);
-	for (const char *p = s; *p; p++) {
-		if (*p == '"')
-			gb_put(w, "\"", 1);
-		gb_put(w, p, 1);
-	}
-	gb_put(w, "\"", 1);
+	if (s && *s)
+		wb_csv_field(w, s);
 }
 
 /* --- rows ---------------------------------------------------------------- */
@@ -274,64 +196,64 @@ static void names_of(const struct snapshot *snap, const struct group_spec *spec,
 	group_row_names(spec, info, name, country);
 }
 
-static void json_row(struct gbuf *w, const struct group_row *r,
+static void json_row(struct wbuf *w, const struct group_row *r,
 		     const char *key, const char *name, const char *country)
 {
-	gb_puts(w, "{\"key\": ");
+	wb_puts(w, "{\"key\": ");
 	gb_json_opt(w, key);
-	gb_puts(w, ", \"name\": ");
+	wb_puts(w, ", \"name\": ");
 	gb_json_opt(w, name);
-	gb_puts(w, ", \"country\": ");
+	wb_puts(w, ", \"country\": ");
 	gb_json_opt(w, country);
-	gb_puts(w, ", \"flows\": ");
-	gb_u64(w, r->flows);
-	gb_puts(w, ", \"orig_packets\": ");
-	gb_u64(w, r->total.packets[FLOW_DIR_ORIG]);
-	gb_puts(w, ", \"orig_bytes\": ");
-	gb_u64(w, r->total.bytes[FLOW_DIR_ORIG]);
-	gb_puts(w, ", \"reply_packets\": ");
-	gb_u64(w, r->total.packets[FLOW_DIR_REPLY]);
-	gb_puts(w, ", \"reply_bytes\": ");
-	gb_u64(w, r->total.bytes[FLOW_DIR_REPLY]);
-	gb_puts(w, ", \"orig_packet_rate\": ");
+	wb_puts(w, ", \"flows\": ");
+	wb_u64(w, r->flows);
+	wb_puts(w, ", \"orig_packets\": ");
+	wb_u64(w, r->total.packets[FLOW_DIR_ORIG]);
+	wb_puts(w, ", \"orig_bytes\": ");
+	wb_u64(w, r->total.bytes[FLOW_DIR_ORIG]);
+	wb_puts(w, ", \"reply_packets\": ");
+	wb_u64(w, r->total.packets[FLOW_DIR_REPLY]);
+	wb_puts(w, ", \"reply_bytes\": ");
+	wb_u64(w, r->total.bytes[FLOW_DIR_REPLY]);
+	wb_puts(w, ", \"orig_packet_rate\": ");
 	gb_rate(w, r->pkt_rate[FLOW_DIR_ORIG]);
-	gb_puts(w, ", \"orig_byte_rate\": ");
+	wb_puts(w, ", \"orig_byte_rate\": ");
 	gb_rate(w, r->byte_rate[FLOW_DIR_ORIG]);
-	gb_puts(w, ", \"reply_packet_rate\": ");
+	wb_puts(w, ", \"reply_packet_rate\": ");
 	gb_rate(w, r->pkt_rate[FLOW_DIR_REPLY]);
-	gb_puts(w, ", \"reply_byte_rate\": ");
+	wb_puts(w, ", \"reply_byte_rate\": ");
 	gb_rate(w, r->byte_rate[FLOW_DIR_REPLY]);
-	gb_put(w, "}", 1);
+	wb_put(w, "}", 1);
 }
 
-static void csv_row(struct gbuf *w, const char *time, const char *by,
+static void csv_row(struct wbuf *w, const char *time, const char *by,
 		    const struct group_row *r, const char *key,
 		    const char *name, const char *country)
 {
-	gb_puts(w, time);
-	gb_put(w, ",", 1);
-	gb_puts(w, by);
-	gb_put(w, ",", 1);
+	wb_puts(w, time);
+	wb_put(w, ",", 1);
+	wb_puts(w, by);
+	wb_put(w, ",", 1);
 	gb_csv(w, key);
-	gb_put(w, ",", 1);
+	wb_put(w, ",", 1);
 	gb_csv(w, name);
-	gb_put(w, ",", 1);
+	wb_put(w, ",", 1);
 	gb_csv(w, country);
-	gb_put(w, ",", 1);
-	gb_u64(w, r->flows);
+	wb_put(w, ",", 1);
+	wb_u64(w, r->flows);
 	for (int d = 0; d < FLOW_DIR_COUNT; d++) {
-		gb_put(w, ",", 1);
-		gb_u64(w, r->total.packets[d]);
-		gb_put(w, ",", 1);
-		gb_u64(w, r->total.bytes[d]);
+		wb_put(w, ",", 1);
+		wb_u64(w, r->total.packets[d]);
+		wb_put(w, ",", 1);
+		wb_u64(w, r->total.bytes[d]);
 	}
 	for (int d = 0; d < FLOW_DIR_COUNT; d++) {
-		gb_put(w, ",", 1);
+		wb_put(w, ",", 1);
 		gb_rate(w, r->pkt_rate[d]);
-		gb_put(w, ",", 1);
+		wb_put(w, ",", 1);
 		gb_rate(w, r->byte_rate[d]);
 	}
-	gb_put(w, "\n", 1);
+	wb_put(w, "\n", 1);
 }
 
 static const char csv_header[] =
@@ -374,36 +296,26 @@ static void text_cells(char cell[TC_COUNT][TCELL], const struct group_row *r,
 			 units_fmt(b, sizeof(b), r->byte_rate[d], false, ""));
 }
 
-static void text_line(struct gbuf *w, char cell[TC_COUNT][TCELL],
+static void text_line(struct wbuf *w, char cell[TC_COUNT][TCELL],
 		      const size_t width[TC_COUNT])
 {
-	static const char sp[] = "                                        ";
-
 	for (int c = 0; c < TC_COUNT; c++) {
 		size_t len = strlen(cell[c]);
 		size_t pad = len < width[c] ? width[c] - len : 0;
 		bool left = c <= TC_CC;
 
 		if (c)
-			gb_put(w, "  ", 2);
-		for (size_t p = pad; !left && p; ) {
-			size_t k = p < sizeof(sp) - 1 ? p : sizeof(sp) - 1;
-
-			gb_put(w, sp, k);
-			p -= k;
-		}
-		gb_put(w, cell[c], len);
-		for (size_t p = pad; left && p; ) {
-			size_t k = p < sizeof(sp) - 1 ? p : sizeof(sp) - 1;
-
-			gb_put(w, sp, k);
-			p -= k;
-		}
+			wb_put(w, "  ", 2);
+		if (!left)
+			wb_spaces(w, pad);
+		wb_put(w, cell[c], len);
+		if (left)
+			wb_spaces(w, pad);
 	}
-	gb_put(w, "\n", 1);
+	wb_char(w, '\n');
 }
 
-static void text_summary(struct gbuf *w, const struct snapshot *snap,
+static void text_summary(struct wbuf *w, const struct snapshot *snap,
 			 const char *by, const struct group_result *r)
 {
 	char tbuf[64];
@@ -413,17 +325,17 @@ static void text_summary(struct gbuf *w, const struct snapshot *snap,
 
 	if (localtime_r(&sec, &tm) &&
 	    strftime(tbuf, sizeof(tbuf), "%Y-%m-%d %H:%M:%S %z", &tm))
-		gb_puts(w, tbuf);
+		wb_puts(w, tbuf);
 	snprintf(tbuf, sizeof(tbuf), "  interval %gs  flows ", snap->meta.interval);
-	gb_puts(w, tbuf);
-	gb_u64(w, snap->n);
-	gb_puts(w, "  matched ");
-	gb_u64(w, r->flows_matched);
-	gb_puts(w, "  groups ");
-	gb_u64(w, r->n);
-	gb_puts(w, "  by ");
-	gb_puts(w, by);
-	gb_put(w, "\n", 1);
+	wb_puts(w, tbuf);
+	wb_u64(w, snap->n);
+	wb_puts(w, "  matched ");
+	wb_u64(w, r->flows_matched);
+	wb_puts(w, "  groups ");
+	wb_u64(w, r->n);
+	wb_puts(w, "  by ");
+	wb_puts(w, by);
+	wb_put(w, "\n", 1);
 }
 
 int group_format(FILE *out, const struct snapshot *snap,
@@ -432,7 +344,7 @@ int group_format(FILE *out, const struct snapshot *snap,
 		 struct enrich *enrich)
 {
 	size_t n = limit && limit < r->n ? limit : r->n;
-	struct gbuf *w = malloc(sizeof(*w));
+	struct wbuf *w = malloc(sizeof(*w));
 	char by[48], key[80], time[40];
 	const char *name, *country;
 	struct flow_info info;
@@ -448,36 +360,36 @@ int group_format(FILE *out, const struct snapshot *snap,
 	memset(&info, 0, sizeof(info));
 	switch (fmt) {
 	case OUTPUT_JSON:
-		gb_puts(w, "{\"time\": ");
-		gb_puts(w, time);
+		wb_puts(w, "{\"time\": ");
+		wb_puts(w, time);
 		snprintf(key, sizeof(key), "%.6f", snap->meta.interval);
-		gb_puts(w, ", \"interval\": ");
-		gb_puts(w, key);
-		gb_puts(w, ", \"acct\": ");
+		wb_puts(w, ", \"interval\": ");
+		wb_puts(w, key);
+		wb_puts(w, ", \"acct\": ");
 		gb_json_opt(w, acct_kind_name(snap->meta.acct));
-		gb_puts(w, ", \"flows_total\": ");
-		gb_u64(w, snap->n);
-		gb_puts(w, ", \"flows_matched\": ");
-		gb_u64(w, r->flows_matched);
-		gb_puts(w, ", \"group_by\": ");
+		wb_puts(w, ", \"flows_total\": ");
+		wb_u64(w, snap->n);
+		wb_puts(w, ", \"flows_matched\": ");
+		wb_u64(w, r->flows_matched);
+		wb_puts(w, ", \"group_by\": ");
 		gb_json_opt(w, by);
-		gb_puts(w, ", \"groups_total\": ");
-		gb_u64(w, r->n);
-		gb_puts(w, ", \"groups\": [");
+		wb_puts(w, ", \"groups_total\": ");
+		wb_u64(w, r->n);
+		wb_puts(w, ", \"groups\": [");
 		for (size_t i = 0; i < n; i++) {
 			names_of(snap, spec, &r->rows[i], enrich, &info, &name,
 				 &country);
 			if (i)
-				gb_put(w, ", ", 2);
+				wb_put(w, ", ", 2);
 			json_row(w, &r->rows[i],
 				 group_key_text(spec, &r->rows[i].key, key,
 						sizeof(key)), name, country);
 		}
-		gb_puts(w, "]}\n");
+		wb_puts(w, "]}\n");
 		break;
 	case OUTPUT_CSV:
 		if (first)
-			gb_puts(w, csv_header);
+			wb_puts(w, csv_header);
 		for (size_t i = 0; i < n; i++) {
 			names_of(snap, spec, &r->rows[i], enrich, &info, &name,
 				 &country);
@@ -491,7 +403,7 @@ int group_format(FILE *out, const struct snapshot *snap,
 		size_t width[TC_COUNT];
 
 		if (!first)
-			gb_put(w, "\n", 1);
+			wb_put(w, "\n", 1);
 		text_summary(w, snap, by, r);
 		for (int c = 0; c < TC_COUNT; c++) {
 			width[c] = strlen(text_head[c]);
@@ -527,7 +439,7 @@ int group_format(FILE *out, const struct snapshot *snap,
 		free(w);
 		return -EINVAL;
 	}
-	gb_flush(w);
+	wb_flush(w);
 	err = w->err;
 	free(w);
 	return err;
