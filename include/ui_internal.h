@@ -3,6 +3,7 @@
 #ifndef FLOWTOP_UI_INTERNAL_H
 #define FLOWTOP_UI_INTERNAL_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 
 #include "collector.h"
@@ -68,6 +69,9 @@ struct ui {
 	uint64_t status_seq, status_until;	/* log_latest's; mono ns */
 };
 
+/* room for one screen line of any tab (before it is cut to COLS) */
+#define LINE_MAX_BYTES 2048
+
 /* layout: header rows on top, title row, list, one footer row */
 #define UI_HEADER_ROWS 2
 
@@ -86,6 +90,24 @@ int ui_clamp_hscroll(struct ui *u, const char *title);
 /* ui_draw.c: the whole screen */
 void ui_draw_init(struct ui *u);
 void ui_draw(struct ui *u);
+
+/* ui_draw_flows.c, ui_draw_procs.c: the flows and processes tabs */
+void ui_draw_flows(struct ui *u);
+void ui_draw_procs(struct ui *u);
+/* "http", "8080" or ICMP "type/code" for the destination port */
+const char *ui_port_text(char *buf, size_t len, const struct flow_key *k,
+			 const char *service);
+
+static inline bool ui_is_icmp(uint8_t proto)
+{
+	return proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6;
+}
+
+/* ICMP type (0) and code (1) are the bytes of dport, in memory order */
+static inline unsigned int ui_icmp_byte(const struct flow_key *k, int i)
+{
+	return ((const uint8_t *)&k->dport)[i];
+}
 
 /* ui_draw_group.c: the groups tab */
 void ui_draw_groups(struct ui *u);

@@ -12,8 +12,6 @@
 #include "columns.h"
 #include "ui_internal.h"
 
-#define LINE_MAX_BYTES 2048
-
 int ui_list_rows(void)
 {
 	int r = LINES - UI_HEADER_ROWS - 2;	/* title row, footer */
