@@ -15,9 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#ifndef IPPROTO_UDPLITE
-#define IPPROTO_UDPLITE 136
-#endif
+#include "util.h"	/* IPPROTO_UDPLITE where libc lacks it */
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
