@@ -599,8 +599,13 @@ static int maybe_refresh(struct collector *c)
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC), spent, gap;
 	int ret;
 
-	if (!c->silent_flows)
+	if (!c->silent_flows) {
+		/* none left: the heap's leftovers (moved or ended deadlines)
+		 * need not keep their memory, ~13 B per flow at the start */
+		if (c->silent_dl.cap)
+			deadline_free(&c->silent_dl);
 		return 0;
+	}
 	ret = check_silent(c);
 	c->silent_ns += now_ns(CLOCK_MONOTONIC) - t0;
 	if (ret || t0 < c->next_refresh_mono_ns || !early_drops_grew(c))
