@@ -74,13 +74,15 @@ for F in $SIZES; do
 	sleep "$warm"
 	held=$(ns "$d" conntrack -C 2>/dev/null || echo "?")
 	# flowtop starts on the full table. Keys are pressed from its first
-	# screen: '?' (help on, help off) until the first snapshot shows
-	# ("flows" in the header), then the sequence; max_ms is the slowest
+	# screen: '?' (help on, help off) until the first snapshot's rows show
+	# ("row 1/" in the footer; the help text names flows too, and before
+	# there are rows a cursor key changes nothing), then the sequence;
+	# max_ms is the slowest
 	# key of the whole run, start-up included. CPU and memory are from the
 	# first snapshot on; the first dump is reported apart (ready_s,
 	# ready_cpu_s).
 	out=$("$LAT" --keys "$KEYS" --seq "$SEQ" --startup-seq '?' --gap-ms "$GAP" \
-		--ready flows --warmup 0 --rows 40 --cols 160 -- \
+		--ready "row 1/" --warmup 0 --rows 40 --cols 160 -- \
 		ip netns exec "$(nsname "$d")" "$FLOWTOP" $ARGS 2>"$TMPD/lat$run.err") ||
 		fail "ui_latency failed: $(tail -c 600 "$TMPD/lat$run.err")"
 	held2=$(ns "$d" conntrack -C 2>/dev/null || echo "?")
