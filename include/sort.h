@@ -109,6 +109,16 @@ struct text_filter {
 	 * number (else -1), whether it holds a colon (an "addr:port") */
 	long num[TEXT_FILTER_WORDS];
 	bool colon[TEXT_FILTER_WORDS];
+	/* no address is written with it (a letter past f, a '-' …) */
+	bool not_addr[TEXT_FILTER_WORDS];
+	/* a word of digits and dots, split at its dots: tried on an IPv4
+	 * address without writing the address out. nparts 0: not such a
+	 * word; -1: such a word that no IPv4 address holds */
+	struct v4_word {
+		int8_t nparts;
+		uint8_t len[4];
+		char part[4][3];
+	} v4[TEXT_FILTER_WORDS];
 };
 
 /* Parses s; extra words or over-long ones are cut. Empty s: matches all. */

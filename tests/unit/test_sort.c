@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -300,6 +301,81 @@ static void test_text_filter(void **state)
 	assert_true(text_filter_match(&tf, &f, &info));
 }
 
+/*
+ * Words of digits and dots are tried on IPv4 addresses without writing
+ * them out: the answer must be what a substring search in the written
+ * addresses gives, for every alignment of the word on the dots.
+ */
+static bool ref_has(uint32_t a, const char *w)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%u.%u.%u.%u", a >> 24, (a >> 16) & 255,
+		 (a >> 8) & 255, a & 255);
+	return strstr(buf, w) != NULL;
+}
+
+static void test_text_filter_v4_words(void **state)
+{
+	static const char *const fixed[] = {
+		".", "..", "...", "....", "1.", ".1", "1..2", "0.0", "00", "256",
+		"1234", "1.2.3.4.5", "255.255.255.255", "0.0.0.0", "10.", ".0.",
+		"5.1", "25", "2.0", "3.7", "113.7", "203.0.113.7", "03.0", "0.11",
+	};
+	uint32_t addrs[] = { 0xcb007107, 0xcb00714f, 0x00000000, 0xffffffff,
+			     0x0a000001, 0xc0000201, 0x01020304, 0x19191919 };
+	struct text_filter tf;
+	unsigned int seed = 7;
+
+	(void)state;
+	for (size_t ai = 0; ai < 2000; ai++) {
+		/* the fixed addresses, then random ones */
+		uint32_t dst = ai < sizeof(addrs) / sizeof(addrs[0]) ?
+			       addrs[ai] : (uint32_t)rand_r(&seed) * 2654435761u;
+		struct flow f = mk(1, IPPROTO_UDP, dst, 65535, 0, 0);
+		char w[20], buf[16];
+
+		f.key.sport = htons(65535);
+		f.reply = f.key;	/* no NAT: only the two addresses */
+		f.reply.src[0] = f.key.dst[0];
+		f.reply.dst[0] = f.key.src[0];
+		f.reply.sport = f.key.dport;
+		f.reply.dport = f.key.sport;
+		for (size_t wi = 0; wi < sizeof(fixed) / sizeof(fixed[0]) + 20; wi++) {
+			if (wi < sizeof(fixed) / sizeof(fixed[0])) {
+				snprintf(w, sizeof(w), "%s", fixed[wi]);
+			} else {
+				/* a piece of this address's text, or random */
+				size_t len, at;
+
+				snprintf(buf, sizeof(buf), "%u.%u.%u.%u", dst >> 24,
+					 (dst >> 16) & 255, (dst >> 8) & 255, dst & 255);
+				len = 1 + (size_t)rand_r(&seed) % strlen(buf);
+				at = (size_t)rand_r(&seed) % (strlen(buf) - len + 1);
+				snprintf(w, sizeof(w), "%.*s", (int)len, buf + at);
+				if (wi % 3 == 0)
+					w[rand_r(&seed) % len] = "0123456789."[rand_r(&seed) % 11];
+			}
+			if (!strcmp(w, "65535"))
+				continue;	/* the ports' number */
+			text_filter_parse(&tf, w);
+			assert_int_equal(text_filter_match(&tf, &f, NULL),
+					 ref_has(dst, w) || ref_has(0xc0000201, w));
+		}
+	}
+	/* NAT'd: the translated address is tried too */
+	{
+		struct flow f = mk(6, IPPROTO_TCP, 0xc6336401, 8022, 0, 0);
+
+		text_filter_parse(&tf, "198.51.100.1");
+		assert_true(text_filter_match(&tf, &f, NULL));
+		text_filter_parse(&tf, "51.100.1");
+		assert_true(text_filter_match(&tf, &f, NULL));
+		text_filter_parse(&tf, "51.100.2");
+		assert_false(text_filter_match(&tf, &f, NULL));
+	}
+}
+
 /* The translated ends of NAT'd flows match, in every form a row shows them. */
 static void test_text_filter_nat(void **state)
 {
@@ -432,6 +508,7 @@ int main(void)
 		cmocka_unit_test(test_sort_with_common_block),
 		cmocka_unit_test(test_text_filter),
 		cmocka_unit_test(test_text_filter_nat),
+		cmocka_unit_test(test_text_filter_v4_words),
 		cmocka_unit_test(test_active),
 		cmocka_unit_test(test_proc_agg),
 	};
