@@ -84,6 +84,7 @@ _cleanup() {
 	trap - EXIT INT TERM
 	set +e
 	_ct_max_restore
+	[ -z "$TM_SOCK" ] || tmux -L "$TM_SOCK" kill-server 2>/dev/null
 	for p in "${_BG_PIDS[@]}" $(jobs -p); do
 		kill -TERM "$p" 2>/dev/null
 	done
@@ -199,6 +200,31 @@ ct_enable() {
 	if [ "$what" = acct ]; then
 		ns "$name" sysctl -qw net.netfilter.nf_conntrack_acct=1 >/dev/null
 	fi
+}
+
+# require_tmux: the view tests' terminal, a tmux server of the test's own
+# (killed on every exit path) with the view in a session named ft; then
+# tm ARGS (tmux on that server), screen (the session's text), keys KEYS
+# and wait_screen SECONDS REGEX (until the screen shows REGEX; the screen
+# goes to stderr if it never does).
+TM_SOCK=
+require_tmux() {
+	command -v tmux >/dev/null || fail "tmux not installed (scripts/install-deps.sh --test)"
+	TM_SOCK="ft-$$"
+}
+tm() { tmux -L "$TM_SOCK" "$@"; }
+screen() { tm capture-pane -p -t ft; }
+keys() { tm send-keys -t ft "$@"; }
+wait_screen() {
+	local limit=$1 re=$2 i=0
+	while ! screen | grep -qE -- "$re"; do
+		i=$((i + 1))
+		if [ "$i" -gt $((limit * 20)) ]; then
+			screen | sed 's/^/    | /' >&2
+			return 1
+		fi
+		sleep 0.05
+	done
 }
 
 # require_loadgen: sets LOADGEN (default $BUILD/bench/loadgen) and fails

@@ -13,11 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 require_root
 require_flowtop
-command -v tmux >/dev/null || fail "tmux not installed (scripts/install-deps.sh --test)"
-
-TM_SOCK="ft-$$"
-tm() { tmux -L "$TM_SOCK" "$@"; }
-trap 'rc=$?; set +e; tmux -L "$TM_SOCK" kill-server 2>/dev/null; (exit $rc); _cleanup' EXIT
+require_tmux
 
 ns_add c
 ns_add r
@@ -105,19 +101,6 @@ grep -E "198\.51\.100\.2:43001 via|198\.51\.100\.2:7001 ->" "$TMPD/text" >/dev/n
 $(cat "$TMPD/text")"
 
 # --- the view
-screen() { tm capture-pane -p -t ft; }
-wait_screen() {	# wait_screen SECONDS REGEX
-	local limit=$1 re=$2 i=0
-	while ! screen | grep -qE -- "$re"; do
-		i=$((i + 1))
-		if [ "$i" -gt $((limit * 20)) ]; then
-			screen | sed 's/^/    | /' >&2
-			return 1
-		fi
-		sleep 0.05
-	done
-}
-keys() { tm send-keys -t ft "$@"; }
 shown() { screen | sed -n 's/.*flows \([0-9]*\)\/.*/\1/p' | head -1; }
 
 tm new-session -d -s ft -x 120 -y 30 \

@@ -13,26 +13,9 @@
 . "$(dirname "$0")/lib.sh"
 require_root
 require_flowtop
-command -v tmux >/dev/null || fail "tmux not installed (scripts/install-deps.sh --test)"
+require_tmux
 
-TM_SOCK="ft-$$"
-tm() { tmux -L "$TM_SOCK" "$@"; }
-trap 'rc=$?; set +e; tmux -L "$TM_SOCK" kill-server 2>/dev/null; (exit $rc); _cleanup' EXIT
 
-screen() { tm capture-pane -p -t ft; }
-# wait_screen SECONDS REGEX: until the screen shows REGEX
-wait_screen() {
-	local limit=$1 re=$2 i=0
-	while ! screen | grep -qE -- "$re"; do
-		i=$((i + 1))
-		if [ "$i" -gt $((limit * 20)) ]; then
-			screen | sed 's/^/    | /' >&2
-			return 1
-		fi
-		sleep 0.05
-	done
-}
-keys() { tm send-keys -t ft "$@"; }
 # udp_ports: destination ports of the UDP rows, top to bottom
 udp_ports() { screen | awk '$0 ~ / udp / { for (i = 1; i <= NF; i++) if ($i ~ /^500[0-9]$/) { print $i; break } }' | tr '\n' ' '; }
 # wait_ports WANT: until the UDP rows are WANT ("5001 5002 "), 5 s at most:

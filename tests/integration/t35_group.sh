@@ -16,25 +16,9 @@
 . "$(dirname "$0")/lib.sh"
 require_root
 require_flowtop
-command -v tmux >/dev/null || fail "tmux not installed (scripts/install-deps.sh --test)"
+require_tmux
 command -v conntrack >/dev/null || fail "conntrack not installed (scripts/install-deps.sh --test)"
 
-TM_SOCK="ft-$$"
-tm() { tmux -L "$TM_SOCK" "$@"; }
-trap 'rc=$?; set +e; tmux -L "$TM_SOCK" kill-server 2>/dev/null; (exit $rc); _cleanup' EXIT
-screen() { tm capture-pane -p -t ft; }
-wait_screen() {
-	local limit=$1 re=$2 i=0
-	while ! screen | grep -qE -- "$re"; do
-		i=$((i + 1))
-		if [ "$i" -gt $((limit * 20)) ]; then
-			screen | sed 's/^/    | /' >&2
-			return 1
-		fi
-		sleep 0.05
-	done
-}
-keys() { tm send-keys -t ft "$@"; }
 no_group_filter() { ! screen | head -2 | grep -q "group 127"; }
 
 # --- bad keys: exit 2, the bad part named --------------------------------
