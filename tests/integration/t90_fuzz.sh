@@ -1,14 +1,14 @@
 #!/bin/bash
 # Fuzz smoke: builds the libFuzzer targets (make fuzz-build, into
 # build-fuzz/, if not up to date) and runs each for FUZZ_SMOKE_SECONDS
-# (default 20) on its seed corpus, which holds the crash-* inputs of every
+# (default 12) on its seed corpus, which holds the crash-* inputs of every
 # bug fuzzing found. Any crash, leak, UB report, timeout or out-of-memory
 # fails; each target's executions and executions/s are printed. New inputs
 # go to a scratch directory: the committed corpus is not changed.
 # Environment: FUZZ_SMOKE_SECONDS, FUZZ_JOBS (targets at once, default 2).
 . "$(dirname "$0")/lib.sh"
 
-secs=${FUZZ_SMOKE_SECONDS:-20}
+secs=${FUZZ_SMOKE_SECONDS:-12}
 cc=${FUZZ_CC:-clang}
 command -v "$cc" >/dev/null || skip "no $cc: the fuzz targets need clang with libFuzzer (libclang-rt-14-dev)"
 # libFuzzer's runtime comes with clang's compiler-rt package
