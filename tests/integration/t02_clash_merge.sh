@@ -9,8 +9,9 @@
 # won: rounds of flows are sent until conntrack reports at least 3 merges.
 # A window remains (man page, BUGS): 2 of 3000 flows were one packet short
 # each way in one CI run, against 10-16 of 500 before the merge was
-# counted. Up to 1 flow in 500 may be short like that, by exactly the one
-# packet each way of a merged entry; any other difference fails.
+# counted. Up to 1 flow in 500 (at least 2, as a round may be all there
+# is) may be short like that, by exactly the one packet each way of a
+# merged entry; any other difference fails.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_flowtop
@@ -64,11 +65,12 @@ if other:
     p = other[0]
     sys.exit("%d of %d flows differ, e.g. port %d: flowtop %s, conntrack %s"
              % (len(other), n, p, got(p), want(p)))
-if len(short) > n // 500:
+allowed = max(2, n // 500)
+if len(short) > allowed:
     p = short[0]
     sys.exit("%d of %d flows are one packet short each way (at most %d may be), "
              "e.g. port %d: flowtop %s, conntrack %s"
-             % (len(short), n, n // 500, p, got(p), want(p)))
+             % (len(short), n, allowed, p, got(p), want(p)))
 if short:
     print("%d of %d flows one packet short each way (the known window)" % (len(short), n))
 PY
