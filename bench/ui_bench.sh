@@ -13,7 +13,8 @@
 # Environment: BUILD, FLOWTOP, UI_BENCH_FLOWS (list, default "262144
 # 1048576"), UI_BENCH_RATE (R, default 20000), UI_BENCH_KEYS (default 300),
 # UI_BENCH_SEQ (the keys sent in turn, names as ui_latency --seq takes them,
-# default DOWN,b,PGDN,UP,j,k,HOME),
+# default DOWN,b,PGDN,UP,j,k,HOME), UI_BENCH_TRACE (a directory for one
+# key trace per size: time, latency and name of every key),
 # UI_BENCH_GAP (ms between keys, default 20-300), UI_BENCH_ARGS (extra
 # flowtop options, default "-U -t 1").
 #
@@ -82,6 +83,7 @@ for F in $SIZES; do
 	# first snapshot on; the first dump is reported apart (ready_s,
 	# ready_cpu_s).
 	out=$("$LAT" --keys "$KEYS" --seq "$SEQ" --startup-seq '?' --gap-ms "$GAP" \
+		${UI_BENCH_TRACE:+--trace "$UI_BENCH_TRACE/ui-$F-$run.trace"} \
 		--ready "row 1/" --warmup 0 --rows 40 --cols 160 -- \
 		ip netns exec "$(nsname "$d")" "$FLOWTOP" $ARGS 2>"$TMPD/lat$run.err") ||
 		fail "ui_latency failed: $(tail -c 600 "$TMPD/lat$run.err")"
