@@ -18,6 +18,10 @@ require_flowtop
 [ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs for the race"
 
 pair_setup acct
+# the rounds can take over 30 s, UDP's default timeout: the first round's
+# flows must still be in the table when the last one is compared
+sysctl_set a net.netfilter.nf_conntrack_udp_timeout 600
+sysctl_set a net.netfilter.nf_conntrack_udp_timeout_stream 600
 serve b $TRAFFIC udp-echo 192.0.2.2 7000 --count 1000000
 clashes() {
 	ns a conntrack -S 2>/dev/null | grep -o 'clash_resolve=[0-9]*' |
