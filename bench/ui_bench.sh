@@ -44,6 +44,8 @@ require_root
 require_flowtop
 require_loadgen
 [ -x "$LAT" ] || fail "pty harness not built at $LAT; run 'make $BUILD/bench/ui_latency'"
+[ -z "${UI_BENCH_TRACE:-}" ] || mkdir -p "$UI_BENCH_TRACE" ||
+	fail "cannot create the trace directory $UI_BENCH_TRACE"
 
 echo "flowtop interactive view benchmark: $(nproc) CPUs, Linux $(uname -r)"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -24,7 +24,9 @@
  * first output until TEXT shows, those keys are pressed at the same gaps
  * (e.g. "?" opens and closes a help screen before there is data) and
  * counted with the others. --trace writes one line per key: seconds since
- * the start, latency in ms, the key's name (and "startup").
+ * the start, latency in ms, the key's name (and "startup"), and for a
+ * key not answered within 20 ms what the program's main thread was seen
+ * doing meanwhile ("seen=S:poll,R:run": idle in its poll, running).
  *
  * CPU is the program's utime+stime over the measured period (from
  * /proc/PID/stat) as a percentage of one core; RSS is sampled from
@@ -193,25 +195,99 @@ static int parse_seq(struct key_seq *q, char *list)
 }
 
 /*
+ * What the program's main thread (the view's) is doing, for a slow key's
+ * trace line: its state letter and the system call it sits in, from
+ * /proc/PID/task/PID/{stat,syscall} ("S:poll" idle in its poll, waiting
+ * for input; "S:futex" or "D:..." blocked; "R:run" running or runnable).
+ */
+static void thread_doing(pid_t pid, char *out, size_t len)
+{
+	char path[64], buf[512], num[24], *p;
+	const char *call = "?";
+	char state = '?';
+	long nr = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)pid);
+	f = fopen(path, "r");
+	if (f) {
+		if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) && p[1])
+			state = p[2];
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", (int)pid, (int)pid);
+	f = fopen(path, "r");
+	if (f) {
+		if (fgets(buf, sizeof(buf), f)) {
+			if (!strncmp(buf, "running", 7))
+				call = "run";
+			else
+				nr = strtol(buf, NULL, 10);
+		}
+		fclose(f);
+	}
+	switch (nr) {
+	case 0: call = "read"; break;
+	case 1: call = "write"; break;
+	case 7: call = "poll"; break;
+	case 271: call = "ppoll"; break;
+	case 202: call = "futex"; break;
+	case 232: case 281: call = "epoll_wait"; break;
+	case -1: break;
+	default:
+		snprintf(num, sizeof(num), "%ld", nr);
+		call = num;
+	}
+	snprintf(out, len, "%c:%s", state, call);
+}
+
+/* adds what to the comma-separated set seen (when not there yet) */
+static void seen_add(char *seen, size_t cap, const char *what)
+{
+	size_t l = strlen(seen), w = strlen(what);
+	const char *p = seen;
+
+	while ((p = strstr(p, what))) {
+		if ((p == seen || p[-1] == ',') && (p[w] == ',' || !p[w]))
+			return;
+		p += w;
+	}
+	if (l + w + 2 <= cap)
+		snprintf(seen + l, cap - l, "%s%s", l ? "," : "", what);
+}
+
+/*
  * Writes one key and waits for the first output after it (at most 2 s,
  * counted as 2000 ms). Output read meanwhile goes to keep when given, so
- * the ready text is still found. Returns the latency, or -1 if the
- * program ended.
+ * the ready text is still found. Past 20 ms without an answer it samples
+ * what the program's main thread does every 5 ms into seen (for the
+ * trace: a key that changed nothing leaves it idle in its poll until the
+ * next refresh; a blocked thread shows the call it waits in). Returns the
+ * latency, or -1 if the program ended.
  */
-static double press(int fd, const char *key, char *keep, size_t keepcap,
-		    size_t *keeplen, bool *timeout)
+static double press(int fd, pid_t pid, const char *key, char *keep, size_t keepcap,
+		    size_t *keeplen, bool *timeout, char *seen, size_t seencap)
 {
 	size_t klen = strlen(key);
 	double t0 = now_ms();
 	ssize_t n = 0;
 
+	seen[0] = '\0';
 	/* a sequence in one write, as a terminal sends it */
 	if (write(fd, key, klen) != (ssize_t)klen)
 		return -1;
 	while (n == 0 && now_ms() - t0 < 2000) {
-		n = pump(fd, 2000, keep, keepcap, keeplen);
+		bool watch = now_ms() - t0 >= 20;
+
+		n = pump(fd, watch ? 5 : 20, keep, keepcap, keeplen);
 		if (n < 0)
 			return -1;
+		if (n == 0 && watch) {
+			char what[64];
+
+			thread_doing(pid, what, sizeof(what));
+			seen_add(seen, seencap, what);
+		}
 	}
 	*timeout = n == 0;
 	return n == 0 ? 2000 : now_ms() - t0;
@@ -268,7 +344,7 @@ int main(int argc, char **argv)
 	FILE *trace = NULL;
 	int sent = 0;
 	int c, fd, status, timeouts = 0, rss_n = 0;
-	char tail[8192];
+	char tail[8192], seen[256];
 	size_t tail_len = 0;
 	struct winsize ws;
 	double *lat;
@@ -366,8 +442,8 @@ int main(int argc, char **argv)
 		if (strstr(tail, ready))
 			break;
 		t0 = now_ms();
-		lat[sent] = press(fd, startup.bytes[(size_t)sent % startup.n], tail,
-				  sizeof(tail), &tail_len, &late);
+		lat[sent] = press(fd, pid, startup.bytes[(size_t)sent % startup.n], tail,
+				  sizeof(tail), &tail_len, &late, seen, sizeof(seen));
 		if (lat[sent] < 0)
 			goto died;
 		timeouts += late;
@@ -378,8 +454,9 @@ int main(int argc, char **argv)
 			max_at = (t0 - t_spawn) / 1000;
 		}
 		if (trace)
-			fprintf(trace, "%.3f %.2f %s startup\n", (t0 - t_spawn) / 1000,
-				lat[sent], startup.name[(size_t)sent % startup.n]);
+			fprintf(trace, "%.3f %.2f %s startup%s%s\n", (t0 - t_spawn) / 1000,
+				lat[sent], startup.name[(size_t)sent % startup.n],
+				seen[0] ? " seen=" : "", seen);
 		sent++;
 	}
 	startup_keys = sent;
@@ -420,7 +497,8 @@ int main(int argc, char **argv)
 				rss_max = rss;
 		}
 		t0 = now_ms();
-		lat[i] = press(fd, seq.bytes[(size_t)(i - startup_keys) % seq.n], NULL, 0, NULL, &late);
+		lat[i] = press(fd, pid, seq.bytes[(size_t)(i - startup_keys) % seq.n], NULL, 0,
+			       NULL, &late, seen, sizeof(seen));
 		if (lat[i] < 0)
 			goto died;
 		timeouts += late;
@@ -429,8 +507,9 @@ int main(int argc, char **argv)
 			max_at = (t0 - t_spawn) / 1000;
 		}
 		if (trace)
-			fprintf(trace, "%.3f %.2f %s\n", (t0 - t_spawn) / 1000, lat[i],
-				seq.name[(size_t)(i - startup_keys) % seq.n]);
+			fprintf(trace, "%.3f %.2f %s%s%s\n", (t0 - t_spawn) / 1000, lat[i],
+				seq.name[(size_t)(i - startup_keys) % seq.n],
+				seen[0] ? " seen=" : "", seen);
 		sent++;
 	}
 	t_end = now_ms();
