@@ -71,6 +71,18 @@ uint64_t privs_kept(const struct privs *p, bool bpf);
  */
 int privs_drop(const struct privs *p, bool bpf, char *err, size_t errlen);
 
+/*
+ * Makes the capability state prepared in libcap-ng (capng_clear and
+ * capng_update, the bounding set already applied) the process's: switches
+ * to uid/gid keeping those capabilities (uid (uid_t)-1: no switch; the
+ * user's supplementary groups when user_groups, none otherwise) or applies
+ * them as they are, clears the ambient set and sets no_new_privs. Shared
+ * by privs_drop and the sysctl guard's helper process. 0 or a negative
+ * errno with a message in err.
+ */
+int privs_commit(uid_t uid, gid_t gid, bool user_groups, char *err,
+		 size_t errlen);
+
 /* "cap_net_admin" / "cap_net_admin, cap_bpf": for messages */
 void privs_format(uint64_t caps, char *buf, size_t len);
 

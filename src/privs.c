@@ -227,6 +227,44 @@ static const char *change_id_step(int rc)
 	}
 }
 
+int privs_commit(uid_t uid, gid_t gid, bool user_groups, char *err,
+		 size_t errlen)
+{
+	int ret;
+
+	if (uid != (uid_t)-1) {
+		/* keeps the prepared ones across setresuid, which would clear them */
+		ret = capng_change_id((int)uid, (int)gid,
+				      user_groups ? CAPNG_INIT_SUPP_GRP :
+						    CAPNG_DROP_SUPP_GRP);
+		if (ret) {
+			setmsg(err, errlen, "cannot switch to uid %u gid %u: "
+			       "%s failed: %s", (unsigned int)uid,
+			       (unsigned int)gid, change_id_step(ret),
+			       strerror(errno));
+			return -EPERM;
+		}
+	} else if (capng_apply(CAPNG_SELECT_CAPS)) {
+		setmsg(err, errlen, "cannot drop capabilities (capset): %s",
+		       strerror(errno));
+		return -EPERM;
+	}
+	/* already empty (inheritable is), said explicitly; EINVAL before 4.3 */
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) &&
+	    errno != EINVAL) {
+		setmsg(err, errlen, "cannot clear the ambient capabilities: %s",
+		       strerror(errno));
+		return -errno;
+	}
+	/* nothing executed afterwards may gain privileges back */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
+		setmsg(err, errlen, "cannot set no_new_privs: %s",
+		       strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 /* The drop as the kernel sees it now: the expected sets, ids and flag. */
 static int verify(const struct privs *p, uint64_t keep, char *err,
 		  size_t errlen)
@@ -316,33 +354,15 @@ int privs_drop(const struct privs *p, bool bpf, char *err, size_t errlen)
 		       "set (needs CAP_SETPCAP): %s", strerror(errno));
 		return -EPERM;
 	}
-	if (p->switch_user) {
-		/* keeps the kept ones across setresuid, which would clear them */
-		ret = capng_change_id((int)p->uid, (int)p->gid,
-				      CAPNG_INIT_SUPP_GRP);
-		if (ret) {
-			setmsg(err, errlen, "cannot switch to user %s (%u:%u): "
-			       "%s failed: %s", p->user, p->uid, p->gid,
-			       change_id_step(ret), strerror(errno));
-			return -EPERM;
-		}
-	} else if (capng_apply(CAPNG_SELECT_CAPS)) {
-		setmsg(err, errlen, "cannot drop capabilities (capset): %s",
-		       strerror(errno));
-		return -EPERM;
+	ret = privs_commit(p->switch_user ? p->uid : (uid_t)-1, p->gid, true,
+			   err, errlen);
+	if (ret && p->switch_user && err && errlen) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", err);
+		setmsg(err, errlen, "--user %s: %s", p->user, why);
 	}
-	/* already empty (inheritable is), said explicitly; EINVAL before 4.3 */
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) &&
-	    errno != EINVAL) {
-		setmsg(err, errlen, "cannot clear the ambient capabilities: %s",
-		       strerror(errno));
-		return -errno;
-	}
-	/* nothing we execute (nothing, today) may gain privileges back */
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
-		setmsg(err, errlen, "cannot set no_new_privs: %s",
-		       strerror(errno));
-		return -errno;
-	}
+	if (ret)
+		return ret;
 	return verify(p, keep, err, errlen);
 }

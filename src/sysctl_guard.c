@@ -2,6 +2,8 @@
 /* The restore helper process (see sysctl_guard.h). */
 #include "sysctl_guard.h"
 
+#include "privs.h"
+
 #include <cap-ng.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -172,7 +174,6 @@ static int helper_fds(int sock)
 static int helper_privs(uid_t uid, gid_t gid, char *err, size_t errlen)
 {
 	bool net_admin, setpcap;
-	int ret;
 
 	if (capng_get_caps_process()) {
 		setmsg(err, errlen, "cannot read its capabilities");
@@ -192,32 +193,7 @@ static int helper_privs(uid_t uid, gid_t gid, char *err, size_t errlen)
 		       strerror(errno));
 		return -EPERM;
 	}
-	if (uid != (uid_t)-1) {
-		/* keeps the kept capability across setresuid */
-		ret = capng_change_id((int)uid, (int)gid, CAPNG_DROP_SUPP_GRP);
-		if (ret) {
-			setmsg(err, errlen, "cannot switch to uid %u gid %u "
-			       "(libcap-ng step %d): %s", (unsigned int)uid,
-			       (unsigned int)gid, ret, strerror(errno));
-			return -EPERM;
-		}
-	} else if (capng_apply(CAPNG_SELECT_CAPS)) {
-		setmsg(err, errlen, "cannot drop its capabilities: %s",
-		       strerror(errno));
-		return -EPERM;
-	}
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) &&
-	    errno != EINVAL) {
-		setmsg(err, errlen, "cannot clear its ambient capabilities: %s",
-		       strerror(errno));
-		return -errno;
-	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
-		setmsg(err, errlen, "cannot set no_new_privs: %s",
-		       strerror(errno));
-		return -errno;
-	}
-	return 0;
+	return privs_commit(uid, gid, false, err, errlen);
 }
 
 /* Undoes what flowtop announced and did not undo itself, newest first. */
