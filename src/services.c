@@ -112,56 +112,111 @@ static bool parse_port(const char *s, unsigned *port)
 	return true;
 }
 
-int services_load_conf(struct services *s, uint8_t proto, const char *path,
-		       FILE *err)
+/*
+ * One line of a services file, its comment already cut: 1 with *slot,
+ * *port and *name set, 0 to pass over it quietly, -1 with *why for a line
+ * worth a message.
+ */
+typedef int (*service_line_fn)(char *line, int *slot, unsigned *port,
+			       char **name, const char **why);
+
+/* flowtop's own "port, name" files (conf/tcp.conf, ...): the slot is the file's */
+static int conf_line(char *line, int *slot, unsigned *port, char **name,
+		     const char **why)
 {
-	int slot = proto_slot(proto), taken = 0, ret = 0;
+	char *comma, *port_s = conf_trim(line);
+
+	(void)slot;
+	if (!*port_s)
+		return 0;
+	comma = strchr(port_s, ',');
+	if (!comma) {
+		*why = "want 'port, name'";
+		return -1;
+	}
+	*comma = '\0';
+	*name = conf_trim(comma + 1);
+	port_s = conf_trim(port_s);
+	if (!parse_port(port_s, port))
+		*why = "port is not a number from 0 to 65535";
+	else if (!**name)
+		*why = "no service name after the comma";
+	else if (strpbrk(*name, " \t,"))
+		*why = "service name has blanks or a second comma";
+	else if (strlen(*name) >= SERVICE_NAME_MAX)
+		*why = "service name longer than 31 bytes";
+	return *why ? -1 : 1;
+}
+
+/* /etc/services: "name port/proto aliases..."; what is not ours is skipped */
+static int etc_line(char *line, int *slot, unsigned *port, char **name,
+		    const char **why)
+{
+	static const struct {
+		const char *proto;
+		int slot;
+	} protos[] = {
+		{ "tcp", SVC_TCP }, { "udp", SVC_UDP },
+		{ "sctp", SVC_SCTP }, { "dccp", SVC_DCCP },
+	};
+	char *save, *pp, *slash;
+
+	(void)why;
+	*name = strtok_r(line, " \t\r\n", &save);
+	pp = *name ? strtok_r(NULL, " \t\r\n", &save) : NULL;
+	if (!pp)
+		return 0;
+	slash = strchr(pp, '/');
+	if (!slash)
+		return 0;
+	*slash = '\0';
+	if (!parse_port(pp, port))
+		return 0;
+	for (size_t k = 0; k < sizeof(protos) / sizeof(protos[0]); k++)
+		if (!strcmp(slash + 1, protos[k].proto)) {
+			*slot = protos[k].slot;
+			return 1;
+		}
+	return 0;
+}
+
+/*
+ * Reads path line by line into s (slot: where a line without a protocol
+ * of its own goes); bad lines are reported to err (when not NULL), at
+ * most CONF_MAX_ERRORS of them. The number of names taken or -errno.
+ */
+static int load_lines(struct services *s, const char *path, int slot,
+		      service_line_fn parse, FILE *err)
+{
 	unsigned long lineno = 0, bad = 0;
+	int taken = 0, ret = 0;
 	char *line = NULL;
 	size_t cap = 0;
-	FILE *f;
+	FILE *f = conf_fopen(path);
 
-	if (slot < 0)
-		return -EINVAL;
-	f = conf_fopen(path);
 	if (!f)
 		return -errno;
 	while (getline(&line, &cap, f) >= 0) {
-		char *hash, *comma, *port_s, *name;
-		unsigned port;
 		const char *why = NULL;
+		int line_slot = slot, ok;
+		char *hash, *name = NULL;
+		unsigned port = 0;
 
 		lineno++;
 		hash = strchr(line, '#');
 		if (hash)
 			*hash = '\0';
-		port_s = conf_trim(line);
-		if (!*port_s)
-			continue;
-		comma = strchr(port_s, ',');
-		if (!comma) {
-			why = "want 'port, name'";
-		} else {
-			*comma = '\0';
-			name = conf_trim(comma + 1);
-			port_s = conf_trim(port_s);
-			if (!parse_port(port_s, &port))
-				why = "port is not a number from 0 to 65535";
-			else if (!*name)
-				why = "no service name after the comma";
-			else if (strpbrk(name, " \t,"))
-				why = "service name has blanks or a second comma";
-			else if (strlen(name) >= SERVICE_NAME_MAX)
-				why = "service name longer than 31 bytes";
-		}
-		if (why) {
+		ok = parse(line, &line_slot, &port, &name, &why);
+		if (ok < 0) {
 			/* a binary file would give a line per newline byte */
 			if (err && ++bad <= CONF_MAX_ERRORS)
 				fprintf(err, "flowtop: %s:%lu: %s; line skipped\n",
 					path, lineno, why);
 			continue;
 		}
-		ret = set_name(s, slot, port, name, strlen(name));
+		if (!ok)
+			continue;
+		ret = set_name(s, line_slot, port, name, strlen(name));
 		if (ret < 0)
 			break;
 		taken += ret;
@@ -175,52 +230,19 @@ int services_load_conf(struct services *s, uint8_t proto, const char *path,
 	return ret < 0 ? ret : taken;
 }
 
+int services_load_conf(struct services *s, uint8_t proto, const char *path,
+		       FILE *err)
+{
+	int slot = proto_slot(proto);
+
+	if (slot < 0)
+		return -EINVAL;
+	return load_lines(s, path, slot, conf_line, err);
+}
+
 int services_load_etc(struct services *s, const char *path)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	int taken = 0, ret = 0;
-	FILE *f = conf_fopen(path);
-
-	if (!f)
-		return -errno;
-	while (getline(&line, &cap, f) >= 0) {
-		char *save, *name, *pp, *slash, *hash;
-		unsigned port;
-		int slot;
-
-		hash = strchr(line, '#');
-		if (hash)
-			*hash = '\0';
-		name = strtok_r(line, " \t\r\n", &save);
-		pp = name ? strtok_r(NULL, " \t\r\n", &save) : NULL;
-		if (!pp)
-			continue;
-		slash = strchr(pp, '/');
-		if (!slash)
-			continue;
-		*slash = '\0';
-		if (!parse_port(pp, &port))
-			continue;
-		if (!strcmp(slash + 1, "tcp"))
-			slot = SVC_TCP;
-		else if (!strcmp(slash + 1, "udp"))
-			slot = SVC_UDP;
-		else if (!strcmp(slash + 1, "sctp"))
-			slot = SVC_SCTP;
-		else if (!strcmp(slash + 1, "dccp"))
-			slot = SVC_DCCP;
-		else
-			continue;
-		ret = set_name(s, slot, port, name, strlen(name));
-		if (ret < 0)
-			break;
-		taken += ret;
-		ret = 0;
-	}
-	free(line);
-	fclose(f);
-	return ret < 0 ? ret : taken;
+	return load_lines(s, path, -1, etc_line, NULL);
 }
 
 struct services *services_load(const char *conf_dir, FILE *err)
