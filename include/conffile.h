@@ -10,6 +10,14 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* where installed configuration and data live (the Makefile sets both) */
+#ifndef FLOWTOP_SYSCONFDIR
+#define FLOWTOP_SYSCONFDIR "/etc/flowtop"
+#endif
+#ifndef FLOWTOP_DATADIR
+#define FLOWTOP_DATADIR "/usr/local/share/flowtop"
+#endif
+
 /* errors reported per conf file; the rest are counted in one line */
 #define CONF_MAX_ERRORS 10
 

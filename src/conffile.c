@@ -10,13 +10,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#ifndef FLOWTOP_SYSCONFDIR
-#define FLOWTOP_SYSCONFDIR "/etc/flowtop"
-#endif
-#ifndef FLOWTOP_DATADIR
-#define FLOWTOP_DATADIR "/usr/local/share/flowtop"
-#endif
-
 int conf_find(const char *conf_dir, const char *name, char *path, size_t len)
 {
 	const char *dirs[3] = { conf_dir, FLOWTOP_SYSCONFDIR, FLOWTOP_DATADIR };

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conffile.h"
 #include "config.h"
 #include "filter.h"
 #include "sanitize.h"

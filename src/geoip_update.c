@@ -25,17 +25,11 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "conffile.h"
 #include "dl_syms.h"
 #include "geoip.h"
 #include "sanitize.h"
 #include "util.h"
-
-#ifndef FLOWTOP_SYSCONFDIR
-#define FLOWTOP_SYSCONFDIR "/etc/flowtop"
-#endif
-#ifndef FLOWTOP_DATADIR
-#define FLOWTOP_DATADIR "/usr/local/share/flowtop"
-#endif
 
 #define LIBCURL_SONAME "libcurl.so.4"
 
