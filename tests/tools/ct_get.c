@@ -20,6 +20,7 @@
 #include "ct_parse.h"
 #include "filter.h"
 #include "flowtab.h"
+#include "names.h"
 
 struct keys {
 	struct flow_key *v;
@@ -41,20 +42,6 @@ static void add_key(struct flow_rec *f, void *arg)
 	k->v[k->n++] = f->key;
 }
 
-static const char *proto_str(uint8_t p)
-{
-	switch (p) {
-	case 6: return "tcp";
-	case 17: return "udp";
-	case 136: return "udplite";
-	case 33: return "dccp";
-	case 132: return "sctp";
-	case 1: return "icmp";
-	case 58: return "icmpv6";
-	}
-	return "?";
-}
-
 static size_t answers;
 
 static double mono_ms(void)
@@ -70,14 +57,14 @@ static void print_entry(const struct ct_entry *e, void *arg)
 	const struct flow_key *k = &e->key;
 	int af = k->family == AF_INET6 ? AF_INET6 : AF_INET;
 	const uint8_t *b = (const uint8_t *)&k->dport;
-	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], pn[8];
 
 	(void)arg;
 	inet_ntop(af, k->src, s, sizeof(s));
 	inet_ntop(af, k->dst, d, sizeof(d));
 	printf("%s{\"family\": \"%s\", \"proto\": \"%s\", \"src\": \"%s\", "
 	       "\"dst\": \"%s\", ", answers++ ? ", " : "",
-	       af == AF_INET6 ? "ipv6" : "ipv4", proto_str(k->proto), s, d);
+	       af == AF_INET6 ? "ipv6" : "ipv4", proto_name(k->proto, pn, sizeof(pn)), s, d);
 	if (k->proto == 1 || k->proto == 58)
 		printf("\"icmp_type\": %u, \"icmp_code\": %u, \"icmp_id\": %u, ",
 		       b[0], b[1], ntohs(k->sport));

@@ -21,6 +21,7 @@
 #include "ct.h"
 #include "filter.h"
 #include "flowtab.h"
+#include "names.h"
 
 static volatile sig_atomic_t stop;
 
@@ -52,21 +53,6 @@ static void on_reused(struct flow_rec *f, void *arg)
 {
 	(void)f;
 	((struct hook_counts *)arg)->reused++;
-}
-
-static const char *proto_str(uint8_t p, char *buf, size_t len)
-{
-	switch (p) {
-	case 6: return "tcp";
-	case 17: return "udp";
-	case 136: return "udplite";
-	case 33: return "dccp";
-	case 132: return "sctp";
-	case 1: return "icmp";
-	case 58: return "icmpv6";
-	}
-	snprintf(buf, len, "%u", p);
-	return buf;
 }
 
 /* one direction's tuple: "src=A dst=B sport=P dport=Q" or the ICMP fields */
@@ -106,7 +92,7 @@ static void collect(struct flow_rec *f, void *arg)
 	tuple_str(&reply, "r", r, sizeof(r));
 	n = snprintf(line, sizeof(line), "flow %s %s %s %s zone=%u ctid=%u mark=%u state=",
 		     f->key.family == 10 ? "ipv6" : "ipv4",
-		     proto_str(f->key.proto, p, sizeof(p)), o, r, f->key.zone,
+		     proto_name(f->key.proto, p, sizeof(p)), o, r, f->key.zone,
 		     f->ct_id, f->mark);
 	if (f->state == FLOW_STATE_NONE)
 		n += snprintf(line + n, sizeof(line) - n, "-");
