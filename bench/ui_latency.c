@@ -5,10 +5,12 @@
  *
  *   ui_latency [--keys N] [--gap-ms LO-HI] [--warmup S] [--rows R --cols C]
  *              [--ready TEXT] [--chars KEYS | --seq NAMES] [--startup-seq NAMES]
- *              [--duration S] [--trace FILE] -- command [args...]
+ *              [--duration S] [--trace FILE] [--ready-timeout S]
+ *              -- command [args...]
  *
  * Runs the command on a new pty (TERM=xterm, NO_COLOR=1), waits until its
- * output contains TEXT (default "DESTINATION") and then --warmup seconds,
+ * output contains TEXT (default "DESTINATION", at most --ready-timeout
+ * seconds, default 60) and then --warmup seconds,
  * and then N times (or for --duration seconds): waits a random gap (uniform
  * in LO-HI ms) while reading everything the program prints, writes one key
  * (the characters of KEYS in turn, default "jk", or the --seq names in
@@ -310,6 +312,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: ui_latency [--keys N] [--chars KEYS] [--gap-ms LO-HI] [--warmup S] "
 		"[--rows R] [--cols C] [--ready TEXT] [--seq NAMES] [--duration S] [--trace FILE] "
+		"[--ready-timeout S] "
 		"-- command [args...]\n");
 }
 
@@ -327,6 +330,7 @@ int main(int argc, char **argv)
 		{ "startup-seq", required_argument, NULL, 'U' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "trace", required_argument, NULL, 't' },
+		{ "ready-timeout", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -339,7 +343,7 @@ int main(int argc, char **argv)
 	static struct key_seq seq, startup;
 	double startup_max = 0;
 	int startup_keys = 0;
-	double duration = 0, max_at = 0, lat_max = -1;
+	double duration = 0, max_at = 0, lat_max = -1, ready_max_s = 60;
 	const char *trace_path = NULL;
 	FILE *trace = NULL;
 	int sent = 0;
@@ -380,6 +384,7 @@ int main(int argc, char **argv)
 			break;
 		case 'd': duration = atof(optarg); break;
 		case 't': trace_path = optarg; break;
+		case 'T': ready_max_s = atof(optarg); break;
 		default: usage(); return c == 'h' ? 0 : 2;
 		}
 	}
@@ -429,10 +434,10 @@ int main(int argc, char **argv)
 	 */
 	while (startup.n && !tail_len)
 		if (pump(fd, 200, tail, sizeof(tail), &tail_len) < 0 ||
-		    now_ms() - t_start > 60000)
+		    now_ms() - t_start > ready_max_s * 1000)
 			break;
 	while (startup.n && !strstr(tail, ready) && sent < nkeys &&
-	       now_ms() - t_start < 60000) {
+	       now_ms() - t_start < ready_max_s * 1000) {
 		double gap = gap_lo + (double)random() / RAND_MAX * (gap_hi - gap_lo);
 		double t0;
 		bool late;
@@ -462,7 +467,7 @@ int main(int argc, char **argv)
 	startup_keys = sent;
 	while (!strstr(tail, ready)) {
 		if (pump(fd, 200, tail, sizeof(tail), &tail_len) < 0 ||
-		    now_ms() - t_start > 60000) {
+		    now_ms() - t_start > ready_max_s * 1000) {
 			fprintf(stderr, "ui_latency: '%s' never appeared; last output: %.300s\n",
 				ready, tail);
 			kill(pid, SIGTERM);
