@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Sorting and filtering flows for the interactive view: sort keys, the
- * radix sort over precomputed keys, the typed text filter and the process
- * rows of the processes tab. Pure (no threads, no I/O), unit tested.
+ * Sorting flows for the interactive view: sort keys, the radix sort over
+ * precomputed keys and the process rows of the processes tab (the quick
+ * text search is filter_text.h). Pure (no threads, no I/O), unit tested.
  */
 #ifndef FLOWTOP_SORT_H
 #define FLOWTOP_SORT_H
@@ -97,43 +97,6 @@ static inline bool sort_item_same_key(const struct sort_item *a,
 void sort_rows_with_common(struct sort_item *items, struct sort_item *tmp,
 			   size_t n, const struct sort_item *common,
 			   uint32_t *out, size_t nc);
-
-/* Typed filter: whitespace separated words, all must match (any field). */
-#define TEXT_FILTER_WORDS 8
-#define TEXT_FILTER_WORD_MAX 64
-
-struct text_filter {
-	int nwords;
-	char word[TEXT_FILTER_WORDS][TEXT_FILTER_WORD_MAX];	/* lower case */
-	/* worked out once, not per flow: the word's value if it is a
-	 * number (else -1), whether it holds a colon (an "addr:port") */
-	long num[TEXT_FILTER_WORDS];
-	bool colon[TEXT_FILTER_WORDS];
-	/* no address is written with it (a letter past f, a '-' …) */
-	bool not_addr[TEXT_FILTER_WORDS];
-	/* a word of digits and dots, split at its dots: tried on an IPv4
-	 * address without writing the address out. nparts 0: not such a
-	 * word; -1: such a word that no IPv4 address holds */
-	struct v4_word {
-		int8_t nparts;
-		uint8_t len[4];
-		char part[4][3];
-	} v4[TEXT_FILTER_WORDS];
-};
-
-/* Parses s; extra words or over-long ones are cut. Empty s: matches all. */
-void text_filter_parse(struct text_filter *tf, const char *s);
-
-/*
- * A word matches a flow when it is a case-insensitive substring of either
- * tuple's addresses (the translated ones of a NAT'd flow too), of an end
- * as "addr:port" or "[v6]:port" (words with a colon), of a host name,
- * service, process name, user or country (code or name), of the protocol
- * name, or equals a port (translated ones too) or the PID in decimal.
- * info may be NULL: only the flow's own fields are tried.
- */
-bool text_filter_match(const struct text_filter *tf, const struct flow *f,
-		       const struct flow_info *info);
 
 /* Whether the flow moved any traffic in the last interval ('a' key). */
 bool flow_is_active(const struct flow *f);

@@ -31,10 +31,10 @@
 #include <sys/socket.h>
 
 #include "filter_expr.h"
+#include "filter_text.h"
 #include "format.h"
 #include "sanitize.h"
 #include "services.h"
-#include "sort.h"
 
 #include "util.h"
 

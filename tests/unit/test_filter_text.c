@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The quick text search of filter expressions (bare words). */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <cmocka.h>
+
+#include "filter_text.h"
+
+/* 192.0.2.1:40000 -> dst:dport over proto, SNAT'd to 198.51.100.1 */
+static struct flow mk(uint8_t proto, uint32_t dst, uint16_t dport)
+{
+	struct flow f;
+
+	memset(&f, 0, sizeof(f));
+	f.key.family = AF_INET;
+	f.key.proto = proto;
+	f.key.src[0] = htonl(0xc0000201);	/* 192.0.2.1 */
+	f.key.dst[0] = htonl(dst);
+	f.key.sport = htons(40000);
+	f.key.dport = htons(dport);
+	f.reply = f.key;
+	f.reply.src[0] = f.key.dst[0];
+	f.reply.dst[0] = htonl(0xc6336401);	/* 198.51.100.1: SNAT */
+	f.reply.sport = f.key.dport;
+	f.reply.dport = f.key.sport;
+	f.state = FLOW_STATE_NONE;
+	return f;
+}
+
+static void test_text_filter(void **state)
+{
+	struct flow f = mk(IPPROTO_TCP, 0xcb007101, 443);
+	struct flow_info info;
+	struct text_filter tf;
+
+	(void)state;
+	memset(&info, 0, sizeof(info));
+	text_filter_parse(&tf, "");
+	assert_int_equal(tf.nwords, 0);
+	assert_true(text_filter_match(&tf, &f, NULL));
+
+	text_filter_parse(&tf, "203.0.113");
+	assert_true(text_filter_match(&tf, &f, NULL));
+	text_filter_parse(&tf, "198.51.100.1");	/* the NAT address (reply) */
+	assert_true(text_filter_match(&tf, &f, NULL));
+	text_filter_parse(&tf, "443");
+	assert_true(text_filter_match(&tf, &f, NULL));
+	text_filter_parse(&tf, "44");		/* ports match whole */
+	assert_false(text_filter_match(&tf, &f, NULL));
+	text_filter_parse(&tf, "TCP");
+	assert_true(text_filter_match(&tf, &f, NULL));
+	text_filter_parse(&tf, "example");
+	assert_false(text_filter_match(&tf, &f, NULL));
+
+	strcpy(info.dst.host, "www.Example.org");
+	strcpy(info.dst.service, "https");
+	strcpy(info.dst.geo.country_code, "DE");
+	strcpy(info.dst.geo.country, "Germany");
+	strcpy(info.proc.comm, "firefox");
+	info.proc.pid = 4242;
+	text_filter_parse(&tf, "  EXAMPLE   https ");
+	assert_int_equal(tf.nwords, 2);
+	assert_string_equal(tf.word[0], "example");
+	assert_true(text_filter_match(&tf, &f, &info));
+	text_filter_parse(&tf, "example ssh");	/* all words must match */
+	assert_false(text_filter_match(&tf, &f, &info));
+	text_filter_parse(&tf, "germ");
+	assert_true(text_filter_match(&tf, &f, &info));
+	text_filter_parse(&tf, "fire 4242");
+	assert_true(text_filter_match(&tf, &f, &info));
+	text_filter_parse(&tf, "de");
+	assert_true(text_filter_match(&tf, &f, &info));
+}
+
+/*
+ * Words of digits and dots are tried on IPv4 addresses without writing
+ * them out: the answer must be what a substring search in the written
+ * addresses gives, for every alignment of the word on the dots.
+ */
+static bool ref_has(uint32_t a, const char *w)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%u.%u.%u.%u", a >> 24, (a >> 16) & 255,
+		 (a >> 8) & 255, a & 255);
+	return strstr(buf, w) != NULL;
+}
+
+static void test_text_filter_v4_words(void **state)
+{
+	static const char *const fixed[] = {
+		".", "..", "...", "....", "1.", ".1", "1..2", "0.0", "00", "256",
+		"1234", "1.2.3.4.5", "255.255.255.255", "0.0.0.0", "10.", ".0.",
+		"5.1", "25", "2.0", "3.7", "113.7", "203.0.113.7", "03.0", "0.11",
+	};
+	uint32_t addrs[] = { 0xcb007107, 0xcb00714f, 0x00000000, 0xffffffff,
+			     0x0a000001, 0xc0000201, 0x01020304, 0x19191919 };
+	struct text_filter tf;
+	unsigned int seed = 7;
+
+	(void)state;
+	for (size_t ai = 0; ai < 2000; ai++) {
+		/* the fixed addresses, then random ones */
+		uint32_t dst = ai < sizeof(addrs) / sizeof(addrs[0]) ?
+			       addrs[ai] : (uint32_t)rand_r(&seed) * 2654435761u;
+		struct flow f = mk(IPPROTO_UDP, dst, 65535);
+		char w[20], buf[16];
+
+		f.key.sport = htons(65535);
+		f.reply = f.key;	/* no NAT: only the two addresses */
+		f.reply.src[0] = f.key.dst[0];
+		f.reply.dst[0] = f.key.src[0];
+		f.reply.sport = f.key.dport;
+		f.reply.dport = f.key.sport;
+		for (size_t wi = 0; wi < sizeof(fixed) / sizeof(fixed[0]) + 20; wi++) {
+			if (wi < sizeof(fixed) / sizeof(fixed[0])) {
+				snprintf(w, sizeof(w), "%s", fixed[wi]);
+			} else {
+				/* a piece of this address's text, or random */
+				size_t len, at;
+
+				snprintf(buf, sizeof(buf), "%u.%u.%u.%u", dst >> 24,
+					 (dst >> 16) & 255, (dst >> 8) & 255, dst & 255);
+				len = 1 + (size_t)rand_r(&seed) % strlen(buf);
+				at = (size_t)rand_r(&seed) % (strlen(buf) - len + 1);
+				snprintf(w, sizeof(w), "%.*s", (int)len, buf + at);
+				if (wi % 3 == 0)
+					w[rand_r(&seed) % len] = "0123456789."[rand_r(&seed) % 11];
+			}
+			if (!strcmp(w, "65535"))
+				continue;	/* the ports' number */
+			text_filter_parse(&tf, w);
+			assert_int_equal(text_filter_match(&tf, &f, NULL),
+					 ref_has(dst, w) || ref_has(0xc0000201, w));
+		}
+	}
+	/* NAT'd: the translated address is tried too */
+	{
+		struct flow f = mk(IPPROTO_TCP, 0xc6336401, 8022);
+
+		text_filter_parse(&tf, "198.51.100.1");
+		assert_true(text_filter_match(&tf, &f, NULL));
+		text_filter_parse(&tf, "51.100.1");
+		assert_true(text_filter_match(&tf, &f, NULL));
+		text_filter_parse(&tf, "51.100.2");
+		assert_false(text_filter_match(&tf, &f, NULL));
+	}
+}
+
+/* The translated ends of NAT'd flows match, in every form a row shows them. */
+static void test_text_filter_nat(void **state)
+{
+	/* 192.0.2.1:40000 → 198.51.100.1:8022, DNAT'd to 192.0.2.2:22 */
+	struct flow f = mk(IPPROTO_TCP, 0xc6336401, 8022);
+	struct flow plain = mk(IPPROTO_TCP, 0xc6336401, 8022);
+	struct text_filter tf;
+
+	(void)state;
+	f.reply.src[0] = htonl(0xc0000202);	/* 192.0.2.2 */
+	f.reply.sport = htons(22);
+	f.reply.dst[0] = f.key.src[0];		/* no SNAT */
+	plain.reply.dst[0] = plain.key.src[0];	/* no NAT at all */
+
+	text_filter_parse(&tf, "192.0.2.2");
+	assert_true(text_filter_match(&tf, &f, NULL));
+	assert_false(text_filter_match(&tf, &plain, NULL));
+	text_filter_parse(&tf, "22");		/* the translated port */
+	assert_true(text_filter_match(&tf, &f, NULL));
+	assert_false(text_filter_match(&tf, &plain, NULL));
+	text_filter_parse(&tf, "8022");
+	assert_true(text_filter_match(&tf, &f, NULL));
+	/* an end as the rows write it */
+	text_filter_parse(&tf, "192.0.2.2:22");
+	assert_true(text_filter_match(&tf, &f, NULL));
+	assert_false(text_filter_match(&tf, &plain, NULL));
+	text_filter_parse(&tf, "198.51.100.1:8022");
+	assert_true(text_filter_match(&tf, &f, NULL));
+	assert_true(text_filter_match(&tf, &plain, NULL));
+	text_filter_parse(&tf, "192.0.2.1:40000");
+	assert_true(text_filter_match(&tf, &f, NULL));
+	text_filter_parse(&tf, "192.0.2.2:8022");	/* not a real end */
+	assert_false(text_filter_match(&tf, &f, NULL));
+
+	/* IPv6 masquerade: the translated source, bracketed with its port */
+	memset(&f, 0, sizeof(f));
+	f.key.family = AF_INET6;
+	f.key.proto = IPPROTO_UDP;
+	f.key.src[0] = htonl(0x20010db8);
+	f.key.src[1] = htonl(0x00010000);
+	f.key.src[3] = htonl(2);		/* 2001:db8:1::2 */
+	f.key.dst[0] = htonl(0x20010db8);
+	f.key.dst[1] = htonl(0x00020000);
+	f.key.dst[3] = htonl(2);		/* 2001:db8:2::2 */
+	f.key.sport = htons(40004);
+	f.key.dport = htons(7001);
+	f.reply = f.key;
+	memcpy(f.reply.src, f.key.dst, sizeof(f.reply.src));
+	memcpy(f.reply.dst, f.key.dst, sizeof(f.reply.dst));
+	f.reply.dst[3] = htonl(1);		/* 2001:db8:2::1 */
+	f.reply.sport = f.key.dport;
+	f.reply.dport = htons(40004);
+	text_filter_parse(&tf, "2001:db8:2::1");
+	assert_true(text_filter_match(&tf, &f, NULL));
+	text_filter_parse(&tf, "[2001:db8:2::1]:40004");
+	assert_true(text_filter_match(&tf, &f, NULL));
+	text_filter_parse(&tf, "2001:db8:3");
+	assert_false(text_filter_match(&tf, &f, NULL));
+
+	/* an unknown reply tuple adds nothing (no 0.0.0.0 ends) */
+	memset(&plain.reply, 0, sizeof(plain.reply));
+	text_filter_parse(&tf, "0.0.0.0");
+	assert_false(text_filter_match(&tf, &plain, NULL));
+}
+
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_text_filter),
+		cmocka_unit_test(test_text_filter_nat),
+		cmocka_unit_test(test_text_filter_v4_words),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
