@@ -27,13 +27,15 @@ struct text_filter {
 	bool colon[TEXT_FILTER_WORDS];
 	/* no address is written with it (a letter past f, a '-' …) */
 	bool not_addr[TEXT_FILTER_WORDS];
+	/* the protocol numbers whose name (proto_name) holds it */
+	uint64_t protos[TEXT_FILTER_WORDS][4];
 	/* a word of digits and dots, split at its dots: tried on an IPv4
-	 * address without writing the address out. nparts 0: not such a
+	 * address without writing the address out, each part as the set of
+	 * octets (bits 0-255) it fits at its place. nparts 0: not such a
 	 * word; -1: such a word that no IPv4 address holds */
 	struct v4_word {
 		int8_t nparts;
-		uint8_t len[4];
-		char part[4][3];
+		uint64_t octets[4][4];
 	} v4[TEXT_FILTER_WORDS];
 };
 

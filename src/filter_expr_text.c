@@ -28,33 +28,10 @@ static bool is_number(const char *w, unsigned long *v)
  * its dots on the address's dots: its first part ends an octet's decimal,
  * the parts between equal octets, the last begins one (a word without a
  * dot lies inside one octet). So the address need not be written out,
- * which at a million flows is most of what the quick search costs.
+ * which at a million flows is most of what the quick search costs: each
+ * part becomes the set of the 256 octets it fits, once per word, and a
+ * flow's address is then tried with a bit test per octet.
  */
-static void v4_word_parse(struct v4_word *vw, const char *w)
-{
-	const char *p = w;
-	int n = 0;
-
-	memset(vw, 0, sizeof(*vw));
-	if (!*w || w[strspn(w, "0123456789.")])
-		return;
-	for (;;) {
-		size_t len = strcspn(p, ".");
-
-		if (n == 4 || len > 3) {
-			vw->nparts = -1;	/* 4 dots, or 4 digits in a row */
-			return;
-		}
-		vw->len[n] = (uint8_t)len;
-		memcpy(vw->part[n], p, len);
-		n++;
-		if (!p[len])
-			break;
-		p += len + 1;
-	}
-	vw->nparts = (int8_t)n;
-}
-
 static size_t octet_text(unsigned int o, char s[3])
 {
 	if (o >= 100) {
@@ -72,52 +49,91 @@ static size_t octet_text(unsigned int o, char s[3])
 	return 1;
 }
 
-/* n bytes equal: a call to memcmp costs more than these 1-3 bytes */
-static inline bool same(const char *a, const char *b, size_t n)
+/* whether part j of n parts (l bytes at w) fits the octet o's decimal */
+static bool part_fits(const char *w, size_t l, int j, int n, unsigned int o)
 {
-	for (size_t i = 0; i < n; i++)
-		if (a[i] != b[i])
-			return false;
-	return true;
+	char s[3];
+	size_t sl = octet_text(o, s);
+
+	if (l > sl)
+		return false;
+	if (n == 1) {
+		for (size_t at = 0; at + l <= sl; at++)
+			if (!memcmp(s + at, w, l))
+				return true;
+		return false;
+	}
+	if (j == 0)
+		return !memcmp(s + sl - l, w, l);	/* ends the octet */
+	if (j == n - 1)
+		return !memcmp(s, w, l);		/* begins it */
+	return l == sl && !memcmp(s, w, l);		/* is it */
+}
+
+static void v4_word_parse(struct v4_word *vw, const char *w)
+{
+	const char *p = w;
+	int n = 0;
+
+	memset(vw, 0, sizeof(*vw));
+	if (!*w || w[strspn(w, "0123456789.")])
+		return;
+	for (;;) {
+		size_t len = strcspn(p, ".");
+
+		if (n == 4 || len > 3) {
+			vw->nparts = -1;	/* 4 dots, or 4 digits in a row */
+			return;
+		}
+		n++;
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	vw->nparts = (int8_t)n;
+	p = w;
+	for (int j = 0; j < n; j++) {
+		size_t len = strcspn(p, ".");
+
+		for (unsigned int o = 0; o < 256; o++)
+			if (part_fits(p, len, j, n, o))
+				vw->octets[j][o / 64] |= 1ull << (o % 64);
+		p += len + 1;
+	}
+}
+
+static inline bool octet_in(const uint64_t set[4], unsigned int o)
+{
+	return (set[o / 64] >> (o % 64)) & 1;
 }
 
 /* Whether the dotted-quad text of a (network order) holds vw. */
-static bool v4_text_has(const struct v4_word *vw, const uint32_t *a)
+static inline bool v4_text_has(const struct v4_word *vw, const uint32_t *a)
 {
 	const uint8_t *b = (const uint8_t *)a;
 	int n = vw->nparts;
 
-	if (n <= 0)
-		return false;
 	for (int i = 0; i + n <= 4; i++) {
-		int j;
+		int j = 0;
 
-		for (j = 0; j < n; j++) {
-			char s[3];
-			size_t sl = octet_text(b[i + j], s), l = vw->len[j];
-			const char *w = vw->part[j];
-
-			if (n == 1) {
-				bool in = false;
-
-				for (size_t at = 0; !in && at + l <= sl; at++)
-					in = same(s + at, w, l);
-				if (!in)
-					break;
-			} else if (j == 0) {
-				if (l > sl || !same(s + sl - l, w, l))
-					break;
-			} else if (j == n - 1) {
-				if (l > sl || !same(s, w, l))
-					break;
-			} else if (l != sl || !same(s, w, l)) {
-				break;
-			}
-		}
+		while (j < n && octet_in(vw->octets[j], b[i + j]))
+			j++;
 		if (j == n)
 			return true;
 	}
 	return false;
+}
+
+static bool has(const char *field, const char *word);
+
+/* the protocols whose name, as the rows write it, holds word */
+static void protos_of(const char *word, uint64_t set[4])
+{
+	char num[16];
+
+	for (unsigned int pr = 0; pr < 256; pr++)
+		if (has(proto_name((uint8_t)pr, num, sizeof(num)), word))
+			set[pr / 64] |= 1ull << (pr % 64);
 }
 
 void text_filter_parse(struct text_filter *tf, const char *s)
@@ -152,6 +168,7 @@ void text_filter_parse(struct text_filter *tf, const char *s)
 		tf->not_addr[i] = tf->word[i][strspn(tf->word[i],
 						     "0123456789abcdef.:")] != '\0';
 		v4_word_parse(&tf->v4[i], tf->word[i]);
+		protos_of(tf->word[i], tf->protos[i]);
 	}
 }
 
@@ -257,13 +274,39 @@ static void texts_eps(const struct flow *f, struct flow_texts *t)
 				  ENDPOINT_STRLEN);
 }
 
-static bool word_match(const struct text_filter *tf, int wi,
+static inline bool proto_in(const uint64_t set[4], uint8_t proto)
+{
+	return (set[proto / 64] >> (proto % 64)) & 1;
+}
+
+/*
+ * The addresses texts_addrs() would write, unwritten, for a word of
+ * digits and dots on an IPv4 flow. A translated address is tried only
+ * where it differs from the original one, as texts_addrs() writes it
+ * only for a NAT'd side: where it does not differ, it holds the word
+ * exactly when the original does, so the ports flow_nat() also looks at
+ * change nothing here.
+ */
+static inline bool v4_flow_has(const struct v4_word *vw, const struct flow *f)
+{
+	const struct flow_key *k = &f->key, *r = &f->reply;
+
+	if (vw->nparts < 0)
+		return false;
+	if (v4_text_has(vw, k->src) || v4_text_has(vw, k->dst))
+		return true;
+	if (!r->family)
+		return false;	/* no reply tuple: no translated ends */
+	return (r->dst[0] != k->src[0] && v4_text_has(vw, r->dst)) ||
+	       (r->src[0] != k->dst[0] && v4_text_has(vw, r->src));
+}
+
+static inline bool word_match(const struct text_filter *tf, int wi,
 		       const struct flow *f, const struct flow_info *info,
 		       struct flow_texts *t)
 {
 	const struct flow_key *k = &f->key, *r = &f->reply;
 	const char *w = tf->word[wi];
-	char num[16];
 	unsigned long v;
 	int i;
 
@@ -277,18 +320,12 @@ static bool word_match(const struct text_filter *tf, int wi,
 		if (info && info->proc.pid > 0 && v == (unsigned long)info->proc.pid)
 			return true;
 	}
-	if (has(proto_name(k->proto, num, sizeof(num)), w))
+	if (proto_in(tf->protos[wi], k->proto))
 		return true;
-	if (tf->v4[wi].nparts && k->family == AF_INET) {
-		unsigned int nat;
-
-		/* the addresses texts_addrs() would write, unwritten */
-		if (v4_text_has(&tf->v4[wi], k->src) ||
-		    v4_text_has(&tf->v4[wi], k->dst))
-			return true;
-		nat = flow_nat(f);
-		if (((nat & FLOW_NAT_SRC) && v4_text_has(&tf->v4[wi], r->dst)) ||
-		    ((nat & FLOW_NAT_DST) && v4_text_has(&tf->v4[wi], r->src)))
+	if (k->family == AF_INET) {
+		/* a dotted quad holds digits and dots only: other words
+		 * are in no IPv4 address */
+		if (tf->v4[wi].nparts && v4_flow_has(&tf->v4[wi], f))
 			return true;
 	} else if (!tf->not_addr[wi]) {
 		if (!t->addrs_done)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The quick text search of filter expressions (bare words). */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,6 +12,7 @@
 #include <cmocka.h>
 
 #include "filter_text.h"
+#include "names.h"
 
 /* 192.0.2.1:40000 -> dst:dport over proto, SNAT'd to 198.51.100.1 */
 static struct flow mk(uint8_t proto, uint32_t dst, uint16_t dport)
@@ -153,6 +155,178 @@ static void test_text_filter_v4_words(void **state)
 	}
 }
 
+/*
+ * The written-out search, as the quick search is specified
+ * (filter_text.h), for a flow without enrichment: the word in the
+ * protocol's name, in an address of the original tuple or, on a NAT'd
+ * side (flow_nat), of the reply's, in an "addr:port" end for words with a
+ * colon, or a port equal to it. Reference for the search that does not
+ * write addresses out.
+ */
+static bool ref_match(const struct flow *f, const char *w)
+{
+	const struct flow_key *k = &f->key, *r = &f->reply;
+	unsigned int nat = flow_nat(f);
+	char buf[ENDPOINT_STRLEN], num[16];
+	const char *pn = proto_name(k->proto, num, sizeof(num));
+	char *end;
+	unsigned long v;
+
+	if (strstr(pn, w))
+		return true;
+	if (w[0] >= '0' && w[0] <= '9' && (v = strtoul(w, &end, 10), !*end) &&
+	    k->proto != IPPROTO_ICMP && k->proto != IPPROTO_ICMPV6 &&
+	    (v == ntohs(k->sport) || v == ntohs(k->dport) ||
+	     v == ntohs(r->sport) || v == ntohs(r->dport)))
+		return true;
+	if ((format_addr(k->family, k->src, buf, sizeof(buf)) && strstr(buf, w)) ||
+	    (format_addr(k->family, k->dst, buf, sizeof(buf)) && strstr(buf, w)))
+		return true;
+	if (((nat & FLOW_NAT_SRC) &&
+	     format_addr(r->family, r->dst, buf, sizeof(buf)) && strstr(buf, w)) ||
+	    ((nat & FLOW_NAT_DST) &&
+	     format_addr(r->family, r->src, buf, sizeof(buf)) && strstr(buf, w)))
+		return true;
+	if (!strchr(w, ':'))
+		return false;
+	return (format_endpoint(k, false, buf, sizeof(buf)) && strstr(buf, w)) ||
+	       (format_endpoint(k, true, buf, sizeof(buf)) && strstr(buf, w)) ||
+	       (flow_nat_endpoint(f, FLOW_NAT_SRC, buf, sizeof(buf)) &&
+		strstr(buf, w)) ||
+	       (flow_nat_endpoint(f, FLOW_NAT_DST, buf, sizeof(buf)) &&
+		strstr(buf, w));
+}
+
+/*
+ * Random IPv4 flows, NAT'd on either side, one side, or not at all, some
+ * without a reply tuple, over several protocols (named, numbered, ICMP
+ * without ports): every word (pieces of any of their addresses and ends,
+ * protocol names, hex and colon words) matches exactly when the
+ * written-out search finds it.
+ */
+static void test_text_filter_v4_nat_random(void **state)
+{
+	static const uint8_t protos[] = {
+		IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, IPPROTO_ICMP,
+		IPPROTO_SCTP, IPPROTO_GRE, 200, 7, 17,
+	};
+	static const char *const fixed[] = {
+		"udp", "ud", "p", "lite", "cmp", "i", "200", "20", "0", "7",
+		"tcp", "gre", "a", "c0", ":", "1:", ".1:", "::", "0.0.0.0",
+		"abc", "x",
+	};
+	struct text_filter tf;
+	unsigned int seed = 12;
+
+	(void)state;
+	for (int fi = 0; fi < 3000; fi++) {
+		struct flow f;
+		uint32_t a[4];
+		char w[TEXT_FILTER_WORD_MAX], buf[ENDPOINT_STRLEN];
+
+		memset(&f, 0, sizeof(f));
+		for (int i = 0; i < 4; i++) {
+			/* few octets, so that words often fit several */
+			uint32_t x = (uint32_t)rand_r(&seed);
+
+			a[i] = x % 3 ? (x * 2654435761u) :
+			       ((x & 0x3) << 24 | (x >> 4 & 0x3) << 8 | 10u << 16);
+		}
+		f.key.family = AF_INET;
+		f.key.proto = protos[rand_r(&seed) % sizeof(protos)];
+		f.key.src[0] = htonl(a[0]);
+		f.key.dst[0] = htonl(a[1]);
+		f.key.sport = htons((uint16_t)(rand_r(&seed) % 4 ? 40000 : 20));
+		f.key.dport = htons((uint16_t)(rand_r(&seed) % 2 ? 53 : 7));
+		switch (rand_r(&seed) % 5) {
+		case 0:
+			break;		/* no reply tuple */
+		default:
+			f.reply = f.key;
+			f.reply.src[0] = rand_r(&seed) % 2 ? htonl(a[2]) : f.key.dst[0];
+			f.reply.dst[0] = rand_r(&seed) % 2 ? htonl(a[3]) : f.key.src[0];
+			f.reply.sport = rand_r(&seed) % 3 ? f.key.dport : htons(8022);
+			f.reply.dport = rand_r(&seed) % 3 ? f.key.sport : htons(1);
+			break;
+		}
+		for (size_t wi = 0; wi < sizeof(fixed) / sizeof(fixed[0]) + 24; wi++) {
+			if (wi < sizeof(fixed) / sizeof(fixed[0])) {
+				snprintf(w, sizeof(w), "%s", fixed[wi]);
+			} else {
+				/* a piece of one of the four addresses or ends */
+				uint32_t x = a[rand_r(&seed) % 4];
+				size_t len, at;
+
+				snprintf(buf, sizeof(buf), "%u.%u.%u.%u%s",
+					 x >> 24, (x >> 16) & 255, (x >> 8) & 255,
+					 x & 255, wi % 4 ? "" : ":53");
+				len = 1 + (size_t)rand_r(&seed) % strlen(buf);
+				at = (size_t)rand_r(&seed) % (strlen(buf) - len + 1);
+				snprintf(w, sizeof(w), "%.*s", (int)len, buf + at);
+				if (wi % 5 == 0)
+					w[rand_r(&seed) % len] = "0123456789."[rand_r(&seed) % 11];
+			}
+			text_filter_parse(&tf, w);
+			if (text_filter_match(&tf, &f, NULL) != ref_match(&f, w))
+				fail_msg("word '%s', flow %08x -> %08x reply %08x <- %08x "
+					 "family %u proto %u", w, a[0], a[1],
+					 ntohl(f.reply.src[0]), ntohl(f.reply.dst[0]),
+					 f.reply.family, f.key.proto);
+		}
+	}
+}
+
+/*
+ * Words that are no IPv4 address's text (hex letters, colons, other
+ * letters) still match an IPv6 flow's written addresses.
+ */
+static void test_text_filter_v6_words(void **state)
+{
+	static const char *const words[] = {
+		"2001", "db8", "DB8:", "2001:db8::", "::2", "b8:2", "abc", "a",
+		"c0", "192.0.2", "0.2.1", "::ffff", "ffff:192.0.2.1", "x", "udp",
+		"53", "7",
+	};
+	struct text_filter tf;
+
+	(void)state;
+	for (int v = 0; v < 2; v++) {
+		struct flow f;
+
+		memset(&f, 0, sizeof(f));
+		f.key.family = AF_INET6;
+		f.key.proto = IPPROTO_UDP;
+		f.key.src[0] = htonl(0x20010db8);
+		f.key.src[3] = htonl(2);			/* 2001:db8::2 */
+		if (v) {
+			f.key.dst[2] = htonl(0xffff);
+			f.key.dst[3] = htonl(0xc0000201);	/* ::ffff:192.0.2.1 */
+		} else {
+			f.key.dst[0] = htonl(0x20010db8);
+			f.key.dst[3] = htonl(0xabc);		/* 2001:db8::abc */
+		}
+		f.key.sport = htons(40000);
+		f.key.dport = htons(53);
+		f.reply = f.key;
+		memcpy(f.reply.src, f.key.dst, sizeof(f.reply.src));
+		memcpy(f.reply.dst, f.key.src, sizeof(f.reply.dst));
+		f.reply.sport = f.key.dport;
+		f.reply.dport = f.key.sport;
+		for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+			char lw[TEXT_FILTER_WORD_MAX];
+			size_t j;
+
+			for (j = 0; words[i][j]; j++)
+				lw[j] = (char)tolower((unsigned char)words[i][j]);
+			lw[j] = '\0';
+			text_filter_parse(&tf, words[i]);
+			if (text_filter_match(&tf, &f, NULL) != ref_match(&f, lw))
+				fail_msg("word '%s' on the %s flow", words[i],
+					 v ? "v4-mapped" : "plain");
+		}
+	}
+}
+
 /* The translated ends of NAT'd flows match, in every form a row shows them. */
 static void test_text_filter_nat(void **state)
 {
@@ -225,6 +399,8 @@ int main(void)
 		cmocka_unit_test(test_text_filter),
 		cmocka_unit_test(test_text_filter_nat),
 		cmocka_unit_test(test_text_filter_v4_words),
+		cmocka_unit_test(test_text_filter_v4_nat_random),
+		cmocka_unit_test(test_text_filter_v6_words),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
