@@ -17,22 +17,26 @@
 /* 192.0.2.1:40000 -> dst:dport over proto, SNAT'd to 198.51.100.1 */
 static struct flow mk(uint8_t proto, uint32_t dst, uint16_t dport)
 {
-	struct flow f;
+	struct flow f = {
+		.key = { .family = AF_INET, .proto = proto,
+			 .src = { htonl(0xc0000201) }, .dst = { htonl(dst) },
+			 .sport = htons(40000), .dport = htons(dport) },
+		.reply = { .family = AF_INET, .proto = proto,
+			   .src = { htonl(dst) }, .dst = { htonl(0xc6336401) },
+			   .sport = htons(dport), .dport = htons(40000) },
+		.state = FLOW_STATE_NONE,
+	};
 
-	memset(&f, 0, sizeof(f));
-	f.key.family = AF_INET;
-	f.key.proto = proto;
-	f.key.src[0] = htonl(0xc0000201);	/* 192.0.2.1 */
-	f.key.dst[0] = htonl(dst);
-	f.key.sport = htons(40000);
-	f.key.dport = htons(dport);
-	f.reply = f.key;
-	f.reply.src[0] = f.key.dst[0];
-	f.reply.dst[0] = htonl(0xc6336401);	/* 198.51.100.1: SNAT */
-	f.reply.sport = f.key.dport;
-	f.reply.dport = f.key.sport;
-	f.state = FLOW_STATE_NONE;
 	return f;
+}
+
+/* whether the quick search for words finds f, without enrichment */
+static bool finds(const char *words, const struct flow *f)
+{
+	struct text_filter tf;
+
+	text_filter_parse(&tf, words);
+	return text_filter_match(&tf, f, NULL);
 }
 
 static void test_text_filter(void **state)
@@ -47,18 +51,12 @@ static void test_text_filter(void **state)
 	assert_int_equal(tf.nwords, 0);
 	assert_true(text_filter_match(&tf, &f, NULL));
 
-	text_filter_parse(&tf, "203.0.113");
-	assert_true(text_filter_match(&tf, &f, NULL));
-	text_filter_parse(&tf, "198.51.100.1");	/* the NAT address (reply) */
-	assert_true(text_filter_match(&tf, &f, NULL));
-	text_filter_parse(&tf, "443");
-	assert_true(text_filter_match(&tf, &f, NULL));
-	text_filter_parse(&tf, "44");		/* ports match whole */
-	assert_false(text_filter_match(&tf, &f, NULL));
-	text_filter_parse(&tf, "TCP");
-	assert_true(text_filter_match(&tf, &f, NULL));
-	text_filter_parse(&tf, "example");
-	assert_false(text_filter_match(&tf, &f, NULL));
+	assert_true(finds("203.0.113", &f));
+	assert_true(finds("198.51.100.1", &f));	/* the NAT address (reply) */
+	assert_true(finds("443", &f));
+	assert_false(finds("44", &f));		/* ports match whole */
+	assert_true(finds("TCP", &f));
+	assert_false(finds("example", &f));
 
 	strcpy(info.dst.host, "www.Example.org");
 	strcpy(info.dst.service, "https");
@@ -146,12 +144,9 @@ static void test_text_filter_v4_words(void **state)
 	{
 		struct flow f = mk(IPPROTO_TCP, 0xc6336401, 8022);
 
-		text_filter_parse(&tf, "198.51.100.1");
-		assert_true(text_filter_match(&tf, &f, NULL));
-		text_filter_parse(&tf, "51.100.1");
-		assert_true(text_filter_match(&tf, &f, NULL));
-		text_filter_parse(&tf, "51.100.2");
-		assert_false(text_filter_match(&tf, &f, NULL));
+		assert_true(finds("198.51.100.1", &f));
+		assert_true(finds("51.100.1", &f));
+		assert_false(finds("51.100.2", &f));
 	}
 }
 
@@ -333,7 +328,6 @@ static void test_text_filter_nat(void **state)
 	/* 192.0.2.1:40000 → 198.51.100.1:8022, DNAT'd to 192.0.2.2:22 */
 	struct flow f = mk(IPPROTO_TCP, 0xc6336401, 8022);
 	struct flow plain = mk(IPPROTO_TCP, 0xc6336401, 8022);
-	struct text_filter tf;
 
 	(void)state;
 	f.reply.src[0] = htonl(0xc0000202);	/* 192.0.2.2 */
@@ -341,25 +335,18 @@ static void test_text_filter_nat(void **state)
 	f.reply.dst[0] = f.key.src[0];		/* no SNAT */
 	plain.reply.dst[0] = plain.key.src[0];	/* no NAT at all */
 
-	text_filter_parse(&tf, "192.0.2.2");
-	assert_true(text_filter_match(&tf, &f, NULL));
-	assert_false(text_filter_match(&tf, &plain, NULL));
-	text_filter_parse(&tf, "22");		/* the translated port */
-	assert_true(text_filter_match(&tf, &f, NULL));
-	assert_false(text_filter_match(&tf, &plain, NULL));
-	text_filter_parse(&tf, "8022");
-	assert_true(text_filter_match(&tf, &f, NULL));
+	assert_true(finds("192.0.2.2", &f));
+	assert_false(finds("192.0.2.2", &plain));
+	assert_true(finds("22", &f));		/* the translated port */
+	assert_false(finds("22", &plain));
+	assert_true(finds("8022", &f));
 	/* an end as the rows write it */
-	text_filter_parse(&tf, "192.0.2.2:22");
-	assert_true(text_filter_match(&tf, &f, NULL));
-	assert_false(text_filter_match(&tf, &plain, NULL));
-	text_filter_parse(&tf, "198.51.100.1:8022");
-	assert_true(text_filter_match(&tf, &f, NULL));
-	assert_true(text_filter_match(&tf, &plain, NULL));
-	text_filter_parse(&tf, "192.0.2.1:40000");
-	assert_true(text_filter_match(&tf, &f, NULL));
-	text_filter_parse(&tf, "192.0.2.2:8022");	/* not a real end */
-	assert_false(text_filter_match(&tf, &f, NULL));
+	assert_true(finds("192.0.2.2:22", &f));
+	assert_false(finds("192.0.2.2:22", &plain));
+	assert_true(finds("198.51.100.1:8022", &f));
+	assert_true(finds("198.51.100.1:8022", &plain));
+	assert_true(finds("192.0.2.1:40000", &f));
+	assert_false(finds("192.0.2.2:8022", &f));	/* not a real end */
 
 	/* IPv6 masquerade: the translated source, bracketed with its port */
 	memset(&f, 0, sizeof(f));
@@ -379,17 +366,13 @@ static void test_text_filter_nat(void **state)
 	f.reply.dst[3] = htonl(1);		/* 2001:db8:2::1 */
 	f.reply.sport = f.key.dport;
 	f.reply.dport = htons(40004);
-	text_filter_parse(&tf, "2001:db8:2::1");
-	assert_true(text_filter_match(&tf, &f, NULL));
-	text_filter_parse(&tf, "[2001:db8:2::1]:40004");
-	assert_true(text_filter_match(&tf, &f, NULL));
-	text_filter_parse(&tf, "2001:db8:3");
-	assert_false(text_filter_match(&tf, &f, NULL));
+	assert_true(finds("2001:db8:2::1", &f));
+	assert_true(finds("[2001:db8:2::1]:40004", &f));
+	assert_false(finds("2001:db8:3", &f));
 
 	/* an unknown reply tuple adds nothing (no 0.0.0.0 ends) */
 	memset(&plain.reply, 0, sizeof(plain.reply));
-	text_filter_parse(&tf, "0.0.0.0");
-	assert_false(text_filter_match(&tf, &plain, NULL));
+	assert_false(finds("0.0.0.0", &plain));
 }
 
 
