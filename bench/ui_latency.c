@@ -28,7 +28,9 @@
  * counted with the others. --trace writes one line per key: seconds since
  * the start, latency in ms, the key's name (and "startup"), and for a
  * key not answered within 20 ms what the program's main thread was seen
- * doing meanwhile ("seen=S:poll,R:run": idle in its poll, running).
+ * doing meanwhile ("seen=S:poll,R:run": idle in its poll, running; "+q":
+ * the key was waiting in its terminal's input queue) and the machine's
+ * steal time over the wait (a hypervisor that ran something else).
  *
  * CPU is the program's utime+stime over the measured period (from
  * /proc/PID/stat) as a percentage of one core; RSS is sampled from
@@ -196,6 +198,9 @@ static int parse_seq(struct key_seq *q, char *list)
 	return q->n ? 0 : -1;
 }
 
+/* the pty's program side, opened once to look at its input queue */
+static int slave_fd = -1;
+
 /*
  * What the program's main thread (the view's) is doing, for a slow key's
  * trace line: its state letter and the system call it sits in, from
@@ -243,6 +248,24 @@ static void thread_doing(pid_t pid, char *out, size_t len)
 	snprintf(out, len, "%c:%s", state, call);
 }
 
+/* the machine's steal time so far, ms (all CPUs; the hypervisor ran
+ * something else while a virtual CPU had work) */
+static double steal_ms(void)
+{
+	unsigned long long v[8] = { 0 };
+	char line[512];
+	FILE *f = fopen("/proc/stat", "r");
+
+	if (!f)
+		return 0;
+	if (!fgets(line, sizeof(line), f) ||
+	    sscanf(line, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+		   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
+		v[7] = 0;
+	fclose(f);
+	return (double)v[7] * 1000.0 / (double)sysconf(_SC_CLK_TCK);
+}
+
 /* adds what to the comma-separated set seen (when not there yet) */
 static void seen_add(char *seen, size_t cap, const char *what)
 {
@@ -271,7 +294,7 @@ static double press(int fd, pid_t pid, const char *key, char *keep, size_t keepc
 		    size_t *keeplen, bool *timeout, char *seen, size_t seencap)
 {
 	size_t klen = strlen(key);
-	double t0 = now_ms();
+	double t0 = now_ms(), st0 = steal_ms(), lat;
 	ssize_t n = 0;
 
 	seen[0] = '\0';
@@ -286,13 +309,35 @@ static double press(int fd, pid_t pid, const char *key, char *keep, size_t keepc
 			return -1;
 		if (n == 0 && watch) {
 			char what[64];
+			int queued = 0;
 
 			thread_doing(pid, what, sizeof(what));
+			/* the key read by the pty's line discipline, waiting for
+			 * the program ("+q"), or still on its way (no mark) */
+			if (slave_fd >= 0 && !ioctl(slave_fd, FIONREAD, &queued) &&
+			    queued > 0)
+				strncat(what, "+q", sizeof(what) - strlen(what) - 1);
 			seen_add(seen, seencap, what);
 		}
 	}
+	if (n == 0 && slave_fd >= 0) {
+		/* our copy of the pty's program side hides its end from
+		 * read(): ask whether it ended, without reaping it */
+		siginfo_t si = { 0 };
+
+		if (!waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) &&
+		    si.si_pid == pid)
+			return -1;
+	}
 	*timeout = n == 0;
-	return n == 0 ? 2000 : now_ms() - t0;
+	lat = n == 0 ? 2000 : now_ms() - t0;
+	if (lat >= 20 && seen[0]) {
+		char st[32];
+
+		snprintf(st, sizeof(st), "steal=%.0fms", steal_ms() - st0);
+		seen_add(seen, seencap, st);
+	}
+	return lat;
 }
 
 /* Reads (and discards, or keeps) output until `until`; -1 if it ended. */
@@ -424,6 +469,14 @@ int main(int argc, char **argv)
 		_exit(127);
 	}
 	srandom((unsigned int)getpid());
+	/* with --trace: the program side too, to see whether a slow key sits
+	 * in its input queue (O_NOCTTY: it is the child's terminal, not ours) */
+	if (trace) {
+		char *name = ptsname(fd);
+
+		if (name)
+			slave_fd = open(name, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	}
 
 	/* until the view shows, then the warm-up */
 	t_spawn = t_start = now_ms();
