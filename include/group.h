@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "enrich.h"
 #include "flowtab.h"
@@ -80,14 +81,17 @@ void group_key_of(const struct group_spec *s, const struct flow *f,
 void group_key_from(const struct group_spec *s, const struct flow_key *k,
 		    const struct flow_info *info, struct group_key *out);
 
+_Static_assert(sizeof(struct group_key) == 24, "group_key: 3 words, no padding");
+
+/* every field equal: the three words, as the key has no padding */
 static inline bool group_key_eq(const struct group_key *a,
 				const struct group_key *b)
 {
-	return a->addr[0] == b->addr[0] && a->addr[1] == b->addr[1] &&
-	       a->addr[2] == b->addr[2] && a->addr[3] == b->addr[3] &&
-	       a->num == b->num && a->family == b->family &&
-	       a->proto == b->proto && a->cc[0] == b->cc[0] &&
-	       a->cc[1] == b->cc[1];
+	uint64_t x[3], y[3];
+
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]));
 }
 
 /*

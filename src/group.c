@@ -288,6 +288,7 @@ struct pending {
 	struct flow_counters total;
 	float pkt_rate[FLOW_DIR_COUNT];
 	float byte_rate[FLOW_DIR_COUNT];
+	bool moved;		/* any rate not 0: rates to add */
 };
 
 /*
@@ -380,31 +381,28 @@ void group_agg_free(struct group_agg *a)
 }
 
 /*
- * A multiply-xorshift mix of the key's fields, read one by one: the key
- * was just written field by field, and wider loads spanning those
- * stores would stall on store forwarding.
+ * A multiply-xorshift mix of the key's three words. The keys were written
+ * field by field, but a block is hashed only once it is full: by then
+ * all but its last few keys' stores are long done, and wide loads no
+ * longer wait on store forwarding.
  */
 static uint32_t key_hash(const struct group_key *k)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ull;
-	uint64_t w[3] = {
-		(uint64_t)k->addr[0] << 32 | k->addr[1],
-		(uint64_t)k->addr[2] << 32 | k->addr[3],
-		(uint64_t)k->num << 32 | (uint32_t)k->family << 24 |
-		(uint32_t)k->proto << 16 | (uint32_t)(uint8_t)k->cc[0] << 8 |
-		(uint8_t)k->cc[1],
-	};
+	uint64_t w[3], h = 0x9e3779b97f4a7c15ull;
 
-	for (int i = 0; i < 3; i++) {
-		h ^= w[i];
-		h *= 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
+	memcpy(w, k, sizeof(w));
+	h ^= w[0];
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 32;
+	h ^= w[1];
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 32;
+	h ^= w[2];
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 32;
 	h *= 0xc4ceb9fe1a85ec53ull;
 	return (uint32_t)(h >> 32);
 }
-
-_Static_assert(sizeof(struct group_key) == 24, "group_key: 3 words, no padding");
 
 /* Room for want groups: slots at most half full, rows allocated. */
 static int agg_reserve(struct group_agg *a, size_t want)
@@ -468,11 +466,20 @@ static int agg_reserve(struct group_agg *a, size_t want)
 	return 0;
 }
 
-/* whether the flow had traffic in the interval: only then rates to add */
-static bool moved(const struct pending *p)
+/*
+ * Whether the flow had traffic in the interval: only then rates to add.
+ * A rate is not 0 when its bits but the sign are not all 0 (NaN too, as
+ * with !=): the four at once, without a floating compare each.
+ */
+static inline bool rates_moved(const float pkt[FLOW_DIR_COUNT],
+			       const float byte[FLOW_DIR_COUNT])
 {
-	return p->pkt_rate[0] != 0 || p->pkt_rate[1] != 0 ||
-	       p->byte_rate[0] != 0 || p->byte_rate[1] != 0;
+	uint64_t a, b;
+
+	_Static_assert(FLOW_DIR_COUNT == 2, "two rates in a word");
+	memcpy(&a, pkt, sizeof(a));
+	memcpy(&b, byte, sizeof(b));
+	return ((a | b) & 0x7fffffff7fffffffull) != 0;
 }
 
 /* one flow into its group; room reserved */
@@ -506,7 +513,7 @@ static void agg_account(struct group_agg *a, const struct pending *p)
 		r->total.packets[d] += p->total.packets[d];
 		r->total.bytes[d] += p->total.bytes[d];
 	}
-	if (moved(p)) {
+	if (p->moved) {
 		struct agg_rates *t = &a->rates[r - a->rows];
 
 		for (int d = 0; d < FLOW_DIR_COUNT; d++) {
@@ -548,7 +555,7 @@ static int agg_flush(struct group_agg *a)
 
 			if (row) {
 				__builtin_prefetch(&a->rows[row - 1]);
-				if (moved(q))
+				if (q->moved)
 					__builtin_prefetch(&a->rates[row - 1]);
 			}
 		}
@@ -580,6 +587,7 @@ int group_agg_add_tuple(struct group_agg *a, const struct flow_key *k,
 	p->total = *total;
 	memcpy(p->pkt_rate, pkt_rate, sizeof(p->pkt_rate));
 	memcpy(p->byte_rate, byte_rate, sizeof(p->byte_rate));
+	p->moved = rates_moved(pkt_rate, byte_rate);
 	return 0;
 }
 
@@ -596,6 +604,7 @@ int group_agg_add(struct group_agg *a, const struct flow *f,
 	p->total = f->total;
 	memcpy(p->pkt_rate, f->pkt_rate, sizeof(p->pkt_rate));
 	memcpy(p->byte_rate, f->byte_rate, sizeof(p->byte_rate));
+	p->moved = rates_moved(f->pkt_rate, f->byte_rate);
 	return 0;
 }
 
@@ -680,6 +689,42 @@ static void agg_out(const struct group_agg *a, size_t i, struct group_row *o)
 	memcpy(o->byte_rate, t->byte, sizeof(o->byte_rate));
 }
 
+/* how far ahead of the copy the groups' rows are fetched, in sorted order */
+#define AHEAD_OUT 8
+
+/*
+ * The rows out in the order of items[0..n): each group's row and rates
+ * are fetched a few groups ahead, as in sorted order they are scattered
+ * over the table.
+ */
+static void agg_out_sorted(const struct group_agg *a,
+			   const struct sort_item *items, size_t n,
+			   struct group_row *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i + AHEAD_OUT < n) {
+			uint32_t r = sort_item_row(&items[i + AHEAD_OUT]);
+
+			__builtin_prefetch(&a->rows[r]);
+			__builtin_prefetch(&a->rates[r]);
+		}
+		agg_out(a, sort_item_row(&items[i]), &out[i]);
+	}
+}
+
+/*
+ * The groups without a key, in the order they came: their items were
+ * stored from the end of the scratch space backwards, so items[n - 1]
+ * is the first.
+ */
+static void agg_out_none(const struct group_agg *a,
+			 const struct sort_item *items, size_t n,
+			 struct group_row *out)
+{
+	for (size_t i = 0; i < n; i++)
+		agg_out(a, sort_item_row(&items[n - 1 - i]), &out[i]);
+}
+
 int group_agg_finish(struct group_agg *a, enum sort_key k, bool reverse,
 		     struct group_row **rows, size_t *n)
 {
@@ -695,6 +740,12 @@ int group_agg_finish(struct group_agg *a, enum sort_key k, bool reverse,
 		return -ENOMEM;
 	if (cnt > 1 && sort_key_desc(k)) {
 		struct sort_item *items = malloc(2 * cnt * sizeof(*items));
+		/* the key of groups with nothing to sort by (no traffic in
+		 * the interval, for rates): they go last (first reversed) in
+		 * the order they came, as the sort would put them */
+		uint64_t none_hi = reverse ? 0 : UINT64_MAX;
+		uint32_t none_sec = reverse ? 0 : UINT32_MAX;
+		size_t nk = 0, nn = 0;
 
 		if (!items) {
 			free(out);
@@ -703,6 +754,7 @@ int group_agg_finish(struct group_agg *a, enum sort_key k, bool reverse,
 		for (size_t i = 0; i < cnt; i++) {
 			const struct agg_row *r = &a->rows[i];
 			const struct agg_rates *t = &a->rates[i];
+			struct sort_item *it;
 			uint64_t hi;
 			uint32_t sec = 0;
 
@@ -719,12 +771,21 @@ int group_agg_finish(struct group_agg *a, enum sort_key k, bool reverse,
 				hi = ~hi;
 				sec = ~sec;
 			}
-			items[i].hi = hi;
-			items[i].lo = (uint64_t)sec << 32 | (uint32_t)i;
+			/* keyed ones from the front of items, the others from
+			 * the back of the sort's scratch half */
+			it = hi == none_hi && sec == none_sec ?
+			     &items[2 * cnt - 1 - nn++] : &items[nk++];
+			it->hi = hi;
+			it->lo = (uint64_t)sec << 32 | (uint32_t)i;
 		}
-		sort_items(items, items + cnt, cnt);
-		for (size_t i = 0; i < cnt; i++)
-			agg_out(a, sort_item_row(&items[i]), &out[i]);
+		sort_items(items, items + nk, nk);
+		if (reverse) {
+			agg_out_none(a, items + 2 * cnt - nn, nn, out);
+			agg_out_sorted(a, items, nk, out + nn);
+		} else {
+			agg_out_sorted(a, items, nk, out);
+			agg_out_none(a, items + 2 * cnt - nn, nn, out + nk);
+		}
 		free(items);
 	} else {
 		for (size_t i = 0; i < cnt; i++)

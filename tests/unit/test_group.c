@@ -498,6 +498,79 @@ static void test_sort_order(void **state)
 
 /* --- the filter hook, batch output, the view ------------------------------ */
 
+/* the sort's key of a group row: its rate (then packet rate), bytes or
+ * packets at the sort's resolution */
+static uint64_t order_key(const struct group_row *r, enum sort_key k,
+			  uint64_t *sec)
+{
+	double b = r->byte_rate[0] + r->byte_rate[1];
+	double p = r->pkt_rate[0] + r->pkt_rate[1];
+
+	*sec = 0;
+	if (k == SORT_BYTES)
+		return bytes_of(r);
+	if (k == SORT_PACKETS)
+		return r->total.packets[0] + r->total.packets[1];
+	*sec = p > 0 ? (uint64_t)(p * 16.0) >> 4 : 0;
+	return b > 0 ? (uint64_t)(b * 16.0) : 0;
+}
+
+/*
+ * The whole order, ties included: by the key, most first (least first
+ * reversed), equal keys in the order the groups first came (their first
+ * flow's row). A third of the groups moved nothing and some have no
+ * bytes: they all share the least key, and go last (first reversed).
+ */
+static void test_sort_ties(void **state)
+{
+	struct group_spec g = spec_of("src");
+	struct group_agg *a = group_agg_new(&g);
+	uint32_t x = 2463534242u;
+
+	(void)state;
+	for (int pass = 0; pass < 6; pass++) {
+		static const enum sort_key keys[3] = {
+			SORT_RATE, SORT_BYTES, SORT_PACKETS,
+		};
+		enum sort_key k = keys[pass % 3];
+		bool rev = pass >= 3;
+		struct group_row *rows;
+		size_t n;
+
+		for (uint32_t i = 0; i < 3000; i++) {
+			uint32_t src = 0xc0000000u | rnd(&x) % 700;
+			struct flow f = mk4(src, 0xcb007101, IPPROTO_UDP, 1, 9);
+
+			if (src % 3) {
+				/* a few values only: many ties */
+				f.byte_rate[0] = (float)(rnd(&x) % 4) * 0.5f;
+				f.pkt_rate[1] = (float)(rnd(&x) % 3);
+			}
+			if (src % 5) {
+				f.total.bytes[0] = rnd(&x) % 4;
+				f.total.packets[1] = rnd(&x) % 3;
+			}
+			assert_int_equal(group_agg_add(a, &f, NULL, i), 0);
+		}
+		assert_int_equal(group_agg_finish(a, k, rev, &rows, &n), 0);
+		assert_true(n > 600);
+		for (size_t i = 1; i < n; i++) {
+			uint64_t s0, s1;
+			uint64_t k0 = order_key(&rows[i - 1], k, &s0);
+			uint64_t k1 = order_key(&rows[i], k, &s1);
+
+			if (k0 == k1 && s0 == s1)
+				assert_true(rows[i - 1].rep < rows[i].rep);
+			else if (rev)
+				assert_true(k0 < k1 || (k0 == k1 && s0 < s1));
+			else
+				assert_true(k0 > k1 || (k0 == k1 && s0 > s1));
+		}
+		free(rows);
+	}
+	group_agg_free(a);
+}
+
 static bool even_id(void *ctx, const struct flow *f, const struct flow_info *info)
 {
 	(void)info;
@@ -768,6 +841,7 @@ int main(void)
 		cmocka_unit_test(test_endpoints_and_info),
 		cmocka_unit_test(test_totals_are_sums),
 		cmocka_unit_test(test_sort_order),
+		cmocka_unit_test(test_sort_ties),
 		cmocka_unit_test(test_snapshot_hook),
 		cmocka_unit_test(test_output),
 		cmocka_unit_test(test_view_groups),
