@@ -128,9 +128,10 @@ keys Escape
 wait_ports "5001 5002 5003 " || fail "Esc did not clear the expression: '$(udp_ports)'"
 
 # --- pause: numbers frozen while traffic goes on, current after resume
-before=$(row 5001)
 keys Space
 wait_screen 5 "PAUSED" || fail "space did not pause"
+# taken once paused: a refresh just before the key may have moved the age
+before=$(row 5001)
 ns a $TRAFFIC udp-send 192.0.2.1 40001 198.51.100.2 5001 20 1000 || fail "udp 5001 (2)"
 p1=$(screen)
 # not a wait for something: the window (three -t 0.5 intervals) in which
