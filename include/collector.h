@@ -61,6 +61,8 @@ struct collector {
 	struct rate_list rates;	/* the last read's rates, for the snapshot */
 	uint64_t baseline_ns;	/* CLOCK_REALTIME of the baseline counter read */
 	uint64_t last_read_mono_ns;
+	uint64_t next_tick_mono_ns;	/* when the next read and snapshot are due */
+	bool in_dump;		/* a tick between chunks of a dump (ct_yield) */
 	double last_read_ms;
 	size_t silent_flows;	/* flows that will not report their end */
 	uint64_t next_refresh_mono_ns;

@@ -90,6 +90,24 @@ int ct_refresh(struct ct_source *src, struct flowtab *tab,
 void ct_set_abort_fd(struct ct_source *src, int fd);
 
 /*
+ * A dump of a large table takes seconds, longer under load; the collector's
+ * interval must not stretch with it. Between chunks of a resync dump (not
+ * the first dump, whose snapshot is a whole table, nor a refresh), when
+ * due(arg) says so, run(arg) is called with the table consistent (between
+ * two messages) but the dump unfinished: flows not listed yet are as they
+ * were, ghosts still there. run must not send conntrack requests (the dump
+ * socket is busy) nor take events. An error it returns ends the dump with
+ * that error, once the dump is read out.
+ */
+struct ct_yield {
+	bool (*due)(void *arg);
+	int (*run)(void *arg);
+	void *arg;
+};
+
+void ct_set_yield(struct ct_source *src, const struct ct_yield *y);
+
+/*
  * Applies every pending event without blocking. On ENOBUFS it discards
  * what is queued, counts it and resyncs. 0 or negative errno.
  */

@@ -180,7 +180,9 @@ static bool apply_counters(const struct flow_key *key,
 	struct flow_counters now;
 
 	if (!f)
-		return false;	/* not known (yet), or already reaped */
+		/* not known (yet), or already reaped; in the middle of a dump
+		 * it may be listed further on: not an orphan (yet) */
+		return a->c->in_dump;
 	/* a packet of a silent flow: its end may have moved later */
 	if (!f->events_seen)
 		deadline_touch(&a->c->silent_dl, flowtab_index(a->c->tab, f));
@@ -365,7 +367,8 @@ static int read_counters(struct collector *c, double interval_s)
 		ret = acct_read(c->acct, apply_counters, &a);
 		if (!ret)
 			ret = settle_kernel(c, interval_s);
-		if (!ret)
+		/* GETs go out on the dump's socket: not while it is busy */
+		if (!ret && !c->in_dump)
 			ret = read_offloaded(c, interval_s);
 		if (!ret && c->list_err)
 			ret = c->list_err;
@@ -631,8 +634,47 @@ static int tick(struct collector *c)
 	ret = publish(c, interval_s);
 	/* destroyed flows were shown once, with their final counters */
 	flowtab_end_interval(c->tab, &c->silent_flows);
-	if (!ret)
+	if (!ret && !c->in_dump)
 		ret = maybe_refresh(c);
+	return ret;
+}
+
+/* The interval after a tick at now: no catch-up burst after a stall. */
+static void next_tick(struct collector *c, uint64_t now)
+{
+	uint64_t interval_ns = (uint64_t)(c->cfg->interval_s * 1e9);
+
+	c->next_tick_mono_ns += interval_ns;
+	if (c->next_tick_mono_ns <= now)
+		c->next_tick_mono_ns = now + interval_ns;
+}
+
+/*
+ * ct_yield: a resync dump of a large table, under load, takes
+ * seconds (measured: 4-9 s per resync at ~300k flows with the generator
+ * holding both CPUs), and snapshots must keep their interval meanwhile.
+ * The tick between two chunks of the dump reads the BPF counters and
+ * publishes what the table holds: the flows listed so far fresh, the
+ * others as they were. Not with the conntrack backend, whose read is a
+ * dump itself.
+ */
+static bool tick_due_in_dump(void *arg)
+{
+	struct collector *c = arg;
+
+	return !c->kernel_counters &&
+	       now_ns(CLOCK_MONOTONIC) >= c->next_tick_mono_ns;
+}
+
+static int tick_in_dump(void *arg)
+{
+	struct collector *c = arg;
+	int ret;
+
+	c->in_dump = true;
+	ret = tick(c);
+	c->in_dump = false;
+	next_tick(c, now_ns(CLOCK_MONOTONIC));
 	return ret;
 }
 
@@ -697,17 +739,22 @@ static void coalesce(const struct collector *c, uint64_t next_tick)
 static void *collector_main(void *arg)
 {
 	struct collector *c = arg;
-	uint64_t interval_ns = (uint64_t)(c->cfg->interval_s * 1e9);
-	uint64_t next;
 	struct pollfd pfd[2] = {
 		{ .fd = ct_event_fd(c->ct), .events = POLLIN },
 		{ .fd = c->stop_fd, .events = POLLIN },
 	};
+	const struct ct_yield yield = {
+		.due = tick_due_in_dump,
+		.run = tick_in_dump,
+		.arg = c,
+	};
 	int ret = start_run(c);
 
-	next = c->last_read_mono_ns + interval_ns;
+	c->next_tick_mono_ns = c->last_read_mono_ns +
+			       (uint64_t)(c->cfg->interval_s * 1e9);
+	ct_set_yield(c->ct, &yield);
 	for (; !ret;) {
-		uint64_t now = now_ns(CLOCK_MONOTONIC);
+		uint64_t now = now_ns(CLOCK_MONOTONIC), next = c->next_tick_mono_ns;
 		int timeout_ms = 0;
 
 		if (now < next && !ct_resync_pending(c->ct))
@@ -727,10 +774,10 @@ static void *collector_main(void *arg)
 			 * then on, not only a whole interval later */
 			snapshot_pool_collect(&c->pool, c->tab);
 			if (c->coalesce_ns)
-				coalesce(c, next);
+				coalesce(c, c->next_tick_mono_ns);
 		}
 		now = now_ns(CLOCK_MONOTONIC);
-		if (now >= next) {
+		if (now >= c->next_tick_mono_ns) {
 			/*
 			 * Events up to now first, which the pause above let
 			 * wait: a NEW on a tuple whose DESTROY came before
@@ -745,10 +792,7 @@ static void *collector_main(void *arg)
 				ret = tick(c);
 			if (ret)
 				break;
-			next += interval_ns;
-			/* after a stall, start a fresh interval, no catch-up burst */
-			if (next <= now)
-				next = now + interval_ns;
+			next_tick(c, now);
 		}
 	}
 	/* -EINTR: a dump gave way to an exit signal, which main handles */

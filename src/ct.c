@@ -52,6 +52,7 @@ struct ct_source {
 	struct mnl_socket *dump;
 	struct ct_config cfg;
 	int abort_fd;		/* see ct_set_abort_fd */
+	struct ct_yield yield;	/* see ct_set_yield */
 	struct ct_stats st;
 	uint32_t seq;
 	uint32_t gen;
@@ -168,6 +169,7 @@ struct dump_walk {
 	void (*fn)(const struct flow_key *, const struct flow_counters *, void *);
 	void *arg;
 	size_t lines;
+	bool may_yield;		/* a table dump after the first: ct_yield */
 };
 
 static int dump_cb(const struct nlmsghdr *nlh, void *data)
@@ -239,6 +241,9 @@ static int run_request(struct ct_source *src, uint8_t msg, uint16_t flags,
 			break;
 		if (ret < 0)
 			return errno ? -errno : -EIO;
+		if (w->may_yield && !w->err && src->yield.due &&
+		    src->yield.due(src->yield.arg))
+			w->err = src->yield.run(src->yield.arg);
 	}
 	return w->err;
 }
@@ -392,7 +397,7 @@ int ct_event_fd(const struct ct_source *src)
 }
 
 static int do_dump(struct ct_source *src, struct flowtab *tab,
-		   const struct ct_hooks *hooks)
+		   const struct ct_hooks *hooks, bool may_yield)
 {
 	struct dump_walk w = {
 		.src = src,
@@ -413,6 +418,7 @@ static int do_dump(struct ct_source *src, struct flowtab *tab,
 	if (++src->gen == 0)
 		src->gen = 1;
 	w.ctx.gen = src->gen;
+	w.may_yield = may_yield;
 	ret = run_request(src, IPCTNL_MSG_CT_GET, NLM_F_DUMP,
 			  dump_family(src->cfg.sel), &w);
 	if (ret)
@@ -429,7 +435,13 @@ static int do_dump(struct ct_source *src, struct flowtab *tab,
 int ct_resync(struct ct_source *src, struct flowtab *tab,
 	      const struct ct_hooks *hooks)
 {
-	int ret = do_dump(src, tab, hooks);
+	/*
+	 * A resync after a loss may give the collector its ticks (ct_yield);
+	 * the first dump may not (the first snapshot shows a whole table),
+	 * nor a refresh, which runs while no event was lost: a tick takes the
+	 * waiting events before it reads, which it cannot in a dump.
+	 */
+	int ret = do_dump(src, tab, hooks, src->dumped);
 
 	if (ret)
 		return ret;
@@ -442,7 +454,7 @@ int ct_resync(struct ct_source *src, struct flowtab *tab,
 int ct_refresh(struct ct_source *src, struct flowtab *tab,
 	       const struct ct_hooks *hooks)
 {
-	int ret = do_dump(src, tab, hooks);
+	int ret = do_dump(src, tab, hooks, false);
 
 	if (!ret)
 		src->st.refreshes++;
@@ -510,6 +522,11 @@ static int handle_datagram(struct ct_source *src, const struct ct_apply_ctx *ctx
 			return ret;
 	}
 	return 0;
+}
+
+void ct_set_yield(struct ct_source *src, const struct ct_yield *y)
+{
+	src->yield = *y;
 }
 
 void ct_set_abort_fd(struct ct_source *src, int fd)
