@@ -10,6 +10,11 @@
 #  3. acct_read_bench -n 262144 (the counter map read alone), if built.
 #  4. filter_bench: filter expressions over a 1M-flow snapshot, if built.
 #  5. group_bench (--group-by and the groups tab at 1048576 flows), if built.
+#  6. sustained  60 s of new flows as fast as loadgen goes (2 threads, UDP
+#              timeout 5 s): the rate reached, events handled and lost,
+#              resyncs, the longest interval between snapshots, and after
+#              the load whether flowtop's table converges to the kernel's
+#              (same count while it expires, empty at the end).
 #
 # Traffic comes from bench/loadgen in a sender namespace over a veth into a
 # "dut" namespace where conntrack and flowtop run (see bench/README.md).
@@ -19,7 +24,8 @@
 # BENCH_FLOWS (F, default 262144), BENCH_RATE (R, default 20000),
 # BENCH_WINDOW (seconds measured, default 10), BENCH_BURST_RATE (default
 # 100000), BENCH_BURST_SECONDS (default 2.5), BENCH_THREADS (loadgen threads
-# for the burst, default 2).
+# for the burst, default 2), BENCH_SUSTAINED_SECONDS (default 60, 0 to skip),
+# BENCH_SUSTAINED_TIMEOUT (the UDP timeout then, default 5).
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}
 export TOP BUILD
@@ -32,6 +38,8 @@ WINDOW=${BENCH_WINDOW:-10}
 BURST_RATE=${BENCH_BURST_RATE:-100000}
 BURST_SECONDS=${BENCH_BURST_SECONDS:-2.5}
 BURST_THREADS=${BENCH_THREADS:-2}
+SUST_SECONDS=${BENCH_SUSTAINED_SECONDS:-60}
+SUST_TIMEOUT=${BENCH_SUSTAINED_TIMEOUT:-5}
 LOADGEN=${LOADGEN:-$TOP/$BUILD/bench/loadgen}
 ACCT_BENCH=$TOP/$BUILD/bench/acct_read_bench
 GROUP_BENCH=$TOP/$BUILD/bench/group_bench
@@ -57,6 +65,9 @@ CT_MAX_OLD=$(cat "$CT_MAX_FILE")
 CT_MAX_NEW=$((F + F / 4))
 [ $((BURST_FLOWS + BURST_FLOWS / 4)) -gt "$CT_MAX_NEW" ] &&
 	CT_MAX_NEW=$((BURST_FLOWS + BURST_FLOWS / 4))
+# the sustained load holds (rate reached) x (UDP timeout): room for 400k/s
+[ "$SUST_SECONDS" -gt 0 ] && [ $((400000 * SUST_TIMEOUT)) -gt "$CT_MAX_NEW" ] &&
+	CT_MAX_NEW=$((400000 * SUST_TIMEOUT))
 # Put the old value back unless someone else changed it meanwhile.
 ct_max_restore() {
 	[ "$(cat "$CT_MAX_FILE")" = "$CT_MAX_NEW" ] && echo "$CT_MAX_OLD" >"$CT_MAX_FILE"
@@ -339,6 +350,34 @@ if [ -x "$GROUP_BENCH" ]; then
 	gb=$("$GROUP_BENCH" 2>&1) || gb="group_bench failed: $gb"
 fi
 
+# --- 6. sustained: new flows as fast as the generator goes ---------------------------
+w6="" lg6=""
+if [ "$SUST_SECONDS" -gt 0 ]; then
+	sink_pair gen6 dut6
+	sysctl_set dut6 net.netfilter.nf_conntrack_udp_timeout "$SUST_TIMEOUT"
+	# --top 1: the JSON of every flow each second would make this script
+	# and flowtop's writer the bottleneck; flows_total still counts all
+	ft_run s6 dut6 --batch --count 0 --output json -U -t 1 --top 1 --max-flows "$CT_MAX_NEW"
+	echo "sustained: ${SUST_SECONDS}s of new flows as fast as loadgen goes (UDP timeout ${SUST_TIMEOUT}s) ..."
+	sleep 1.1
+	t_s0=$(now)
+	lg6=$(nice -n -10 ip netns exec "$(nsname gen6)" "$LOADGEN" --burst --threads 2 \
+		--flows 2000000000 --duration "$SUST_SECONDS" --quiet 2>&1) || true
+	t_s1=$(now)
+	# while the table only expires: flowtop's count beside the kernel's
+	conv=""
+	for i in 1 2 3; do
+		sleep 1
+		conv="$conv $(ns dut6 conntrack -C 2>/dev/null)/$($PY -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]).get("flows_total"))' "$TMPD/s6.stats" 2>/dev/null)"
+	done
+	w6=$($BENCHPY burst "$TMPD/s6.stats" "$t_s0" "$t_s1" $((SUST_TIMEOUT * 3 + 60))) ||
+		w6="ok=0 why=bench.py-failed"
+	ct6=$(ns dut6 conntrack -C) || ct6=0
+	ft_end s6
+	ip netns del "$(nsname gen6)" 2>/dev/null || true
+	ip netns del "$(nsname dut6)" 2>/dev/null || true
+fi
+
 # --- report ----------------------------------------------------------------------
 echo
 echo "== steady: F=$F held, R=$R new flows/s, backend $acct, --output json -U =="
@@ -399,5 +438,23 @@ if [ -n "$gb" ]; then
 	echo
 	echo "== group_bench: grouping 1048576 flows (CPU ms per snapshot; goal <= 50 ms) =="
 	sed 's/^/  /' <<<"$gb"
+fi
+
+if [ -n "$w6" ]; then
+	echo
+	echo "== sustained: ${SUST_SECONDS}s of new flows as fast as loadgen goes, UDP timeout ${SUST_TIMEOUT}s =="
+	if [ "$(get ok "$w6")" = 1 ]; then
+		printf '  %-30s %s\n' \
+			"loadgen" "$lg6" \
+			"new flows seen by flowtop" "$(get new "$w6") ($($PY -c "import sys; print('%.0f' % (float(sys.argv[1]) / float(sys.argv[2])))" "$(get new "$w6")" "$SUST_SECONDS")/s)" \
+			"events handled" "$(get events "$w6") (peak $(get peak_events_s "$w6")/s per snapshot)" \
+			"events lost / resyncs" "$(get lost "$w6") / $(get resyncs "$w6")" \
+			"longest interval (asked 1 s)" "$(get interval_max "$w6") s" \
+			"after the load: conntrack/flowtop" "$conv (1, 2, 3 s after)" \
+			"settled (table expired)" "$(get settle "$w6") s after the load: flowtop $(get flows "$w6") flows, conntrack $ct6" \
+			"CPU over the run" "$(get cpu "$w6") %, RSS $(mib "$(get rss "$w6")") MiB, max map read $(get read_max "$w6") ms"
+	else
+		echo "  no figures: $(get why "$w6"); stderr: $(tail -c 300 "$TMPD/s6.err")"
+	fi
 fi
 exit 0
