@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "flow_fields.h"
 #include "format.h"
 #include "wbuf.h"
 
@@ -39,25 +40,6 @@ static inline uint8_t icmp_code(const struct flow_key *k)
 {
 	return ((const uint8_t *)&k->dport)[1];
 }
-
-/*
- * The four addresses of a flow as text. Without NAT the reply tuple is the
- * original one mirrored, so its strings are copied rather than formatted
- * again (inet_ntop of IPv6 is the costliest step of a row).
- */
-struct flow_addrs {
-	const char *src, *dst, *rsrc, *rdst;	/* NULL: unknown family */
-	char b[4][INET6_ADDRSTRLEN];
-};
-
-void flow_addrs(const struct flow *f, struct flow_addrs *a);
-
-/*
- * Where the totals begin: "start", the UNIX time the backend began
- * counting, or (JSON) null.
- */
-void counted_from(struct wbuf *w, const struct flow *f, double since,
-		  bool json);
 
 /* the backend's name, "unknown" when there is none */
 const char *acct_name(enum acct_kind kind);

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "columns.h"
 #include "config.h"
 #include "enrich.h"
 #include "group.h"
@@ -63,5 +64,40 @@ int group_format(FILE *out, const struct snapshot *snap,
 void group_row_names(const struct group_spec *spec,
 		     const struct flow_info *info, const char **name,
 		     const char **country);
+
+/*
+ * The groups' field table (columns.h): what a group row has in JSON and
+ * CSV (after the snapshot's time and group_by columns, which JSON has in
+ * the enclosing object), in the batch text table and in the view's
+ * groups tab. Groups sort by rate, bytes or packets.
+ */
+enum group_field {
+	GF_KEY,
+	GF_NAME,
+	GF_COUNTRY,
+	GF_FLOWS,
+	GF_ORIG_PACKETS,
+	GF_ORIG_BYTES,
+	GF_REPLY_PACKETS,
+	GF_REPLY_BYTES,
+	GF_ORIG_PACKET_RATE,
+	GF_ORIG_BYTE_RATE,
+	GF_REPLY_PACKET_RATE,
+	GF_REPLY_BYTE_RATE,
+	GF_COUNT,
+};
+
+extern const struct field group_fields[GF_COUNT];
+
+/* What the groups' fields read of a row. */
+struct group_fctx {
+	const struct group_spec *spec;
+	const struct group_row *r;
+	const struct flow_info *info;	/* its first flow's names (the
+					 * view's process user), or NULL */
+	const char *key;	/* group_key_text */
+	const char *name, *cc;	/* group_row_names: "" when none */
+	bool bits;		/* the view's: rates in bits per second */
+};
 
 #endif

@@ -1,11 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Lines of a column table (columns.h), cut and padded to display columns. */
+/* Lines of a view layout (columns.h), cut and padded to display columns. */
 #include "columns.h"
 
 #include "ui_text.h"
 
 /* room for the longest cell: a host name and a NAT'd end behind it */
 #define CELL_TEXT_MAX 512
+
+struct column columns_col(const struct column_table *t, size_t i)
+{
+	int id = t->ids[i];
+
+	if (id < 0)
+		return (struct column){ "", -id, false, NULL };
+	return t->fields[id].view;
+}
+
+int columns_sort(const struct column_table *t, size_t i)
+{
+	int id = t->ids[i];
+
+	return id < 0 ? COL_NO_SORT : t->fields[id].sort;
+}
 
 static int col_width(const struct column *c, int flex)
 {
@@ -18,12 +34,14 @@ void columns_fixed(const struct column_table *t, int *before, int *after)
 
 	*before = *after = 0;
 	for (size_t i = 0; i < t->n; i++) {
-		if (!t->cols[i].width)
+		struct column c = columns_col(t, i);
+
+		if (!c.width)
 			seen = true;
 		else if (seen)
-			*after += t->cols[i].width;
+			*after += c.width;
 		else
-			*before += t->cols[i].width;
+			*before += c.width;
 	}
 }
 
@@ -35,9 +53,11 @@ void columns_title(const struct column_table *t, int flex, char *line,
 	if (!cap)
 		return;
 	line[0] = '\0';
-	for (size_t i = 0; i < t->n; i++)
-		ustr_put(line, cap, &pos, t->cols[i].title,
-			 col_width(&t->cols[i], flex), t->cols[i].right);
+	for (size_t i = 0; i < t->n; i++) {
+		struct column c = columns_col(t, i);
+
+		ustr_put(line, cap, &pos, c.title, col_width(&c, flex), c.right);
+	}
 }
 
 void columns_row(const struct column_table *t, int flex, const void *ctx,
@@ -50,10 +70,10 @@ void columns_row(const struct column_table *t, int flex, const void *ctx,
 		return;
 	line[0] = '\0';
 	for (size_t i = 0; i < t->n; i++) {
-		const struct column *c = &t->cols[i];
-		const char *s = c->cell ? c->cell(buf, sizeof(buf), ctx) : "";
+		struct column c = columns_col(t, i);
+		const char *s = c.cell ? c.cell(buf, sizeof(buf), ctx) : "";
 
-		ustr_put(line, cap, &pos, s, col_width(c, flex), c->right);
+		ustr_put(line, cap, &pos, s, col_width(&c, flex), c.right);
 	}
 }
 
@@ -63,8 +83,13 @@ int columns_at(const struct column_table *t, int flex, size_t i, int *width)
 
 	if (i >= t->n)
 		return -1;
-	for (size_t j = 0; j < i; j++)
-		at += col_width(&t->cols[j], flex);
-	*width = col_width(&t->cols[i], flex);
+	for (size_t j = 0; j < i; j++) {
+		struct column c = columns_col(t, j);
+
+		at += col_width(&c, flex);
+	}
+	struct column c = columns_col(t, i);
+
+	*width = col_width(&c, flex);
 	return at;
 }

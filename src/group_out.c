@@ -6,9 +6,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "format_fields.h"
 #include "group_out.h"
+#include "ui_text.h"
 #include "units.h"
-#include "wbuf.h"
 
 
 /* rows of the table read this far ahead of the one grouped */
@@ -124,195 +125,267 @@ void group_row_names(const struct group_spec *spec,
 	}
 }
 
-/* --- output: the batch formats' writer (wbuf.h) ------------------------- */
+/* --- the groups' fields ------------------------------------------------ */
+
+#define GCTX(ctx) ((const struct group_fctx *)(ctx))
+
+/* JSON and CSV */
+
+static struct fval v_key(void *ctx)
+{
+	return fv_str(GCTX(ctx)->key, FV_NAME, true);
+}
+
+static struct fval v_name(void *ctx)
+{
+	return fv_str(GCTX(ctx)->name, FV_NAME, true);
+}
+
+static struct fval v_country(void *ctx)
+{
+	return fv_str(GCTX(ctx)->cc, FV_NAME, true);
+}
+
+static struct fval v_flows(void *ctx)
+{
+	return FV_U64_V(GCTX(ctx)->r->flows);
+}
+
+#define V_COUNTER(name, field, dir)					\
+static struct fval name(void *ctx)					\
+{									\
+	return FV_U64_V(GCTX(ctx)->r->total.field[dir]);		\
+}
+V_COUNTER(v_orig_packets, packets, FLOW_DIR_ORIG)
+V_COUNTER(v_orig_bytes, bytes, FLOW_DIR_ORIG)
+V_COUNTER(v_reply_packets, packets, FLOW_DIR_REPLY)
+V_COUNTER(v_reply_bytes, bytes, FLOW_DIR_REPLY)
 
 /* v >= 0 with three decimals, trailing zeros trimmed to one ("12.5") */
-static void gb_rate(struct wbuf *w, double v)
-{
-	wb_double(w, isfinite(v) && v > 0 ? v : 0, 3);
+#define V_RATE(name, field, dir)					\
+static struct fval name(void *ctx)					\
+{									\
+	double v = GCTX(ctx)->r->field[dir];				\
+									\
+	return FV_DOUBLE_V(isfinite(v) && v > 0 ? v : 0, 3);		\
 }
+V_RATE(v_orig_packet_rate, pkt_rate, FLOW_DIR_ORIG)
+V_RATE(v_orig_byte_rate, byte_rate, FLOW_DIR_ORIG)
+V_RATE(v_reply_packet_rate, pkt_rate, FLOW_DIR_REPLY)
+V_RATE(v_reply_byte_rate, byte_rate, FLOW_DIR_REPLY)
 
-/*
- * A JSON string, or null for "". The strings here are group keys we
- * formatted and names the enrichment already sanitized (printable UTF-8):
- * quotes and backslashes are all that can need escaping, control bytes
- * are escaped anyway.
- */
-static void gb_json_opt(struct wbuf *w, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	if (!s || !*s) {
-		wb_put(w, "null", 4);
-		return;
-	}
-	wb_put(w, "\"", 1);
-	for (const char *p = s; *p; ) {
-		size_t run = strcspn(p, "\"\\\x01\x02\x03\x04\x05\x06\x07"
-				     "\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10"
-				     "\x11\x12\x13\x14\x15\x16\x17\x18\x19"
-				     "\x1a\x1b\x1c\x1d\x1e\x1f\x7f");
-		unsigned char c;
-
-		wb_put(w, p, run);
-		p += run;
-		if (!*p)
-			break;
-		c = (unsigned char)*p++;
-		if (c == '"' || c == '\\') {
-			char e[2] = { '\\', (char)c };
-
-			wb_put(w, e, 2);
-		} else {
-			char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-
-			wb_put(w, e, 6);
-		}
-	}
-	wb_put(w, "\"", 1);
-}
-
-/* a CSV field (RFC 4180), empty when unknown */
-static void gb_csv(struct wbuf *w, const char *s)
-{
-	if (s && *s)
-		wb_csv_field(w, s);
-}
-
-/* --- rows ---------------------------------------------------------------- */
-
-static void names_of(const struct snapshot *snap, const struct group_spec *spec,
-		     const struct group_row *r, struct enrich *enrich,
-		     struct flow_info *info, const char **name,
-		     const char **country)
-{
-	struct flow buf;
-
-	if (!enrich || r->rep >= snap->n) {
-		group_row_names(spec, NULL, name, country);
-		return;
-	}
-	enrich_flow(enrich, snapshot_flow(snap, r->rep, &buf), info);
-	group_row_names(spec, info, name, country);
-}
-
-static void json_row(struct wbuf *w, const struct group_row *r,
-		     const char *key, const char *name, const char *country)
-{
-	wb_puts(w, "{\"key\": ");
-	gb_json_opt(w, key);
-	wb_puts(w, ", \"name\": ");
-	gb_json_opt(w, name);
-	wb_puts(w, ", \"country\": ");
-	gb_json_opt(w, country);
-	wb_puts(w, ", \"flows\": ");
-	wb_u64(w, r->flows);
-	wb_puts(w, ", \"orig_packets\": ");
-	wb_u64(w, r->total.packets[FLOW_DIR_ORIG]);
-	wb_puts(w, ", \"orig_bytes\": ");
-	wb_u64(w, r->total.bytes[FLOW_DIR_ORIG]);
-	wb_puts(w, ", \"reply_packets\": ");
-	wb_u64(w, r->total.packets[FLOW_DIR_REPLY]);
-	wb_puts(w, ", \"reply_bytes\": ");
-	wb_u64(w, r->total.bytes[FLOW_DIR_REPLY]);
-	wb_puts(w, ", \"orig_packet_rate\": ");
-	gb_rate(w, r->pkt_rate[FLOW_DIR_ORIG]);
-	wb_puts(w, ", \"orig_byte_rate\": ");
-	gb_rate(w, r->byte_rate[FLOW_DIR_ORIG]);
-	wb_puts(w, ", \"reply_packet_rate\": ");
-	gb_rate(w, r->pkt_rate[FLOW_DIR_REPLY]);
-	wb_puts(w, ", \"reply_byte_rate\": ");
-	gb_rate(w, r->byte_rate[FLOW_DIR_REPLY]);
-	wb_put(w, "}", 1);
-}
-
-static void csv_row(struct wbuf *w, const char *time, const char *by,
-		    const struct group_row *r, const char *key,
-		    const char *name, const char *country)
-{
-	wb_puts(w, time);
-	wb_put(w, ",", 1);
-	wb_puts(w, by);
-	wb_put(w, ",", 1);
-	gb_csv(w, key);
-	wb_put(w, ",", 1);
-	gb_csv(w, name);
-	wb_put(w, ",", 1);
-	gb_csv(w, country);
-	wb_put(w, ",", 1);
-	wb_u64(w, r->flows);
-	for (int d = 0; d < FLOW_DIR_COUNT; d++) {
-		wb_put(w, ",", 1);
-		wb_u64(w, r->total.packets[d]);
-		wb_put(w, ",", 1);
-		wb_u64(w, r->total.bytes[d]);
-	}
-	for (int d = 0; d < FLOW_DIR_COUNT; d++) {
-		wb_put(w, ",", 1);
-		gb_rate(w, r->pkt_rate[d]);
-		wb_put(w, ",", 1);
-		gb_rate(w, r->byte_rate[d]);
-	}
-	wb_put(w, "\n", 1);
-}
-
-static const char csv_header[] =
-	"time,group_by,key,name,country,flows,orig_packets,orig_bytes,"
-	"reply_packets,reply_bytes,orig_packet_rate,orig_byte_rate,"
-	"reply_packet_rate,reply_byte_rate\n";
-
-/* the text table's columns */
-enum { TC_KEY, TC_NAME, TC_CC, TC_FLOWS, TC_OPKTS, TC_OBYTES, TC_RPKTS,
-       TC_RBYTES, TC_ORATE, TC_RRATE, TC_COUNT };
-
-static const char *const text_head[TC_COUNT] = {
-	"KEY", "NAME", "CC", "FLOWS", "ORIG PKTS", "ORIG BYTES", "REPLY PKTS",
-	"REPLY BYTES", "ORIG PPS/BPS", "REPLY PPS/BPS",
-};
+/* the batch text table: cells of up to TCELL - 1 bytes */
 
 #define TCELL 128
 
-static void text_cells(char cell[TC_COUNT][TCELL], const struct group_row *r,
-		       const char *key, const char *name, const char *country)
+static size_t cell_of(int n)
 {
-	char a[32], b[32];
-
-	snprintf(cell[TC_KEY], TCELL, "%s", key);
-	snprintf(cell[TC_NAME], TCELL, "%s", name && *name ? name : "-");
-	snprintf(cell[TC_CC], TCELL, "%s", country && *country ? country : "-");
-	snprintf(cell[TC_FLOWS], TCELL, "%u", r->flows);
-	snprintf(cell[TC_OPKTS], TCELL, "%llu",
-		 (unsigned long long)r->total.packets[FLOW_DIR_ORIG]);
-	snprintf(cell[TC_OBYTES], TCELL, "%llu",
-		 (unsigned long long)r->total.bytes[FLOW_DIR_ORIG]);
-	snprintf(cell[TC_RPKTS], TCELL, "%llu",
-		 (unsigned long long)r->total.packets[FLOW_DIR_REPLY]);
-	snprintf(cell[TC_RBYTES], TCELL, "%llu",
-		 (unsigned long long)r->total.bytes[FLOW_DIR_REPLY]);
-	/* the flow table's rate cells: the same units, fractions kept */
-	for (int d = 0; d < FLOW_DIR_COUNT; d++)
-		snprintf(cell[TC_ORATE + d], TCELL, "%s/%s",
-			 units_fmt(a, sizeof(a), r->pkt_rate[d], false, ""),
-			 units_fmt(b, sizeof(b), r->byte_rate[d], false, ""));
+	return n < 0 ? 0 : (size_t)n < TCELL ? (size_t)n : TCELL - 1;
 }
 
-static void text_line(struct wbuf *w, char cell[TC_COUNT][TCELL],
-		      const size_t width[TC_COUNT])
+static size_t t_key(char *cell, const void *ctx)
 {
-	for (int c = 0; c < TC_COUNT; c++) {
-		size_t len = strlen(cell[c]);
-		size_t pad = len < width[c] ? width[c] - len : 0;
-		bool left = c <= TC_CC;
+	return cell_of(snprintf(cell, TCELL, "%s", GCTX(ctx)->key));
+}
 
-		if (c)
-			wb_put(w, "  ", 2);
-		if (!left)
-			wb_spaces(w, pad);
-		wb_put(w, cell[c], len);
-		if (left)
-			wb_spaces(w, pad);
+static size_t t_name(char *cell, const void *ctx)
+{
+	const char *s = GCTX(ctx)->name;
+
+	return cell_of(snprintf(cell, TCELL, "%s", *s ? s : "-"));
+}
+
+static size_t t_country(char *cell, const void *ctx)
+{
+	const char *s = GCTX(ctx)->cc;
+
+	return cell_of(snprintf(cell, TCELL, "%s", *s ? s : "-"));
+}
+
+static size_t t_flows(char *cell, const void *ctx)
+{
+	return (size_t)(put_u64(cell, GCTX(ctx)->r->flows) - cell);
+}
+
+#define T_COUNTER(name, field, dir)					\
+static size_t name(char *cell, const void *ctx)				\
+{									\
+	return (size_t)(put_u64(cell, GCTX(ctx)->r->total.field[dir]) - cell); \
+}
+T_COUNTER(t_orig_packets, packets, FLOW_DIR_ORIG)
+T_COUNTER(t_orig_bytes, bytes, FLOW_DIR_ORIG)
+T_COUNTER(t_reply_packets, packets, FLOW_DIR_REPLY)
+T_COUNTER(t_reply_bytes, bytes, FLOW_DIR_REPLY)
+
+/* the flow table's rate cells: the same units, fractions kept */
+static size_t t_rate(char *cell, const void *ctx, int dir)
+{
+	const struct group_row *r = GCTX(ctx)->r;
+	char *p = units_put(cell, r->pkt_rate[dir], false);
+
+	*p++ = '/';
+	return (size_t)(units_put(p, r->byte_rate[dir], false) - cell);
+}
+
+static size_t t_orig_rate(char *cell, const void *ctx)
+{
+	return t_rate(cell, ctx, FLOW_DIR_ORIG);
+}
+
+static size_t t_reply_rate(char *cell, const void *ctx)
+{
+	return t_rate(cell, ctx, FLOW_DIR_REPLY);
+}
+
+/* the view */
+
+static const char *c_key(char *buf, size_t len, const void *ctx)
+{
+	(void)buf;
+	(void)len;
+	return GCTX(ctx)->key;
+}
+
+/* a process's user after its name */
+static const char *c_name(char *buf, size_t len, const void *ctx)
+{
+	const struct group_fctx *c = ctx;
+
+	if (c->spec->kind == GROUP_PROCESS && *c->name && c->info)
+		snprintf(buf, len, "%s (%s)", c->name, c->info->proc.user);
+	else
+		snprintf(buf, len, "%s", *c->name ? c->name : "-");
+	return buf;
+}
+
+static const char *c_country(char *buf, size_t len, const void *ctx)
+{
+	const char *cc = GCTX(ctx)->cc;
+
+	(void)buf;
+	(void)len;
+	return *cc ? cc : "-";
+}
+
+static const char *c_flows(char *buf, size_t len, const void *ctx)
+{
+	snprintf(buf, len, "%u", GCTX(ctx)->r->flows);
+	return buf;
+}
+
+/* packets exact: they are what one compares with other counters */
+static const char *c_pkts(char *buf, size_t len, const void *ctx, int dir)
+{
+	snprintf(buf, len, "%llu",
+		 (unsigned long long)GCTX(ctx)->r->total.packets[dir]);
+	return buf;
+}
+
+static const char *c_bytes(char *buf, size_t len, const void *ctx, int dir)
+{
+	return fmt_bytes(buf, len, GCTX(ctx)->r->total.bytes[dir]);
+}
+
+static const char *c_rate(char *buf, size_t len, const void *ctx, int dir)
+{
+	const struct group_fctx *c = ctx;
+
+	return fmt_rate(buf, len, c->r->byte_rate[dir], c->bits);
+}
+
+#define C_DIR(name, of, dir)						\
+static const char *name(char *buf, size_t len, const void *ctx)	\
+{									\
+	return of(buf, len, ctx, dir);					\
+}
+C_DIR(c_out_pkts, c_pkts, FLOW_DIR_ORIG)
+C_DIR(c_out, c_bytes, FLOW_DIR_ORIG)
+C_DIR(c_out_rate, c_rate, FLOW_DIR_ORIG)
+C_DIR(c_in_pkts, c_pkts, FLOW_DIR_REPLY)
+C_DIR(c_in, c_bytes, FLOW_DIR_REPLY)
+C_DIR(c_in_rate, c_rate, FLOW_DIR_REPLY)
+
+#define NOSORT .sort = COL_NO_SORT
+
+/* the view's GROUP is as wide as the longest key on screen */
+const struct field group_fields[GF_COUNT] = {
+	[GF_KEY] = { FIELD_NAME("key"), NOSORT, .value = v_key,
+		.text = { "KEY", false, t_key },
+		.view = { "GROUP", 0, false, c_key } },
+	[GF_NAME] = { FIELD_NAME("name"), NOSORT, .value = v_name,
+		.text = { "NAME", false, t_name },
+		.view = { "NAME", 23, false, c_name } },
+	[GF_COUNTRY] = { FIELD_NAME("country"), NOSORT, .value = v_country,
+		.text = { "CC", false, t_country },
+		.view = { "CC", 3, false, c_country } },
+	[GF_FLOWS] = { FIELD_NAME("flows"), NOSORT, .value = v_flows,
+		.text = { "FLOWS", true, t_flows },
+		.view = { "FLOWS", 7, true, c_flows } },
+	[GF_ORIG_PACKETS] = { FIELD_NAME("orig_packets"), .sort = SORT_PACKETS,
+		.value = v_orig_packets,
+		.text = { "ORIG PKTS", true, t_orig_packets },
+		.view = { "OUT PKTS", 10, true, c_out_pkts } },
+	[GF_ORIG_BYTES] = { FIELD_NAME("orig_bytes"), .sort = SORT_BYTES,
+		.value = v_orig_bytes,
+		.text = { "ORIG BYTES", true, t_orig_bytes },
+		.view = { "OUT", 8, true, c_out } },
+	[GF_REPLY_PACKETS] = { FIELD_NAME("reply_packets"),
+		.sort = SORT_PACKETS, .value = v_reply_packets,
+		.text = { "REPLY PKTS", true, t_reply_packets },
+		.view = { "IN PKTS", 10, true, c_in_pkts } },
+	[GF_REPLY_BYTES] = { FIELD_NAME("reply_bytes"), .sort = SORT_BYTES,
+		.value = v_reply_bytes,
+		.text = { "REPLY BYTES", true, t_reply_bytes },
+		.view = { "IN", 8, true, c_in } },
+	[GF_ORIG_PACKET_RATE] = { FIELD_NAME("orig_packet_rate"), NOSORT,
+		.value = v_orig_packet_rate },
+	/* the text table: packets/s and bytes/s in one cell */
+	[GF_ORIG_BYTE_RATE] = { FIELD_NAME("orig_byte_rate"),
+		.sort = SORT_RATE, .value = v_orig_byte_rate,
+		.text = { "ORIG PPS/BPS", true, t_orig_rate },
+		.view = { "OUT/s", 10, true, c_out_rate } },
+	[GF_REPLY_PACKET_RATE] = { FIELD_NAME("reply_packet_rate"), NOSORT,
+		.value = v_reply_packet_rate },
+	[GF_REPLY_BYTE_RATE] = { FIELD_NAME("reply_byte_rate"),
+		.sort = SORT_RATE, .value = v_reply_byte_rate,
+		.text = { "REPLY PPS/BPS", true, t_reply_rate },
+		.view = { "IN/s", 10, true, c_in_rate } },
+};
+
+/* The batch text table, left to right. */
+static const int8_t text_layout[] = {
+	GF_KEY, GF_NAME, GF_COUNTRY, GF_FLOWS, GF_ORIG_PACKETS, GF_ORIG_BYTES,
+	GF_REPLY_PACKETS, GF_REPLY_BYTES, GF_ORIG_BYTE_RATE,
+	GF_REPLY_BYTE_RATE,
+};
+
+/* --- rows ---------------------------------------------------------------- */
+
+struct group_rows {
+	const struct snapshot *snap;
+	const struct group_result *r;
+	struct enrich *enrich;
+	struct flow_info info;
+	char key[80];
+	struct group_fctx c;
+};
+
+/* row i's context: its key and the names of its first flow */
+static const void *group_ctx(void *arg, size_t i)
+{
+	struct group_rows *g = arg;
+	const struct group_row *r = &g->r->rows[i];
+	struct flow buf;
+
+	g->c.r = r;
+	g->c.key = group_key_text(g->c.spec, &r->key, g->key, sizeof(g->key));
+	if (!g->enrich || r->rep >= g->snap->n) {
+		group_row_names(g->c.spec, NULL, &g->c.name, &g->c.cc);
+		return &g->c;
 	}
-	wb_char(w, '\n');
+	enrich_flow(g->enrich, snapshot_flow(g->snap, r->rep, &buf), &g->info);
+	group_row_names(g->c.spec, &g->info, &g->c.name, &g->c.cc);
+	return &g->c;
 }
 
 static void text_summary(struct wbuf *w, const struct snapshot *snap,
@@ -345,102 +418,91 @@ int group_format(FILE *out, const struct snapshot *snap,
 {
 	size_t n = limit && limit < r->n ? limit : r->n;
 	struct wbuf *w = malloc(sizeof(*w));
-	char by[48], key[80], time[40];
-	const char *name, *country;
-	struct flow_info info;
+	struct group_rows *g = malloc(sizeof(*g));
+	char by[48], num[40], time[40];
 	int err;
 
-	if (!w)
+	if (!w || !g) {
+		free(w);
+		free(g);
 		return -ENOMEM;
+	}
 	w->out = out;
 	w->err = 0;
 	w->len = 0;
+	memset(g, 0, sizeof(*g));
+	g->snap = snap;
+	g->r = r;
+	g->enrich = enrich;
+	g->c.spec = spec;
 	group_spec_name(spec, by, sizeof(by));
 	snprintf(time, sizeof(time), "%.6f", snap->meta.time);
-	memset(&info, 0, sizeof(info));
 	switch (fmt) {
 	case OUTPUT_JSON:
 		wb_puts(w, "{\"time\": ");
 		wb_puts(w, time);
-		snprintf(key, sizeof(key), "%.6f", snap->meta.interval);
+		snprintf(num, sizeof(num), "%.6f", snap->meta.interval);
 		wb_puts(w, ", \"interval\": ");
-		wb_puts(w, key);
+		wb_puts(w, num);
 		wb_puts(w, ", \"acct\": ");
-		gb_json_opt(w, acct_kind_name(snap->meta.acct));
+		fval_json(w, fv_str(acct_kind_name(snap->meta.acct), FV_NAME,
+				    true));
 		wb_puts(w, ", \"flows_total\": ");
 		wb_u64(w, snap->n);
 		wb_puts(w, ", \"flows_matched\": ");
 		wb_u64(w, r->flows_matched);
 		wb_puts(w, ", \"group_by\": ");
-		gb_json_opt(w, by);
+		fval_json(w, fv_str(by, FV_NAME, true));
 		wb_puts(w, ", \"groups_total\": ");
 		wb_u64(w, r->n);
 		wb_puts(w, ", \"groups\": [");
 		for (size_t i = 0; i < n; i++) {
-			names_of(snap, spec, &r->rows[i], enrich, &info, &name,
-				 &country);
 			if (i)
 				wb_put(w, ", ", 2);
-			json_row(w, &r->rows[i],
-				 group_key_text(spec, &r->rows[i].key, key,
-						sizeof(key)), name, country);
+			fields_json(w, group_fields, GF_COUNT,
+				    (void *)group_ctx(g, i));
 		}
 		wb_puts(w, "]}\n");
 		break;
 	case OUTPUT_CSV:
-		if (first)
-			wb_puts(w, csv_header);
+		/* the snapshot's time and the key kind, then the fields */
+		if (first) {
+			wb_puts(w, "time,group_by");
+			fields_csv_header(w, group_fields, GF_COUNT);
+			wb_char(w, '\n');
+		}
 		for (size_t i = 0; i < n; i++) {
-			names_of(snap, spec, &r->rows[i], enrich, &info, &name,
-				 &country);
-			csv_row(w, time, by, &r->rows[i],
-				group_key_text(spec, &r->rows[i].key, key,
-					       sizeof(key)), name, country);
+			const void *c = group_ctx(g, i);
+
+			wb_puts(w, time);
+			wb_char(w, ',');
+			wb_puts(w, by);
+			fields_csv(w, group_fields, GF_COUNT, (void *)c);
+			wb_char(w, '\n');
 		}
 		break;
 	case OUTPUT_TEXT: {
-		char cell[TC_COUNT][TCELL];
-		size_t width[TC_COUNT];
+		struct text_table t = {
+			.fields = group_fields, .ids = text_layout,
+			.ncols = (int)(sizeof(text_layout) /
+				       sizeof(text_layout[0])),
+			.nrows = n, .row = group_ctx, .arg = g,
+		};
 
 		if (!first)
 			wb_put(w, "\n", 1);
 		text_summary(w, snap, by, r);
-		for (int c = 0; c < TC_COUNT; c++) {
-			width[c] = strlen(text_head[c]);
-			snprintf(cell[c], TCELL, "%s", text_head[c]);
-		}
-		/* widths first, then the lines: formatting twice costs less
-		 * than keeping every row's text (as format.c does for flows) */
-		for (int pass = 0; pass < 2; pass++) {
-			if (pass)
-				text_line(w, cell, width);
-			for (size_t i = 0; i < n; i++) {
-				names_of(snap, spec, &r->rows[i], enrich, &info,
-					 &name, &country);
-				text_cells(cell, &r->rows[i],
-					   group_key_text(spec, &r->rows[i].key,
-							  key, sizeof(key)),
-					   name, country);
-				if (pass) {
-					text_line(w, cell, width);
-					continue;
-				}
-				for (int c = 0; c < TC_COUNT; c++)
-					if (strlen(cell[c]) > width[c])
-						width[c] = strlen(cell[c]);
-			}
-			if (!pass)
-				for (int c = 0; c < TC_COUNT; c++)
-					snprintf(cell[c], TCELL, "%s", text_head[c]);
-		}
+		text_table(w, &t);
 		break;
 	}
 	default:
 		free(w);
+		free(g);
 		return -EINVAL;
 	}
 	wb_flush(w);
 	err = w->err;
 	free(w);
+	free(g);
 	return err;
 }

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "columns.h"
+#include "flow_fields.h"
 #include "format.h"
 #include "ui_internal.h"
 
@@ -18,13 +19,7 @@
 const char *ui_port_text(char *buf, size_t len, const struct flow_key *k,
 			     const char *service)
 {
-	if (ui_is_icmp(k->proto))
-		snprintf(buf, len, "%u/%u", ui_icmp_byte(k, 0), ui_icmp_byte(k, 1));
-	else if (service && *service)
-		snprintf(buf, len, "%s", service);
-	else
-		snprintf(buf, len, "%u", ntohs(k->dport));
-	return buf;
+	return flow_port_text(buf, len, k, service);
 }
 
 /* --- flows tab ------------------------------------------------------- */
@@ -52,193 +47,25 @@ static struct flow_cols flow_layout(void)
 	return c;
 }
 
-#define DEST_TEXT_MAX (256 + 8 + ENDPOINT_STRLEN)
 /* widest the destination column grows to fit a NAT'd row's two ends */
 #define DEST_NAT_MAX 64
 
-/*
- * The destination cell: the name (or address) and, for a DNAT'd flow, the
- * address and port it really goes to ("→ 192.0.2.2:22").
- */
-static void dest_text(const struct ui *u, char *buf, size_t len,
-		      const struct flow *f, const struct flow_info *info)
-{
-	char addr[INET6_ADDRSTRLEN], ep[ENDPOINT_STRLEN];
-	const char *name = info->dst.host;
-
-	if (!name[0])
-		name = format_addr(f->key.family, f->key.dst, addr, sizeof(addr));
-	if (flow_nat_endpoint(f, FLOW_NAT_DST, ep, sizeof(ep)))
-		snprintf(buf, len, "%s %s %s", name ? name : "?",
-			 u->utf8 ? "\xe2\x86\x92" : "->", ep);
-	else
-		snprintf(buf, len, "%s", name ? name : "?");
-}
-
-/* First column: x destroyed (shown once more), o offloaded (flowtable). */
-static const char *row_mark(const struct flow *f)
-{
-	return f->destroyed ? "x" : f->offloaded ? "o" : " ";
-}
-
-/*
- * A byte total; ">" in front when it counts only since flowtop began
- * counting (a flow older than flowtop, without kernel counters).
- */
-static const char *total_text(char *buf, size_t len, const struct flow *f,
-			      uint64_t bytes)
-{
-	char num[32];
-
-	fmt_bytes(num, sizeof(num), bytes);
-	snprintf(buf, len, "%s%s", f->whole_life ? "" : ">", num);
-	return buf;
-}
-
-/* --- the flows tab's columns ----------------------------------------- */
-
-/* What a flow row's cells read. */
-struct flow_cell {
-	const struct ui *u;
-	const struct flow *f;
-	const struct flow_info *info;
-	double now;
-};
-
-#define FLOW_CELL(ctx) ((const struct flow_cell *)(ctx))
-
-static const char *cell_mark(char *buf, size_t len, const void *ctx)
-{
-	(void)buf;
-	(void)len;
-	return row_mark(FLOW_CELL(ctx)->f);
-}
-
-static const char *cell_process(char *buf, size_t len, const void *ctx)
-{
-	const struct proc_info *p = &FLOW_CELL(ctx)->info->proc;
-
-	(void)buf;
-	(void)len;
-	return p->pid > 0 ? p->comm : "-";
-}
-
-static const char *cell_pid(char *buf, size_t len, const void *ctx)
-{
-	const struct proc_info *p = &FLOW_CELL(ctx)->info->proc;
-
-	if (p->pid <= 0)
-		return "-";
-	snprintf(buf, len, "%d", (int)p->pid);
-	return buf;
-}
-
-static const char *cell_proto(char *buf, size_t len, const void *ctx)
-{
-	return proto_name(FLOW_CELL(ctx)->f->key.proto, buf, len);
-}
-
-static const char *cell_state(char *buf, size_t len, const void *ctx)
-{
-	const struct flow *f = FLOW_CELL(ctx)->f;
-	const char *state = flow_state_name(f->key.proto, f->state);
-
-	(void)buf;
-	(void)len;
-	return state ? state : "-";
-}
-
-static const char *cell_age(char *buf, size_t len, const void *ctx)
-{
-	const struct flow_cell *c = ctx;
-
-	return fmt_age(buf, len, flow_age(c->f, c->now));
-}
-
-static const char *cell_dest(char *buf, size_t len, const void *ctx)
-{
-	const struct flow_cell *c = ctx;
-
-	dest_text(c->u, buf, len, c->f, c->info);
-	return buf;
-}
-
-static const char *cell_port(char *buf, size_t len, const void *ctx)
-{
-	const struct flow_cell *c = ctx;
-
-	return ui_port_text(buf, len, &c->f->key, c->info->dst.service);
-}
-
-static const char *cell_cc(char *buf, size_t len, const void *ctx)
-{
-	const char *cc = FLOW_CELL(ctx)->info->dst.geo.country_code;
-
-	(void)buf;
-	(void)len;
-	return cc[0] ? cc : "-";
-}
-
-static const char *cell_total(char *buf, size_t len, const void *ctx, int dir)
-{
-	const struct flow *f = FLOW_CELL(ctx)->f;
-
-	return total_text(buf, len, f, f->total.bytes[dir]);
-}
-
-static const char *cell_rate(char *buf, size_t len, const void *ctx, int dir)
-{
-	const struct flow_cell *c = ctx;
-
-	return fmt_rate(buf, len, c->f->byte_rate[dir], c->u->bits);
-}
-
-static const char *cell_out(char *buf, size_t len, const void *ctx)
-{
-	return cell_total(buf, len, ctx, FLOW_DIR_ORIG);
-}
-
-static const char *cell_out_rate(char *buf, size_t len, const void *ctx)
-{
-	return cell_rate(buf, len, ctx, FLOW_DIR_ORIG);
-}
-
-static const char *cell_in(char *buf, size_t len, const void *ctx)
-{
-	return cell_total(buf, len, ctx, FLOW_DIR_REPLY);
-}
-
-static const char *cell_in_rate(char *buf, size_t len, const void *ctx)
-{
-	return cell_rate(buf, len, ctx, FLOW_DIR_REPLY);
-}
-
 /* The flows tab, left to right; DESTINATION takes the width left over. */
-static const struct column flow_cols[] = {
-	{ "", 2, false, COL_NO_SORT, cell_mark },
-	{ "PROCESS", 13, false, SORT_PROCESS, cell_process },
-	{ "PID", 7, true, COL_NO_SORT, cell_pid },
-	{ "", 1, false, COL_NO_SORT, NULL },
-	{ "PROTO", 8, false, SORT_PROTO, cell_proto },
-	{ "STATE", 12, false, SORT_STATE, cell_state },
-	{ "AGE", 7, true, SORT_AGE, cell_age },
-	{ "", 1, false, COL_NO_SORT, NULL },
-	{ "DESTINATION", 0, false, SORT_DEST, cell_dest },
-	{ "PORT", 12, false, SORT_PORT, cell_port },
-	{ "CC", 3, false, SORT_COUNTRY, cell_cc },
-	{ "OUT", 7, true, SORT_BYTES, cell_out },
-	{ "OUT/s", 10, true, SORT_RATE, cell_out_rate },
-	{ "IN", 8, true, SORT_BYTES, cell_in },
-	{ "IN/s", 10, true, SORT_RATE, cell_in_rate },
+static const int8_t flow_view[] = {
+	FF_ROW_MARK, FF_PROCESS, FF_PID, COL_GAP(1), FF_PROTO, FF_STATE,
+	FF_AGE, COL_GAP(1), FF_DST, FF_DPORT, FF_DST_COUNTRY, FF_ORIG_BYTES,
+	FF_ORIG_BYTE_RATE, FF_REPLY_BYTES, FF_REPLY_BYTE_RATE,
 };
 
-static const struct column_table flow_table = COLUMN_TABLE(flow_cols);
+static const struct column_table flow_table = COLUMN_TABLE(flow_fields,
+							   flow_view);
 
 static void flow_row(const struct ui *u, char *line, size_t cap,
 		     const struct flow *f, const struct flow_info *info,
 		     const struct flow_cols *c, double now)
 {
-	struct flow_cell cell = { .u = u, .f = f, .info = info, .now = now };
+	struct flow_fctx cell = { .f = f, .fi = info, .now = now,
+				  .utf8 = u->utf8, .bits = u->bits };
 
 	columns_row(&flow_table, c->dest + 1, &cell, line, cap);
 }
@@ -308,7 +135,7 @@ static void fit_nat_rows(const struct ui *u, struct flow_cols *c, long vis)
 			continue;
 		ui_get_info(u, f, &info);
 		if (nat & FLOW_NAT_DST) {
-			dest_text(u, text, sizeof(text), f, &info);
+			flow_dest_text(text, sizeof(text), f, &info, u->utf8);
 			w = ustr_cols(text);
 			if (w > want)
 				want = w;

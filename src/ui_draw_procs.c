@@ -10,8 +10,8 @@
 
 /* What a process row's cells read. */
 struct proc_cell {
-	const struct ui *u;
 	const struct proc_row *r;
+	bool bits;	/* rates in bits per second */
 };
 
 #define PROC_ROW(ctx) (((const struct proc_cell *)(ctx))->r)
@@ -59,7 +59,7 @@ static const char *pcell_rate(char *buf, size_t len, const void *ctx, int dir)
 {
 	const struct proc_cell *c = ctx;
 
-	return fmt_rate(buf, len, c->r->rate[dir], c->u->bits);
+	return fmt_rate(buf, len, c->r->rate[dir], c->bits);
 }
 
 static const char *pcell_out(char *buf, size_t len, const void *ctx)
@@ -82,20 +82,40 @@ static const char *pcell_in_rate(char *buf, size_t len, const void *ctx)
 	return pcell_rate(buf, len, ctx, FLOW_DIR_REPLY);
 }
 
-/* The processes tab, left to right. */
-static const struct column proc_cols[] = {
-	{ "PID", 8, true, PSORT_PID, pcell_pid },
-	{ "", 1, false, COL_NO_SORT, NULL },
-	{ "USER", 11, false, COL_NO_SORT, pcell_user },
-	{ "PROCESS", 17, false, PSORT_NAME, pcell_comm },
-	{ "FLOWS", 7, true, PSORT_FLOWS, pcell_flows },
-	{ "OUT", 8, true, PSORT_BYTES, pcell_out },
-	{ "OUT/s", 10, true, PSORT_RATE, pcell_out_rate },
-	{ "IN", 8, true, PSORT_BYTES, pcell_in },
-	{ "IN/s", 10, true, PSORT_RATE, pcell_in_rate },
+/*
+ * The processes' field table (columns.h): shown in the view only, so
+ * without JSON/CSV names or text cells.
+ */
+enum proc_field {
+	PF_PID, PF_USER, PF_PROCESS, PF_FLOWS, PF_OUT, PF_OUT_RATE, PF_IN,
+	PF_IN_RATE, PF_COUNT,
 };
 
-static const struct column_table proc_table = COLUMN_TABLE(proc_cols);
+static const struct field proc_fields[PF_COUNT] = {
+	[PF_PID] = { .sort = PSORT_PID, .view = { "PID", 8, true, pcell_pid } },
+	[PF_USER] = { .sort = COL_NO_SORT,
+		.view = { "USER", 11, false, pcell_user } },
+	[PF_PROCESS] = { .sort = PSORT_NAME,
+		.view = { "PROCESS", 17, false, pcell_comm } },
+	[PF_FLOWS] = { .sort = PSORT_FLOWS,
+		.view = { "FLOWS", 7, true, pcell_flows } },
+	[PF_OUT] = { .sort = PSORT_BYTES,
+		.view = { "OUT", 8, true, pcell_out } },
+	[PF_OUT_RATE] = { .sort = PSORT_RATE,
+		.view = { "OUT/s", 10, true, pcell_out_rate } },
+	[PF_IN] = { .sort = PSORT_BYTES, .view = { "IN", 8, true, pcell_in } },
+	[PF_IN_RATE] = { .sort = PSORT_RATE,
+		.view = { "IN/s", 10, true, pcell_in_rate } },
+};
+
+/* The processes tab, left to right. */
+static const int8_t proc_view[] = {
+	PF_PID, COL_GAP(1), PF_USER, PF_PROCESS, PF_FLOWS, PF_OUT,
+	PF_OUT_RATE, PF_IN, PF_IN_RATE,
+};
+
+static const struct column_table proc_table = COLUMN_TABLE(proc_fields,
+							   proc_view);
 
 void ui_draw_procs(struct ui *u)
 {
@@ -112,7 +132,7 @@ void ui_draw_procs(struct ui *u)
 		return;
 	}
 	for (long i = u->ptop; i < u->ptop + vis && y < bottom; i++) {
-		struct proc_cell cell = { .u = u };
+		struct proc_cell cell = { .bits = u->bits };
 
 		if (i >= (long)u->v->nprocs)
 			break;

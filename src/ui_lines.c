@@ -96,7 +96,7 @@ void ui_mark_sorted(const struct ui *u, int y, const struct column_table *t,
 	for (size_t i = 0; i < t->n; i++) {
 		int w, x;
 
-		if (t->cols[i].sort != key)
+		if (columns_sort(t, i) != key)
 			continue;
 		x = columns_at(t, flex, i, &w) - skip;
 		w--;	/* not the blank after the title */

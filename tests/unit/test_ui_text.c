@@ -63,16 +63,19 @@ static const char *cell_n(char *buf, size_t len, const void *ctx)
 	return buf;
 }
 
-/* a table's title, rows and layout all come from its one column list */
+/*
+ * A layout's title, rows and widths all come from its fields' view
+ * columns, in the layout's order, gaps blank.
+ */
 static void test_column_table(void **state)
 {
-	static const struct column cols[] = {
-		{ "", 1, false, COL_NO_SORT, NULL },
-		{ "NAME", 6, false, 3, cell_a },
-		{ "WIDE", 0, false, COL_NO_SORT, cell_a },
-		{ "LEN", 5, true, 4, cell_n },
+	static const struct field fields[] = {
+		{ .sort = 4, .view = { "LEN", 5, true, cell_n } },
+		{ .sort = 3, .view = { "NAME", 6, false, cell_a } },
+		{ .sort = COL_NO_SORT, .view = { "WIDE", 0, false, cell_a } },
 	};
-	static const struct column_table t = COLUMN_TABLE(cols);
+	static const int8_t ids[] = { COL_GAP(1), 1, 2, 0 };
+	static const struct column_table t = COLUMN_TABLE(fields, ids);
 	char line[128];
 	int before, after, w;
 
@@ -87,6 +90,9 @@ static void test_column_table(void **state)
 	assert_int_equal(columns_at(&t, 8, 3, &w), 15);
 	assert_int_equal(w, 5);
 	assert_int_equal(columns_at(&t, 8, 4, &w), -1);
+	assert_int_equal(columns_sort(&t, 0), COL_NO_SORT);
+	assert_int_equal(columns_sort(&t, 1), 3);
+	assert_int_equal(columns_sort(&t, 3), 4);
 }
 
 static void test_columns_utf8(void **state)
