@@ -148,4 +148,10 @@ void columns_row(const struct column_table *t, int flex, const void *ctx,
  */
 int columns_at(const struct column_table *t, int flex, size_t i, int *width);
 
+/*
+ * The processes tab's layout (ui_draw_procs.c, which holds their fields:
+ * shown there only, they have no JSON/CSV names or text cells).
+ */
+extern const struct column_table proc_view_layout;
+
 #endif

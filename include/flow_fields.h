@@ -76,6 +76,14 @@ enum flow_field {
 extern const struct field flow_fields[FF_COUNT];
 
 /*
+ * The layouts: the batch text table (its first FLOW_TEXT_PLAIN columns
+ * without enrichment, format_text.c) and the view's flows tab
+ * (ui_draw_flows.c).
+ */
+extern const struct column_table flow_text_layout, flow_view_layout;
+#define FLOW_TEXT_PLAIN 11
+
+/*
  * The four addresses of a flow as text. Without NAT the reply tuple is the
  * original one mirrored, so its strings are copied rather than formatted
  * again (inet_ntop of IPv6 is the costliest step of a row).

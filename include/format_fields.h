@@ -174,15 +174,15 @@ void fields_csv(struct wbuf *w, const struct field *fields, size_t n,
 #define TEXT_COLS_MAX 16
 
 /*
- * A text table: the text cells of fields ids[0..ncols) for rows
- * [0, nrows), row(arg, i) giving row i's context. Every column as wide as
- * its widest cell (title included), two blanks between columns, no
- * trailing blanks. The rows are formatted twice (widths, then lines).
+ * A text table: the text cells of the first ncols fields of a layout
+ * (columns.h; no gaps) for rows [0, nrows), row(arg, i) giving row i's
+ * context. Every column as wide as its widest cell (title included), two
+ * blanks between columns, no trailing blanks. The rows are formatted
+ * twice (widths, then lines).
  */
 struct text_table {
-	const struct field *fields;
-	const int8_t *ids;
-	int ncols;		/* <= TEXT_COLS_MAX */
+	const struct column_table *layout;
+	int ncols;		/* <= layout->n, <= TEXT_COLS_MAX */
 	size_t nrows;
 	const void *(*row)(void *arg, size_t i);
 	void *arg;

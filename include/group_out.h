@@ -89,6 +89,9 @@ enum group_field {
 
 extern const struct field group_fields[GF_COUNT];
 
+/* The layouts: the batch text table and the view's groups tab. */
+extern const struct column_table group_text_layout, group_view_layout;
+
 /* What the groups' fields read of a row. */
 struct group_fctx {
 	const struct group_spec *spec;

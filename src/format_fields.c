@@ -128,7 +128,8 @@ void text_table(struct wbuf *w, const struct text_table *t)
 
 	tc.n = t->ncols;
 	for (int c = 0; c < tc.n; c++) {
-		const struct text_col *col = &t->fields[t->ids[c]].text;
+		const struct text_col *col =
+			&t->layout->fields[t->layout->ids[c]].text;
 
 		tc.left[c] = !col->right;
 		tc.put[c] = col->put;

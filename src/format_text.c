@@ -10,7 +10,7 @@
 #include "format_fields.h"
 
 /* The text table, left to right: the enriched fields with enrichment. */
-static const int8_t text_layout[] = {
+static const int8_t text_ids[] = {
 	FF_PROTO, FF_STATE, FF_SRC, FF_DST, FF_AGE, FF_ORIG_PACKETS,
 	FF_ORIG_BYTES, FF_REPLY_PACKETS, FF_REPLY_BYTES, FF_ORIG_BYTE_RATE,
 	FF_REPLY_BYTE_RATE,
@@ -18,7 +18,8 @@ static const int8_t text_layout[] = {
 	FF_PROCESS, FF_DPORT_SERVICE, FF_DST_HOST, FF_DST_COUNTRY,
 };
 
-#define TEXT_PLAIN 11
+const struct column_table flow_text_layout = COLUMN_TABLE(flow_fields,
+							   text_ids);
 
 struct text_rows {
 	const struct snapshot *snap;
@@ -90,8 +91,8 @@ void format_text(struct wbuf *w, const struct snapshot *snap, bool first,
 	struct text_rows rows = { .snap = snap, .sel = sel, .enrich = enrich,
 				  .c = { .now = snap->meta.time } };
 	struct text_table t = {
-		.fields = flow_fields, .ids = text_layout,
-		.ncols = enrich ? (int)ARRAY_SIZE(text_layout) : TEXT_PLAIN,
+		.layout = &flow_text_layout,
+		.ncols = enrich ? (int)flow_text_layout.n : FLOW_TEXT_PLAIN,
 		.nrows = sel_n(snap, sel), .row = text_row, .arg = &rows,
 	};
 

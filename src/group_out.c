@@ -353,11 +353,14 @@ const struct field group_fields[GF_COUNT] = {
 };
 
 /* The batch text table, left to right. */
-static const int8_t text_layout[] = {
+static const int8_t text_ids[] = {
 	GF_KEY, GF_NAME, GF_COUNTRY, GF_FLOWS, GF_ORIG_PACKETS, GF_ORIG_BYTES,
 	GF_REPLY_PACKETS, GF_REPLY_BYTES, GF_ORIG_BYTE_RATE,
 	GF_REPLY_BYTE_RATE,
 };
+
+const struct column_table group_text_layout = COLUMN_TABLE(group_fields,
+							    text_ids);
 
 /* --- rows ---------------------------------------------------------------- */
 
@@ -483,9 +486,8 @@ int group_format(FILE *out, const struct snapshot *snap,
 		break;
 	case OUTPUT_TEXT: {
 		struct text_table t = {
-			.fields = group_fields, .ids = text_layout,
-			.ncols = (int)(sizeof(text_layout) /
-				       sizeof(text_layout[0])),
+			.layout = &group_text_layout,
+			.ncols = (int)group_text_layout.n,
 			.nrows = n, .row = group_ctx, .arg = g,
 		};
 

@@ -29,7 +29,6 @@ struct flow_cols {
 	int dest_at;	/* its display column */
 };
 
-static const struct column_table flow_table;
 
 static struct flow_cols flow_layout(void)
 {
@@ -37,7 +36,7 @@ static struct flow_cols flow_layout(void)
 	int before, after;
 
 	/* the destination takes what the fixed columns leave, within bounds */
-	columns_fixed(&flow_table, &before, &after);
+	columns_fixed(&flow_view_layout, &before, &after);
 	c.dest = COLS - before - after - 1;
 	if (c.dest < 22)
 		c.dest = 22;
@@ -57,8 +56,8 @@ static const int8_t flow_view[] = {
 	FF_ORIG_BYTE_RATE, FF_REPLY_BYTES, FF_REPLY_BYTE_RATE,
 };
 
-static const struct column_table flow_table = COLUMN_TABLE(flow_fields,
-							   flow_view);
+const struct column_table flow_view_layout = COLUMN_TABLE(flow_fields,
+							  flow_view);
 
 static void flow_row(const struct ui *u, char *line, size_t cap,
 		     const struct flow *f, const struct flow_info *info,
@@ -67,7 +66,7 @@ static void flow_row(const struct ui *u, char *line, size_t cap,
 	struct flow_fctx cell = { .f = f, .fi = info, .now = now,
 				  .utf8 = u->utf8, .bits = u->bits };
 
-	columns_row(&flow_table, c->dest + 1, &cell, line, cap);
+	columns_row(&flow_view_layout, c->dest + 1, &cell, line, cap);
 }
 
 /*
@@ -165,10 +164,10 @@ void ui_draw_flows(struct ui *u)
 
 	if (u->v)
 		fit_nat_rows(u, &c, vis);
-	columns_title(&flow_table, c.dest + 1, line, sizeof(line));
+	columns_title(&flow_view_layout, c.dest + 1, line, sizeof(line));
 	skip = ui_clamp_hscroll(u, line);
 	ui_put_line(u, y, line, skip, ROLE_TITLE, true);
-	ui_mark_sorted(u, y++, &flow_table, c.dest + 1, skip, u->p.sort);
+	ui_mark_sorted(u, y++, &flow_view_layout, c.dest + 1, skip, u->p.sort);
 	if (!u->v)
 		return;
 	if (!u->v->n) {

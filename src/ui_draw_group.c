@@ -30,8 +30,8 @@ static const int8_t group_view[] = {
 	GF_REPLY_BYTE_RATE,
 };
 
-static const struct column_table group_table = COLUMN_TABLE(group_fields,
-							    group_view);
+const struct column_table group_view_layout = COLUMN_TABLE(group_fields,
+							   group_view);
 
 static void group_line(const struct ui *u, char *line, size_t cap,
 		       const struct group_row *r, int keyw)
@@ -48,7 +48,7 @@ static void group_line(const struct ui *u, char *line, size_t cap,
 	c.info = &info;
 	c.key = group_key_text(c.spec, &r->key, key, sizeof(key));
 	group_row_names(c.spec, &info, &c.name, &c.cc);
-	columns_row(&group_table, keyw, &c, line, cap);
+	columns_row(&group_view_layout, keyw, &c, line, cap);
 }
 
 void ui_draw_groups(struct ui *u)
@@ -70,10 +70,10 @@ void ui_draw_groups(struct ui *u)
 				keyw = w < GKEY_MAX ? w : GKEY_MAX;
 		}
 	}
-	columns_title(&group_table, keyw, line, sizeof(line));
+	columns_title(&group_view_layout, keyw, line, sizeof(line));
 	skip = ui_clamp_hscroll(u, line);
 	ui_put_line(u, y, line, skip, ROLE_TITLE, true);
-	ui_mark_sorted(u, y++, &group_table, keyw, skip, u->p.sort);
+	ui_mark_sorted(u, y++, &group_view_layout, keyw, skip, u->p.sort);
 	/* a view built before the tab was asked for has no groups yet */
 	if (!u->v || !u->v->params.groups) {
 		ui_put_line(u, y, "  grouping flows...", 0, ROLE_DIM, false);

@@ -114,8 +114,8 @@ static const int8_t proc_view[] = {
 	PF_OUT_RATE, PF_IN, PF_IN_RATE,
 };
 
-static const struct column_table proc_table = COLUMN_TABLE(proc_fields,
-							   proc_view);
+const struct column_table proc_view_layout = COLUMN_TABLE(proc_fields,
+							  proc_view);
 
 void ui_draw_procs(struct ui *u)
 {
@@ -123,10 +123,10 @@ void ui_draw_procs(struct ui *u)
 	int y = UI_HEADER_ROWS, bottom = LINES - 1, skip;
 	long vis = ui_list_rows() > 0 ? ui_list_rows() : 1;
 
-	columns_title(&proc_table, 0, line, sizeof(line));
+	columns_title(&proc_view_layout, 0, line, sizeof(line));
 	skip = ui_clamp_hscroll(u, line);
 	ui_put_line(u, y, line, skip, ROLE_TITLE, true);
-	ui_mark_sorted(u, y++, &proc_table, 0, skip, u->p.psort);
+	ui_mark_sorted(u, y++, &proc_view_layout, 0, skip, u->p.psort);
 	if (!u->v || !u->v->procs) {
 		ui_put_line(u, y, "  collecting processes...", 0, ROLE_DIM, false);
 		return;
@@ -137,7 +137,7 @@ void ui_draw_procs(struct ui *u)
 		if (i >= (long)u->v->nprocs)
 			break;
 		cell.r = &u->v->procs[i];
-		columns_row(&proc_table, 0, &cell, line, sizeof(line));
+		columns_row(&proc_view_layout, 0, &cell, line, sizeof(line));
 		ui_put_line(u, y++, line, skip,
 			 i == u->pcursor ? ROLE_CURSOR : ROLE_NORMAL,
 			 i == u->pcursor);
