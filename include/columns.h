@@ -153,5 +153,6 @@ int columns_at(const struct column_table *t, int flex, size_t i, int *width);
  * shown there only, they have no JSON/CSV names or text cells).
  */
 extern const struct column_table proc_view_layout;
+extern const size_t proc_fields_n;	/* fields in its table */
 
 #endif

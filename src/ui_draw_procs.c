@@ -108,6 +108,8 @@ static const struct field proc_fields[PF_COUNT] = {
 		.view = { "IN/s", 10, true, pcell_in_rate } },
 };
 
+const size_t proc_fields_n = PF_COUNT;
+
 /* The processes tab, left to right. */
 static const int8_t proc_view[] = {
 	PF_PID, COL_GAP(1), PF_USER, PF_PROCESS, PF_FLOWS, PF_OUT,

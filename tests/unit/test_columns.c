@@ -448,7 +448,7 @@ static void test_layouts(void **state)
 	(void)state;
 	check_view(&flow_view_layout, FF_COUNT, 1);
 	check_view(&group_view_layout, GF_COUNT, 1);
-	check_view(&proc_view_layout, proc_view_layout.n, 0);
+	check_view(&proc_view_layout, proc_fields_n, 0);
 	check_text(&flow_text_layout, FF_COUNT);
 	check_text(&group_text_layout, GF_COUNT);
 	assert_true(flow_text_layout.n <= 16);
