@@ -171,6 +171,9 @@ void fields_csv(struct wbuf *w, const struct field *fields, size_t n,
 #undef FIELDS_CSV_ONE
 }
 
+/* a text cell of packets/s, a slash, bytes/s: SI units (units.c) */
+size_t text_rate_cell(char *cell, double pps, double bps);
+
 #define TEXT_COLS_MAX 16
 
 /*

@@ -14,7 +14,6 @@
 #include "format_internal.h"
 #include "sort.h"
 #include "ui_text.h"
-#include "units.h"
 
 #define FCTX(ctx) ((const struct flow_fctx *)(ctx))
 
@@ -362,13 +361,9 @@ T_COUNTER(t_orig_bytes, bytes, FLOW_DIR_ORIG)
 T_COUNTER(t_reply_packets, packets, FLOW_DIR_REPLY)
 T_COUNTER(t_reply_bytes, bytes, FLOW_DIR_REPLY)
 
-/* packets/s, a slash, bytes/s: SI units (units.c) */
 static size_t t_rate(char *cell, const struct flow *f, int dir)
 {
-	char *p = units_put(cell, f->pkt_rate[dir], false);
-
-	*p++ = '/';
-	return (size_t)(units_put(p, f->byte_rate[dir], false) - cell);
+	return text_rate_cell(cell, f->pkt_rate[dir], f->byte_rate[dir]);
 }
 
 static size_t t_orig_rate(char *cell, const void *ctx)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "format_fields.h"
+#include "units.h"
 
 double flow_age(const struct flow *f, double now)
 {
@@ -78,6 +79,14 @@ void fields_csv_header(struct wbuf *w, const struct field *fields, size_t n)
 }
 
 /* ------------------------------------------------------ text table */
+
+size_t text_rate_cell(char *cell, double pps, double bps)
+{
+	char *p = units_put(cell, pps, false);
+
+	*p++ = '/';
+	return (size_t)(units_put(p, bps, false) - cell);
+}
 
 /*
  * What a table's lines need of its columns, read once: the writes into

@@ -9,7 +9,6 @@
 #include "format_fields.h"
 #include "group_out.h"
 #include "ui_text.h"
-#include "units.h"
 
 
 /* rows of the table read this far ahead of the one grouped */
@@ -221,10 +220,8 @@ T_COUNTER(t_reply_bytes, bytes, FLOW_DIR_REPLY)
 static size_t t_rate(char *cell, const void *ctx, int dir)
 {
 	const struct group_row *r = GCTX(ctx)->r;
-	char *p = units_put(cell, r->pkt_rate[dir], false);
 
-	*p++ = '/';
-	return (size_t)(units_put(p, r->byte_rate[dir], false) - cell);
+	return text_rate_cell(cell, r->pkt_rate[dir], r->byte_rate[dir]);
 }
 
 static size_t t_orig_rate(char *cell, const void *ctx)
