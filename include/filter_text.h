@@ -30,12 +30,15 @@ struct text_filter {
 	/* the protocol numbers whose name (proto_name) holds it */
 	uint64_t protos[TEXT_FILTER_WORDS][4];
 	/* a word of digits and dots, split at its dots: tried on an IPv4
-	 * address without writing the address out, each part as the set of
-	 * octets (bits 0-255) it fits at its place. nparts 0: not such a
-	 * word; -1: such a word that no IPv4 address holds */
+	 * address without writing the address out. fits[o]: bit j set when
+	 * part j fits the octet o at its place; need[i]: the bits of the
+	 * four octets' fits (4 each, octet k's at 4 k) that put the word
+	 * at octet i. nparts 0: not such a word; -1: such a word that no
+	 * IPv4 address holds */
 	struct v4_word {
 		int8_t nparts;
-		uint64_t octets[4][4];
+		uint16_t need[4];
+		uint8_t fits[256];
 	} v4[TEXT_FILTER_WORDS];
 };
 

@@ -97,30 +97,25 @@ static void v4_word_parse(struct v4_word *vw, const char *w)
 
 		for (unsigned int o = 0; o < 256; o++)
 			if (part_fits(p, len, j, n, o))
-				vw->octets[j][o / 64] |= 1ull << (o % 64);
+				vw->fits[o] |= (uint8_t)(1u << j);
 		p += len + 1;
 	}
-}
-
-static inline bool octet_in(const uint64_t set[4], unsigned int o)
-{
-	return (set[o / 64] >> (o % 64)) & 1;
+	/* at octet i: part j on octet i + j */
+	for (int i = 0; i + n <= 4; i++)
+		for (int j = 0; j < n; j++)
+			vw->need[i] |= (uint16_t)(1u << (4 * (i + j) + j));
 }
 
 /* Whether the dotted-quad text of a (network order) holds vw. */
 static inline bool v4_text_has(const struct v4_word *vw, const uint32_t *a)
 {
 	const uint8_t *b = (const uint8_t *)a;
-	int n = vw->nparts;
+	unsigned int fit = vw->fits[b[0]] | vw->fits[b[1]] << 4 |
+			   vw->fits[b[2]] << 8 | (unsigned int)vw->fits[b[3]] << 12;
 
-	for (int i = 0; i + n <= 4; i++) {
-		int j = 0;
-
-		while (j < n && octet_in(vw->octets[j], b[i + j]))
-			j++;
-		if (j == n)
+	for (int i = 0; i + vw->nparts <= 4; i++)
+		if ((fit & vw->need[i]) == vw->need[i])
 			return true;
-	}
 	return false;
 }
 
