@@ -405,6 +405,17 @@ static uint64_t bytes_of(const struct group_row *r)
 	return r->total.bytes[0] + r->total.bytes[1];
 }
 
+/* passes 0-5: by rate, bytes, packets, then the three reversed */
+static enum sort_key pass_key(int pass, bool *rev)
+{
+	static const enum sort_key keys[3] = {
+		SORT_RATE, SORT_BYTES, SORT_PACKETS,
+	};
+
+	*rev = pass >= 3;
+	return keys[pass % 3];
+}
+
 static void test_sort_order(void **state)
 {
 	struct snapshot *s = mk_snap(4000, 88172645u);
@@ -415,11 +426,8 @@ static void test_sort_order(void **state)
 
 	(void)state;
 	for (int pass = 0; pass < 6; pass++) {
-		static const enum sort_key keys[3] = {
-			SORT_RATE, SORT_BYTES, SORT_PACKETS,
-		};
-		enum sort_key k = keys[pass % 3];
-		bool rev = pass >= 3;
+		bool rev;
+		enum sort_key k = pass_key(pass, &rev);
 
 		for (size_t i = 0; i < s->n; i++)
 			assert_int_equal(group_agg_add(a, &s->flows[i], NULL,
@@ -529,11 +537,8 @@ static void test_sort_ties(void **state)
 
 	(void)state;
 	for (int pass = 0; pass < 6; pass++) {
-		static const enum sort_key keys[3] = {
-			SORT_RATE, SORT_BYTES, SORT_PACKETS,
-		};
-		enum sort_key k = keys[pass % 3];
-		bool rev = pass >= 3;
+		bool rev;
+		enum sort_key k = pass_key(pass, &rev);
 		struct group_row *rows;
 		size_t n;
 
