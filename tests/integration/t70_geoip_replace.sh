@@ -47,42 +47,55 @@ city() {
 	kill -0 "$pid" 2>/dev/null || fail "flowtop died; stderr: $(cat "$TMPD/main.err")"
 	json_get "$(ft_last main)" proto=udp sport=40001 -- dst_city
 }
-# want_city CITY WHAT: the city stays CITY over 6 s (3 watcher checks)
+reloads() { grep -c "GeoIP database .*test.mmdb (re)loaded" "$TMPD/$1.err" || true; }
+refusals() { grep -c "test.mmdb unusable: .*still using the copy read before" "$TMPD/$1.err" || true; }
+# want_city N CITY WHAT: the city stays CITY while the watcher looks at the
+# changed file (it lets a change settle for one check, 2 s, then tries it)
+# until it refused it (notice N+1: it never tries that file again), and
+# after; 15 s at most
 want_city() {
-	local i got
-	for i in $(seq 6); do
+	local i got n0=$1
+	shift
+	for i in $(seq 30); do
 		got=$(city)
 		[ "$got" = "$1" ] || fail "$2: city '$got', want '$1'; stderr: $(cat "$TMPD/main.err")"
-		sleep 1
+		if [ "$(refusals main)" -gt "$n0" ]; then
+			got=$(city)
+			[ "$got" = "$1" ] || fail "$2: city '$got' after the refusal, want '$1'; stderr: $(cat "$TMPD/main.err")"
+			return 0
+		fi
+		sleep 0.2
 	done
+	fail "$2: the changed file was not refused within 15 s; stderr: $(cat "$TMPD/main.err")"
 }
 # until_city CITY WHAT: the city becomes CITY within 15 s
 until_city() {
 	local i got
-	for i in $(seq 30); do
+	for i in $(seq 50); do
 		got=$(city)
 		[ "$got" = "$1" ] && return 0
-		sleep 0.5
+		sleep 0.2
 	done
 	fail "$2: city still '$got' after 15 s, want '$1'; stderr: $(cat "$TMPD/main.err")"
 }
-reloads() { grep -c "GeoIP database .*test.mmdb (re)loaded" "$TMPD/$1.err" || true; }
 
 [ "$(city)" = Gotham ] || fail "first lookups: city '$(city)', want Gotham"
 ino=$(stat -c %i "$GEO/test.mmdb")
 
 # 1. truncated in place (same inode): with the file mapped, the next
 # lookup past the new end would be SIGBUS
+n=$(refusals main)
 truncate -s 300 "$GEO/test.mmdb"
-want_city Gotham "truncated in place"
+want_city "$n" Gotham "truncated in place"
 grep -q "test.mmdb unusable: .*still using the copy read before" "$TMPD/main.err" ||
 	fail "no notice for the truncated database: $(cat "$TMPD/main.err")"
 log "truncated in place: old data served, notice given"
 
 # 2. rewritten in place with a pause half-way, then completed
 size=$(stat -c %s "$TMPD/v2.mmdb")
+n=$(refusals main)
 head -c $((size / 2)) "$TMPD/v2.mmdb" >"$GEO/test.mmdb"
-want_city Gotham "half rewritten in place"
+want_city "$n" Gotham "half rewritten in place"
 cat "$TMPD/v2.mmdb" >"$GEO/test.mmdb"
 [ "$(stat -c %i "$GEO/test.mmdb")" = "$ino" ] || fail "test bug: the rewrite was not in place"
 until_city Metropolis "rewritten in place"
