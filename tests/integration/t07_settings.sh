@@ -42,7 +42,7 @@ for start in 0 1; do
 	# normal end after --count snapshots
 	for backend in netfilter conntrack; do
 		rc=0
-		ft a --batch --count 2 -t 0.5 --acct=$backend >/dev/null 2>"$TMPD/err" || rc=$?
+		ft a --batch --count 2 -t 0.1 --acct=$backend >/dev/null 2>"$TMPD/err" || rc=$?
 		[ "$rc" -eq 0 ] || fail "--count 2 --acct=$backend: exit $rc; $(cat "$TMPD/err")"
 		expect_restored "--count 2 --acct=$backend"
 	done
@@ -50,7 +50,7 @@ for start in 0 1; do
 	# signals; the values while running are checked too
 	for sig in INT TERM HUP QUIT; do
 		for backend in netfilter conntrack; do
-			ft_start run a --batch --count 0 -t 0.5 --acct=$backend
+			ft_start run a --batch --count 0 -t 0.1 --acct=$backend
 			want_acct=$start
 			[ $backend = conntrack ] && want_acct=1
 			expect_running "--acct=$backend" $want_acct
@@ -64,7 +64,7 @@ for start in 0 1; do
 	# SIGQUIT ignored by the parent (a script's background job): the
 	# signal must still end the run, not be lost
 	: >"$TMPD/ign.out"
-	ns a env --ignore-signal=QUIT "$FLOWTOP" --batch --count 0 -t 0.5 \
+	ns a env --ignore-signal=QUIT "$FLOWTOP" --batch --count 0 -t 0.1 \
 		>"$TMPD/ign.out" 2>"$TMPD/ign.err" &
 	ipid=$!
 	_BG_PIDS+=("$ipid")
@@ -88,14 +88,14 @@ for start in 0 1; do
 	# settings were made
 	for backend in kprobe fentry; do
 		rc=0
-		ft a --batch --count 1 -t 0.5 --acct=$backend >/dev/null 2>"$TMPD/err" || rc=$?
+		ft a --batch --count 1 -t 0.1 --acct=$backend >/dev/null 2>"$TMPD/err" || rc=$?
 		[ "$rc" -eq 1 ] || fail "--acct=$backend: exit $rc, want 1; $(cat "$TMPD/err")"
 		expect_restored "the fatal --acct=$backend error"
 	done
 
 	# stdout closed from the start
 	rc=0
-	ns a env --default-signal=PIPE timeout -k 5 20 "$FLOWTOP" --batch --count 0 -t 0.5 \
+	ns a env --default-signal=PIPE timeout -k 5 20 "$FLOWTOP" --batch --count 0 -t 0.1 \
 		>&- 2>"$TMPD/err" || rc=$?
 	[ "$rc" -eq 1 ] || fail "flowtop with stdout closed: exit $rc, want 1; $(cat "$TMPD/err")"
 	expect_restored "a closed stdout"
@@ -104,7 +104,7 @@ for start in 0 1; do
 	# default action, as in a shell pipeline)
 	for out in text json; do
 		set +e
-		ns a env --default-signal=PIPE timeout -k 5 20 "$FLOWTOP" --batch --count 0 -t 0.5 \
+		ns a env --default-signal=PIPE timeout -k 5 20 "$FLOWTOP" --batch --count 0 -t 0.1 \
 			--output $out 2>"$TMPD/err" | head -c 1 >/dev/null
 		rc=${PIPESTATUS[0]}
 		set -e
