@@ -70,7 +70,7 @@ usage_error() {
 
 # a value that is accepted runs one snapshot: a short interval and no
 # wait for lookups keep the 30 such runs (--filter takes most text) quick
-FAST=(--batch --count 1 -t 0.1 --wait 0 -n -G)
+FAST=(--batch --count 1 -t 0.01 --wait 0 -n -G)
 for opt in "${VOPTS[@]}"; do
 	# missing: the option last, nothing after it
 	run "$opt (missing)" "${FAST[@]}" "$opt"
