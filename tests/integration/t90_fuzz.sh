@@ -20,7 +20,8 @@ fi
 # The build runs without the sanitizer settings of make test SANITIZE=1;
 # the fuzzers carry their own.
 log "building the fuzz targets (make fuzz-build)"
-env -u ASAN_OPTIONS -u UBSAN_OPTIONS make -C "$TOP" -s fuzz-build >"$TMPD/build.log" 2>&1 ||
+env -u ASAN_OPTIONS -u UBSAN_OPTIONS -u MAKEFLAGS make -C "$TOP" -s -j"$(nproc)" fuzz-build \
+	>"$TMPD/build.log" 2>&1 ||
 	fail "make fuzz-build failed: $(tail -n 20 "$TMPD/build.log")"
 
 rc=0
