@@ -5,11 +5,15 @@
 
 For each flow i (0 <= i < FLOWS), two processes, one pinned to CPU 0 and
 one to CPU 1, each send one 32-byte datagram from SRC:SPORT0+i to
-DST:DPORT (two sockets bound with SO_REUSEPORT), released together by a
-spin on shared memory. Sometimes both packets get a conntrack entry of
+DST:DPORT (two sockets bound with SO_REUSEPORT) at the same moment: both
+spin on the monotonic clock (one clock for all CPUs) until the flow's
+turn, T0 + i * 200 us, with T0 set once both have their sockets. No
+third process takes part in the release, so none competes with the two
+senders for the two CPUs. Sometimes both packets get a conntrack entry of
 their own before either is confirmed; conntrack then merges the loser
 into the winner (its clash_resolve statistic counts it). Every flow ends
-with 2 packets in the kernel's accounting either way. DST:DPORT should
+with 2 packets in the kernel's accounting either way (a sender held up
+past a turn sends late: that flow just has no race). DST:DPORT should
 have a listener (no ICMP errors back). Run it inside a test namespace
 only; needs 2 CPUs.
 """
@@ -18,6 +22,9 @@ import os
 import socket
 import struct
 import sys
+import time
+
+GAP_NS = 200000
 
 
 def main():
@@ -31,8 +38,8 @@ def main():
     def put(i, v):
         struct.pack_into("q", shm, i * 8, v)
 
-    # 0: the flow released; 1, 2: the last flow each sender sent (-1: ready)
-    put(0, -1)
+    # 0: T0 (0 until set); 1, 2: each sender's state (-2 busy, -1 ready)
+    put(0, 0)
     put(1, -2)
     put(2, -2)
     kids = []
@@ -50,26 +57,26 @@ def main():
                     s.connect((dst, dport))
                     socks.append(s)
                 put(1 + cpu, -1)
+                while get(0) == 0:
+                    time.sleep(0.001)
+                t0 = get(0)
+                now = time.monotonic_ns
                 for i in range(n):
-                    while get(0) < i:
+                    turn = t0 + i * GAP_NS
+                    while now() < turn:
                         pass
                     try:
                         socks[i].send(b"r" * 32)
                     except OSError:
                         pass	# an error queued by the other's socket
-                    put(1 + cpu, i)
             except Exception as e:
                 print("race_udp_first.py: sender %d: %s" % (cpu, e), file=sys.stderr)
                 code = 1
-                put(1 + cpu, n)	# never wait for this one
             os._exit(code)
         kids.append(pid)
     while get(1) == -2 or get(2) == -2:
-        pass
-    for i in range(n):
-        put(0, i)
-        while get(1) < i or get(2) < i:
-            pass
+        time.sleep(0.001)
+    put(0, time.monotonic_ns() + 20000000)
     rc = 0
     for k in kids:
         _, st = os.waitpid(k, 0)
