@@ -82,18 +82,21 @@ grep -E "^tcp +ESTABLISHED +192\.0\.2\.1:43001 .* $comm\[$hpid\] +- +server\.exa
 $(cat "$TMPD/one.txt")"
 
 # --- a selection: the printed flows' lookups (--filter on ports), or
-# every flow's before selecting when the filter needs them (process)
-run "$TMPD/sel.json" --output json --filter "dport 7001"
+# every flow's before selecting when the filter needs them (process).
+# From here on a short interval, the wait given: the default wait is the
+# interval's up to 1 s, checked above
+FAST=(-t 0.2 --wait 1)
+run "$TMPD/sel.json" "${FAST[@]}" --output json --filter "dport 7001"
 got=$(json_get "$TMPD/sel.json" proto=tcp sport=43001 -- pid dst_host)
 [ "$got" = "$hpid server.example.test" ] || fail "--filter 'dport 7001': TCP flow has '$got'"
-run "$TMPD/proc.json" --output json --filter "process $comm" --top 5
+run "$TMPD/proc.json" "${FAST[@]}" --output json --filter "process $comm" --top 5
 [ "$(json_count "$TMPD/proc.json")" = 1 ] ||
 	fail "--filter 'process $comm': want the TCP flow alone, got: $(json_flows "$TMPD/proc.json")"
 got=$(json_get "$TMPD/proc.json" proto=tcp sport=43001 -- pid)
 [ "$got" = "$hpid" ] || fail "--filter 'process $comm': TCP flow has pid '$got'"
 
 # groups: every flow's lookups before grouping
-run "$TMPD/group.json" --output json --group-by process
+run "$TMPD/group.json" "${FAST[@]}" --output json --group-by process
 $PY - "$TMPD/group.json" "$hpid" "$comm" <<'EOF' || fail "--group-by process: no group of $comm[$hpid]: $(cat "$TMPD/group.json")"
 import json, sys
 snap = json.loads(open(sys.argv[1]).readline())
@@ -102,14 +105,14 @@ sys.exit(not any(g["key"] == sys.argv[2] and g["name"] == sys.argv[3]
 EOF
 
 # --- no wait: what the snapshot looks like without it
-run "$TMPD/nowait.json" --output json --wait 0
+run "$TMPD/nowait.json" -t 0.2 --output json --wait 0
 got=$(json_get "$TMPD/nowait.json" proto=tcp sport=43001 -- pid dst_host)
 [ "$got" = "null null" ] ||
 	fail "--wait 0: TCP flow has '$got': the lookups were answered without waiting?"
 
 # --- a resolver that never answers: null names after --wait, not later
 echo "nameserver 192.0.2.54" >"$NETNS_ETC/resolv.conf"
-run "$TMPD/silent.json" --output json --wait 1.5
+run "$TMPD/silent.json" -t 0.2 --output json --wait 1.5
 got=$(json_get "$TMPD/silent.json" proto=tcp sport=43001 -- pid process dst_host)
 [ "$got" = "$hpid $comm null" ] ||
 	fail "silent resolver: TCP flow has '$got', want '$hpid $comm null'"
