@@ -53,7 +53,7 @@ serve a $TRAFFIC tcp-server 127.0.0.1 81
 
 # flowtop first, so that its counters see every packet (the BPF map counts
 # from the moment it is attached).
-ft_start main a --batch -n -G --output json --count 0 -t 0.5 -T -U "${CM_OPT[@]}"
+ft_start main a --batch -n -G --output json --count 0 -t 0.2 -T -U "${CM_OPT[@]}"
 
 echo "$UDP_FLOWS" | while read -r fam c sp s dp n l; do
 	[ -n "$fam" ] || continue
