@@ -34,22 +34,23 @@ lg=$(ns gen "$LOADGEN" --rate 20000 --duration 1 --dport 10 --quiet) ||
 	fail "loadgen failed: $lg"
 
 # bursts of 30000 new flows (port 9) as fast as the generator goes, every
-# 1.5 s while the keys are pressed: a 64 KiB event buffer overflows
+# 0.75 s while the keys are pressed (50-150 ms apart): a 64 KiB event
+# buffer overflows
 bursts() {
 	local b
-	sleep 2
+	sleep 1
 	for b in 0 1 2 3 4 5 6 7; do
 		nice -n -10 ip netns exec "$(nsname gen)" "$LOADGEN" --burst \
 			--count 30000 --flows 30000 --start $((b * 30000)) \
 			--threads 2 --quiet >/dev/null
-		sleep 1.5
+		sleep 0.75
 	done
 }
 bursts &
 _BG_PIDS+=($!)
 
 out=$("$PY" "$TOP/tests/tools/ui_keys_order.py" --keys 72 --allow 3 \
-	--rows 14 --cols 160 -- \
+	--rows 14 --cols 160 --pause 0.05 0.15 -- \
 	ip netns exec "$(nsname dut)" "$FLOWTOP" -G -n -U -t 2 \
 	--netlink-buffer 65536 2>&1) || rc=$?
 echo "$out" >&2

@@ -1,13 +1,15 @@
 #!/usr/bin/python3
 """ui_keys_order.py — does each cursor key show before the next refresh?
 
-    ui_keys_order.py [--keys N] [--rows R] [--cols C] [--log FILE] -- CMD...
+    ui_keys_order.py [--keys N] [--rows R] [--cols C] [--pause LO HI]
+                     [--log FILE] -- CMD...
 
 Runs CMD (flowtop's view) on a pseudo-terminal, keeps a virtual screen of
 what it prints (pyte), and once it shows rows ("row 1/" in the footer)
 presses cursor keys one at a time: PgDn, Down, j, PgDn, Down, j, Up, k,
 Home in turn,
-after a random pause of 100-300 ms in which all output is taken in.
+after a random pause of LO-HI seconds (default 0.1-0.3) in which all
+output is taken in.
 
 For each key it reads the output until one of two things shows first:
   - the key's effect: the footer's "row N/M" is where the key moves the
@@ -127,6 +129,8 @@ def main():
     ap.add_argument("--cols", type=int, default=160)
     ap.add_argument("--allow", type=int, default=2)
     ap.add_argument("--ready-timeout", type=float, default=60)
+    ap.add_argument("--pause", type=float, nargs=2, default=[0.1, 0.3],
+                    metavar=("LO", "HI"))
     ap.add_argument("cmd", nargs="+")
     a = ap.parse_args()
 
@@ -151,7 +155,7 @@ def main():
     late = bad = 0
     for i in range(a.keys):
         name, seq, move = KEYS[i % len(KEYS)]
-        until = time.monotonic() + random.uniform(0.1, 0.3)
+        until = time.monotonic() + random.uniform(*a.pause)
         while time.monotonic() < until:
             if not t.pump(max(until - time.monotonic(), 0)):
                 print("ui_keys_order: the program ended")
