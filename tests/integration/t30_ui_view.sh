@@ -53,7 +53,7 @@ serve b $TRAFFIC tcp-server 198.51.100.2 80
 
 # default selection (TCP only): the UDP flows are collected anyway
 tm new-session -d -s ft -x 120 -y 30 \
-	"env LANG=C.UTF-8 TERM=screen ip netns exec $(nsname r) $FLOWTOP -t 0.5; echo FLOWTOP-EXIT=\$?; sleep 600" ||
+	"env LANG=C.UTF-8 TERM=screen ip netns exec $(nsname r) $FLOWTOP -t 0.2; echo FLOWTOP-EXIT=\$?; sleep 600" ||
 	fail "cannot start tmux"
 wait_screen 15 "flowtop .*flows [0-9]+/[0-9]+" || fail "no header from flowtop"
 wait_screen 5 "proto T----" || fail "header does not show the protocol toggles"
@@ -134,9 +134,9 @@ wait_screen 5 "PAUSED" || fail "space did not pause"
 before=$(row 5001)
 ns a $TRAFFIC udp-send 192.0.2.1 40001 198.51.100.2 5001 20 1000 || fail "udp 5001 (2)"
 p1=$(screen)
-# not a wait for something: the window (three -t 0.5 intervals) in which
+# not a wait for something: the window (three -t 0.2 intervals) in which
 # a running view would have redrawn with the new traffic
-sleep 1.6
+sleep 0.7
 p2=$(screen)
 [ "$p1" = "$p2" ] || fail "the paused screen changed: $(diff <(echo "$p1") <(echo "$p2"))"
 [ "$(row 5001)" = "$before" ] || fail "paused row changed: '$before' -> '$(row 5001)'"
