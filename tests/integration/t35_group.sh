@@ -58,7 +58,7 @@ FLOWS="
 2001:db8:2::1 40001 4 5
 "
 
-ft_start js a --batch -n -G -U --output json --count 0 -t 0.5 --group-by src
+ft_start js a --batch -n -G -U --output json --count 0 -t 0.2 --group-by src
 echo "$FLOWS" | while read -r src sp n len; do
 	[ -n "$src" ] || continue
 	dst=127.0.0.1
@@ -133,7 +133,7 @@ ft_stop js INT
 # own start, so these take the kernel's counters (--acct conntrack); the
 # grouping is the same whatever the counters' source.
 # --- CSV --group-by src ----------------------------------------------------------
-ft a --batch -n -G -U --acct conntrack --output csv --count 2 -t 0.5 --group-by src >"$TMPD/csv" 2>"$TMPD/csv.err" ||
+ft a --batch -n -G -U --acct conntrack --output csv --count 2 -t 0.2 --group-by src >"$TMPD/csv" 2>"$TMPD/csv.err" ||
 	fail "flowtop --output csv --group-by src failed: $(cat "$TMPD/csv.err")"
 got=$($PY - "$TMPD/csv" <<'PY'
 import csv, sys
@@ -152,7 +152,7 @@ compare "CSV --group-by src" "$got" src
 
 # --- net/24 and port (JSON) ------------------------------------------------------
 for key in net/24,net6/48 port; do
-	ft a --batch -n -G -U --acct conntrack --output json --count 2 -t 0.5 --group-by "$key" \
+	ft a --batch -n -G -U --acct conntrack --output json --count 2 -t 0.2 --group-by "$key" \
 		>"$TMPD/k.json" 2>"$TMPD/k.err" || fail "--group-by $key failed: $(cat "$TMPD/k.err")"
 	got=$($PY - "$TMPD/k.json" <<'PY'
 import json, sys
@@ -170,7 +170,7 @@ done
 
 # --- with --filter, --sort and --top: the groups of the flows the filter
 # keeps, in the sort's order, the first N -------------------------------------------
-ft a --batch -n -G -U --acct conntrack --output json --count 2 -t 0.5 --group-by src \
+ft a --batch -n -G -U --acct conntrack --output json --count 2 -t 0.2 --group-by src \
 	--filter 'dport 9 and src 127.20.0.0/16 and not src 127.20.7.9' --sort bytes --top 2 \
 	>"$TMPD/top.json" 2>"$TMPD/top.err" || fail "--group-by with --filter --top failed: $(cat "$TMPD/top.err")"
 want=$(sums src | awk '$1 ~ /^127\.20\./ && $1 != "127.20.7.9" { print $0, $4 + $6 }' | sort -k7,7nr | head -2 | cut -d' ' -f1-6)
@@ -200,7 +200,7 @@ small=$(sums src | awk '{ print $1, $4 + $6 }' | sort -k2,2n | head -1 | cut -d'
 
 # --- the view's groups tab ---------------------------------------------------------
 tm new-session -d -s ft -x 150 -y 30 \
-	"env LANG=C.UTF-8 TERM=screen ip netns exec $(nsname a) $FLOWTOP -n -G -U --acct conntrack -t 0.5; echo FLOWTOP-EXIT=\$?; sleep 600" ||
+	"env LANG=C.UTF-8 TERM=screen ip netns exec $(nsname a) $FLOWTOP -n -G -U --acct conntrack -t 0.2; echo FLOWTOP-EXIT=\$?; sleep 600" ||
 	fail "cannot start tmux"
 wait_screen 15 "flowtop .*flows [0-9]+/[0-9]+" || fail "no header from flowtop"
 keys Tab
