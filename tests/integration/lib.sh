@@ -93,7 +93,8 @@ _cleanup() {
 		pids=$(ip netns pids "$n" 2>/dev/null)
 		[ -n "$pids" ] && kill -TERM $pids 2>/dev/null
 	done
-	sleep 0.1
+	# 0.1 s to end on SIGTERM (most take a few ms), then SIGKILL
+	_poll 10 0.1 _all_ended
 	for n in "${_NS_LIST[@]}"; do
 		pids=$(ip netns pids "$n" 2>/dev/null)
 		[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
@@ -122,6 +123,17 @@ _cleanup() {
 		rm -rf "$TMPD"
 	fi
 	exit "$rc"
+}
+# _all_ended: no background job and nothing in our namespaces runs
+_all_ended() {
+	local p n
+	for p in "${_BG_PIDS[@]}" $(jobs -p); do
+		kill -0 "$p" 2>/dev/null && return 1
+	done
+	for n in "${_NS_LIST[@]}"; do
+		[ -z "$(ip netns pids "$n" 2>/dev/null)" ] || return 1
+	done
+	return 0
 }
 trap _cleanup EXIT
 trap 'exit 130' INT
@@ -361,13 +373,22 @@ serve() {
 }
 
 # wait_for SECONDS cmd...: poll cmd every 50 ms until it succeeds.
-wait_for() {
-	local limit=$1 i=0
-	shift
+wait_for() { _poll 50 "$@"; }
+
+# _poll MS SECONDS cmd...: poll cmd every MS milliseconds (1-999) until it
+# succeeds, SECONDS at most (a fraction allowed); for a cheap cmd, a wait
+# that ends closer to the moment it could.
+# (its locals are named so that a cmd that evals "$n" or "$i" sees the
+# caller's)
+_poll() {
+	local _poll_step _poll_max _poll_i=0
+	_poll_step=$(printf '0.%03d' "$1")
+	_poll_max=$(awk -v s="$2" -v ms="$1" 'BEGIN { printf "%d", s * 1000 / ms }')
+	shift 2
 	while ! "$@"; do
-		i=$((i + 1))
-		[ "$i" -le $((limit * 20)) ] || return 1
-		sleep 0.05
+		_poll_i=$((_poll_i + 1))
+		[ "$_poll_i" -le "$_poll_max" ] || return 1
+		sleep "$_poll_step"
 	done
 }
 
@@ -416,7 +437,7 @@ ft_launch() {
 
 ft_ready() {
 	local tag=$1
-	if ! wait_for 15 _ft_has_lines "$tag" 1; then
+	if ! _poll 20 15 _ft_has_lines "$tag" 1; then
 		kill -0 "${FT_PID[$tag]}" 2>/dev/null ||
 			fail "flowtop $(cat "$TMPD/$tag.args") exited early; stderr: $(cat "$TMPD/$tag.err")"
 		fail "flowtop $(cat "$TMPD/$tag.args") printed no snapshot within 15 s; stderr: $(cat "$TMPD/$tag.err")"
@@ -443,7 +464,7 @@ ft_sync_all() {
 		have[$tag]=$(_ft_lines "$TMPD/$tag.out")
 	done
 	for tag in "$@"; do
-		wait_for 15 _ft_has_lines "$tag" $((have[$tag] + n)) ||
+		_poll 20 15 _ft_has_lines "$tag" $((have[$tag] + n)) ||
 			fail "flowtop $(cat "$TMPD/$tag.args") printed no new snapshot within 15 s; stderr: $(cat "$TMPD/$tag.err")"
 	done
 }
@@ -452,9 +473,9 @@ ft_sync_all() {
 ft_stop() {
 	local tag=$1 sig=${2:-INT} pid=${FT_PID[$1]} i
 	kill "-$sig" "$pid" 2>/dev/null || true
-	for i in $(seq 100); do
+	for i in $(seq 500); do
 		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
+		sleep 0.01
 	done
 	if kill -0 "$pid" 2>/dev/null; then
 		kill -KILL "$pid" 2>/dev/null || true
