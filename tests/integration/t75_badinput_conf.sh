@@ -40,7 +40,7 @@ for kind in garbage binary nul longline nonewline escapes directory fifo; do
 		fail "test traffic failed"
 	rc=0
 	timeout -k 5 30 ip netns exec "$(nsname a)" "$FLOWTOP" --batch --count 2 \
-		-t 0.3 --output json -U -n --conf-dir "$C" >"$TMPD/out" 2>"$TMPD/err" </dev/null || rc=$?
+		-t 0.1 --wait 1 --output json -U -n --conf-dir "$C" >"$TMPD/out" 2>"$TMPD/err" </dev/null || rc=$?
 	[ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] || fail "$kind: flowtop hung (exit $rc); stderr: $(head -c 400 "$TMPD/err")"
 	[ "$rc" -eq 0 ] || fail "$kind: exit $rc; stderr: $(head -c 600 "$TMPD/err" | cat -v)"
 	$FTJSON last "$TMPD/out" >"$TMPD/last" || fail "$kind: no JSON snapshot"

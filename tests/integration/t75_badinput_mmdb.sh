@@ -53,7 +53,7 @@ for kind in truncated empty random corrupt-tree wrong-type directory fifo sparse
 		fail "test traffic failed"
 	rc=0
 	timeout -k 5 30 ip netns exec "$(nsname a)" "$FLOWTOP" --batch --count 2 \
-		-t 0.3 --output json -U -n --conf-dir "$TMPD/conf" \
+		-t 0.1 --wait 1 --output json -U -n --conf-dir "$TMPD/conf" \
 		>"$TMPD/out" 2>"$TMPD/err" </dev/null || rc=$?
 	[ "$rc" -eq 0 ] || fail "$kind: exit $rc; stderr: $(head -c 600 "$TMPD/err")"
 	grep -q "bad.mmdb unusable: " "$TMPD/err" ||
