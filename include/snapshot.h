@@ -66,12 +66,9 @@ struct flow_row {
 struct snapshot {
 	struct snapshot_meta meta;
 	size_t n;		/* flows_total: rows */
-	/* either rows of a flow table (snapshot_build) ... */
-	struct flow_row *rows;
+	struct flow_row *rows;	/* of tab (snapshot_build) */
 	size_t cap;		/* rows allocated (the pool reuses them) */
 	struct flowtab *tab;	/* holds a reference */
-	/* ... or whole flows (tests, benchmarks): snapshot_flow reads both */
-	struct flow *flows;
 	atomic_int refs;
 };
 
@@ -96,8 +93,8 @@ void rate_list_clear(struct rate_list *l);
 void rate_list_free(struct rate_list *l);
 
 /*
- * Row i as a whole flow: a pointer into the snapshot, or buf filled in.
- * Valid while the caller holds its reference (and buf lives).
+ * Row i as a whole flow, assembled in buf (returned): the row's counters
+ * and the table's fixed fields. Call it while holding a reference.
  */
 const struct flow *snapshot_flow(const struct snapshot *s, size_t i,
 				 struct flow *buf);

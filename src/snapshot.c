@@ -26,8 +26,6 @@ const struct flow *snapshot_flow(const struct snapshot *s, size_t i,
 	const struct flow_row *r;
 	const struct flow_rec *e;
 
-	if (s->flows)
-		return &s->flows[i];
 	r = &s->rows[i];
 	e = flowtab_entry(s->tab, r->idx);
 	/* field by field: the collector keeps writing the entry's others */
@@ -222,7 +220,6 @@ void snapshot_put(struct snapshot *s)
 	if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
 		return;
 	free(s->rows);
-	free(s->flows);
 	flowtab_free(s->tab);
 	free(s);
 }

@@ -22,6 +22,7 @@
 
 #include "enrich.h"
 #include "enrich_wait.h"
+#include "snap_of_flows.h"
 
 /* A connected loopback TCP pair; *flow is the client's flow. */
 static void tcp_pair(int fds[3], struct flow *flow)
@@ -61,15 +62,16 @@ static void close_pair(int fds[3])
 		close(fds[i]);
 }
 
+/* A snapshot of flows; the one of the call before is put. */
 static struct snapshot *snap_of(struct flow *flows, size_t n)
 {
-	static struct snapshot s;
+	static struct snapshot *s;
+	struct snapshot_meta m = { .seq = 1 };
 
-	memset(&s, 0, sizeof(s));
-	s.flows = flows;
-	s.n = n;
-	atomic_init(&s.refs, 1);
-	return &s;
+	snapshot_put(s);
+	s = snapshot_of_flows(flows, n, &m);
+	assert_non_null(s);
+	return s;
 }
 
 static struct enrich *open_enrich(void)

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "format.h"
+#include "snap_of_flows.h"
 
 #include "util.h"
 
@@ -427,27 +428,22 @@ static void tcp_snat(struct flow *f)
 	f->first_seen_ns = 1764000000ull * SEC;
 }
 
+/* A snapshot of flows; the one of the call before is put. */
 static struct snapshot *make_snap(struct flow *flows, size_t n)
 {
-	static struct snapshot s;
+	static struct snapshot *s;
+	struct snapshot_meta m = {
+		.time = T0, .interval = 1.0, .acct = ACCT_NETFILTER,
+		.events = 1234, .new_flows = 10, .destroyed_flows = 7,
+		.refresh_dumps = 1, .gets = 12, .silent_ends = 5,
+		.silent_ms = 2.5, .map_read_ms = 0.4, .seq = 1,
+		.counting_since = T0 - 100,
+	};
 
-	memset(&s, 0, sizeof(s));
-	s.meta.time = T0;
-	s.meta.interval = 1.0;
-	s.meta.acct = ACCT_NETFILTER;
-	s.meta.events = 1234;
-	s.meta.new_flows = 10;
-	s.meta.destroyed_flows = 7;
-	s.meta.refresh_dumps = 1;
-	s.meta.gets = 12;
-	s.meta.silent_ends = 5;
-	s.meta.silent_ms = 2.5;
-	s.meta.map_read_ms = 0.4;
-	s.meta.seq = 1;
-	s.meta.counting_since = T0 - 100;
-	s.n = n;
-	s.flows = flows;
-	return &s;
+	snapshot_put(s);
+	s = snapshot_of_flows(flows, n, &m);
+	assert_non_null(s);
+	return s;
 }
 
 /* Runs format_snapshot into memory; returns the text (caller frees). */

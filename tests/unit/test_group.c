@@ -19,6 +19,7 @@
 #include "filter.h"
 #include "group.h"
 #include "group_out.h"
+#include "snap_of_flows.h"
 #include "ui_view.h"
 
 static struct group_spec spec_of(const char *s)
@@ -254,19 +255,26 @@ static uint32_t rnd(uint32_t *x)
 	return *x;
 }
 
+/* row i of s as a whole flow (four at a time: one expression may compare two) */
+static const struct flow *row_of(const struct snapshot *s, size_t i)
+{
+	static struct flow buf[4];
+	static unsigned int next;
+
+	return snapshot_flow(s, i, &buf[next++ % 4]);
+}
+
 static struct snapshot *mk_snap(size_t n, uint32_t seed)
 {
-	struct snapshot *s = calloc(1, sizeof(*s));
+	struct snapshot_meta m = { .seq = 1, .time = 1700000000.25,
+				   .interval = 1 };
+	struct flow *flows = calloc(n, sizeof(*flows));
+	struct snapshot *s;
 	uint32_t x = seed;
 
-	s->flows = calloc(n, sizeof(*s->flows));
-	s->n = n;
-	atomic_init(&s->refs, 1);
-	s->meta.seq = 1;
-	s->meta.time = 1700000000.25;
-	s->meta.interval = 1;
+	assert_non_null(flows);
 	for (size_t i = 0; i < n; i++) {
-		struct flow *f = &s->flows[i];
+		struct flow *f = &flows[i];
 
 		if (i % 5 == 0) {
 			char a[64];
@@ -291,6 +299,9 @@ static struct snapshot *mk_snap(size_t n, uint32_t seed)
 			f->pkt_rate[1] = (float)(rnd(&x) % 100);
 		}
 	}
+	s = snapshot_of_flows(flows, n, &m);
+	assert_non_null(s);
+	free(flows);
 	return s;
 }
 
@@ -304,8 +315,8 @@ static void check_sums(const struct snapshot *s, const char *spec,
 	size_t n, flows = 0, kept = 0;
 
 	for (size_t i = 0; i < s->n; i++)
-		if (!keep || keep(&s->flows[i])) {
-			assert_int_equal(group_agg_add(a, &s->flows[i], NULL,
+		if (!keep || keep(row_of(s, i))) {
+			assert_int_equal(group_agg_add(a, row_of(s, i), NULL,
 						       (uint32_t)i), 0);
 			kept++;
 		}
@@ -317,7 +328,7 @@ static void check_sums(const struct snapshot *s, const char *spec,
 		uint32_t cnt = 0;
 
 		for (size_t i = 0; i < s->n; i++) {
-			const struct flow *f = &s->flows[i];
+			const struct flow *f = row_of(s, i);
 			struct group_key k;
 
 			if (keep && !keep(f))
@@ -430,7 +441,7 @@ static void test_sort_order(void **state)
 		enum sort_key k = pass_key(pass, &rev);
 
 		for (size_t i = 0; i < s->n; i++)
-			assert_int_equal(group_agg_add(a, &s->flows[i], NULL,
+			assert_int_equal(group_agg_add(a, row_of(s, i), NULL,
 						       (uint32_t)i), 0);
 		assert_int_equal(group_agg_finish(a, k, rev, &rows, &n), 0);
 		for (size_t i = 1; i < n; i++) {
@@ -459,7 +470,7 @@ static void test_sort_order(void **state)
 	}
 	/* other keys: the group key, addresses numerically, IPv4 first */
 	for (size_t i = 0; i < s->n; i++)
-		group_agg_add(a, &s->flows[i], NULL, (uint32_t)i);
+		group_agg_add(a, row_of(s, i), NULL, (uint32_t)i);
 	assert_int_equal(group_agg_finish(a, SORT_DEST, false, &rows, &n), 0);
 	for (size_t i = 1; i < n; i++) {
 		const struct group_key *p = &rows[i - 1].key, *q = &rows[i].key;
@@ -473,7 +484,7 @@ static void test_sort_order(void **state)
 	}
 	free(rows);
 	for (size_t i = 0; i < s->n; i++)
-		group_agg_add(a, &s->flows[i], NULL, (uint32_t)i);
+		group_agg_add(a, row_of(s, i), NULL, (uint32_t)i);
 	assert_int_equal(group_agg_finish(a, SORT_DEST, true, &rows, &n), 0);
 	assert_int_equal(rows[0].key.family, AF_INET6);
 	assert_int_equal(rows[n - 1].key.family, AF_INET);
@@ -599,8 +610,8 @@ static void test_snapshot_hook(void **state)
 	assert_int_equal(asked, 3000);
 	assert_int_equal(r.flows_matched, 1500);
 	for (size_t i = 0; i < s->n; i++)
-		if (s->flows[i].ct_id % 2 == 0)
-			bytes += s->flows[i].total.bytes[0];
+		if (row_of(s, i)->ct_id % 2 == 0)
+			bytes += row_of(s, i)->total.bytes[0];
 	for (size_t i = 0; i < r.n; i++)
 		sum += r.rows[i].total.bytes[0];
 	assert_true(sum == bytes);
@@ -638,25 +649,25 @@ static char *format_to_string(const struct snapshot *s, const char *spec,
 
 static void test_output(void **state)
 {
-	struct snapshot *s = calloc(1, sizeof(*s));
+	struct snapshot_meta m = { .seq = 1, .time = 1700000000.5,
+				   .interval = 1 };
+	struct flow f[3];
+	struct snapshot *s;
 	char *txt;
 
 	(void)state;
-	s->flows = calloc(3, sizeof(*s->flows));
-	s->n = 3;
-	atomic_init(&s->refs, 1);
-	s->meta.time = 1700000000.5;
-	s->meta.interval = 1;
-	s->flows[0] = mk4(0xc0000201, 0xcb007101, IPPROTO_UDP, 40000, 9);
-	s->flows[1] = mk4(0xc0000201, 0xcb007102, IPPROTO_UDP, 40001, 9);
-	s->flows[2] = mk4(0xc0000202, 0xcb007101, IPPROTO_UDP, 40000, 9);
+	f[0] = mk4(0xc0000201, 0xcb007101, IPPROTO_UDP, 40000, 9);
+	f[1] = mk4(0xc0000201, 0xcb007102, IPPROTO_UDP, 40001, 9);
+	f[2] = mk4(0xc0000202, 0xcb007101, IPPROTO_UDP, 40000, 9);
 	for (int i = 0; i < 3; i++) {
-		s->flows[i].total.packets[0] = 2 + i;
-		s->flows[i].total.packets[1] = 1;
-		s->flows[i].total.bytes[0] = 100 * (i + 1);
-		s->flows[i].total.bytes[1] = 10;
-		s->flows[i].byte_rate[0] = 12.5f;
+		f[i].total.packets[0] = 2 + i;
+		f[i].total.packets[1] = 1;
+		f[i].total.bytes[0] = 100 * (i + 1);
+		f[i].total.bytes[1] = 10;
+		f[i].byte_rate[0] = 12.5f;
 	}
+	s = snapshot_of_flows(f, 3, &m);
+	assert_non_null(s);
 	txt = format_to_string(s, "src", OUTPUT_JSON, 0);
 	assert_non_null(strstr(txt, "\"flows_total\": 3, \"flows_matched\": 3, "
 				    "\"group_by\": \"src\", \"groups_total\": 2, "
@@ -716,8 +727,8 @@ static void test_view_groups(void **state)
 		sum += v->groups[i].total.bytes[0];
 	}
 	for (size_t i = 0; i < s->n; i++)
-		if (s->flows[i].key.proto == IPPROTO_TCP) {
-			want += s->flows[i].total.bytes[0];
+		if (row_of(s, i)->key.proto == IPPROTO_TCP) {
+			want += row_of(s, i)->total.bytes[0];
 			tcp++;
 		}
 	assert_true(sum == want);
@@ -737,7 +748,7 @@ static void test_view_groups(void **state)
 	for (size_t i = 0; i < v->n; i++) {
 		struct group_key k;
 
-		group_key_of(&p.group_filter_spec, &s->flows[v->idx[i]], NULL, &k);
+		group_key_of(&p.group_filter_spec, row_of(s, v->idx[i]), NULL, &k);
 		assert_true(group_key_eq(&k, &p.group_filter));
 	}
 	view_put(v);

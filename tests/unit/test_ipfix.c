@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "ipfix.h"
+#include "snap_of_flows.h"
 
 #define MAXREC 64
 
@@ -74,13 +75,12 @@ static void set_total(struct flow *f, uint64_t op, uint64_t ob, uint64_t rp,
 static void run(struct ipfix_meter *m, struct flow *flows, size_t n,
 		double t, struct sink *out)
 {
-	struct snapshot s;
+	struct snapshot_meta meta = { .seq = 1, .time = t };
+	struct snapshot *s = snapshot_of_flows(flows, n, &meta);
 
-	memset(&s, 0, sizeof(s));
-	s.meta.time = t;
-	s.n = n;
-	s.flows = flows;
-	ipfix_meter_process(m, &s, collect, out);
+	assert_non_null(s);
+	ipfix_meter_process(m, s, collect, out);
+	snapshot_put(s);
 }
 
 #define T0 1700000000.0

@@ -10,17 +10,19 @@
 #include <cmocka.h>
 
 #include "filter.h"
+#include "snap_of_flows.h"
 #include "ui_view.h"
 
 static struct snapshot *mk_snap(size_t n)
 {
-	struct snapshot *s = calloc(1, sizeof(*s));
+	struct snapshot_meta m = { .seq = 2, .time = 100.0, .new_flows = 500,
+				   .destroyed_flows = 100 };
+	struct flow *flows = calloc(n, sizeof(*flows));
+	struct snapshot *s;
 
-	s->flows = calloc(n, sizeof(*s->flows));
-	s->n = n;
-	atomic_init(&s->refs, 1);
+	assert_non_null(flows);
 	for (size_t i = 0; i < n; i++) {
-		struct flow *f = &s->flows[i];
+		struct flow *f = &flows[i];
 
 		f->ct_id = (uint32_t)(1000 + i);
 		f->key.family = AF_INET;
@@ -33,12 +35,20 @@ static struct snapshot *mk_snap(size_t n)
 		f->total.bytes[0] = i * 10;
 		f->byte_rate[0] = (float)(i % 5);
 	}
-	s->flows[1].key.proto = IPPROTO_ICMP;
-	s->meta.seq = 2;
-	s->meta.time = 100.0;
-	s->meta.new_flows = 500;
-	s->meta.destroyed_flows = 100;
+	flows[1].key.proto = IPPROTO_ICMP;
+	s = snapshot_of_flows(flows, n, &m);
+	assert_non_null(s);
+	free(flows);
 	return s;
+}
+
+/* row i of s as a whole flow (four at a time: one expression may compare two) */
+static const struct flow *row_of(const struct snapshot *s, size_t i)
+{
+	static struct flow buf[4];
+	static unsigned int next;
+
+	return snapshot_flow(s, i, &buf[next++ % 4]);
 }
 
 static struct ui_params defaults(void)
@@ -60,23 +70,23 @@ static void test_toggles_and_order(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < s->n; i++) {
-		udp += s->flows[i].key.proto == IPPROTO_UDP;
-		tcp += s->flows[i].key.proto == IPPROTO_TCP;
+		udp += row_of(s, i)->key.proto == IPPROTO_UDP;
+		tcp += row_of(s, i)->key.proto == IPPROTO_TCP;
 	}
 	v = view_build(s, &p, NULL, NULL, NULL, false, NULL, 0);
 	assert_non_null(v);
 	assert_int_equal(v->n, 3000);
 	/* most bytes first */
 	for (size_t i = 1; i < v->n; i++)
-		assert_true(s->flows[v->idx[i - 1]].total.bytes[0] >=
-			    s->flows[v->idx[i]].total.bytes[0]);
+		assert_true(row_of(s, v->idx[i - 1])->total.bytes[0] >=
+			    row_of(s, v->idx[i])->total.bytes[0]);
 	view_put(v);
 
 	p.protos = SEL_TCP;
 	v = view_build(s, &p, NULL, NULL, NULL, false, NULL, 0);
 	assert_int_equal(v->n, tcp);
 	for (size_t i = 0; i < v->n; i++)
-		assert_int_equal(s->flows[v->idx[i]].key.proto, IPPROTO_TCP);
+		assert_int_equal(row_of(s, v->idx[i])->key.proto, IPPROTO_TCP);
 	view_put(v);
 	p.protos = SEL_UDP | SEL_ICMP;
 	v = view_build(s, &p, NULL, NULL, NULL, false, NULL, 0);
@@ -105,8 +115,8 @@ static void test_filter_active_rates(void **state)
 	v = view_build(s, &p, NULL, &prev, NULL, false, NULL, 0);
 	assert_int_equal(v->n, 800);	/* rate 0 for every fifth flow */
 	for (size_t i = 0; i < s->n; i++)
-		if (s->flows[i].byte_rate[0] > 0)
-			sum += s->flows[i].byte_rate[0];
+		if (row_of(s, i)->byte_rate[0] > 0)
+			sum += row_of(s, i)->byte_rate[0];
 	assert_true(v->rate[0] == sum);
 	assert_true(v->new_per_s == 200.0);
 	assert_true(v->gone_per_s == 50.0);
@@ -117,7 +127,7 @@ static void test_filter_active_rates(void **state)
 	v = view_build(s, &p, NULL, NULL, NULL, false, NULL, 0);
 	/* port 53 exactly, or "53" inside an address (203.0.113.53, .153) */
 	for (size_t i = 0; i < v->n; i++) {
-		const struct flow *f = &s->flows[v->idx[i]];
+		const struct flow *f = row_of(s, v->idx[i]);
 		uint32_t last = ntohl(f->key.dst[0]) & 0xff;
 
 		assert_true(ntohs(f->key.dport) == 53 || last == 53 || last == 153);
@@ -127,10 +137,10 @@ static void test_filter_active_rates(void **state)
 	strcpy(p.filter, "203.0.113.17 53");
 	v = view_build(s, &p, NULL, NULL, NULL, false, NULL, 0);
 	for (size_t i = 0; i < v->n; i++) {
-		uint32_t last = ntohl(s->flows[v->idx[i]].key.dst[0]) & 0xff;
+		uint32_t last = ntohl(row_of(s, v->idx[i])->key.dst[0]) & 0xff;
 
 		/* substring: 203.0.113.17 also finds .170 … .179 */
-		assert_int_equal(ntohs(s->flows[v->idx[i]].key.dport), 53);
+		assert_int_equal(ntohs(row_of(s, v->idx[i])->key.dport), 53);
 		assert_true(last == 17 || last / 10 == 17);
 	}
 	assert_true(v->n >= 1);
@@ -146,24 +156,27 @@ static void test_selection_and_samples(void **state)
 	struct view *v;
 
 	(void)state;
-	sel.ct_id = s->flows[4321].ct_id;
-	sel.key = s->flows[4321].key;
+	/* as the view names them: id, tuple and the table index */
+	sel.ct_id = row_of(s, 4321)->ct_id;
+	sel.key = row_of(s, 4321)->key;
+	sel.idx = row_of(s, 4321)->idx;
 	for (int i = 0; i < 3; i++) {
-		watch[i].ct_id = s->flows[10 + i].ct_id;
-		watch[i].key = s->flows[10 + i].key;
+		watch[i].ct_id = row_of(s, 10 + i)->ct_id;
+		watch[i].key = row_of(s, 10 + i)->key;
+		watch[i].idx = row_of(s, 10 + i)->idx;
 	}
 	watch[2].key.sport ^= 1;	/* same id, other tuple: not the flow */
 	v = view_build(s, &p, NULL, NULL, &sel, true, watch, 3);
 	assert_true(v->sel_pos >= 0);
 	assert_int_equal(v->idx[v->sel_pos], 4321);
 	assert_int_equal(v->nsamples, 2);
-	assert_true(v->samples[0].byte_rate[0] == s->flows[10].byte_rate[0] ||
-		    v->samples[0].byte_rate[0] == s->flows[11].byte_rate[0]);
+	assert_true(v->samples[0].byte_rate[0] == row_of(s, 10)->byte_rate[0] ||
+		    v->samples[0].byte_rate[0] == row_of(s, 11)->byte_rate[0]);
 	view_put(v);
 
 	/* filtered out: not found */
 	p.protos = SEL_UDP;
-	if (s->flows[4321].key.proto != IPPROTO_UDP) {
+	if (row_of(s, 4321)->key.proto != IPPROTO_UDP) {
 		v = view_build(s, &p, NULL, NULL, &sel, true, NULL, 0);
 		assert_int_equal(v->sel_pos, -1);
 		view_put(v);
