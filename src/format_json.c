@@ -15,24 +15,12 @@
 	do { json_key(w, key); wb_double(w, v, dec); } while (0)
 #define json_str(w, key, s) do { json_key(w, key); wb_json_string(w, s); } while (0)
 
-/* a flow: the fields of flow_fields.h, the enriched ones with enrich */
-static void json_flow(struct wbuf *w, struct flow_fctx *c,
-		      struct enrich *enrich)
-{
-	struct flow_info fi;
-
-	if (enrich) {
-		enrich_flow(enrich, c->f, &fi);
-		c->fi = &fi;
-	}
-	flow_json_row(w, c);
-}
-
 void format_json(struct wbuf *w, const struct snapshot *snap,
 			struct enrich *enrich, const struct format_sel *sel)
 {
 	const struct snapshot_meta *m = &snap->meta;
 	struct flow_fctx c = { .now = m->time, .since = m->counting_since };
+	struct flow_info fi;
 	struct flow buf;
 
 	wb_puts(w, "{\"time\": ");
@@ -58,8 +46,13 @@ void format_json(struct wbuf *w, const struct snapshot *snap,
 	for (size_t i = 0; i < sel_n(snap, sel); i++) {
 		if (i)
 			wb_put(w, ", ", 2);
+		/* the fields of flow_fields.h, the enriched ones with enrich */
 		c.f = sel_flow(snap, sel, i, &buf);
-		json_flow(w, &c, enrich);
+		if (enrich) {
+			enrich_flow(enrich, c.f, &fi);
+			c.fi = &fi;
+		}
+		flow_json_row(w, &c);
 	}
 	wb_put(w, "]}\n", 3);
 }
