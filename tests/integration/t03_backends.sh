@@ -21,10 +21,10 @@ serve b $TRAFFIC tcp-server 192.0.2.2 80
 
 # Both watch the same packets. The conntrack backend goes first: the kernel
 # only accounts flows created after nf_conntrack_acct was turned on.
-ft_start ct a --batch -n -G --output json --count 0 -t 0.5 -U -T --acct=conntrack
+ft_start ct a --batch -n -G --output json --count 0 -t 0.2 -U -T --acct=conntrack
 [ "$(sysctl_get a net.netfilter.nf_conntrack_acct)" = 1 ] ||
 	fail "--acct=conntrack runs but nf_conntrack_acct is not 1"
-ft_start nf a --batch -n -G --output json --count 0 -t 0.5 -U -T --acct=netfilter
+ft_start nf a --batch -n -G --output json --count 0 -t 0.2 -U -T --acct=netfilter
 
 # family client sport server dport N L [--lite]
 UDP_FLOWS="
@@ -94,7 +94,7 @@ EOF
 
 # auto takes netfilter here and says so on stderr
 rc=0
-ft a --batch -n -G --output json --count 1 -t 0.5 >"$TMPD/auto.out" 2>"$TMPD/auto.err" || rc=$?
+ft a --batch -n -G --output json --count 1 -t 0.2 >"$TMPD/auto.out" 2>"$TMPD/auto.err" || rc=$?
 [ "$rc" -eq 0 ] || fail "--acct=auto: exit $rc; stderr: $(cat "$TMPD/auto.err")"
 [ "$(json_top "$TMPD/auto.out" acct)" = netfilter ] ||
 	fail "--acct=auto chose '$(json_top "$TMPD/auto.out" acct)', want netfilter on this kernel"
@@ -104,7 +104,7 @@ grep -q '^flowtop: .*netfilter' "$TMPD/auto.err" ||
 # fentry (refused at load: EPERM) and kprobe (CONFIG_KPROBES unset) fail
 for k in fentry kprobe; do
 	rc=0
-	ft a --batch --output json --count 1 -t 0.5 --acct=$k \
+	ft a --batch --output json --count 1 -t 0.2 --acct=$k \
 		>"$TMPD/$k.out" 2>"$TMPD/$k.err" || rc=$?
 	[ "$rc" -eq 1 ] || fail "--acct=$k: exit $rc, want 1; stderr: $(cat "$TMPD/$k.err")"
 	[ ! -s "$TMPD/$k.out" ] || fail "--acct=$k printed a snapshot: $(head -c 200 "$TMPD/$k.out")"

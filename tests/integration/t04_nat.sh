@@ -57,14 +57,14 @@ done
 serve s $TRAFFIC udp-echo 2001:db8:2::2 7001
 serve s $TRAFFIC tcp-server 198.51.100.2 80
 
-ft_start r r --batch -n -G --output json --count 0 -t 0.5 -U -T
+ft_start r r --batch -n -G --output json --count 0 -t 0.2 -U -T
 # filters on the translated ends: the SNAT address, the DNAT target, the
 # SNAT port range (none of them is in the original tuple)
-ft_start f1 r --batch -n -G --output json --count 0 -t 0.5 -U -T \
+ft_start f1 r --batch -n -G --output json --count 0 -t 0.2 -U -T \
 	--filter 'src 198.51.100.100/32'
-ft_start f2 r --batch -n -G --output json --count 0 -t 0.5 -U -T \
+ft_start f2 r --batch -n -G --output json --count 0 -t 0.2 -U -T \
 	--filter 'dst 198.51.100.2 and dport 7003'
-ft_start f3 r --batch -n -G --output json --count 0 -t 0.5 -U -T \
+ft_start f3 r --batch -n -G --output json --count 0 -t 0.2 -U -T \
 	--filter 'sport 20000-20010'
 
 ns c $TRAFFIC udp-send 192.0.2.2 40001 198.51.100.2 7001 5 100 || fail "masqueraded UDP failed"

@@ -42,16 +42,16 @@ serve a $TRAFFIC udp-echo 127.0.0.1 9
 serve a $TRAFFIC udp-echo 127.0.0.1 10
 
 FILTER='dport 9 and src 127.20.0.0/16'
-ft_start sel a --batch -n -G -U --output json --count 0 -t 0.5 \
+ft_start sel a --batch -n -G -U --output json --count 0 -t 0.2 \
 	--filter "$FILTER" --sort bytes --top 5
-ft_start asc a --batch -n -G -U --output json --count 0 -t 0.5 \
+ft_start asc a --batch -n -G -U --output json --count 0 -t 0.2 \
 	--filter "$FILTER" --sort +bytes --top 2
-ft_start rev a --batch -n -G -U --output json --count 0 -t 0.5 \
+ft_start rev a --batch -n -G -U --output json --count 0 -t 0.2 \
 	--filter "$FILTER" --sort bytes --reverse --top 3
 # CSV and text: the same five flows
-ft_start csv a --batch -n -G -U --output csv --count 0 -t 0.5 \
+ft_start csv a --batch -n -G -U --output csv --count 0 -t 0.2 \
 	--filter "$FILTER" --sort bytes --top 5
-ft_start text a --batch -n -G -U --count 0 -t 0.5 \
+ft_start text a --batch -n -G -U --count 0 -t 0.2 \
 	--filter "$FILTER" --sort bytes --top 5
 
 # matching: source 127.20.0.I, I datagrams of 100*I bytes each way (the
