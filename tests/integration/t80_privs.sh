@@ -145,7 +145,7 @@ stop_and_check_restored() {
 
 # --- 1. root, default backend and counter map -----------------------------
 PRIV_UID=0 PRIV_GID=0
-ft_start root a --batch -n -G --output json --count 0 -t 0.3 -U -T
+ft_start root a --batch -n -G --output json --count 0 -t 0.1 -U -T
 [ "$(sysctl_get a net.netfilter.nf_conntrack_timestamp)" = 1 ] ||
 	fail "nf_conntrack_timestamp not turned on: the test cannot see it restored"
 bpf=1
@@ -164,7 +164,7 @@ stop_and_check_restored root
 
 # --- 2. --user nobody, lru counter map, resync after event loss -----------
 PRIV_UID=$NOBODY_UID PRIV_GID=$NOBODY_GID
-ft_start usr a --batch -n -G --output json --count 0 -t 0.3 -U -T \
+ft_start usr a --batch -n -G --output json --count 0 -t 0.1 -U -T \
 	--user nobody --counter-map lru --netlink-buffer 4096
 bpf=1
 grep -q 'conntrack backend' "$TMPD/usr.err" && bpf=0
@@ -201,7 +201,7 @@ stop_and_check_restored usr
 
 # --- 3. --user nobody, conntrack backend (counters from dumps) ------------
 sysctl_set a net.netfilter.nf_conntrack_acct 0
-ft_start cta a --batch -n -G --output json --count 0 -t 0.3 -U \
+ft_start cta a --batch -n -G --output json --count 0 -t 0.1 -U \
 	--user nobody --acct conntrack
 check_privs "--user nobody --acct conntrack" "${FT_PID[cta]}" 0
 [ "$(sysctl_get a net.netfilter.nf_conntrack_acct)" = 1 ] ||
@@ -229,7 +229,7 @@ if setcap cap_net_admin,cap_bpf,cap_perfmon,cap_setpcap+ep "$TMPD/bin/flowtop"; 
 	FLOWTOP=setpriv
 	AS_NOBODY=(--reuid="$NOBODY_UID" --regid="$NOBODY_GID" --init-groups)
 	ft_start fcap a "${AS_NOBODY[@]}" "$TMPD/bin/flowtop" --batch -n -G \
-		--output json --count 0 -t 0.3 -U
+		--output json --count 0 -t 0.1 -U
 	grep -q 'conntrack backend' "$TMPD/fcap.err" &&
 		fail "file capabilities: no BPF backend ($(cat "$TMPD/fcap.err")): cap_bpf,cap_perfmon should do"
 	check_privs "setcap'd binary run by nobody" "${FT_PID[fcap]}" 1
