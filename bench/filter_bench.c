@@ -65,7 +65,7 @@ static struct flow_key key_of(uint32_t i)
 
 /*
  * Rows matched by e (*open: those only a lookup can settle); the
- * counters-only case reads the rows alone.
+ * counters-only case reads the counters alone.
  */
 static size_t run(const struct snapshot *s, const struct filter_expr *e,
 		  size_t *open)
@@ -80,11 +80,12 @@ static size_t run(const struct snapshot *s, const struct filter_expr *e,
 		const struct flow *f;
 
 		if (rows_only) {
-			const struct flow_row *r = &s->rows[i];
+			struct flow_vals v;
 
-			buf.total = r->total;
-			memcpy(buf.byte_rate, r->byte_rate, sizeof(buf.byte_rate));
-			memcpy(buf.pkt_rate, r->pkt_rate, sizeof(buf.pkt_rate));
+			snapshot_vals(s, i, &v);
+			buf.total = v.total;
+			memcpy(buf.byte_rate, v.rates.byte_rate, sizeof(buf.byte_rate));
+			memcpy(buf.pkt_rate, v.rates.pkt_rate, sizeof(buf.pkt_rate));
 			f = &buf;
 		} else {
 			f = snapshot_flow(s, i, &buf);

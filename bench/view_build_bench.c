@@ -111,9 +111,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "out of memory\n");
 		return 1;
 	}
-	printf("view_build_bench: %zu flows, table span %u, rows %zu bytes (%zu B/flow)\n",
-	       s->n, flowtab_span(tab), s->n * sizeof(struct flow_row),
-	       sizeof(struct flow_row));
+	printf("view_build_bench: %zu flows, table span %u, snapshot %zu bytes (%zu B/flow), records %zu B\n",
+	       s->n, flowtab_span(tab), s->n * sizeof(*s->order),
+	       sizeof(*s->order), sizeof(struct flow_rec));
 
 	static const struct {
 		const char *name;

@@ -49,14 +49,28 @@ struct flow {
 };
 
 /*
+ * A flow's rates over the last interval: a counter read lists the flows
+ * that moved (struct rate_list, snapshot.h) and the snapshot built after
+ * it stores them in the records (flowtab_set_rates); the others had none.
+ */
+struct flow_rates {
+	float pkt_rate[FLOW_DIR_COUNT];	/* per second */
+	float byte_rate[FLOW_DIR_COUNT];
+};
+
+/*
  * The table's record of a flow: struct flow's fields without the reply
  * tuple, which is the key turned around for all but NAT'd flows and so is
  * kept apart, for those only (flowtab_reply), with one time instead of
- * two and without rates (only snapshots need them): 104 bytes instead of
- * 168, 18 MB less at a quarter of a million flows. The records live in an
- * array that never moves, so a snapshot refers to a flow's fixed fields
- * (key, reply, id, start) by index instead of copying them; see
- * flowtab_reclaim.
+ * two: 128 bytes. The records live in an array that never moves, so a
+ * snapshot refers to a flow's fixed fields (key, reply, id, start) by
+ * index instead of copying them (see flowtab_reclaim), and reads the
+ * fields that change (state, flags, total, rates) as of its own
+ * generation (flowtab_read): the record holds the newest version, and the
+ * collector keeps the version a snapshot still held may show, for the
+ * flows it changed since, in undo entries (flowtab_touch). So the
+ * snapshots need no copy of the table: a snapshot is the list of its flows'
+ * indices, and what an interval costs follows the flows that changed.
  */
 struct flow_rec {
 	struct flow_key key;	/* table key */
@@ -88,16 +102,16 @@ struct flow_rec {
 				 * start, when known, is the better answer to
 				 * every question first_seen_ns answers) */
 	struct flow_counters total;	/* cumulative, as last read */
-};
-
-/*
- * A flow's rates over the last interval. The table keeps none: a counter
- * read hands them to the next snapshot (struct rate_list, snapshot.h), and
- * flows without a reading had none.
- */
-struct flow_rates {
-	float pkt_rate[FLOW_DIR_COUNT];	/* per second */
-	float byte_rate[FLOW_DIR_COUNT];
+	struct flow_rates rates;	/* of the last snapshot built
+					 * (flowtab_set_rates) */
+	/*
+	 * Versions (flowtab_touch): the table generation the versioned
+	 * fields (state, the flags destroyed to whole_life, total, rates)
+	 * were written in, and the newest older version kept for the
+	 * snapshots that still show one (undo entry + 1, 0: none).
+	 */
+	uint32_t wgen;
+	uint32_t undo;
 };
 
 /* f's conntrack start (CLOCK_REALTIME ns), 0 if not known. */
@@ -155,16 +169,63 @@ int flowtab_set_reply(struct flowtab *tab, struct flow_rec *f,
 
 /*
  * Index reuse. A removed flow's index waits in limbo, tagged with the
- * epoch (set by the collector to the seq of the latest snapshot built: the
- * snapshots that may refer to it); flowtab_reclaim makes the indices of
- * tags below min_live_seq (the oldest snapshot still held) reusable. Until
- * then they are not handed out, so a snapshot never sees another flow's
- * key under an index it took.
+ * epoch (the generation of the latest snapshot built: the snapshots that
+ * may refer to it); flowtab_reclaim makes the indices of tags below
+ * min_live_seq (the generation of the oldest snapshot still held) reusable,
+ * and drops the undo entries only older snapshots could read. Until then
+ * they are not handed out, so a snapshot never sees another flow's key
+ * under an index it took.
  */
 void flowtab_set_epoch(struct flowtab *tab, uint64_t seq);
 void flowtab_reclaim(struct flowtab *tab, uint64_t min_live_seq);
 /* Highest index in use + 1: the range snapshot_build scans. */
 uint32_t flowtab_span(const struct flowtab *tab);
+
+/*
+ * Generations. A snapshot shows the table as of a generation: the one
+ * being written when it was built (flowtab_publish returns it and starts
+ * the next). The collector calls flowtab_touch(tab, f) before it changes
+ * any of f's versioned fields (state; destroyed, counters_valid,
+ * counts_from_zero, events_seen, offloaded, whole_life; total; rates):
+ * the first change in a generation keeps the old version for the
+ * snapshots that may still show it. Changes to a flow created in the
+ * current generation keep nothing (no snapshot lists it yet).
+ */
+void flowtab_touch(struct flowtab *tab, struct flow_rec *f);
+/* The generation being written now. */
+uint64_t flowtab_gen(const struct flowtab *tab);
+/* Ends the generation being written (returns it); sets the epoch to it. */
+uint64_t flowtab_publish(struct flowtab *tab);
+
+/* A flow's versioned fields as of one generation. */
+struct flow_vals {
+	uint8_t state;
+	bool destroyed, counters_valid, counts_from_zero, events_seen,
+	     offloaded, whole_life;
+	struct flow_counters total;
+	struct flow_rates rates;
+};
+
+/*
+ * idx's versioned fields as of generation gen, from any thread, for as
+ * long as a snapshot of generation gen that lists idx is held (the
+ * collector keeps the versions such a snapshot shows, see
+ * flowtab_reclaim); never waits for the collector.
+ */
+void flowtab_read(const struct flowtab *tab, uint32_t idx, uint64_t gen,
+		  struct flow_vals *out);
+
+/*
+ * The rates of the snapshot being built (collector only):
+ * flowtab_rates_begin gives every flow rated by the previous call rates 0,
+ * then flowtab_set_rates gives f its own. -ENOMEM.
+ */
+void flowtab_rates_begin(struct flowtab *tab);
+int flowtab_set_rates(struct flowtab *tab, struct flow_rec *f,
+		      const struct flow_rates *r);
+
+/* Undo entries held now (versions kept for older snapshots). */
+size_t flowtab_undo_count(const struct flowtab *tab);
 
 /*
  * What the kernel's own counters (CTA_COUNTERS) are to a flow that keeps
@@ -248,7 +309,8 @@ size_t flowtab_end_interval(struct flowtab *tab, size_t *silent);
  * same tuple, map entry evicted): the new reading then counts from zero.
  * The first reading of a flow whose counts did not start at zero (kernel
  * counters of a flow older than flowtop) gives no rate: there is no
- * baseline yet.
+ * baseline yet. The caller touches f first (flowtab_touch), when a
+ * snapshot may show it.
  */
 bool flow_counters_update(struct flow_rec *f, const struct flow_counters *now,
 			  double interval_s, struct flow_rates *rates);

@@ -40,42 +40,43 @@ struct snapshot_meta {
 };
 
 /*
- * A flow as of a snapshot: what changes during its life. The rest (tuples,
- * id, start) is read from the flow table by index: those fields never
- * change while the index is in use, and the table reuses an index only
- * once every snapshot that could refer to it is gone.
+ * A snapshot lists its flows by table index; what changes during a flow's
+ * life (state, flags, totals, rates) is read from the table as of the
+ * snapshot's generation (flowtab_read), the rest (tuples, id, start) from
+ * the record: those fields never change while the index is in use, and
+ * the table reuses an index, and drops the versions a snapshot shows,
+ * only once every snapshot that could refer to them is gone. So a
+ * snapshot costs 4 bytes a flow, and building one writes only what
+ * changed (rates) besides the list.
  */
-struct flow_row {
-	uint32_t idx;		/* the flow's index in the table */
-	uint8_t state;
-	uint8_t flags;		/* FLOW_ROW_* */
-	uint8_t sel_bit;	/* the flow's sel_bit: protocol toggles */
-	uint8_t pad;
-	float pkt_rate[FLOW_DIR_COUNT];
-	float byte_rate[FLOW_DIR_COUNT];
-	struct flow_counters total;
-};
-
-#define FLOW_ROW_DESTROYED		0x01
-#define FLOW_ROW_COUNTERS_VALID		0x02
-#define FLOW_ROW_COUNTS_FROM_ZERO	0x04
-#define FLOW_ROW_EVENTS_SEEN		0x08
-#define FLOW_ROW_OFFLOADED		0x10
-#define FLOW_ROW_WHOLE_LIFE		0x20
-
 struct snapshot {
 	struct snapshot_meta meta;
 	size_t n;		/* flows_total: rows */
-	struct flow_row *rows;	/* of tab (snapshot_build) */
-	size_t cap;		/* rows allocated (the pool reuses them) */
+	uint32_t *order;	/* row i is the flow at index order[i] of tab */
+	size_t cap;		/* order's room (the pool reuses it) */
+	uint64_t gen;		/* the table's generation it shows */
 	struct flowtab *tab;	/* holds a reference */
 	atomic_int refs;
 };
 
+/* Row i's table index (a table snapshot's). */
+static inline uint32_t snapshot_idx(const struct snapshot *s, size_t i)
+{
+	return s->order[i];
+}
+
+/* Row i's versioned fields (a table snapshot's), from any thread. */
+static inline void snapshot_vals(const struct snapshot *s, size_t i,
+				 struct flow_vals *v)
+{
+	flowtab_read(s->tab, s->order[i], s->gen, v);
+}
+
 /*
  * The rates one counter read found, by table index, for the snapshot built
- * after it: flows not listed had no traffic (rate 0). Only the flows that
- * moved take room, not the whole table.
+ * after it (which stores them in the records): flows not listed had no
+ * traffic (rate 0). Only the flows that moved take room, not the whole
+ * table.
  */
 struct rate_list {
 	struct rate_entry {
@@ -101,10 +102,11 @@ const struct flow *snapshot_flow(const struct snapshot *s, size_t i,
 
 /*
  * Rows of every live flow of tab (destroyed ones included: their final
- * counters belong to this interval), with the rates of rates (NULL: none;
- * its entries are put in index order). Sorted by total byte rate, highest
- * first, then by conntrack id, when sorted is set; else in table order.
- * NULL when out of memory. Takes a reference to tab.
+ * counters belong to this interval), with the rates of rates (NULL: none):
+ * the table's current generation, which this ends (flowtab_publish).
+ * Sorted by total byte rate, highest first, then by conntrack id, when
+ * sorted is set; else in table order. NULL when out of memory. Takes a
+ * reference to tab.
  */
 struct snapshot *snapshot_build(struct flowtab *tab,
 				const struct snapshot_meta *meta, bool sorted,
@@ -112,20 +114,20 @@ struct snapshot *snapshot_build(struct flowtab *tab,
 
 /*
  * The collector's snapshots: the pool holds a reference to each one it
- * built until no one else does, then keeps its row array for the next
- * build (no fresh pages to fault in every interval) and tells the flow
- * table which indices no snapshot can see any more.
+ * built until no one else does, then keeps its index array for the next
+ * build and tells the flow table which indices and versions no snapshot
+ * can see any more.
  */
 struct snapshot_pool {
 	struct snapshot **held;
 	size_t n, cap;
-	struct flow_row *spare;
+	uint32_t *spare;
 	size_t spare_cap;
 };
 
 /*
- * Like snapshot_build, reusing a retired row array; the pool keeps a
- * reference, the caller gets one. Sets tab's epoch to meta->seq.
+ * Like snapshot_build, reusing a retired index array; the pool keeps a
+ * reference, the caller gets one.
  */
 struct snapshot *snapshot_pool_build(struct snapshot_pool *p,
 				     struct flowtab *tab,
@@ -133,7 +135,7 @@ struct snapshot *snapshot_pool_build(struct snapshot_pool *p,
 				     bool sorted, struct rate_list *rates);
 /*
  * Retires the snapshots only the pool still holds and lets tab reuse the
- * indices that none of the others can refer to.
+ * indices, and drop the versions, that none of the others can refer to.
  */
 void snapshot_pool_collect(struct snapshot_pool *p, struct flowtab *tab);
 /* Drops every reference of the pool (readers keep theirs). */

@@ -188,7 +188,10 @@ static bool apply_counters(const struct flow_key *key,
 		deadline_touch(&a->c->silent_dl, flowtab_index(a->c->tab, f));
 	if (a->c->kernel_counters) {
 		/* the kernel's counters: since the flow began */
-		f->whole_life = true;
+		if (!f->whole_life) {
+			flowtab_touch(a->c->tab, f);
+			f->whole_life = true;
+		}
 		now = *sum;
 	} else if (!kcount_bpf(a->c->tab, f, sum, &now)) {
 		/* the kernel's counters rule it (DESTROY's, offloaded) */
@@ -206,6 +209,9 @@ static bool apply_counters(const struct flow_key *key,
 	     sum->bytes[0] < f->total.bytes[0] ||
 	     sum->bytes[1] < f->total.bytes[1]))
 		return true;
+	/* the conntrack backend reads every flow: most did not change */
+	if (!f->counters_valid || memcmp(&f->total, sum, sizeof(*sum)))
+		flowtab_touch(a->c->tab, f);
 	if (!f->counters_valid && !f->counts_from_zero)
 		/* BPF counts from load time; the kernel's counters from the
 		 * flow's start, so only flows born after the baseline read
@@ -306,8 +312,10 @@ static void offl_answer(const struct ct_entry *e, void *arg)
 	/* gone, or a newer connection on the tuple (its NEW not yet here) */
 	if (!f || f->destroyed || (e->ct_id && f->ct_id && e->ct_id != f->ct_id))
 		return;
-	if (e->has_status)
+	if (e->has_status && f->offloaded != ct_status_offloaded(e->status)) {
+		flowtab_touch(c->tab, f);
 		f->offloaded = ct_status_offloaded(e->status);
+	}
 	if (f->offloaded)
 		c->offloaded_now++;
 	if (!e->has_counters) {
@@ -448,6 +456,7 @@ static bool still_silent(const struct flow_rec *f)
  */
 static void silent_ended(struct collector *c, struct flow_rec *f)
 {
+	flowtab_touch(c->tab, f);
 	f->destroyed = true;
 	c->silent_ends++;
 	on_destroyed(f, c);

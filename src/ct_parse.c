@@ -510,6 +510,7 @@ static void note_status(const struct ct_apply_ctx *ctx, struct flow_rec *f,
 
 	if (!e->has_status || off == f->offloaded)
 		return;
+	flowtab_touch(ctx->tab, f);
 	f->offloaded = off;
 	if (off && hooks && hooks->offloaded)
 		hooks->offloaded(f, hooks->arg);
@@ -534,6 +535,8 @@ int ct_apply(const struct ct_apply_ctx *ctx, enum ct_msg kind,
 		/* unknown, already gone, or the end of an older connection */
 		if (!f || f->destroyed || ids_differ(e->ct_id, f->ct_id))
 			return 0;
+		/* snapshots showing it keep what they show (flowtab.h) */
+		flowtab_touch(ctx->tab, f);
 		f->destroyed = true;
 		/* DESTROY carries the start (timestamps on): it tells the
 		 * counter map which connection's entry may go */
@@ -585,6 +588,7 @@ int ct_apply(const struct ct_apply_ctx *ctx, enum ct_msg kind,
 	}
 
 	if (created || reused) {
+		flowtab_touch(ctx->tab, f);	/* new: keeps nothing */
 		begin_connection(f, ctx->now_ns);
 		/* a NEW event comes as the kernel creates the connection, so
 		 * every counter of it starts at zero from here on */
@@ -606,13 +610,17 @@ int ct_apply(const struct ct_apply_ctx *ctx, enum ct_msg kind,
 		flow_set_mark(f, e->mark);
 	else if (kind == CT_MSG_DUMP)
 		flow_set_mark(f, 0);
-	if (e->has_state)
+	if (e->has_state && f->state != e->state) {
+		flowtab_touch(ctx->tab, f);
 		f->state = e->state;
+	}
 	flow_rec_set_start(f, e->start_ns);
 	/* started after the counting did: counted from its start */
 	if (e->start_ns && ctx->counting_since_ns &&
-	    e->start_ns >= ctx->counting_since_ns)
+	    e->start_ns >= ctx->counting_since_ns && !f->whole_life) {
+		flowtab_touch(ctx->tab, f);
 		f->whole_life = true;
+	}
 	note_status(ctx, f, e);
 	if (kind == CT_MSG_DUMP && e->has_counters && !ctx->counters) {
 		int r = note_counters(ctx, f, false, &e->counters);
@@ -628,8 +636,10 @@ int ct_apply(const struct ct_apply_ctx *ctx, enum ct_msg kind,
 	 */
 	if (kind == CT_MSG_DUMP)
 		f->seen_gen = ctx->gen;
-	else
+	else if (!f->events_seen) {
+		flowtab_touch(ctx->tab, f);
 		f->events_seen = true;
+	}
 	/* an end no event will tell: when to ask about it again */
 	if (kind == CT_MSG_DUMP && !f->events_seen && e->has_timeout &&
 	    hooks && hooks->silent_timeout)
@@ -661,6 +671,7 @@ static void ghost_fn(struct flow_rec *f, void *arg)
 	w->n++;
 	if (!w->mark)
 		return;
+	flowtab_touch(w->ctx->tab, f);
 	f->destroyed = true;
 	f->seen_gen = w->ctx->gen;
 	w->ctx->stats->destroyed_flows++;

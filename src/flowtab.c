@@ -25,7 +25,43 @@
 #define FLOWTAB_MAX_FLOWS	(1u << 26)	/* 64M flows */
 #define FLOWTAB_MIN_FLOWS	(1u << 16)	/* the least reservation tried */
 
-_Static_assert(sizeof(struct flow_rec) == 104, "flow_rec grew");
+_Static_assert(sizeof(struct flow_rec) == 128, "flow_rec grew");
+
+/*
+ * An older version of a record's versioned fields, kept while a snapshot
+ * that shows it is held. Entries are made and dropped in the same order
+ * (by generation), so they live in a ring of chunks that never move:
+ * other threads follow a record's chain of them (newest first) by number.
+ */
+struct undo_ent {
+	uint32_t wgen;		/* generation these values were written in */
+	uint32_t next;		/* the next older version + 1, 0: none */
+	uint32_t idx;		/* the record's index */
+	uint8_t state;
+	uint8_t flags;		/* UNDO_* */
+	uint16_t pad;
+	struct flow_counters total;
+	struct flow_rates rates;
+};
+
+_Static_assert(sizeof(struct undo_ent) == 64, "undo_ent grew");
+
+#define UNDO_DESTROYED		0x01
+#define UNDO_COUNTERS_VALID	0x02
+#define UNDO_COUNTS_FROM_ZERO	0x04
+#define UNDO_EVENTS_SEEN	0x08
+#define UNDO_OFFLOADED		0x10
+#define UNDO_WHOLE_LIFE		0x20
+
+#define UNDO_SHIFT	12
+#define UNDO_CHUNK	(1u << UNDO_SHIFT)	/* entries per chunk: 256 KiB */
+#define UNDO_SLOTS	16384u	/* chunks at most: 64M entries held */
+
+/* where the entries made in one generation begin */
+struct undo_mark {
+	uint64_t gen;
+	uint64_t start;		/* position of its first entry */
+};
 
 struct limbo_entry {
 	uint64_t tag;		/* epoch when removed */
@@ -57,6 +93,20 @@ struct flowtab {
 	size_t nat_nfree, nat_free_cap;
 	/* the kernel-counter store: KERN_CHUNK entries each, by index */
 	struct flow_kern **kern_chunks;
+	/*
+	 * Undo entries, by position (counted from the first ever made):
+	 * [undo_head, undo_tail) are held, in chunk undo_chunks[(position >>
+	 * UNDO_SHIFT) % UNDO_SLOTS]; marks say which generation made them.
+	 */
+	struct undo_ent **undo_chunks;
+	struct undo_ent *undo_spare;	/* one emptied chunk, for the next */
+	uint64_t undo_head, undo_tail;
+	struct undo_mark *marks;
+	size_t nmarks, marks_cap;
+	size_t undo_lost;	/* versions not kept: out of memory */
+	/* the flows given rates by the last snapshot built */
+	uint32_t *rated;
+	size_t nrated, rated_cap;
 };
 
 #define KERN_CHUNK_SHIFT 12
@@ -283,6 +333,245 @@ struct flow_kern *flowtab_kern_make(struct flowtab *tab, struct flow_rec *f)
 	return kern_at(tab, i);
 }
 
+/* --- versions ------------------------------------------------------------ */
+
+static inline struct undo_ent *undo_at(const struct flowtab *tab, uint32_t id)
+{
+	uint32_t n = id - 1;
+
+	return &tab->undo_chunks[n >> UNDO_SHIFT][n & (UNDO_CHUNK - 1)];
+}
+
+/* The number (+ 1) of the entry at position pos. */
+static inline uint32_t undo_id(uint64_t pos)
+{
+	return (uint32_t)(((pos >> UNDO_SHIFT) % UNDO_SLOTS) << UNDO_SHIFT |
+			  (pos & (UNDO_CHUNK - 1))) + 1;
+}
+
+/* A new entry made in generation gen: its number, 0 when out of memory. */
+static uint32_t undo_new(struct flowtab *tab, uint64_t gen)
+{
+	uint64_t pos = tab->undo_tail;
+	uint32_t slot = (uint32_t)((pos >> UNDO_SHIFT) % UNDO_SLOTS);
+
+	if (pos - tab->undo_head >= (uint64_t)UNDO_SLOTS * UNDO_CHUNK)
+		return 0;
+	if (!tab->nmarks || tab->marks[tab->nmarks - 1].gen != gen) {
+		if (grow_array((void **)&tab->marks, &tab->marks_cap,
+			       tab->nmarks + 1, sizeof(*tab->marks), 16))
+			return 0;
+		tab->marks[tab->nmarks++] =
+			(struct undo_mark){ .gen = gen, .start = pos };
+	}
+	if (!tab->undo_chunks) {
+		tab->undo_chunks = calloc(UNDO_SLOTS, sizeof(*tab->undo_chunks));
+		if (!tab->undo_chunks)
+			return 0;
+	}
+	if (!tab->undo_chunks[slot]) {
+		struct undo_ent *c = tab->undo_spare;
+
+		tab->undo_spare = NULL;
+		if (!c && !(c = malloc(UNDO_CHUNK * sizeof(*c))))
+			return 0;
+		/* published to readers with the first entry (release) */
+		tab->undo_chunks[slot] = c;
+	}
+	tab->undo_tail++;
+	return undo_id(pos);
+}
+
+/* Drops the entry at the head: it is the oldest of its record's chain. */
+static void undo_drop_head(struct flowtab *tab)
+{
+	uint64_t pos = tab->undo_head;
+	uint32_t id = undo_id(pos), slot = (id - 1) >> UNDO_SHIFT;
+	const struct undo_ent *e = undo_at(tab, id);
+	uint32_t *pp = &at(tab, e->idx)->undo;
+
+	/* unlinked from the newer version pointing at it */
+	while (*pp && *pp != id)
+		pp = &undo_at(tab, *pp)->next;
+	if (*pp)
+		__atomic_store_n(pp, 0, __ATOMIC_RELEASE);
+	tab->undo_head++;
+	/* the last entry of its chunk: the chunk goes (one is kept) */
+	if (!(tab->undo_head & (UNDO_CHUNK - 1))) {
+		if (!tab->undo_spare)
+			tab->undo_spare = tab->undo_chunks[slot];
+		else
+			free(tab->undo_chunks[slot]);
+		tab->undo_chunks[slot] = NULL;
+	}
+}
+
+/*
+ * Drops the entries made in generations up to min_live: they keep
+ * versions for snapshots older than those, and none is held.
+ */
+static void undo_collect(struct flowtab *tab, uint64_t min_live)
+{
+	size_t k = 0;
+
+	while (k < tab->nmarks && tab->marks[k].gen <= min_live) {
+		uint64_t end = k + 1 < tab->nmarks ? tab->marks[k + 1].start
+						   : tab->undo_tail;
+
+		while (tab->undo_head < end)
+			undo_drop_head(tab);
+		k++;
+	}
+	if (k) {
+		memmove(tab->marks, tab->marks + k,
+			(tab->nmarks - k) * sizeof(*tab->marks));
+		tab->nmarks -= k;
+	}
+}
+
+size_t flowtab_undo_count(const struct flowtab *tab)
+{
+	return (size_t)(tab->undo_tail - tab->undo_head);
+}
+
+uint64_t flowtab_gen(const struct flowtab *tab)
+{
+	return tab->epoch + 1;
+}
+
+uint64_t flowtab_publish(struct flowtab *tab)
+{
+	return ++tab->epoch;
+}
+
+void flowtab_touch(struct flowtab *tab, struct flow_rec *f)
+{
+	uint32_t w = (uint32_t)(tab->epoch + 1), id;
+
+	if (f->wgen >= w)
+		return;
+	id = undo_new(tab, w);
+	if (id) {
+		struct undo_ent *e = undo_at(tab, id);
+
+		e->wgen = f->wgen;
+		e->next = f->undo;
+		e->idx = flowtab_index(tab, f);
+		e->state = f->state;
+		e->flags = (f->destroyed ? UNDO_DESTROYED : 0) |
+			   (f->counters_valid ? UNDO_COUNTERS_VALID : 0) |
+			   (f->counts_from_zero ? UNDO_COUNTS_FROM_ZERO : 0) |
+			   (f->events_seen ? UNDO_EVENTS_SEEN : 0) |
+			   (f->offloaded ? UNDO_OFFLOADED : 0) |
+			   (f->whole_life ? UNDO_WHOLE_LIFE : 0);
+		e->pad = 0;
+		e->total = f->total;
+		e->rates = f->rates;
+		__atomic_store_n(&f->undo, id, __ATOMIC_RELEASE);
+	} else {
+		/* readers of older snapshots see the new values */
+		tab->undo_lost++;
+	}
+	__atomic_store_n(&f->wgen, w, __ATOMIC_RELEASE);
+	/* the changes that follow are not seen before the new wgen */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static void vals_of_rec(const struct flow_rec *f, struct flow_vals *v)
+{
+	v->state = f->state;
+	v->destroyed = f->destroyed;
+	v->counters_valid = f->counters_valid;
+	v->counts_from_zero = f->counts_from_zero;
+	v->events_seen = f->events_seen;
+	v->offloaded = f->offloaded;
+	v->whole_life = f->whole_life;
+	v->total = f->total;
+	v->rates = f->rates;
+}
+
+void flowtab_read(const struct flowtab *tab, uint32_t idx, uint64_t gen,
+		  struct flow_vals *out)
+{
+	const struct flow_rec *f = at(tab, idx);
+	uint32_t g = (uint32_t)gen;
+
+	for (;;) {
+		uint32_t w = __atomic_load_n(&f->wgen, __ATOMIC_ACQUIRE), u;
+
+		if (w <= g) {
+			/* a sequence lock: the collector moves wgen past g
+			 * before it writes anything this copy could see */
+			vals_of_rec(f, out);
+			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			if (__atomic_load_n(&f->wgen, __ATOMIC_RELAXED) == w)
+				return;
+			continue;
+		}
+		u = __atomic_load_n(&f->undo, __ATOMIC_ACQUIRE);
+		while (u) {
+			const struct undo_ent *e = undo_at(tab, u);
+
+			if (e->wgen <= g) {
+				out->state = e->state;
+				out->destroyed = e->flags & UNDO_DESTROYED;
+				out->counters_valid = e->flags & UNDO_COUNTERS_VALID;
+				out->counts_from_zero = e->flags & UNDO_COUNTS_FROM_ZERO;
+				out->events_seen = e->flags & UNDO_EVENTS_SEEN;
+				out->offloaded = e->flags & UNDO_OFFLOADED;
+				out->whole_life = e->flags & UNDO_WHOLE_LIFE;
+				out->total = e->total;
+				out->rates = e->rates;
+				return;
+			}
+			u = __atomic_load_n(&e->next, __ATOMIC_ACQUIRE);
+		}
+		/* the version was not kept (out of memory): the newest */
+		vals_of_rec(f, out);
+		return;
+	}
+}
+
+static bool rates_zero(const struct flow_rates *r)
+{
+	for (int d = 0; d < FLOW_DIR_COUNT; d++)
+		if (r->pkt_rate[d] != 0 || r->byte_rate[d] != 0)
+			return false;
+	return true;
+}
+
+void flowtab_rates_begin(struct flowtab *tab)
+{
+	for (size_t i = 0; i < tab->nrated; i++) {
+		struct flow_rec *f = at(tab, tab->rated[i]);
+
+		/* a removed flow keeps what its last snapshots show */
+		if (!f->in_use || rates_zero(&f->rates))
+			continue;
+		flowtab_touch(tab, f);
+		memset(&f->rates, 0, sizeof(f->rates));
+	}
+	tab->nrated = 0;
+	/* a burst's list is not kept for ever */
+	if (tab->rated_cap > 65536) {
+		free(tab->rated);
+		tab->rated = NULL;
+		tab->rated_cap = 0;
+	}
+}
+
+int flowtab_set_rates(struct flowtab *tab, struct flow_rec *f,
+		      const struct flow_rates *r)
+{
+	if (grow_array((void **)&tab->rated, &tab->rated_cap, tab->nrated + 1,
+		       sizeof(*tab->rated), 1024))
+		return -ENOMEM;
+	tab->rated[tab->nrated++] = flowtab_index(tab, f);
+	flowtab_touch(tab, f);
+	f->rates = *r;
+	return 0;
+}
+
 /* --- the table ------------------------------------------------------------ */
 
 static uint32_t *new_buckets(size_t n)
@@ -333,6 +622,13 @@ void flowtab_free(struct flowtab *tab)
 		for (uint32_t c = 0; c * KERN_CHUNK < tab->span; c++)
 			free(tab->kern_chunks[c]);
 	free(tab->kern_chunks);
+	if (tab->undo_chunks)
+		for (uint32_t c = 0; c < UNDO_SLOTS; c++)
+			free(tab->undo_chunks[c]);
+	free(tab->undo_chunks);
+	free(tab->undo_spare);
+	free(tab->marks);
+	free(tab->rated);
 	free(tab->nat_free);
 	free(tab->free_idx);
 	free(tab->limbo);
@@ -423,6 +719,8 @@ struct flow_rec *flowtab_insert(struct flowtab *tab,
 	f = at(tab, i);
 	memset(f, 0, sizeof(*f));
 	kern_clear(tab, i);
+	/* no snapshot lists it yet: nothing of it needs keeping */
+	f->wgen = (uint32_t)(tab->epoch + 1);
 	f->key = *key;
 	f->state = FLOW_STATE_NONE;
 	f->sel_bit = (uint8_t)sel_proto_bit(key->family, key->proto);
@@ -511,6 +809,7 @@ struct flow_rec *flowtab_renew(struct flowtab *tab, struct flow_rec *f)
 	n = at(tab, i);
 	memset(n, 0, sizeof(*n));
 	kern_clear(tab, i);
+	n->wgen = (uint32_t)(tab->epoch + 1);
 	n->key = key;
 	n->state = FLOW_STATE_NONE;
 	n->sel_bit = f->sel_bit;
@@ -532,6 +831,8 @@ void flowtab_reclaim(struct flowtab *tab, uint64_t min_live_seq)
 {
 	uint32_t idx;
 
+	/* first: a reclaimed index has no entry left */
+	undo_collect(tab, min_live_seq);
 	while (tab->limbo_len &&
 	       tab->limbo[tab->limbo_head].tag < min_live_seq) {
 		/* on failure it stays in limbo: tried again later */

@@ -45,7 +45,7 @@ int format_snapshot_sel(FILE *out, const struct snapshot *snap,
 	struct wbuf w;
 	int err;
 
-	if (!out || !snap || (snap->n && !snap->rows))
+	if (!out || !snap || (snap->n && !snap->order))
 		return -EINVAL;
 	if (sel && ((sel->n && !sel->rows) || sel->n > snap->n))
 		return -EINVAL;

@@ -16,26 +16,30 @@
 
 /*
  * The common case (address, network, protocol or port keys, no filter
- * needing names): the key comes from the table's record and the counters
- * from the row, without assembling a whole flow. Batch snapshots are
- * sorted by rate, so the records are visited in random order: they are
- * fetched a few rows ahead.
+ * needing names): the key and the counters (the snapshot's version) come
+ * from the table's record, without assembling a whole flow. Batch
+ * snapshots are sorted by rate, so the records are visited in random
+ * order: they are fetched a few rows ahead.
  */
 static int group_rows_fast(const struct snapshot *snap, struct group_agg *a)
 {
-	const struct flow_row *rows = snap->rows;
 	size_t n = snap->n;
 
 	for (size_t i = 0; i < n; i++) {
-		const struct flow_row *r = &rows[i];
 		const struct flow_rec *e;
+		struct flow_vals v;
 
-		if (i + PREFETCH_AHEAD < n)
-			__builtin_prefetch(flowtab_entry(snap->tab,
-							 rows[i + PREFETCH_AHEAD].idx));
-		e = flowtab_entry(snap->tab, r->idx);
-		if (group_agg_add_tuple(a, &e->key, &r->total, r->pkt_rate,
-					r->byte_rate, (uint32_t)i))
+		if (i + PREFETCH_AHEAD < n) {
+			const char *r = (const char *)flowtab_entry(snap->tab,
+				snapshot_idx(snap, i + PREFETCH_AHEAD));
+
+			__builtin_prefetch(r);
+			__builtin_prefetch(r + 64);
+		}
+		e = flowtab_entry(snap->tab, snapshot_idx(snap, i));
+		snapshot_vals(snap, i, &v);
+		if (group_agg_add_tuple(a, &e->key, &v.total, v.rates.pkt_rate,
+					v.rates.byte_rate, (uint32_t)i))
 			return -ENOMEM;
 	}
 	return 0;
@@ -55,7 +59,7 @@ int group_snapshot(const struct snapshot *snap, struct group_agg *a,
 
 	memset(out, 0, sizeof(*out));
 	group_agg_reset(a, spec);
-	if (snap->rows && !need_info && !filtered) {
+	if (snap->order && !need_info && !filtered) {
 		ret = group_rows_fast(snap, a);
 		out->flows_matched = snap->n;
 	} else {

@@ -51,11 +51,13 @@ static uint64_t above(uint64_t a, uint64_t b)
  * counter never below zero (the kernel skips packets BPF may count: a
  * lower final total is no restart).
  */
-static bool kernel_total(struct flow_rec *f, const struct flow_counters *k,
-			 double interval_s, bool with_rate,
-			 struct flow_rates *rates)
+static bool kernel_total(struct flowtab *tab, struct flow_rec *f,
+			 const struct flow_counters *k, double interval_s,
+			 bool with_rate, struct flow_rates *rates)
 {
 	bool moving = false;
+
+	flowtab_touch(tab, f);
 
 	for (int d = 0; d < FLOW_DIR_COUNT; d++) {
 		uint64_t dp = 0, db = 0;
@@ -83,7 +85,7 @@ int kcount_settle(struct flowtab *tab, struct flow_rec *f, bool final,
 
 	memset(rates, 0, sizeof(*rates));
 	if (final)
-		return kernel_total(f, k, interval_s, true, rates);
+		return kernel_total(tab, f, k, interval_s, true, rates);
 	/* resolved already (two dumps in one interval), or overtaken by a
 	 * DESTROY or an offload */
 	if (f->final || f->whole_life || flowtab_kern(tab, f))
@@ -91,6 +93,7 @@ int kcount_settle(struct flowtab *tab, struct flow_rec *f, bool final,
 	e = flowtab_kern_make(tab, f);
 	if (!e)
 		return -ENOMEM;
+	flowtab_touch(tab, f);
 	/* f has no base yet: its total is BPF's count as last read */
 	if (f->counters_valid)
 		last = f->total;
@@ -123,7 +126,7 @@ int kcount_kernel(struct flowtab *tab, struct flow_rec *f,
 		return -ENOMEM;
 	again = e->kind == KCOUNT_KERNEL;
 	e->kind = KCOUNT_KERNEL;
-	return kernel_total(f, k, interval_s, again, rates);
+	return kernel_total(tab, f, k, interval_s, again, rates);
 }
 
 bool kcount_is_kernel(struct flowtab *tab, const struct flow_rec *f)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Immutable, reference-counted views of the flow table. */
+/* Immutable, reference-counted views of the flow table: index lists. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,26 +8,15 @@
 #include "sort.h"
 #include "util.h"
 
-_Static_assert(sizeof(struct flow_row) == 56, "flow_row grew");
-
-static uint8_t row_flags(const struct flow_rec *f)
-{
-	return (f->destroyed ? FLOW_ROW_DESTROYED : 0) |
-	       (f->counters_valid ? FLOW_ROW_COUNTERS_VALID : 0) |
-	       (f->counts_from_zero ? FLOW_ROW_COUNTS_FROM_ZERO : 0) |
-	       (f->events_seen ? FLOW_ROW_EVENTS_SEEN : 0) |
-	       (f->offloaded ? FLOW_ROW_OFFLOADED : 0) |
-	       (f->whole_life ? FLOW_ROW_WHOLE_LIFE : 0);
-}
-
 const struct flow *snapshot_flow(const struct snapshot *s, size_t i,
 				 struct flow *buf)
 {
-	const struct flow_row *r;
 	const struct flow_rec *e;
+	struct flow_vals v;
+	uint32_t idx;
 
-	r = &s->rows[i];
-	e = flowtab_entry(s->tab, r->idx);
+	idx = s->order[i];
+	e = flowtab_entry(s->tab, idx);
 	/* field by field: the collector keeps writing the entry's others */
 	buf->key = e->key;
 	flowtab_reply(s->tab, e, &buf->reply);
@@ -35,35 +24,33 @@ const struct flow *snapshot_flow(const struct snapshot *s, size_t i,
 	buf->mark = __atomic_load_n(&e->mark, __ATOMIC_RELAXED);
 	buf->start_ns = flow_rec_start(e);
 	buf->first_seen_ns = e->since_ns;
-	buf->state = r->state;
-	buf->destroyed = r->flags & FLOW_ROW_DESTROYED;
-	buf->counters_valid = r->flags & FLOW_ROW_COUNTERS_VALID;
-	buf->counts_from_zero = r->flags & FLOW_ROW_COUNTS_FROM_ZERO;
-	buf->events_seen = r->flags & FLOW_ROW_EVENTS_SEEN;
-	buf->offloaded = r->flags & FLOW_ROW_OFFLOADED;
-	buf->whole_life = r->flags & FLOW_ROW_WHOLE_LIFE;
-	buf->sel_bit = r->sel_bit;
-	buf->total = r->total;
-	memcpy(buf->pkt_rate, r->pkt_rate, sizeof(buf->pkt_rate));
-	memcpy(buf->byte_rate, r->byte_rate, sizeof(buf->byte_rate));
-	buf->idx = r->idx;
+	buf->sel_bit = e->sel_bit;
+	flowtab_read(s->tab, idx, s->gen, &v);
+	buf->state = v.state;
+	buf->destroyed = v.destroyed;
+	buf->counters_valid = v.counters_valid;
+	buf->counts_from_zero = v.counts_from_zero;
+	buf->events_seen = v.events_seen;
+	buf->offloaded = v.offloaded;
+	buf->whole_life = v.whole_life;
+	buf->total = v.total;
+	memcpy(buf->pkt_rate, v.rates.pkt_rate, sizeof(buf->pkt_rate));
+	memcpy(buf->byte_rate, v.rates.byte_rate, sizeof(buf->byte_rate));
+	buf->idx = idx;
 	return buf;
 }
 
-#define MOVED UINT32_MAX
-
 /*
- * Orders rows by total byte rate, highest first, then by conntrack id: a
- * linear radix sort of small keys, then the rows are moved into place by
- * following the permutation's cycles, so no second copy of the rows is
- * needed. Returns -ENOMEM (rows left as they are) if the keys don't fit.
- * order[] (over the items' memory) lists the rows' numbers in sorted
- * order; the moves mark its entries done.
+ * Orders the rows by total byte rate, highest first, then by conntrack
+ * id: a linear radix sort of small keys. Returns -ENOMEM (rows left as
+ * they are) if the keys don't fit. Runs on the collector thread, before
+ * the snapshot is published: the records are read as they are.
  */
-static int sort_rows(const struct snapshot *s, struct flow_row *rows, size_t n)
+static int sort_rows(struct snapshot *s)
 {
+	size_t n = s->n;
 	struct sort_item *items = malloc(2 * n * sizeof(*items));
-	uint32_t *order = (uint32_t *)items;
+	uint32_t *sorted = (uint32_t *)(items + n);
 	struct flow buf;
 
 	if (!items)
@@ -77,28 +64,10 @@ static int sort_rows(const struct snapshot *s, struct flow_row *rows, size_t n)
 		items[i].lo = (uint64_t)f->ct_id << 32 | (uint32_t)i;
 	}
 	sort_items(items, items + n, n);
+	/* the second half was the sort's room: now the sorted indices */
 	for (size_t i = 0; i < n; i++)
-		order[i] = sort_item_row(&items[i]);
-	/* destination k takes the row that was at order[k] */
-	for (size_t i = 0; i < n; i++) {
-		struct flow_row tmp;
-		size_t k = i;
-
-		if (order[i] == MOVED || order[i] == i)
-			continue;
-		tmp = rows[i];
-		for (;;) {
-			size_t src = order[k];
-
-			order[k] = MOVED;
-			if (src == i) {
-				rows[k] = tmp;
-				break;
-			}
-			rows[k] = rows[src];
-			k = src;
-		}
-	}
+		sorted[i] = s->order[sort_item_row(&items[i])];
+	memcpy(s->order, sorted, n * sizeof(*sorted));
 	free(items);
 	return 0;
 }
@@ -127,75 +96,56 @@ void rate_list_free(struct rate_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-static int by_idx(const void *a, const void *b)
-{
-	uint32_t x = ((const struct rate_entry *)a)->idx;
-	uint32_t y = ((const struct rate_entry *)b)->idx;
-
-	return x < y ? -1 : x > y;
-}
-
 /* --- building ------------------------------------------------------------ */
 
 /*
- * Fills s->rows (room for flowtab_count rows) from tab, in table order,
- * taking the rates from rates (sorted here, to be walked alongside).
+ * Gives the flows of rates their rates (the others had none: the table
+ * clears the previous snapshot's) and lists the live flows of tab in
+ * s->order (room for flowtab_count of them), in table order.
  */
-static void fill_rows(struct snapshot *s, const struct flowtab *tab,
-		      struct rate_list *rates)
+static void fill(struct snapshot *s, struct flowtab *tab,
+		 const struct rate_list *rates)
 {
-	static const struct flow_rates none;
 	uint32_t span = flowtab_span(tab);
-	size_t n = 0, k = 0, nr = rates ? rates->n : 0;
+	size_t n = 0;
 
-	/* a read reports each key once: no index is listed twice */
-	if (nr > 1)
-		qsort(rates->v, nr, sizeof(*rates->v), by_idx);
+	flowtab_rates_begin(tab);
+	for (size_t k = 0; rates && k < rates->n; k++) {
+		struct flow_rec *f = flowtab_rec(tab, rates->v[k].idx);
 
-	for (uint32_t i = 0; i < span; i++) {
-		const struct flow_rec *f = flowtab_entry(tab, i);
-		const struct flow_rates *fr = &none;
-		struct flow_row *r;
-
-		if (!f->in_use)
-			continue;
-		while (k < nr && rates->v[k].idx < i)
-			k++;
-		if (k < nr && rates->v[k].idx == i)
-			fr = &rates->v[k].r;
-		r = &s->rows[n++];
-		r->idx = i;
-		r->state = f->state;
-		r->flags = row_flags(f);
-		r->sel_bit = f->sel_bit;
-		r->pad = 0;
-		memcpy(r->pkt_rate, fr->pkt_rate, sizeof(r->pkt_rate));
-		memcpy(r->byte_rate, fr->byte_rate, sizeof(r->byte_rate));
-		r->total = f->total;
+		/* out of memory: the flow shows no rate this time */
+		if (f->in_use)
+			(void)flowtab_set_rates(tab, f, &rates->v[k].r);
 	}
+	for (uint32_t i = 0; i < span; i++)
+		if (flowtab_entry(tab, i)->in_use)
+			s->order[n++] = i;
 	s->n = n;
 }
 
-/* rows: room for flowtab_count(tab) rows, or NULL to allocate them */
+/* order: room for flowtab_count(tab) indices, or NULL to allocate them */
 static struct snapshot *build(struct flowtab *tab,
 			      const struct snapshot_meta *meta, bool sorted,
-			      struct rate_list *rates, struct flow_row *rows)
+			      const struct rate_list *rates, uint32_t *order)
 {
 	size_t n = flowtab_count(tab);
 	struct snapshot *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return NULL;
-	if (!rows && n && !(rows = malloc(n * sizeof(*rows)))) {
+	if (!order && n && !(order = malloc(n * sizeof(*order)))) {
 		free(s);
 		return NULL;
 	}
-	s->rows = rows;
+	s->order = order;
 	s->tab = flowtab_get(tab);
-	fill_rows(s, tab, rates);
+	s->gen = flowtab_gen(tab);
+	fill(s, tab, rates);
 	/* unsorted is still a valid snapshot: only the order suffers */
 	if (sorted && s->n)
-		sort_rows(s, s->rows, s->n);
+		sort_rows(s);
+	/* what changes from here on keeps this generation's version */
+	flowtab_publish(tab);
 	s->meta = *meta;
 	atomic_init(&s->refs, 1);
 	return s;
@@ -219,7 +169,7 @@ void snapshot_put(struct snapshot *s)
 {
 	if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
 		return;
-	free(s->rows);
+	free(s->order);
 	flowtab_free(s->tab);
 	free(s);
 }
@@ -232,7 +182,7 @@ struct snapshot *snapshot_pool_build(struct snapshot_pool *p,
 				     bool sorted, struct rate_list *rates)
 {
 	size_t n = flowtab_count(tab);
-	struct flow_row *rows = NULL;
+	uint32_t *order = NULL;
 	struct snapshot *s;
 
 	if (grow_array((void **)&p->held, &p->cap, p->n + 1, sizeof(*p->held), 8))
@@ -243,24 +193,23 @@ struct snapshot *snapshot_pool_build(struct snapshot_pool *p,
 		p->spare = NULL;
 	}
 	if (p->spare) {
-		rows = p->spare;
+		order = p->spare;
 		p->spare = NULL;
 	} else if (n) {
 		/* a little headroom: the table grows between intervals */
 		p->spare_cap = n + n / 16 + 64;
-		rows = malloc(p->spare_cap * sizeof(*rows));
-		if (!rows)
+		order = malloc(p->spare_cap * sizeof(*order));
+		if (!order)
 			return NULL;
 	}
-	s = build(tab, meta, sorted, rates, rows);
+	s = build(tab, meta, sorted, rates, order);
 	if (!s) {
-		free(rows);
+		free(order);
 		return NULL;
 	}
-	/* the capacity travels with the rows: kept when they come back */
-	s->cap = rows ? p->spare_cap : 0;
+	/* the capacity travels with the array: kept when it comes back */
+	s->cap = order ? p->spare_cap : 0;
 	p->held[p->n++] = snapshot_get(s);
-	flowtab_set_epoch(tab, meta->seq);
 	return s;
 }
 
@@ -275,16 +224,16 @@ void snapshot_pool_collect(struct snapshot_pool *p, struct flowtab *tab)
 		/* only the pool's reference left: nobody can take another
 		 * (it is no longer published), so this is final */
 		if (atomic_load(&s->refs) == 1) {
-			if (s->rows && !p->spare) {
-				p->spare = s->rows;
+			if (s->order && !p->spare) {
+				p->spare = s->order;
 				p->spare_cap = s->cap;
-				s->rows = NULL;
+				s->order = NULL;
 			}
 			snapshot_put(s);
 			continue;
 		}
-		if (s->meta.seq < min_live)
-			min_live = s->meta.seq;
+		if (s->gen < min_live)
+			min_live = s->gen;
 		p->held[k++] = s;
 	}
 	p->n = k;

@@ -95,7 +95,7 @@ static void watch_init(struct watch_set *w, const struct flow_ident *ids,
 static bool watched(const struct watch_set *w, const struct snapshot *snap,
 		    size_t i, struct flow *buf, const struct flow **fp)
 {
-	uint32_t v = w->by_idx ? snap->rows[i].idx : (*fp)->ct_id;
+	uint32_t v = w->by_idx ? snapshot_idx(snap, i) : (*fp)->ct_id;
 	size_t h = watch_hash(v);
 
 	while (w->slot[h]) {
@@ -116,31 +116,37 @@ static bool watched(const struct watch_set *w, const struct snapshot *snap,
 static bool row_is(const struct snapshot *snap, size_t i,
 		   const struct flow_ident *id, struct flow *buf)
 {
-	if (snap->rows && snap->rows[i].idx != id->idx)
+	if (snap->order && snapshot_idx(snap, i) != id->idx)
 		return false;
 	return flow_ident_eq(id, snapshot_flow(snap, i, buf));
 }
 
 /*
- * The common case needs the rows alone: sort by rate, bytes or packets,
- * no filter text and no process data. The flow table's entries (cold, in
- * the collector's cache) are then read only for watched flows; the rest
- * of the view code sees a flow holding just the row's fields.
+ * The common case needs the counters alone: sort by rate, bytes or
+ * packets, no filter text and no process data. The flows' tuples are then
+ * read only for watched flows; the rest of the view code sees a flow
+ * holding just the counters (flowtab_read).
  */
 static bool rows_suffice(const struct snapshot *snap, const struct ui_params *p,
 			 unsigned int filter_needs, bool need_info)
 {
-	return snap->rows && !need_info && !filter_needs && !p->procs &&
+	return snap->order && !need_info && !filter_needs && !p->procs &&
 	       !p->pid_filter_on && !p->groups && !p->group_filter_on &&
 	       (p->sort == SORT_RATE || p->sort == SORT_BYTES ||
 		p->sort == SORT_PACKETS);
 }
 
-static void row_counts(struct flow *f, const struct flow_row *r)
+/* row i's counters into f, and its protocol bit */
+static unsigned int row_counts(const struct snapshot *snap, size_t i,
+			       struct flow *f)
 {
-	memcpy(f->pkt_rate, r->pkt_rate, sizeof(f->pkt_rate));
-	memcpy(f->byte_rate, r->byte_rate, sizeof(f->byte_rate));
-	f->total = r->total;
+	struct flow_vals v;
+
+	snapshot_vals(snap, i, &v);
+	memcpy(f->pkt_rate, v.rates.pkt_rate, sizeof(f->pkt_rate));
+	memcpy(f->byte_rate, v.rates.byte_rate, sizeof(f->byte_rate));
+	f->total = v.total;
+	return flowtab_entry(snap->tab, snapshot_idx(snap, i))->sel_bit;
 }
 
 /*
@@ -240,14 +246,14 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 	 * original tuple besides its row: read just that from the table
 	 * instead of assembling the whole flow (a filter needs the flow).
 	 */
-	keyed = snap->rows && p->groups && !need_info && !fneeds &&
+	keyed = snap->order && p->groups && !need_info && !fneeds &&
 		!p->pid_filter_on;
 	if (nwatch) {
 		ws = malloc(sizeof(*ws));
 		v->samples = malloc(nwatch * sizeof(*v->samples));
 		if (!ws || !v->samples)
 			goto fail;
-		watch_init(ws, watch, nwatch, snap->rows != NULL);
+		watch_init(ws, watch, nwatch, snap->order != NULL);
 	}
 	memset(&info, 0, sizeof(info));
 	memset(&counts, 0, sizeof(counts));
@@ -258,7 +264,16 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 		unsigned int bit;
 
 		if (fast || keyed) {
-			bit = snap->rows[i].sel_bit;
+			/* the records are fetched ahead: the rows are in
+			 * rate order, the records at random places */
+			if (i + 16 < n) {
+				const char *r = (const char *)flowtab_entry(
+					snap->tab, snapshot_idx(snap, i + 16));
+
+				__builtin_prefetch(r);
+				__builtin_prefetch(r + 64);
+			}
+			bit = row_counts(snap, i, &counts);
 		} else {
 			f = snapshot_flow(snap, i, &buf);
 			bit = sel_proto_bit(f->key.family, f->key.proto);
@@ -276,21 +291,12 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 		}
 		if (!(bit & p->protos))
 			continue;
-		if (fast) {
-			row_counts(&counts, &snap->rows[i]);
+		if (fast || keyed)
 			f = &counts;
-		} else if (keyed) {
-			/* the records are fetched ahead: one miss per flow
-			 * otherwise, in turn */
-			if (i + 32 < n)
-				__builtin_prefetch(flowtab_entry(snap->tab,
-						   snap->rows[i + 32].idx));
-			row_counts(&counts, &snap->rows[i]);
-			f = &counts;
-		}
-		/* keyed: counts has the row's fields only, the tuple is the
-		 * record's */
-		tuple = keyed ? &flowtab_entry(snap->tab, snap->rows[i].idx)->key
+		/* keyed: counts has the row's counters only, the tuple is
+		 * the record's */
+		tuple = keyed ? &flowtab_entry(snap->tab,
+					       snapshot_idx(snap, i))->key
 			      : &f->key;
 		if (p->active_only && !flow_is_active(f))
 			continue;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Flow table, rate math and snapshots. */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -397,6 +398,201 @@ static void test_renew_keeps_old_connection(void **state)
 	flowtab_free(tab);
 }
 
+/*
+ * A snapshot shows the flows as of its own generation: what the collector
+ * changes after it was built (state, flags, totals, rates) shows in the
+ * next snapshot only, and the versions kept for the older one go when it
+ * is released.
+ */
+static void test_snapshot_keeps_its_version(void **state)
+{
+	struct flowtab *tab = flowtab_new(0);
+	struct snapshot_pool pool = { 0 };
+	struct snapshot_meta m = { .seq = 1, .interval = 1.0 };
+	struct flow_key a = udp4_key(0xc0000201, 1000);
+	struct flow_key b = udp4_key(0xc0000201, 2000);
+	struct rate_list rl = { 0 };
+	struct flow_rates fr = { .byte_rate = { 500, 0 } };
+	struct snapshot *s1, *s2, *s3;
+	struct flow_rec *fa, *fb;
+	const struct flow *f;
+	struct flow buf;
+	bool created;
+
+	(void)state;
+	fa = flowtab_upsert(tab, &a, &created);
+	fb = flowtab_upsert(tab, &b, &created);
+	fa->ct_id = 1;
+	fb->ct_id = 2;
+	fa->state = 3;
+	fa->total.bytes[0] = 1000;
+	fa->counters_valid = true;
+	assert_int_equal(rate_list_add(&rl, flowtab_index(tab, fa), &fr), 0);
+	s1 = snapshot_pool_build(&pool, tab, &m, true, &rl);
+	assert_non_null(s1);
+	assert_int_equal(flowtab_undo_count(tab), 0);
+
+	/* the next interval: a moves on, b ends */
+	flowtab_touch(tab, fa);
+	fa->state = 4;
+	fa->total.bytes[0] = 1700;
+	flowtab_touch(tab, fa);		/* twice in a generation: one version */
+	fa->total.bytes[1] = 9;
+	flowtab_touch(tab, fb);
+	fb->destroyed = true;
+	assert_int_equal(flowtab_undo_count(tab), 2);
+	f = snapshot_flow(s1, 0, &buf);
+	assert_int_equal(f->ct_id, 1);
+	assert_int_equal(f->state, 3);
+	assert_true(f->total.bytes[0] == 1000 && f->total.bytes[1] == 0);
+	assert_true(f->byte_rate[0] == 500);
+	assert_false(snapshot_flow(s1, 1, &buf)->destroyed);
+
+	rate_list_clear(&rl);
+	fr.byte_rate[0] = 700;
+	assert_int_equal(rate_list_add(&rl, flowtab_index(tab, fa), &fr), 0);
+	m.seq = 2;
+	s2 = snapshot_pool_build(&pool, tab, &m, true, &rl);
+	assert_non_null(s2);
+	f = snapshot_flow(s2, 0, &buf);
+	assert_int_equal(f->state, 4);
+	assert_true(f->total.bytes[0] == 1700 && f->total.bytes[1] == 9);
+	assert_true(f->byte_rate[0] == 700);
+	assert_true(snapshot_flow(s2, 1, &buf)->destroyed);
+	/* s1 unchanged, rates included */
+	f = snapshot_flow(s1, 0, &buf);
+	assert_true(f->total.bytes[0] == 1000 && f->byte_rate[0] == 500);
+
+	/* a third generation: no reading for a, so no rate; b is reaped */
+	flowtab_remove(tab, fb);
+	m.seq = 3;
+	s3 = snapshot_pool_build(&pool, tab, &m, true, NULL);
+	assert_int_equal(s3->n, 1);
+	f = snapshot_flow(s3, 0, &buf);
+	assert_true(f->total.bytes[0] == 1700 && f->byte_rate[0] == 0);
+	assert_true(snapshot_flow(s2, 0, &buf)->byte_rate[0] == 700);
+	assert_true(snapshot_flow(s1, 0, &buf)->byte_rate[0] == 500);
+	assert_true(snapshot_flow(s2, 1, &buf)->destroyed);
+
+	/* released: the versions only they could show go */
+	snapshot_put(s1);
+	snapshot_pool_collect(&pool, tab);
+	assert_int_equal(flowtab_undo_count(tab), 1);	/* s2's rate of a */
+	snapshot_put(s2);
+	snapshot_pool_collect(&pool, tab);
+	assert_int_equal(flowtab_undo_count(tab), 0);
+	assert_true(snapshot_flow(s3, 0, &buf)->total.bytes[0] == 1700);
+	snapshot_put(s3);
+	snapshot_pool_clear(&pool);
+	rate_list_free(&rl);
+	flowtab_free(tab);
+}
+
+/*
+ * Readers on another thread while the collector writes: every row of every
+ * snapshot they take is the flow as of that snapshot's generation, whole
+ * (never half one version, half the next), while versions come and go.
+ * Flow i changes in generation g when (i + g) % 3 == 0: all its counters
+ * become g, its rate g too, its state g % 200.
+ */
+enum { VER_FLOWS = 3000, VER_GENS = 400 };
+
+struct ver_reader {
+	struct snapshot_slot *slot;
+	atomic_int done;
+	size_t checked, bad;
+};
+
+static uint64_t ver_expect(uint32_t ct_id, uint64_t gen)
+{
+	for (uint64_t g = gen; g > 0; g--)
+		if ((ct_id + g) % 3 == 0)
+			return g;
+	return 0;
+}
+
+static void *ver_read(void *arg)
+{
+	struct ver_reader *r = arg;
+
+	while (!atomic_load(&r->done)) {
+		struct snapshot *s = snapshot_acquire(r->slot);
+		struct flow buf;
+
+		if (!s)
+			continue;
+		for (size_t i = 0; i < s->n; i++) {
+			const struct flow *f = snapshot_flow(s, i, &buf);
+			uint64_t want = ver_expect(f->ct_id, s->gen);
+			float rate = (f->ct_id + s->gen) % 3 == 0 ? (float)s->gen : 0;
+
+			r->checked++;
+			if (f->total.packets[0] != want || f->total.packets[1] != want ||
+			    f->total.bytes[0] != want || f->total.bytes[1] != want ||
+			    f->state != want % 200 || f->byte_rate[0] != rate)
+				r->bad++;
+		}
+		snapshot_put(s);
+	}
+	return NULL;
+}
+
+static void test_versions_under_concurrent_reads(void **state)
+{
+	struct flowtab *tab = flowtab_new(0);
+	struct snapshot_pool pool = { 0 };
+	struct snapshot_slot slot = SNAPSHOT_SLOT_INIT;
+	struct ver_reader r = { .slot = &slot };
+	struct snapshot_meta m = { .interval = 1.0 };
+	struct rate_list rl = { 0 };
+	struct flow_rec *f[VER_FLOWS];
+	pthread_t th;
+	bool created;
+
+	(void)state;
+	for (uint32_t i = 0; i < VER_FLOWS; i++) {
+		struct flow_key k = udp4_key(0xc0000200 + (i >> 16), (uint16_t)i);
+
+		f[i] = flowtab_upsert(tab, &k, &created);
+		f[i]->ct_id = i;
+		f[i]->state = 0;
+	}
+	atomic_init(&r.done, 0);
+	assert_int_equal(pthread_create(&th, NULL, ver_read, &r), 0);
+	for (uint64_t g = 1; g <= VER_GENS; g++) {
+		assert_int_equal(flowtab_gen(tab), g);
+		rate_list_clear(&rl);
+		for (uint32_t i = 0; i < VER_FLOWS; i++) {
+			struct flow_rates fr = { .byte_rate = { (float)g, 0 } };
+
+			if ((i + g) % 3)
+				continue;
+			flowtab_touch(tab, f[i]);
+			f[i]->state = (uint8_t)(g % 200);
+			f[i]->total.packets[0] = g;
+			f[i]->total.packets[1] = g;
+			f[i]->total.bytes[0] = g;
+			f[i]->total.bytes[1] = g;
+			assert_int_equal(rate_list_add(&rl, i, &fr), 0);
+		}
+		m.seq = g;
+		snapshot_publish(&slot, snapshot_pool_build(&pool, tab, &m,
+							    g & 1, &rl));
+		snapshot_pool_collect(&pool, tab);
+	}
+	atomic_store(&r.done, 1);
+	pthread_join(th, NULL);
+	assert_true(r.checked > 0);
+	assert_int_equal(r.bad, 0);
+	snapshot_publish(&slot, NULL);
+	snapshot_pool_collect(&pool, tab);
+	/* nothing held: no version kept */
+	assert_int_equal(flowtab_undo_count(tab), 0);
+	snapshot_pool_clear(&pool);
+	rate_list_free(&rl);
+	flowtab_free(tab);
+}
+
 /* End of an interval: destroyed flows go, silent ones count. */
 static void test_end_interval(void **state)
 {
@@ -523,6 +719,8 @@ int main(void)
 		cmocka_unit_test(test_snapshot_sort_permutation),
 		cmocka_unit_test(test_index_reused_only_after_snapshots),
 		cmocka_unit_test(test_renew_keeps_old_connection),
+		cmocka_unit_test(test_snapshot_keeps_its_version),
+		cmocka_unit_test(test_versions_under_concurrent_reads),
 		cmocka_unit_test(test_end_interval),
 		cmocka_unit_test(test_nat_reply_store),
 	};

@@ -808,7 +808,7 @@ static void test_table_snapshots(void **state)
 		}
 		s = snapshot_build(tab, &m, sorted, &rates);
 		assert_non_null(s);
-		assert_non_null(s->rows);
+		assert_non_null(s->order);
 		for (size_t i = 0; i < s->n; i++) {
 			struct flow buf;
 			const struct flow *f = snapshot_flow(s, i, &buf);
