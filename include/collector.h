@@ -34,6 +34,13 @@ struct collector {
 	void *on_snapshot_arg;
 	/* rows in table order: the reader sorts them itself (the UI) */
 	bool unsorted;
+	/*
+	 * A first snapshot as soon as the first dump and the baseline read
+	 * are in, without rates (they need an interval): the view shows the
+	 * table one interval sooner. Batch output and exporters start with
+	 * the first interval's snapshot.
+	 */
+	bool early_first;
 	/* bytes of the event socket's receive buffer (0: no coalescing) */
 	size_t event_buffer;
 	/* CLOCK_REALTIME ns since when the backend counts (its attach) */

@@ -759,6 +759,8 @@ static void *collector_main(void *arg)
 	};
 	int ret = start_run(c);
 
+	if (!ret && c->early_first)
+		ret = publish(c, 0);
 	c->next_tick_mono_ns = c->last_read_mono_ns +
 			       (uint64_t)(c->cfg->interval_s * 1e9);
 	ct_set_yield(c->ct, &yield);

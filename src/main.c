@@ -642,6 +642,7 @@ int main(int argc, char **argv)
 	 * the table's order reads faster */
 	col.unsorted = !cfg.batch || batch_selects(&cfg) ||
 		       cfg.group_by.kind != GROUP_NONE;
+	col.early_first = !cfg.batch && !ipfix;
 	col.event_buffer = (size_t)ctc.rcvbuf;
 	col.counting_since_ns = ctc.counting_since_ns;
 	col.on_first_offload = enable_acct_for_offload;
