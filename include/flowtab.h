@@ -182,6 +182,12 @@ void flowtab_reclaim(struct flowtab *tab, uint64_t min_live_seq);
 uint32_t flowtab_span(const struct flowtab *tab);
 
 /*
+ * The indices in use, in order, into out (room for flowtab_count):
+ * returns how many. Reads a bit per index, not the records.
+ */
+size_t flowtab_list(const struct flowtab *tab, uint32_t *out);
+
+/*
  * Generations. A snapshot shows the table as of a generation: the one
  * being written when it was built (flowtab_publish returns it and starts
  * the next). The collector calls flowtab_touch(tab, f) before it changes

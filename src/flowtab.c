@@ -74,6 +74,10 @@ struct flowtab {
 	size_t nbuckets;	/* power of two */
 	size_t count;
 	uint32_t span;		/* indices handed out so far: [0, span) */
+	/* a bit per index in use: what a snapshot lists, without reading
+	 * a cache line of every record */
+	uint64_t *live;
+	size_t live_cap;	/* words */
 	uint32_t *free_idx;	/* reusable indices (a stack: reuse the warm ones) */
 	size_t nfree, free_cap;
 	struct limbo_entry *limbo;	/* removed, maybe still in a snapshot;
@@ -631,6 +635,7 @@ void flowtab_free(struct flowtab *tab)
 	free(tab->rated);
 	free(tab->nat_free);
 	free(tab->free_idx);
+	free(tab->live);
 	free(tab->limbo);
 	free(tab);
 }
@@ -643,6 +648,21 @@ size_t flowtab_count(const struct flowtab *tab)
 uint32_t flowtab_span(const struct flowtab *tab)
 {
 	return tab->span;
+}
+
+size_t flowtab_list(const struct flowtab *tab, uint32_t *out)
+{
+	size_t n = 0;
+
+	for (size_t w = 0; w * 64 < tab->span; w++) {
+		uint64_t bits = tab->live[w];
+
+		while (bits) {
+			out[n++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
+			bits &= bits - 1;
+		}
+	}
+	return n;
 }
 
 static inline size_t bucket_of(const struct flowtab *tab,
@@ -696,8 +716,13 @@ static uint32_t take_index(struct flowtab *tab)
 
 	if (tab->nfree)
 		return tab->free_idx[--tab->nfree];
-	if (i >= tab->max_flows)
+	if (i >= tab->max_flows ||
+	    grow_array((void **)&tab->live, &tab->live_cap, i / 64 + 1,
+		       sizeof(*tab->live), 1024))
 		return FLOWTAB_NONE;
+	/* grow_array leaves new room as it was: the word is new at bit 0 */
+	if (!(i % 64))
+		tab->live[i / 64] = 0;
 	tab->span++;
 	return i;
 }
@@ -725,6 +750,7 @@ struct flow_rec *flowtab_insert(struct flowtab *tab,
 	f->state = FLOW_STATE_NONE;
 	f->sel_bit = (uint8_t)sel_proto_bit(key->family, key->proto);
 	f->in_use = true;
+	tab->live[i / 64] |= 1ull << (i % 64);
 	b = bucket_of(tab, key);
 	f->hnext = tab->buckets[b];
 	tab->buckets[b] = i;
@@ -772,8 +798,11 @@ static void to_limbo(struct flowtab *tab, uint32_t idx)
 /* Unlinks f from its chain, whose link to it is *pp. */
 static void unlink_at(struct flowtab *tab, uint32_t *pp, struct flow_rec *f)
 {
+	uint32_t i = flowtab_index(tab, f);
+
 	*pp = f->hnext;
 	f->in_use = false;
+	tab->live[i / 64] &= ~(1ull << (i % 64));
 	f->hnext = FLOWTAB_NONE;
 	tab->count--;
 	to_limbo(tab, flowtab_index(tab, f));
@@ -814,6 +843,7 @@ struct flow_rec *flowtab_renew(struct flowtab *tab, struct flow_rec *f)
 	n->state = FLOW_STATE_NONE;
 	n->sel_bit = f->sel_bit;
 	n->in_use = true;
+	tab->live[i / 64] |= 1ull << (i % 64);
 	/* the new flow takes the old one's place in the chain */
 	n->hnext = f->hnext;
 	unlink_at(tab, pp, f);
@@ -913,22 +943,26 @@ size_t flowtab_end_interval(struct flowtab *tab, size_t *silent)
 {
 	size_t removed = 0, quiet = 0;
 
-	for (uint32_t i = 0; i < tab->span; i++) {
-		struct flow_rec *f = at(tab, i);
-		uint32_t *pp;
+	/* the flows in use only, by their bits (holes cost nothing) */
+	for (size_t w = 0; w * 64 < tab->span; w++) {
+		uint64_t bits = tab->live[w];
 
-		if (!f->in_use)
-			continue;
-		if (f->destroyed) {
-			pp = link_to(tab, f);
-			if (pp) {
-				unlink_at(tab, pp, f);
-				removed++;
+		for (; bits; bits &= bits - 1) {
+			struct flow_rec *f = at(tab, (uint32_t)(w * 64 +
+					(size_t)__builtin_ctzll(bits)));
+			uint32_t *pp;
+
+			if (f->destroyed) {
+				pp = link_to(tab, f);
+				if (pp) {
+					unlink_at(tab, pp, f);
+					removed++;
+				}
+				continue;
 			}
-			continue;
+			if (!f->events_seen)
+				quiet++;
 		}
-		if (!f->events_seen)
-			quiet++;
 	}
 	*silent = quiet;
 	return removed;

@@ -106,9 +106,6 @@ void rate_list_free(struct rate_list *l)
 static void fill(struct snapshot *s, struct flowtab *tab,
 		 const struct rate_list *rates)
 {
-	uint32_t span = flowtab_span(tab);
-	size_t n = 0;
-
 	flowtab_rates_begin(tab);
 	for (size_t k = 0; rates && k < rates->n; k++) {
 		struct flow_rec *f = flowtab_rec(tab, rates->v[k].idx);
@@ -117,10 +114,7 @@ static void fill(struct snapshot *s, struct flowtab *tab,
 		if (f->in_use)
 			(void)flowtab_set_rates(tab, f, &rates->v[k].r);
 	}
-	for (uint32_t i = 0; i < span; i++)
-		if (flowtab_entry(tab, i)->in_use)
-			s->order[n++] = i;
-	s->n = n;
+	s->n = flowtab_list(tab, s->order);
 }
 
 /* order: room for flowtab_count(tab) indices, or NULL to allocate them */
