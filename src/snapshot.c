@@ -51,17 +51,21 @@ static int sort_rows(struct snapshot *s)
 	size_t n = s->n;
 	struct sort_item *items = malloc(2 * n * sizeof(*items));
 	uint32_t *sorted = (uint32_t *)(items + n);
-	struct flow buf;
+	struct flow rates = { 0 };
 
 	if (!items)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		const struct flow *f = snapshot_flow(s, i, &buf);
+		const struct flow_rec *e = flowtab_entry(s->tab, s->order[i]);
 
-		sort_item_fill(&items[i], SORT_RATE, false, f, NULL,
+		/* the key needs the rates alone, not the whole flow */
+		memcpy(rates.pkt_rate, e->rates.pkt_rate, sizeof(rates.pkt_rate));
+		memcpy(rates.byte_rate, e->rates.byte_rate,
+		       sizeof(rates.byte_rate));
+		sort_item_fill(&items[i], SORT_RATE, false, &rates, NULL,
 			       (uint32_t)i);
 		/* below the rate: the conntrack id, then the row */
-		items[i].lo = (uint64_t)f->ct_id << 32 | (uint32_t)i;
+		items[i].lo = (uint64_t)e->ct_id << 32 | (uint32_t)i;
 	}
 	sort_items(items, items + n, n);
 	/* the second half was the sort's room: now the sorted indices */
