@@ -73,9 +73,21 @@ struct flow_rates {
  * indices, and what an interval costs follows the flows that changed.
  */
 struct flow_rec {
+	/* first cache line: what a lookup compares and follows, and the
+	 * fixed fields of a connection */
 	struct flow_key key;	/* table key */
 	uint32_t ct_id;
 	uint32_t mark;		/* read by other threads: flow_set_mark */
+	uint32_t hnext;		/* table internals: next index in the hash chain */
+	uint32_t nat;		/* table internals: 0 if the reply tuple
+				 * mirrors key, else its place in the NAT
+				 * store + 1 */
+	uint64_t since_ns;	/* CLOCK_REALTIME ns: conntrack's start if
+				 * known, else when flowtop first saw it (the
+				 * start, when known, is the better answer to
+				 * every question first_seen_ns answers) */
+	/* second: what a snapshot's reader needs of a row (the view's
+	 * counters-only case reads this line alone) */
 	uint8_t state;
 	bool destroyed : 1;	/* as in struct flow */
 	bool counters_valid : 1;
@@ -93,14 +105,6 @@ struct flow_rec {
 				 * snapshots read it while the bits above
 				 * change) */
 	uint32_t seen_gen;	/* last dump generation that listed it */
-	uint32_t hnext;		/* table internals: next index in the hash chain */
-	uint32_t nat;		/* table internals: 0 if the reply tuple
-				 * mirrors key, else its place in the NAT
-				 * store + 1 */
-	uint64_t since_ns;	/* CLOCK_REALTIME ns: conntrack's start if
-				 * known, else when flowtop first saw it (the
-				 * start, when known, is the better answer to
-				 * every question first_seen_ns answers) */
 	struct flow_counters total;	/* cumulative, as last read */
 	struct flow_rates rates;	/* of the last snapshot built
 					 * (flowtab_set_rates) */

@@ -5,6 +5,7 @@
  * read the fixed fields of flows by index (flowtab_entry).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,9 @@
 #define FLOWTAB_MIN_FLOWS	(1u << 16)	/* the least reservation tried */
 
 _Static_assert(sizeof(struct flow_rec) == 128, "flow_rec grew");
+_Static_assert(offsetof(struct flow_rec, state) == 64 &&
+	       offsetof(struct flow_rec, undo) == 124,
+	       "a row's fields share the record's second cache line");
 
 /*
  * An older version of a record's versioned fields, kept while a snapshot
