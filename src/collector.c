@@ -10,17 +10,10 @@
 #include <unistd.h>
 
 #include "collector.h"
+#include "collector_silent.h"
 #include "ct_parse.h"
-#include "ct_stat.h"
 #include "kcount.h"
-
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+#include "util.h"
 
 /*
  * A tuple reused at once (conntrack -F, then the same client port): the
@@ -127,38 +120,9 @@ static void on_offloaded(struct flow_rec *f, void *arg)
 		c->list_err = -ENOMEM;
 }
 
-/* Whole seconds of CLOCK_MONOTONIC, + 1 so that none is 0 (deadline.h). */
-static uint32_t mono_sec(void)
-{
-	return (uint32_t)(now_ns(CLOCK_MONOTONIC) / 1000000000ull) + 1;
-}
-
-/*
- * A silent flow is looked at again once the kernel has dropped it if no
- * packet came: the timeout is whole seconds left (rounded down) and now
- * whole seconds too (rounded up), so two seconds more are always past it.
- * A packet since then only moves its end later, which the look finds.
- */
-#define SILENT_MARGIN_S 2
-
-static void set_silent_deadline(struct collector *c, struct flow_rec *f,
-				uint32_t now, uint32_t timeout_s)
-{
-	uint64_t at = (uint64_t)now + timeout_s + SILENT_MARGIN_S;
-
-	if (at > UINT32_MAX)
-		at = UINT32_MAX;
-	/* no memory: it stays without a deadline, found by the next
-	 * fallback dump instead */
-	if (deadline_set(&c->silent_dl, flowtab_index(c->tab, f), (uint32_t)at))
-		c->list_err = -ENOMEM;
-}
-
 static void on_silent_timeout(struct flow_rec *f, uint32_t timeout_s, void *arg)
 {
-	struct collector *c = arg;
-
-	set_silent_deadline(c, f, mono_sec(), timeout_s);
+	silent_deadline(arg, f, timeout_s);
 }
 
 struct apply_ctx {
@@ -367,7 +331,7 @@ static int read_offloaded(struct collector *c, double interval_s)
 static int read_counters(struct collector *c, double interval_s)
 {
 	struct apply_ctx a = { .c = c, .interval_s = interval_s };
-	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+	uint64_t t0 = mono_ns();
 	int ret;
 
 	rate_list_clear(&c->rates);
@@ -383,7 +347,7 @@ static int read_counters(struct collector *c, double interval_s)
 	} else {
 		ret = ct_read_counters(c->ct, apply_ct_counters, &a);
 	}
-	c->last_read_ms = (double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e6;
+	c->last_read_ms = (double)(mono_ns() - t0) / 1e6;
 	return ret ? ret : a.err;
 }
 
@@ -410,7 +374,7 @@ static int publish(struct collector *c, double interval_s)
 
 	ct_get_stats(c->ct, &cs);
 	acct_get_stats(c->acct, &as);
-	m.time = (double)now_ns(CLOCK_REALTIME) / 1e9;
+	m.time = (double)real_ns() / 1e9;
 	m.interval = interval_s;
 	m.acct = acct_kind_of(c->acct);
 	m.lost_events = cs.lost_events;
@@ -443,196 +407,9 @@ static int publish(struct collector *c, double interval_s)
 	return 0;
 }
 
-/* A silent flow that is still what it was: no event named it since. */
-static bool still_silent(const struct flow_rec *f)
-{
-	return f->in_use && !f->events_seen && !f->destroyed;
-}
-
-/*
- * A silent flow that ended: what a DESTROY would have said, without the
- * kernel's final counters, so the last totals read stay its totals. Shown
- * once more, then reaped.
- */
-static void silent_ended(struct collector *c, struct flow_rec *f)
-{
-	flowtab_touch(c->tab, f);
-	f->destroyed = true;
-	c->silent_ends++;
-	on_destroyed(f, c);
-}
-
-struct silent_walk {
-	struct collector *c;
-	uint32_t now;
-};
-
-static void silent_answer(const struct ct_entry *e, size_t i, void *arg)
-{
-	struct silent_walk *w = arg;
-	struct collector *c = w->c;
-	struct flow_rec *f = flowtab_rec(c->tab, c->due[i]);
-
-	if (!still_silent(f))
-		return;
-	/* the same connection, with its timeout refreshed by traffic */
-	if (e && !(e->ct_id && f->ct_id && e->ct_id != f->ct_id)) {
-		if (e->has_timeout)
-			set_silent_deadline(c, f, w->now, e->timeout_s);
-		return;
-	}
-	/* gone (or another connection took the tuple) */
-	deadline_clear(&c->silent_dl, c->due[i]);
-	silent_ended(c, f);
-}
-
-/*
- * Connections that existed before flowtop subscribed to events never send
- * DESTROY (no event extension). Each has a deadline from the timeout the
- * dump gave it: only the flows whose deadline passed are asked about, with
- * GET requests in batches; an answer brings the new timeout, ENOENT the
- * end. The cost follows the flows whose time is up, not the table.
- */
-#define SILENT_RETRY_S 10	/* a flow the kernel did not answer for */
-/*
- * At most this many GETs per interval (~200 ms here): a table found full
- * of flows with the same timeout has them all due in the same second, and
- * the snapshots must stay on time. The rest wait for the next intervals
- * (at a second each, a million flows are through in 20 s).
- */
-#define SILENT_GETS_MAX 50000
-
-/* Room for n keys to ask about (c->get_keys is shared with read_offloaded). */
-static int grow_due(struct collector *c, size_t n)
-{
-	size_t cap = n < 1024 ? 1024 : n * 2;
-
-	if (n > c->due_cap) {
-		uint32_t *d = realloc(c->due, cap * sizeof(*d));
-
-		if (!d)
-			return -ENOMEM;
-		c->due = d;
-		c->due_cap = cap;
-	}
-	if (n > c->get_cap) {
-		struct flow_key *k = realloc(c->get_keys, cap * sizeof(*k));
-
-		if (!k)
-			return -ENOMEM;
-		c->get_keys = k;
-		c->get_cap = cap;
-	}
-	return 0;
-}
-
-/*
- * Whether the BPF program sees every packet that can move a silent flow's
- * end: the netfilter hook right after conntrack does (the fentry and
- * kprobe programs count only flows with the acct extension), as long as
- * its map never ran out of room. An offloaded flow's packets skip it.
- */
-static bool packets_all_seen(const struct collector *c, const struct flow_rec *f)
-{
-	struct acct_stats as;
-
-	if (acct_kind_of(c->acct) != ACCT_NETFILTER || f->offloaded)
-		return false;
-	acct_get_stats(c->acct, &as);
-	return !as.evictions;
-}
-
-static int check_silent(struct collector *c)
-{
-	struct silent_walk w = { .c = c, .now = mono_sec() };
-	size_t n = 0;
-	uint32_t idx;
-	bool touched;
-
-	while (n < SILENT_GETS_MAX &&
-	       deadline_pop_due(&c->silent_dl, w.now, &idx, &touched)) {
-		struct flow_rec *f = flowtab_rec(c->tab, idx);
-
-		if (!still_silent(f))
-			continue;
-		/*
-		 * No packet since its timeout was read: the kernel's timer
-		 * ran out untouched, the flow is gone (or going: expired
-		 * entries are not listed or found). No need to ask.
-		 */
-		if (!touched && packets_all_seen(c, f)) {
-			silent_ended(c, f);
-			continue;
-		}
-		if (grow_due(c, n + 1)) {
-			set_silent_deadline(c, f, w.now, SILENT_RETRY_S);
-			break;	/* these first; the rest at the next look */
-		}
-		/* looked at again later if no answer comes (an error) */
-		set_silent_deadline(c, f, w.now, SILENT_RETRY_S);
-		c->due[n] = idx;
-		c->get_keys[n++] = f->key;
-	}
-	if (!n)
-		return 0;
-	return ct_check_entries(c->ct, c->get_keys, n, silent_answer, &w);
-}
-
-/*
- * The fallback: a full dump while silent flows are left, when the kernel
- * dropped connections early to make room in a full table (those never
- * reach their deadline's answer in time to matter, and may be many at
- * once). Spaced so that dumping costs at most about 5% of the time, and
- * never more often than REFRESH_MIN_NS.
- */
-#define REFRESH_MIN_NS (30ull * 1000000000ull)
-#define REFRESH_COST_FACTOR 20
-
-static bool early_drops_grew(struct collector *c)
-{
-	uint64_t v;
-
-	if (ct_stat_early_drops(CT_STAT_PATH, &v))
-		return false;
-	if (c->early_drops_known && v == c->early_drops)
-		return false;
-	/* the first look only sets where counting starts */
-	if (!c->early_drops_known) {
-		c->early_drops_known = true;
-		c->early_drops = v;
-		return false;
-	}
-	c->early_drops = v;
-	return true;
-}
-
-static int maybe_refresh(struct collector *c)
-{
-	uint64_t t0 = now_ns(CLOCK_MONOTONIC), spent, gap;
-	int ret;
-
-	if (!c->silent_flows) {
-		/* none left: the heap's leftovers (moved or ended deadlines)
-		 * need not keep their memory, ~13 B per flow at the start */
-		if (c->silent_dl.cap)
-			deadline_free(&c->silent_dl);
-		return 0;
-	}
-	ret = check_silent(c);
-	c->silent_ns += now_ns(CLOCK_MONOTONIC) - t0;
-	if (ret || t0 < c->next_refresh_mono_ns || !early_drops_grew(c))
-		return ret;
-	t0 = now_ns(CLOCK_MONOTONIC);
-	ret = ct_refresh(c->ct, c->tab, hooks_of(c));
-	spent = now_ns(CLOCK_MONOTONIC) - t0;
-	gap = spent * REFRESH_COST_FACTOR;
-	c->next_refresh_mono_ns = t0 + (gap > REFRESH_MIN_NS ? gap : REFRESH_MIN_NS);
-	return ret;
-}
-
 static int tick(struct collector *c)
 {
-	uint64_t now = now_ns(CLOCK_MONOTONIC);
+	uint64_t now = mono_ns();
 	double interval_s = (double)(now - c->last_read_mono_ns) / 1e9;
 	int ret;
 
@@ -644,7 +421,7 @@ static int tick(struct collector *c)
 	/* destroyed flows were shown once, with their final counters */
 	flowtab_end_interval(c->tab, &c->silent_flows);
 	if (!ret && !c->in_dump)
-		ret = maybe_refresh(c);
+		ret = silent_look(c, hooks_of(c));
 	return ret;
 }
 
@@ -672,7 +449,7 @@ static bool tick_due_in_dump(void *arg)
 	struct collector *c = arg;
 
 	return !c->kernel_counters &&
-	       now_ns(CLOCK_MONOTONIC) >= c->next_tick_mono_ns;
+	       mono_ns() >= c->next_tick_mono_ns;
 }
 
 static int tick_in_dump(void *arg)
@@ -683,7 +460,7 @@ static int tick_in_dump(void *arg)
 	c->in_dump = true;
 	ret = tick(c);
 	c->in_dump = false;
-	next_tick(c, now_ns(CLOCK_MONOTONIC));
+	next_tick(c, mono_ns());
 	return ret;
 }
 
@@ -702,12 +479,11 @@ static int start_run(struct collector *c)
 		return ret;
 	}
 	/* baseline: rates of the first snapshot cover exactly one interval */
-	c->baseline_ns = now_ns(CLOCK_REALTIME);
+	c->baseline_ns = real_ns();
 	if (!c->counting_since_ns)
 		c->counting_since_ns = c->baseline_ns;
-	c->last_read_mono_ns = now_ns(CLOCK_MONOTONIC);
-	c->next_refresh_mono_ns = c->last_read_mono_ns + REFRESH_MIN_NS;
-	early_drops_grew(c);
+	c->last_read_mono_ns = mono_ns();
+	silent_start(c);
 	ret = read_counters(c, 0);
 	if (ret)
 		snprintf(c->errmsg, sizeof(c->errmsg),
@@ -734,7 +510,7 @@ static uint64_t coalesce_ns_for(size_t buffer)
 
 static void coalesce(const struct collector *c, uint64_t next_tick)
 {
-	uint64_t until = now_ns(CLOCK_MONOTONIC) + c->coalesce_ns;
+	uint64_t until = mono_ns() + c->coalesce_ns;
 	struct timespec ts;
 
 	if (until > next_tick)
@@ -765,7 +541,7 @@ static void *collector_main(void *arg)
 			       (uint64_t)(c->cfg->interval_s * 1e9);
 	ct_set_yield(c->ct, &yield);
 	for (; !ret;) {
-		uint64_t now = now_ns(CLOCK_MONOTONIC), next = c->next_tick_mono_ns;
+		uint64_t now = mono_ns(), next = c->next_tick_mono_ns;
 		int timeout_ms = 0;
 
 		if (now < next && !ct_resync_pending(c->ct))
@@ -787,7 +563,7 @@ static void *collector_main(void *arg)
 			if (c->coalesce_ns)
 				coalesce(c, c->next_tick_mono_ns);
 		}
-		now = now_ns(CLOCK_MONOTONIC);
+		now = mono_ns();
 		if (now >= c->next_tick_mono_ns) {
 			/*
 			 * Events up to now first, which the pause above let

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The collector's silent flows (collector_silent.c): flows found by a dump
+ * that no event will end. Called in the collector thread only.
+ */
+#ifndef FLOWTOP_COLLECTOR_SILENT_H
+#define FLOWTOP_COLLECTOR_SILENT_H
+
+#include <stdint.h>
+
+#include "collector.h"
+#include "ct.h"
+
+/* After the first dump and read: when the fallback dump may first run. */
+void silent_start(struct collector *c);
+
+/* A silent flow's deadline: timeout_s (the dump's) from now, and a margin. */
+void silent_deadline(struct collector *c, struct flow_rec *f,
+		     uint32_t timeout_s);
+
+/*
+ * Once per interval: asks the kernel about the silent flows whose time is
+ * up (ended ones go through hooks->destroyed), and dumps the table when
+ * early drops made deadlines unreliable. 0 or a negative errno.
+ */
+int silent_look(struct collector *c, const struct ct_hooks *hooks);
+
+#endif
