@@ -184,9 +184,13 @@ static int check_silent(struct collector *c, const struct ct_hooks *hooks)
  * dropped connections early to make room in a full table (those never
  * reach their deadline's answer in time to matter, and may be many at
  * once). Spaced so that dumping costs at most about 5% of the time, and
- * never more often than REFRESH_MIN_NS.
+ * never more often than REFRESH_MIN_NS: the cost bound rules a large table
+ * (a dump of a million flows, seconds, is followed by minutes without
+ * one); the floor only keeps a small table's dumps from running every
+ * interval while the kernel keeps dropping, and lets the flows an early
+ * drop ended leave the view within seconds.
  */
-#define REFRESH_MIN_NS (30ull * 1000000000ull)
+#define REFRESH_MIN_NS (10ull * 1000000000ull)
 #define REFRESH_COST_FACTOR 20
 
 static bool early_drops_grew(struct collector *c)

@@ -50,7 +50,7 @@ log "early drops: $((d1 - d0)); dport 7 flows left in conntrack: $left7 of 3000;
 [ $((d1 - d0)) -gt 0 ] || fail "no early drop after $fill flows with nf_conntrack_max $max"
 [ "$left7" -lt 3000 ] || fail "no dport 7 flow was dropped early (test setup)"
 
-# wall-clock bound: the refresh dump is spaced 30 s from flowtop's start
+# wall-clock bound: the refresh dump is spaced 10 s from flowtop's start
 _converged() {
 	local s
 	s=$(ft_last r)
