@@ -65,6 +65,9 @@ CT_MAX_OLD=$(cat "$CT_MAX_FILE")
 CT_MAX_NEW=$((F + F / 4))
 [ $((BURST_FLOWS + BURST_FLOWS / 4)) -gt "$CT_MAX_NEW" ] &&
 	CT_MAX_NEW=$((BURST_FLOWS + BURST_FLOWS / 4))
+# flowtop's --max-flows in the steady and burst runs: their tables, not the
+# sustained one's, so that their figures compare with earlier rounds'
+FT_MAX_FLOWS=$CT_MAX_NEW
 # the sustained load holds (rate reached) x (UDP timeout): room for 400k/s
 [ "$SUST_SECONDS" -gt 0 ] && [ $((400000 * SUST_TIMEOUT)) -gt "$CT_MAX_NEW" ] &&
 	CT_MAX_NEW=$((400000 * SUST_TIMEOUT))
@@ -283,7 +286,7 @@ echo
 # --- 1. steady state --------------------------------------------------------
 sink_pair gen1 dut1   # lib.sh: gen --veth-- dut, the load dropped at egress
 sysctl_set dut1 net.netfilter.nf_conntrack_udp_timeout "$UDP_TIMEOUT"
-ft_run s1 dut1 --batch --count 0 --output json -U -t 1 --max-flows "$CT_MAX_NEW"
+ft_run s1 dut1 --batch --count 0 --output json -U -t 1 --max-flows "$FT_MAX_FLOWS"
 idle=$(tail -1 "$TMPD/s1.stats")
 idle_rss=$($PY -c 'import json,sys; print(json.loads(sys.argv[1])["_rss"])' "$idle")
 acct=$($PY -c 'import json,sys; print(json.loads(sys.argv[1]).get("acct"))' "$idle")
@@ -313,7 +316,7 @@ ip netns del "$(nsname dut1)" 2>/dev/null || true
 # --- 2. burst -------------------------------------------------------------------
 sink_pair gen2 dut2
 sysctl_set dut2 net.netfilter.nf_conntrack_udp_timeout 120
-ft_run s2 dut2 --batch --count 0 --output json -U -t 1 --max-flows "$CT_MAX_NEW"
+ft_run s2 dut2 --batch --count 0 --output json -U -t 1 --max-flows "$FT_MAX_FLOWS"
 echo "burst:  $BURST_FLOWS new flows at $BURST_RATE/s (default netlink buffer) ..."
 sleep 1.1
 t_b0=$(now)
