@@ -22,6 +22,9 @@ struct snapshot_meta {
 	enum acct_kind acct;	/* backend in use */
 	uint64_t lost_events;	/* cumulative, since start */
 	uint64_t resyncs;
+	/* taken in the middle of a resync dump (ct_yield): flows not listed
+	 * again yet are as they were, ended ones among them */
+	bool resyncing;
 	uint64_t evictions;
 	uint64_t events;	/* conntrack events handled, cumulative */
 	uint64_t new_flows;	/* cumulative */

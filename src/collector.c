@@ -379,6 +379,7 @@ static int publish(struct collector *c, double interval_s)
 	m.acct = acct_kind_of(c->acct);
 	m.lost_events = cs.lost_events;
 	m.resyncs = cs.resyncs;
+	m.resyncing = c->in_dump;
 	m.evictions = as.evictions;
 	m.events = cs.events;
 	m.new_flows = cs.new_flows;

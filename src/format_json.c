@@ -32,6 +32,8 @@ void format_json(struct wbuf *w, const struct snapshot *snap,
 		json_u64(w, "flows_matched", sel->matched);
 	json_u64(w, "lost_events", m->lost_events);
 	json_u64(w, "resyncs", m->resyncs);
+	json_key(w, "resyncing");
+	wb_puts(w, m->resyncing ? "true" : "false");
 	json_u64(w, "evictions", m->evictions);
 	json_u64(w, "events", m->events);
 	json_u64(w, "new_flows", m->new_flows);

@@ -80,6 +80,8 @@ static void text_summary(struct wbuf *w, const struct snapshot *snap,
 	wb_u64(w, m->lost_events);
 	wb_puts(w, "  resyncs ");
 	wb_u64(w, m->resyncs);
+	if (m->resyncing)
+		wb_puts(w, " (resyncing)");
 	wb_puts(w, "  evictions ");
 	wb_u64(w, m->evictions);
 	wb_char(w, '\n');

@@ -646,8 +646,8 @@ static void test_json_udp_exact(void **state)
 	out = render(make_snap(&f, 1), OUTPUT_JSON, true);
 	assert_string_equal(out,
 		"{\"time\": 1764000000.5, \"interval\": 1.0, \"acct\": \"netfilter\", "
-		"\"flows_total\": 1, \"lost_events\": 0, \"resyncs\": 0, \"evictions\": 0, "
-		"\"events\": 1234, \"new_flows\": 10, \"destroyed_flows\": 7, "
+		"\"flows_total\": 1, \"lost_events\": 0, \"resyncs\": 0, \"resyncing\": false, "
+		"\"evictions\": 0, \"events\": 1234, \"new_flows\": 10, \"destroyed_flows\": 7, "
 		"\"refresh_dumps\": 1, \"gets\": 12, \"silent_ends\": 5, \"silent_ms\": 2.5, \"map_read_ms\": 0.4, "
 		"\"flows\": [{\"id\": 123, \"family\": \"ipv4\", \"proto\": \"udp\", \"state\": null, "
 		"\"src\": \"192.0.2.1\", \"dst\": \"198.51.100.7\", \"sport\": 40000, \"dport\": 53, "
@@ -663,7 +663,7 @@ static void test_json_udp_exact(void **state)
 
 static const char *const snap_keys[] = {
 	"time", "interval", "acct", "flows_total", "lost_events", "resyncs",
-	"evictions", "events", "new_flows", "destroyed_flows", "refresh_dumps",
+	"resyncing", "evictions", "events", "new_flows", "destroyed_flows", "refresh_dumps",
 	"gets", "silent_ends", "silent_ms", "map_read_ms", "flows",
 };
 
@@ -702,6 +702,7 @@ static void test_json_parsed(void **state)
 	s = make_snap(f, 4);
 	s->meta.lost_events = 5;
 	s->meta.resyncs = 2;
+	s->meta.resyncing = true;
 	s->meta.evictions = 18446744073709551615ull;
 	s->meta.acct = ACCT_CONNTRACK;
 	out = render(s, OUTPUT_JSON, false);
@@ -715,6 +716,8 @@ static void test_json_parsed(void **state)
 	assert_true(jnum(&doc, "flows_total") == 4);
 	assert_true(jnum(&doc, "lost_events") == 5);
 	assert_true(jnum(&doc, "resyncs") == 2);
+	assert_int_equal(jget(&doc, "resyncing")->t, J_BOOL);
+	assert_true(jget(&doc, "resyncing")->b);
 	/* integers are printed exactly, even past 2^53 */
 	assert_non_null(strstr(out, "\"evictions\": 18446744073709551615,"));
 
@@ -988,6 +991,7 @@ static void test_text(void **state)
 	s = make_snap(f, 4);
 	s->meta.lost_events = 3;
 	s->meta.resyncs = 1;
+	s->meta.resyncing = true;
 	s->meta.evictions = 2;
 
 	setenv("TZ", "UTC", 1);
@@ -997,10 +1001,10 @@ static void test_text(void **state)
 	/* summary line */
 	assert_true(strncmp(out, "2025-11-24 16:00:00.500 +0000  interval 1.0s  "
 				 "acct netfilter  flows 4  lost events 3  "
-				 "resyncs 1  evictions 2\n",
+				 "resyncs 1 (resyncing)  evictions 2\n",
 			    strlen("2025-11-24 16:00:00.500 +0000  interval 1.0s  "
 				   "acct netfilter  flows 4  lost events 3  "
-				   "resyncs 1  evictions 2\n")) == 0);
+				   "resyncs 1 (resyncing)  evictions 2\n")) == 0);
 
 	hdr = next_line(out);
 	assert_true(strncmp(hdr, "PROTO  STATE", 12) == 0);
