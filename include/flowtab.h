@@ -305,10 +305,20 @@ size_t flowtab_sweep(struct flowtab *tab, uint32_t gen);
 size_t flowtab_reap_destroyed(struct flowtab *tab);
 
 /*
- * After an interval's snapshot, in one pass: removes the destroyed flows
- * (shown once with their final counters) and counts the live flows no
- * event ever named (*silent: their end goes unreported). Returns how many
- * were removed.
+ * Marks f destroyed (touching it first) and lists it for
+ * flowtab_end_interval; nothing if it is already.
+ */
+void flowtab_set_destroyed(struct flowtab *tab, struct flow_rec *f);
+
+/* Marks f as named by an event (touching it first): not silent. */
+void flowtab_set_events_seen(struct flowtab *tab, struct flow_rec *f);
+
+/*
+ * After an interval's snapshot: removes the flows flowtab_set_destroyed
+ * listed (shown once with their final counters) and gives the number of
+ * live flows no event ever named (*silent: their end goes unreported),
+ * which the table keeps as flows come and go. Work follows the flows that
+ * ended, not the table. Returns how many were removed.
  */
 size_t flowtab_end_interval(struct flowtab *tab, size_t *silent);
 

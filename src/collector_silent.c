@@ -56,8 +56,7 @@ static bool still_silent(const struct flow_rec *f)
 static void silent_ended(struct collector *c, const struct ct_hooks *hooks,
 			 struct flow_rec *f)
 {
-	flowtab_touch(c->tab, f);
-	f->destroyed = true;
+	flowtab_set_destroyed(c->tab, f);
 	c->silent_ends++;
 	hooks->destroyed(f, hooks->arg);
 }

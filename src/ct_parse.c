@@ -536,8 +536,7 @@ int ct_apply(const struct ct_apply_ctx *ctx, enum ct_msg kind,
 		if (!f || f->destroyed || ids_differ(e->ct_id, f->ct_id))
 			return 0;
 		/* snapshots showing it keep what they show (flowtab.h) */
-		flowtab_touch(ctx->tab, f);
-		f->destroyed = true;
+		flowtab_set_destroyed(ctx->tab, f);
 		/* DESTROY carries the start (timestamps on): it tells the
 		 * counter map which connection's entry may go */
 		flow_rec_set_start(f, e->start_ns);
@@ -636,10 +635,8 @@ int ct_apply(const struct ct_apply_ctx *ctx, enum ct_msg kind,
 	 */
 	if (kind == CT_MSG_DUMP)
 		f->seen_gen = ctx->gen;
-	else if (!f->events_seen) {
-		flowtab_touch(ctx->tab, f);
-		f->events_seen = true;
-	}
+	else
+		flowtab_set_events_seen(ctx->tab, f);
 	/* an end no event will tell: when to ask about it again */
 	if (kind == CT_MSG_DUMP && !f->events_seen && e->has_timeout &&
 	    hooks && hooks->silent_timeout)
@@ -671,8 +668,7 @@ static void ghost_fn(struct flow_rec *f, void *arg)
 	w->n++;
 	if (!w->mark)
 		return;
-	flowtab_touch(w->ctx->tab, f);
-	f->destroyed = true;
+	flowtab_set_destroyed(w->ctx->tab, f);
 	f->seen_gen = w->ctx->gen;
 	w->ctx->stats->destroyed_flows++;
 	hooks->destroyed(f, hooks->arg);

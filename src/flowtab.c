@@ -115,6 +115,12 @@ struct flowtab {
 	/* the flows given rates by the last snapshot built */
 	uint32_t *rated;
 	size_t nrated, rated_cap;
+	/* destroyed since the last end of an interval (flowtab_set_destroyed);
+	 * ended_lost: one could not be listed, the next end looks at all */
+	uint32_t *ended;
+	size_t nended, ended_cap;
+	bool ended_lost;
+	size_t silent;		/* flows in use that no event named */
 };
 
 #define KERN_CHUNK_SHIFT 12
@@ -637,6 +643,7 @@ void flowtab_free(struct flowtab *tab)
 	free(tab->undo_spare);
 	free(tab->marks);
 	free(tab->rated);
+	free(tab->ended);
 	free(tab->nat_free);
 	free(tab->free_idx);
 	free(tab->live);
@@ -755,6 +762,7 @@ struct flow_rec *flowtab_insert(struct flowtab *tab,
 	f->sel_bit = (uint8_t)sel_proto_bit(key->family, key->proto);
 	f->in_use = true;
 	tab->live[i / 64] |= 1ull << (i % 64);
+	tab->silent++;		/* until an event names it */
 	b = bucket_of(tab, key);
 	f->hnext = tab->buckets[b];
 	tab->buckets[b] = i;
@@ -807,6 +815,8 @@ static void unlink_at(struct flowtab *tab, uint32_t *pp, struct flow_rec *f)
 	*pp = f->hnext;
 	f->in_use = false;
 	tab->live[i / 64] &= ~(1ull << (i % 64));
+	if (!f->events_seen)
+		tab->silent--;
 	f->hnext = FLOWTAB_NONE;
 	tab->count--;
 	to_limbo(tab, flowtab_index(tab, f));
@@ -848,6 +858,7 @@ struct flow_rec *flowtab_renew(struct flowtab *tab, struct flow_rec *f)
 	n->sel_bit = f->sel_bit;
 	n->in_use = true;
 	tab->live[i / 64] |= 1ull << (i % 64);
+	tab->silent++;
 	/* the new flow takes the old one's place in the chain */
 	n->hnext = f->hnext;
 	unlink_at(tab, pp, f);
@@ -943,32 +954,64 @@ size_t flowtab_reap_destroyed(struct flowtab *tab)
 	return flowtab_remove_if(tab, is_destroyed, 0);
 }
 
+void flowtab_set_destroyed(struct flowtab *tab, struct flow_rec *f)
+{
+	if (f->destroyed)
+		return;
+	flowtab_touch(tab, f);
+	f->destroyed = true;
+	if (grow_array((void **)&tab->ended, &tab->ended_cap, tab->nended + 1,
+		       sizeof(*tab->ended), 1024))
+		tab->ended_lost = true;
+	else
+		tab->ended[tab->nended++] = flowtab_index(tab, f);
+}
+
+void flowtab_set_events_seen(struct flowtab *tab, struct flow_rec *f)
+{
+	if (f->events_seen)
+		return;
+	flowtab_touch(tab, f);
+	f->events_seen = true;
+	if (f->in_use)
+		tab->silent--;
+}
+
+/* Unlinks f if it is in use and destroyed; returns whether it did. */
+static bool reap(struct flowtab *tab, struct flow_rec *f)
+{
+	uint32_t *pp;
+
+	if (!f->in_use || !f->destroyed || !(pp = link_to(tab, f)))
+		return false;
+	unlink_at(tab, pp, f);
+	return true;
+}
+
 size_t flowtab_end_interval(struct flowtab *tab, size_t *silent)
 {
-	size_t removed = 0, quiet = 0;
+	size_t removed = 0;
 
-	/* the flows in use only, by their bits (holes cost nothing) */
-	for (size_t w = 0; w * 64 < tab->span; w++) {
-		uint64_t bits = tab->live[w];
-
-		for (; bits; bits &= bits - 1) {
-			struct flow_rec *f = at(tab, (uint32_t)(w * 64 +
-					(size_t)__builtin_ctzll(bits)));
-			uint32_t *pp;
-
-			if (f->destroyed) {
-				pp = link_to(tab, f);
-				if (pp) {
-					unlink_at(tab, pp, f);
-					removed++;
-				}
-				continue;
-			}
-			if (!f->events_seen)
-				quiet++;
-		}
+	/* a flow listed twice (ended, its index reused, ended again) is
+	 * reaped once: the second time it is no longer in use */
+	for (size_t k = 0; k < tab->nended; k++)
+		removed += reap(tab, at(tab, tab->ended[k]));
+	tab->nended = 0;
+	/* a burst's list is not kept for ever */
+	if (tab->ended_cap > 65536) {
+		free(tab->ended);
+		tab->ended = NULL;
+		tab->ended_cap = 0;
 	}
-	*silent = quiet;
+	if (tab->ended_lost) {
+		/* out of memory once: the flows in use, by their bits */
+		for (size_t w = 0; w * 64 < tab->span; w++)
+			for (uint64_t bits = tab->live[w]; bits; bits &= bits - 1)
+				removed += reap(tab, at(tab, (uint32_t)(w * 64 +
+						(size_t)__builtin_ctzll(bits))));
+		tab->ended_lost = false;
+	}
+	*silent = tab->silent;
 	return removed;
 }
 

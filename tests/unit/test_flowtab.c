@@ -608,8 +608,9 @@ static void test_end_interval(void **state)
 		f[i] = flowtab_upsert(tab, &k[i], &created);
 		f[i]->total.bytes[0] = 1000;
 	}
-	f[0]->destroyed = true;
-	f[1]->events_seen = true;
+	flowtab_set_destroyed(tab, f[0]);
+	flowtab_set_destroyed(tab, f[0]);	/* once is what counts */
+	flowtab_set_events_seen(tab, f[1]);
 	assert_int_equal(flowtab_end_interval(tab, &silent), 1);
 	assert_int_equal(silent, 2);	/* f[2], f[3]: no event named them */
 	assert_null(flowtab_lookup(tab, &k[0]));
@@ -617,6 +618,17 @@ static void test_end_interval(void **state)
 		assert_ptr_equal(flowtab_lookup(tab, &k[i]), f[i]);
 		assert_true(f[i]->total.bytes[0] == 1000);	/* totals stay */
 	}
+	/* nothing ended since: nothing goes */
+	assert_int_equal(flowtab_end_interval(tab, &silent), 0);
+	assert_int_equal(silent, 2);
+	/* a silent flow that ends, one removed by a sweep, one renewed (the
+	 * new connection silent until an event names it) */
+	flowtab_set_destroyed(tab, f[2]);
+	flowtab_remove(tab, f[3]);
+	assert_non_null(flowtab_renew(tab, f[1]));
+	assert_int_equal(flowtab_end_interval(tab, &silent), 1);
+	assert_int_equal(silent, 1);
+	assert_int_equal(flowtab_count(tab), 1);
 	flowtab_free(tab);
 }
 
