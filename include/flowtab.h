@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "flow_key.h"
 
@@ -164,6 +165,35 @@ uint32_t flowtab_index(const struct flowtab *tab, const struct flow_rec *f);
 void flowtab_reply(const struct flowtab *tab, const struct flow_rec *f,
 		   struct flow_key *out);
 
+/* key turned around: the reply tuple of a flow without NAT */
+static inline void flow_key_mirror(const struct flow_key *key,
+				   struct flow_key *out)
+{
+	/* field by field: a copy of the whole first would be written twice */
+	memcpy(out->src, key->dst, sizeof(out->src));
+	memcpy(out->dst, key->src, sizeof(out->dst));
+	out->sport = key->dport;
+	out->dport = key->sport;
+	out->zone = key->zone;
+	out->family = key->family;
+	out->proto = key->proto;
+}
+
+_Static_assert(sizeof(struct flow_key) == 2 * 16 + 3 * 2 + 2,
+	       "flow_key_mirror writes every field of a flow_key");
+
+/* flowtab_reply, inline for the flows without NAT (most of them) */
+static inline void flowtab_reply_rec(const struct flowtab *tab,
+				     const struct flow_rec *f,
+				     struct flow_key *out)
+{
+	/* as flowtab_reply: acquire pairs with the entry's release */
+	if (__atomic_load_n(&f->nat, __ATOMIC_ACQUIRE))
+		flowtab_reply(tab, f, out);
+	else
+		flow_key_mirror(&f->key, out);
+}
+
 /*
  * Records f's reply tuple (collector only). -ENOMEM when it needs a NAT
  * entry and there is no memory for one (f keeps its old reply then).
@@ -224,6 +254,45 @@ struct flow_vals {
  */
 void flowtab_read(const struct flowtab *tab, uint32_t idx, uint64_t gen,
 		  struct flow_vals *out);
+
+/* f's versioned fields as they are in the record (the newest version). */
+static inline void flow_rec_vals(const struct flow_rec *f,
+				 struct flow_vals *v)
+{
+	v->state = f->state;
+	v->destroyed = f->destroyed;
+	v->counters_valid = f->counters_valid;
+	v->counts_from_zero = f->counts_from_zero;
+	v->events_seen = f->events_seen;
+	v->offloaded = f->offloaded;
+	v->whole_life = f->whole_life;
+	v->total = f->total;
+	v->rates = f->rates;
+}
+
+/*
+ * flowtab_read of the record f = flowtab_entry(tab, idx), inline for
+ * passes over every flow: a record not written since gen (most of them)
+ * is read in place under flowtab_read's sequence check, as exact; the
+ * others (written since, or caught being written) take flowtab_read.
+ */
+static inline void flowtab_read_rec(const struct flowtab *tab,
+				    const struct flow_rec *f, uint32_t idx,
+				    uint64_t gen, struct flow_vals *out)
+{
+	uint32_t w = __atomic_load_n(&f->wgen, __ATOMIC_ACQUIRE);
+
+	if (__builtin_expect(w <= (uint32_t)gen, 1)) {
+		flow_rec_vals(f, out);
+		/* as flowtab_read: the collector moves wgen past gen before
+		 * it writes anything this copy could see */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__builtin_expect(__atomic_load_n(&f->wgen, __ATOMIC_RELAXED)
+				     == w, 1))
+			return;
+	}
+	flowtab_read(tab, idx, gen, out);
+}
 
 /*
  * The rates of the snapshot being built (collector only):

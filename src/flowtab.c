@@ -87,16 +87,6 @@ uint32_t flowtab_index(const struct flowtab *tab, const struct flow_rec *f)
 
 /* --- reply tuples --------------------------------------------------------- */
 
-/* The reply tuple of a connection without NAT: the original turned around. */
-static void mirror_of(const struct flow_key *key, struct flow_key *out)
-{
-	*out = *key;
-	memcpy(out->src, key->dst, sizeof(out->src));
-	memcpy(out->dst, key->src, sizeof(out->dst));
-	out->sport = key->dport;
-	out->dport = key->sport;
-}
-
 static struct flow_key *nat_entry(const struct flowtab *tab, uint32_t n)
 {
 	return &tab->nat_chunks[n >> NAT_CHUNK_SHIFT][n & (NAT_CHUNK - 1)];
@@ -152,7 +142,7 @@ void flowtab_reply(const struct flowtab *tab, const struct flow_rec *f,
 	if (nat)
 		*out = *nat_entry(tab, nat - 1);
 	else
-		mirror_of(&f->key, out);
+		flow_key_mirror(&f->key, out);
 }
 
 int flowtab_set_reply(struct flowtab *tab, struct flow_rec *f,

@@ -158,19 +158,6 @@ void flowtab_touch(struct flowtab *tab, struct flow_rec *f)
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 }
 
-static void vals_of_rec(const struct flow_rec *f, struct flow_vals *v)
-{
-	v->state = f->state;
-	v->destroyed = f->destroyed;
-	v->counters_valid = f->counters_valid;
-	v->counts_from_zero = f->counts_from_zero;
-	v->events_seen = f->events_seen;
-	v->offloaded = f->offloaded;
-	v->whole_life = f->whole_life;
-	v->total = f->total;
-	v->rates = f->rates;
-}
-
 void flowtab_read(const struct flowtab *tab, uint32_t idx, uint64_t gen,
 		  struct flow_vals *out)
 {
@@ -183,7 +170,7 @@ void flowtab_read(const struct flowtab *tab, uint32_t idx, uint64_t gen,
 		if (w <= g) {
 			/* a sequence lock: the collector moves wgen past g
 			 * before it writes anything this copy could see */
-			vals_of_rec(f, out);
+			flow_rec_vals(f, out);
 			__atomic_thread_fence(__ATOMIC_ACQUIRE);
 			if (__atomic_load_n(&f->wgen, __ATOMIC_RELAXED) == w)
 				return;
@@ -208,7 +195,7 @@ void flowtab_read(const struct flowtab *tab, uint32_t idx, uint64_t gen,
 			u = __atomic_load_n(&e->next, __ATOMIC_ACQUIRE);
 		}
 		/* the version was not kept (out of memory): the newest */
-		vals_of_rec(f, out);
+		flow_rec_vals(f, out);
 		return;
 	}
 }

@@ -11,32 +11,21 @@
 #include "ui_text.h"
 
 
-/* rows of the table read this far ahead of the one grouped */
-#define PREFETCH_AHEAD 32
-
 /*
  * The common case (address, network, protocol or port keys, no filter
  * needing names): the key and the counters (the snapshot's version) come
  * from the table's record, without assembling a whole flow. Batch
  * snapshots are sorted by rate, so the records are visited in random
- * order: they are fetched a few rows ahead.
+ * order: snapshot_vals fetches them a few rows ahead.
  */
 static int group_rows_fast(const struct snapshot *snap, struct group_agg *a)
 {
 	size_t n = snap->n;
 
 	for (size_t i = 0; i < n; i++) {
-		const struct flow_rec *e;
+		const struct flow_rec *e = snapshot_rec(snap, i);
 		struct flow_vals v;
 
-		if (i + PREFETCH_AHEAD < n) {
-			const char *r = (const char *)flowtab_entry(snap->tab,
-				snapshot_idx(snap, i + PREFETCH_AHEAD));
-
-			__builtin_prefetch(r);
-			__builtin_prefetch(r + 64);
-		}
-		e = flowtab_entry(snap->tab, snapshot_idx(snap, i));
 		snapshot_vals(snap, i, &v);
 		if (group_agg_add_tuple(a, &e->key, &v.total, v.rates.pkt_rate,
 					v.rates.byte_rate, (uint32_t)i))

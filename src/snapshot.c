@@ -8,35 +8,62 @@
 #include "sort.h"
 #include "util.h"
 
+/*
+ * The versioned fields of src (a record or a flow_vals: the same names)
+ * into the flow f.
+ */
+#define SET_VALS(f, src)						\
+	do {								\
+		(f)->state = (src)->state;				\
+		(f)->destroyed = (src)->destroyed;			\
+		(f)->counters_valid = (src)->counters_valid;		\
+		(f)->counts_from_zero = (src)->counts_from_zero;	\
+		(f)->events_seen = (src)->events_seen;			\
+		(f)->offloaded = (src)->offloaded;			\
+		(f)->whole_life = (src)->whole_life;			\
+		(f)->total = (src)->total;				\
+		memcpy((f)->pkt_rate, (src)->rates.pkt_rate,		\
+		       sizeof((f)->pkt_rate));				\
+		memcpy((f)->byte_rate, (src)->rates.byte_rate,		\
+		       sizeof((f)->byte_rate));				\
+	} while (0)
+
 const struct flow *snapshot_flow(const struct snapshot *s, size_t i,
 				 struct flow *buf)
 {
 	const struct flow_rec *e;
 	struct flow_vals v;
-	uint32_t idx;
+	uint32_t idx, w;
 
+	/* a pass over the rows in order finds the records it reads next
+	 * on their way */
+	snapshot_prefetch(s, i + SNAPSHOT_AHEAD);
 	idx = s->order[i];
-	e = flowtab_entry(s->tab, idx);
+	e = &s->recs[idx];
 	/* field by field: the collector keeps writing the entry's others */
 	buf->key = e->key;
-	flowtab_reply(s->tab, e, &buf->reply);
+	flowtab_reply_rec(s->tab, e, &buf->reply);
 	buf->ct_id = e->ct_id;
 	buf->mark = __atomic_load_n(&e->mark, __ATOMIC_RELAXED);
 	buf->start_ns = flow_rec_start(e);
 	buf->first_seen_ns = e->since_ns;
 	buf->sel_bit = e->sel_bit;
-	flowtab_read(s->tab, idx, s->gen, &v);
-	buf->state = v.state;
-	buf->destroyed = v.destroyed;
-	buf->counters_valid = v.counters_valid;
-	buf->counts_from_zero = v.counts_from_zero;
-	buf->events_seen = v.events_seen;
-	buf->offloaded = v.offloaded;
-	buf->whole_life = v.whole_life;
-	buf->total = v.total;
-	memcpy(buf->pkt_rate, v.rates.pkt_rate, sizeof(buf->pkt_rate));
-	memcpy(buf->byte_rate, v.rates.byte_rate, sizeof(buf->byte_rate));
 	buf->idx = idx;
+	/*
+	 * The versioned fields: flowtab_read_rec's fast case, straight into
+	 * buf instead of through a flow_vals (the same sequence check: a
+	 * record written since, or while it was copied, takes flowtab_read)
+	 */
+	w = __atomic_load_n(&e->wgen, __ATOMIC_ACQUIRE);
+	if (__builtin_expect(w <= (uint32_t)s->gen, 1)) {
+		SET_VALS(buf, e);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__builtin_expect(__atomic_load_n(&e->wgen, __ATOMIC_RELAXED)
+				     == w, 1))
+			return buf;
+	}
+	flowtab_read(s->tab, idx, s->gen, &v);
+	SET_VALS(buf, &v);
 	return buf;
 }
 
@@ -137,6 +164,7 @@ static struct snapshot *build(struct flowtab *tab,
 	}
 	s->order = order;
 	s->tab = flowtab_get(tab);
+	s->recs = flowtab_entry(tab, 0);
 	s->gen = flowtab_gen(tab);
 	fill(s, tab, rates);
 	/* unsorted is still a valid snapshot: only the order suffers */

@@ -488,6 +488,166 @@ static void test_snapshot_keeps_its_version(void **state)
 	flowtab_free(tab);
 }
 
+/* two versions' fields equal (a flow_vals has padding: not memcmp) */
+static void assert_vals_equal(const struct flow_vals *a, const struct flow_vals *b)
+{
+	assert_int_equal(a->state, b->state);
+	assert_int_equal(a->destroyed, b->destroyed);
+	assert_int_equal(a->counters_valid, b->counters_valid);
+	assert_int_equal(a->counts_from_zero, b->counts_from_zero);
+	assert_int_equal(a->events_seen, b->events_seen);
+	assert_int_equal(a->offloaded, b->offloaded);
+	assert_int_equal(a->whole_life, b->whole_life);
+	assert_memory_equal(&a->total, &b->total, sizeof(a->total));
+	assert_memory_equal(&a->rates, &b->rates, sizeof(a->rates));
+}
+
+/* f's versioned fields, as snapshot_flow gave them, equal v's */
+static void assert_flow_has_vals(const struct flow *f, const struct flow_vals *v)
+{
+	struct flow_vals got = {
+		.state = f->state, .destroyed = f->destroyed,
+		.counters_valid = f->counters_valid,
+		.counts_from_zero = f->counts_from_zero,
+		.events_seen = f->events_seen, .offloaded = f->offloaded,
+		.whole_life = f->whole_life, .total = f->total,
+	};
+
+	memcpy(got.rates.pkt_rate, f->pkt_rate, sizeof(f->pkt_rate));
+	memcpy(got.rates.byte_rate, f->byte_rate, sizeof(f->byte_rate));
+	assert_vals_equal(&got, v);
+}
+
+/*
+ * The reads of whole passes (snapshot_vals, snapshot_flow: the record
+ * read in place when it was not written since the snapshot) give a held
+ * snapshot its own version of every versioned field, flag by flag, while
+ * the collector rewrites the record in the next generations, and the
+ * newer snapshot the new one; a flow not written since is read in place.
+ */
+/* a table of two flows and its snapshots, for the reads' tests */
+struct two_flows {
+	struct flowtab *tab;
+	struct snapshot_pool pool;
+	uint64_t seq;
+	struct flow_rec *fa, *fb;
+};
+
+static void two_flows_new(struct two_flows *t)
+{
+	struct flow_key a = udp4_key(0xc0000201, 1000);
+	struct flow_key b = udp4_key(0xc0000201, 2000);
+	bool created;
+
+	memset(t, 0, sizeof(*t));
+	t->tab = flowtab_new(0);
+	assert_non_null(t->tab);
+	t->fa = flowtab_upsert(t->tab, &a, &created);
+	t->fb = flowtab_upsert(t->tab, &b, &created);
+	assert_true(t->fa && t->fb);
+}
+
+/* the next snapshot, in table order (a first), with rates rl */
+static struct snapshot *two_flows_snap(struct two_flows *t,
+				       struct rate_list *rl)
+{
+	struct snapshot_meta m = { .seq = ++t->seq, .interval = 1.0 };
+	struct snapshot *s = snapshot_pool_build(&t->pool, t->tab, &m, false,
+						 rl);
+
+	assert_non_null(s);
+	assert_int_equal(s->n, 2);
+	assert_ptr_equal(snapshot_rec(s, 0), t->fa);
+	return s;
+}
+
+static void test_pass_reads_keep_version(void **state)
+{
+	struct two_flows t;
+	struct rate_list rl = { 0 };
+	struct flow_rates fr = { .pkt_rate = { 3, 4 }, .byte_rate = { 500, 600 } };
+	struct flow_vals old, v, nb;
+	struct snapshot *s1, *s2, *s3;
+	struct flow_rec *fa, *fb;
+	struct flow buf;
+
+	(void)state;
+	two_flows_new(&t);
+	fa = t.fa;
+	fb = t.fb;
+	fa->state = 3;
+	fa->counters_valid = true;
+	fa->whole_life = true;
+	fa->total = (struct flow_counters){ { 1, 2 }, { 1000, 2000 } };
+	fb->state = 7;
+	fb->events_seen = true;
+	fb->total.bytes[0] = 42;
+	assert_int_equal(rate_list_add(&rl, flowtab_index(t.tab, fa), &fr), 0);
+	s1 = two_flows_snap(&t, &rl);
+	snapshot_vals(s1, 0, &old);
+	assert_int_equal(old.state, 3);
+	assert_true(old.counters_valid && old.whole_life && !old.destroyed &&
+		    !old.counts_from_zero && !old.events_seen && !old.offloaded);
+	assert_true(old.total.bytes[1] == 2000 && old.total.packets[0] == 1);
+	assert_true(old.rates.byte_rate[1] == 600 && old.rates.pkt_rate[0] == 3);
+	assert_flow_has_vals(snapshot_flow(s1, 0, &buf), &old);
+	snapshot_vals(s1, 1, &nb);
+	assert_true(nb.state == 7 && nb.events_seen && nb.total.bytes[0] == 42);
+
+	/* every field of a rewritten while s1 is held: wgen moves first,
+	 * so s1 reads the version kept, not the record */
+	flowtab_touch(t.tab, fa);
+	snapshot_vals(s1, 0, &v);
+	assert_vals_equal(&v, &old);
+	fa->state = 9;
+	fa->destroyed = true;
+	fa->counters_valid = false;
+	fa->counts_from_zero = true;
+	fa->events_seen = true;
+	fa->offloaded = true;
+	fa->whole_life = false;
+	fa->total = (struct flow_counters){ { 5, 6 }, { 7000, 8000 } };
+	fa->rates = (struct flow_rates){ { 1, 1 }, { 9, 9 } };
+	snapshot_vals(s1, 0, &v);
+	assert_vals_equal(&v, &old);
+	assert_flow_has_vals(snapshot_flow(s1, 0, &buf), &old);
+	/* b untouched: read in place, the same as before */
+	snapshot_vals(s1, 1, &v);
+	assert_vals_equal(&v, &nb);
+	assert_flow_has_vals(snapshot_flow(s1, 1, &buf), &nb);
+
+	s2 = two_flows_snap(&t, NULL);
+	snapshot_vals(s2, 0, &v);
+	assert_true(v.state == 9 && v.destroyed && !v.counters_valid &&
+		    v.counts_from_zero && v.events_seen && v.offloaded &&
+		    !v.whole_life);
+	assert_true(v.total.bytes[1] == 8000 && v.total.packets[0] == 5);
+	/* no reading for a in s2's interval: its rates went back to 0 */
+	assert_true(v.rates.byte_rate[0] == 0 && v.rates.pkt_rate[1] == 0);
+	assert_flow_has_vals(snapshot_flow(s2, 0, &buf), &v);
+	assert_flow_has_vals(snapshot_flow(s1, 0, &buf), &old);
+
+	/* a third generation rewrites a again: s1 and s2 each keep theirs */
+	flowtab_touch(t.tab, fa);
+	fa->state = 11;
+	fa->total.bytes[0] = 1;
+	snapshot_vals(s2, 0, &nb);
+	assert_vals_equal(&nb, &v);
+	snapshot_vals(s1, 0, &nb);
+	assert_vals_equal(&nb, &old);
+	s3 = two_flows_snap(&t, NULL);
+	snapshot_vals(s3, 0, &nb);
+	assert_true(nb.state == 11 && nb.total.bytes[0] == 1);
+	assert_flow_has_vals(snapshot_flow(s3, 0, &buf), &nb);
+
+	snapshot_put(s1);
+	snapshot_put(s2);
+	snapshot_put(s3);
+	snapshot_pool_clear(&t.pool);
+	rate_list_free(&rl);
+	flowtab_free(t.tab);
+}
+
 /*
  * Readers on another thread while the collector writes: every row of every
  * snapshot they take is the flow as of that snapshot's generation, whole
@@ -525,11 +685,18 @@ static void *ver_read(void *arg)
 			const struct flow *f = snapshot_flow(s, i, &buf);
 			uint64_t want = ver_expect(f->ct_id, s->gen);
 			float rate = (f->ct_id + s->gen) % 3 == 0 ? (float)s->gen : 0;
+			struct flow_vals v;
 
 			r->checked++;
 			if (f->total.packets[0] != want || f->total.packets[1] != want ||
 			    f->total.bytes[0] != want || f->total.bytes[1] != want ||
 			    f->state != want % 200 || f->byte_rate[0] != rate)
+				r->bad++;
+			/* the counters-only read of a pass, the same */
+			snapshot_vals(s, i, &v);
+			if (v.total.packets[0] != want || v.total.packets[1] != want ||
+			    v.total.bytes[0] != want || v.total.bytes[1] != want ||
+			    v.state != want % 200 || v.rates.byte_rate[0] != rate)
 				r->bad++;
 		}
 		snapshot_put(s);
@@ -732,6 +899,7 @@ int main(void)
 		cmocka_unit_test(test_index_reused_only_after_snapshots),
 		cmocka_unit_test(test_renew_keeps_old_connection),
 		cmocka_unit_test(test_snapshot_keeps_its_version),
+		cmocka_unit_test(test_pass_reads_keep_version),
 		cmocka_unit_test(test_versions_under_concurrent_reads),
 		cmocka_unit_test(test_end_interval),
 		cmocka_unit_test(test_nat_reply_store),
