@@ -83,15 +83,25 @@ void group_key_from(const struct group_spec *s, const struct flow_key *k,
 
 _Static_assert(sizeof(struct group_key) == 24, "group_key: 3 words, no padding");
 
-/* every field equal: the three words, as the key has no padding */
+/* word w (of 3) of a key */
+static inline uint64_t group_key_word(const struct group_key *k, int w)
+{
+	uint64_t x;
+
+	memcpy(&x, (const char *)k + 8 * w, sizeof(x));
+	return x;
+}
+
+/*
+ * every field equal: the three words, as the key has no padding (each
+ * loaded on its own: copies of the whole keys went through the stack)
+ */
 static inline bool group_key_eq(const struct group_key *a,
 				const struct group_key *b)
 {
-	uint64_t x[3], y[3];
-
-	memcpy(x, a, sizeof(x));
-	memcpy(y, b, sizeof(y));
-	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]));
+	return !((group_key_word(a, 0) ^ group_key_word(b, 0)) |
+		 (group_key_word(a, 1) ^ group_key_word(b, 1)) |
+		 (group_key_word(a, 2) ^ group_key_word(b, 2)));
 }
 
 /*

@@ -155,59 +155,108 @@ static void mask_addr(uint32_t out[4], const uint32_t in[4], unsigned bits,
 	}
 }
 
-void group_key_of(const struct group_spec *s, const struct flow *f,
-		  const struct flow_info *info, struct group_key *out)
+/*
+ * A multiply-xorshift mix of a key's three words: the address's two as
+ * they are in memory, the third from the fields (on a little-endian
+ * machine that too is the key's bytes). A flow's key is hashed from the
+ * values it is built from, in registers: loading words just written
+ * field by field would wait on store forwarding.
+ */
+static inline uint32_t key_hash_of(uint64_t w0, uint64_t w1, uint32_t num,
+				   uint8_t family, uint8_t proto, uint8_t cc0,
+				   uint8_t cc1)
 {
-	group_key_from(s, &f->key, info, out);
+	uint64_t h = 0x9e3779b97f4a7c15ull;
+
+	h ^= w0;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 32;
+	h ^= w1;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 32;
+	h ^= num | (uint64_t)family << 32 | (uint64_t)proto << 40 |
+	     (uint64_t)cc0 << 48 | (uint64_t)cc1 << 56;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 32;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return (uint32_t)(h >> 32);
+}
+
+/*
+ * group_key_from, inlined where flows are added one by one, built in
+ * registers and stored field by field: returns the key's hash.
+ */
+static inline __attribute__((always_inline)) uint32_t
+key_from(const struct group_spec *s, const struct flow_key *k,
+	 const struct flow_info *info, struct group_key *out)
+{
+	uint64_t w[2] = { 0, 0 };
+	uint32_t num = 0, m[4];
+	uint8_t family = 0, proto = 0, cc0 = 0, cc1 = 0;
+
+	switch (s->kind) {
+	case GROUP_SRC:
+	case GROUP_HOST:
+		family = k->family;
+		memcpy(w, k->src, sizeof(w));
+		break;
+	case GROUP_DST:
+		family = k->family;
+		memcpy(w, k->dst, sizeof(w));
+		break;
+	case GROUP_NET:
+		family = k->family;
+		if (k->family == AF_INET6) {
+			num = s->v6_prefix;
+			mask_addr(m, k->src, s->v6_prefix, 4);
+		} else {
+			num = s->v4_prefix;
+			mask_addr(m, k->src, s->v4_prefix, 1);
+		}
+		memcpy(w, m, sizeof(w));
+		break;
+	case GROUP_COUNTRY:
+		if (info) {
+			cc0 = (uint8_t)info->dst.geo.country_code[0];
+			cc1 = cc0 ? (uint8_t)info->dst.geo.country_code[1] : 0;
+		}
+		break;
+	case GROUP_ASN:
+		num = info ? info->dst.geo.asn : 0;
+		break;
+	case GROUP_PROCESS:
+		num = info && info->proc.pid > 0 ? (uint32_t)info->proc.pid : 0;
+		break;
+	case GROUP_PROTO:
+		proto = k->proto;
+		break;
+	case GROUP_PORT:
+		proto = k->proto;
+		if (has_ports(k->proto))
+			num = ntohs(k->dport);
+		break;
+	default:
+		break;
+	}
+	memcpy(out->addr, w, sizeof(w));
+	out->num = num;
+	out->family = family;
+	out->proto = proto;
+	out->cc[0] = (char)cc0;
+	out->cc[1] = (char)cc1;
+	return key_hash_of(w[0], w[1], num, family, proto, cc0, cc1);
 }
 
 void group_key_from(const struct group_spec *s, const struct flow_key *k,
 		    const struct flow_info *info, struct group_key *out)
 {
-	memset(out, 0, sizeof(*out));
-	switch (s->kind) {
-	case GROUP_SRC:
-	case GROUP_HOST:
-		out->family = k->family;
-		memcpy(out->addr, k->src, sizeof(out->addr));
-		break;
-	case GROUP_DST:
-		out->family = k->family;
-		memcpy(out->addr, k->dst, sizeof(out->addr));
-		break;
-	case GROUP_NET:
-		out->family = k->family;
-		if (k->family == AF_INET6) {
-			out->num = s->v6_prefix;
-			mask_addr(out->addr, k->src, s->v6_prefix, 4);
-		} else {
-			out->num = s->v4_prefix;
-			mask_addr(out->addr, k->src, s->v4_prefix, 1);
-		}
-		break;
-	case GROUP_COUNTRY:
-		if (info) {
-			out->cc[0] = info->dst.geo.country_code[0];
-			out->cc[1] = out->cc[0] ? info->dst.geo.country_code[1] : 0;
-		}
-		break;
-	case GROUP_ASN:
-		out->num = info ? info->dst.geo.asn : 0;
-		break;
-	case GROUP_PROCESS:
-		out->num = info && info->proc.pid > 0 ? (uint32_t)info->proc.pid : 0;
-		break;
-	case GROUP_PROTO:
-		out->proto = k->proto;
-		break;
-	case GROUP_PORT:
-		out->proto = k->proto;
-		if (has_ports(k->proto))
-			out->num = ntohs(k->dport);
-		break;
-	default:
-		break;
-	}
+	(void)key_from(s, k, info, out);
+}
+
+void group_key_of(const struct group_spec *s, const struct flow *f,
+		  const struct flow_info *info, struct group_key *out)
+{
+	(void)key_from(s, &f->key, info, out);
 }
 
 const char *group_key_text(const struct group_spec *s,
@@ -380,30 +429,6 @@ void group_agg_free(struct group_agg *a)
 	free(a);
 }
 
-/*
- * A multiply-xorshift mix of the key's three words. The keys were written
- * field by field, but a block is hashed only once it is full: by then
- * all but its last few keys' stores are long done, and wide loads no
- * longer wait on store forwarding.
- */
-static uint32_t key_hash(const struct group_key *k)
-{
-	uint64_t w[3], h = 0x9e3779b97f4a7c15ull;
-
-	memcpy(w, k, sizeof(w));
-	h ^= w[0];
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 32;
-	h ^= w[1];
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 32;
-	h ^= w[2];
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 32;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	return (uint32_t)(h >> 32);
-}
-
 /* Room for want groups: slots at most half full, rows allocated. */
 static int agg_reserve(struct group_agg *a, size_t want)
 {
@@ -523,8 +548,10 @@ static void agg_account(struct group_agg *a, const struct pending *p)
 	}
 }
 
-/* how far ahead the slots, then the rows, are fetched */
-#define AHEAD_SLOT 16
+/*
+ * How far ahead of the flow accounted a flow's group row is fetched (its
+ * slot, fetched when the flow was added, names it).
+ */
 #define AHEAD_ROW 8
 
 static int agg_flush(struct group_agg *a)
@@ -539,16 +566,8 @@ static int agg_flush(struct group_agg *a)
 	if (agg_reserve(a, a->n + np))
 		return -ENOMEM;
 	mask = a->nslots - 1;
+	/* a pipeline: flow i+8's row (named by its slot), then flow i */
 	for (size_t i = 0; i < np; i++) {
-		b[i].hash = key_hash(&b[i].key);
-		if (i < AHEAD_SLOT)
-			__builtin_prefetch(&a->slots[b[i].hash & mask]);
-	}
-	/* a pipeline: flow i+16's slot, flow i+8's row (named by its slot,
-	 * fetched 8 flows ago), then flow i */
-	for (size_t i = 0; i < np; i++) {
-		if (i + AHEAD_SLOT < np)
-			__builtin_prefetch(&a->slots[b[i + AHEAD_SLOT].hash & mask]);
 		if (i + AHEAD_ROW < np) {
 			const struct pending *q = &b[i + AHEAD_ROW];
 			uint32_t row = a->slots[q->hash & mask].row;
@@ -572,6 +591,44 @@ size_t group_agg_count(struct group_agg *a)
 	return a->n;
 }
 
+/*
+ * The rest of the flow's block entry p (its key is in, of hash h), and
+ * its slot fetched for the flush (the block's flows are accounted
+ * once it is full: by then the slot is in the cache).
+ */
+static inline __attribute__((always_inline)) void
+pending_fill(struct group_agg *a, struct pending *p, uint32_t h,
+	     const struct flow_counters *total,
+	     const float pkt_rate[FLOW_DIR_COUNT],
+	     const float byte_rate[FLOW_DIR_COUNT], uint32_t row)
+{
+	p->hash = h;
+	p->row = row;
+	p->total = *total;
+	memcpy(p->pkt_rate, pkt_rate, sizeof(p->pkt_rate));
+	memcpy(p->byte_rate, byte_rate, sizeof(p->byte_rate));
+	p->moved = rates_moved(pkt_rate, byte_rate);
+	/* a table that may still grow at the flush: then this fetch was
+	 * for nothing, the flush's probes find the new places */
+	if (a->nslots)
+		__builtin_prefetch(&a->slots[h & (a->nslots - 1)]);
+}
+
+/*
+ * group_agg_add_tuple with a full block: flushed first. Out of line, so
+ * that the common case does no more than the one flow.
+ */
+static __attribute__((noinline)) int
+add_tuple_flushing(struct group_agg *a, const struct flow_key *k,
+		   const struct flow_counters *total,
+		   const float pkt_rate[FLOW_DIR_COUNT],
+		   const float byte_rate[FLOW_DIR_COUNT], uint32_t row)
+{
+	if (agg_flush(a))
+		return -ENOMEM;
+	return group_agg_add_tuple(a, k, total, pkt_rate, byte_rate, row);
+}
+
 int group_agg_add_tuple(struct group_agg *a, const struct flow_key *k,
 			const struct flow_counters *total,
 			const float pkt_rate[FLOW_DIR_COUNT],
@@ -579,15 +636,12 @@ int group_agg_add_tuple(struct group_agg *a, const struct flow_key *k,
 {
 	struct pending *p;
 
-	if (a->npending == AGG_BLOCK && agg_flush(a))
-		return -ENOMEM;
+	if (__builtin_expect(a->npending == AGG_BLOCK, 0))
+		return add_tuple_flushing(a, k, total, pkt_rate, byte_rate,
+					  row);
 	p = &a->block[a->npending++];
-	group_key_from(&a->spec, k, NULL, &p->key);
-	p->row = row;
-	p->total = *total;
-	memcpy(p->pkt_rate, pkt_rate, sizeof(p->pkt_rate));
-	memcpy(p->byte_rate, byte_rate, sizeof(p->byte_rate));
-	p->moved = rates_moved(pkt_rate, byte_rate);
+	pending_fill(a, p, key_from(&a->spec, k, NULL, &p->key), total,
+		     pkt_rate, byte_rate, row);
 	return 0;
 }
 
@@ -599,12 +653,8 @@ int group_agg_add(struct group_agg *a, const struct flow *f,
 	if (a->npending == AGG_BLOCK && agg_flush(a))
 		return -ENOMEM;
 	p = &a->block[a->npending++];
-	group_key_of(&a->spec, f, info, &p->key);
-	p->row = row;
-	p->total = f->total;
-	memcpy(p->pkt_rate, f->pkt_rate, sizeof(p->pkt_rate));
-	memcpy(p->byte_rate, f->byte_rate, sizeof(p->byte_rate));
-	p->moved = rates_moved(f->pkt_rate, f->byte_rate);
+	pending_fill(a, p, key_from(&a->spec, &f->key, info, &p->key),
+		     &f->total, f->pkt_rate, f->byte_rate, row);
 	return 0;
 }
 
