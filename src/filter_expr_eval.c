@@ -16,14 +16,15 @@
 
 #define UNKNOWN (-1)
 
-static bool has_ports(uint8_t proto)
+static inline bool has_ports(uint8_t proto)
 {
 	return proto == IPPROTO_TCP || proto == IPPROTO_UDP ||
 	       proto == IPPROTO_UDPLITE || proto == IPPROTO_SCTP ||
 	       proto == IPPROTO_DCCP;
 }
 
-static bool in_net(const struct node *nd, uint8_t family, const uint32_t *a)
+static inline __attribute__((always_inline)) bool
+in_net(const struct node *nd, uint8_t family, const uint32_t *a)
 {
 	if (family != nd->v.net.family)
 		return false;
@@ -40,7 +41,8 @@ static bool in_net(const struct node *nd, uint8_t family, const uint32_t *a)
  * reply's destination is the source after SNAT, its source the
  * destination after DNAT. Without NAT they are the same addresses again.
  */
-static bool net_match(const struct node *nd, const struct flow *f)
+static inline __attribute__((always_inline)) bool
+net_match(const struct node *nd, const struct flow *f)
 {
 	const struct flow_key *k = &f->key, *r = &f->reply;
 	bool src = nd->side != SIDE_DST, dst = nd->side != SIDE_SRC;
@@ -52,13 +54,15 @@ static bool net_match(const struct node *nd, const struct flow *f)
 	       (dst && in_net(nd, r->family, r->src));
 }
 
-static inline bool in_range(const struct node *nd, double x)
+static inline __attribute__((always_inline)) bool
+in_range(const struct node *nd, double x)
 {
 	return (nd->flag ? x > nd->v.num.lo : x >= nd->v.num.lo) &&
 	       (nd->flag2 ? x < nd->v.num.hi : x <= nd->v.num.hi);
 }
 
-static bool port_match(const struct node *nd, const struct flow *f)
+static inline __attribute__((always_inline)) bool
+port_match(const struct node *nd, const struct flow *f)
 {
 	const struct flow_key *k = &f->key, *r = &f->reply;
 	bool s = nd->field != F_DPORT, d = nd->field != F_SPORT;
@@ -74,8 +78,9 @@ static bool port_match(const struct node *nd, const struct flow *f)
 	       (d && in_range(nd, ntohs(r->sport)));
 }
 
-static int num_match(const struct node *nd, const struct flow *f,
-		     const struct flow_info *info, bool pending, double now)
+static inline __attribute__((always_inline)) int
+num_match(const struct node *nd, const struct flow *f,
+	  const struct flow_info *info, bool pending, double now)
 {
 	const struct flow_counters *c = &f->total;
 
@@ -165,7 +170,8 @@ static bool country_is(const struct node *nd, const struct geo_info *g)
 	return str_is(nd, g->country_code) || str_is(nd, g->country);
 }
 
-static int str_match(const struct node *nd, const struct flow_info *info,
+static __attribute__((noinline)) int
+str_match(const struct node *nd, const struct flow_info *info,
 		     bool pending)
 {
 	bool s = nd->side != SIDE_DST, d = nd->side != SIDE_SRC;
@@ -190,33 +196,33 @@ static int str_match(const struct node *nd, const struct flow_info *info,
 	}
 }
 
-static int eval(const struct filter_expr *e, uint16_t i, const struct flow *f,
-		const struct flow_info *info, bool pending, double now)
+static int eval(const struct filter_expr *e, const struct node *nd,
+		const struct flow *f, const struct flow_info *info,
+		bool pending, double now);
+
+/* a bare word; out of line, as str_match: what leaf inlines stays small */
+static __attribute__((noinline)) int
+text_match(const struct node *nd, const struct flow *f,
+	   const struct flow_info *info, bool pending)
 {
-	const struct node *nd = &e->nodes[i];
+	/* the flow's own fields may settle it before any lookup */
+	if (pending)
+		return text_filter_match(nd->v.tf, f, NULL) ? 1 : UNKNOWN;
+	return text_filter_match(nd->v.tf, f, info);
+}
+
+/*
+ * A term (a leaf of the tree). Inlined where the tree is walked, as are
+ * the tests it makes: at a million flows a call per term and per test
+ * cost more than the tests.
+ */
+static inline __attribute__((always_inline)) int
+leaf(const struct node *nd, const struct flow *f,
+     const struct flow_info *info, bool pending, double now)
+{
 	uint8_t pr;
-	int a, b;
 
 	switch (nd->type) {
-	case N_AND:
-		a = eval(e, nd->a, f, info, pending, now);
-		if (!a)
-			return 0;
-		b = eval(e, nd->b, f, info, pending, now);
-		if (!b)
-			return 0;
-		return a == UNKNOWN || b == UNKNOWN ? UNKNOWN : 1;
-	case N_OR:
-		a = eval(e, nd->a, f, info, pending, now);
-		if (a == 1)
-			return 1;
-		b = eval(e, nd->b, f, info, pending, now);
-		if (b == 1)
-			return 1;
-		return a == UNKNOWN || b == UNKNOWN ? UNKNOWN : 0;
-	case N_NOT:
-		a = eval(e, nd->a, f, info, pending, now);
-		return a == UNKNOWN ? UNKNOWN : !a;
 	case N_NET:
 		return net_match(nd, f);
 	case N_NUM:
@@ -242,12 +248,53 @@ static int eval(const struct filter_expr *e, uint16_t i, const struct flow *f,
 	case N_STR:
 		return str_match(nd, info, pending);
 	case N_TEXT:
-		/* the flow's own fields may settle it before any lookup */
-		if (pending)
-			return text_filter_match(nd->v.tf, f, NULL) ? 1 : UNKNOWN;
-		return text_filter_match(nd->v.tf, f, info);
+		return text_match(nd, f, info, pending);
 	default:
 		return 0;
+	}
+}
+
+/* node i: a term inline, and, or, not through eval */
+static inline __attribute__((always_inline)) int
+node_eval(const struct filter_expr *e, uint16_t i, const struct flow *f,
+	  const struct flow_info *info, bool pending, double now)
+{
+	const struct node *nd = &e->nodes[i];
+
+	if (nd->type == N_AND || nd->type == N_OR || nd->type == N_NOT)
+		return eval(e, nd, f, info, pending, now);
+	return leaf(nd, f, info, pending, now);
+}
+
+/* and, or, not */
+static int eval(const struct filter_expr *e, const struct node *nd,
+		const struct flow *f, const struct flow_info *info,
+		bool pending, double now)
+{
+	int a, b;
+
+	switch (nd->type) {
+	case N_AND:
+		a = node_eval(e, nd->a, f, info, pending, now);
+		if (!a)
+			return 0;
+		b = node_eval(e, nd->b, f, info, pending, now);
+		if (!b)
+			return 0;
+		return a == UNKNOWN || b == UNKNOWN ? UNKNOWN : 1;
+	case N_OR:
+		a = node_eval(e, nd->a, f, info, pending, now);
+		if (a == 1)
+			return 1;
+		b = node_eval(e, nd->b, f, info, pending, now);
+		if (b == 1)
+			return 1;
+		return a == UNKNOWN || b == UNKNOWN ? UNKNOWN : 0;
+	case N_NOT:
+		a = node_eval(e, nd->a, f, info, pending, now);
+		return a == UNKNOWN ? UNKNOWN : !a;
+	default:
+		return 0;	/* the terms: node_eval */
 	}
 }
 
@@ -256,7 +303,7 @@ bool filter_expr_match(const struct filter_expr *e, const struct flow *f,
 {
 	if (!e)
 		return true;
-	return eval(e, e->root, f, info, false, now) == 1;
+	return node_eval(e, e->root, f, info, false, now) == 1;
 }
 
 int filter_expr_prematch(const struct filter_expr *e, const struct flow *f,
@@ -265,6 +312,6 @@ int filter_expr_prematch(const struct filter_expr *e, const struct flow *f,
 	if (!e)
 		return 1;
 	if (!(e->needs & FILTER_NEEDS_INFO))
-		return eval(e, e->root, f, NULL, false, now);
-	return eval(e, e->root, f, NULL, true, now);
+		return node_eval(e, e->root, f, NULL, false, now);
+	return node_eval(e, e->root, f, NULL, true, now);
 }
