@@ -102,13 +102,17 @@ size_t ct_nlmsg_span(const void *buf, size_t len)
 }
 
 /*
- * A ctnetlink message is read here with libmnl, not with
- * libnetfilter_conntrack's nfct_payload_parse: version 1.0.9 calls exit()
- * ("ctnetlink kernel ABI is broken") on any attribute of an unexpected
- * size, so one malformed message would end flowtop without its cleanup
- * (found by fuzzing). Here such a message is refused (-EINVAL) and the
- * next one read. Only the attributes flowtop shows are taken, each with
- * its size checked; values keep the byte order the library's getters give.
+ * A ctnetlink message is read here by our own walk of its attributes, not
+ * with libnetfilter_conntrack's nfct_payload_parse: version 1.0.9 calls
+ * exit() ("ctnetlink kernel ABI is broken") on any attribute of an
+ * unexpected size, so one malformed message would end flowtop without its
+ * cleanup (found by fuzzing). Here such a message is refused (-EINVAL) and
+ * the next one read. Nor with libmnl's callbacks: at 40k events/s its
+ * calls per attribute (about 30 per message, each through the PLT) took a
+ * fifth of the collector thread (bench/README.md). The walk is libmnl's
+ * (mnl_attr_ok, mnl_attr_next), within the message's nlmsg_len. Only the
+ * attributes flowtop shows are taken, each with its size checked; values
+ * keep the byte order the library's getters give.
  */
 struct nl_tuple {
 	const struct nlattr *src4, *dst4, *src6, *dst6;
@@ -125,167 +129,247 @@ struct nl_ct {
 	uint8_t state_of;			/* CTA_PROTOINFO_* of state */
 };
 
-/* The attribute's payload is exactly len bytes (0 = a nest of attributes). */
-static bool attr_ok(const struct nlattr *a, size_t len)
+/* The attributes in len bytes at base, one after the other. */
+struct attr_walk {
+	const unsigned char *base;
+	size_t off, len;
+};
+
+/* The next whole attribute, or NULL at the end (or at a broken one). */
+static inline const struct nlattr *attr_next(struct attr_walk *w)
 {
-	if (!len)
-		return mnl_attr_validate(a, MNL_TYPE_NESTED) == 0;
-	return mnl_attr_validate2(a, MNL_TYPE_UNSPEC, len) == 0;
+	const struct nlattr *a;
+
+	if (w->off > w->len || w->len - w->off < NLA_HDRLEN)
+		return NULL;
+	a = (const struct nlattr *)(w->base + w->off);
+	if (a->nla_len < NLA_HDRLEN || a->nla_len > w->len - w->off)
+		return NULL;
+	w->off += NLA_ALIGN(a->nla_len);
+	return a;
+}
+
+static inline uint16_t attr_type(const struct nlattr *a)
+{
+	return a->nla_type & NLA_TYPE_MASK;
+}
+
+static inline size_t attr_len(const struct nlattr *a)
+{
+	return a->nla_len - NLA_HDRLEN;
+}
+
+/* The attributes nested in a; false if a is not a nest (1-3 bytes). */
+static inline bool nested(const struct nlattr *a, struct attr_walk *w)
+{
+	size_t len = attr_len(a);
+
+	w->base = (const unsigned char *)a + NLA_HDRLEN;
+	w->off = 0;
+	w->len = len;
+	return len == 0 || len >= NLA_HDRLEN;
 }
 
 /* Keeps a at *slot if its payload is len bytes; else the message is bad. */
-static int keep(const struct nlattr *a, size_t len, const struct nlattr **slot)
+static inline int keep(const struct nlattr *a, size_t len,
+		       const struct nlattr **slot)
 {
-	if (!attr_ok(a, len))
-		return MNL_CB_ERROR;
+	if (attr_len(a) != len)
+		return -1;
 	*slot = a;
-	return MNL_CB_OK;
+	return 0;
 }
 
-static int ip_cb(const struct nlattr *a, void *data)
+static int parse_ip(const struct nlattr *nest, struct nl_tuple *t)
 {
-	struct nl_tuple *t = data;
+	struct attr_walk w;
+	const struct nlattr *a;
+	int ret = 0;
 
-	switch (mnl_attr_get_type(a)) {
-	case CTA_IP_V4_SRC: return keep(a, 4, &t->src4);
-	case CTA_IP_V4_DST: return keep(a, 4, &t->dst4);
-	case CTA_IP_V6_SRC: return keep(a, 16, &t->src6);
-	case CTA_IP_V6_DST: return keep(a, 16, &t->dst6);
+	if (!nested(nest, &w))
+		return -1;
+	while (!ret && (a = attr_next(&w))) {
+		switch (attr_type(a)) {
+		case CTA_IP_V4_SRC: ret = keep(a, 4, &t->src4); break;
+		case CTA_IP_V4_DST: ret = keep(a, 4, &t->dst4); break;
+		case CTA_IP_V6_SRC: ret = keep(a, 16, &t->src6); break;
+		case CTA_IP_V6_DST: ret = keep(a, 16, &t->dst6); break;
+		}
 	}
-	return MNL_CB_OK;
+	return ret;
 }
 
-static int proto_cb(const struct nlattr *a, void *data)
+static int parse_proto(const struct nlattr *nest, struct nl_tuple *t)
 {
-	struct nl_tuple *t = data;
+	struct attr_walk w;
+	const struct nlattr *a;
+	int ret = 0;
 
-	switch (mnl_attr_get_type(a)) {
-	case CTA_PROTO_NUM: return keep(a, 1, &t->num);
-	case CTA_PROTO_SRC_PORT: return keep(a, 2, &t->sport);
-	case CTA_PROTO_DST_PORT: return keep(a, 2, &t->dport);
-	case CTA_PROTO_ICMP_ID:
-	case CTA_PROTO_ICMPV6_ID: return keep(a, 2, &t->icmp_id);
-	case CTA_PROTO_ICMP_TYPE:
-	case CTA_PROTO_ICMPV6_TYPE: return keep(a, 1, &t->icmp_type);
-	case CTA_PROTO_ICMP_CODE:
-	case CTA_PROTO_ICMPV6_CODE: return keep(a, 1, &t->icmp_code);
+	if (!nested(nest, &w))
+		return -1;
+	while (!ret && (a = attr_next(&w))) {
+		switch (attr_type(a)) {
+		case CTA_PROTO_NUM: ret = keep(a, 1, &t->num); break;
+		case CTA_PROTO_SRC_PORT: ret = keep(a, 2, &t->sport); break;
+		case CTA_PROTO_DST_PORT: ret = keep(a, 2, &t->dport); break;
+		case CTA_PROTO_ICMP_ID:
+		case CTA_PROTO_ICMPV6_ID: ret = keep(a, 2, &t->icmp_id); break;
+		case CTA_PROTO_ICMP_TYPE:
+		case CTA_PROTO_ICMPV6_TYPE: ret = keep(a, 1, &t->icmp_type); break;
+		case CTA_PROTO_ICMP_CODE:
+		case CTA_PROTO_ICMPV6_CODE: ret = keep(a, 1, &t->icmp_code); break;
+		}
 	}
-	return MNL_CB_OK;
+	return ret;
 }
 
-static int tuple_cb(const struct nlattr *a, void *data)
+static int parse_tuple(const struct nlattr *nest, struct nl_tuple *t)
 {
-	struct nl_tuple *t = data;
+	struct attr_walk w;
+	const struct nlattr *a;
+	int ret = 0;
 
-	switch (mnl_attr_get_type(a)) {
-	case CTA_TUPLE_IP:
-		if (!attr_ok(a, 0) || mnl_attr_parse_nested(a, ip_cb, t) < 0)
-			return MNL_CB_ERROR;
-		break;
-	case CTA_TUPLE_PROTO:
-		if (!attr_ok(a, 0) || mnl_attr_parse_nested(a, proto_cb, t) < 0)
-			return MNL_CB_ERROR;
-		break;
-	case CTA_TUPLE_ZONE:
-		return keep(a, 2, &t->zone);
+	if (!nested(nest, &w))
+		return -1;
+	while (!ret && (a = attr_next(&w))) {
+		switch (attr_type(a)) {
+		case CTA_TUPLE_IP: ret = parse_ip(a, t); break;
+		case CTA_TUPLE_PROTO: ret = parse_proto(a, t); break;
+		case CTA_TUPLE_ZONE: ret = keep(a, 2, &t->zone); break;
+		}
 	}
-	return MNL_CB_OK;
+	return ret;
 }
 
 /* CTA_PROTOINFO_{TCP,SCTP,DCCP} → their state: attribute 1 of each */
-static int pinfo_proto_cb(const struct nlattr *a, void *data)
+static int parse_pinfo(const struct nlattr *nest, struct nl_ct *m)
 {
-	struct nl_ct *m = data;
+	struct attr_walk w, pw;
+	const struct nlattr *a, *p;
+	int ret = 0;
 
-	if (mnl_attr_get_type(a) != CTA_PROTOINFO_TCP_STATE)
-		return MNL_CB_OK;
-	return keep(a, 1, &m->state);
-}
+	if (!nested(nest, &w))
+		return -1;
+	while (!ret && (a = attr_next(&w))) {
+		uint16_t type = attr_type(a);
 
-static int pinfo_cb(const struct nlattr *a, void *data)
-{
-	struct nl_ct *m = data;
-	uint16_t type = mnl_attr_get_type(a);
-
-	if (type != CTA_PROTOINFO_TCP && type != CTA_PROTOINFO_SCTP &&
-	    type != CTA_PROTOINFO_DCCP)
-		return MNL_CB_OK;
-	if (!attr_ok(a, 0))
-		return MNL_CB_ERROR;
-	m->state = NULL;
-	m->state_of = (uint8_t)type;
-	return mnl_attr_parse_nested(a, pinfo_proto_cb, m) < 0 ?
-	       MNL_CB_ERROR : MNL_CB_OK;
-}
-
-struct counters_walk {
-	struct nl_ct *m;
-	int dir;
-};
-
-static int counters_cb(const struct nlattr *a, void *data)
-{
-	struct counters_walk *w = data;
-
-	switch (mnl_attr_get_type(a)) {
-	case CTA_COUNTERS_PACKETS: return keep(a, 8, &w->m->count[w->dir][0]);
-	case CTA_COUNTERS_BYTES: return keep(a, 8, &w->m->count[w->dir][1]);
-	case CTA_COUNTERS32_PACKETS: return keep(a, 4, &w->m->count32[w->dir][0]);
-	case CTA_COUNTERS32_BYTES: return keep(a, 4, &w->m->count32[w->dir][1]);
+		if (type != CTA_PROTOINFO_TCP && type != CTA_PROTOINFO_SCTP &&
+		    type != CTA_PROTOINFO_DCCP)
+			continue;
+		if (!nested(a, &pw))
+			return -1;
+		m->state = NULL;
+		m->state_of = (uint8_t)type;
+		while (!ret && (p = attr_next(&pw)))
+			if (attr_type(p) == CTA_PROTOINFO_TCP_STATE)
+				ret = keep(p, 1, &m->state);
 	}
-	return MNL_CB_OK;
+	return ret;
 }
 
-static int timestamp_cb(const struct nlattr *a, void *data)
+static int parse_counters(const struct nlattr *nest, struct nl_ct *m, int dir)
 {
-	struct nl_ct *m = data;
+	struct attr_walk w;
+	const struct nlattr *a;
+	int ret = 0;
 
-	if (mnl_attr_get_type(a) != CTA_TIMESTAMP_START)
-		return MNL_CB_OK;
-	return keep(a, 8, &m->start);
-}
-
-static int top_cb(const struct nlattr *a, void *data)
-{
-	struct nl_ct *m = data;
-	uint16_t type = mnl_attr_get_type(a);
-	struct counters_walk w = { m, FLOW_DIR_ORIG };
-	int ret;
-
-	switch (type) {
-	case CTA_TUPLE_ORIG:
-	case CTA_TUPLE_REPLY:
-		if (!attr_ok(a, 0))
-			return MNL_CB_ERROR;
-		ret = mnl_attr_parse_nested(a, tuple_cb, &m->t[type == CTA_TUPLE_ORIG ?
-					    FLOW_DIR_ORIG : FLOW_DIR_REPLY]);
-		break;
-	case CTA_PROTOINFO:
-		if (!attr_ok(a, 0))
-			return MNL_CB_ERROR;
-		ret = mnl_attr_parse_nested(a, pinfo_cb, m);
-		break;
-	case CTA_COUNTERS_ORIG:
-	case CTA_COUNTERS_REPLY:
-		if (!attr_ok(a, 0))
-			return MNL_CB_ERROR;
-		w.dir = type == CTA_COUNTERS_ORIG ? FLOW_DIR_ORIG : FLOW_DIR_REPLY;
-		ret = mnl_attr_parse_nested(a, counters_cb, &w);
-		break;
-	case CTA_TIMESTAMP:
-		if (!attr_ok(a, 0))
-			return MNL_CB_ERROR;
-		ret = mnl_attr_parse_nested(a, timestamp_cb, m);
-		break;
-	case CTA_ZONE: return keep(a, 2, &m->zone);
-	case CTA_STATUS: return keep(a, 4, &m->status);
-	case CTA_TIMEOUT: return keep(a, 4, &m->timeout);
-	case CTA_ID: return keep(a, 4, &m->id);
-	case CTA_MARK: return keep(a, 4, &m->mark);
-	default:
-		return MNL_CB_OK;
+	if (!nested(nest, &w))
+		return -1;
+	while (!ret && (a = attr_next(&w))) {
+		switch (attr_type(a)) {
+		case CTA_COUNTERS_PACKETS: ret = keep(a, 8, &m->count[dir][0]); break;
+		case CTA_COUNTERS_BYTES: ret = keep(a, 8, &m->count[dir][1]); break;
+		case CTA_COUNTERS32_PACKETS: ret = keep(a, 4, &m->count32[dir][0]); break;
+		case CTA_COUNTERS32_BYTES: ret = keep(a, 4, &m->count32[dir][1]); break;
+		}
 	}
-	return ret < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+	return ret;
+}
+
+static int parse_timestamp(const struct nlattr *nest, struct nl_ct *m)
+{
+	struct attr_walk w;
+	const struct nlattr *a;
+	int ret = 0;
+
+	if (!nested(nest, &w))
+		return -1;
+	while (!ret && (a = attr_next(&w)))
+		if (attr_type(a) == CTA_TIMESTAMP_START)
+			ret = keep(a, 8, &m->start);
+	return ret;
+}
+
+/* The message's attributes (after its nfgenmsg) into m; -1 if malformed. */
+static int parse_ct(const struct nlmsghdr *nlh, struct nl_ct *m)
+{
+	struct attr_walk w = {
+		.base = (const unsigned char *)nlh,
+		.off = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg)),
+		.len = nlh->nlmsg_len,
+	};
+	const struct nlattr *a;
+	int ret = 0;
+
+	while (!ret && (a = attr_next(&w))) {
+		uint16_t type = attr_type(a);
+
+		switch (type) {
+		case CTA_TUPLE_ORIG:
+			ret = parse_tuple(a, &m->t[FLOW_DIR_ORIG]);
+			break;
+		case CTA_TUPLE_REPLY:
+			ret = parse_tuple(a, &m->t[FLOW_DIR_REPLY]);
+			break;
+		case CTA_PROTOINFO:
+			ret = parse_pinfo(a, m);
+			break;
+		case CTA_COUNTERS_ORIG:
+		case CTA_COUNTERS_REPLY:
+			ret = parse_counters(a, m, type == CTA_COUNTERS_ORIG ?
+					     FLOW_DIR_ORIG : FLOW_DIR_REPLY);
+			break;
+		case CTA_TIMESTAMP:
+			ret = parse_timestamp(a, m);
+			break;
+		case CTA_ZONE: ret = keep(a, 2, &m->zone); break;
+		case CTA_STATUS: ret = keep(a, 4, &m->status); break;
+		case CTA_TIMEOUT: ret = keep(a, 4, &m->timeout); break;
+		case CTA_ID: ret = keep(a, 4, &m->id); break;
+		case CTA_MARK: ret = keep(a, 4, &m->mark); break;
+		}
+	}
+	return ret;
+}
+
+/* Payloads of the sizes keep() checked; memcpy: no alignment assumed. */
+static inline uint8_t get_u8(const struct nlattr *a)
+{
+	return *((const uint8_t *)a + NLA_HDRLEN);
+}
+
+static inline uint16_t get_u16(const struct nlattr *a)
+{
+	uint16_t v;
+
+	memcpy(&v, (const char *)a + NLA_HDRLEN, sizeof(v));
+	return v;
+}
+
+static inline uint32_t get_u32(const struct nlattr *a)
+{
+	uint32_t v;
+
+	memcpy(&v, (const char *)a + NLA_HDRLEN, sizeof(v));
+	return v;
+}
+
+static inline uint64_t get_u64(const struct nlattr *a)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)a + NLA_HDRLEN, sizeof(v));
+	return v;
 }
 
 /* One direction's addresses and ports (or ICMP fields) into k. */
@@ -295,19 +379,19 @@ static int tuple_to_key(const struct nl_tuple *t, uint8_t family,
 	if (family == AF_INET) {
 		if (!t->src4 || !t->dst4)
 			return -EINVAL;
-		k->src[0] = mnl_attr_get_u32(t->src4);
-		k->dst[0] = mnl_attr_get_u32(t->dst4);
+		k->src[0] = get_u32(t->src4);
+		k->dst[0] = get_u32(t->dst4);
 	} else {
 		if (!t->src6 || !t->dst6)
 			return -EINVAL;
-		memcpy(k->src, mnl_attr_get_payload(t->src6), sizeof(k->src));
-		memcpy(k->dst, mnl_attr_get_payload(t->dst6), sizeof(k->dst));
+		memcpy(k->src, (const char *)t->src6 + NLA_HDRLEN, sizeof(k->src));
+		memcpy(k->dst, (const char *)t->dst6 + NLA_HDRLEN, sizeof(k->dst));
 	}
 	if (proto_has_ports(proto)) {
 		if (!t->sport || !t->dport)
 			return -EINVAL;
-		k->sport = mnl_attr_get_u16(t->sport);
-		k->dport = mnl_attr_get_u16(t->dport);
+		k->sport = get_u16(t->sport);
+		k->dport = get_u16(t->dport);
 	}
 	return 0;
 }
@@ -328,11 +412,11 @@ int ct_entry_from_nlmsg(const struct nlmsghdr *nlh, struct ct_entry *e)
 	e->state = FLOW_STATE_NONE;
 	if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(struct nfgenmsg))
 		return -EINVAL;
-	nfg = mnl_nlmsg_get_payload(nlh);
-	if (mnl_attr_parse(nlh, sizeof(*nfg), top_cb, &m) < 0 || !o->num)
+	nfg = (const struct nfgenmsg *)((const char *)nlh + NLMSG_HDRLEN);
+	if (parse_ct(nlh, &m) < 0 || !o->num)
 		return -EINVAL;
 	family = nfg->nfgen_family;
-	proto = mnl_attr_get_u8(o->num);
+	proto = get_u8(o->num);
 	if (family != AF_INET && family != AF_INET6)
 		return -EAFNOSUPPORT;
 	if (!proto_has_ports(proto) &&
@@ -346,7 +430,7 @@ int ct_entry_from_nlmsg(const struct nlmsghdr *nlh, struct ct_entry *e)
 	 * when it applies to both directions, else inside the tuple of the
 	 * direction it applies to */
 	if (m.zone || o->zone || r->zone)
-		e->key.zone = ntohs(mnl_attr_get_u16(m.zone ? m.zone :
+		e->key.zone = ntohs(get_u16(m.zone ? m.zone :
 						     o->zone ? o->zone : r->zone));
 	e->reply.zone = e->key.zone;
 	if (tuple_to_key(o, family, proto, &e->key) ||
@@ -358,42 +442,42 @@ int ct_entry_from_nlmsg(const struct nlmsghdr *nlh, struct ct_entry *e)
 
 		if (!icmp_complete(o))
 			return -EINVAL;
-		type = mnl_attr_get_u8(o->icmp_type);
-		set_icmp(&e->key, mnl_attr_get_u16(o->icmp_id), type,
-			 mnl_attr_get_u8(o->icmp_code));
+		type = get_u8(o->icmp_type);
+		set_icmp(&e->key, get_u16(o->icmp_id), type,
+			 get_u8(o->icmp_code));
 		if (icmp_complete(r)) {
-			set_icmp(&e->reply, mnl_attr_get_u16(r->icmp_id),
-				 mnl_attr_get_u8(r->icmp_type),
-				 mnl_attr_get_u8(r->icmp_code));
+			set_icmp(&e->reply, get_u16(r->icmp_id),
+				 get_u8(r->icmp_type),
+				 get_u8(r->icmp_code));
 		} else {
 			rtype = icmp_reply_type(proto, type);
-			set_icmp(&e->reply, mnl_attr_get_u16(o->icmp_id),
+			set_icmp(&e->reply, get_u16(o->icmp_id),
 				 rtype < 0 ? type : (uint8_t)rtype,
-				 mnl_attr_get_u8(o->icmp_code));
+				 get_u8(o->icmp_code));
 		}
 	}
 
 	if (m.id)
-		e->ct_id = ntohl(mnl_attr_get_u32(m.id));
+		e->ct_id = ntohl(get_u32(m.id));
 	if (m.mark) {
-		e->mark = ntohl(mnl_attr_get_u32(m.mark));
+		e->mark = ntohl(get_u32(m.mark));
 		e->has_mark = true;
 	}
 	if (m.state &&
 	    ((proto == IPPROTO_TCP && m.state_of == CTA_PROTOINFO_TCP) ||
 	     (proto == IPPROTO_SCTP && m.state_of == CTA_PROTOINFO_SCTP) ||
 	     (proto == IPPROTO_DCCP && m.state_of == CTA_PROTOINFO_DCCP))) {
-		e->state = mnl_attr_get_u8(m.state);
+		e->state = get_u8(m.state);
 		e->has_state = true;
 	}
 	if (m.start)
-		e->start_ns = be64toh(mnl_attr_get_u64(m.start));
+		e->start_ns = be64toh(get_u64(m.start));
 	if (m.status) {
-		e->status = ntohl(mnl_attr_get_u32(m.status));
+		e->status = ntohl(get_u32(m.status));
 		e->has_status = true;
 	}
 	if (m.timeout) {
-		e->timeout_s = ntohl(mnl_attr_get_u32(m.timeout));
+		e->timeout_s = ntohl(get_u32(m.timeout));
 		e->has_timeout = true;
 	}
 	for (int dir = 0; dir < 2; dir++) {
@@ -401,9 +485,9 @@ int ct_entry_from_nlmsg(const struct nlmsghdr *nlh, struct ct_entry *e)
 
 		for (int i = 0; i < 2; i++) {
 			if (m.count[dir][i])
-				*v[i] = be64toh(mnl_attr_get_u64(m.count[dir][i]));
+				*v[i] = be64toh(get_u64(m.count[dir][i]));
 			else if (m.count32[dir][i])
-				*v[i] = ntohl(mnl_attr_get_u32(m.count32[dir][i]));
+				*v[i] = ntohl(get_u32(m.count32[dir][i]));
 			else
 				continue;
 			e->has_counters = true;
