@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "acct_internal.h"
+#include "flowtab.h"
 #include "util.h"
 
 void acct_setmsg(char *buf, size_t len, const char *fmt, ...)
@@ -56,8 +57,76 @@ void acct_keyvec_free(struct acct_keyvec *kv)
 void acct_forgetvec_free(struct acct_forgetvec *fv)
 {
 	free(fv->v);
-	fv->v = NULL;
-	fv->n = fv->cap = 0;
+	free(fv->idx);
+	memset(fv, 0, sizeof(*fv));
+}
+
+static inline uint32_t forget_tag(const struct flow_key *key)
+{
+	return (uint32_t)flow_key_hash(key);
+}
+
+static void fidx_put(struct acct_forgetvec *fv, size_t pos)
+{
+	uint32_t tag = forget_tag(&fv->v[pos].key);
+	size_t i = tag & fv->idx_mask;
+
+	/* never full: twice the queue's room */
+	while (fv->idx[i])
+		i = (i + 1) & fv->idx_mask;
+	fv->idx[i] = ((uint64_t)tag << 32) | (pos + 1);
+}
+
+/* The index anew for the n entries queued, with room for cap of them. */
+static int fidx_rebuild(struct acct_forgetvec *fv, size_t cap)
+{
+	size_t want = 2048;
+
+	while (want < cap * 2)
+		want <<= 1;
+	if (want != fv->idx_mask + 1 || !fv->idx) {
+		uint64_t *idx = malloc(want * sizeof(*idx));
+
+		if (!idx)
+			return -ENOMEM;
+		free(fv->idx);
+		fv->idx = idx;
+		fv->idx_mask = want - 1;
+	}
+	memset(fv->idx, 0, want * sizeof(*fv->idx));
+	for (size_t i = 0; i < fv->n; i++)
+		fidx_put(fv, i);
+	return 0;
+}
+
+/* Removes the index entry at i (backward-shift deletion). */
+static void fidx_del_at(struct acct_forgetvec *fv, size_t i)
+{
+	size_t m = fv->idx_mask, j = i, home;
+
+	for (;;) {
+		j = (j + 1) & m;
+		if (!fv->idx[j])
+			break;
+		home = (size_t)(fv->idx[j] >> 32) & m;
+		/* it may move to the hole at i only if its home is not in (i, j] */
+		if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
+			fv->idx[i] = fv->idx[j];
+			i = j;
+		}
+	}
+	fv->idx[i] = 0;
+}
+
+/* The index entry of queue position pos (whose key hashes to tag). */
+static size_t fidx_find_pos(const struct acct_forgetvec *fv, uint32_t tag,
+			    size_t pos)
+{
+	size_t i = tag & fv->idx_mask;
+
+	while ((uint32_t)fv->idx[i] != pos + 1)
+		i = (i + 1) & fv->idx_mask;
+	return i;
 }
 
 int acct_forget_queue(struct acct *a, const struct flow_key *key,
@@ -67,19 +136,35 @@ int acct_forget_queue(struct acct *a, const struct flow_key *key,
 	struct acct_forget_ent *n;
 	size_t cap;
 
-	if (fv->n == fv->cap) {
-		cap = fv->cap ? fv->cap * 2 : 1024;
+	if (fv->n == fv->cap || !fv->idx) {
+		cap = fv->n < fv->cap ? fv->cap : fv->cap ? fv->cap * 2 : 1024;
 		n = realloc(fv->v, cap * sizeof(*n));
 		if (!n)
 			return -ENOMEM;
 		fv->v = n;
 		fv->cap = cap;
+		if (fidx_rebuild(fv, cap))
+			return -ENOMEM;
 	}
 	fv->v[fv->n].key = *key;
 	fv->v[fv->n].start = start_ns;
 	fv->v[fv->n].deferred = false;
-	fv->n++;
+	fidx_put(fv, fv->n++);
 	return 0;
+}
+
+void acct_forget_kept(struct acct *a, size_t n)
+{
+	struct acct_forgetvec *fv = &a->forget;
+	bool changed = n != fv->n;
+
+	fv->n = n;
+	/* entries moved: the index anew (on failure, the next queue tries) */
+	if (changed && fv->idx && fidx_rebuild(fv, fv->cap)) {
+		free(fv->idx);
+		fv->idx = NULL;
+		fv->idx_mask = 0;
+	}
 }
 
 enum acct_forget_verdict acct_forget_decide(const struct acct_forget_ent *e,
@@ -106,17 +191,44 @@ enum acct_forget_verdict acct_forget_decide(const struct acct_forget_ent *e,
 
 void acct_unqueue_forget(struct acct *a, const struct flow_key *key)
 {
-	size_t i;
+	struct acct_forgetvec *fv = &a->forget;
+	uint32_t tag = forget_tag(key);
+	size_t i, pos, last;
 
 	/*
 	 * A queued delete of the same tuple would otherwise remove the new
-	 * flow's counters after the next read. Tuple reuse is rare, so a
-	 * scan of the queue is cheap enough.
+	 * flow's counters after the next read. Every entry of the key goes;
+	 * the last entry of the queue takes the place of each.
 	 */
-	for (i = 0; i < a->forget.n; ) {
-		if (!memcmp(&a->forget.v[i].key, key, sizeof(*key)))
-			a->forget.v[i] = a->forget.v[--a->forget.n];
-		else
-			i++;
+	if (!fv->idx) {
+		/* no memory for the index (acct_forget_kept): a scan */
+		for (i = 0; i < fv->n;) {
+			if (!memcmp(&fv->v[i].key, key, sizeof(*key)))
+				fv->v[i] = fv->v[--fv->n];
+			else
+				i++;
+		}
+		return;
+	}
+	for (i = tag & fv->idx_mask; fv->idx[i];) {
+		uint64_t e = fv->idx[i];
+
+		pos = (uint32_t)e - 1;
+		if ((uint32_t)(e >> 32) != tag ||
+		    memcmp(&fv->v[pos].key, key, sizeof(*key))) {
+			i = (i + 1) & fv->idx_mask;
+			continue;
+		}
+		fidx_del_at(fv, i);
+		last = --fv->n;
+		if (pos != last) {
+			fv->idx[fidx_find_pos(fv, forget_tag(&fv->v[last].key),
+					      last)] =
+				((uint64_t)forget_tag(&fv->v[last].key) << 32) |
+				(pos + 1);
+			fv->v[pos] = fv->v[last];
+		}
+		/* the deletion shifted entries: look again from the start */
+		i = tag & fv->idx_mask;
 	}
 }

@@ -70,9 +70,17 @@ struct acct_forget_ent {
 	bool deferred;		/* kept once already: the owner was unclear */
 };
 
+/*
+ * The queue, with an index of its entries by key: a NEW on a tuple whose
+ * forget is queued (acct_unqueue_forget) is the common case when a table
+ * renews itself at a high rate (a client's ports come round again), and a
+ * scan of the queue per NEW cost the collector more than the rest of it.
+ */
 struct acct_forgetvec {
 	struct acct_forget_ent *v;
 	size_t n, cap;
+	uint64_t *idx;		/* open addressing: hash << 32 | position + 1 */
+	size_t idx_mask;	/* idx has idx_mask + 1 entries (0: no idx) */
 };
 
 enum acct_forget_verdict {
@@ -190,6 +198,8 @@ int acct_forget_queue(struct acct *a, const struct flow_key *key,
 		      uint64_t start_ns);
 /* Drops key from the forget queue (a new flow reuses the tuple). */
 void acct_unqueue_forget(struct acct *a, const struct flow_key *key);
+/* After a read kept the first n entries of the queue (moved there). */
+void acct_forget_kept(struct acct *a, size_t n);
 void acct_forgetvec_free(struct acct_forgetvec *fv);
 
 /* acct_bpf.c: the BPF program, for the layouts */

@@ -145,7 +145,7 @@ static int forget_sort(struct acct *a, struct acct_keyvec *del)
 			break;
 		}
 	}
-	a->forget.n = keep;
+	acct_forget_kept(a, keep);
 	return rc;
 }
 

@@ -584,7 +584,7 @@ static void forget_queued(struct acct *a)
 		if (!retire(sl, (uint32_t)s, &e->key, sl->seq, e->start))
 			drop_key(sl, &e->key);
 	}
-	a->forget.n = keep;
+	acct_forget_kept(a, keep);
 }
 
 int acct_slots_read(struct acct *a, acct_read_fn fn, void *arg)

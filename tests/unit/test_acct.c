@@ -234,6 +234,85 @@ static void test_forget_decide(void **state)
 	assert_int_equal(acct_forget_decide(&e, true, &o), ACCT_FORGET_DELETE);
 }
 
+static struct flow_key fq_key(uint32_t i)
+{
+	struct flow_key k = { .family = AF_INET, .proto = IPPROTO_UDP };
+
+	k.src[0] = htonl(0xc0000200 | (i & 0xff));
+	k.dst[0] = htonl(0xcb007100);
+	k.sport = htons((uint16_t)(1024 + i / 256));
+	k.dport = htons(53);
+	return k;
+}
+
+/* How often key i is in the queue, by a plain scan. */
+static size_t fq_count(const struct acct *a, uint32_t i)
+{
+	struct flow_key k = fq_key(i);
+	size_t n = 0;
+
+	for (size_t j = 0; j < a->forget.n; j++)
+		n += !memcmp(&a->forget.v[j].key, &k, sizeof(k));
+	return n;
+}
+
+/*
+ * The forget queue's index: a NEW cancels every queued forget of its
+ * tuple and no other, across growth, and after a read kept some entries
+ * (moved to the front); a key queued again after a cancel stays.
+ */
+static void test_forget_queue_index(void **state)
+{
+	struct acct *a = calloc(1, sizeof(*a));
+	const uint32_t n = 5000;
+	struct flow_key k;
+
+	(void)state;
+	assert_non_null(a);
+	for (uint32_t i = 0; i < n; i++) {
+		k = fq_key(i);
+		assert_int_equal(acct_forget_queue(a, &k, i), 0);
+		if (i % 7 == 0)
+			assert_int_equal(acct_forget_queue(a, &k, i + 1), 0);
+	}
+	for (uint32_t i = 0; i < n; i += 3) {
+		k = fq_key(i);
+		acct_unqueue_forget(a, &k);
+	}
+	k = fq_key(n + 1);
+	acct_unqueue_forget(a, &k);	/* never queued: nothing goes */
+	for (uint32_t i = 0; i < n; i++)
+		assert_int_equal(fq_count(a, i),
+				 i % 3 == 0 ? 0 : i % 7 == 0 ? 2 : 1);
+	/* a read keeps the entries of odd starts, moved to the front */
+	size_t keep = 0;
+
+	for (size_t j = 0; j < a->forget.n; j++)
+		if (a->forget.v[j].start % 2)
+			a->forget.v[keep++] = a->forget.v[j];
+	acct_forget_kept(a, keep);
+	for (uint32_t i = 1; i < n; i += 2) {
+		k = fq_key(i);
+		acct_unqueue_forget(a, &k);
+	}
+	k = fq_key(2);
+	assert_int_equal(acct_forget_queue(a, &k, 2), 0);
+	k = fq_key(3);
+	acct_unqueue_forget(a, &k);
+	assert_int_equal(acct_forget_queue(a, &k, 3), 0);
+	for (uint32_t i = 0; i < n; i++) {
+		/* kept: odd start (i odd, or i + 1 for i % 7 == 0); then
+		 * cancelled if i is odd; 2 and 3 queued again */
+		size_t want = i % 3 && i % 2 == 0 && i % 7 == 0;
+
+		if (i == 2 || i == 3)
+			want = 1;
+		assert_int_equal(fq_count(a, i), want);
+	}
+	acct_forgetvec_free(&a->forget);
+	free(a);
+}
+
 /* ---- layouts, as root ------------------------------------------------- */
 
 #define NKEYS 4096
@@ -780,6 +859,7 @@ int main(void)
 		cmocka_unit_test(test_conntrack_needs_no_bpf),
 		cmocka_unit_test(test_bpf_backend_needs_room),
 		cmocka_unit_test(test_lru_sum_newest_owner),
+		cmocka_unit_test(test_forget_queue_index),
 		cmocka_unit_test(test_forget_decide),
 		cmocka_unit_test_teardown(test_slots_reports_changes, close_cur),
 		cmocka_unit_test_teardown(test_slots_forget_and_reuse, close_cur),
