@@ -33,6 +33,8 @@ struct ct_entry {
 	uint32_t timeout_s;	/* CTA_TIMEOUT: seconds left, when has_timeout */
 	bool has_timeout;	/* dumps and GET answers carry it */
 	struct flow_counters counters;
+	uint64_t key_hash;	/* flow_key_hash(&key) when has_hash */
+	bool has_hash;		/* set by the caller (ct.c's prefetch) */
 };
 
 /*

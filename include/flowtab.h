@@ -339,6 +339,18 @@ struct flow_rec *flowtab_lookup(const struct flowtab *tab,
 				const struct flow_key *key);
 
 /*
+ * Many lookups in a row: each waits for two cache misses (the bucket, then
+ * the record) in a table of tens of megabytes. flowtab_prefetch stage 0
+ * asks for the bucket of a key whose flow_key_hash is hash, stage 1 (a
+ * while later: after the other keys' stage 0) for the first record of its
+ * chain; flowtab_lookup_hashed then finds both in cache.
+ */
+void flowtab_prefetch(const struct flowtab *tab, uint64_t hash, int stage);
+struct flow_rec *flowtab_lookup_hashed(const struct flowtab *tab,
+				       const struct flow_key *key,
+				       uint64_t hash);
+
+/*
  * Returns the flow for key, creating a zeroed one (key set, state NONE) when
  * absent; *created tells which. NULL only when out of memory.
  */

@@ -613,7 +613,8 @@ int ct_apply(const struct ct_apply_ctx *ctx, enum ct_msg kind,
 	if (!ct_entry_selected(e, ctx->sel))
 		return 0;
 
-	f = flowtab_lookup(ctx->tab, &e->key);
+	f = e->has_hash ? flowtab_lookup_hashed(ctx->tab, &e->key, e->key_hash)
+			: flowtab_lookup(ctx->tab, &e->key);
 
 	if (kind == CT_MSG_DESTROY) {
 		/* unknown, already gone, or the end of an older connection */

@@ -316,7 +316,26 @@ static inline size_t bucket_of(const struct flowtab *tab,
 struct flow_rec *flowtab_lookup(const struct flowtab *tab,
 				const struct flow_key *key)
 {
-	uint32_t i = tab->buckets[bucket_of(tab, key)];
+	return flowtab_lookup_hashed(tab, key, flow_key_hash(key));
+}
+
+void flowtab_prefetch(const struct flowtab *tab, uint64_t hash, int stage)
+{
+	const uint32_t *b = &tab->buckets[hash & (tab->nbuckets - 1)];
+
+	if (!stage) {
+		__builtin_prefetch(b);
+		return;
+	}
+	if (*b != FLOWTAB_NONE)
+		__builtin_prefetch(&at(tab, *b)->key);
+}
+
+struct flow_rec *flowtab_lookup_hashed(const struct flowtab *tab,
+				       const struct flow_key *key,
+				       uint64_t hash)
+{
+	uint32_t i = tab->buckets[hash & (tab->nbuckets - 1)];
 
 	while (i != FLOWTAB_NONE) {
 		struct flow_rec *f = at(tab, i);
