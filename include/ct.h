@@ -126,6 +126,14 @@ int ct_take_waiting_events(struct ct_source *src, struct flowtab *tab,
 bool ct_resync_pending(const struct ct_source *src);
 
 /*
+ * Whether ct_process_events has work even if the event socket is quiet: a
+ * resync due, or events a dump read from the socket (a dump of a large
+ * table takes seconds, and the socket would overflow meanwhile) and that
+ * wait to be applied.
+ */
+bool ct_events_pending(const struct ct_source *src);
+
+/*
  * Conntrack backend: dumps the table and calls fn with the kernel's
  * cumulative counters of every listed flow (same contract as acct_read).
  */

@@ -545,7 +545,7 @@ static void *collector_main(void *arg)
 		uint64_t now = mono_ns(), next = c->next_tick_mono_ns;
 		int timeout_ms = 0;
 
-		if (now < next && !ct_resync_pending(c->ct))
+		if (now < next && !ct_events_pending(c->ct))
 			timeout_ms = (int)((next - now + 999999) / 1000000);
 		if (poll(pfd, 2, timeout_ms) < 0 && errno != EINTR) {
 			ret = -errno;
@@ -553,7 +553,7 @@ static void *collector_main(void *arg)
 		}
 		if (pfd[1].revents)
 			break;
-		if (pfd[0].revents || ct_resync_pending(c->ct)) {
+		if (pfd[0].revents || ct_events_pending(c->ct)) {
 			ret = ct_process_events(c->ct, c->tab, hooks_of(c));
 			if (ret)
 				break;

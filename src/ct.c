@@ -44,6 +44,8 @@
 /* bound on one ct_process_events call, so the caller's timer still fires */
 #define EV_BUDGET_NS (50 * 1000000ull)
 #define EV_BUDGET_MSGS 200000
+/* a stash this large (no memory, or a dump that never ends) is a loss */
+#define STASH_MAX (512ull << 20)
 /* a dump that stalls this long is broken */
 #define DUMP_TIMEOUT_S 10
 
@@ -62,6 +64,13 @@ struct ct_source {
 	bool loss_pending;	/* events lost, the resync not done yet */
 	char *dumpbuf;
 	char *evbuf;
+	/*
+	 * Event datagrams read during a dump, applied after it (see
+	 * stash_events): [u32 length][datagram, padded to 4] each, applied
+	 * from stash_off on.
+	 */
+	char *stash;
+	size_t stash_len, stash_off, stash_cap;
 	/* events parsed, waiting to be applied (see apply_events) */
 	struct ev_item {
 		enum ct_msg kind;
@@ -212,6 +221,8 @@ static bool exit_signal_pending(const struct ct_source *src)
 	return false;
 }
 
+static void stash_events(struct ct_source *src);
+
 static int run_request(struct ct_source *src, uint8_t msg, uint16_t flags,
 		       uint8_t family, struct dump_walk *w)
 {
@@ -247,6 +258,15 @@ static int run_request(struct ct_source *src, uint8_t msg, uint16_t flags,
 			break;
 		if (ret < 0)
 			return errno ? -errno : -EIO;
+		/*
+		 * Between two parts of a dump (each ~100 flows, ~0.1 ms):
+		 * a dump of a million flows takes seconds, and 40k events/s
+		 * overflow any socket buffer meanwhile (each event's skb
+		 * takes ~1 KiB of it); the loss meant a resync, whose dump
+		 * overflowed it again, for ever (bench/README.md).
+		 */
+		if (flags & NLM_F_DUMP)
+			stash_events(src);
 		if (w->may_yield && !w->err && src->yield.due &&
 		    src->yield.due(src->yield.arg))
 			w->err = src->yield.run(src->yield.arg);
@@ -477,10 +497,23 @@ int ct_refresh(struct ct_source *src, struct flowtab *tab,
  */
 #define DRAIN_BUDGET_NS (2000 * 1000000ull)
 
+static void stash_clear(struct ct_source *src)
+{
+	src->stash_len = src->stash_off = 0;
+	/* a large dump's stash is not kept for ever */
+	if (src->stash_cap > (4u << 20)) {
+		free(src->stash);
+		src->stash = NULL;
+		src->stash_cap = 0;
+	}
+}
+
 static void drain_events(struct ct_source *src)
 {
 	int fd = mnl_socket_get_fd(src->ev);
 	uint64_t end = clock_ns(CLOCK_MONOTONIC) + DRAIN_BUDGET_NS;
+
+	stash_clear(src);
 
 	for (;;) {
 		int n = recvmmsg(fd, src->msgs, EV_BATCH, MSG_DONTWAIT, NULL);
@@ -496,6 +529,78 @@ static void drain_events(struct ct_source *src)
 		}
 		if (clock_ns(CLOCK_MONOTONIC) > end)
 			break;
+	}
+}
+
+/* Appends one datagram's whole messages to the stash; false: no room. */
+static bool stash_put(struct ct_source *src, const void *buf, size_t len)
+{
+	size_t need = src->stash_len + sizeof(uint32_t) + NLMSG_ALIGN(len);
+
+	if (need > src->stash_cap) {
+		size_t cap = src->stash_cap ? src->stash_cap : (1u << 20);
+		char *n;
+
+		while (cap < need)
+			cap *= 2;
+		if (cap > STASH_MAX || !(n = realloc(src->stash, cap)))
+			return false;
+		src->stash = n;
+		src->stash_cap = cap;
+	}
+	memcpy(src->stash + src->stash_len, &(uint32_t){ (uint32_t)len },
+	       sizeof(uint32_t));
+	memcpy(src->stash + src->stash_len + sizeof(uint32_t), buf, len);
+	src->stash_len = need;
+	return true;
+}
+
+/*
+ * In a dump: moves what the event socket holds into the stash, to be
+ * applied after the dump in the order it came (as if the socket had held
+ * it all). A loss found here (ENOBUFS, or a stash that cannot grow) is a
+ * loss as in take_events: what is stashed goes, the resync follows.
+ */
+static void stash_events(struct ct_source *src)
+{
+	int fd = mnl_socket_get_fd(src->ev);
+
+	if (src->loss_pending)
+		return;		/* resynced anyway: the queue is drained then */
+	for (;;) {
+		int n;
+
+		for (int i = 0; i < EV_BATCH; i++) {
+			src->msgs[i].msg_hdr.msg_name = &src->from[i];
+			src->msgs[i].msg_hdr.msg_namelen = sizeof(src->from[i]);
+			src->msgs[i].msg_hdr.msg_flags = 0;
+		}
+		n = recvmmsg(fd, src->msgs, EV_BATCH, MSG_DONTWAIT, NULL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS) {
+				src->st.enobufs++;
+				src->loss_pending = true;
+				stash_clear(src);
+			}
+			return;
+		}
+		for (int i = 0; i < n; i++) {
+			const struct mmsghdr *m = &src->msgs[i];
+
+			/* only the kernel speaks on these groups */
+			if (src->from[i].nl_pid != 0 ||
+			    (m->msg_hdr.msg_flags & MSG_TRUNC))
+				continue;
+			if (!stash_put(src, m->msg_hdr.msg_iov->iov_base,
+				       ct_nlmsg_span(m->msg_hdr.msg_iov->iov_base,
+						     m->msg_len))) {
+				src->loss_pending = true;
+				stash_clear(src);
+				return;
+			}
+		}
 	}
 }
 
@@ -526,17 +631,11 @@ static int apply_events(struct ct_source *src, const struct ct_apply_ctx *ctx)
 	return ret < 0 ? ret : 0;
 }
 
-/* Parses a datagram's events into src->items (applied when it is full). */
-static int handle_datagram(struct ct_source *src, const struct ct_apply_ctx *ctx,
-			   const struct mmsghdr *m, const struct sockaddr_nl *from)
+/* Parses the events of a datagram's len bytes into src->items (applied
+ * when it is full). */
+static int handle_messages(struct ct_source *src, const struct ct_apply_ctx *ctx,
+			   const struct nlmsghdr *nlh, int len)
 {
-	const struct nlmsghdr *nlh = m->msg_hdr.msg_iov->iov_base;
-	/* whole messages only: see ct_nlmsg_span */
-	int len = (int)ct_nlmsg_span(nlh, m->msg_len);
-
-	/* only the kernel speaks on these groups */
-	if (from->nl_pid != 0 || (m->msg_hdr.msg_flags & MSG_TRUNC))
-		return 0;
 	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
 		struct ev_item *it;
 		int kind = ct_msg_kind(nlh);
@@ -558,6 +657,53 @@ static int handle_datagram(struct ct_source *src, const struct ct_apply_ctx *ctx
 		src->nitems++;
 	}
 	return 0;
+}
+
+static int handle_datagram(struct ct_source *src, const struct ct_apply_ctx *ctx,
+			   const struct mmsghdr *m, const struct sockaddr_nl *from)
+{
+	const struct nlmsghdr *nlh = m->msg_hdr.msg_iov->iov_base;
+
+	/* only the kernel speaks on these groups */
+	if (from->nl_pid != 0 || (m->msg_hdr.msg_flags & MSG_TRUNC))
+		return 0;
+	/* whole messages only: see ct_nlmsg_span */
+	return handle_messages(src, ctx, nlh, (int)ct_nlmsg_span(nlh, m->msg_len));
+}
+
+/*
+ * Applies the stash, oldest first, until end (CLOCK_MONOTONIC ns): 1 when
+ * it is empty, 0 when the time ran out first, or a negative errno.
+ */
+static int apply_stash(struct ct_source *src, struct ct_apply_ctx *ctx,
+		       uint64_t end)
+{
+	int ret = 0;
+
+	ctx->now_ns = clock_ns(CLOCK_REALTIME);
+	while (src->stash_off < src->stash_len) {
+		uint32_t len;
+
+		memcpy(&len, src->stash + src->stash_off, sizeof(len));
+		ret = handle_messages(src, ctx, (const struct nlmsghdr *)
+				      (src->stash + src->stash_off + sizeof(len)),
+				      (int)len);
+		src->stash_off += sizeof(len) + NLMSG_ALIGN(len);
+		if (ret)
+			break;
+		/* the time, every batch's worth */
+		if (src->nitems == 0 && clock_ns(CLOCK_MONOTONIC) > end)
+			break;
+	}
+	if (!ret)
+		ret = apply_events(src, ctx);
+	src->nitems = 0;
+	if (ret)
+		return ret;
+	if (src->stash_off < src->stash_len)
+		return 0;
+	stash_clear(src);
+	return 1;
 }
 
 void ct_set_yield(struct ct_source *src, const struct ct_yield *y)
@@ -593,6 +739,13 @@ static int take_events(struct ct_source *src, struct flowtab *tab,
 
 	if (resync && src->loss_pending)
 		goto lost;
+	/* what a dump stashed came before what the socket holds */
+	if (src->stash_len) {
+		ret = apply_stash(src, &ctx, end);
+		if (ret <= 0)
+			return ret;
+		ret = 0;
+	}
 	while (done < EV_BUDGET_MSGS) {
 		int n;
 
@@ -659,6 +812,11 @@ int ct_take_waiting_events(struct ct_source *src, struct flowtab *tab,
 bool ct_resync_pending(const struct ct_source *src)
 {
 	return src->loss_pending;
+}
+
+bool ct_events_pending(const struct ct_source *src)
+{
+	return src->loss_pending || src->stash_off < src->stash_len;
 }
 
 int ct_read_counters(struct ct_source *src,
@@ -834,5 +992,6 @@ void ct_close(struct ct_source *src)
 		mnl_socket_close(src->dump);
 	free(src->dumpbuf);
 	free(src->evbuf);
+	free(src->stash);
 	free(src);
 }
