@@ -134,6 +134,15 @@ bool ct_resync_pending(const struct ct_source *src);
 bool ct_events_pending(const struct ct_source *src);
 
 /*
+ * Moves what the event socket holds into the stash, applied by the next
+ * ct_process_events or ct_take_waiting_events before anything newer. For
+ * long work between them (a counter read and a snapshot of a million
+ * flows take longer than the socket holds 40k events/s for). A loss found
+ * is noted as in ct_take_waiting_events.
+ */
+void ct_stash_events(struct ct_source *src);
+
+/*
  * Conntrack backend: dumps the table and calls fn with the kernel's
  * cumulative counters of every listed flow (same contract as acct_read).
  */

@@ -418,7 +418,10 @@ static int tick(struct collector *c)
 	ret = read_counters(c, interval_s);
 	if (ret)
 		return ret;
+	/* the socket's events wait in the stash meanwhile (ct.h) */
+	ct_stash_events(c->ct);
 	ret = publish(c, interval_s);
+	ct_stash_events(c->ct);
 	/* destroyed flows were shown once, with their final counters */
 	flowtab_end_interval(c->tab, &c->silent_flows);
 	if (!ret && !c->in_dump)
@@ -485,7 +488,9 @@ static int start_run(struct collector *c)
 		c->counting_since_ns = c->baseline_ns;
 	c->last_read_mono_ns = mono_ns();
 	silent_start(c);
+	ct_stash_events(c->ct);
 	ret = read_counters(c, 0);
+	ct_stash_events(c->ct);
 	if (ret)
 		snprintf(c->errmsg, sizeof(c->errmsg),
 			 "reading the flow counters failed: %s", strerror(-ret));
@@ -538,6 +543,7 @@ static void *collector_main(void *arg)
 
 	if (!ret && c->early_first)
 		ret = publish(c, 0);
+	ct_stash_events(c->ct);
 	c->next_tick_mono_ns = c->last_read_mono_ns +
 			       (uint64_t)(c->cfg->interval_s * 1e9);
 	ct_set_yield(c->ct, &yield);

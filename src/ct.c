@@ -604,6 +604,11 @@ static void stash_events(struct ct_source *src)
 	}
 }
 
+void ct_stash_events(struct ct_source *src)
+{
+	stash_events(src);
+}
+
 /*
  * The events parsed so far, applied in order. Their flows' buckets and
  * records are asked for first, all of them before the first is looked
@@ -739,8 +744,19 @@ static int take_events(struct ct_source *src, struct flowtab *tab,
 
 	if (resync && src->loss_pending)
 		goto lost;
-	/* what a dump stashed came before what the socket holds */
+	/*
+	 * What a dump stashed came before what the socket holds: until the
+	 * stash is applied, the socket's events go behind it (applying a
+	 * million-flow dump's stash takes longer than the socket holds
+	 * events for).
+	 */
 	if (src->stash_len) {
+		stash_events(src);
+		if (src->loss_pending) {
+			if (resync)
+				goto lost;
+			return 0;
+		}
 		ret = apply_stash(src, &ctx, end);
 		if (ret <= 0)
 			return ret;
