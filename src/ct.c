@@ -532,6 +532,17 @@ static void drain_events(struct ct_source *src)
 	}
 }
 
+/* Up to EV_BATCH event datagrams, without waiting (recvmmsg's answer). */
+static int recv_events(struct ct_source *src, int fd)
+{
+	for (int i = 0; i < EV_BATCH; i++) {
+		src->msgs[i].msg_hdr.msg_name = &src->from[i];
+		src->msgs[i].msg_hdr.msg_namelen = sizeof(src->from[i]);
+		src->msgs[i].msg_hdr.msg_flags = 0;
+	}
+	return recvmmsg(fd, src->msgs, EV_BATCH, MSG_DONTWAIT, NULL);
+}
+
 /* Appends one datagram's whole messages to the stash; false: no room. */
 static bool stash_put(struct ct_source *src, const void *buf, size_t len)
 {
@@ -570,12 +581,7 @@ static void stash_events(struct ct_source *src)
 	for (;;) {
 		int n;
 
-		for (int i = 0; i < EV_BATCH; i++) {
-			src->msgs[i].msg_hdr.msg_name = &src->from[i];
-			src->msgs[i].msg_hdr.msg_namelen = sizeof(src->from[i]);
-			src->msgs[i].msg_hdr.msg_flags = 0;
-		}
-		n = recvmmsg(fd, src->msgs, EV_BATCH, MSG_DONTWAIT, NULL);
+		n = recv_events(src, fd);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -765,12 +771,7 @@ static int take_events(struct ct_source *src, struct flowtab *tab,
 	while (done < EV_BUDGET_MSGS) {
 		int n;
 
-		for (int i = 0; i < EV_BATCH; i++) {
-			src->msgs[i].msg_hdr.msg_name = &src->from[i];
-			src->msgs[i].msg_hdr.msg_namelen = sizeof(src->from[i]);
-			src->msgs[i].msg_hdr.msg_flags = 0;
-		}
-		n = recvmmsg(fd, src->msgs, EV_BATCH, MSG_DONTWAIT, NULL);
+		n = recv_events(src, fd);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

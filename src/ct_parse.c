@@ -10,6 +10,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -124,8 +125,10 @@ struct nl_ct {
 	struct nl_tuple t[2];			/* FLOW_DIR_ORIG, FLOW_DIR_REPLY */
 	const struct nlattr *zone, *id, *mark, *state, *start, *status;
 	const struct nlattr *timeout;
-	const struct nlattr *count[2][2];	/* [dir][packets, bytes], u64 */
-	const struct nlattr *count32[2][2];	/* old 32-bit counters */
+	struct nl_counts {
+		const struct nlattr *packets, *bytes;		/* u64 */
+		const struct nlattr *packets32, *bytes32;	/* old ones */
+	} counts[2];				/* FLOW_DIR_* */
 	uint8_t state_of;			/* CTA_PROTOINFO_* of state */
 };
 
@@ -180,48 +183,71 @@ static inline int keep(const struct nlattr *a, size_t len,
 	return 0;
 }
 
-static int parse_ip(const struct nlattr *nest, struct nl_tuple *t)
+/* An attribute of a nest that is kept: its type, size and place. */
+struct attr_rule {
+	uint16_t type;
+	uint16_t len;
+	size_t off;		/* of its const struct nlattr * in the base */
+};
+
+#define RULE(type, len, st, field) { type, len, offsetof(st, field) }
+
+static const struct attr_rule ip_rules[] = {
+	RULE(CTA_IP_V4_SRC, 4, struct nl_tuple, src4),
+	RULE(CTA_IP_V4_DST, 4, struct nl_tuple, dst4),
+	RULE(CTA_IP_V6_SRC, 16, struct nl_tuple, src6),
+	RULE(CTA_IP_V6_DST, 16, struct nl_tuple, dst6),
+};
+
+static const struct attr_rule proto_rules[] = {
+	RULE(CTA_PROTO_NUM, 1, struct nl_tuple, num),
+	RULE(CTA_PROTO_SRC_PORT, 2, struct nl_tuple, sport),
+	RULE(CTA_PROTO_DST_PORT, 2, struct nl_tuple, dport),
+	RULE(CTA_PROTO_ICMP_ID, 2, struct nl_tuple, icmp_id),
+	RULE(CTA_PROTO_ICMPV6_ID, 2, struct nl_tuple, icmp_id),
+	RULE(CTA_PROTO_ICMP_TYPE, 1, struct nl_tuple, icmp_type),
+	RULE(CTA_PROTO_ICMPV6_TYPE, 1, struct nl_tuple, icmp_type),
+	RULE(CTA_PROTO_ICMP_CODE, 1, struct nl_tuple, icmp_code),
+	RULE(CTA_PROTO_ICMPV6_CODE, 1, struct nl_tuple, icmp_code),
+};
+
+static const struct attr_rule counters_rules[] = {
+	RULE(CTA_COUNTERS_PACKETS, 8, struct nl_counts, packets),
+	RULE(CTA_COUNTERS_BYTES, 8, struct nl_counts, bytes),
+	RULE(CTA_COUNTERS32_PACKETS, 4, struct nl_counts, packets32),
+	RULE(CTA_COUNTERS32_BYTES, 4, struct nl_counts, bytes32),
+};
+
+static const struct attr_rule timestamp_rules[] = {
+	RULE(CTA_TIMESTAMP_START, 8, struct nl_ct, start),
+};
+
+/* The attributes of nest that rules name, kept in base; -1 if malformed. */
+static int parse_nest(const struct nlattr *nest, const struct attr_rule *rules,
+		      size_t n, void *base)
 {
 	struct attr_walk w;
 	const struct nlattr *a;
-	int ret = 0;
 
 	if (!nested(nest, &w))
 		return -1;
-	while (!ret && (a = attr_next(&w))) {
-		switch (attr_type(a)) {
-		case CTA_IP_V4_SRC: ret = keep(a, 4, &t->src4); break;
-		case CTA_IP_V4_DST: ret = keep(a, 4, &t->dst4); break;
-		case CTA_IP_V6_SRC: ret = keep(a, 16, &t->src6); break;
-		case CTA_IP_V6_DST: ret = keep(a, 16, &t->dst6); break;
+	while ((a = attr_next(&w))) {
+		uint16_t type = attr_type(a);
+
+		for (size_t i = 0; i < n; i++) {
+			if (rules[i].type != type)
+				continue;
+			if (keep(a, rules[i].len, (const struct nlattr **)
+				 ((char *)base + rules[i].off)))
+				return -1;
+			break;
 		}
 	}
-	return ret;
+	return 0;
 }
 
-static int parse_proto(const struct nlattr *nest, struct nl_tuple *t)
-{
-	struct attr_walk w;
-	const struct nlattr *a;
-	int ret = 0;
-
-	if (!nested(nest, &w))
-		return -1;
-	while (!ret && (a = attr_next(&w))) {
-		switch (attr_type(a)) {
-		case CTA_PROTO_NUM: ret = keep(a, 1, &t->num); break;
-		case CTA_PROTO_SRC_PORT: ret = keep(a, 2, &t->sport); break;
-		case CTA_PROTO_DST_PORT: ret = keep(a, 2, &t->dport); break;
-		case CTA_PROTO_ICMP_ID:
-		case CTA_PROTO_ICMPV6_ID: ret = keep(a, 2, &t->icmp_id); break;
-		case CTA_PROTO_ICMP_TYPE:
-		case CTA_PROTO_ICMPV6_TYPE: ret = keep(a, 1, &t->icmp_type); break;
-		case CTA_PROTO_ICMP_CODE:
-		case CTA_PROTO_ICMPV6_CODE: ret = keep(a, 1, &t->icmp_code); break;
-		}
-	}
-	return ret;
-}
+#define PARSE_NEST(nest, rules, base) \
+	parse_nest(nest, rules, sizeof(rules) / sizeof(rules[0]), base)
 
 static int parse_tuple(const struct nlattr *nest, struct nl_tuple *t)
 {
@@ -233,8 +259,8 @@ static int parse_tuple(const struct nlattr *nest, struct nl_tuple *t)
 		return -1;
 	while (!ret && (a = attr_next(&w))) {
 		switch (attr_type(a)) {
-		case CTA_TUPLE_IP: ret = parse_ip(a, t); break;
-		case CTA_TUPLE_PROTO: ret = parse_proto(a, t); break;
+		case CTA_TUPLE_IP: ret = PARSE_NEST(a, ip_rules, t); break;
+		case CTA_TUPLE_PROTO: ret = PARSE_NEST(a, proto_rules, t); break;
 		case CTA_TUPLE_ZONE: ret = keep(a, 2, &t->zone); break;
 		}
 	}
@@ -267,39 +293,6 @@ static int parse_pinfo(const struct nlattr *nest, struct nl_ct *m)
 	return ret;
 }
 
-static int parse_counters(const struct nlattr *nest, struct nl_ct *m, int dir)
-{
-	struct attr_walk w;
-	const struct nlattr *a;
-	int ret = 0;
-
-	if (!nested(nest, &w))
-		return -1;
-	while (!ret && (a = attr_next(&w))) {
-		switch (attr_type(a)) {
-		case CTA_COUNTERS_PACKETS: ret = keep(a, 8, &m->count[dir][0]); break;
-		case CTA_COUNTERS_BYTES: ret = keep(a, 8, &m->count[dir][1]); break;
-		case CTA_COUNTERS32_PACKETS: ret = keep(a, 4, &m->count32[dir][0]); break;
-		case CTA_COUNTERS32_BYTES: ret = keep(a, 4, &m->count32[dir][1]); break;
-		}
-	}
-	return ret;
-}
-
-static int parse_timestamp(const struct nlattr *nest, struct nl_ct *m)
-{
-	struct attr_walk w;
-	const struct nlattr *a;
-	int ret = 0;
-
-	if (!nested(nest, &w))
-		return -1;
-	while (!ret && (a = attr_next(&w)))
-		if (attr_type(a) == CTA_TIMESTAMP_START)
-			ret = keep(a, 8, &m->start);
-	return ret;
-}
-
 /* The message's attributes (after its nfgenmsg) into m; -1 if malformed. */
 static int parse_ct(const struct nlmsghdr *nlh, struct nl_ct *m)
 {
@@ -326,11 +319,12 @@ static int parse_ct(const struct nlmsghdr *nlh, struct nl_ct *m)
 			break;
 		case CTA_COUNTERS_ORIG:
 		case CTA_COUNTERS_REPLY:
-			ret = parse_counters(a, m, type == CTA_COUNTERS_ORIG ?
-					     FLOW_DIR_ORIG : FLOW_DIR_REPLY);
+			ret = PARSE_NEST(a, counters_rules,
+					 &m->counts[type == CTA_COUNTERS_ORIG ?
+						    FLOW_DIR_ORIG : FLOW_DIR_REPLY]);
 			break;
 		case CTA_TIMESTAMP:
-			ret = parse_timestamp(a, m);
+			ret = PARSE_NEST(a, timestamp_rules, m);
 			break;
 		case CTA_ZONE: ret = keep(a, 2, &m->zone); break;
 		case CTA_STATUS: ret = keep(a, 4, &m->status); break;
@@ -481,13 +475,16 @@ int ct_entry_from_nlmsg(const struct nlmsghdr *nlh, struct ct_entry *e)
 		e->has_timeout = true;
 	}
 	for (int dir = 0; dir < 2; dir++) {
+		const struct nl_counts *c = &m.counts[dir];
 		__u64 *v[2] = { &e->counters.packets[dir], &e->counters.bytes[dir] };
+		const struct nlattr *a64[2] = { c->packets, c->bytes };
+		const struct nlattr *a32[2] = { c->packets32, c->bytes32 };
 
 		for (int i = 0; i < 2; i++) {
-			if (m.count[dir][i])
-				*v[i] = be64toh(get_u64(m.count[dir][i]));
-			else if (m.count32[dir][i])
-				*v[i] = ntohl(get_u32(m.count32[dir][i]));
+			if (a64[i])
+				*v[i] = be64toh(get_u64(a64[i]));
+			else if (a32[i])
+				*v[i] = ntohl(get_u32(a32[i]));
 			else
 				continue;
 			e->has_counters = true;
