@@ -6,6 +6,7 @@
 #ifndef FLOWTOP_UTIL_H
 #define FLOWTOP_UTIL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -38,5 +39,14 @@ double mono_ms(void);
  * 0, or -ENOMEM with *p and *cap unchanged.
  */
 int grow_array(void **p, size_t *cap, size_t need, size_t elem, size_t first);
+
+/*
+ * Marks thread t as background work (SCHED_BATCH): the same share of the
+ * CPU, but a wakeup of it no longer preempts the task that is running,
+ * the view's thread in the middle of a key above all. For the threads
+ * that build views and look up names, processes and databases. Best
+ * effort: 0 or a positive errno, which callers may ignore.
+ */
+int thread_background(pthread_t t);
 
 #endif

@@ -552,6 +552,7 @@ int dns_open(struct dns **out, FILE *err)
 		ares_destroy(d->chan);
 		goto fail;
 	}
+	thread_background(d->thread);	/* never preempts the view */
 	*out = d;
 	return 0;
 fail:

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "geoip_internal.h"
+#include "util.h"
 #include "log.h"
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -312,6 +313,7 @@ int geoip_open(struct geoip **out, const struct geoip_conf *c, FILE *err)
 		return -ret;
 	}
 	g->watching = true;
+	thread_background(g->thr);	/* reloads never preempt the view */
 	pthread_mutex_lock(&registry_lock);
 	g->next = registry;
 	registry = g;

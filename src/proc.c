@@ -317,6 +317,7 @@ int proc_open(struct proc_lookup **out, FILE *err)
 	ret = -pthread_create(&p->thread, NULL, proc_worker, p);
 	if (ret)
 		goto fail;
+	thread_background(p->thread);	/* a /proc scan never preempts the view */
 	*out = p;
 	return 0;
 fail:

@@ -3,6 +3,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -50,4 +51,12 @@ int grow_array(void **p, size_t *cap, size_t need, size_t elem, size_t first)
 	*p = q;
 	*cap = n;
 	return 0;
+}
+
+int thread_background(pthread_t t)
+{
+	/* SCHED_BATCH takes no priority: the parameter must be 0 */
+	struct sched_param sp = { .sched_priority = 0 };
+
+	return pthread_setschedparam(t, SCHED_BATCH, &sp);
 }

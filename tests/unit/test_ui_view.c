@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The view builder: snapshot + sort + filter + toggles → rows shown. */
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -9,6 +11,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
+#include "collector.h"
 #include "filter.h"
 #include "snap_of_flows.h"
 #include "ui_view.h"
@@ -188,12 +191,66 @@ static void test_selection_and_samples(void **state)
 	view_put(v);
 }
 
+/* How many of this process's threads run in scheduling class policy
+ * (field 41 of /proc/self/task/TID/stat). */
+static int threads_in_class(int policy)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		char path[300], buf[1024], *p;
+		int field = 2;
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/stat", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;	/* the thread ended meanwhile */
+		p = fgets(buf, sizeof(buf), f);
+		fclose(f);
+		if (!p || !(p = strrchr(buf, ')')))
+			continue;
+		/* past the name, fields are single words: count to 41 */
+		for (p++; *p && field < 41; p++)
+			if (*p == ' ')
+				field++;
+		if (field == 41 && atoi(p) == policy)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* The builder is background work: woken on every snapshot, it must not
+ * preempt the view's thread (SCHED_BATCH). */
+static void test_builder_is_background(void **state)
+{
+	struct collector *col = calloc(1, sizeof(*col));
+	struct ui_params p = defaults();
+	struct ui_builder *b;
+	int before;
+
+	(void)state;
+	assert_non_null(col);
+	before = threads_in_class(SCHED_BATCH);
+	assert_int_equal(ui_builder_start(&b, col, NULL, &p), 0);
+	assert_int_equal(threads_in_class(SCHED_BATCH), before + 1);
+	ui_builder_stop(b);
+	free(col);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_toggles_and_order),
 		cmocka_unit_test(test_filter_active_rates),
 		cmocka_unit_test(test_selection_and_samples),
+		cmocka_unit_test(test_builder_is_background),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
