@@ -709,7 +709,9 @@ int ui_run(struct collector *col, const struct config *cfg, int sig_fd,
 	 * scan. So every key is handled and drawn from the view already here
 	 * (cursor, scroll, toggles, help, detail); a key that changes what
 	 * the rows are (sort, filter, protocols) is drawn at once too, with
-	 * the old rows, and the builder's result follows.
+	 * the old rows, and the builder's result follows. The threads it
+	 * wakes (builder, lookups) are SCHED_BATCH, so waking one does not
+	 * hand it this thread's CPU in the middle of a key.
 	 */
 	while (!u->quit) {
 		struct pollfd pfd[5] = {
