@@ -189,15 +189,24 @@ static void draw_footer(struct ui *u)
 		ui_put_line(u, LINES - 1, line, 0, ROLE_FOOTER, true);
 		return;
 	}
+	/*
+	 * A message in the footer keeps the cursor's position beside it (its
+	 * tail gives way): among rows that look alike the position is all a
+	 * cursor key changes on screen, and hiding it made every such key
+	 * look ignored until the next refresh for as long as the message
+	 * showed (5 s at start-up when GeoIP has no database, say).
+	 */
 	if (u->filter_err[0] && !u->detail) {
 		/* Enter on a wrong expression: say so until it is mended */
 		snprintf(line, sizeof(line), "bad filter, not applied: %s   "
 			 "/ mend  Esc clear", u->filter_err);
 		ui_put_line(u, LINES - 1, line, 0, ROLE_FOOTER, true);
+		draw_position(u);
 		return;
 	}
 	if (u->status[0]) {	/* a logged message (log.h), for a while */
 		ui_put_line(u, LINES - 1, u->status, 0, ROLE_FOOTER, true);
+		draw_position(u);
 		return;
 	}
 	if (u->detail)
