@@ -30,6 +30,8 @@ struct acct_stats {
 	uint64_t read_ns;	/* duration of the last acct_read */
 	uint64_t reported;	/* keys passed to fn at the last read */
 	uint64_t reclaimed;	/* slots: orphans (flows fn did not know) freed */
+	uint64_t index_bytes;	/* slots: the key -> slot index's size, which
+				 * follows the slots in use, not the most */
 };
 
 struct acct_opts {

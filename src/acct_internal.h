@@ -106,6 +106,9 @@ void acct_lru_sum(const struct flow_lru_value *v, int ncpus,
 		  struct flow_counters *sum, struct flow_owner *owner);
 
 /* slots layout state (acct_slots.c) */
+/* the key -> slot index's least size (entries): it grows with the slots in it */
+#define ACCT_INDEX_MIN	4096u
+
 struct acct_slots {
 	uint32_t nslots;
 	volatile uint64_t *next;	/* BPF .bss slot_next: never-used slots start here */
@@ -140,10 +143,13 @@ struct acct_slots {
 	uint8_t *moved;			/* low 8 bits of the read that last saw
 					 * its counters move */
 
-	/* key -> slot index over slot_keys: open addressing, linear probing */
-	uint64_t *index;		/* (hash32 << 32) | (slot + 1); 0 = empty */
+	/* key -> slot index over slot_keys: open addressing, linear
+	 * probing, sized for the slots in it (acct_slots.c) */
+	uint32_t *index;		/* tag | (slot + 1); 0 = empty */
 	uint32_t index_mask;
+	uint32_t index_bits;		/* bits of slot + 1: the tag is above */
 	uint32_t live;			/* slots in the index */
+	bool index_stale;		/* to be rebuilt from the slots' states */
 
 	/* slots whose key was deleted from slot_of, waiting to be reused */
 	struct acct_quarantine {

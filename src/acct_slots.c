@@ -173,7 +173,6 @@ int acct_slots_init(struct acct *a, int keys_fd, int ctr_fd,
 		    volatile uint64_t *next, char *why, size_t len)
 {
 	struct acct_slots *sl = &a->sl;
-	size_t cap = 1024;
 	int err;
 
 	sl->next = next;
@@ -192,12 +191,13 @@ int acct_slots_init(struct acct *a, int keys_fd, int ctr_fd,
 		return err;
 	}
 
-	/* load factor at most 4/5 with every slot in it, and live flows
-	 * leave a fifth of the slots free (ACCT_SLOT_HEADROOM_DIV) */
-	while (cap < (size_t)sl->nslots + sl->nslots / 4)
-		cap <<= 1;
-	sl->index_mask = (uint32_t)(cap - 1);
-	sl->index = huge_map(cap * sizeof(*sl->index));
+	/* entries hold slot + 1 in their low bits, a tag in the others */
+	sl->index_bits = 1;
+	while (sl->index_bits < 32 && ((uint64_t)1 << sl->index_bits) <= sl->nslots)
+		sl->index_bits++;
+	/* sized for the slots in the index, grown with them (index_add) */
+	sl->index_mask = ACCT_INDEX_MIN - 1;
+	sl->index = huge_map(ACCT_INDEX_MIN * sizeof(*sl->index));
 	sl->shadow = calloc(sl->nslots, sizeof(*sl->shadow));
 	sl->state = calloc(sl->nslots, 1);
 	sl->misses = calloc(sl->nslots, 1);
@@ -221,8 +221,9 @@ void acct_slots_free(struct acct *a)
 		munmap(sl->keys, sl->keys_len);
 	if (sl->ctr)
 		munmap(sl->ctr, sl->ctr_len);
-	huge_unmap(sl->index,
-		   ((size_t)sl->index_mask + 1) * sizeof(*sl->index));
+	if (sl->index)
+		huge_unmap(sl->index,
+			   ((size_t)sl->index_mask + 1) * sizeof(*sl->index));
 	free(sl->shadow);
 	free(sl->state);
 	free(sl->misses);
@@ -235,46 +236,131 @@ void acct_slots_free(struct acct *a)
 
 /* ---- key -> slot index ------------------------------------------------ */
 
-static inline uint32_t key_tag(const struct flow_key *key)
+/*
+ * 4-byte entries: slot + 1 in the low index_bits, the top bits of the key's
+ * hash above them (a tag that spares most key comparisons), 0 = empty. The
+ * table is sized for the slots in it, not for every slot there may be
+ * (at 4M flows nslots is 7.9M: 128 MiB of 8-byte entries, resident since
+ * lookups land everywhere): it doubles when it is 4/5 full, rebuilt from
+ * the slots' states. An entry's home (the low hash bits) is not kept: a
+ * deletion's backward shift and the rebuild hash the key in slot_keys.
+ */
+static inline uint64_t key_hash(const struct flow_key *key)
 {
-	return (uint32_t)flow_key_hash(key);
+	return flow_key_hash(key);
 }
 
-static inline uint32_t entry_slot(uint64_t e)
+static inline uint32_t entry_slot(const struct acct_slots *sl, uint32_t e)
 {
-	return (uint32_t)e - 1;
+	return (uint32_t)(e & (uint32_t)(((uint64_t)1 << sl->index_bits) - 1)) - 1;
 }
 
-static inline uint32_t entry_tag(uint64_t e)
+/* The tag of hash h, in place (the bits of an entry above the slot's). */
+static inline uint32_t hash_tag(const struct acct_slots *sl, uint64_t h)
 {
-	return (uint32_t)(e >> 32);
+	return (uint32_t)(((h >> 32) << sl->index_bits) & 0xffffffffu);
+}
+
+static inline uint32_t entry_tag(const struct acct_slots *sl, uint32_t e)
+{
+	return (uint32_t)(((uint64_t)e >> sl->index_bits) << sl->index_bits);
 }
 
 /* The slot holding key, or -1. */
 static int64_t index_find(const struct acct_slots *sl,
 			  const struct flow_key *key)
 {
-	uint32_t tag = key_tag(key), i = tag & sl->index_mask;
-	uint64_t e;
+	uint64_t h = key_hash(key);
+	uint32_t tag = hash_tag(sl, h), i = (uint32_t)h & sl->index_mask, e;
 
+	if (sl->index_stale)
+		return -1;	/* the caller asks the program's map */
 	while ((e = sl->index[i])) {
-		if (entry_tag(e) == tag && entry_slot(e) < sl->mapped &&
-		    !memcmp(&sl->keys[entry_slot(e)], key, sizeof(*key)))
-			return entry_slot(e);
+		if (entry_tag(sl, e) == tag && entry_slot(sl, e) < sl->mapped &&
+		    !memcmp(&sl->keys[entry_slot(sl, e)], key, sizeof(*key)))
+			return entry_slot(sl, e);
 		i = (i + 1) & sl->index_mask;
 	}
 	return -1;
 }
 
+static void index_put(struct acct_slots *sl, uint32_t *index, uint32_t mask,
+		      uint32_t slot, uint64_t h)
+{
+	uint32_t i = (uint32_t)h & mask;
+
+	while (index[i])
+		i = (i + 1) & mask;
+	index[i] = hash_tag(sl, h) | (slot + 1);
+}
+
+/* Index entries for n slots: a power of two, at most 4/5 full. */
+static size_t index_cap_for(size_t n)
+{
+	size_t cap = ACCT_INDEX_MIN;
+
+	while (cap < ((size_t)1 << 32) && (n + 1) * 5 > cap * 4)
+		cap <<= 1;
+	return cap;
+}
+
+/*
+ * The index anew, with room for min_cap entries at least, from the slots'
+ * states (in the index: SLOT_LIVE and SLOT_UNKNOWN), their keys read in
+ * slot order. Every such slot is below mapped (added by a read that saw
+ * it mapped), unless a remap failed and unmapped everything: then the
+ * index stays stale (index_find answers nothing and slot_of_key asks the
+ * program) until a read finds the arrays mapped again. On failure the old
+ * index stays. 0, -EAGAIN (not mapped) or -ENOMEM.
+ */
+static int index_rebuild(struct acct_slots *sl, size_t min_cap)
+{
+	uint64_t next = __atomic_load_n(sl->next, __ATOMIC_ACQUIRE);
+	uint32_t *ni, hi = next < sl->nslots ? (uint32_t)next : sl->nslots;
+	size_t n = 0, cap;
+
+	for (uint32_t s = 0; s < hi; s++) {
+		if (sl->state[s] != SLOT_LIVE && sl->state[s] != SLOT_UNKNOWN)
+			continue;
+		if (s >= sl->mapped)
+			return -EAGAIN;
+		n++;
+	}
+	cap = index_cap_for(n);
+	if (cap < min_cap)
+		cap = min_cap;
+	ni = huge_map(cap * sizeof(*ni));
+	if (!ni)
+		return -ENOMEM;
+	for (uint32_t s = 0; s < hi; s++)
+		if (sl->state[s] == SLOT_LIVE || sl->state[s] == SLOT_UNKNOWN)
+			index_put(sl, ni, (uint32_t)(cap - 1), s,
+				  key_hash(&sl->keys[s]));
+	huge_unmap(sl->index, ((size_t)sl->index_mask + 1) * sizeof(*sl->index));
+	sl->index = ni;
+	sl->index_mask = (uint32_t)(cap - 1);
+	sl->live = (uint32_t)n;
+	sl->index_stale = false;
+	return 0;
+}
+
+/* Adds slot, whose state the caller sets to SLOT_LIVE. */
 static void index_add(struct acct_slots *sl, uint32_t slot,
 		      const struct flow_key *key)
 {
-	uint32_t tag = key_tag(key), i = tag & sl->index_mask;
+	size_t cap = (size_t)sl->index_mask + 1;
 
-	/* never full: it has room for 1.25 × every slot */
-	while (sl->index[i])
-		i = (i + 1) & sl->index_mask;
-	sl->index[i] = ((uint64_t)tag << 32) | (slot + 1);
+	if (sl->index_stale)
+		return;		/* the rebuild finds it by its state */
+	/* at most 4/5 full: doubled (in one rebuild) when it would pass */
+	if (((size_t)sl->live + 1) * 5 > cap * 4 && cap < ((size_t)1 << 32))
+		index_rebuild(sl, cap * 2);
+	if ((size_t)sl->live + 1 >= (size_t)sl->index_mask + 1) {
+		/* no memory to grow and full: a rebuild when there is */
+		sl->index_stale = true;
+		return;
+	}
+	index_put(sl, sl->index, sl->index_mask, slot, key_hash(key));
 	sl->live++;
 }
 
@@ -282,10 +368,11 @@ static void index_add(struct acct_slots *sl, uint32_t slot,
 static void index_del(struct acct_slots *sl, uint32_t slot,
 		      const struct flow_key *key)
 {
-	uint32_t m = sl->index_mask, i = key_tag(key) & m, j, home;
-	uint64_t e;
+	uint32_t m = sl->index_mask, i = (uint32_t)key_hash(key) & m, j, home, e;
 
-	while ((e = sl->index[i]) && entry_slot(e) != slot)
+	if (sl->index_stale)
+		return;
+	while ((e = sl->index[i]) && entry_slot(sl, e) != slot)
 		i = (i + 1) & m;
 	if (!e)
 		return;
@@ -294,7 +381,13 @@ static void index_del(struct acct_slots *sl, uint32_t slot,
 		e = sl->index[j];
 		if (!e)
 			break;
-		home = entry_tag(e) & m;
+		if (entry_slot(sl, e) >= sl->mapped) {
+			/* its key is not mapped (a remap failed): its home
+			 * is unknown, the index is rebuilt when it is */
+			sl->index_stale = true;
+			return;
+		}
+		home = (uint32_t)key_hash(&sl->keys[entry_slot(sl, e)]) & m;
 		/* e may move to the hole at i only if its home is not in (i, j] */
 		if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
 			sl->index[i] = e;
@@ -598,6 +691,8 @@ int acct_slots_read(struct acct *a, acct_read_fn fn, void *arg)
 
 	sl->seq++;
 	hi = used_slots(sl);
+	if (sl->index_stale)
+		index_rebuild(sl, 0);
 	/*
 	 * A rotating window of unchanged live slots is asked about again, so
 	 * that a slot whose flow ended without flowtop hearing of it (and
@@ -660,6 +755,7 @@ int acct_slots_read(struct acct *a, acct_read_fn fn, void *arg)
 	if (!acct_bpf_stats_sum(a, &bs))
 		a->st.evictions = bs.no_room;
 	a->st.entries = sl->live;
+	a->st.index_bytes = ((uint64_t)sl->index_mask + 1) * sizeof(*sl->index);
 	a->st.reported = reported;
 	a->st.reclaimed = sl->reclaimed;
 	a->st.read_ns = acct_now_ns() - start;

@@ -521,6 +521,72 @@ static void test_slots_forget_and_reuse(void **state)
 	(void)a;	/* closed by close_cur */
 }
 
+/*
+ * slots: the key -> slot index is sized for the slots in it, not for
+ * every slot the arrays have (1.3M here: 16 MiB of entries before, all
+ * resident), grows as they come, and finds every key after growing and
+ * after deletions (forgets find their slots through it).
+ */
+static void test_slots_index_follows_use(void **state)
+{
+	static struct seen s;
+	static struct flow_key keys[NKEYS];
+	static struct flow_counters v[NKEYS];
+	struct acct_stats st;
+	struct acct *a;
+	uint32_t i;
+
+	(void)state;
+	if (open_layout(&a, ACCT_LAYOUT_SLOTS, 1u << 20))
+		skip();
+	for (i = 0; i < NKEYS; i++) {
+		make_key(&keys[i], i);
+		vals(&v[i], i + 3);
+	}
+	assert_int_equal(acct_set(a, keys, v, 100), 0);
+	assert_int_equal(read_into(a, &s, true), 0);
+	assert_int_equal(s.reported, 100);
+	acct_get_stats(a, &st);
+	assert_int_equal(st.entries, 100);
+	assert_int_equal(st.index_bytes, ACCT_INDEX_MIN * sizeof(uint32_t));
+
+	/* 4096 slots: past 4/5 of the least index, which doubles once */
+	assert_int_equal(acct_set(a, keys + 100, v + 100, NKEYS - 100), 0);
+	assert_int_equal(read_into(a, &s, true), 0);
+	assert_int_equal(s.bad, 0);
+	for (i = 100; i < NKEYS; i++)
+		assert_int_equal(s.times[i], 1);
+	acct_get_stats(a, &st);
+	assert_int_equal(st.entries, NKEYS);
+	assert_int_equal(st.index_bytes, 2 * ACCT_INDEX_MIN * sizeof(uint32_t));
+
+	/* three quarters forgotten: each found in the grown index */
+	for (i = 0; i < 3 * NKEYS / 4; i++)
+		assert_int_equal(acct_forget(a, &keys[i]), 0);
+	assert_int_equal(read_into(a, &s, true), 0);
+	acct_get_stats(a, &st);
+	assert_int_equal(st.entries, NKEYS / 4);
+
+	/* the rest are still found after the deletions' shifts: they move,
+	 * are reported with their counters, and can be forgotten at once */
+	for (i = 3 * NKEYS / 4; i < NKEYS; i++)
+		vals(&v[i], 100000 + i);
+	assert_int_equal(acct_set(a, keys + 3 * NKEYS / 4, v + 3 * NKEYS / 4,
+				  NKEYS / 4), 0);
+	assert_int_equal(read_into(a, &s, true), 0);
+	assert_int_equal(s.bad, 0);
+	for (i = 3 * NKEYS / 4; i < NKEYS; i++) {
+		assert_int_equal(s.times[i], 1);
+		assert_memory_equal(&s.sum[i], &v[i], sizeof(v[i]));
+	}
+	for (i = 3 * NKEYS / 4; i < NKEYS; i++)
+		assert_int_equal(acct_forget_now(a, &keys[i]), 0);
+	assert_int_equal(read_into(a, &s, true), 0);
+	acct_get_stats(a, &st);
+	assert_int_equal(st.entries, 0);
+	(void)a;	/* closed by close_cur */
+}
+
 static void test_slots_orphans(void **state)
 {
 	static struct seen s;
@@ -863,6 +929,8 @@ int main(void)
 		cmocka_unit_test(test_forget_decide),
 		cmocka_unit_test_teardown(test_slots_reports_changes, close_cur),
 		cmocka_unit_test_teardown(test_slots_forget_and_reuse, close_cur),
+		cmocka_unit_test_teardown(test_slots_index_follows_use,
+					  close_cur),
 		cmocka_unit_test_teardown(test_slots_orphans, close_cur),
 		cmocka_unit_test_teardown(test_lru_reports_every_key, close_cur),
 		cmocka_unit_test_teardown(test_lru_owner_forget, close_cur),
