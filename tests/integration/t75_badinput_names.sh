@@ -1,7 +1,8 @@
 #!/bin/bash
 # Hostile names from outside: PTR answers carrying an OSC title escape,
 # invalid UTF-8 and a 10 kB name (a test DNS server serves the raw
-# bytes), and local processes whose name (prctl PR_SET_NAME) or program
+# bytes; the 10 kB answer over TCP, after a truncated one over UDP, as a
+# real server would), and local processes whose name (prctl PR_SET_NAME) or program
 # file name (a symlink named with escape bytes; the kernel's comm, which
 # is what flowtop reads, is its first 15 bytes) carries escape bytes and
 # invalid UTF-8. JSON, CSV and text output and the interactive view must
@@ -88,6 +89,7 @@ names_in() {
 	[ "$($FTJSON get "$TMPD/snap.json" dst=192.0.2.2 sport=40001 -- dst_host)" = plain.example.test ] || return 1
 	[ "$($FTJSON get "$TMPD/snap.json" dst=198.51.100.7 -- dst_host)" != null ] || return 1
 	[ "$($FTJSON get "$TMPD/snap.json" dst=198.51.100.8 -- dst_host)" != null ] || return 1
+	[ "$($FTJSON get "$TMPD/snap.json" dst=198.51.100.9 -- dst_host)" != null ] || return 1
 	[ "$($FTJSON get "$TMPD/snap.json" sport=41001 -- process)" != null ] || return 1
 	[ "$($FTJSON get "$TMPD/snap.json" sport=41002 -- process)" != null ]
 }
@@ -111,6 +113,7 @@ p2=$(json_get "$snap" sport=41002 -- process)
 log "PTR escape: $osc | PTR bad UTF-8: $utf | PTR 10 kB: ${long:0:40}... (${#long} chars) | prctl name: $p1 | file name: $p2"
 case $osc in *x?y*.example.test) ;; *) fail "PTR with escapes shown as '$osc'" ;; esac
 case $utf in bad*utf8*.example.test) ;; *) fail "PTR with bad UTF-8 shown as '$utf'" ;; esac
+case $long in aaaa*) ;; *) fail "PTR of 10 kB shown as '${long:0:80}'" ;; esac
 [ "${#long}" -lt 300 ] || fail "the 10 kB PTR name is ${#long} characters in JSON"
 case $p1 in *'?'*) ;; *) fail "prctl name shown as '$p1'" ;; esac
 case $p2 in *evil*) ;; *) fail "program file name shown as '$p2'" ;; esac

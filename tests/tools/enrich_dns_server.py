@@ -10,8 +10,15 @@ with an SOA (negative TTL 60). --silent reads queries and never answers.
 --delay S sends each answer S seconds after its query came, without holding
 up the queries that come meanwhile (a client asking one query at a time
 waits S per query; one that asks them side by side, S in all).
-Prints "ready" once bound and "query QNAME" for every query (flushed), so
-a test can count them. Test traffic only: bind to a test namespace address.
+Like a real server it answers over UDP and TCP on PORT: an answer too big
+for UDP (512 bytes, or the EDNS size the query offers) goes out over UDP
+cut to its question with the TC bit set, and whole over TCP, where the
+client asks again (c-ares does: a 10 kB name takes that way). A server
+without TCP would make c-ares' fallback fail, and c-ares then retries
+every query in flight to this server as failed too.
+Prints "ready" once bound and "query QNAME" for every query (flushed; a
+query asked again over TCP counts twice), so a test can count them. Test
+traffic only: bind to a test namespace address.
 """
 import codecs
 import ipaddress
@@ -68,41 +75,89 @@ def main():
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_DGRAM)
     s.bind((addr, port))
-    print("ready", flush=True)
+    t = socket.socket(fam, socket.SOCK_STREAM)
+    t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    t.bind((addr, port))
+    t.listen(16)
+    lock = threading.Lock()	# one "query" line at a time
 
-    def send(pkt, peer):
-        if delay > 0:
-            threading.Timer(delay, s.sendto, (pkt, peer)).start()
-        else:
-            s.sendto(pkt, peer)
-
-    while True:
-        pkt, peer = s.recvfrom(4096)
+    def answer(pkt):
+        """The answer to query pkt (None: none to give) and the UDP size
+        the query offers (512, or its EDNS OPT record's)."""
         if len(pkt) < 12:
-            continue
-        qid, flags, qd = struct.unpack("!HHH", pkt[:6])
+            return None, 512
+        qid, flags, qd, an, ns, ar = struct.unpack("!HHHHHH", pkt[:12])
         if qd != 1:
-            continue
+            return None, 512
         qname, off = parse_qname(pkt, 12)
         qtype, qclass = struct.unpack("!HH", pkt[off:off + 4])
         question = pkt[12:off + 4]
+        udp_max = 512
+        opt = pkt[off + 4:]
+        if ar and len(opt) >= 11 and opt[0] == 0 and struct.unpack("!H", opt[1:3])[0] == 41:
+            udp_max = max(512, struct.unpack("!H", opt[3:5])[0])
         key = qname.decode("latin-1").lower()
-        print("query", key, flush=True)
+        with lock:
+            print("query", key, flush=True)
         if silent:
-            continue
+            return None, udp_max
         rd = flags & 0x0100
         if key in names and qtype == 12:
             rdata = encode_name(names[key])
             ans = b"\xc0\x0c" + struct.pack("!HHIH", 12, 1, ttl, len(rdata)) + rdata
             hdr = struct.pack("!HHHHHH", qid, 0x8400 | rd, 1, 1, 0, 0)
-            send(hdr + question + ans, peer)
-            continue
+            return hdr + question + ans, udp_max
         # NXDOMAIN with the zone's SOA: negative TTL min(60, SOA ttl)
         soa = (encode_name(b"ns.example.test") + encode_name(b"admin.example.test") +
                struct.pack("!IIIII", 1, 3600, 600, 86400, 60))
         auth = (encode_name(b"arpa") + struct.pack("!HHIH", 6, 1, 60, len(soa)) + soa)
         hdr = struct.pack("!HHHHHH", qid, 0x8403 | rd, 1, 0, 1, 0)
-        send(hdr + question + auth, peer)
+        return hdr + question + auth, udp_max
+
+    def later(fn, *a):
+        if delay > 0:
+            threading.Timer(delay, fn, a).start()
+        else:
+            fn(*a)
+
+    def recv_all(c, n):
+        buf = b""
+        while len(buf) < n:
+            more = c.recv(n - len(buf))
+            if not more:
+                return None
+            buf += more
+        return buf
+
+    def tcp_client(c):
+        with c:
+            while True:
+                n = recv_all(c, 2)
+                pkt = n and recv_all(c, struct.unpack("!H", n)[0])
+                if not pkt:
+                    return
+                out, _ = answer(pkt)
+                if out is not None:
+                    later(c.sendall, struct.pack("!H", len(out)) + out)
+
+    def tcp_server():
+        while True:
+            c, _ = t.accept()
+            threading.Thread(target=tcp_client, args=(c,), daemon=True).start()
+
+    threading.Thread(target=tcp_server, daemon=True).start()
+    print("ready", flush=True)
+    while True:
+        pkt, peer = s.recvfrom(4096)
+        out, udp_max = answer(pkt)
+        if out is None:
+            continue
+        if len(out) > udp_max:
+            # the header with TC and the question only: ask over TCP
+            qlen = parse_qname(out, 12)[1] + 4
+            out = (out[:2] + struct.pack("!H", struct.unpack("!H", out[2:4])[0] | 0x0200) +
+                   struct.pack("!HHHH", 1, 0, 0, 0) + out[12:qlen])
+        later(s.sendto, out, peer)
 
 
 if __name__ == "__main__":
