@@ -66,7 +66,7 @@ struct ct_source {
 	char *evbuf;
 	/*
 	 * Event datagrams read during a dump, applied after it (see
-	 * stash_events): [u32 length][datagram, padded to 4] each, applied
+	 * ct_stash_events): [u32 length][datagram, padded to 4] each, applied
 	 * from stash_off on.
 	 */
 	char *stash;
@@ -221,8 +221,6 @@ static bool exit_signal_pending(const struct ct_source *src)
 	return false;
 }
 
-static void stash_events(struct ct_source *src);
-
 static int run_request(struct ct_source *src, uint8_t msg, uint16_t flags,
 		       uint8_t family, struct dump_walk *w)
 {
@@ -266,7 +264,7 @@ static int run_request(struct ct_source *src, uint8_t msg, uint16_t flags,
 		 * overflowed it again, for ever (bench/README.md).
 		 */
 		if (flags & NLM_F_DUMP)
-			stash_events(src);
+			ct_stash_events(src);
 		if (w->may_yield && !w->err && src->yield.due &&
 		    src->yield.due(src->yield.arg))
 			w->err = src->yield.run(src->yield.arg);
@@ -572,7 +570,7 @@ static bool stash_put(struct ct_source *src, const void *buf, size_t len)
  * it all). A loss found here (ENOBUFS, or a stash that cannot grow) is a
  * loss as in take_events: what is stashed goes, the resync follows.
  */
-static void stash_events(struct ct_source *src)
+void ct_stash_events(struct ct_source *src)
 {
 	int fd = mnl_socket_get_fd(src->ev);
 
@@ -608,11 +606,6 @@ static void stash_events(struct ct_source *src)
 			}
 		}
 	}
-}
-
-void ct_stash_events(struct ct_source *src)
-{
-	stash_events(src);
 }
 
 /*
@@ -757,7 +750,7 @@ static int take_events(struct ct_source *src, struct flowtab *tab,
 	 * events for).
 	 */
 	if (src->stash_len) {
-		stash_events(src);
+		ct_stash_events(src);
 		if (src->loss_pending) {
 			if (resync)
 				goto lost;
