@@ -45,27 +45,76 @@ free_ok() {
 	return 1
 }
 
+# The ~600 runs are independent: JOBS at a time (most of a run is
+# waiting for the kernel: namespace entry, exec, BPF load for the runs that
+# go on to a snapshot), each in a subshell with files of its own ($TMPD/
+# out.K, err.K); a failed check says why on stderr and leaves
+# $TMPD/failed. JOBS: T75_JOBS, default 4.
+JOBS=${T75_JOBS:-4}
 n=0
+k=0
+running=0
+# spawn CHECK ARGS...: CHECK ARGS in the background, once fewer than JOBS
+# run; stops at the first failure seen
+spawn() {
+	[ ! -e "$TMPD/failed" ] || { wait; fail "a check failed (see above)"; }
+	k=$((k + 1))
+	n=$((n + 1))
+	{ ("$@") || : >"$TMPD/failed"; } &
+	running=$((running + 1))
+	if [ "$running" -ge "$JOBS" ]; then
+		wait -n || true
+		running=$((running - 1))
+	fi
+}
 # run NAME ARGS...: flowtop bounded in time in namespace a; rc in RC
 run() {
 	local name=$1
 	shift
 	RC=0
 	timeout -k 5 30 ip netns exec "$(nsname a)" "$FLOWTOP" "$@" \
-		>"$TMPD/out" 2>"$TMPD/err" </dev/null || RC=$?
-	n=$((n + 1))
-	[ "$RC" -lt 124 ] || fail "$name: crash or hang (exit $RC); stderr: $(head -c 600 "$TMPD/err")"
-	LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$TMPD/err" &&
-		fail "$name: raw control bytes on stderr: $(head -c 300 "$TMPD/err" | cat -v)"
-	[ "$(wc -c <"$TMPD/err")" -lt 8000 ] ||
-		fail "$name: $(wc -c <"$TMPD/err") bytes of error output"
+		>"$TMPD/out.$k" 2>"$TMPD/err.$k" </dev/null || RC=$?
+	[ "$RC" -lt 124 ] || fail "$name: crash or hang (exit $RC); stderr: $(head -c 600 "$TMPD/err.$k")"
+	LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$TMPD/err.$k" &&
+		fail "$name: raw control bytes on stderr: $(head -c 300 "$TMPD/err.$k" | cat -v)"
+	[ "$(wc -c <"$TMPD/err.$k")" -lt 8000 ] ||
+		fail "$name: $(wc -c <"$TMPD/err.$k") bytes of error output"
 	return 0
 }
 # usage_error NAME OPT: exit 2, the option named, the usage shown
 usage_error() {
-	[ "$RC" -eq 2 ] || fail "$1: exit $RC, want 2; stderr: $(head -c 400 "$TMPD/err")"
-	grep -q "^Usage: flowtop" "$TMPD/err" || fail "$1: no usage on stderr"
-	grep -qF -- "${2#--}" "$TMPD/err" || fail "$1: message does not name $2: $(head -2 "$TMPD/err")"
+	[ "$RC" -eq 2 ] || fail "$1: exit $RC, want 2; stderr: $(head -c 400 "$TMPD/err.$k")"
+	grep -q "^Usage: flowtop" "$TMPD/err.$k" || fail "$1: no usage on stderr"
+	grep -qF -- "${2#--}" "$TMPD/err.$k" || fail "$1: message does not name $2: $(head -2 "$TMPD/err.$k")"
+}
+# usage NAME OPT ARGS...: a run that must end in a usage error
+usage() {
+	run "$1" "${@:3}"
+	usage_error "$1" "$2"
+}
+# value NAME OPT V ARGS...: a run giving OPT the value V
+value() {
+	local name=$1 opt=$2 v=$3
+	shift 3
+	run "$name" "$@"
+	if [ "$opt" = --filter ]; then
+		# an expression: most text is one (bare words search); what
+		# is not is refused with exit 2 and the reason, without the
+		# usage
+		[ "$RC" -eq 0 ] || { [ "$RC" -eq 2 ] &&
+			grep -q '^flowtop: --filter: ' "$TMPD/err.$k"; } ||
+			fail "$name: exit $RC; stderr: $(head -c 400 "$TMPD/err.$k")"
+	elif free_ok "$opt" "$v"; then
+		[ "$RC" -le 1 ] || fail "$name: exit $RC; stderr: $(head -c 400 "$TMPD/err.$k")"
+		[ "$RC" -eq 0 ] || [ -s "$TMPD/err.$k" ] || fail "$name: exit 1 without a word"
+	else
+		usage_error "$name" "$opt"
+	fi
+}
+# exit2 NAME ARGS...: a run that must exit 2
+exit2() {
+	run "$@"
+	[ "$RC" -eq 2 ] || fail "$1: exit $RC, want 2"
 }
 
 # a value that is accepted runs one snapshot: a short interval and no
@@ -73,47 +122,27 @@ usage_error() {
 FAST=(--batch --count 1 -t 0.01 --wait 0 -n -G)
 for opt in "${VOPTS[@]}"; do
 	# missing: the option last, nothing after it
-	run "$opt (missing)" "${FAST[@]}" "$opt"
-	usage_error "$opt (missing)" "$opt"
+	spawn usage "$opt (missing)" "$opt" "${FAST[@]}" "$opt"
 	for i in "${!VALUES[@]}"; do
 		v=${VALUES[$i]}
-		for form in sep eq; do
-			if [ $form = sep ]; then
-				run "$opt ${NAMES[$i]}" "${FAST[@]}" "$opt" "$v"
-			else
-				run "$opt=${NAMES[$i]}" "${FAST[@]}" "$opt=$v"
-			fi
-			if [ "$opt" = --filter ]; then
-				# an expression: most text is one (bare words
-				# search); what is not is refused with exit 2
-				# and the reason, without the usage
-				[ "$RC" -eq 0 ] || { [ "$RC" -eq 2 ] &&
-					grep -q '^flowtop: --filter: ' "$TMPD/err"; } ||
-					fail "--filter ${NAMES[$i]}: exit $RC; stderr: $(head -c 400 "$TMPD/err")"
-			elif free_ok "$opt" "$v"; then
-				[ "$RC" -le 1 ] || fail "$opt ${NAMES[$i]}: exit $RC; stderr: $(head -c 400 "$TMPD/err")"
-				[ "$RC" -eq 0 ] || [ -s "$TMPD/err" ] || fail "$opt ${NAMES[$i]}: exit 1 without a word"
-			else
-				usage_error "$opt ${NAMES[$i]} ($form)" "$opt"
-			fi
-		done
+		spawn value "$opt ${NAMES[$i]} (sep)" "$opt" "$v" "${FAST[@]}" "$opt" "$v"
+		spawn value "$opt=${NAMES[$i]} (eq)" "$opt" "$v" "${FAST[@]}" "$opt=$v"
 	done
 done
 # the short forms of options with a value
 for o in -t; do
-	run "$o missing" --batch --count 1 "$o"
-	usage_error "$o missing" "$o"
-	run "$o attached" --batch --count 1 "${o}abc"
-	usage_error "$o attached" "$o"
+	spawn usage "$o missing" "$o" --batch --count 1 "$o"
+	spawn usage "$o attached" "$o" --batch --count 1 "${o}abc"
 done
 # flags take no value
 for f in "${FLAGS[@]}"; do
 	case $f in --help | --version) continue ;; esac
-	run "$f=1" --batch --count 1 -n -G "$f=1"
-	[ "$RC" -eq 2 ] || fail "$f=1: exit $RC, want 2"
+	spawn exit2 "$f=1" --batch --count 1 -n -G "$f=1"
 done
 # unknown options and stray arguments carrying escape bytes
-run "unknown option" $'--\e]0;pwned\a' ; [ "$RC" -eq 2 ] || fail "unknown option: exit $RC"
-run "unknown short" $'-\e' ; [ "$RC" -eq 2 ] || fail "unknown short option: exit $RC"
-run "stray argument" --batch $'\e[2J'"$LONGA" ; [ "$RC" -eq 2 ] || fail "stray argument: exit $RC"
+spawn exit2 "unknown option" $'--\e]0;pwned\a'
+spawn exit2 "unknown short option" $'-\e'
+spawn exit2 "stray argument" --batch $'\e[2J'"$LONGA"
+wait
+[ ! -e "$TMPD/failed" ] || fail "a check failed (see above)"
 pass "$n runs over ${#VOPTS[@]} options with values and ${#FLAGS[@]} flags: exit 2 with usage (or a clear refusal for free text), no crash, no raw control byte"
