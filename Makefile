@@ -71,7 +71,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRCS := $(wildcard tests/tools/*.c bench/*.c)
 TOOL_BINS := $(patsubst %.c,$(BUILD)/%,$(TOOL_SRCS))
 
-.PHONY: all run test unit bench bench-silent bench-ui bench-stall install uninstall clean deps deps-test vmlinux fuzz fuzz-build
+.PHONY: all run test test-build unit bench bench-silent bench-ui bench-stall install uninstall clean deps deps-test vmlinux fuzz fuzz-build
 
 all: flowtop
 
@@ -132,8 +132,13 @@ run: deps
 # the other benchmarks, sanitized, took ~45 s of CPU for nothing run.
 TEST_TOOL_BINS := $(patsubst %.c,$(BUILD)/%,$(wildcard tests/tools/*.c)) $(BUILD)/bench/loadgen
 test: deps-test
-	$(MAKE) $(if $(filter 1,$(SANITIZE)),$(BUILD)/flowtop $(TEST_TOOL_BINS),flowtop $(TOOL_BINS)) unit
+	$(MAKE) test-build
 	BUILD=$(BUILD) ./tests/run.sh
+
+# what make test runs, built without running it (.ci/run builds the
+# sanitized pass's programs while the first pass's tests run)
+test-build:
+	$(MAKE) $(if $(filter 1,$(SANITIZE)),$(BUILD)/flowtop $(TEST_TOOL_BINS),flowtop $(TOOL_BINS)) unit
 
 bench: deps-test
 	$(MAKE) flowtop $(TOOL_BINS)

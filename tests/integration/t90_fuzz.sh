@@ -18,10 +18,12 @@ if [ "$(uname -m)" = x86_64 ] && [ ! -f "$rt" ]; then
 fi
 
 # The build runs without the sanitizer settings of make test SANITIZE=1;
-# the fuzzers carry their own.
+# the fuzzers carry their own. Under build-fuzz/.lock: .ci/run builds
+# them ahead, in the background, and this waits for that build to end.
 log "building the fuzz targets (make fuzz-build)"
-env -u ASAN_OPTIONS -u UBSAN_OPTIONS -u MAKEFLAGS make -C "$TOP" -s -j"$(nproc)" fuzz-build \
-	>"$TMPD/build.log" 2>&1 ||
+mkdir -p "$TOP/build-fuzz"
+env -u ASAN_OPTIONS -u UBSAN_OPTIONS -u MAKEFLAGS flock "$TOP/build-fuzz/.lock" \
+	make -C "$TOP" -s -j"$(nproc)" fuzz-build >"$TMPD/build.log" 2>&1 ||
 	fail "make fuzz-build failed: $(tail -n 20 "$TMPD/build.log")"
 
 rc=0
