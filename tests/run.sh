@@ -13,7 +13,8 @@
 #	tests/run.sh [FILTER...]     only tests whose name contains a FILTER
 #
 # Environment: BUILD (default build), FLOWTOP (default $BUILD/flowtop),
-# TEST_TIMEOUT seconds per test (default 300), VERBOSE=1 prints every log,
+# TEST_TIMEOUT seconds per test (default 300), UNIT_JOBS unit binaries at
+# once (default: the CPUs), VERBOSE=1 prints every log,
 # TEST_SKIP="NAME..." integration tests reported as skipped, not run (e.g.
 # t90_fuzz in the sanitized pass of .ci/run: the fuzzers carry their own
 # sanitizers, so a second run would repeat the first).
@@ -142,12 +143,48 @@ run_integration() {
 	esac
 }
 
+# The unit binaries are pure computation, apart from each other: UNIT_JOBS
+# (default: the CPUs) run at once, each in a subshell that leaves its
+# report lines and counts in $LOGS; they are printed and added up in
+# their order.
 shopt -s nullglob
+units=()
 for bin in "$BUILD"/tests/test_*; do
 	[ -x "$bin" ] && [ -f "$bin" ] || continue
 	case "$bin" in *.d|*.o) continue ;; esac
 	selected "$(basename "$bin")" "$@" || continue
-	run_unit "$bin"
+	units+=("$bin")
+done
+UNIT_JOBS=${UNIT_JOBS:-$(nproc 2>/dev/null || echo 1)}
+running=0
+for bin in "${units[@]}"; do
+	rm -f "$LOGS/$(basename "$bin").report" "$LOGS/$(basename "$bin").counts"
+	(
+		passed=0 failed=0 skipped=0 failures=()
+		run_unit "$bin" >"$LOGS/$(basename "$bin").report"
+		echo "$passed $failed $skipped ${failures[*]}" >"$LOGS/$(basename "$bin").counts"
+	) &
+	running=$((running + 1))
+	if [ "$running" -ge "$UNIT_JOBS" ]; then
+		wait -n
+		running=$((running - 1))
+	fi
+done
+wait
+for bin in "${units[@]}"; do
+	name=$(basename "$bin")
+	cat "$LOGS/$name.report" 2>/dev/null
+	if read -r p f s fl <"$LOGS/$name.counts"; then
+		passed=$((passed + p))
+		failed=$((failed + f))
+		skipped=$((skipped + s))
+		[ -z "$fl" ] || failures+=("$fl")
+	else
+		echo "FAIL  unit/$name (no result)"
+		failed=$((failed + 1))
+		failures+=("unit/$name")
+	fi
+	rm -f "$LOGS/$name.report" "$LOGS/$name.counts"
 done
 
 for script in tests/integration/t*.sh; do
