@@ -95,6 +95,11 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c include/flow_key.h vmlinux/vmlinux.h | $(BUILD)
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
+# kept: as intermediates of the pattern rules make would delete them after
+# each build, and the next make (make test after make test-build, the fuzz
+# build in .ci/run's background) would build them, and every object, again
+.SECONDARY: $(BPF_OBJS) $(SKELS)
+
 $(BUILD):
 	mkdir -p $(BUILD)/tests/tools $(BUILD)/bench
 
