@@ -250,48 +250,109 @@ struct flow_vals {
  * idx's versioned fields as of generation gen, from any thread, for as
  * long as a snapshot of generation gen that lists idx is held (the
  * collector keeps the versions such a snapshot shows, see
- * flowtab_reclaim); never waits for the collector.
+ * flowtab_reclaim); never waits for the collector. FLOWTAB_READ_INTO out
+ * of line.
  */
 void flowtab_read(const struct flowtab *tab, uint32_t idx, uint64_t gen,
 		  struct flow_vals *out);
+
+/*
+ * The version of idx kept for generation gen, which the record no longer
+ * holds (written since gen): FLOWTAB_READ_INTO's uncommon case.
+ */
+void flowtab_read_kept(const struct flowtab *tab, uint32_t idx, uint32_t gen,
+		       struct flow_vals *out);
+
+/*
+ * Copies of the versioned fields, from src, a record or a struct
+ * flow_vals (the same field names): the state and flags into dst (a
+ * struct flow_vals or a struct flow)...
+ */
+#define FLOW_FLAGS_COPY(dst, src)					\
+	do {								\
+		(dst)->state = (src)->state;				\
+		(dst)->destroyed = (src)->destroyed;			\
+		(dst)->counters_valid = (src)->counters_valid;		\
+		(dst)->counts_from_zero = (src)->counts_from_zero;	\
+		(dst)->events_seen = (src)->events_seen;		\
+		(dst)->offloaded = (src)->offloaded;			\
+		(dst)->whole_life = (src)->whole_life;			\
+	} while (0)
+
+/* ... all of them into a struct flow_vals ... */
+#define FLOW_VALS_COPY(dst, src)					\
+	do {								\
+		FLOW_FLAGS_COPY(dst, src);				\
+		(dst)->total = (src)->total;				\
+		(dst)->rates = (src)->rates;				\
+	} while (0)
+
+/* ... the counters (total and rates) into a struct flow ... */
+#define FLOW_COUNTS_SET(f, src)						\
+	do {								\
+		(f)->total = (src)->total;				\
+		memcpy((f)->pkt_rate, (src)->rates.pkt_rate,		\
+		       sizeof((f)->pkt_rate));				\
+		memcpy((f)->byte_rate, (src)->rates.byte_rate,		\
+		       sizeof((f)->byte_rate));				\
+	} while (0)
+
+/* ... and all of them into a struct flow. */
+#define FLOW_VALS_SET(f, src)						\
+	do {								\
+		FLOW_FLAGS_COPY(f, src);				\
+		FLOW_COUNTS_SET(f, src);				\
+	} while (0)
 
 /* f's versioned fields as they are in the record (the newest version). */
 static inline void flow_rec_vals(const struct flow_rec *f,
 				 struct flow_vals *v)
 {
-	v->state = f->state;
-	v->destroyed = f->destroyed;
-	v->counters_valid = f->counters_valid;
-	v->counts_from_zero = f->counts_from_zero;
-	v->events_seen = f->events_seen;
-	v->offloaded = f->offloaded;
-	v->whole_life = f->whole_life;
-	v->total = f->total;
-	v->rates = f->rates;
+	FLOW_VALS_COPY(v, f);
 }
 
 /*
- * flowtab_read of the record f = flowtab_entry(tab, idx), inline for
- * passes over every flow: a record not written since gen (most of them)
- * is read in place under flowtab_read's sequence check, as exact; the
- * others (written since, or caught being written) take flowtab_read.
+ * The read of a flow's versioned fields, the one place it is written:
+ * the record rec (= flowtab_entry(tab, idx)) as of generation gen into
+ * dst, with SET(dst, src) copying them from src, the record or a struct
+ * flow_vals (the same names: FLOW_VALS_COPY, or a copy into a struct
+ * flow). A sequence lock: the collector moves wgen past gen
+ * (flowtab_touch) before it writes anything a copy could see, so a record
+ * not written since gen (most of them) is copied in place and the copy
+ * kept if wgen is still what it was; a record written since takes the
+ * version kept for gen (flowtab_read_kept). Inline where it is used: no
+ * call and no intermediate copy in passes over every flow.
  */
+#define FLOWTAB_READ_INTO(tab, rec, idx, gen, dst, SET)			\
+	do {								\
+		const struct flow_rec *r_ = (rec);			\
+		uint32_t g_ = (uint32_t)(gen);				\
+									\
+		for (;;) {						\
+			uint32_t w_ = __atomic_load_n(&r_->wgen,	\
+						      __ATOMIC_ACQUIRE); \
+									\
+			if (__builtin_expect(w_ > g_, 0)) {		\
+				struct flow_vals v_;			\
+									\
+				flowtab_read_kept((tab), (idx), g_, &v_); \
+				SET((dst), &v_);			\
+				break;					\
+			}						\
+			SET((dst), r_);					\
+			__atomic_thread_fence(__ATOMIC_ACQUIRE);	\
+			if (__builtin_expect(__atomic_load_n(&r_->wgen,	\
+					     __ATOMIC_RELAXED) == w_, 1)) \
+				break;					\
+		}							\
+	} while (0)
+
+/* flowtab_read of the record f = flowtab_entry(tab, idx), inline */
 static inline void flowtab_read_rec(const struct flowtab *tab,
 				    const struct flow_rec *f, uint32_t idx,
 				    uint64_t gen, struct flow_vals *out)
 {
-	uint32_t w = __atomic_load_n(&f->wgen, __ATOMIC_ACQUIRE);
-
-	if (__builtin_expect(w <= (uint32_t)gen, 1)) {
-		flow_rec_vals(f, out);
-		/* as flowtab_read: the collector moves wgen past gen before
-		 * it writes anything this copy could see */
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__builtin_expect(__atomic_load_n(&f->wgen, __ATOMIC_RELAXED)
-				     == w, 1))
-			return;
-	}
-	flowtab_read(tab, idx, gen, out);
+	FLOWTAB_READ_INTO(tab, f, idx, gen, out, FLOW_VALS_COPY);
 }
 
 /*

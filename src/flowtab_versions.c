@@ -158,46 +158,37 @@ void flowtab_touch(struct flowtab *tab, struct flow_rec *f)
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 }
 
+void flowtab_read_kept(const struct flowtab *tab, uint32_t idx, uint32_t gen,
+		       struct flow_vals *out)
+{
+	const struct flow_rec *f = at(tab, idx);
+	uint32_t u = __atomic_load_n(&f->undo, __ATOMIC_ACQUIRE);
+
+	while (u) {
+		const struct undo_ent *e = undo_at(tab, u);
+
+		if (e->wgen <= gen) {
+			out->state = e->state;
+			out->destroyed = e->flags & UNDO_DESTROYED;
+			out->counters_valid = e->flags & UNDO_COUNTERS_VALID;
+			out->counts_from_zero = e->flags & UNDO_COUNTS_FROM_ZERO;
+			out->events_seen = e->flags & UNDO_EVENTS_SEEN;
+			out->offloaded = e->flags & UNDO_OFFLOADED;
+			out->whole_life = e->flags & UNDO_WHOLE_LIFE;
+			out->total = e->total;
+			out->rates = e->rates;
+			return;
+		}
+		u = __atomic_load_n(&e->next, __ATOMIC_ACQUIRE);
+	}
+	/* the version was not kept (out of memory): the newest */
+	flow_rec_vals(f, out);
+}
+
 void flowtab_read(const struct flowtab *tab, uint32_t idx, uint64_t gen,
 		  struct flow_vals *out)
 {
-	const struct flow_rec *f = at(tab, idx);
-	uint32_t g = (uint32_t)gen;
-
-	for (;;) {
-		uint32_t w = __atomic_load_n(&f->wgen, __ATOMIC_ACQUIRE), u;
-
-		if (w <= g) {
-			/* a sequence lock: the collector moves wgen past g
-			 * before it writes anything this copy could see */
-			flow_rec_vals(f, out);
-			__atomic_thread_fence(__ATOMIC_ACQUIRE);
-			if (__atomic_load_n(&f->wgen, __ATOMIC_RELAXED) == w)
-				return;
-			continue;
-		}
-		u = __atomic_load_n(&f->undo, __ATOMIC_ACQUIRE);
-		while (u) {
-			const struct undo_ent *e = undo_at(tab, u);
-
-			if (e->wgen <= g) {
-				out->state = e->state;
-				out->destroyed = e->flags & UNDO_DESTROYED;
-				out->counters_valid = e->flags & UNDO_COUNTERS_VALID;
-				out->counts_from_zero = e->flags & UNDO_COUNTS_FROM_ZERO;
-				out->events_seen = e->flags & UNDO_EVENTS_SEEN;
-				out->offloaded = e->flags & UNDO_OFFLOADED;
-				out->whole_life = e->flags & UNDO_WHOLE_LIFE;
-				out->total = e->total;
-				out->rates = e->rates;
-				return;
-			}
-			u = __atomic_load_n(&e->next, __ATOMIC_ACQUIRE);
-		}
-		/* the version was not kept (out of memory): the newest */
-		flow_rec_vals(f, out);
-		return;
-	}
+	FLOWTAB_READ_INTO(tab, at(tab, idx), idx, gen, out, FLOW_VALS_COPY);
 }
 
 static bool rates_zero(const struct flow_rates *r)

@@ -8,32 +8,11 @@
 #include "sort.h"
 #include "util.h"
 
-/*
- * The versioned fields of src (a record or a flow_vals: the same names)
- * into the flow f.
- */
-#define SET_VALS(f, src)						\
-	do {								\
-		(f)->state = (src)->state;				\
-		(f)->destroyed = (src)->destroyed;			\
-		(f)->counters_valid = (src)->counters_valid;		\
-		(f)->counts_from_zero = (src)->counts_from_zero;	\
-		(f)->events_seen = (src)->events_seen;			\
-		(f)->offloaded = (src)->offloaded;			\
-		(f)->whole_life = (src)->whole_life;			\
-		(f)->total = (src)->total;				\
-		memcpy((f)->pkt_rate, (src)->rates.pkt_rate,		\
-		       sizeof((f)->pkt_rate));				\
-		memcpy((f)->byte_rate, (src)->rates.byte_rate,		\
-		       sizeof((f)->byte_rate));				\
-	} while (0)
-
 const struct flow *snapshot_flow(const struct snapshot *s, size_t i,
 				 struct flow *buf)
 {
 	const struct flow_rec *e;
-	struct flow_vals v;
-	uint32_t idx, w;
+	uint32_t idx;
 
 	/* a pass over the rows in order finds the records it reads next
 	 * on their way */
@@ -49,21 +28,8 @@ const struct flow *snapshot_flow(const struct snapshot *s, size_t i,
 	buf->first_seen_ns = e->since_ns;
 	buf->sel_bit = e->sel_bit;
 	buf->idx = idx;
-	/*
-	 * The versioned fields: flowtab_read_rec's fast case, straight into
-	 * buf instead of through a flow_vals (the same sequence check: a
-	 * record written since, or while it was copied, takes flowtab_read)
-	 */
-	w = __atomic_load_n(&e->wgen, __ATOMIC_ACQUIRE);
-	if (__builtin_expect(w <= (uint32_t)s->gen, 1)) {
-		SET_VALS(buf, e);
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__builtin_expect(__atomic_load_n(&e->wgen, __ATOMIC_RELAXED)
-				     == w, 1))
-			return buf;
-	}
-	flowtab_read(s->tab, idx, s->gen, &v);
-	SET_VALS(buf, &v);
+	/* the versioned fields straight into buf (no flow_vals between) */
+	FLOWTAB_READ_INTO(s->tab, e, idx, s->gen, buf, FLOW_VALS_SET);
 	return buf;
 }
 
