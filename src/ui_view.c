@@ -136,17 +136,18 @@ static bool rows_suffice(const struct snapshot *snap, const struct ui_params *p,
 		p->sort == SORT_PACKETS);
 }
 
-/* row i's counters into f, and its protocol bit */
-static unsigned int row_counts(const struct snapshot *snap, size_t i,
-			       struct flow *f)
+/*
+ * row i's counters (as of the snapshot) into f, from its record e: read
+ * in place, inline, no flow_vals between; the record of row i +
+ * SNAPSHOT_AHEAD is fetched meanwhile.
+ */
+static inline __attribute__((always_inline)) void
+row_counts(const struct snapshot *snap, size_t i, const struct flow_rec *e,
+	   struct flow *f)
 {
-	struct flow_vals v;
-
-	snapshot_vals(snap, i, &v);
-	memcpy(f->pkt_rate, v.rates.pkt_rate, sizeof(f->pkt_rate));
-	memcpy(f->byte_rate, v.rates.byte_rate, sizeof(f->byte_rate));
-	f->total = v.total;
-	return flowtab_entry(snap->tab, snapshot_idx(snap, i))->sel_bit;
+	snapshot_prefetch(snap, i + SNAPSHOT_AHEAD);
+	FLOWTAB_READ_INTO(snap->tab, e, snapshot_idx(snap, i), snap->gen, f,
+			  FLOW_COUNTS_SET);
 }
 
 /*
@@ -260,16 +261,15 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 
 	for (i = 0; i < n; i++) {
 		const struct flow *f = NULL;
+		const struct flow_rec *rec = NULL;
 		const struct flow_key *tuple;
 		unsigned int bit;
 
 		if (fast || keyed) {
-			/* the records' second lines (all this needs) are
-			 * fetched ahead */
-			if (i + 16 < n)
-				__builtin_prefetch(&flowtab_entry(snap->tab,
-					snapshot_idx(snap, i + 16))->state);
-			bit = row_counts(snap, i, &counts);
+			/* the record's key (keyed) and counters, in place */
+			rec = snapshot_rec(snap, i);
+			row_counts(snap, i, rec, &counts);
+			bit = rec->sel_bit;
 		} else {
 			f = snapshot_flow(snap, i, &buf);
 			bit = sel_proto_bit(f->key.family, f->key.proto);
@@ -291,9 +291,7 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 			f = &counts;
 		/* keyed: counts has the row's counters only, the tuple is
 		 * the record's */
-		tuple = keyed ? &flowtab_entry(snap->tab,
-					       snapshot_idx(snap, i))->key
-			      : &f->key;
+		tuple = keyed ? &rec->key : &f->key;
 		if (p->active_only && !flow_is_active(f))
 			continue;
 		if (need_info)
