@@ -155,6 +155,20 @@ static void mask_addr(uint32_t out[4], const uint32_t in[4], unsigned bits,
 	}
 }
 
+/* GROUP_NET's masks of an address's four words, by family */
+struct net_masks {
+	uint32_t v4[4];		/* the v4 prefix in the first word */
+	uint32_t v6[4];
+};
+
+static void net_masks_of(const struct group_spec *s, struct net_masks *nm)
+{
+	static const uint32_t ones[4] = { ~0u, ~0u, ~0u, ~0u };
+
+	mask_addr(nm->v4, ones, s->v4_prefix, 1);
+	mask_addr(nm->v6, ones, s->v6_prefix, 4);
+}
+
 /*
  * A multiply-xorshift mix of a key's three words: the address's two as
  * they are in memory, the third from the fields (on a little-endian
@@ -187,8 +201,9 @@ static inline uint32_t key_hash_of(uint64_t w0, uint64_t w1, uint32_t num,
  * registers and stored field by field: returns the key's hash.
  */
 static inline __attribute__((always_inline)) uint32_t
-key_from(const struct group_spec *s, const struct flow_key *k,
-	 const struct flow_info *info, struct group_key *out)
+key_from(const struct group_spec *s, const struct net_masks *nm,
+	 const struct flow_key *k, const struct flow_info *info,
+	 struct group_key *out)
 {
 	uint64_t w[2] = { 0, 0 };
 	uint32_t num = 0, m[4];
@@ -204,17 +219,17 @@ key_from(const struct group_spec *s, const struct flow_key *k,
 		family = k->family;
 		memcpy(w, k->dst, sizeof(w));
 		break;
-	case GROUP_NET:
+	case GROUP_NET: {
+		/* the masks worked out once, not per flow: no branch here */
+		const uint32_t *mk = k->family == AF_INET6 ? nm->v6 : nm->v4;
+
 		family = k->family;
-		if (k->family == AF_INET6) {
-			num = s->v6_prefix;
-			mask_addr(m, k->src, s->v6_prefix, 4);
-		} else {
-			num = s->v4_prefix;
-			mask_addr(m, k->src, s->v4_prefix, 1);
-		}
+		num = k->family == AF_INET6 ? s->v6_prefix : s->v4_prefix;
+		for (int i = 0; i < 4; i++)
+			m[i] = k->src[i] & mk[i];
 		memcpy(w, m, sizeof(w));
 		break;
+	}
 	case GROUP_COUNTRY:
 		if (info) {
 			cc0 = (uint8_t)info->dst.geo.country_code[0];
@@ -250,13 +265,16 @@ key_from(const struct group_spec *s, const struct flow_key *k,
 void group_key_from(const struct group_spec *s, const struct flow_key *k,
 		    const struct flow_info *info, struct group_key *out)
 {
-	(void)key_from(s, k, info, out);
+	struct net_masks nm;
+
+	net_masks_of(s, &nm);
+	(void)key_from(s, &nm, k, info, out);
 }
 
 void group_key_of(const struct group_spec *s, const struct flow *f,
 		  const struct flow_info *info, struct group_key *out)
 {
-	(void)key_from(s, &f->key, info, out);
+	group_key_from(s, &f->key, info, out);
 }
 
 const char *group_key_text(const struct group_spec *s,
@@ -361,6 +379,7 @@ struct agg_rates {
 
 struct group_agg {
 	struct group_spec spec;
+	struct net_masks masks;	/* spec's (GROUP_NET) */
 	struct agg_row *rows;
 	struct agg_rates *rates;
 	size_t n, cap;
@@ -402,12 +421,14 @@ struct group_agg *group_agg_new(const struct group_spec *s)
 	if (!a)
 		return NULL;
 	a->spec = *s;
+	net_masks_of(s, &a->masks);
 	return a;
 }
 
 void group_agg_reset(struct group_agg *a, const struct group_spec *s)
 {
 	a->spec = *s;
+	net_masks_of(s, &a->masks);
 	a->n = 0;
 	a->npending = 0;
 	if (a->slots)
@@ -640,7 +661,7 @@ int group_agg_add_tuple(struct group_agg *a, const struct flow_key *k,
 		return add_tuple_flushing(a, k, total, pkt_rate, byte_rate,
 					  row);
 	p = &a->block[a->npending++];
-	pending_fill(a, p, key_from(&a->spec, k, NULL, &p->key), total,
+	pending_fill(a, p, key_from(&a->spec, &a->masks, k, NULL, &p->key), total,
 		     pkt_rate, byte_rate, row);
 	return 0;
 }
@@ -653,7 +674,7 @@ int group_agg_add(struct group_agg *a, const struct flow *f,
 	if (a->npending == AGG_BLOCK && agg_flush(a))
 		return -ENOMEM;
 	p = &a->block[a->npending++];
-	pending_fill(a, p, key_from(&a->spec, &f->key, info, &p->key),
+	pending_fill(a, p, key_from(&a->spec, &a->masks, &f->key, info, &p->key),
 		     &f->total, f->pkt_rate, f->byte_rate, row);
 	return 0;
 }
