@@ -21,6 +21,8 @@
  * the repetitions, or with -m their minimum: the run the neighbours on a
  * shared machine disturbed least) and the number of groups.
  *
+ * Keys country, asn and process run without enrichment data (one group).
+ *
  *   build/bench/group_bench [-n FLOWS] [-r REPEAT] [-k KEY (one of them)] [-m]
  */
 #include <arpa/inet.h>
@@ -175,8 +177,13 @@ int main(int argc, char **argv)
 	printf("  %-15s %7s  %12s %12s %12s %12s\n", "key", "groups",
 	       "batch group", "batch +json", "view build", "rate-sorted");
 
+	/*
+	 * country, asn and process without enrichment data (no GeoIP, no
+	 * process table here): one group "?", the pass without lookups
+	 */
 	static const char *const keys[] = {
 		"src", "net/24", "port", "proto", "dst", "net/16,net6/48",
+		"host", "net6/64", "country", "asn", "process",
 	};
 	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
 		struct ui_params p = { .sort = SORT_RATE, .protos = SEL_PROTOS,
