@@ -18,6 +18,11 @@
  *
  *   acct_read_bench [-n FLOWS[,FLOWS...]] [-r ROUNDS] [-l slots|lru|both] [-x]
  *
+ * -P: the collector case without acct_read_prefetched's hook (as before
+ * it had one), for comparison. -s: the flow table filled in a shuffled
+ * order (as a churned table is: records are not in slot order, so each
+ * lookup misses on its record as well as its bucket).
+ *
  * Defaults: -n 262144,1048576 -r 5 -l both. -x adds the older layout
  * comparison (bare bpf_map_lookup_batch walks at several batch sizes and
  * over other hash types, and the memory floor).
@@ -115,6 +120,20 @@ static bool check_fn(const struct flow_key *key,
 	return true;
 }
 
+static bool no_prefetch, shuffled;
+
+/* the collector's hook (collector.c, prefetch_flow) */
+static uint64_t coll_pre(const struct flow_key *key, int stage, uint64_t hash,
+			 void *arg)
+{
+	struct coll *c = arg;
+
+	if (!stage)
+		hash = flow_key_hash(key);
+	flowtab_prefetch(c->tab, hash, stage);
+	return hash;
+}
+
 static bool coll_fn(const struct flow_key *key,
 		    const struct flow_counters *sum, void *arg)
 {
@@ -176,6 +195,25 @@ struct result {
 	uint64_t reported;		/* keys reported per read (bare, last) */
 };
 
+/* -s: a fixed pseudo-random order (Fisher-Yates, xorshift64) */
+static void shuffle_keys(struct flow_key *k, uint32_t n)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+
+	for (uint32_t i = n; i > 1; i--) {
+		struct flow_key t;
+		uint32_t j;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		j = (uint32_t)(x % i);
+		t = k[i - 1];
+		k[i - 1] = k[j];
+		k[j] = t;
+	}
+}
+
 static int run_case(enum acct_layout layout, uint32_t flows, int rounds,
 		    double *scratch)
 {
@@ -208,11 +246,15 @@ static int run_case(enum acct_layout layout, uint32_t flows, int rounds,
 		fprintf(stderr, "acct_read_bench: %s\n", err);
 		goto out;
 	}
+	for (i = 0; i < flows; i++)
+		make_key(&kbuf[i], i);
+	if (shuffled)
+		shuffle_keys(kbuf, flows);
 	for (i = 0; i < flows; i++) {
 		bool created;
 
 		make_key(&keys[i], i);
-		if (!flowtab_upsert(tab, &keys[i], &created)) {
+		if (!flowtab_upsert(tab, &kbuf[i], &created)) {
 			fprintf(stderr, "acct_read_bench: out of memory\n");
 			goto out;
 		}
@@ -285,7 +327,9 @@ static int run_case(enum acct_layout layout, uint32_t flows, int rounds,
 			t0 = now_ms();
 			c0 = cpu_ms();
 			rate_list_clear(&co.rates);
-			rc = acct_read(acct, coll_fn, &co);
+			rc = acct_read_prefetched(acct, coll_fn,
+						  no_prefetch ? NULL : coll_pre,
+						  &co);
 			cc[r] = cpu_ms() - c0;
 			cw[r] = now_ms() - t0;
 			rate_list_free(&co.rates);
@@ -493,7 +537,7 @@ static void layouts(uint32_t flows, int ncpus, int rounds, double *scratch)
 static void usage(void)
 {
 	fprintf(stderr, "usage: acct_read_bench [-n FLOWS[,FLOWS...]] "
-		"[-r ROUNDS] [-l slots|lru|both] [-x]\n");
+		"[-r ROUNDS] [-l slots|lru|both] [-x] [-P] [-s]\n");
 	exit(2);
 }
 
@@ -505,7 +549,7 @@ int main(int argc, char **argv)
 	double *scratch;
 	char *p, *end;
 
-	while ((opt = getopt(argc, argv, "n:r:l:x")) != -1) {
+	while ((opt = getopt(argc, argv, "n:r:l:xPs")) != -1) {
 		switch (opt) {
 		case 'n':
 			nsizes = 0;
@@ -534,6 +578,12 @@ int main(int argc, char **argv)
 			break;
 		case 'x':
 			extra = true;
+			break;
+		case 'P':
+			no_prefetch = true;
+			break;
+		case 's':
+			shuffled = true;
 			break;
 		default:
 			usage();

@@ -83,6 +83,19 @@ typedef bool (*acct_read_fn)(const struct flow_key *key,
 int acct_read(struct acct *acct, acct_read_fn fn, void *arg);
 
 /*
+ * acct_read with a hint: the slots layout reports keys a few at a time
+ * and calls pre(key, 0, 0, arg) for each some keys before fn gets it, then
+ * pre(key, 1, h, arg), h being what stage 0 returned, a few keys before:
+ * fn's own lookups (a flow table of tens of MB) then find their memory
+ * in cache. fn still gets every key in the order acct_read gives them.
+ */
+typedef uint64_t (*acct_prefetch_fn)(const struct flow_key *key, int stage,
+				     uint64_t hint, void *arg);
+
+int acct_read_prefetched(struct acct *acct, acct_read_fn fn,
+			 acct_prefetch_fn pre, void *arg);
+
+/*
  * The connection on key was destroyed: its entry goes after the next
  * acct_read (which takes its final counters). start_ns is its conntrack
  * timestamp start (CTA_TIMESTAMP_START), 0 if unknown. Every entry records

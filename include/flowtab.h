@@ -404,7 +404,8 @@ struct flow_rec *flowtab_lookup(const struct flowtab *tab,
  * the record) in a table of tens of megabytes. flowtab_prefetch stage 0
  * asks for the bucket of a key whose flow_key_hash is hash, stage 1 (a
  * while later: after the other keys' stage 0) for the first record of its
- * chain; flowtab_lookup_hashed then finds both in cache.
+ * chain (the line a lookup compares, and the one a change writes);
+ * flowtab_lookup_hashed then finds them in cache.
  */
 void flowtab_prefetch(const struct flowtab *tab, uint64_t hash, int stage);
 struct flow_rec *flowtab_lookup_hashed(const struct flowtab *tab,

@@ -203,7 +203,18 @@ conntrack:
 
 int acct_read(struct acct *a, acct_read_fn fn, void *arg)
 {
-	return a->ops->read(a, fn, arg);
+	return acct_read_prefetched(a, fn, NULL, arg);
+}
+
+int acct_read_prefetched(struct acct *a, acct_read_fn fn,
+			 acct_prefetch_fn pre, void *arg)
+{
+	int rc;
+
+	a->pre = pre;
+	rc = a->ops->read(a, fn, arg);
+	a->pre = NULL;
+	return rc;
 }
 
 int acct_forget_conn(struct acct *a, const struct flow_key *key,

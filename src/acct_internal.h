@@ -172,6 +172,7 @@ struct acct_slots {
 
 struct acct {
 	const struct acct_ops *ops;
+	acct_prefetch_fn pre;		/* of the read in progress, or NULL */
 	enum acct_kind kind;
 	enum acct_layout layout;
 	struct flowacct_bpf *skel;

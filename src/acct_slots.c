@@ -680,6 +680,79 @@ static void forget_queued(struct acct *a)
 	acct_forget_kept(a, keep);
 }
 
+/*
+ * The keys a read reports wait in a short queue: the caller's prefetch
+ * hook (acct_read_prefetched) sees each READ_AHEAD keys before fn does,
+ * and again READ_AHEAD / 2 keys before, so that fn's lookups (a bucket,
+ * then a record, in a flow table of tens of MB) are in cache when fn runs.
+ */
+#define READ_AHEAD	16
+
+struct read_pending {
+	struct flow_key key;
+	struct flow_counters c;
+	uint64_t hint;
+	uint32_t slot;
+};
+
+struct read_queue {
+	struct read_pending v[READ_AHEAD];
+	uint32_t head, tail, hinted;	/* counts; hinted: stage 1 issued below */
+};
+
+/* fn for the oldest queued key, and what its answer does to its slot */
+static void report_oldest(struct acct *a, struct read_queue *q,
+			  acct_read_fn fn, void *arg)
+{
+	struct acct_slots *sl = &a->sl;
+	struct read_pending *p = &q->v[q->head++ % READ_AHEAD];
+	uint32_t s = p->slot;
+
+	if (fn(&p->key, &p->c, arg)) {
+		sl->misses[s] = 0;
+		sl->state[s] = SLOT_LIVE;
+	} else if (++sl->misses[s] >= ACCT_ORPHAN_READS) {
+		/* a flow the caller never learnt of: free its slot */
+		if (!retire(sl, s, &p->key, sl->seq, 0)) {
+			drop_key(sl, &p->key);
+			sl->reclaimed++;
+		}
+	} else {
+		sl->state[s] = SLOT_UNKNOWN;
+	}
+}
+
+/* Stage 1 for the queued keys up to (not including) position upto. */
+static void hint_upto(struct acct *a, struct read_queue *q, uint32_t upto,
+		      void *arg)
+{
+	for (; q->hinted < upto; q->hinted++) {
+		struct read_pending *p = &q->v[q->hinted % READ_AHEAD];
+
+		if (a->pre)
+			a->pre(&p->key, 1, p->hint, arg);
+	}
+}
+
+static void queue_report(struct acct *a, struct read_queue *q, uint32_t s,
+			 const struct flow_key *key,
+			 const struct flow_counters *c, acct_read_fn fn,
+			 void *arg)
+{
+	struct read_pending *p;
+
+	if (q->tail - q->head == READ_AHEAD)
+		report_oldest(a, q, fn, arg);
+	p = &q->v[q->tail % READ_AHEAD];
+	p->key = *key;
+	p->c = *c;
+	p->slot = s;
+	p->hint = a->pre ? a->pre(key, 0, 0, arg) : 0;
+	q->tail++;
+	if (q->tail - q->head > READ_AHEAD / 2)
+		hint_upto(a, q, q->tail - READ_AHEAD / 2, arg);
+}
+
 int acct_slots_read(struct acct *a, acct_read_fn fn, void *arg)
 {
 	struct acct_slots *sl = &a->sl;
@@ -688,7 +761,9 @@ int acct_slots_read(struct acct *a, acct_read_fn fn, void *arg)
 	struct acct_bpf_stats bs;
 	struct flow_counters c;
 	struct flow_key key;
+	struct read_queue q;
 
+	q.head = q.tail = q.hinted = 0;
 	sl->seq++;
 	hi = used_slots(sl);
 	if (sl->index_stale)
@@ -706,7 +781,6 @@ int acct_slots_read(struct acct *a, acct_read_fn fn, void *arg)
 	for (s = 0; s < hi; s++) {
 		uint8_t st = sl->state[s];
 		uint32_t now;
-		bool known;
 
 		if (st == SLOT_QUARANTINE)
 			continue;
@@ -729,24 +803,15 @@ int acct_slots_read(struct acct *a, acct_read_fn fn, void *arg)
 			if (!key.family)
 				continue;	/* key not visible yet: next read */
 			index_add(sl, s, &key);
-			st = sl->state[s] = SLOT_LIVE;
+			sl->state[s] = SLOT_LIVE;
 		}
 		sl->shadow[s] = now;
 		reported++;
-		known = fn(&key, &c, arg);
-		if (known) {
-			sl->misses[s] = 0;
-			sl->state[s] = SLOT_LIVE;
-		} else if (++sl->misses[s] >= ACCT_ORPHAN_READS) {
-			/* a flow the caller never learnt of: free its slot */
-			if (!retire(sl, s, &key, sl->seq, 0)) {
-				drop_key(sl, &key);
-				sl->reclaimed++;
-			}
-		} else {
-			sl->state[s] = SLOT_UNKNOWN;
-		}
+		queue_report(a, &q, s, &key, &c, fn, arg);
 	}
+	hint_upto(a, &q, q.tail, arg);
+	while (q.head != q.tail)
+		report_oldest(a, &q, fn, arg);
 
 	forget_queued(a);
 	flush_deletes(sl);

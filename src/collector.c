@@ -189,6 +189,21 @@ static bool apply_counters(const struct flow_key *key,
 }
 
 /* ct_read_counters' callback has no answer to give */
+/*
+ * acct_read's prefetch hook for apply_counters' lookup: the key's bucket
+ * (stage 0, its hash kept), then the record it leads to (stage 1).
+ */
+static uint64_t prefetch_flow(const struct flow_key *key, int stage,
+			      uint64_t hash, void *arg)
+{
+	struct apply_ctx *a = arg;
+
+	if (!stage)
+		hash = flow_key_hash(key);
+	flowtab_prefetch(a->c->tab, hash, stage);
+	return hash;
+}
+
 static void apply_ct_counters(const struct flow_key *key,
 			      const struct flow_counters *sum, void *arg)
 {
@@ -336,7 +351,8 @@ static int read_counters(struct collector *c, double interval_s)
 
 	rate_list_clear(&c->rates);
 	if (!c->kernel_counters) {
-		ret = acct_read(c->acct, apply_counters, &a);
+		ret = acct_read_prefetched(c->acct, apply_counters,
+					   prefetch_flow, &a);
 		if (!ret)
 			ret = settle_kernel(c, interval_s);
 		/* GETs go out on the dump's socket: not while it is busy */

@@ -327,8 +327,11 @@ void flowtab_prefetch(const struct flowtab *tab, uint64_t hash, int stage)
 		__builtin_prefetch(b);
 		return;
 	}
-	if (*b != FLOWTAB_NONE)
+	if (*b != FLOWTAB_NONE) {
+		/* the key to compare, and the line a change writes */
 		__builtin_prefetch(&at(tab, *b)->key);
+		__builtin_prefetch(&at(tab, *b)->state, 1);
+	}
 }
 
 struct flow_rec *flowtab_lookup_hashed(const struct flowtab *tab,

@@ -587,6 +587,93 @@ static void test_slots_index_follows_use(void **state)
 	(void)a;	/* closed by close_cur */
 }
 
+/* what acct_read_prefetched did, in order */
+struct pf_log {
+	struct seen s;
+	int step[NKEYS];	/* per key: 0 none, 1 stage 0, 2 stage 1, 3 fn */
+	unsigned int bad_order;
+	unsigned int fn_calls;
+	uint32_t last_fn;	/* key of the last fn call + 1 */
+};
+
+static uint64_t pf_hook(const struct flow_key *key, int stage, uint64_t hint,
+			void *arg)
+{
+	struct pf_log *l = arg;
+	uint32_t i = be32toh(key->src[3]);
+
+	if (i >= NKEYS || l->step[i] != stage ||
+	    (stage == 1 && hint != 7000 + i))
+		l->bad_order++;
+	else
+		l->step[i] = stage + 1;
+	return 7000 + i;
+}
+
+static bool pf_fn(const struct flow_key *key, const struct flow_counters *sum,
+		  void *arg)
+{
+	struct pf_log *l = arg;
+	uint32_t i = be32toh(key->src[3]);
+
+	if (i >= NKEYS || l->step[i] != 2 || i + 1 <= l->last_fn)
+		l->bad_order++;
+	else
+		l->step[i] = 3;
+	l->last_fn = i + 1;
+	l->fn_calls++;
+	return record(key, sum, &l->s);
+}
+
+/*
+ * slots: acct_read_prefetched shows the caller's hook every key it
+ * reports at stage 0, then at stage 1 with what stage 0 returned, before
+ * fn gets it; fn gets every key, in slot order, with its counters.
+ */
+static void test_slots_read_prefetches(void **state)
+{
+	static struct pf_log l;
+	static struct flow_key keys[NKEYS];
+	static struct flow_counters v[NKEYS];
+	struct acct *a;
+	uint32_t i, n = 1000;
+
+	(void)state;
+	if (open_layout(&a, ACCT_LAYOUT_SLOTS, 4096))
+		skip();
+	for (i = 0; i < n; i++) {
+		make_key(&keys[i], i);
+		vals(&v[i], i + 11);
+	}
+	/* one by one: slot i holds key i, so slot order is key order */
+	for (i = 0; i < n; i++)
+		assert_int_equal(acct_set(a, keys + i, v + i, 1), 0);
+	memset(&l, 0, sizeof(l));
+	l.s.answer = true;
+	assert_int_equal(acct_read_prefetched(a, pf_fn, pf_hook, &l), 0);
+	assert_int_equal(l.bad_order, 0);
+	assert_int_equal(l.s.bad, 0);
+	assert_int_equal(l.fn_calls, n);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(l.step[i], 3);
+		assert_memory_equal(&l.s.sum[i], &v[i], sizeof(v[i]));
+	}
+
+	/* a few moved: only they are hinted and reported */
+	for (i = 500; i < 503; i++)
+		vals(&v[i], 90000 + i);
+	assert_int_equal(acct_set(a, keys + 500, v + 500, 3), 0);
+	memset(&l, 0, sizeof(l));
+	l.s.answer = true;
+	assert_int_equal(acct_read_prefetched(a, pf_fn, pf_hook, &l), 0);
+	assert_int_equal(l.bad_order, 0);
+	for (i = 500; i < 503; i++) {
+		assert_int_equal(l.step[i], 3);
+		assert_memory_equal(&l.s.sum[i], &v[i], sizeof(v[i]));
+	}
+	(void)a;	/* closed by close_cur */
+}
+
 static void test_slots_orphans(void **state)
 {
 	static struct seen s;
@@ -930,6 +1017,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_slots_reports_changes, close_cur),
 		cmocka_unit_test_teardown(test_slots_forget_and_reuse, close_cur),
 		cmocka_unit_test_teardown(test_slots_index_follows_use,
+					  close_cur),
+		cmocka_unit_test_teardown(test_slots_read_prefetches,
 					  close_cur),
 		cmocka_unit_test_teardown(test_slots_orphans, close_cur),
 		cmocka_unit_test_teardown(test_lru_reports_every_key, close_cur),
