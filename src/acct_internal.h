@@ -149,6 +149,7 @@ struct acct_slots {
 	uint32_t index_mask;
 	uint32_t index_bits;		/* bits of slot + 1: the tag is above */
 	uint32_t live;			/* slots in the index */
+	uint32_t tombs;			/* deleted entries left in its runs */
 	bool index_stale;		/* to be rebuilt from the slots' states */
 
 	/* slots whose key was deleted from slot_of, waiting to be reused */

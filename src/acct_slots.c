@@ -192,8 +192,10 @@ int acct_slots_init(struct acct *a, int keys_fd, int ctr_fd,
 	}
 
 	/* entries hold slot + 1 in their low bits, a tag in the others */
+	/* one value past nslots + 1 free: the tombstone's (INDEX_TOMB) */
 	sl->index_bits = 1;
-	while (sl->index_bits < 32 && ((uint64_t)1 << sl->index_bits) <= sl->nslots)
+	while (sl->index_bits < 32 &&
+	       ((uint64_t)1 << sl->index_bits) <= (uint64_t)sl->nslots + 1)
 		sl->index_bits++;
 	/* sized for the slots in the index, grown with them (index_add) */
 	sl->index_mask = ACCT_INDEX_MIN - 1;
@@ -242,9 +244,15 @@ void acct_slots_free(struct acct *a)
  * table is sized for the slots in it, not for every slot there may be
  * (at 4M flows nslots is 7.9M: 128 MiB of 8-byte entries, resident since
  * lookups land everywhere): it doubles when it is 4/5 full, rebuilt from
- * the slots' states. An entry's home (the low hash bits) is not kept: a
- * deletion's backward shift and the rebuild hash the key in slot_keys.
+ * the slots' states. An entry's home (the low hash bits) is not kept, so a
+ * deletion cannot shift the entries after it home without hashing their
+ * keys (a cache miss in slot_keys each, more the fuller the table): it
+ * leaves a tombstone, which lookups pass and insertions reuse, and a
+ * rebuild at the same size clears them when live entries and tombstones
+ * together fill 4/5.
  */
+#define INDEX_TOMB(sl)	((uint32_t)(((uint64_t)1 << (sl)->index_bits) - 1))
+
 static inline uint64_t key_hash(const struct flow_key *key)
 {
 	return flow_key_hash(key);
@@ -287,10 +295,13 @@ static int64_t index_find(const struct acct_slots *sl,
 static void index_put(struct acct_slots *sl, uint32_t *index, uint32_t mask,
 		      uint32_t slot, uint64_t h)
 {
-	uint32_t i = (uint32_t)h & mask;
+	uint32_t i = (uint32_t)h & mask, tomb = INDEX_TOMB(sl);
 
-	while (index[i])
+	/* the slot is not in the index: the first free place will do */
+	while (index[i] && index[i] != tomb)
 		i = (i + 1) & mask;
+	if (index[i] == tomb)
+		sl->tombs--;
 	index[i] = hash_tag(sl, h) | (slot + 1);
 }
 
@@ -340,6 +351,7 @@ static int index_rebuild(struct acct_slots *sl, size_t min_cap)
 	sl->index = ni;
 	sl->index_mask = (uint32_t)(cap - 1);
 	sl->live = (uint32_t)n;
+	sl->tombs = 0;
 	sl->index_stale = false;
 	return 0;
 }
@@ -352,10 +364,13 @@ static void index_add(struct acct_slots *sl, uint32_t slot,
 
 	if (sl->index_stale)
 		return;		/* the rebuild finds it by its state */
-	/* at most 4/5 full: doubled (in one rebuild) when it would pass */
+	/* at most 4/5 full: doubled (in one rebuild) when it would pass;
+	 * rebuilt at its size when tombstones fill it that far */
 	if (((size_t)sl->live + 1) * 5 > cap * 4 && cap < ((size_t)1 << 32))
 		index_rebuild(sl, cap * 2);
-	if ((size_t)sl->live + 1 >= (size_t)sl->index_mask + 1) {
+	else if (((size_t)sl->live + sl->tombs + 1) * 5 > cap * 4)
+		index_rebuild(sl, cap);
+	if ((size_t)sl->live + sl->tombs + 1 >= (size_t)sl->index_mask + 1) {
 		/* no memory to grow and full: a rebuild when there is */
 		sl->index_stale = true;
 		return;
@@ -364,11 +379,11 @@ static void index_add(struct acct_slots *sl, uint32_t slot,
 	sl->live++;
 }
 
-/* Removes slot (whose key is key) with backward-shift deletion. */
+/* Removes slot (whose key is key): a tombstone in its place. */
 static void index_del(struct acct_slots *sl, uint32_t slot,
 		      const struct flow_key *key)
 {
-	uint32_t m = sl->index_mask, i = (uint32_t)key_hash(key) & m, j, home, e;
+	uint32_t m = sl->index_mask, i = (uint32_t)key_hash(key) & m, e;
 
 	if (sl->index_stale)
 		return;
@@ -376,25 +391,18 @@ static void index_del(struct acct_slots *sl, uint32_t slot,
 		i = (i + 1) & m;
 	if (!e)
 		return;
-	for (j = i;;) {
-		j = (j + 1) & m;
-		e = sl->index[j];
-		if (!e)
-			break;
-		if (entry_slot(sl, e) >= sl->mapped) {
-			/* its key is not mapped (a remap failed): its home
-			 * is unknown, the index is rebuilt when it is */
-			sl->index_stale = true;
-			return;
+	if (!sl->index[(i + 1) & m]) {
+		/* the end of a run: it and the tombstones before it are
+		 * free places again */
+		sl->index[i] = 0;
+		while (sl->index[i = (i - 1) & m] == INDEX_TOMB(sl)) {
+			sl->index[i] = 0;
+			sl->tombs--;
 		}
-		home = (uint32_t)key_hash(&sl->keys[entry_slot(sl, e)]) & m;
-		/* e may move to the hole at i only if its home is not in (i, j] */
-		if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
-			sl->index[i] = e;
-			i = j;
-		}
+	} else {
+		sl->index[i] = INDEX_TOMB(sl);
+		sl->tombs++;
 	}
-	sl->index[i] = 0;
 	sl->live--;
 }
 
