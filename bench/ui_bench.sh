@@ -20,7 +20,8 @@
 # flowtop options, default "-U -t 1"), UI_BENCH_FILL_ABOVE (tables larger
 # than this, default 1048576, are filled at once instead of grown at R for
 # F/R s: see fill_staggered), UI_BENCH_FILL_BASE (s, default 20),
-# UI_BENCH_FILL_RATE (flows/s, default 150000).
+# UI_BENCH_FILL_RATE (flows/s, default 150000), UI_BENCH_STEADY (0: no steady
+# flows at the top of the view, see steady_flows in lib.sh).
 #
 # gen --veth-- dut: dut forwards the load back out of its veth, where a
 # netdev egress rule drops it (after POSTROUTING, so conntrack confirmed
@@ -40,8 +41,9 @@ KEYS=${UI_BENCH_KEYS:-300}
 # The keys users press: arrows, PgDn, Home and letters. Each changes the
 # screen: 'b' every rate, a cursor key at least the footer's row number
 # (the cursor follows its flow, which a re-sort can bring to the top, where
-# Up would change nothing and the next refresh would be timed as its
-# answer; Home and Down right after PgDn keep that rare).
+# Up would change nothing, or to the last row, where PgDn and Down would
+# not, and the next refresh would be timed as its answer; the steady flows
+# of steady_flows hold the rows the keys visit in place).
 SEQ=${UI_BENCH_SEQ:-DOWN,b,PGDN,UP,j,k,HOME}
 GAP=${UI_BENCH_GAP:-20-300}
 ARGS=${UI_BENCH_ARGS:--U -t 1}
@@ -87,6 +89,14 @@ fill_staggered() {
 	FILL_S=$(($(date +%s) - t0))
 }
 
+# steady flows at the top of the view (steady_flows in lib.sh: without
+# them PgDn and Down could land on the last row and change nothing)
+STEADY=${UI_BENCH_STEADY:-1}
+steady_start() {
+	[ "$STEADY" = 1 ] || return 0
+	steady_flows "$@"
+}
+
 run=0
 for F in $SIZES; do
 	run=$((run + 1))
@@ -103,6 +113,7 @@ for F in $SIZES; do
 	if [ "$F" -gt "$FILL_ABOVE" ]; then
 		fill_staggered "$g" "$d" "$F" "$R"
 		total=$((measure + 60))
+		steady_start "$g" "$total"
 		echo
 		echo "flows $F: filled at once (${FILL_S}s), expiring at ~$R/s from ${FILL_BASE}s after the fill;" \
 			"$R new flows/s (nf_conntrack_max $(cat "$CT_MAX_FILE"))"
@@ -114,6 +125,7 @@ for F in $SIZES; do
 		sysctl_set "$d" net.netfilter.nf_conntrack_udp_timeout "$timeout_s"
 		warm=$((timeout_s + 3))
 		total=$((warm + measure + 30))
+		steady_start "$g" "$total"
 		echo
 		echo "flows $F: UDP timeout ${timeout_s}s, $R new flows/s (nf_conntrack_max $(cat "$CT_MAX_FILE"));" \
 			"warming up ${warm}s ..."
@@ -138,8 +150,9 @@ for F in $SIZES; do
 		ip netns exec "$(nsname "$d")" "$FLOWTOP" $ARGS 2>"$TMPD/lat$run.err") ||
 		fail "ui_latency failed: $(tail -c 600 "$TMPD/lat$run.err")"
 	held2=$(ns "$d" conntrack -C 2>/dev/null || echo "?")
-	kill "$lg_pid" 2>/dev/null || true
-	wait "$lg_pid" 2>/dev/null || true
+	kill "$lg_pid" "${STEADY_PIDS[@]}" 2>/dev/null || true
+	wait "$lg_pid" "${STEADY_PIDS[@]}" 2>/dev/null || true
+	STEADY_PIDS=()
 	echo "  conntrack entries: $held at start, $held2 at end; loadgen: $(cat "$TMPD/lg$run.out")"
 	echo "  $out"
 	ip netns del "$(nsname "$g")" 2>/dev/null || true

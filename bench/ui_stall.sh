@@ -25,7 +25,8 @@
 # changes the screen even among rows that look alike.
 #
 # Environment: BUILD, FLOWTOP, UI_STALL_RUNS (default 10), UI_STALL_SEQ,
-# UI_STALL_ARGS (flowtop options, default "-G -n -46TU"), UI_STALL_TRACE
+# UI_STALL_ARGS (flowtop options, default "-G -n -46TU"), UI_STALL_STEADY
+# (0: without the 64 steady flows at the top of the view), UI_STALL_TRACE
 # (a directory: one key trace per run is kept there).
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}
@@ -76,6 +77,8 @@ one() {
 	local sc=$1 run=$2 g=g$1$2 d=d$1$2 pids=() out trace
 	trace=${UI_STALL_TRACE:-$TMPD}/$sc-$run.trace
 	sink_pair "$g" "$d"
+	# rows that stay where the keys move (see steady_flows in lib.sh)
+	[ "${UI_STALL_STEADY:-1}" = 0 ] || steady_flows "$g" 90
 	if [ "$sc" = burst ]; then
 		sysctl_set "$d" net.netfilter.nf_conntrack_udp_timeout 60
 		ns "$g" "$LOADGEN" --rate 500 --dport 10 --duration 85 --quiet \

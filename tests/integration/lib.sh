@@ -300,6 +300,33 @@ sink_pair() {
 		fail "nft: cannot add the egress drop rule in $d (kernel without the netdev egress hook?)"
 }
 
+# steady_flows GEN SECONDS (benches, after sink_pair): long flows at
+# steady rates through DUT, as a gateway's top rows are its long
+# transfers: 32 at 32 packets/s on top of the rate sort (source port 1000),
+# 64 at 16 packets/s under them (port 1001; the load's ports are
+# 1024-65535). Two loadgen processes only: each wakes every millisecond.
+# Their pids go to STEADY_PIDS.
+# Why the view's benches want them: a load of one-packet flows has none
+# that stays active, so the top rows of the rate sort are flows that go
+# idle at the next refresh; the cursor follows its flow (as documented) to
+# where the re-sort puts it, often the last row, where PgDn and Down change
+# nothing, and the harness timed the next refresh as their answer (traced:
+# 416-873 ms "keys" that flowtop had read and handled at once). With these
+# a re-sort moves the cursor's flow only within its group: from rows 0-31
+# (Home, Down) PgDn of a page of 32 rows or more lands in rows 32-95,
+# which never go to the first row (Up) or to the last (PgDn, Down).
+STEADY_PIDS=()
+steady_flows() {
+	local g=$1 secs=$2 i
+	for i in 0 1; do
+		ns "$g" "$LOADGEN" --rate 1024 --flows $((32 << i)) \
+			--sport $((1000 + i)) --duration "$secs" --quiet \
+			>/dev/null 2>&1 &
+		_BG_PIDS+=("$!")
+		STEADY_PIDS+=("$!")
+	done
+}
+
 # veth NS1 IF1 NS2 IF2: a veth pair with one end in each namespace, both up.
 veth() {
 	ip link add "$2" netns "$NS_PREFIX$1" type veth peer name "$4" netns "$NS_PREFIX$3" ||
