@@ -131,10 +131,89 @@ static void test_message_keeps_position(void **state)
 	view_put(u.v);
 }
 
+/* row y of the screen as cells: characters with their attributes */
+static void row_cells(int y, chtype *cells, int n)
+{
+	for (int x = 0; x < n; x++)
+		cells[x] = mvinch(y, x);
+}
+
+/*
+ * What the previous way of drawing a line left on screen (attrset, then
+ * addstr of the text from column skip, padded to the width): the
+ * reference for ui_put_line's cells.
+ */
+static void reference_line(int y, const char *text, int skip, int attr,
+			   bool fill)
+{
+	char out[512];
+	int width = y == LINES - 1 ? COLS - 1 : COLS;
+	int n = snprintf(out, sizeof(out), "%s",
+			 (size_t)skip < strlen(text) ? text + skip : "");
+
+	if (n > width)
+		out[width] = '\0';
+	while (fill && (int)strlen(out) < width)
+		strcat(out, " ");
+	attrset(attr);
+	mvaddstr(y, 0, out);
+	attrset(A_NORMAL);
+}
+
+static void test_line_cells_match_addstr(void **state)
+{
+	static const char *const texts[] = {
+		"  192.0.2.1:40001  udp  9  12.5k  3.4M",
+		"",
+		"x",
+		/* longer than the 120 columns: clipped */
+		"0123456789012345678901234567890123456789012345678901234567890"
+		"1234567890123456789012345678901234567890123456789012345678901"
+		"23456789",
+	};
+	struct config cfg = { .interval_s = 1 };
+	struct ui u = { .cfg = &cfg };
+	chtype want[120], got[120];
+
+	(void)state;
+	u.attr[ROLE_NORMAL] = A_NORMAL;
+	u.attr[ROLE_CURSOR] = A_REVERSE | A_BOLD;
+	for (size_t t = 0; t < sizeof(texts) / sizeof(texts[0]); t++) {
+		for (int skip = 0; skip < 4; skip += 3) {
+			for (int fill = 0; fill < 2; fill++) {
+				for (int role = ROLE_NORMAL; role <= ROLE_CURSOR;
+				     role += ROLE_CURSOR - ROLE_NORMAL) {
+					/* rows prefilled so that a
+					 * missing pad shows */
+					erase();
+					mvaddstr(3, 0, "########");
+					mvaddstr(4, 0, "########");
+					mvaddstr(LINES - 1, 100, "#####");
+					reference_line(3, texts[t], skip,
+						       u.attr[role], fill);
+					ui_put_line(&u, 4, texts[t], skip, role,
+						    fill);
+					row_cells(3, want, COLS);
+					row_cells(4, got, COLS);
+					assert_memory_equal(want, got,
+							    sizeof(want));
+					/* the last line keeps its last cell */
+					ui_put_line(&u, LINES - 1, texts[t],
+						    skip, role, fill);
+					row_cells(LINES - 1, got, COLS);
+					assert_int_equal(got[COLS - 1] & A_CHARTEXT,
+							 ' ');
+				}
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_message_keeps_position),
+		cmocka_unit_test(test_line_cells_match_addstr),
 	};
 
 	return cmocka_run_group_tests(tests, term_up, term_down);
