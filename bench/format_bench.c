@@ -77,7 +77,8 @@ static struct flowtab *make_table(uint32_t n, struct rate_list *rates)
 		if (!f)
 			return NULL;
 		f->ct_id = x;
-		f->mark = x % 7 ? 0 : x % 100;
+		if (flowtab_set_mark(tab, f, x % 7 ? 0 : x % 100))
+			return NULL;
 		f->state = k.proto == IPPROTO_TCP ? 3 : FLOW_STATE_NONE;
 		f->counters_valid = 1;
 		f->whole_life = x % 4 != 0;

@@ -52,7 +52,8 @@ struct flow {
 /*
  * A flow's rates over the last interval: a counter read lists the flows
  * that moved (struct rate_list, snapshot.h) and the snapshot built after
- * it stores them in the records (flowtab_set_rates); the others had none.
+ * it keeps them, for those flows only (snapshot_rates); the others had
+ * none.
  */
 struct flow_rates {
 	float pkt_rate[FLOW_DIR_COUNT];	/* per second */
@@ -60,35 +61,37 @@ struct flow_rates {
 };
 
 /*
- * The table's record of a flow: struct flow's fields without the reply
- * tuple, which is the key turned around for all but NAT'd flows and so is
- * kept apart, for those only (flowtab_reply), with one time instead of
- * two: 128 bytes. The records live in an array that never moves, so a
- * snapshot refers to a flow's fixed fields (key, reply, id, start) by
- * index instead of copying them (see flowtab_reclaim), and reads the
- * fields that change (state, flags, total, rates) as of its own
+ * The table's record of a flow: struct flow's fields less what most flows
+ * do not need, 96 bytes. Kept apart: the reply tuple, which is the key
+ * turned around for all but NAT'd flows (flowtab_reply), and the mark,
+ * both in a store by index whose chunks exist only where a flow needs
+ * one (flowtab_mark); the rates, which only the flows that moved have and
+ * each snapshot keeps for its own rows (snapshot_rates); the dump
+ * generation that last listed the flow, a bit per index
+ * (flowtab_set_seen); the hash chain, which the table's open-addressed
+ * index replaces. One time instead of two. The records live in an array
+ * that never moves, so a snapshot refers to a flow's fixed fields (key,
+ * reply, id, start) by index instead of copying them (see flowtab_reclaim),
+ * and reads the fields that change (state, flags, total) as of its own
  * generation (flowtab_read): the record holds the newest version, and the
  * collector keeps the version a snapshot still held may show, for the
  * flows it changed since, in undo entries (flowtab_touch). So the
  * snapshots need no copy of the table: a snapshot is the list of its flows'
- * indices, and what an interval costs follows the flows that changed.
+ * indices (and its rates), and what an interval costs follows the flows
+ * that changed.
+ *
+ * 96 bytes start on a cache line or in the middle of one: the key and the
+ * words of a row (wgen, state, flags) are in the first 64 bytes, total in
+ * the last 32; a record takes two lines either way.
  */
 struct flow_rec {
-	/* first cache line: what a lookup compares and follows, and the
-	 * fixed fields of a connection */
 	struct flow_key key;	/* table key */
 	uint32_t ct_id;
-	uint32_t mark;		/* read by other threads: flow_set_mark */
-	uint32_t hnext;		/* table internals: next index in the hash chain */
-	uint32_t nat;		/* table internals: 0 if the reply tuple
-				 * mirrors key, else its place in the NAT
-				 * store + 1 */
+	uint32_t undo;		/* see wgen */
 	uint64_t since_ns;	/* CLOCK_REALTIME ns: conntrack's start if
 				 * known, else when flowtop first saw it (the
 				 * start, when known, is the better answer to
 				 * every question first_seen_ns answers) */
-	/* second: what a snapshot's reader needs of a row (the view's
-	 * counters-only case reads this line alone) */
 	uint8_t state;
 	bool destroyed : 1;	/* as in struct flow */
 	bool counters_valid : 1;
@@ -105,18 +108,14 @@ struct flow_rec {
 	uint8_t start_known;	/* since_ns is conntrack's start (own byte:
 				 * snapshots read it while the bits above
 				 * change) */
-	uint32_t seen_gen;	/* last dump generation that listed it */
-	struct flow_counters total;	/* cumulative, as last read */
-	struct flow_rates rates;	/* of the last snapshot built
-					 * (flowtab_set_rates) */
 	/*
 	 * Versions (flowtab_touch): the table generation the versioned
-	 * fields (state, the flags destroyed to whole_life, total, rates)
-	 * were written in, and the newest older version kept for the
-	 * snapshots that still show one (undo entry + 1, 0: none).
+	 * fields (state, the flags destroyed to whole_life, total) were
+	 * written in, and (undo above) the newest older version kept for
+	 * the snapshots that still show one (undo entry + 1, 0: none).
 	 */
 	uint32_t wgen;
-	uint32_t undo;
+	struct flow_counters total;	/* cumulative, as last read */
 };
 
 /* f's conntrack start (CLOCK_REALTIME ns), 0 if not known. */
@@ -146,8 +145,8 @@ struct flowtab *flowtab_get(struct flowtab *tab);
 /*
  * The flow at index idx (struct flow.idx). Snapshots read the fields that
  * do not change while the index is in use (key, reply, ct_id; since_ns and
- * start_known, which change once, when the start becomes known; mark with
- * a relaxed atomic load) from any thread: flows never move, and an index
+ * start_known, which change once, when the start becomes known; the mark,
+ * flowtab_mark) from any thread: flows never move, and an index
  * is reused only after flowtab_reclaim says so.
  */
 const struct flow_rec *flowtab_entry(const struct flowtab *tab, uint32_t idx);
@@ -182,24 +181,40 @@ static inline void flow_key_mirror(const struct flow_key *key,
 _Static_assert(sizeof(struct flow_key) == 2 * 16 + 3 * 2 + 2,
 	       "flow_key_mirror writes every field of a flow_key");
 
-/* flowtab_reply, inline for the flows without NAT (most of them) */
-static inline void flowtab_reply_rec(const struct flowtab *tab,
-				     const struct flow_rec *f,
-				     struct flow_key *out)
-{
-	/* as flowtab_reply: acquire pairs with the entry's release */
-	if (__atomic_load_n(&f->nat, __ATOMIC_ACQUIRE))
-		flowtab_reply(tab, f, out);
-	else
-		flow_key_mirror(&f->key, out);
-}
-
 /*
  * Records f's reply tuple (collector only). -ENOMEM when it needs a NAT
  * entry and there is no memory for one (f keeps its old reply then).
  */
 int flowtab_set_reply(struct flowtab *tab, struct flow_rec *f,
 		      const struct flow_key *reply);
+
+/* f's place in the NAT store + 1; 0: its reply tuple mirrors the key. */
+uint32_t flowtab_nat(const struct flowtab *tab, const struct flow_rec *f);
+
+/*
+ * f's conntrack mark: any thread, like the fixed fields (a relaxed
+ * atomic load: it may change while a snapshot shows the flow).
+ */
+uint32_t flowtab_mark(const struct flowtab *tab, const struct flow_rec *f);
+
+/*
+ * Stores f's conntrack mark (collector only). -ENOMEM when a mark other
+ * than 0 needs a chunk of the store and there is no memory for one (f
+ * keeps its old mark then).
+ */
+int flowtab_set_mark(struct flowtab *tab, struct flow_rec *f, uint32_t mark);
+
+/*
+ * Dump generations (collector only): flowtab_set_seen records that the
+ * dump of generation gen listed f; flowtab_seen tells whether it did. A
+ * bit per index, for the dump being made: marking a flow for another
+ * generation forgets the marks of the previous one (a dump's ghosts are
+ * looked for before the next dump begins). A new flow is not marked.
+ */
+void flowtab_set_seen(struct flowtab *tab, const struct flow_rec *f,
+		      uint32_t gen);
+bool flowtab_seen(const struct flowtab *tab, const struct flow_rec *f,
+		  uint32_t gen);
 
 /*
  * Index reuse. A removed flow's index waits in limbo, tagged with the
@@ -217,16 +232,25 @@ uint32_t flowtab_span(const struct flowtab *tab);
 
 /*
  * The indices in use, in order, into out (room for flowtab_count):
- * returns how many. Reads a bit per index, not the records.
+ * returns how many. Reads a bit per index, not the records. ranks, if not
+ * NULL (room for flowtab_span / 64 + 1), gets what flowtab_row needs.
  */
-size_t flowtab_list(const struct flowtab *tab, uint32_t *out);
+size_t flowtab_list(const struct flowtab *tab, uint32_t *out,
+		    uint32_t *ranks);
+
+/*
+ * idx's place in what flowtab_list listed (ranks: its ranks), the table
+ * unchanged since; FLOWTAB_NONE if idx is not in use.
+ */
+uint32_t flowtab_row(const struct flowtab *tab, const uint32_t *ranks,
+		     uint32_t idx);
 
 /*
  * Generations. A snapshot shows the table as of a generation: the one
  * being written when it was built (flowtab_publish returns it and starts
  * the next). The collector calls flowtab_touch(tab, f) before it changes
  * any of f's versioned fields (state; destroyed, counters_valid,
- * counts_from_zero, events_seen, offloaded, whole_life; total; rates):
+ * counts_from_zero, events_seen, offloaded, whole_life; total):
  * the first change in a generation keeps the old version for the
  * snapshots that may still show it. Changes to a flow created in the
  * current generation keep nothing (no snapshot lists it yet).
@@ -237,7 +261,11 @@ uint64_t flowtab_gen(const struct flowtab *tab);
 /* Ends the generation being written (returns it); sets the epoch to it. */
 uint64_t flowtab_publish(struct flowtab *tab);
 
-/* A flow's versioned fields as of one generation. */
+/*
+ * A flow's versioned fields as of one generation, and its rates (which
+ * the snapshot keeps, not the table: snapshot_vals fills them in,
+ * flowtab_read gives 0).
+ */
 struct flow_vals {
 	uint8_t state;
 	bool destroyed, counters_valid, counts_from_zero, events_seen,
@@ -251,14 +279,15 @@ struct flow_vals {
  * long as a snapshot of generation gen that lists idx is held (the
  * collector keeps the versions such a snapshot shows, see
  * flowtab_reclaim); never waits for the collector. FLOWTAB_READ_INTO out
- * of line.
+ * of line; out->rates 0.
  */
 void flowtab_read(const struct flowtab *tab, uint32_t idx, uint64_t gen,
 		  struct flow_vals *out);
 
 /*
  * The version of idx kept for generation gen, which the record no longer
- * holds (written since gen): FLOWTAB_READ_INTO's uncommon case.
+ * holds (written since gen): FLOWTAB_READ_INTO's uncommon case (out->rates
+ * left as they are).
  */
 void flowtab_read_kept(const struct flowtab *tab, uint32_t idx, uint32_t gen,
 		       struct flow_vals *out);
@@ -279,25 +308,20 @@ void flowtab_read_kept(const struct flowtab *tab, uint32_t idx, uint32_t gen,
 		(dst)->whole_life = (src)->whole_life;			\
 	} while (0)
 
-/* ... all of them into a struct flow_vals ... */
+/* ... all of them (flags and total) into a struct flow_vals ... */
 #define FLOW_VALS_COPY(dst, src)					\
 	do {								\
 		FLOW_FLAGS_COPY(dst, src);				\
 		(dst)->total = (src)->total;				\
-		(dst)->rates = (src)->rates;				\
 	} while (0)
 
-/* ... the counters (total and rates) into a struct flow ... */
+/* ... the counters the table keeps (total) into a struct flow ... */
 #define FLOW_COUNTS_SET(f, src)						\
 	do {								\
 		(f)->total = (src)->total;				\
-		memcpy((f)->pkt_rate, (src)->rates.pkt_rate,		\
-		       sizeof((f)->pkt_rate));				\
-		memcpy((f)->byte_rate, (src)->rates.byte_rate,		\
-		       sizeof((f)->byte_rate));				\
 	} while (0)
 
-/* ... and all of them into a struct flow. */
+/* ... and all of them into a struct flow (the rates: snapshot_rates). */
 #define FLOW_VALS_SET(f, src)						\
 	do {								\
 		FLOW_FLAGS_COPY(f, src);				\
@@ -347,22 +371,14 @@ static inline void flow_rec_vals(const struct flow_rec *f,
 		}							\
 	} while (0)
 
-/* flowtab_read of the record f = flowtab_entry(tab, idx), inline */
+/* flowtab_read of the record f = flowtab_entry(tab, idx), inline
+ * (out->rates left as they are) */
 static inline void flowtab_read_rec(const struct flowtab *tab,
 				    const struct flow_rec *f, uint32_t idx,
 				    uint64_t gen, struct flow_vals *out)
 {
 	FLOWTAB_READ_INTO(tab, f, idx, gen, out, FLOW_VALS_COPY);
 }
-
-/*
- * The rates of the snapshot being built (collector only):
- * flowtab_rates_begin gives every flow rated by the previous call rates 0,
- * then flowtab_set_rates gives f its own. -ENOMEM.
- */
-void flowtab_rates_begin(struct flowtab *tab);
-int flowtab_set_rates(struct flowtab *tab, struct flow_rec *f,
-		      const struct flow_rates *r);
 
 /* Undo entries held now (versions kept for older snapshots). */
 size_t flowtab_undo_count(const struct flowtab *tab);
@@ -372,7 +388,7 @@ size_t flowtab_undo_count(const struct flowtab *tab);
  * them for its whole life: a flow older than flowtop (its base) or an
  * offloaded one (enum kcount_kind, kcount.h). Kept beside the records, in
  * chunks by index allocated on first use: most flows never need one, and
- * a record stays at 104 bytes. A new flow at an index starts without one.
+ * the record stays small. A new flow at an index starts without one.
  * Collector thread only.
  */
 struct flow_kern {
@@ -387,24 +403,18 @@ struct flow_kern *flowtab_kern(struct flowtab *tab, const struct flow_rec *f);
 /* f's entry (kind 0 if it had none); NULL when out of memory. */
 struct flow_kern *flowtab_kern_make(struct flowtab *tab, struct flow_rec *f);
 
-/* Stores f's conntrack mark (read by other threads through snapshots). */
-static inline void flow_set_mark(struct flow_rec *f, uint32_t mark)
-{
-	if (__atomic_load_n(&f->mark, __ATOMIC_RELAXED) != mark)
-		__atomic_store_n(&f->mark, mark, __ATOMIC_RELAXED);
-}
-
 size_t flowtab_count(const struct flowtab *tab);
 
 struct flow_rec *flowtab_lookup(const struct flowtab *tab,
 				const struct flow_key *key);
 
 /*
- * Many lookups in a row: each waits for two cache misses (the bucket, then
- * the record) in a table of tens of megabytes. flowtab_prefetch stage 0
- * asks for the bucket of a key whose flow_key_hash is hash, stage 1 (a
- * while later: after the other keys' stage 0) for the first record of its
- * chain (the line a lookup compares, and the one a change writes);
+ * Many lookups in a row: each waits for two cache misses (the index's
+ * slot, then the record) in a table of tens of megabytes.
+ * flowtab_prefetch stage 0 asks for the home slot of a key whose
+ * flow_key_hash is hash, stage 1 (a while later: after the other keys'
+ * stage 0) for the record of the first slot whose tag matches (both of
+ * its lines: the key a lookup compares, the total a change writes);
  * flowtab_lookup_hashed then finds them in cache.
  */
 void flowtab_prefetch(const struct flowtab *tab, uint64_t hash, int stage);
@@ -438,9 +448,9 @@ void flowtab_foreach(const struct flowtab *tab,
 		     void (*fn)(struct flow_rec *f, void *arg), void *arg);
 
 /*
- * Removes every flow whose seen_gen differs from gen (not listed by the
- * dump of generation gen): the ghosts left by lost DESTROY events.
- * Returns how many were removed.
+ * Removes every flow the dump of generation gen did not list
+ * (flowtab_seen): the ghosts left by lost DESTROY events. Returns how
+ * many were removed.
  */
 size_t flowtab_sweep(struct flowtab *tab, uint32_t gen);
 

@@ -44,13 +44,14 @@ struct snapshot_meta {
 
 /*
  * A snapshot lists its flows by table index; what changes during a flow's
- * life (state, flags, totals, rates) is read from the table as of the
- * snapshot's generation (flowtab_read), the rest (tuples, id, start) from
- * the record: those fields never change while the index is in use, and
- * the table reuses an index, and drops the versions a snapshot shows,
- * only once every snapshot that could refer to them is gone. So a
- * snapshot costs 4 bytes a flow, and building one writes only what
- * changed (rates) besides the list.
+ * life (state, flags, totals) is read from the table as of the snapshot's
+ * generation (flowtab_read), the rest (tuples, id, start) from the
+ * record: those fields never change while the index is in use, and the
+ * table reuses an index, and drops the versions a snapshot shows, only
+ * once every snapshot that could refer to them is gone. The rates are the
+ * snapshot's own, for the rows that moved only: a bit per row says which,
+ * and their rates follow in row order (snapshot_rates). So a snapshot
+ * costs 4 bytes a flow, a bit and a half, and 16 bytes a flow that moved.
  */
 struct snapshot {
 	struct snapshot_meta meta;
@@ -61,6 +62,14 @@ struct snapshot {
 	struct flowtab *tab;	/* holds a reference */
 	const struct flow_rec *recs;	/* tab's records (index 0): the
 					 * array never moves */
+	/* rates: NULL when no row moved; else a bit per row (moved), per
+	 * word of 64 rows the moved rows before it, the rates in row order
+	 * (one allocation, rate_mem) */
+	const uint64_t *moved;
+	const uint32_t *moved_before;
+	const struct flow_rates *rates;
+	size_t nrates;
+	void *rate_mem;
 	atomic_int refs;
 };
 
@@ -85,9 +94,9 @@ static inline const struct flow_rec *snapshot_rec(const struct snapshot *s,
 #define SNAPSHOT_AHEAD 16
 
 /*
- * Fetches row i's record (both cache lines) ahead of its use, if any.
- * Always inlined: GCC finds a function that only prefetches free of
- * effects and drops the calls to it.
+ * Fetches row i's record (both of the cache lines it spans) ahead of its
+ * use, if any. Always inlined: GCC finds a function that only prefetches
+ * free of effects and drops the calls to it.
  */
 static inline __attribute__((always_inline)) void
 snapshot_prefetch(const struct snapshot *s, size_t i)
@@ -96,13 +105,44 @@ snapshot_prefetch(const struct snapshot *s, size_t i)
 		const char *r = (const char *)&s->recs[s->order[i]];
 
 		__builtin_prefetch(r);
-		__builtin_prefetch(r + 64);
+		__builtin_prefetch(r + sizeof(struct flow_rec) - 1);
+	}
+}
+
+/* Row i's rates, NULL if it had none (did not move). */
+static inline const struct flow_rates *snapshot_rates(const struct snapshot *s,
+						      size_t i)
+{
+	uint64_t w, below;
+
+	if (!s->moved)
+		return NULL;
+	w = s->moved[i / 64];
+	if (!(w >> (i % 64) & 1))
+		return NULL;
+	below = w & ((1ull << (i % 64)) - 1);
+	return &s->rates[s->moved_before[i / 64] +
+			 (size_t)__builtin_popcountll(below)];
+}
+
+/* Row i's rates into pkt and byte (FLOW_DIR_COUNT each): 0 if none. */
+static inline void snapshot_rates_into(const struct snapshot *s, size_t i,
+				       float *pkt, float *byte)
+{
+	const struct flow_rates *r = snapshot_rates(s, i);
+
+	if (r) {
+		memcpy(pkt, r->pkt_rate, sizeof(r->pkt_rate));
+		memcpy(byte, r->byte_rate, sizeof(r->byte_rate));
+	} else {
+		memset(pkt, 0, sizeof(r->pkt_rate));
+		memset(byte, 0, sizeof(r->byte_rate));
 	}
 }
 
 /*
- * Row i's versioned fields (a table snapshot's), from any thread; the
- * record of row i + SNAPSHOT_AHEAD is fetched meanwhile.
+ * Row i's versioned fields and rates (a table snapshot's), from any
+ * thread; the record of row i + SNAPSHOT_AHEAD is fetched meanwhile.
  */
 static inline void snapshot_vals(const struct snapshot *s, size_t i,
 				 struct flow_vals *v)
@@ -111,11 +151,12 @@ static inline void snapshot_vals(const struct snapshot *s, size_t i,
 
 	snapshot_prefetch(s, i + SNAPSHOT_AHEAD);
 	flowtab_read_rec(s->tab, &s->recs[idx], idx, s->gen, v);
+	snapshot_rates_into(s, i, v->rates.pkt_rate, v->rates.byte_rate);
 }
 
 /*
  * The rates one counter read found, by table index, for the snapshot built
- * after it (which stores them in the records): flows not listed had no
+ * after it (which keeps them for its rows): flows not listed had no
  * traffic (rate 0). Only the flows that moved take room, not the whole
  * table.
  */

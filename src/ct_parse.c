@@ -687,10 +687,9 @@ int ct_apply(const struct ct_apply_ctx *ctx, enum ct_msg kind,
 	if (e->ct_id && f->ct_id != e->ct_id)
 		f->ct_id = e->ct_id;
 	/* events leave out a mark that did not change; dumps always have it */
-	if (e->has_mark)
-		flow_set_mark(f, e->mark);
-	else if (kind == CT_MSG_DUMP)
-		flow_set_mark(f, 0);
+	if ((e->has_mark || kind == CT_MSG_DUMP) &&
+	    flowtab_set_mark(ctx->tab, f, e->has_mark ? e->mark : 0))
+		return -ENOMEM;
 	if (e->has_state && f->state != e->state) {
 		flowtab_touch(ctx->tab, f);
 		f->state = e->state;
@@ -716,7 +715,7 @@ int ct_apply(const struct ct_apply_ctx *ctx, enum ct_msg kind,
 	 * middle of an interval, would cut the next rate short.
 	 */
 	if (kind == CT_MSG_DUMP)
-		f->seen_gen = ctx->gen;
+		flowtab_set_seen(ctx->tab, f, ctx->gen);
 	else
 		flowtab_set_events_seen(ctx->tab, f);
 	/* an end no event will tell: when to ask about it again */
@@ -740,18 +739,18 @@ static void ghost_fn(struct flow_rec *f, void *arg)
 	struct ghost_walk *w = arg;
 	const struct ct_hooks *hooks = w->ctx->hooks;
 
-	if (f->seen_gen == w->ctx->gen)
+	if (flowtab_seen(w->ctx->tab, f, w->ctx->gen))
 		return;
 	if (f->destroyed) {
 		/* its DESTROY arrived; the collector reaps it as usual */
-		f->seen_gen = w->ctx->gen;
+		flowtab_set_seen(w->ctx->tab, f, w->ctx->gen);
 		return;
 	}
 	w->n++;
 	if (!w->mark)
 		return;
 	flowtab_set_destroyed(w->ctx->tab, f);
-	f->seen_gen = w->ctx->gen;
+	flowtab_set_seen(w->ctx->tab, f, w->ctx->gen);
 	w->ctx->stats->destroyed_flows++;
 	hooks->destroyed(f, hooks->arg);
 }

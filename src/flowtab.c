@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Flow table: chained hash keyed by the 40-byte original tuple + zone.
- * Single writer (the collector thread), so no locking at all; snapshots
+ * Flow table: open-addressed hash keyed by the 40-byte original tuple +
+ * zone. Single writer (the collector thread), so no locking at all; snapshots
  * read the fixed fields of flows by index (flowtab_entry).
  */
 #include <errno.h>
@@ -63,7 +63,11 @@ static int reserve_flows(struct flowtab *tab)
 	for (n = FLOWTAB_MAX_FLOWS; n >= FLOWTAB_MIN_FLOWS; n /= 2) {
 		tab->flows = huge_map(n * sizeof(struct flow_rec));
 		if (tab->flows) {
-			tab->max_flows = (uint32_t)n;
+			tab->reserved = n;
+			/* the two highest indices would read as SLOT_EMPTY
+			 * and SLOT_TOMB under the highest tag */
+			tab->max_flows = (uint32_t)(n < FLOWTAB_MAX_FLOWS ?
+						    n : n - 2);
 			return 0;
 		}
 	}
@@ -83,6 +87,70 @@ struct flow_rec *flowtab_rec(struct flowtab *tab, uint32_t idx)
 uint32_t flowtab_index(const struct flowtab *tab, const struct flow_rec *f)
 {
 	return index_of(tab, f);
+}
+
+/* --- marks and NAT entries' numbers, by index ---------------------------- */
+
+/* i's entry, or NULL when its chunk was never needed (all 0 then). */
+static const struct flow_ext *ext_peek(const struct flowtab *tab, uint32_t i)
+{
+	/* acquire: pairs with the release that published the chunk */
+	const struct flow_ext *c = __atomic_load_n(&tab->ext_chunks[i >> EXT_CHUNK_SHIFT],
+						   __ATOMIC_ACQUIRE);
+
+	return c ? &c[i & (EXT_CHUNK - 1)] : NULL;
+}
+
+/* i's entry, its chunk made if need be (collector); NULL: no memory. */
+static struct flow_ext *ext_make(struct flowtab *tab, uint32_t i)
+{
+	struct flow_ext **cp = &tab->ext_chunks[i >> EXT_CHUNK_SHIFT];
+
+	if (!*cp) {
+		struct flow_ext *c = calloc(EXT_CHUNK, sizeof(*c));
+
+		if (!c)
+			return NULL;
+		__atomic_store_n(cp, c, __ATOMIC_RELEASE);
+	}
+	return &(*cp)[i & (EXT_CHUNK - 1)];
+}
+
+uint32_t flowtab_mark(const struct flowtab *tab, const struct flow_rec *f)
+{
+	const struct flow_ext *e = ext_peek(tab, index_of(tab, f));
+
+	return e ? __atomic_load_n(&e->mark, __ATOMIC_RELAXED) : 0;
+}
+
+int flowtab_set_mark(struct flowtab *tab, struct flow_rec *f, uint32_t mark)
+{
+	struct flow_ext *e = (struct flow_ext *)ext_peek(tab, index_of(tab, f));
+
+	if (!e && !mark)
+		return 0;
+	if (!e && !(e = ext_make(tab, index_of(tab, f))))
+		return -ENOMEM;
+	if (__atomic_load_n(&e->mark, __ATOMIC_RELAXED) != mark)
+		__atomic_store_n(&e->mark, mark, __ATOMIC_RELAXED);
+	return 0;
+}
+
+uint32_t flowtab_nat(const struct flowtab *tab, const struct flow_rec *f)
+{
+	const struct flow_ext *e = ext_peek(tab, index_of(tab, f));
+
+	/* acquire: pairs with the release that published the NAT entry */
+	return e ? __atomic_load_n(&e->nat, __ATOMIC_ACQUIRE) : 0;
+}
+
+/* A new flow at index i: no mark of the flow that had it before. */
+static void ext_clear(struct flowtab *tab, uint32_t i)
+{
+	struct flow_ext *e = (struct flow_ext *)ext_peek(tab, i);
+
+	if (e)
+		__atomic_store_n(&e->mark, 0, __ATOMIC_RELAXED);
 }
 
 /* --- reply tuples --------------------------------------------------------- */
@@ -119,25 +187,26 @@ static uint32_t nat_take(struct flowtab *tab)
 	return n;
 }
 
-/* Gives back f's NAT entry; if that fails (no memory) it is leaked. */
-static void nat_put(struct flowtab *tab, struct flow_rec *f)
+/*
+ * Gives back the NAT entry of the flow at index i; if that fails (no
+ * memory) it is leaked.
+ */
+static void nat_put(struct flowtab *tab, uint32_t i)
 {
-	if (!f->nat)
+	struct flow_ext *e = (struct flow_ext *)ext_peek(tab, i);
+
+	if (!e || !e->nat)
 		return;
-	if (grow_array((void **)&tab->nat_free, &tab->nat_free_cap,
-		       tab->nat_nfree + 1, sizeof(*tab->nat_free), 1024)) {
-		f->nat = 0;
-		return;
-	}
-	tab->nat_free[tab->nat_nfree++] = f->nat - 1;
-	f->nat = 0;
+	if (!grow_array((void **)&tab->nat_free, &tab->nat_free_cap,
+			tab->nat_nfree + 1, sizeof(*tab->nat_free), 1024))
+		tab->nat_free[tab->nat_nfree++] = e->nat - 1;
+	__atomic_store_n(&e->nat, 0, __ATOMIC_RELAXED);
 }
 
 void flowtab_reply(const struct flowtab *tab, const struct flow_rec *f,
 		   struct flow_key *out)
 {
-	/* acquire: pairs with the release that published the entry */
-	uint32_t nat = __atomic_load_n(&f->nat, __ATOMIC_ACQUIRE);
+	uint32_t nat = flowtab_nat(tab, f);
 
 	if (nat)
 		*out = *nat_entry(tab, nat - 1);
@@ -148,24 +217,28 @@ void flowtab_reply(const struct flowtab *tab, const struct flow_rec *f,
 int flowtab_set_reply(struct flowtab *tab, struct flow_rec *f,
 		      const struct flow_key *reply)
 {
+	uint32_t nat = flowtab_nat(tab, f), n;
 	struct flow_key cur;
-	uint32_t n;
+	struct flow_ext *e;
 
 	flowtab_reply(tab, f, &cur);
 	if (!memcmp(&cur, reply, sizeof(cur)))
 		return 0;
-	if (f->nat) {
+	if (nat) {
 		/* a tuple changed under a flow already shown: rare enough
 		 * that the entry is rewritten in place, as the record's
 		 * fields are */
-		*nat_entry(tab, f->nat - 1) = *reply;
+		*nat_entry(tab, nat - 1) = *reply;
 		return 0;
 	}
+	e = ext_make(tab, index_of(tab, f));
+	if (!e)
+		return -ENOMEM;
 	n = nat_take(tab);
 	if (n == UINT32_MAX)
 		return -ENOMEM;
 	*nat_entry(tab, n) = *reply;
-	__atomic_store_n(&f->nat, n + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&e->nat, n + 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -217,14 +290,14 @@ struct flow_kern *flowtab_kern_make(struct flowtab *tab, struct flow_rec *f)
 	return kern_at(tab, i);
 }
 
-/* --- versions ------------------------------------------------------------ */
+/* --- the table ----------------------------------------------------------- */
 
 static uint32_t *new_buckets(size_t n)
 {
 	uint32_t *b = huge_map(n * sizeof(*b));
 
 	if (b)
-		memset(b, 0xff, n * sizeof(*b));	/* FLOWTAB_NONE */
+		memset(b, 0xff, n * sizeof(*b));	/* SLOT_EMPTY */
 	return b;
 }
 
@@ -235,9 +308,19 @@ struct flowtab *flowtab_new(size_t expected_flows)
 	if (!tab)
 		return NULL;
 	atomic_init(&tab->refs, 1);
-	tab->nbuckets = round_pow2(expected_flows / FLOWTAB_MAX_LOAD);
+	tab->nbuckets = round_pow2(expected_flows * SLOT_GROW_DEN /
+				   SLOT_GROW_NUM);
 	tab->buckets = new_buckets(tab->nbuckets);
 	if (!tab->buckets || reserve_flows(tab)) {
+		huge_unmap(tab->buckets, tab->nbuckets * sizeof(uint32_t));
+		free(tab);
+		return NULL;
+	}
+	/* address space: the pages are touched chunk by chunk, as used */
+	tab->ext_chunks = calloc(((size_t)tab->max_flows + EXT_CHUNK - 1) /
+				 EXT_CHUNK, sizeof(*tab->ext_chunks));
+	if (!tab->ext_chunks) {
+		huge_unmap(tab->flows, tab->reserved * sizeof(struct flow_rec));
 		huge_unmap(tab->buckets, tab->nbuckets * sizeof(uint32_t));
 		free(tab);
 		return NULL;
@@ -256,8 +339,7 @@ void flowtab_free(struct flowtab *tab)
 {
 	if (!tab || atomic_fetch_sub(&tab->refs, 1) != 1)
 		return;
-	huge_unmap(tab->flows,
-		   (size_t)tab->max_flows * sizeof(struct flow_rec));
+	huge_unmap(tab->flows, tab->reserved * sizeof(struct flow_rec));
 	huge_unmap(tab->buckets, tab->nbuckets * sizeof(uint32_t));
 	if (tab->nat_chunks)
 		for (uint32_t c = 0; c * NAT_CHUNK < tab->nat_span; c++)
@@ -267,17 +349,20 @@ void flowtab_free(struct flowtab *tab)
 		for (uint32_t c = 0; c * KERN_CHUNK < tab->span; c++)
 			free(tab->kern_chunks[c]);
 	free(tab->kern_chunks);
+	for (uint32_t c = 0; c * EXT_CHUNK < tab->span; c++)
+		free(tab->ext_chunks[c]);
+	free(tab->ext_chunks);
 	if (tab->undo_chunks)
 		for (uint32_t c = 0; c < UNDO_SLOTS; c++)
 			free(tab->undo_chunks[c]);
 	free(tab->undo_chunks);
 	free(tab->undo_spare);
 	free(tab->marks);
-	free(tab->rated);
 	free(tab->ended);
 	free(tab->nat_free);
 	free(tab->free_idx);
 	free(tab->live);
+	free(tab->seen);
 	free(tab->limbo);
 	free(tab);
 }
@@ -292,13 +377,16 @@ uint32_t flowtab_span(const struct flowtab *tab)
 	return tab->span;
 }
 
-size_t flowtab_list(const struct flowtab *tab, uint32_t *out)
+size_t flowtab_list(const struct flowtab *tab, uint32_t *out,
+		    uint32_t *ranks)
 {
 	size_t n = 0;
 
 	for (size_t w = 0; w * 64 < tab->span; w++) {
 		uint64_t bits = tab->live[w];
 
+		if (ranks)
+			ranks[w] = (uint32_t)n;
 		while (bits) {
 			out[n++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
 			bits &= bits - 1;
@@ -307,10 +395,55 @@ size_t flowtab_list(const struct flowtab *tab, uint32_t *out)
 	return n;
 }
 
-static inline size_t bucket_of(const struct flowtab *tab,
-			       const struct flow_key *key)
+uint32_t flowtab_row(const struct flowtab *tab, const uint32_t *ranks,
+		     uint32_t idx)
 {
-	return flow_key_hash(key) & (tab->nbuckets - 1);
+	uint64_t w;
+
+	if (idx >= tab->span)
+		return FLOWTAB_NONE;
+	w = tab->live[idx / 64];
+	if (!(w >> (idx % 64) & 1))
+		return FLOWTAB_NONE;
+	return ranks[idx / 64] +
+	       (uint32_t)__builtin_popcountll(w & ((1ull << (idx % 64)) - 1));
+}
+
+/* --- dump generations ----------------------------------------------------- */
+
+void flowtab_set_seen(struct flowtab *tab, const struct flow_rec *f,
+		      uint32_t gen)
+{
+	uint32_t i = index_of(tab, f);
+
+	if (tab->seen_gen != gen) {
+		/* a new dump: the last one's marks go */
+		memset(tab->seen, 0, (tab->span + 63) / 64 * sizeof(*tab->seen));
+		tab->seen_gen = gen;
+	}
+	tab->seen[i / 64] |= 1ull << (i % 64);
+}
+
+bool flowtab_seen(const struct flowtab *tab, const struct flow_rec *f,
+		  uint32_t gen)
+{
+	uint32_t i = index_of(tab, f);
+
+	return tab->seen_gen == gen && (tab->seen[i / 64] >> (i % 64) & 1);
+}
+
+/* --- the hash index ------------------------------------------------------- */
+
+/* the slot of index i under hash h */
+static inline uint32_t slot_val(uint64_t h, uint32_t i)
+{
+	return (uint32_t)(h >> (64 - (32 - SLOT_IDX_BITS))) << SLOT_IDX_BITS | i;
+}
+
+/* whether slot s holds a flow whose key's hash has h's tag */
+static inline bool slot_tag_is(uint32_t s, uint64_t h)
+{
+	return s < SLOT_TOMB && (s & ~SLOT_IDX_MASK) == (slot_val(h, 0));
 }
 
 struct flow_rec *flowtab_lookup(const struct flowtab *tab,
@@ -321,16 +454,22 @@ struct flow_rec *flowtab_lookup(const struct flowtab *tab,
 
 void flowtab_prefetch(const struct flowtab *tab, uint64_t hash, int stage)
 {
-	const uint32_t *b = &tab->buckets[hash & (tab->nbuckets - 1)];
+	size_t mask = tab->nbuckets - 1, p = hash & mask;
 
 	if (!stage) {
-		__builtin_prefetch(b);
+		__builtin_prefetch(&tab->buckets[p]);
 		return;
 	}
-	if (*b != FLOWTAB_NONE) {
-		/* the key to compare, and the line a change writes */
-		__builtin_prefetch(&at(tab, *b)->key);
-		__builtin_prefetch(&at(tab, *b)->state, 1);
+	for (uint32_t s; (s = tab->buckets[p]) != SLOT_EMPTY; p = (p + 1) & mask) {
+		if (slot_tag_is(s, hash)) {
+			const char *r = (const char *)at(tab, s & SLOT_IDX_MASK);
+
+			/* the key to compare, and the total a change writes
+			 * (96 bytes: two lines, wherever the record starts) */
+			__builtin_prefetch(r, 1);
+			__builtin_prefetch(r + sizeof(struct flow_rec) - 1, 1);
+			return;
+		}
 	}
 }
 
@@ -338,39 +477,98 @@ struct flow_rec *flowtab_lookup_hashed(const struct flowtab *tab,
 				       const struct flow_key *key,
 				       uint64_t hash)
 {
-	uint32_t i = tab->buckets[hash & (tab->nbuckets - 1)];
+	size_t mask = tab->nbuckets - 1, p = hash & mask;
 
-	while (i != FLOWTAB_NONE) {
-		struct flow_rec *f = at(tab, i);
+	/* the index always has an empty slot: SLOT_FULL_NUM < DEN */
+	for (uint32_t s; (s = tab->buckets[p]) != SLOT_EMPTY; p = (p + 1) & mask) {
+		if (slot_tag_is(s, hash)) {
+			struct flow_rec *f = at(tab, s & SLOT_IDX_MASK);
 
-		if (!memcmp(&f->key, key, sizeof(*key)))
-			return f;
-		i = f->hnext;
+			if (!memcmp(&f->key, key, sizeof(*key)))
+				return f;
+		}
 	}
 	return NULL;
 }
 
-/* Doubling is best effort: a failed grow only makes chains longer. */
-static void flowtab_grow(struct flowtab *tab)
+/* Where a flow whose key hashes to h goes: the first free slot. */
+static uint32_t *free_slot(struct flowtab *tab, uint64_t h)
 {
-	size_t n = tab->nbuckets * 2;
+	size_t mask = tab->nbuckets - 1, p = h & mask;
+
+	while (tab->buckets[p] < SLOT_TOMB)
+		p = (p + 1) & mask;
+	return &tab->buckets[p];
+}
+
+/*
+ * Rebuilds the index with n slots, from the flows in use (tombstones
+ * gone). Best effort: without memory the old one stays (fuller).
+ */
+static void rehash(struct flowtab *tab, size_t n)
+{
+	uint32_t *old = tab->buckets;
+	size_t oldn = tab->nbuckets;
 	uint32_t *nb = new_buckets(n);
 
 	if (!nb)
 		return;
-	for (uint32_t i = 0; i < tab->span; i++) {
-		struct flow_rec *f = at(tab, i);
-		size_t b;
-
-		if (!f->in_use)
-			continue;
-		b = flow_key_hash(&f->key) & (n - 1);
-		f->hnext = nb[b];
-		nb[b] = i;
-	}
-	huge_unmap(tab->buckets, tab->nbuckets * sizeof(uint32_t));
 	tab->buckets = nb;
 	tab->nbuckets = n;
+	tab->ntombs = 0;
+	for (uint32_t w = 0; w * 64 < tab->span; w++)
+		for (uint64_t bits = tab->live[w]; bits; bits &= bits - 1) {
+			uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(bits);
+			uint64_t h = flow_key_hash(&at(tab, i)->key);
+
+			*free_slot(tab, h) = slot_val(h, i);
+		}
+	huge_unmap(old, oldn * sizeof(uint32_t));
+}
+
+/* Room for one more flow in the index: grown or cleared if need be. */
+static void make_room(struct flowtab *tab)
+{
+	size_t n = tab->nbuckets;
+
+	if ((tab->count + 1) * SLOT_GROW_DEN > n * SLOT_GROW_NUM)
+		rehash(tab, n * 2);
+	else if ((tab->count + tab->ntombs + 1) * SLOT_FULL_DEN >
+		 n * SLOT_FULL_NUM)
+		rehash(tab, n);
+}
+
+/* The slot holding f, NULL if none does. */
+static uint32_t *slot_of(struct flowtab *tab, const struct flow_rec *f)
+{
+	uint64_t h = flow_key_hash(&f->key);
+	size_t mask = tab->nbuckets - 1, p = h & mask;
+	uint32_t want = slot_val(h, index_of(tab, f));
+
+	for (uint32_t s; (s = tab->buckets[p]) != SLOT_EMPTY; p = (p + 1) & mask)
+		if (s == want)
+			return &tab->buckets[p];
+	return NULL;
+}
+
+/*
+ * Empties the slot sp: a tombstone, unless the next slot is empty (no
+ * probe passes it then); the tombstones before it go the same way.
+ */
+static void slot_clear(struct flowtab *tab, uint32_t *sp)
+{
+	size_t mask = tab->nbuckets - 1, p = (size_t)(sp - tab->buckets);
+
+	if (tab->buckets[(p + 1) & mask] != SLOT_EMPTY) {
+		*sp = SLOT_TOMB;
+		tab->ntombs++;
+		return;
+	}
+	*sp = SLOT_EMPTY;
+	for (p = (p - 1) & mask; tab->buckets[p] == SLOT_TOMB; p = (p - 1) & mask) {
+		tab->buckets[p] = SLOT_EMPTY;
+		tab->ntombs--;
+	}
 }
 
 /* An unused index: a reclaimed one, else a new one. FLOWTAB_NONE if none. */
@@ -382,32 +580,29 @@ static uint32_t take_index(struct flowtab *tab)
 		return tab->free_idx[--tab->nfree];
 	if (i >= tab->max_flows ||
 	    grow_array((void **)&tab->live, &tab->live_cap, i / 64 + 1,
-		       sizeof(*tab->live), 1024))
+		       sizeof(*tab->live), 1024) ||
+	    grow_array((void **)&tab->seen, &tab->seen_cap, i / 64 + 1,
+		       sizeof(*tab->seen), 1024))
 		return FLOWTAB_NONE;
 	/* grow_array leaves new room as it was: the word is new at bit 0 */
-	if (!(i % 64))
+	if (!(i % 64)) {
 		tab->live[i / 64] = 0;
+		tab->seen[i / 64] = 0;
+	}
 	tab->span++;
 	return i;
 }
 
-/* Links a zeroed flow for key at a free index. */
-struct flow_rec *flowtab_insert(struct flowtab *tab,
-				const struct flow_key *key)
+/* The record at index i, zeroed, for a new flow with key (in use). */
+static struct flow_rec *begin_flow(struct flowtab *tab, uint32_t i,
+				   const struct flow_key *key)
 {
-	uint32_t i;
-	struct flow_rec *f;
-	size_t b;
+	struct flow_rec *f = at(tab, i);
 
-	/* before the new flow is in use: the rehash must not link it */
-	if (tab->count + 1 > tab->nbuckets * FLOWTAB_MAX_LOAD)
-		flowtab_grow(tab);
-	i = take_index(tab);
-	if (i == FLOWTAB_NONE)
-		return NULL;
-	f = at(tab, i);
 	memset(f, 0, sizeof(*f));
 	kern_clear(tab, i);
+	ext_clear(tab, i);
+	tab->seen[i / 64] &= ~(1ull << (i % 64));
 	/* no snapshot lists it yet: nothing of it needs keeping */
 	f->wgen = (uint32_t)(tab->epoch + 1);
 	f->key = *key;
@@ -416,11 +611,31 @@ struct flow_rec *flowtab_insert(struct flowtab *tab,
 	f->in_use = true;
 	tab->live[i / 64] |= 1ull << (i % 64);
 	tab->silent++;		/* until an event names it */
-	b = bucket_of(tab, key);
-	f->hnext = tab->buckets[b];
-	tab->buckets[b] = i;
 	tab->count++;
 	return f;
+}
+
+/* Links a zeroed flow for key at a free index. */
+struct flow_rec *flowtab_insert(struct flowtab *tab,
+				const struct flow_key *key)
+{
+	uint64_t h = flow_key_hash(key);
+	uint32_t i, *sp;
+
+	/* before the new flow is in use: the rehash must not link it */
+	make_room(tab);
+	/* a lookup stops at an empty slot: one is always left (a rebuild
+	 * that found no memory may leave the index fuller than it likes) */
+	if (tab->count + tab->ntombs + 2 > tab->nbuckets)
+		return NULL;
+	i = take_index(tab);
+	if (i == FLOWTAB_NONE)
+		return NULL;
+	sp = free_slot(tab, h);
+	if (*sp == SLOT_TOMB)
+		tab->ntombs--;
+	*sp = slot_val(h, i);
+	return begin_flow(tab, i, key);
 }
 
 struct flow_rec *flowtab_upsert(struct flowtab *tab,
@@ -460,64 +675,49 @@ static void to_limbo(struct flowtab *tab, uint32_t idx)
 		(struct limbo_entry){ .tag = tab->epoch, .idx = idx };
 }
 
-/* Unlinks f from its chain, whose link to it is *pp. */
-static void unlink_at(struct flowtab *tab, uint32_t *pp, struct flow_rec *f)
+/* f out of use; its index goes to limbo. */
+static void end_flow(struct flowtab *tab, struct flow_rec *f)
 {
 	uint32_t i = flowtab_index(tab, f);
 
-	*pp = f->hnext;
 	f->in_use = false;
 	tab->live[i / 64] &= ~(1ull << (i % 64));
 	if (!f->events_seen)
 		tab->silent--;
-	f->hnext = FLOWTAB_NONE;
 	tab->count--;
-	to_limbo(tab, flowtab_index(tab, f));
+	to_limbo(tab, i);
 }
 
-static uint32_t *link_to(struct flowtab *tab, const struct flow_rec *f)
+/* Unlinks f, whose slot is *sp. */
+static void unlink_at(struct flowtab *tab, uint32_t *sp, struct flow_rec *f)
 {
-	uint32_t *pp = &tab->buckets[bucket_of(tab, &f->key)];
-	uint32_t idx = flowtab_index(tab, f);
-
-	while (*pp != FLOWTAB_NONE && *pp != idx)
-		pp = &at(tab, *pp)->hnext;
-	return *pp == FLOWTAB_NONE ? NULL : pp;
+	slot_clear(tab, sp);
+	end_flow(tab, f);
 }
 
 void flowtab_remove(struct flowtab *tab, struct flow_rec *f)
 {
-	uint32_t *pp = link_to(tab, f);
+	uint32_t *sp = slot_of(tab, f);
 
-	if (pp)
-		unlink_at(tab, pp, f);
+	if (sp)
+		unlink_at(tab, sp, f);
 }
 
 struct flow_rec *flowtab_renew(struct flowtab *tab, struct flow_rec *f)
 {
 	struct flow_key key = f->key;
-	uint32_t i = take_index(tab);
-	uint32_t *pp = link_to(tab, f);
-	struct flow_rec *n;
+	uint32_t *sp = slot_of(tab, f);
+	uint32_t i;
 
-	if (i == FLOWTAB_NONE || !pp)
+	if (!sp)
 		return NULL;
-	n = at(tab, i);
-	memset(n, 0, sizeof(*n));
-	kern_clear(tab, i);
-	n->wgen = (uint32_t)(tab->epoch + 1);
-	n->key = key;
-	n->state = FLOW_STATE_NONE;
-	n->sel_bit = f->sel_bit;
-	n->in_use = true;
-	tab->live[i / 64] |= 1ull << (i % 64);
-	tab->silent++;
-	/* the new flow takes the old one's place in the chain */
-	n->hnext = f->hnext;
-	unlink_at(tab, pp, f);
-	*pp = i;
-	tab->count++;
-	return n;
+	i = take_index(tab);
+	if (i == FLOWTAB_NONE)
+		return NULL;
+	/* the new flow takes the old one's slot (same key: same tag) */
+	*sp = (*sp & ~SLOT_IDX_MASK) | i;
+	end_flow(tab, f);
+	return begin_flow(tab, i, &key);
 }
 
 void flowtab_set_epoch(struct flowtab *tab, uint64_t seq)
@@ -539,7 +739,7 @@ void flowtab_reclaim(struct flowtab *tab, uint64_t min_live_seq)
 			return;
 		idx = tab->limbo[tab->limbo_head].idx;
 		/* no snapshot can read its reply tuple any more */
-		nat_put(tab, at(tab, idx));
+		nat_put(tab, idx);
 		tab->free_idx[tab->nfree++] = idx;
 		tab->limbo_head++;
 		tab->limbo_len--;
@@ -565,7 +765,8 @@ void flowtab_foreach(const struct flowtab *tab,
  * one); only the flows it removes walk their chain.
  */
 static size_t flowtab_remove_if(struct flowtab *tab,
-				bool (*drop)(const struct flow_rec *f,
+				bool (*drop)(const struct flowtab *tab,
+					     const struct flow_rec *f,
 					     uint32_t arg),
 				uint32_t arg)
 {
@@ -573,26 +774,29 @@ static size_t flowtab_remove_if(struct flowtab *tab,
 
 	for (uint32_t i = 0; i < tab->span; i++) {
 		struct flow_rec *f = at(tab, i);
-		uint32_t *pp;
+		uint32_t *sp;
 
-		if (!f->in_use || !drop(f, arg))
+		if (!f->in_use || !drop(tab, f, arg))
 			continue;
-		pp = link_to(tab, f);
-		if (pp) {
-			unlink_at(tab, pp, f);
+		sp = slot_of(tab, f);
+		if (sp) {
+			unlink_at(tab, sp, f);
 			removed++;
 		}
 	}
 	return removed;
 }
 
-static bool not_seen_in(const struct flow_rec *f, uint32_t gen)
+static bool not_seen_in(const struct flowtab *tab, const struct flow_rec *f,
+			uint32_t gen)
 {
-	return f->seen_gen != gen;
+	return !flowtab_seen(tab, f, gen);
 }
 
-static bool is_destroyed(const struct flow_rec *f, uint32_t unused)
+static bool is_destroyed(const struct flowtab *tab, const struct flow_rec *f,
+			 uint32_t unused)
 {
+	(void)tab;
 	(void)unused;
 	return f->destroyed;
 }
@@ -633,11 +837,11 @@ void flowtab_set_events_seen(struct flowtab *tab, struct flow_rec *f)
 /* Unlinks f if it is in use and destroyed; returns whether it did. */
 static bool reap(struct flowtab *tab, struct flow_rec *f)
 {
-	uint32_t *pp;
+	uint32_t *sp;
 
-	if (!f->in_use || !f->destroyed || !(pp = link_to(tab, f)))
+	if (!f->in_use || !f->destroyed || !(sp = slot_of(tab, f)))
 		return false;
-	unlink_at(tab, pp, f);
+	unlink_at(tab, sp, f);
 	return true;
 }
 

@@ -15,20 +15,43 @@
 #include "flowtab.h"
 
 /*
- * Flows live in one array, addressed by a 32-bit index; the hash chains
+ * Flows live in one array, addressed by a 32-bit index; the hash index
  * and the free lists hold indices. The array is reserved (address space
  * only) for the most flows the table may ever hold and never moves, which
  * is what lets snapshots point into it; pages are backed as indices are
  * first used. Asked for as huge pages: lookups land at random places in
  * tens of megabytes, where 4 KiB pages miss the TLB nearly every time.
  */
-#define FLOWTAB_MAX_FLOWS	(1u << 26)	/* 64M flows */
+#define FLOWTAB_MAX_FLOWS	(1u << 26)	/* 64M flows (less 2: see SLOT_) */
 #define FLOWTAB_MIN_FLOWS	(1u << 16)	/* the least reservation tried */
 
-_Static_assert(sizeof(struct flow_rec) == 128, "flow_rec grew");
-_Static_assert(offsetof(struct flow_rec, state) == 64 &&
-	       offsetof(struct flow_rec, undo) == 124,
-	       "a row's fields share the record's second cache line");
+_Static_assert(sizeof(struct flow_rec) == 96, "flow_rec grew");
+_Static_assert(offsetof(struct flow_rec, wgen) + 4 <= 64 &&
+	       offsetof(struct flow_rec, state) < 64 &&
+	       offsetof(struct flow_rec, total) == 64,
+	       "the key and a row's words in the first 64 bytes, total after");
+
+/*
+ * The hash index: open addressing, linear probing, one 32-bit slot per
+ * place: the flow's index in the low SLOT_IDX_BITS, the top bits of its
+ * key's hash above them (a tag: most slots of a probe are passed without
+ * reading their record). A removed flow leaves a tombstone, which lookups
+ * pass and insertions reuse; the index is rebuilt when tombstones and
+ * flows fill SLOT_FULL_NUM / SLOT_FULL_DEN of it, twice the size when the
+ * flows alone pass SLOT_GROW_NUM / SLOT_GROW_DEN.
+ */
+#define SLOT_IDX_BITS	26
+#define SLOT_IDX_MASK	((1u << SLOT_IDX_BITS) - 1)
+#define SLOT_EMPTY	UINT32_MAX
+#define SLOT_TOMB	(UINT32_MAX - 1)
+#define SLOT_FULL_NUM	7
+#define SLOT_FULL_DEN	8
+#define SLOT_GROW_NUM	5
+#define SLOT_GROW_DEN	8
+
+/* an index never in use, so that no slot reads as EMPTY or TOMB */
+_Static_assert(FLOWTAB_MAX_FLOWS <= (1u << SLOT_IDX_BITS),
+	       "slot indices hold every flow's index");
 
 /*
  * An older version of a record's versioned fields, kept while a snapshot
@@ -44,10 +67,9 @@ struct undo_ent {
 	uint8_t flags;		/* UNDO_* */
 	uint16_t pad;
 	struct flow_counters total;
-	struct flow_rates rates;
 };
 
-_Static_assert(sizeof(struct undo_ent) == 64, "undo_ent grew");
+_Static_assert(sizeof(struct undo_ent) == 48, "undo_ent grew");
 
 #define UNDO_DESTROYED		0x01
 #define UNDO_COUNTERS_VALID	0x02
@@ -57,7 +79,7 @@ _Static_assert(sizeof(struct undo_ent) == 64, "undo_ent grew");
 #define UNDO_WHOLE_LIFE		0x20
 
 #define UNDO_SHIFT	12
-#define UNDO_CHUNK	(1u << UNDO_SHIFT)	/* entries per chunk: 256 KiB */
+#define UNDO_CHUNK	(1u << UNDO_SHIFT)	/* entries per chunk: 192 KiB */
 #define UNDO_SLOTS	16384u	/* chunks at most: 64M entries held */
 
 /* where the entries made in one generation begin */
@@ -71,16 +93,28 @@ struct limbo_entry {
 	uint32_t idx;
 };
 
+/* what the store by index holds for a flow (flowtab_mark, flowtab_nat) */
+struct flow_ext {
+	uint32_t mark;
+	uint32_t nat;		/* 0 if the reply tuple mirrors the key, else
+				 * its place in the NAT store + 1 */
+};
+
 struct flowtab {
 	atomic_int refs;
-	uint32_t *buckets;	/* head index per bucket, FLOWTAB_NONE if empty */
+	uint32_t *buckets;	/* the hash index's slots (SLOT_*) */
 	size_t nbuckets;	/* power of two */
+	size_t ntombs;		/* slots holding SLOT_TOMB */
 	size_t count;
 	uint32_t span;		/* indices handed out so far: [0, span) */
 	/* a bit per index in use: what a snapshot lists, without reading
 	 * a cache line of every record */
 	uint64_t *live;
 	size_t live_cap;	/* words */
+	/* a bit per index: listed by the dump of generation seen_gen */
+	uint64_t *seen;
+	size_t seen_cap;	/* words */
+	uint32_t seen_gen;
 	uint32_t *free_idx;	/* reusable indices (a stack: reuse the warm ones) */
 	size_t nfree, free_cap;
 	struct limbo_entry *limbo;	/* removed, maybe still in a snapshot;
@@ -88,6 +122,7 @@ struct flowtab {
 	size_t limbo_head, limbo_len, limbo_cap;
 	uint64_t epoch;
 	struct flow_rec *flows;	/* reserved for max_flows */
+	size_t reserved;	/* records the reservation holds */
 	uint32_t max_flows;
 	/*
 	 * The NAT store: reply tuples that are not the key turned around, in
@@ -100,6 +135,10 @@ struct flowtab {
 	size_t nat_nfree, nat_free_cap;
 	/* the kernel-counter store: KERN_CHUNK entries each, by index */
 	struct flow_kern **kern_chunks;
+	/* marks and NAT entries' numbers, EXT_CHUNK entries each, by index:
+	 * a chunk is made (zeroed) for the first flow in it that needs one;
+	 * other threads read them (acquire: the chunk's release) */
+	struct flow_ext **ext_chunks;
 	/*
 	 * Undo entries, by position (counted from the first ever made):
 	 * [undo_head, undo_tail) are held, in chunk undo_chunks[(position >>
@@ -111,9 +150,6 @@ struct flowtab {
 	struct undo_mark *marks;
 	size_t nmarks, marks_cap;
 	size_t undo_lost;	/* versions not kept: out of memory */
-	/* the flows given rates by the last snapshot built */
-	uint32_t *rated;
-	size_t nrated, rated_cap;
 	/* destroyed since the last end of an interval (flowtab_set_destroyed);
 	 * ended_lost: one could not be listed, the next end looks at all */
 	uint32_t *ended;
@@ -128,8 +164,9 @@ struct flowtab {
 #define NAT_CHUNK_SHIFT	12
 #define NAT_CHUNK	(1u << NAT_CHUNK_SHIFT)
 
-/* Grow when the average chain passes this length: keeps lookups O(1). */
-#define FLOWTAB_MAX_LOAD 1
+#define EXT_CHUNK_SHIFT	12
+#define EXT_CHUNK	(1u << EXT_CHUNK_SHIFT)
+
 #define FLOWTAB_MIN_BUCKETS 1024
 
 static inline struct flow_rec *at(const struct flowtab *tab, uint32_t idx)

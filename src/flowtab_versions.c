@@ -147,7 +147,6 @@ void flowtab_touch(struct flowtab *tab, struct flow_rec *f)
 			   (f->whole_life ? UNDO_WHOLE_LIFE : 0);
 		e->pad = 0;
 		e->total = f->total;
-		e->rates = f->rates;
 		__atomic_store_n(&f->undo, id, __ATOMIC_RELEASE);
 	} else {
 		/* readers of older snapshots see the new values */
@@ -176,7 +175,6 @@ void flowtab_read_kept(const struct flowtab *tab, uint32_t idx, uint32_t gen,
 			out->offloaded = e->flags & UNDO_OFFLOADED;
 			out->whole_life = e->flags & UNDO_WHOLE_LIFE;
 			out->total = e->total;
-			out->rates = e->rates;
 			return;
 		}
 		u = __atomic_load_n(&e->next, __ATOMIC_ACQUIRE);
@@ -189,46 +187,7 @@ void flowtab_read(const struct flowtab *tab, uint32_t idx, uint64_t gen,
 		  struct flow_vals *out)
 {
 	FLOWTAB_READ_INTO(tab, at(tab, idx), idx, gen, out, FLOW_VALS_COPY);
-}
-
-static bool rates_zero(const struct flow_rates *r)
-{
-	for (int d = 0; d < FLOW_DIR_COUNT; d++)
-		if (r->pkt_rate[d] != 0 || r->byte_rate[d] != 0)
-			return false;
-	return true;
-}
-
-void flowtab_rates_begin(struct flowtab *tab)
-{
-	for (size_t i = 0; i < tab->nrated; i++) {
-		struct flow_rec *f = at(tab, tab->rated[i]);
-
-		/* a removed flow keeps what its last snapshots show */
-		if (!f->in_use || rates_zero(&f->rates))
-			continue;
-		flowtab_touch(tab, f);
-		memset(&f->rates, 0, sizeof(f->rates));
-	}
-	tab->nrated = 0;
-	/* a burst's list is not kept for ever */
-	if (tab->rated_cap > 65536) {
-		free(tab->rated);
-		tab->rated = NULL;
-		tab->rated_cap = 0;
-	}
-}
-
-int flowtab_set_rates(struct flowtab *tab, struct flow_rec *f,
-		      const struct flow_rates *r)
-{
-	if (grow_array((void **)&tab->rated, &tab->rated_cap, tab->nrated + 1,
-		       sizeof(*tab->rated), 1024))
-		return -ENOMEM;
-	tab->rated[tab->nrated++] = index_of(tab, f);
-	flowtab_touch(tab, f);
-	f->rates = *r;
-	return 0;
+	memset(&out->rates, 0, sizeof(out->rates));
 }
 
 /* --- the table ------------------------------------------------------------ */

@@ -11,11 +11,10 @@
 #include "ui_text.h"
 
 
-/* the counters of src (a record or a flow_vals) into c: all a group sums */
+/* the total of src (a record or a flow_vals) into c */
 #define SET_COUNTERS(c, src)						\
 	do {								\
 		(c)->total = (src)->total;				\
-		(c)->rates = (src)->rates;				\
 	} while (0)
 
 /*
@@ -39,6 +38,9 @@ static int group_rows_fast(const struct snapshot *snap, struct group_agg *a)
 		snapshot_prefetch(snap, i + SNAPSHOT_AHEAD);
 		FLOWTAB_READ_INTO(snap->tab, e, snapshot_idx(snap, i),
 				  snap->gen, &c, SET_COUNTERS);
+		/* and the rates, the snapshot's: all a group sums */
+		snapshot_rates_into(snap, i, c.rates.pkt_rate,
+				    c.rates.byte_rate);
 		if (group_agg_add_tuple(a, &e->key, &c.total, c.rates.pkt_rate,
 					c.rates.byte_rate, (uint32_t)i))
 			return -ENOMEM;

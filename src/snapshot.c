@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Immutable, reference-counted views of the flow table: index lists. */
+/*
+ * Immutable, reference-counted views of the flow table: index lists, and
+ * the rates of the rows that moved.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,40 +24,132 @@ const struct flow *snapshot_flow(const struct snapshot *s, size_t i,
 	e = &s->recs[idx];
 	/* field by field: the collector keeps writing the entry's others */
 	buf->key = e->key;
-	flowtab_reply_rec(s->tab, e, &buf->reply);
+	flowtab_reply(s->tab, e, &buf->reply);
 	buf->ct_id = e->ct_id;
-	buf->mark = __atomic_load_n(&e->mark, __ATOMIC_RELAXED);
+	buf->mark = flowtab_mark(s->tab, e);
 	buf->start_ns = flow_rec_start(e);
 	buf->first_seen_ns = e->since_ns;
 	buf->sel_bit = e->sel_bit;
 	buf->idx = idx;
 	/* the versioned fields straight into buf (no flow_vals between) */
 	FLOWTAB_READ_INTO(s->tab, e, idx, s->gen, buf, FLOW_VALS_SET);
+	snapshot_rates_into(s, i, buf->pkt_rate, buf->byte_rate);
 	return buf;
+}
+
+/* --- rates ---------------------------------------------------------------- */
+
+/*
+ * Room for the rates of n rows, nrates of which moved: the bits zeroed.
+ * -ENOMEM.
+ */
+static int rates_alloc(struct snapshot *s, size_t n, size_t nrates)
+{
+	size_t words = (n + 63) / 64;
+	char *m = malloc(words * (sizeof(uint64_t) + sizeof(uint32_t)) +
+			 nrates * sizeof(struct flow_rates));
+	uint64_t *moved = (uint64_t *)m;
+
+	if (!m)
+		return -ENOMEM;
+	memset(moved, 0, words * sizeof(*moved));
+	s->rate_mem = m;
+	s->moved = moved;
+	s->moved_before = (uint32_t *)(moved + words);
+	s->rates = (struct flow_rates *)(s->moved_before + words);
+	s->nrates = nrates;
+	return 0;
+}
+
+/* moved_before from the bits */
+static void rates_count(struct snapshot *s)
+{
+	uint32_t *before = (uint32_t *)s->moved_before;
+	uint32_t k = 0;
+
+	for (size_t w = 0; w * 64 < s->n; w++) {
+		before[w] = k;
+		k += (uint32_t)__builtin_popcountll(s->moved[w]);
+	}
+}
+
+static void rates_drop(struct snapshot *s)
+{
+	free(s->rate_mem);
+	s->rate_mem = NULL;
+	s->moved = NULL;
+	s->moved_before = NULL;
+	s->rates = NULL;
+	s->nrates = 0;
+}
+
+/*
+ * The rates of rates for the rows of s, listed in table order with ranks
+ * (flowtab_list): rows of flows no longer in use take none. Out of
+ * memory: no row has rates.
+ */
+static void rates_fill(struct snapshot *s, const struct flowtab *tab,
+		       const uint32_t *ranks, const struct rate_list *rates)
+{
+	uint64_t *moved;
+	struct flow_rates *r;
+	size_t nrows = 0;
+
+	if (!rates || !rates->n || !s->n ||
+	    rates_alloc(s, s->n, rates->n))
+		return;
+	moved = (uint64_t *)s->moved;
+	/* the rows that moved (an index listed twice: once, last wins) */
+	for (size_t k = 0; k < rates->n; k++) {
+		uint32_t row = flowtab_row(tab, ranks, rates->v[k].idx);
+
+		if (row == FLOWTAB_NONE || moved[row / 64] >> (row % 64) & 1)
+			continue;
+		moved[row / 64] |= 1ull << (row % 64);
+		nrows++;
+	}
+	rates_count(s);
+	s->nrates = nrows;
+	/* then their rates, each to its row's place */
+	r = (struct flow_rates *)s->rates;
+	for (size_t k = 0; k < rates->n; k++) {
+		uint32_t row = flowtab_row(tab, ranks, rates->v[k].idx);
+
+		if (row != FLOWTAB_NONE)
+			r[snapshot_rates(s, row) - s->rates] = rates->v[k].r;
+	}
+	if (!nrows)
+		rates_drop(s);
 }
 
 /*
  * Orders the rows by total byte rate, highest first, then by conntrack
- * id: a linear radix sort of small keys. Returns -ENOMEM (rows left as
- * they are) if the keys don't fit. Runs on the collector thread, before
- * the snapshot is published: the records are read as they are.
+ * id: a linear radix sort of small keys; the rates follow their rows.
+ * Returns -ENOMEM (rows left as they are) if the keys don't fit. Runs on
+ * the collector thread, before the snapshot is published: the records
+ * are read as they are.
  */
 static int sort_rows(struct snapshot *s)
 {
 	size_t n = s->n;
 	struct sort_item *items = malloc(2 * n * sizeof(*items));
 	uint32_t *sorted = (uint32_t *)(items + n);
+	struct snapshot old;
 	struct flow rates = { 0 };
 
 	if (!items)
 		return -ENOMEM;
+	/* the rates by the old rows, while the new ones are made */
+	memcpy(&old, s, sizeof(old));
+	if (old.moved && rates_alloc(s, n, old.nrates)) {
+		free(items);
+		return -ENOMEM;
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct flow_rec *e = flowtab_entry(s->tab, s->order[i]);
 
 		/* the key needs the rates alone, not the whole flow */
-		memcpy(rates.pkt_rate, e->rates.pkt_rate, sizeof(rates.pkt_rate));
-		memcpy(rates.byte_rate, e->rates.byte_rate,
-		       sizeof(rates.byte_rate));
+		snapshot_rates_into(&old, i, rates.pkt_rate, rates.byte_rate);
 		sort_item_fill(&items[i], SORT_RATE, false, &rates, NULL,
 			       (uint32_t)i);
 		/* below the rate: the conntrack id, then the row */
@@ -65,6 +160,24 @@ static int sort_rows(struct snapshot *s)
 	for (size_t i = 0; i < n; i++)
 		sorted[i] = s->order[sort_item_row(&items[i])];
 	memcpy(s->order, sorted, n * sizeof(*sorted));
+	if (old.moved) {
+		uint64_t *moved = (uint64_t *)s->moved;
+		struct flow_rates *r = (struct flow_rates *)s->rates;
+		size_t k = 0;
+
+		/* the rows that moved, in their new order */
+		for (size_t i = 0; i < n; i++) {
+			const struct flow_rates *o =
+				snapshot_rates(&old, sort_item_row(&items[i]));
+
+			if (o) {
+				moved[i / 64] |= 1ull << (i % 64);
+				r[k++] = *o;
+			}
+		}
+		rates_count(s);
+		free(old.rate_mem);
+	}
 	free(items);
 	return 0;
 }
@@ -96,22 +209,22 @@ void rate_list_free(struct rate_list *l)
 /* --- building ------------------------------------------------------------ */
 
 /*
- * Gives the flows of rates their rates (the others had none: the table
- * clears the previous snapshot's) and lists the live flows of tab in
- * s->order (room for flowtab_count of them), in table order.
+ * Lists the live flows of tab in s->order (room for flowtab_count of
+ * them), in table order, and gives the rows of the flows of rates their
+ * rates (the others had none). Out of memory for the rates: no row has
+ * any this time.
  */
 static void fill(struct snapshot *s, struct flowtab *tab,
 		 const struct rate_list *rates)
 {
-	flowtab_rates_begin(tab);
-	for (size_t k = 0; rates && k < rates->n; k++) {
-		struct flow_rec *f = flowtab_rec(tab, rates->v[k].idx);
+	uint32_t *ranks = NULL;
 
-		/* out of memory: the flow shows no rate this time */
-		if (f->in_use)
-			(void)flowtab_set_rates(tab, f, &rates->v[k].r);
-	}
-	s->n = flowtab_list(tab, s->order);
+	if (rates && rates->n)
+		ranks = malloc((flowtab_span(tab) / 64 + 1) * sizeof(*ranks));
+	s->n = flowtab_list(tab, s->order, ranks);
+	if (ranks)
+		rates_fill(s, tab, ranks, rates);
+	free(ranks);
 }
 
 /* order: room for flowtab_count(tab) indices, or NULL to allocate them */
@@ -162,6 +275,7 @@ void snapshot_put(struct snapshot *s)
 	if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
 		return;
 	free(s->order);
+	free(s->rate_mem);
 	flowtab_free(s->tab);
 	free(s);
 }

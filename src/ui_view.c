@@ -148,6 +148,7 @@ row_counts(const struct snapshot *snap, size_t i, const struct flow_rec *e,
 	snapshot_prefetch(snap, i + SNAPSHOT_AHEAD);
 	FLOWTAB_READ_INTO(snap->tab, e, snapshot_idx(snap, i), snap->gen, f,
 			  FLOW_COUNTS_SET);
+	snapshot_rates_into(snap, i, f->pkt_rate, f->byte_rate);
 }
 
 /*

@@ -93,7 +93,7 @@ static void collect(struct flow_rec *f, void *arg)
 	n = snprintf(line, sizeof(line), "flow %s %s %s %s zone=%u ctid=%u mark=%u state=",
 		     f->key.family == 10 ? "ipv6" : "ipv4",
 		     proto_name(f->key.proto, p, sizeof(p)), o, r, f->key.zone,
-		     f->ct_id, f->mark);
+		     f->ct_id, flowtab_mark(l->tab, f));
 	if (f->state == FLOW_STATE_NONE)
 		n += snprintf(line + n, sizeof(line) - n, "-");
 	else

@@ -34,7 +34,8 @@ static inline struct snapshot *snapshot_of_flows(const struct flow *flows,
 		if (!r || flowtab_set_reply(tab, r, &f->reply))
 			goto out;
 		r->ct_id = f->ct_id;
-		r->mark = f->mark;
+		if (flowtab_set_mark(tab, r, f->mark))
+			goto out;
 		r->state = f->state;
 		r->destroyed = f->destroyed;
 		r->counters_valid = f->counters_valid;

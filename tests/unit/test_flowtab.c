@@ -103,8 +103,32 @@ static void test_sweep_and_reap(void **state)
 		struct flow_key k = udp4_key(0xc0000201, p);
 		struct flow_rec *f = flowtab_upsert(tab, &k, &created);
 
-		f->seen_gen = p % 2 ? 5 : 4;	/* odd ports listed by dump 5 */
 		f->destroyed = p == 3;
+	}
+	/* dump 4 listed the even ports, dump 5 the odd ones */
+	for (uint16_t p = 2; p <= 10; p += 2) {
+		struct flow_key k = udp4_key(0xc0000201, p);
+
+		flowtab_set_seen(tab, flowtab_lookup(tab, &k), 4);
+	}
+	for (uint16_t p = 1; p <= 10; p++) {
+		struct flow_key k = udp4_key(0xc0000201, p);
+
+		assert_int_equal(flowtab_seen(tab, flowtab_lookup(tab, &k), 4),
+				 p % 2 == 0);
+	}
+	for (uint16_t p = 1; p <= 10; p += 2) {
+		struct flow_key k = udp4_key(0xc0000201, p);
+
+		flowtab_set_seen(tab, flowtab_lookup(tab, &k), 5);
+	}
+	for (uint16_t p = 1; p <= 10; p++) {
+		struct flow_key k = udp4_key(0xc0000201, p);
+		struct flow_rec *f = flowtab_lookup(tab, &k);
+
+		/* a dump's marks are its own */
+		assert_int_equal(flowtab_seen(tab, f, 5), p % 2 == 1);
+		assert_false(flowtab_seen(tab, f, 4));
 	}
 	assert_int_equal(flowtab_sweep(tab, 5), 5);
 	assert_int_equal(flowtab_count(tab), 5);
@@ -474,10 +498,11 @@ static void test_snapshot_keeps_its_version(void **state)
 	assert_true(snapshot_flow(s1, 0, &buf)->byte_rate[0] == 500);
 	assert_true(snapshot_flow(s2, 1, &buf)->destroyed);
 
-	/* released: the versions only they could show go */
+	/* released: the versions only they could show go (a's rates are
+	 * each snapshot's own: the table kept nothing for them) */
 	snapshot_put(s1);
 	snapshot_pool_collect(&pool, tab);
-	assert_int_equal(flowtab_undo_count(tab), 1);	/* s2's rate of a */
+	assert_int_equal(flowtab_undo_count(tab), 0);
 	snapshot_put(s2);
 	snapshot_pool_collect(&pool, tab);
 	assert_int_equal(flowtab_undo_count(tab), 0);
@@ -607,7 +632,6 @@ static void test_pass_reads_keep_version(void **state)
 	fa->offloaded = true;
 	fa->whole_life = false;
 	fa->total = (struct flow_counters){ { 5, 6 }, { 7000, 8000 } };
-	fa->rates = (struct flow_rates){ { 1, 1 }, { 9, 9 } };
 	snapshot_vals(s1, 0, &v);
 	assert_vals_equal(&v, &old);
 	assert_flow_has_vals(snapshot_flow(s1, 0, &buf), &old);
@@ -828,7 +852,7 @@ static void test_nat_reply_store(void **state)
 	mirror.sport = a.dport;
 	mirror.dport = a.sport;
 	assert_int_equal(flowtab_set_reply(tab, fa, &mirror), 0);
-	assert_int_equal(fa->nat, 0);
+	assert_int_equal(flowtab_nat(tab, fa), 0);
 	flowtab_reply(tab, fa, &got);
 	assert_memory_equal(&got, &mirror, sizeof(got));
 
@@ -840,8 +864,8 @@ static void test_nat_reply_store(void **state)
 	nat_b.sport = b.dport;
 	nat_b.dport = htons(61000);
 	assert_int_equal(flowtab_set_reply(tab, fb, &nat_b), 0);
-	assert_int_not_equal(fb->nat, 0);
-	b_nat = fb->nat;
+	assert_int_not_equal(flowtab_nat(tab, fb), 0);
+	b_nat = flowtab_nat(tab, fb);
 	flowtab_reply(tab, fb, &got);
 	assert_memory_equal(&got, &nat_b, sizeof(got));
 
@@ -861,7 +885,7 @@ static void test_nat_reply_store(void **state)
 	nat_c = nat_b;
 	nat_c.dport = htons(61001);
 	assert_int_equal(flowtab_set_reply(tab, fc, &nat_c), 0);
-	assert_int_not_equal(fc->nat, b_nat);
+	assert_int_not_equal(flowtab_nat(tab, fc), b_nat);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct flow *f = snapshot_flow(s, i, &buf);
 
@@ -875,11 +899,268 @@ static void test_nat_reply_store(void **state)
 	snapshot_put(s);
 	snapshot_pool_collect(&pool, tab);
 	fb = flowtab_upsert(tab, &b, &created);
-	assert_int_equal(fb->nat, 0);
+	assert_int_equal(flowtab_nat(tab, fb), 0);
 	assert_int_equal(flowtab_set_reply(tab, fb, &nat_b), 0);
-	assert_int_equal(fb->nat, b_nat);
+	assert_int_equal(flowtab_nat(tab, fb), b_nat);
 	flowtab_reply(tab, fc, &got);
 	assert_memory_equal(&got, &nat_c, sizeof(got));
+	snapshot_pool_clear(&pool);
+	flowtab_free(tab);
+}
+
+/* The record's size: what the table's memory per flow follows from. */
+static void test_record_size(void **state)
+{
+	(void)state;
+	assert_int_equal(sizeof(struct flow_rec), 96);
+	assert_int_equal(offsetof(struct flow_rec, total), 64);
+}
+
+/* key j of generation g (a new connection on a new address each time) */
+static struct flow_key churn_key(uint32_t j, uint32_t g)
+{
+	return udp4_key(0xc0000200 + g, (uint16_t)(1000 + j));
+}
+
+/*
+ * Flows come and go many times over: tombstones, their reuse, the hash
+ * index rebuilt in place and grown. Every live flow stays reachable at its
+ * own record, no flow removed is found, renewed ones take their
+ * predecessor's place.
+ */
+static void test_hash_churn(void **state)
+{
+	enum { LIVE = 3000, ROUNDS = 40 };
+	static struct flow_rec *rec[LIVE];
+	static uint32_t gen[LIVE];
+	struct flowtab *tab = flowtab_new(0);
+	uint32_t x = 7;
+	bool created;
+
+	(void)state;
+	assert_non_null(tab);
+	for (uint32_t j = 0; j < LIVE; j++) {
+		struct flow_key k = churn_key(j, 0);
+
+		gen[j] = 0;
+		rec[j] = flowtab_upsert(tab, &k, &created);
+		assert_true(rec[j] && created);
+		rec[j]->ct_id = j;
+	}
+	for (uint32_t r = 1; r <= ROUNDS; r++) {
+		for (uint32_t t = 0; t < LIVE / 2; t++) {
+			struct flow_key k;
+			uint32_t j;
+
+			x = x * 1103515245 + 12345;
+			j = (x >> 8) % LIVE;
+			k = churn_key(j, gen[j]);
+			assert_ptr_equal(flowtab_lookup(tab, &k), rec[j]);
+			if (t % 5 == 0) {
+				/* a new connection on the same tuple */
+				rec[j] = flowtab_renew(tab, rec[j]);
+				assert_non_null(rec[j]);
+				rec[j]->ct_id = j | r << 16;
+				continue;
+			}
+			flowtab_remove(tab, rec[j]);
+			assert_null(flowtab_lookup(tab, &k));
+			k = churn_key(j, ++gen[j]);
+			assert_true(gen[j] < 256);
+			rec[j] = flowtab_upsert(tab, &k, &created);
+			assert_true(rec[j] && created);
+			rec[j]->ct_id = j | r << 16;
+		}
+		/* no snapshot: the indices come back for the next round */
+		flowtab_reclaim(tab, 1);
+		for (uint32_t j = 0; j < LIVE; j++) {
+			struct flow_key k = churn_key(j, gen[j]);
+
+			assert_ptr_equal(flowtab_lookup(tab, &k), rec[j]);
+			assert_int_equal(rec[j]->ct_id & 0xffff, j);
+			if (gen[j]) {
+				k = churn_key(j, gen[j] - 1);
+				assert_null(flowtab_lookup(tab, &k));
+			}
+		}
+		assert_int_equal(flowtab_count(tab), LIVE);
+	}
+	/* the indices were reused, not taken anew */
+	assert_true(flowtab_span(tab) < 2 * LIVE);
+	flowtab_free(tab);
+}
+
+/* rates of flow id under reading set w (0: none), for the rows' test */
+static float rows_rate(uint32_t id, int w)
+{
+	if (w == 1)
+		return id == 14 ? 7777 : id % 7 == 0 ? (float)id + 1 : 0;
+	return id % 5 == 1 ? 2 * (float)id : 0;
+}
+
+/* every row of s has the rates of reading set w, by snapshot_flow and vals */
+static void rows_check(const struct snapshot *s, int w)
+{
+	size_t moved = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct flow buf;
+		struct flow_vals v;
+		const struct flow *f = snapshot_flow(s, i, &buf);
+		float want = rows_rate(f->ct_id, w);
+
+		assert_true(f->byte_rate[0] == want);
+		assert_true(f->pkt_rate[1] == want / 2);
+		assert_true(f->byte_rate[1] == 0 && f->pkt_rate[0] == 0);
+		snapshot_vals(s, i, &v);
+		assert_true(v.rates.byte_rate[0] == want);
+		assert_true(v.rates.pkt_rate[1] == want / 2);
+		assert_true((snapshot_rates(s, i) != NULL) == (want != 0));
+		moved += want != 0;
+	}
+	assert_int_equal(s->nrates, moved);
+}
+
+/*
+ * Rates are the snapshot's own, for the rows that moved: over several
+ * words of rows, in table order and sorted, with an index listed twice
+ * (the later reading counts) and one whose flow went before the snapshot
+ * (no row); a held snapshot keeps its rates while newer ones get others.
+ */
+static void test_snapshot_rates_rows(void **state)
+{
+	enum { N = 300 };
+	struct flowtab *tab = flowtab_new(0);
+	struct snapshot_pool pool = { 0 };
+	struct snapshot_meta m = { .seq = 1, .interval = 1.0 };
+	struct rate_list rl = { 0 };
+	struct flow_rec *f[N];
+	struct snapshot *s1, *s2, *s3;
+	bool created;
+
+	(void)state;
+	for (uint32_t i = 0; i < N; i++) {
+		struct flow_key k = udp4_key(0xc0000201, (uint16_t)(1000 + i));
+
+		f[i] = flowtab_upsert(tab, &k, &created);
+		f[i]->ct_id = i;
+	}
+	for (uint32_t i = 0; i < N; i++) {
+		float r = i % 7 == 0 ? (float)i + 1 : 0;
+		struct flow_rates fr = { .pkt_rate = { 0, r / 2 },
+					 .byte_rate = { r, 0 } };
+
+		if (r != 0 || i == 5)
+			assert_int_equal(rate_list_add(&rl, flowtab_index(tab, f[i]),
+						       &fr), 0);
+	}
+	/* 14 read again: the later reading counts */
+	{
+		struct flow_rates fr = { .pkt_rate = { 0, 7777.0f / 2 },
+					 .byte_rate = { 7777, 0 } };
+
+		assert_int_equal(rate_list_add(&rl, flowtab_index(tab, f[14]),
+					       &fr), 0);
+	}
+	/* 5 goes before the snapshot: its reading has no row */
+	flowtab_remove(tab, f[5]);
+	s1 = snapshot_pool_build(&pool, tab, &m, false, &rl);
+	assert_non_null(s1);
+	assert_int_equal(s1->n, N - 1);
+	rows_check(s1, 1);
+
+	/* the next interval: others moved; sorted this time */
+	rate_list_clear(&rl);
+	for (uint32_t i = 0; i < N; i++) {
+		float r = i % 5 == 1 ? 2 * (float)i : 0;
+		struct flow_rates fr = { .pkt_rate = { 0, r / 2 },
+					 .byte_rate = { r, 0 } };
+
+		if (r != 0 && i != 5)
+			assert_int_equal(rate_list_add(&rl, flowtab_index(tab, f[i]),
+						       &fr), 0);
+	}
+	m.seq = 2;
+	s2 = snapshot_pool_build(&pool, tab, &m, true, &rl);
+	assert_non_null(s2);
+	rows_check(s2, 2);
+	for (size_t i = 1; i < s2->n; i++) {
+		struct flow a, b;
+
+		assert_true(snapshot_flow(s2, i - 1, &a)->byte_rate[0] >=
+			    snapshot_flow(s2, i, &b)->byte_rate[0]);
+	}
+	/* s1 keeps its own */
+	rows_check(s1, 1);
+	/* no reading: no rates at all */
+	m.seq = 3;
+	s3 = snapshot_pool_build(&pool, tab, &m, false, NULL);
+	assert_non_null(s3);
+	assert_null(s3->moved);
+	for (size_t i = 0; i < s3->n; i++) {
+		struct flow buf;
+
+		assert_true(snapshot_flow(s3, i, &buf)->byte_rate[0] == 0);
+	}
+	rows_check(s1, 1);
+	rows_check(s2, 2);
+	snapshot_put(s1);
+	snapshot_put(s2);
+	snapshot_put(s3);
+	snapshot_pool_clear(&pool);
+	rate_list_free(&rl);
+	flowtab_free(tab);
+}
+
+/*
+ * Marks live beside the records, by index: 0 where none was set, read
+ * through a snapshot as the flow's, kept while a snapshot may show the
+ * flow; a new flow on a reused index starts with neither its
+ * predecessor's mark nor its dump mark.
+ */
+static void test_mark_store(void **state)
+{
+	struct flowtab *tab = flowtab_new(0);
+	struct snapshot_pool pool = { 0 };
+	struct snapshot_meta m = { .seq = 1 };
+	struct flow_key a = udp4_key(0xc0000201, 1000);
+	struct flow_key b = udp4_key(0xc0000201, 2000);
+	struct flow_key c = udp4_key(0xc0000201, 3000);
+	struct flow_rec *fa, *fb, *fc;
+	struct snapshot *s;
+	struct flow buf;
+	uint32_t old;
+	bool created;
+
+	(void)state;
+	fa = flowtab_upsert(tab, &a, &created);
+	assert_int_equal(flowtab_mark(tab, fa), 0);
+	assert_int_equal(flowtab_set_mark(tab, fa, 0), 0);
+	assert_int_equal(flowtab_mark(tab, fa), 0);
+	assert_int_equal(flowtab_set_mark(tab, fa, 0x42), 0);
+	assert_int_equal(flowtab_mark(tab, fa), 0x42);
+	fb = flowtab_upsert(tab, &b, &created);
+	assert_int_equal(flowtab_mark(tab, fb), 0);
+	assert_int_equal(flowtab_set_mark(tab, fb, 7), 0);
+	flowtab_set_seen(tab, fa, 3);
+	s = snapshot_pool_build(&pool, tab, &m, false, NULL);
+	assert_non_null(s);
+	assert_int_equal(snapshot_flow(s, 0, &buf)->mark, 0x42);
+	assert_int_equal(snapshot_flow(s, 1, &buf)->mark, 7);
+	old = flowtab_index(tab, fa);
+	flowtab_remove(tab, fa);
+	snapshot_pool_collect(&pool, tab);
+	/* still in s: its mark with it */
+	assert_int_equal(snapshot_flow(s, 0, &buf)->mark, 0x42);
+	snapshot_put(s);
+	m.seq = 2;
+	snapshot_put(snapshot_pool_build(&pool, tab, &m, false, NULL));
+	snapshot_pool_collect(&pool, tab);
+	fc = flowtab_upsert(tab, &c, &created);
+	assert_int_equal(flowtab_index(tab, fc), old);
+	assert_int_equal(flowtab_mark(tab, fc), 0);
+	assert_false(flowtab_seen(tab, fc, 3));
+	assert_int_equal(flowtab_mark(tab, fb), 7);
 	snapshot_pool_clear(&pool);
 	flowtab_free(tab);
 }
@@ -903,6 +1184,10 @@ int main(void)
 		cmocka_unit_test(test_versions_under_concurrent_reads),
 		cmocka_unit_test(test_end_interval),
 		cmocka_unit_test(test_nat_reply_store),
+		cmocka_unit_test(test_record_size),
+		cmocka_unit_test(test_hash_churn),
+		cmocka_unit_test(test_snapshot_rates_rows),
+		cmocka_unit_test(test_mark_store),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

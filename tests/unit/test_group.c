@@ -845,14 +845,19 @@ static void test_table_snapshots(void **state)
 		 * next interval): the passes read s's versions, in place
 		 * or kept, not the records' new counters.
 		 */
+		rate_list_clear(&rates);
 		for (size_t i = 0; i < s->n; i++) {
 			struct flow_rec *e = flowtab_rec(tab, snapshot_idx(s, i));
+			struct flow_rates fr = { .byte_rate = { 7, 0 } };
 
 			flowtab_touch(tab, e);
 			e->total.bytes[0] += 1000003;
 			e->total.bytes[1] = 0;
-			e->rates.byte_rate[0] += 7;
+			assert_int_equal(rate_list_add(&rates, snapshot_idx(s, i),
+						       &fr), 0);
 		}
+		/* and the next snapshot with other rates (its own) */
+		snapshot_put(snapshot_build(tab, &m, sorted, &rates));
 		group_result_free(&r);
 		assert_int_equal(group_snapshot(s, a, NULL, NULL, SORT_RATE,
 						false, &r), 0);
