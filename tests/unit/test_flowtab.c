@@ -1120,11 +1120,8 @@ static void test_snapshot_rates_rows(void **state)
  */
 static void test_mark_store(void **state)
 {
-	struct flowtab *tab = flowtab_new(0);
-	struct snapshot_pool pool = { 0 };
-	struct snapshot_meta m = { .seq = 1 };
-	struct flow_key a = udp4_key(0xc0000201, 1000);
-	struct flow_key b = udp4_key(0xc0000201, 2000);
+	struct two_flows t;
+	struct snapshot_meta m = { .seq = 100 };
 	struct flow_key c = udp4_key(0xc0000201, 3000);
 	struct flow_rec *fa, *fb, *fc;
 	struct snapshot *s;
@@ -1133,36 +1130,35 @@ static void test_mark_store(void **state)
 	bool created;
 
 	(void)state;
-	fa = flowtab_upsert(tab, &a, &created);
-	assert_int_equal(flowtab_mark(tab, fa), 0);
-	assert_int_equal(flowtab_set_mark(tab, fa, 0), 0);
-	assert_int_equal(flowtab_mark(tab, fa), 0);
-	assert_int_equal(flowtab_set_mark(tab, fa, 0x42), 0);
-	assert_int_equal(flowtab_mark(tab, fa), 0x42);
-	fb = flowtab_upsert(tab, &b, &created);
-	assert_int_equal(flowtab_mark(tab, fb), 0);
-	assert_int_equal(flowtab_set_mark(tab, fb, 7), 0);
-	flowtab_set_seen(tab, fa, 3);
-	s = snapshot_pool_build(&pool, tab, &m, false, NULL);
-	assert_non_null(s);
+	two_flows_new(&t);
+	fa = t.fa;
+	fb = t.fb;
+	assert_int_equal(flowtab_mark(t.tab, fa), 0);
+	assert_int_equal(flowtab_set_mark(t.tab, fa, 0), 0);
+	assert_int_equal(flowtab_mark(t.tab, fa), 0);
+	assert_int_equal(flowtab_set_mark(t.tab, fa, 0x42), 0);
+	assert_int_equal(flowtab_mark(t.tab, fa), 0x42);
+	assert_int_equal(flowtab_mark(t.tab, fb), 0);
+	assert_int_equal(flowtab_set_mark(t.tab, fb, 7), 0);
+	flowtab_set_seen(t.tab, fa, 3);
+	s = two_flows_snap(&t, NULL);
 	assert_int_equal(snapshot_flow(s, 0, &buf)->mark, 0x42);
 	assert_int_equal(snapshot_flow(s, 1, &buf)->mark, 7);
-	old = flowtab_index(tab, fa);
-	flowtab_remove(tab, fa);
-	snapshot_pool_collect(&pool, tab);
+	old = flowtab_index(t.tab, fa);
+	flowtab_remove(t.tab, fa);
+	snapshot_pool_collect(&t.pool, t.tab);
 	/* still in s: its mark with it */
 	assert_int_equal(snapshot_flow(s, 0, &buf)->mark, 0x42);
 	snapshot_put(s);
-	m.seq = 2;
-	snapshot_put(snapshot_pool_build(&pool, tab, &m, false, NULL));
-	snapshot_pool_collect(&pool, tab);
-	fc = flowtab_upsert(tab, &c, &created);
-	assert_int_equal(flowtab_index(tab, fc), old);
-	assert_int_equal(flowtab_mark(tab, fc), 0);
-	assert_false(flowtab_seen(tab, fc, 3));
-	assert_int_equal(flowtab_mark(tab, fb), 7);
-	snapshot_pool_clear(&pool);
-	flowtab_free(tab);
+	snapshot_put(snapshot_pool_build(&t.pool, t.tab, &m, false, NULL));
+	snapshot_pool_collect(&t.pool, t.tab);
+	fc = flowtab_upsert(t.tab, &c, &created);
+	assert_int_equal(flowtab_index(t.tab, fc), old);
+	assert_int_equal(flowtab_mark(t.tab, fc), 0);
+	assert_false(flowtab_seen(t.tab, fc, 3));
+	assert_int_equal(flowtab_mark(t.tab, fb), 7);
+	snapshot_pool_clear(&t.pool);
+	flowtab_free(t.tab);
 }
 
 int main(void)
