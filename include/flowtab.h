@@ -188,6 +188,38 @@ _Static_assert(sizeof(struct flow_key) == 2 * 16 + 3 * 2 + 2,
 int flowtab_set_reply(struct flowtab *tab, struct flow_rec *f,
 		      const struct flow_key *reply);
 
+/*
+ * What the store by index holds for a flow (flowtab_mark, flowtab_nat):
+ * chunks of 1 << FLOW_EXT_SHIFT entries, made (zeroed) for the first flow
+ * in them that needs one. flowtab_ext_chunks gives the array of the
+ * chunks' pointers, which never moves; other threads load a pointer with
+ * acquire (the chunk's release), then the mark relaxed and nat acquire
+ * (the NAT entry's release): flow_ext_of.
+ */
+struct flow_ext {
+	uint32_t mark;
+	uint32_t nat;		/* 0 if the reply tuple mirrors the key, else
+				 * its place in the NAT store + 1 */
+};
+
+#define FLOW_EXT_SHIFT 12
+
+struct flow_ext *const *flowtab_ext_chunks(const struct flowtab *tab);
+
+/* idx's entry, NULL when its chunk was never needed (all 0 then) */
+static inline const struct flow_ext *flow_ext_of(struct flow_ext *const *chunks,
+						 uint32_t idx)
+{
+	const struct flow_ext *c = __atomic_load_n(&chunks[idx >> FLOW_EXT_SHIFT],
+						   __ATOMIC_ACQUIRE);
+
+	return c ? &c[idx & ((1u << FLOW_EXT_SHIFT) - 1)] : NULL;
+}
+
+/* The NAT store's entry nat (flowtab_nat, not 0) into out. */
+void flowtab_nat_reply(const struct flowtab *tab, uint32_t nat,
+		       struct flow_key *out);
+
 /* f's place in the NAT store + 1; 0: its reply tuple mirrors the key. */
 uint32_t flowtab_nat(const struct flowtab *tab, const struct flow_rec *f);
 

@@ -62,6 +62,8 @@ struct snapshot {
 	struct flowtab *tab;	/* holds a reference */
 	const struct flow_rec *recs;	/* tab's records (index 0): the
 					 * array never moves */
+	struct flow_ext *const *ext;	/* tab's mark and NAT store
+					 * (flowtab_ext_chunks) */
 	/* rates: NULL when no row moved; else a bit per row (moved), per
 	 * word of 64 rows the moved rows before it, the rates in row order
 	 * (one allocation, rate_mem) */

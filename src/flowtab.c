@@ -94,11 +94,12 @@ uint32_t flowtab_index(const struct flowtab *tab, const struct flow_rec *f)
 /* i's entry, or NULL when its chunk was never needed (all 0 then). */
 static const struct flow_ext *ext_peek(const struct flowtab *tab, uint32_t i)
 {
-	/* acquire: pairs with the release that published the chunk */
-	const struct flow_ext *c = __atomic_load_n(&tab->ext_chunks[i >> EXT_CHUNK_SHIFT],
-						   __ATOMIC_ACQUIRE);
+	return flow_ext_of(tab->ext_chunks, i);
+}
 
-	return c ? &c[i & (EXT_CHUNK - 1)] : NULL;
+struct flow_ext *const *flowtab_ext_chunks(const struct flowtab *tab)
+{
+	return tab->ext_chunks;
 }
 
 /* i's entry, its chunk made if need be (collector); NULL: no memory. */
@@ -203,13 +204,19 @@ static void nat_put(struct flowtab *tab, uint32_t i)
 	__atomic_store_n(&e->nat, 0, __ATOMIC_RELAXED);
 }
 
+void flowtab_nat_reply(const struct flowtab *tab, uint32_t nat,
+		       struct flow_key *out)
+{
+	*out = *nat_entry(tab, nat - 1);
+}
+
 void flowtab_reply(const struct flowtab *tab, const struct flow_rec *f,
 		   struct flow_key *out)
 {
 	uint32_t nat = flowtab_nat(tab, f);
 
 	if (nat)
-		*out = *nat_entry(tab, nat - 1);
+		flowtab_nat_reply(tab, nat, out);
 	else
 		flow_key_mirror(&f->key, out);
 }

@@ -93,13 +93,6 @@ struct limbo_entry {
 	uint32_t idx;
 };
 
-/* what the store by index holds for a flow (flowtab_mark, flowtab_nat) */
-struct flow_ext {
-	uint32_t mark;
-	uint32_t nat;		/* 0 if the reply tuple mirrors the key, else
-				 * its place in the NAT store + 1 */
-};
-
 struct flowtab {
 	atomic_int refs;
 	uint32_t *buckets;	/* the hash index's slots (SLOT_*) */
@@ -164,7 +157,7 @@ struct flowtab {
 #define NAT_CHUNK_SHIFT	12
 #define NAT_CHUNK	(1u << NAT_CHUNK_SHIFT)
 
-#define EXT_CHUNK_SHIFT	12
+#define EXT_CHUNK_SHIFT	FLOW_EXT_SHIFT
 #define EXT_CHUNK	(1u << EXT_CHUNK_SHIFT)
 
 #define FLOWTAB_MIN_BUCKETS 1024

@@ -15,7 +15,8 @@ const struct flow *snapshot_flow(const struct snapshot *s, size_t i,
 				 struct flow *buf)
 {
 	const struct flow_rec *e;
-	uint32_t idx;
+	const struct flow_ext *x;
+	uint32_t idx, nat;
 
 	/* a pass over the rows in order finds the records it reads next
 	 * on their way */
@@ -24,9 +25,15 @@ const struct flow *snapshot_flow(const struct snapshot *s, size_t i,
 	e = &s->recs[idx];
 	/* field by field: the collector keeps writing the entry's others */
 	buf->key = e->key;
-	flowtab_reply(s->tab, e, &buf->reply);
+	/* the mark and the NAT entry's number: most flows have neither */
+	x = flow_ext_of(s->ext, idx);
+	nat = x ? __atomic_load_n(&x->nat, __ATOMIC_ACQUIRE) : 0;
+	buf->mark = x ? __atomic_load_n(&x->mark, __ATOMIC_RELAXED) : 0;
+	if (nat)
+		flowtab_nat_reply(s->tab, nat, &buf->reply);
+	else
+		flow_key_mirror(&e->key, &buf->reply);
 	buf->ct_id = e->ct_id;
-	buf->mark = flowtab_mark(s->tab, e);
 	buf->start_ns = flow_rec_start(e);
 	buf->first_seen_ns = e->since_ns;
 	buf->sel_bit = e->sel_bit;
@@ -244,6 +251,7 @@ static struct snapshot *build(struct flowtab *tab,
 	s->order = order;
 	s->tab = flowtab_get(tab);
 	s->recs = flowtab_entry(tab, 0);
+	s->ext = flowtab_ext_chunks(tab);
 	s->gen = flowtab_gen(tab);
 	fill(s, tab, rates);
 	/* unsorted is still a valid snapshot: only the order suffers */
