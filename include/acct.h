@@ -121,6 +121,15 @@ int acct_forget(struct acct *acct, const struct flow_key *key);
 int acct_reused(struct acct *acct, const struct flow_key *key);
 
 /*
+ * What acct_reused (reuse) or acct_forget_conn (!reuse) of a key whose
+ * flow_key_hash is hash will look at, asked for ahead of the call: stage
+ * 0 the index entries, stage 1 (a while later, once they came) what they
+ * lead to. A hint that changes no result; the conntrack events come in
+ * batches, each a cache miss or two in tables of megabytes otherwise.
+ */
+void acct_prefetch(struct acct *acct, uint64_t hash, bool reuse, int stage);
+
+/*
  * Delete key now. flowtop itself no longer needs this (see acct_reused):
  * it would also drop the new connection's first packets. For tests.
  */

@@ -56,6 +56,10 @@ struct ct_hooks {
 	 * reported), with timeout_s seconds left before the kernel drops it
 	 * unless a packet comes */
 	void (*silent_timeout)(struct flow_rec *f, uint32_t timeout_s, void *arg);
+	/* optional: an event of key hash (flow_key_hash) is about to be
+	 * applied, a DESTROY (destroy) or one that may restart its flow:
+	 * what its hooks will look at may be asked for, in two stages */
+	void (*prefetch)(uint64_t hash, bool destroy, int stage, void *arg);
 	void *arg;
 };
 

@@ -233,6 +233,12 @@ int acct_reused(struct acct *a, const struct flow_key *key)
 	return a->ops->reused(a, key);
 }
 
+void acct_prefetch(struct acct *a, uint64_t hash, bool reuse, int stage)
+{
+	if (a->ops->prefetch)
+		a->ops->prefetch(a, hash, reuse, stage);
+}
+
 int acct_forget_now(struct acct *a, const struct flow_key *key)
 {
 	return a->ops->forget_now(a, key);

@@ -189,6 +189,24 @@ enum acct_forget_verdict acct_forget_decide(const struct acct_forget_ent *e,
 	return e->deferred ? ACCT_FORGET_DELETE : ACCT_FORGET_DEFER;
 }
 
+void acct_forget_prefetch(const struct acct *a, uint64_t hash, int stage)
+{
+	const struct acct_forgetvec *fv = &a->forget;
+	uint32_t tag = (uint32_t)hash;	/* forget_tag */
+	uint64_t e;
+
+	if (!fv->idx)
+		return;
+	if (!stage) {
+		__builtin_prefetch(&fv->idx[tag & fv->idx_mask]);
+		return;
+	}
+	/* the first entry of the run only: a hint */
+	e = fv->idx[tag & fv->idx_mask];
+	if (e && (uint32_t)(e >> 32) == tag && (uint32_t)e - 1 < fv->n)
+		__builtin_prefetch(&fv->v[(uint32_t)e - 1]);
+}
+
 void acct_unqueue_forget(struct acct *a, const struct flow_key *key)
 {
 	struct acct_forgetvec *fv = &a->forget;

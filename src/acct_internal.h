@@ -44,6 +44,8 @@ struct acct_ops {
 	int (*forget_now)(struct acct *a, const struct flow_key *key);
 	int (*set)(struct acct *a, const struct flow_key *keys,
 		   const struct flow_counters *vals, uint32_t n);
+	/* optional (NULL: nothing to fetch): see acct_prefetch */
+	void (*prefetch)(struct acct *a, uint64_t hash, bool reuse, int stage);
 };
 
 extern const struct acct_ops acct_slots_ops;
@@ -208,6 +210,12 @@ int acct_forget_queue(struct acct *a, const struct flow_key *key,
 void acct_unqueue_forget(struct acct *a, const struct flow_key *key);
 /* After a read kept the first n entries of the queue (moved there). */
 void acct_forget_kept(struct acct *a, size_t n);
+/*
+ * The forget queue's part of acct_prefetch for a key whose flow_key_hash
+ * is hash: its index entry (stage 0), then the queued entry it names, if
+ * its tag is the key's (stage 1; only acct_unqueue_forget reads that).
+ */
+void acct_forget_prefetch(const struct acct *a, uint64_t hash, int stage);
 void acct_forgetvec_free(struct acct_forgetvec *fv);
 
 /* acct_bpf.c: the BPF program, for the layouts */

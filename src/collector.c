@@ -120,6 +120,15 @@ static void on_offloaded(struct flow_rec *f, void *arg)
 		c->list_err = -ENOMEM;
 }
 
+static void on_event_prefetch(uint64_t hash, bool destroy, int stage, void *arg)
+{
+	struct collector *c = arg;
+
+	/* a DESTROY queues a forget (on_destroyed), a NEW on a tuple whose
+	 * flow ended cancels it (on_reused) */
+	acct_prefetch(c->acct, hash, !destroy, stage);
+}
+
 static void on_silent_timeout(struct flow_rec *f, uint32_t timeout_s, void *arg)
 {
 	silent_deadline(arg, f, timeout_s);
@@ -376,6 +385,7 @@ static const struct ct_hooks *hooks_of(struct collector *c)
 	h.kernel_counters = on_kernel_counters;
 	h.offloaded = on_offloaded;
 	h.silent_timeout = on_silent_timeout;
+	h.prefetch = on_event_prefetch;
 	h.arg = c;
 	return &h;
 }

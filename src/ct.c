@@ -621,19 +621,31 @@ void ct_stash_events(struct ct_source *src)
  */
 static int apply_events(struct ct_source *src, const struct ct_apply_ctx *ctx)
 {
+	const struct ct_hooks *h = ctx->hooks;
+	bool pre = h && h->prefetch;
 	size_t n = src->nitems;
 	int ret = 0;
 
 	src->nitems = 0;
+
 	for (size_t i = 0; i < n; i++) {
 		struct ct_entry *e = &src->items[i].e;
 
 		e->key_hash = flow_key_hash(&e->key);
 		e->has_hash = true;
 		flowtab_prefetch(ctx->tab, e->key_hash, 0);
+		if (pre)
+			h->prefetch(e->key_hash,
+				    src->items[i].kind == CT_MSG_DESTROY, 0,
+				    h->arg);
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		flowtab_prefetch(ctx->tab, src->items[i].e.key_hash, 1);
+		if (pre)
+			h->prefetch(src->items[i].e.key_hash,
+				    src->items[i].kind == CT_MSG_DESTROY, 1,
+				    h->arg);
+	}
 	for (size_t i = 0; i < n && ret >= 0; i++)
 		ret = ct_apply(ctx, src->items[i].kind, &src->items[i].e);
 	return ret < 0 ? ret : 0;
