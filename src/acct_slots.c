@@ -356,9 +356,8 @@ static int index_rebuild(struct acct_slots *sl, size_t min_cap)
 	return 0;
 }
 
-/* Adds slot, whose state the caller sets to SLOT_LIVE. */
-static void index_add(struct acct_slots *sl, uint32_t slot,
-		      const struct flow_key *key)
+/* Adds slot, whose key hashes to h; the caller sets its state to SLOT_LIVE. */
+static void index_add(struct acct_slots *sl, uint32_t slot, uint64_t h)
 {
 	size_t cap = (size_t)sl->index_mask + 1;
 
@@ -375,7 +374,7 @@ static void index_add(struct acct_slots *sl, uint32_t slot,
 		sl->index_stale = true;
 		return;
 	}
-	index_put(sl, sl->index, sl->index_mask, slot, key_hash(key));
+	index_put(sl, sl->index, sl->index_mask, slot, h);
 	sl->live++;
 }
 
@@ -700,7 +699,9 @@ struct read_pending {
 	struct flow_key key;
 	struct flow_counters c;
 	uint64_t hint;
+	uint64_t hash;		/* a new slot's key hash, for index_add */
 	uint32_t slot;
+	bool fresh;		/* a new slot: into the index first */
 };
 
 struct read_queue {
@@ -716,6 +717,10 @@ static void report_oldest(struct acct *a, struct read_queue *q,
 	struct read_pending *p = &q->v[q->head++ % READ_AHEAD];
 	uint32_t s = p->slot;
 
+	if (p->fresh) {
+		index_add(sl, s, p->hash);
+		sl->state[s] = SLOT_LIVE;
+	}
 	if (fn(&p->key, &p->c, arg)) {
 		sl->misses[s] = 0;
 		sl->state[s] = SLOT_LIVE;
@@ -744,9 +749,10 @@ static void hint_upto(struct acct *a, struct read_queue *q, uint32_t upto,
 
 static void queue_report(struct acct *a, struct read_queue *q, uint32_t s,
 			 const struct flow_key *key,
-			 const struct flow_counters *c, acct_read_fn fn,
-			 void *arg)
+			 const struct flow_counters *c, bool fresh,
+			 acct_read_fn fn, void *arg)
 {
+	struct acct_slots *sl = &a->sl;
 	struct read_pending *p;
 
 	if (q->tail - q->head == READ_AHEAD)
@@ -755,6 +761,15 @@ static void queue_report(struct acct *a, struct read_queue *q, uint32_t s,
 	p->key = *key;
 	p->c = *c;
 	p->slot = s;
+	p->fresh = fresh;
+	if (fresh) {
+		/* its place in the index, a cache miss in megabytes: asked
+		 * for now, taken READ_AHEAD keys later (report_oldest) */
+		p->hash = key_hash(key);
+		if (!sl->index_stale)
+			__builtin_prefetch(&sl->index[(uint32_t)p->hash &
+						      sl->index_mask]);
+	}
 	p->hint = a->pre ? a->pre(key, 0, 0, arg) : 0;
 	q->tail++;
 	if (q->tail - q->head > READ_AHEAD / 2)
@@ -807,15 +822,15 @@ int acct_slots_read(struct acct *a, acct_read_fn fn, void *arg)
 		 * the whole key is there, also on weakly ordered CPUs */
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		memcpy(&key, &sl->keys[s], sizeof(key));
-		if (st == SLOT_FREE) {
-			if (!key.family)
-				continue;	/* key not visible yet: next read */
-			index_add(sl, s, &key);
-			sl->state[s] = SLOT_LIVE;
-		}
+		/* key not visible yet: next read */
+		if (st == SLOT_FREE && !key.family)
+			continue;
 		sl->shadow[s] = now;
 		reported++;
-		queue_report(a, &q, s, &key, &c, fn, arg);
+		/* a new slot goes into the index (SLOT_LIVE) as it is reported:
+		 * until then it stays SLOT_FREE, which an index_rebuild meanwhile
+		 * leaves out, and nothing else of this read looks at it */
+		queue_report(a, &q, s, &key, &c, st == SLOT_FREE, fn, arg);
 	}
 	hint_upto(a, &q, q.tail, arg);
 	while (q.head != q.tail)
