@@ -528,9 +528,12 @@ static int start_run(struct collector *c)
  * more in poll, recvmmsg and scheduling than the events themselves. After
  * reading, the thread lets them gather for a moment, as long as the socket
  * buffer holds what the fastest churn sends meanwhile: at most a quarter of
- * it at EVENT_BYTES_PER_S, and never more than COALESCE_MAX_NS.
+ * it at EVENT_BYTES_PER_S, and never more than COALESCE_MAX_NS. Nothing
+ * waits for an event sooner: a tick takes the waiting ones before it reads
+ * (ct_take_waiting_events), and the pause ends at the tick. 2 ms (~450
+ * wake-ups a second at 40k events/s) -> 10 ms: bench/README.md, session 7.
  */
-#define COALESCE_MAX_NS (2ull * 1000000ull)
+#define COALESCE_MAX_NS (10ull * 1000000ull)
 #define EVENT_BYTES_PER_S (64ull << 20)	/* ~200k events/s */
 
 static uint64_t coalesce_ns_for(size_t buffer)
