@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <string.h>
+#include <wchar.h>
+#include <stdbool.h>
 #include <cmocka.h>
 
 #include "ui_text.h"
@@ -131,6 +133,40 @@ static void test_columns_utf8(void **state)
 	assert_true(strlen(line) < 4);
 }
 
+/*
+ * Every ASCII byte, which next_char answers without the locale: one
+ * column, and '?' for the controls, as mbrtowc and wcwidth say (checked
+ * here in C.UTF-8, and in C, the batch output's locale).
+ */
+static void check_ascii(void)
+{
+	for (int c = 1; c < 0x80; c++) {
+		char in[2] = { (char)c, '\0' }, line[8];
+		size_t pos = 0;
+		wchar_t wc;
+		mbstate_t st;
+		bool ctl;
+
+		memset(&st, 0, sizeof(st));
+		assert_int_equal(mbrtowc(&wc, in, 1, &st), 1);
+		ctl = wcwidth(wc) < 0;
+		assert_int_equal(ustr_cols(in), 1);
+		line[0] = '\0';
+		ustr_put(line, sizeof(line), &pos, in, 2, false);
+		assert_int_equal(line[0], ctl ? '?' : c);
+		assert_string_equal(line + 1, " ");
+	}
+}
+
+static void test_columns_ascii(void **state)
+{
+	(void)state;
+	check_ascii();
+	assert_non_null(setlocale(LC_ALL, "C"));
+	check_ascii();
+	assert_non_null(setlocale(LC_ALL, "C.UTF-8"));
+}
+
 static void test_sparkline(void **state)
 {
 	float v[5] = { 0, 1, 2, 4, 8 };
@@ -192,6 +228,7 @@ int main(void)
 		cmocka_unit_test(test_units),
 		cmocka_unit_test(test_column_table),
 		cmocka_unit_test(test_columns_utf8),
+		cmocka_unit_test(test_columns_ascii),
 		cmocka_unit_test(test_sparkline),
 		cmocka_unit_test(test_history),
 	};
