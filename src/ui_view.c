@@ -343,6 +343,17 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 			v->idx[nc++] = (uint32_t)i;
 			continue;
 		}
+		/*
+		 * A flow without traffic (most of a big table) has common's
+		 * key under the rate sort (rate_key: 0 for either sum <= 0):
+		 * no key to fill, as sort_item_same_key would find
+		 */
+		if (p->sort == SORT_RATE &&
+		    !((double)f->byte_rate[0] + f->byte_rate[1] > 0) &&
+		    !((double)f->pkt_rate[0] + f->pkt_rate[1] > 0)) {
+			v->idx[nc++] = (uint32_t)i;
+			continue;
+		}
 		/* ties keep the rows' order: the table's, fixed for as long
 		 * as both flows live */
 		sort_item_fill(&it, p->sort, p->reverse, f,
