@@ -184,7 +184,7 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 	struct sort_item *items = NULL, *tmp = NULL, common, it;
 	struct proc_agg *agg = NULL;
 	struct group_agg *gagg = NULL;
-	struct watch_set *ws = NULL;
+	struct watch_set *ws = NULL, *wset = NULL;	/* ws: NULL once all found */
 	struct filter_expr *own = NULL;
 	const struct filter_expr *fx = p->expr;
 	struct flow_info info;
@@ -251,9 +251,9 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 	keyed = snap->order && p->groups && !need_info && !fneeds &&
 		!p->pid_filter_on;
 	if (nwatch) {
-		ws = malloc(sizeof(*ws));
+		ws = wset = malloc(sizeof(*wset));
 		v->samples = malloc(nwatch * sizeof(*v->samples));
-		if (!ws || !v->samples)
+		if (!wset || !v->samples)
 			goto fail;
 		watch_init(ws, watch, nwatch, snap->order != NULL);
 	}
@@ -391,7 +391,7 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 				     &v->ngroups))
 		goto fail;
 	gagg = NULL;
-	free(ws);
+	free(wset);
 	filter_expr_free(own);
 	own = NULL;
 
@@ -416,7 +416,7 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 fail:
 	free(items);
 	free(tmp);
-	free(ws);
+	free(wset);
 	filter_expr_free(own);
 	proc_agg_free(agg);
 	if (gagg)
