@@ -26,7 +26,7 @@
 #
 # Environment: BUILD, FLOWTOP, UI_STALL_RUNS (default 10), UI_STALL_SEQ,
 # UI_STALL_ARGS (flowtop options, default "-G -n -46TU"), UI_STALL_STEADY
-# (0: without the 64 steady flows at the top of the view), UI_STALL_TRACE
+# (0: without the 96 steady flows at the top of the view), UI_STALL_TRACE
 # (a directory: one key trace per run is kept there).
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}

@@ -70,6 +70,14 @@ void sort_item_fill(struct sort_item *it, enum sort_key k, bool reverse,
 		    uint32_t row);
 
 /*
+ * Whether f's key under k is that of a flow without traffic, known
+ * without filling an item: under the rate sort, when both of its rates
+ * round to the key's 0 (sort_item_fill would give it the key of every
+ * quiet flow, whatever reverse). False for the other keys.
+ */
+bool sort_key_quiet(enum sort_key k, const struct flow *f);
+
+/*
  * Sorts items ascending by (hi, lo), given in ascending row order (as the
  * rows are filled): an LSD radix sort, stable, so the row numbers need no
  * pass of their own, and byte positions where every key is equal are

@@ -94,6 +94,22 @@ static uint64_t rate_key(double r)
 	return (uint64_t)(r * 16.0);
 }
 
+/* the rate sort's (hi, sec) before any reversal */
+static uint64_t rate_hi(const struct flow *f)
+{
+	return rate_key((double)f->byte_rate[0] + f->byte_rate[1]);
+}
+
+static uint32_t rate_sec(const struct flow *f)
+{
+	return (uint32_t)(rate_key((double)f->pkt_rate[0] + f->pkt_rate[1]) >> 4);
+}
+
+bool sort_key_quiet(enum sort_key k, const struct flow *f)
+{
+	return k == SORT_RATE && !rate_hi(f) && !rate_sec(f);
+}
+
 /* First 8 bytes of s, lower case, as a big-endian number; "" sorts last. */
 static uint64_t text_key(const char *s)
 {
@@ -123,8 +139,8 @@ void sort_item_fill(struct sort_item *it, enum sort_key k, bool reverse,
 
 	switch (k) {
 	case SORT_RATE:
-		hi = rate_key((double)f->byte_rate[0] + f->byte_rate[1]);
-		sec = (uint32_t)(rate_key((double)f->pkt_rate[0] + f->pkt_rate[1]) >> 4);
+		hi = rate_hi(f);
+		sec = rate_sec(f);
 		break;
 	case SORT_BYTES:
 		hi = f->total.bytes[0] + f->total.bytes[1];

@@ -345,12 +345,10 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 		}
 		/*
 		 * A flow without traffic (most of a big table) has common's
-		 * key under the rate sort (rate_key: 0 for either sum <= 0):
-		 * no key to fill, as sort_item_same_key would find
+		 * key under the rate sort: no key to fill, as
+		 * sort_item_same_key would find
 		 */
-		if (p->sort == SORT_RATE &&
-		    !((double)f->byte_rate[0] + f->byte_rate[1] > 0) &&
-		    !((double)f->pkt_rate[0] + f->pkt_rate[1] > 0)) {
+		if (sort_key_quiet(p->sort, f)) {
 			v->idx[nc++] = (uint32_t)i;
 			continue;
 		}

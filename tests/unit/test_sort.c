@@ -313,10 +313,51 @@ static void test_proc_agg(void **state)
 	proc_agg_free(a);
 }
 
+/*
+ * sort_key_quiet says, without an item, what filling one and comparing it
+ * with a quiet flow's would: for rates of every size around the key's
+ * rounding, both directions and every key.
+ */
+static void test_sort_key_quiet(void **state)
+{
+	static const float rates[] = { 0.0f, -1.0f, 1e-3f, 0.06f, 0.0625f,
+				       1.0f, 16.0f, 1e6f };
+	static const struct flow no_traffic;
+
+	(void)state;
+	for (int k = 0; k < SORT_KEY_COUNT; k++) {
+		for (size_t b = 0; b < sizeof(rates) / sizeof(rates[0]); b++) {
+			for (size_t q = 0; q < sizeof(rates) / sizeof(rates[0]); q++) {
+				struct flow f = mk(7, IPPROTO_UDP, 0xc6336407, 9,
+						   0, 0.0f);
+
+				f.byte_rate[0] = rates[b];
+				f.pkt_rate[1] = rates[q];
+				for (int rev = 0; rev < 2; rev++) {
+					struct sort_item a, c;
+
+					sort_item_fill(&a, (enum sort_key)k, rev, &f,
+						       NULL, 0);
+					sort_item_fill(&c, (enum sort_key)k, rev,
+						       &no_traffic, NULL, 0);
+					if (sort_key_quiet((enum sort_key)k, &f))
+						assert_true(sort_item_same_key(&a, &c));
+					else if (k == SORT_RATE)
+						assert_false(sort_item_same_key(&a, &c));
+				}
+			}
+		}
+	}
+	/* the keys other than the rate's are never known quiet */
+	assert_false(sort_key_quiet(SORT_BYTES, &no_traffic));
+	assert_true(sort_key_quiet(SORT_RATE, &no_traffic));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sort_keys),
+		cmocka_unit_test(test_sort_key_quiet),
 		cmocka_unit_test(test_sort_age_and_info),
 		cmocka_unit_test(test_sort_key_cycle),
 		cmocka_unit_test(test_radix_large_random),
