@@ -29,8 +29,11 @@
  * the start, latency in ms, the key's name (and "startup"), and for a
  * key not answered within 20 ms what the program's main thread was seen
  * doing meanwhile ("seen=S:poll,R:run": idle in its poll, running; "+q":
- * the key was waiting in its terminal's input queue) and the machine's
- * steal time over the wait (a hypervisor that ran something else).
+ * the key was waiting in its terminal's input queue) and where the CPU
+ * time went over the wait: the machine's steal (a hypervisor that ran
+ * something else), the view thread on a CPU (ui_run) and runnable but
+ * waiting for one (ui_wait), the program's other threads on a CPU
+ * (others), the machine's softirq and busy time (all CPUs).
  *
  * CPU is the program's utime+stime over the measured period (from
  * /proc/PID/stat) as a percentage of one core; RSS is sampled from
@@ -43,6 +46,7 @@
  * max_at_s when it was pressed; ready_s: from the start until TEXT showed;
  * ready_cpu_s: the program's CPU seconds by then, i.e. its start-up.)
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -248,22 +252,73 @@ static void thread_doing(pid_t pid, char *out, size_t len)
 	snprintf(out, len, "%c:%s", state, call);
 }
 
-/* the machine's steal time so far, ms (all CPUs; the hypervisor ran
- * something else while a virtual CPU had work) */
-static double steal_ms(void)
+/*
+ * Where the CPU time went while a key waited, for a slow key's trace line:
+ * the view thread's own time on a CPU and its time runnable but waiting
+ * for one (/proc/PID/task/PID/schedstat, ns), the program's other threads'
+ * time on a CPU, and the machine's softirq, busy and steal time over all
+ * CPUs (/proc/stat). Tells a thread doing slow work of its own from one
+ * kept off the CPUs, and by what.
+ */
+struct cpu_sample {
+	double ui_run, ui_wait, others_run;	/* ms */
+	double softirq, busy, steal;		/* ms, all CPUs */
+};
+
+/* the first two numbers of a schedstat file: ns on a CPU, ns runnable */
+static bool schedstat_ms(const char *path, double *run, double *wait)
 {
-	unsigned long long v[8] = { 0 };
-	char line[512];
-	FILE *f = fopen("/proc/stat", "r");
+	unsigned long long r, w;
+	FILE *f = fopen(path, "r");
+	bool ok;
 
 	if (!f)
-		return 0;
-	if (!fgets(line, sizeof(line), f) ||
-	    sscanf(line, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
-		   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
-		v[7] = 0;
+		return false;
+	ok = fscanf(f, "%llu %llu", &r, &w) == 2;
 	fclose(f);
-	return (double)v[7] * 1000.0 / (double)sysconf(_SC_CLK_TCK);
+	if (ok) {
+		*run = (double)r / 1e6;
+		*wait = (double)w / 1e6;
+	}
+	return ok;
+}
+
+static void cpu_sample_take(pid_t pid, struct cpu_sample *s)
+{
+	unsigned long long v[8] = { 0 };
+	double tick_ms = 1000.0 / (double)sysconf(_SC_CLK_TCK), run, wait;
+	char path[96], line[512];
+	struct dirent *e;
+	FILE *f;
+	DIR *d;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", (int)pid, (int)pid);
+	schedstat_ms(path, &s->ui_run, &s->ui_wait);
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.' || atoi(e->d_name) == (int)pid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/schedstat", (int)pid,
+			 e->d_name);
+		if (schedstat_ms(path, &run, &wait))
+			s->others_run += run;
+	}
+	if (d)
+		closedir(d);
+	f = fopen("/proc/stat", "r");
+	if (!f)
+		return;
+	/* user nice system idle iowait irq softirq steal */
+	if (fgets(line, sizeof(line), f) &&
+	    sscanf(line, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+		   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 8) {
+		s->softirq = (double)v[6] * tick_ms;
+		s->busy = (double)(v[0] + v[1] + v[2] + v[5] + v[6]) * tick_ms;
+		s->steal = (double)v[7] * tick_ms;
+	}
+	fclose(f);
 }
 
 /* adds what to the comma-separated set seen (when not there yet) */
@@ -294,10 +349,14 @@ static double press(int fd, pid_t pid, const char *key, char *keep, size_t keepc
 		    size_t *keeplen, bool *timeout, char *seen, size_t seencap)
 {
 	size_t klen = strlen(key);
-	double t0 = now_ms(), st0 = steal_ms(), lat;
+	double t0, lat;
+	struct cpu_sample c0, c1;
 	ssize_t n = 0;
 
 	seen[0] = '\0';
+	/* before the clock starts: reading /proc takes a little while */
+	cpu_sample_take(pid, &c0);
+	t0 = now_ms();
 	/* a sequence in one write, as a terminal sends it */
 	if (write(fd, key, klen) != (ssize_t)klen)
 		return -1;
@@ -332,9 +391,14 @@ static double press(int fd, pid_t pid, const char *key, char *keep, size_t keepc
 	*timeout = n == 0;
 	lat = n == 0 ? 2000 : now_ms() - t0;
 	if (lat >= 20 && seen[0]) {
-		char st[32];
+		char st[160];
 
-		snprintf(st, sizeof(st), "steal=%.0fms", steal_ms() - st0);
+		cpu_sample_take(pid, &c1);
+		snprintf(st, sizeof(st),
+			 "steal=%.0fms ui_run=%.0fms ui_wait=%.0fms others=%.0fms sirq=%.0fms busy=%.0fms",
+			 c1.steal - c0.steal, c1.ui_run - c0.ui_run, c1.ui_wait - c0.ui_wait,
+			 c1.others_run - c0.others_run, c1.softirq - c0.softirq,
+			 c1.busy - c0.busy);
 		seen_add(seen, seencap, st);
 	}
 	return lat;
@@ -393,7 +457,7 @@ int main(int argc, char **argv)
 	FILE *trace = NULL;
 	int sent = 0;
 	int c, fd, status, timeouts = 0, rss_n = 0;
-	char tail[8192], seen[256];
+	char tail[8192], seen[512];
 	size_t tail_len = 0;
 	struct winsize ws;
 	double *lat;
