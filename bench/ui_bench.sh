@@ -21,7 +21,9 @@
 # than this, default 1048576, are filled at once instead of grown at R for
 # F/R s: see fill_staggered), UI_BENCH_FILL_BASE (s, default 20),
 # UI_BENCH_FILL_RATE (flows/s, default 150000), UI_BENCH_STEADY (0: no steady
-# flows at the top of the view, see steady_flows in lib.sh).
+# flows at the top of the view, see steady_flows in lib.sh), UI_AUTOGROUP
+# (0 or 1: kernel.sched_autogroup_enabled for the run, then put back;
+# default: the machine's; see bench/README.md, issue 14).
 #
 # gen --veth-- dut: dut forwards the load back out of its veth, where a
 # netdev egress rule drops it (after POSTROUTING, so conntrack confirmed
@@ -56,8 +58,10 @@ require_loadgen
 [ -z "${UI_BENCH_TRACE:-}" ] || mkdir -p "$UI_BENCH_TRACE" ||
 	fail "cannot create the trace directory $UI_BENCH_TRACE"
 
+[ -z "${UI_AUTOGROUP:-}" ] || autogroup_set "$UI_AUTOGROUP"
 echo "flowtop interactive view benchmark: $(nproc) CPUs, Linux $(uname -r)"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "kernel.sched_autogroup_enabled: $(cat "$AG_FILE" 2>/dev/null || echo none)${UI_AUTOGROUP:+ (set by UI_AUTOGROUP, was $AG_OLD)}"
 echo "keys: $KEYS ($SEQ in turn; '?' before the first snapshot) at random gaps of $GAP ms; flowtop $ARGS"
 
 # fill_staggered GEN DUT F R: F flows sent as fast as loadgen goes, in 16

@@ -27,7 +27,9 @@
 # Environment: BUILD, FLOWTOP, UI_STALL_RUNS (default 10), UI_STALL_SEQ,
 # UI_STALL_ARGS (flowtop options, default "-G -n -46TU"), UI_STALL_STEADY
 # (0: without the 96 steady flows at the top of the view), UI_STALL_TRACE
-# (a directory: one key trace per run is kept there).
+# (a directory: one key trace per run is kept there), UI_AUTOGROUP (0 or 1:
+# kernel.sched_autogroup_enabled for the run, then put back; default: the
+# machine's; see bench/README.md, issue 14).
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}
 export TOP BUILD
@@ -44,6 +46,7 @@ require_flowtop
 require_loadgen
 [ -x "$LAT" ] || fail "pty harness not built at $LAT; run 'make $BUILD/bench/ui_latency'"
 ct_max_at_least 1310720
+[ -z "${UI_AUTOGROUP:-}" ] || autogroup_set "$UI_AUTOGROUP"
 
 # view KEYS_SECONDS NS TRACE: flowtop's view in NS under the harness
 view() {
@@ -104,6 +107,7 @@ one() {
 
 echo "flowtop view under bursts and mass expiry: $(nproc) CPUs, Linux $(uname -r)"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); flowtop $ARGS; keys $SEQ"
+echo "kernel.sched_autogroup_enabled: $(cat "$AG_FILE" 2>/dev/null || echo none)${UI_AUTOGROUP:+ (set by UI_AUTOGROUP, was $AG_OLD)}"
 [ -z "${UI_STALL_TRACE:-}" ] || mkdir -p "$UI_STALL_TRACE"
 for sc in $SCENARIOS; do
 	case "$sc" in burst|expiry) ;; *) fail "unknown scenario '$sc' (burst, expiry)" ;; esac

@@ -84,6 +84,7 @@ _cleanup() {
 	trap - EXIT INT TERM
 	set +e
 	_ct_max_restore
+	_autogroup_restore
 	[ -z "$TM_SOCK" ] || tmux -L "$TM_SOCK" kill-server 2>/dev/null
 	for p in "${_BG_PIDS[@]}" $(jobs -p); do
 		kill -TERM "$p" 2>/dev/null
@@ -269,6 +270,31 @@ _ct_max_restore() {
 	[ -n "$_CT_MAX_SET" ] && [ "$(cat "$CT_MAX_FILE")" = "$_CT_MAX_SET" ] &&
 		echo "$CT_MAX_OLD" >"$CT_MAX_FILE"
 	_CT_MAX_SET=
+}
+
+# autogroup_set 0|1 (benches): kernel.sched_autogroup_enabled for this
+# run only, put back on every exit path (_cleanup) unless someone else
+# changed it meanwhile. With autogroups each session is scheduled as one
+# entity: the pty harness starts flowtop in a session of its own and the
+# load generator runs in the script's, so the generator's sending threads
+# (which do the packets' receive work in their own system calls) compete
+# with flowtop's as two groups; see bench/README.md, issue 14.
+AG_FILE=/proc/sys/kernel/sched_autogroup_enabled
+AG_OLD=
+_AG_SET=
+autogroup_set() {
+	case "$1" in 0|1) ;; *) fail "autogroup_set: 0 or 1, not '$1'" ;; esac
+	[ -e "$AG_FILE" ] || fail "$AG_FILE missing (kernel without CONFIG_SCHED_AUTOGROUP)"
+	[ -n "$AG_OLD" ] || AG_OLD=$(cat "$AG_FILE")
+	[ "$(cat "$AG_FILE")" = "$1" ] && return 0
+	echo "$1" >"$AG_FILE" || fail "cannot write $AG_FILE"
+	_AG_SET=$1
+	log "kernel.sched_autogroup_enabled $AG_OLD -> $1 for this run"
+}
+_autogroup_restore() {
+	[ -n "$_AG_SET" ] && [ "$(cat "$AG_FILE")" = "$_AG_SET" ] &&
+		echo "$AG_OLD" >"$AG_FILE"
+	_AG_SET=
 }
 
 # sink_pair GEN DUT: the load topology of bench/loadgen.
