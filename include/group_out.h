@@ -47,6 +47,18 @@ int group_snapshot(const struct snapshot *snap, struct group_agg *a,
 void group_result_free(struct group_result *r);
 
 /*
+ * The view's groups tab in its common case (a table snapshot, a key
+ * from the tuple, no filter): rows from.. of snap whose protocol bit
+ * (the record's sel_bit) is in protos go into a; each one's row number
+ * is appended at idx[*nidx] (*nidx moved on) and its byte rates are
+ * added to rate[], in row order, as the view's own loop does them.
+ * 0 or -ENOMEM.
+ */
+int group_view_rows(const struct snapshot *snap, size_t from,
+		    struct group_agg *a, unsigned int protos, uint32_t *idx,
+		    size_t *nidx, double rate[FLOW_DIR_COUNT]);
+
+/*
  * Prints the first limit rows of r (0: all) in fmt. first: the run's
  * first snapshot (CSV prints its header then). enrich, when not NULL,
  * names the groups (host names, countries, AS names, processes,

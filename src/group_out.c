@@ -23,12 +23,21 @@
  * from the table's record, without assembling a whole flow, nor reading
  * the flags. Batch snapshots are sorted by rate, so the records are
  * visited in random order: fetched a few rows ahead.
+ *
+ * Rows from.. of snap. With idx (the view's): only those whose protocol
+ * bit is in protos, each one's row number appended at idx[*nidx] and its
+ * byte rates added to rate[], in row order; batch takes every row, none
+ * of that work (inlined into each caller, the tests fold away).
  */
-static int group_rows_fast(const struct snapshot *snap, struct group_agg *a)
+static inline __attribute__((always_inline)) int
+rows_into(const struct snapshot *snap, size_t from, struct group_agg *a,
+	  unsigned int protos, uint32_t *idx, size_t *nidx,
+	  double rate[FLOW_DIR_COUNT])
 {
-	size_t n = snap->n;
+	size_t n = snap->n, ni = idx ? *nidx : 0;
+	double r0 = idx ? rate[0] : 0, r1 = idx ? rate[1] : 0;
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = from; i < n; i++) {
 		const struct flow_rec *e = snapshot_rec(snap, i);
 		struct {
 			struct flow_counters total;
@@ -36,6 +45,8 @@ static int group_rows_fast(const struct snapshot *snap, struct group_agg *a)
 		} c;
 
 		snapshot_prefetch(snap, i + SNAPSHOT_AHEAD);
+		if (idx && !(e->sel_bit & protos))
+			continue;
 		FLOWTAB_READ_INTO(snap->tab, e, snapshot_idx(snap, i),
 				  snap->gen, &c, SET_COUNTERS);
 		/* and the rates, the snapshot's: all a group sums */
@@ -44,8 +55,30 @@ static int group_rows_fast(const struct snapshot *snap, struct group_agg *a)
 		if (group_agg_add_tuple(a, &e->key, &c.total, c.rates.pkt_rate,
 					c.rates.byte_rate, (uint32_t)i))
 			return -ENOMEM;
+		if (idx) {
+			idx[ni++] = (uint32_t)i;
+			r0 += c.rates.byte_rate[0];
+			r1 += c.rates.byte_rate[1];
+		}
+	}
+	if (idx) {
+		*nidx = ni;
+		rate[0] = r0;
+		rate[1] = r1;
 	}
 	return 0;
+}
+
+static int group_rows_fast(const struct snapshot *snap, struct group_agg *a)
+{
+	return rows_into(snap, 0, a, 0, NULL, NULL, NULL);
+}
+
+int group_view_rows(const struct snapshot *snap, size_t from,
+		    struct group_agg *a, unsigned int protos, uint32_t *idx,
+		    size_t *nidx, double rate[FLOW_DIR_COUNT])
+{
+	return rows_into(snap, from, a, protos, idx, nidx, rate);
 }
 
 int group_snapshot(const struct snapshot *snap, struct group_agg *a,

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "filter.h"
+#include "group_out.h"
 #include "ui_view.h"
 #include "util.h"
 
@@ -189,7 +190,7 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 	const struct filter_expr *fx = p->expr;
 	struct flow_info info;
 	struct flow buf, counts;
-	bool need_info, filter_info, fast, keyed;
+	bool need_info, filter_info, fast, keyed, gonly;
 	unsigned int fneeds;
 	size_t n = snap->n, m = 0, nc = 0, i;
 	double now = snap->meta.time;
@@ -250,6 +251,10 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 	 */
 	keyed = snap->order && p->groups && !need_info && !fneeds &&
 		!p->pid_filter_on;
+	/* ... and with nothing but the protocols to pick rows by, the rows
+	 * left once no watched flow is left to find go in a loop of their
+	 * own (group_view_rows: the same work, none of the tests) */
+	gonly = keyed && !fx && !p->group_filter_on && !p->active_only && !agg;
 	if (nwatch) {
 		ws = wset = malloc(sizeof(*wset));
 		v->samples = malloc(nwatch * sizeof(*v->samples));
@@ -266,6 +271,12 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 		const struct flow_key *tuple;
 		unsigned int bit;
 
+		if (gonly && !ws) {
+			if (group_view_rows(snap, i, gagg, p->protos, v->idx,
+					    &nc, v->rate))
+				goto fail;
+			break;
+		}
 		if (fast || keyed) {
 			/* the record's key (keyed) and counters, in place */
 			rec = snapshot_rec(snap, i);

@@ -902,6 +902,109 @@ static void test_table_snapshots(void **state)
 	flowtab_free(tab);
 }
 
+/*
+ * The view's groups tab on a table snapshot with the protocols to pick
+ * rows by: once the watched flows are found the rest of the rows go
+ * through group_view_rows. A filter that every flow passes keeps the view
+ * in its general loop: both must give the same groups (order and
+ * numbers), the same rows, the same total rate and the same samples.
+ */
+static void test_view_rows_loop(void **state)
+{
+	struct flowtab *tab = flowtab_new(8192);
+	struct snapshot_meta m = { .seq = 1, .interval = 1, .time = 100 };
+	struct rate_list rates = { 0 };
+	struct flow_ident watch[2];
+	struct ui_params p;
+	struct snapshot *s;
+	struct view *v, *ref;
+	double rate[2] = { 0, 0 };
+	size_t tcp = 0;
+	uint32_t x = 4242;
+
+	(void)state;
+	for (uint32_t i = 0; i < 5000; i++) {
+		struct flow f = mk4(0x0a000000 | (rnd(&x) % 3000), 0xcb007101,
+				    i % 4 ? IPPROTO_TCP : IPPROTO_UDP,
+				    (uint16_t)i, 443);
+		struct flow_rec *e;
+		bool created;
+
+		e = flowtab_upsert(tab, &f.key, &created);
+		assert_non_null(e);
+		e->ct_id = i + 1;
+		e->total.bytes[0] = rnd(&x) % 100000;
+		e->total.bytes[1] = rnd(&x) % 100000;
+		e->total.packets[1] = rnd(&x) % 100;
+		if (i % 5 == 0) {
+			struct flow_rates fr = {
+				.byte_rate = { (float)(rnd(&x) % 1000) / 7,
+					       (float)(rnd(&x) % 900) / 3 },
+				.pkt_rate = { (float)(rnd(&x) % 10), 0 },
+			};
+
+			assert_int_equal(rate_list_add(&rates,
+					 flowtab_index(tab, e), &fr), 0);
+		}
+	}
+	s = snapshot_build(tab, &m, false, &rates);
+	assert_non_null(s);
+	assert_non_null(s->order);
+	/* watched: rows 10 and 3000, the loop of its own takes the rest */
+	for (int w = 0; w < 2; w++) {
+		struct flow buf;
+		const struct flow *f = snapshot_flow(s, w ? 3000 : 10, &buf);
+
+		watch[w].ct_id = f->ct_id;
+		watch[w].key = f->key;
+		watch[w].idx = f->idx;
+	}
+	memset(&p, 0, sizeof(p));
+	p.sort = SORT_RATE;
+	p.protos = SEL_TCP;
+	p.groups = true;
+	p.gspec = spec_of("src");
+	v = view_build(s, &p, NULL, NULL, NULL, false, watch, 2);
+	snprintf(p.filter, sizeof(p.filter), "bytes >= 0");
+	ref = view_build(s, &p, NULL, NULL, NULL, false, watch, 2);
+	assert_non_null(v);
+	assert_non_null(ref);
+	/* the rows: the TCP ones, in the table's order, their rate summed */
+	for (size_t i = 0; i < s->n; i++) {
+		struct flow buf;
+		const struct flow *f = snapshot_flow(s, i, &buf);
+
+		if (f->key.proto != IPPROTO_TCP)
+			continue;
+		assert_true(tcp < v->n);
+		assert_int_equal(v->idx[tcp], i);
+		rate[0] += f->byte_rate[0];
+		rate[1] += f->byte_rate[1];
+		tcp++;
+	}
+	assert_int_equal(v->n, tcp);
+	assert_true(v->rate[0] == rate[0] && v->rate[1] == rate[1]);
+	assert_true(rate[0] > 0 && rate[1] > 0);
+	/* the same as the general loop's, exactly */
+	assert_int_equal(ref->n, v->n);
+	assert_memory_equal(ref->idx, v->idx, v->n * sizeof(*v->idx));
+	assert_true(ref->rate[0] == v->rate[0] && ref->rate[1] == v->rate[1]);
+	assert_true(v->ngroups > 100);
+	assert_int_equal(ref->ngroups, v->ngroups);
+	assert_memory_equal(ref->groups, v->groups,
+			    v->ngroups * sizeof(*v->groups));
+	assert_int_equal(v->nsamples, 2);
+	assert_int_equal(ref->nsamples, 2);
+	assert_memory_equal(ref->samples, v->samples, 2 * sizeof(*v->samples));
+	for (size_t i = 0; i < v->ngroups; i++)
+		assert_int_equal(v->groups[i].key.family, AF_INET);
+	view_put(ref);
+	view_put(v);
+	snapshot_put(s);
+	rate_list_free(&rates);
+	flowtab_free(tab);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -917,6 +1020,7 @@ int main(void)
 		cmocka_unit_test(test_output),
 		cmocka_unit_test(test_view_groups),
 		cmocka_unit_test(test_table_snapshots),
+		cmocka_unit_test(test_view_rows_loop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
