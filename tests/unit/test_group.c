@@ -915,7 +915,8 @@ static void test_view_rows_loop(void **state)
 	struct snapshot_meta m = { .seq = 1, .interval = 1, .time = 100 };
 	struct rate_list rates = { 0 };
 	struct flow_ident watch[2];
-	struct ui_params p;
+	struct ui_params p = { .sort = SORT_RATE, .protos = SEL_TCP,
+			       .groups = true };
 	struct snapshot *s;
 	struct view *v, *ref;
 	double rate[2] = { 0, 0 };
@@ -927,25 +928,22 @@ static void test_view_rows_loop(void **state)
 		struct flow f = mk4(0x0a000000 | (rnd(&x) % 3000), 0xcb007101,
 				    i % 4 ? IPPROTO_TCP : IPPROTO_UDP,
 				    (uint16_t)i, 443);
-		struct flow_rec *e;
 		bool created;
+		struct flow_rec *e = flowtab_upsert(tab, &f.key, &created);
+		struct flow_rates fr = {
+			.byte_rate = { (float)(rnd(&x) % 1000) / 7,
+				       (float)(rnd(&x) % 900) / 3 },
+			.pkt_rate = { (float)(rnd(&x) % 10), 0 },
+		};
 
-		e = flowtab_upsert(tab, &f.key, &created);
 		assert_non_null(e);
 		e->ct_id = i + 1;
 		e->total.bytes[0] = rnd(&x) % 100000;
 		e->total.bytes[1] = rnd(&x) % 100000;
 		e->total.packets[1] = rnd(&x) % 100;
-		if (i % 5 == 0) {
-			struct flow_rates fr = {
-				.byte_rate = { (float)(rnd(&x) % 1000) / 7,
-					       (float)(rnd(&x) % 900) / 3 },
-				.pkt_rate = { (float)(rnd(&x) % 10), 0 },
-			};
-
-			assert_int_equal(rate_list_add(&rates,
-					 flowtab_index(tab, e), &fr), 0);
-		}
+		/* one flow in five moved */
+		assert_int_equal(i % 5 ? 0 : rate_list_add(&rates,
+				 flowtab_index(tab, e), &fr), 0);
 	}
 	s = snapshot_build(tab, &m, false, &rates);
 	assert_non_null(s);
@@ -959,10 +957,6 @@ static void test_view_rows_loop(void **state)
 		watch[w].key = f->key;
 		watch[w].idx = f->idx;
 	}
-	memset(&p, 0, sizeof(p));
-	p.sort = SORT_RATE;
-	p.protos = SEL_TCP;
-	p.groups = true;
 	p.gspec = spec_of("src");
 	v = view_build(s, &p, NULL, NULL, NULL, false, watch, 2);
 	snprintf(p.filter, sizeof(p.filter), "bytes >= 0");
