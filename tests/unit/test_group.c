@@ -540,13 +540,18 @@ static uint64_t order_key(const struct group_row *r, enum sort_key k,
  * flow's row). A third of the groups moved nothing and some have no
  * bytes: they all share the least key, and go last (first reversed).
  */
-static void test_sort_ties(void **state)
+/*
+ * wide: keys far apart (byte rates to 1e14 with packet rates to 1e6, too
+ * wide to pack into one 64-bit key; byte counts to 2^58): the other sort.
+ */
+static void sort_ties_run(bool wide)
 {
 	struct group_spec g = spec_of("src");
 	struct group_agg *a = group_agg_new(&g);
 	uint32_t x = 2463534242u;
+	float rscale = wide ? 9e10f : 0.5f, pscale = wide ? 3e5f : 1;
+	unsigned int cshift = wide ? 48 : 0;
 
-	(void)state;
 	for (int pass = 0; pass < 6; pass++) {
 		bool rev;
 		enum sort_key k = pass_key(pass, &rev);
@@ -559,12 +564,12 @@ static void test_sort_ties(void **state)
 
 			if (src % 3) {
 				/* a few values only: many ties */
-				f.byte_rate[0] = (float)(rnd(&x) % 4) * 0.5f;
-				f.pkt_rate[1] = (float)(rnd(&x) % 3);
+				f.byte_rate[0] = (float)(rnd(&x) % 4) * rscale;
+				f.pkt_rate[1] = (float)(rnd(&x) % 3) * pscale;
 			}
 			if (src % 5) {
-				f.total.bytes[0] = rnd(&x) % 4;
-				f.total.packets[1] = rnd(&x) % 3;
+				f.total.bytes[0] = (uint64_t)(rnd(&x) % 4) << cshift;
+				f.total.packets[1] = (uint64_t)(rnd(&x) % 3) << cshift;
 			}
 			assert_int_equal(group_agg_add(a, &f, NULL, i), 0);
 		}
@@ -585,6 +590,18 @@ static void test_sort_ties(void **state)
 		free(rows);
 	}
 	group_agg_free(a);
+}
+
+static void test_sort_ties(void **state)
+{
+	(void)state;
+	sort_ties_run(false);
+}
+
+static void test_sort_wide_keys(void **state)
+{
+	(void)state;
+	sort_ties_run(true);
 }
 
 static bool even_id(void *ctx, const struct flow *f, const struct flow_info *info)
@@ -1010,6 +1027,7 @@ int main(void)
 		cmocka_unit_test(test_totals_are_sums),
 		cmocka_unit_test(test_sort_order),
 		cmocka_unit_test(test_sort_ties),
+		cmocka_unit_test(test_sort_wide_keys),
 		cmocka_unit_test(test_snapshot_hook),
 		cmocka_unit_test(test_output),
 		cmocka_unit_test(test_view_groups),
