@@ -120,10 +120,20 @@ struct acct_slots {
 	 * BPF array is backed at once, so mapping all nslots would count
 	 * the never-used headroom in flowtop's resident memory.
 	 */
-	struct flow_key *keys;		/* mmap of slot_keys, [0, mapped) */
+	/*
+	 * slot_keys is not kept mapped: 40 B a slot, read only for the slots
+	 * a read reports (in slot order) and by an index rebuild, through a
+	 * window of pages mapped over its reservation while a pass needs it
+	 * ([kwin_lo, kwin_hi) in bytes; none between reads), else one lookup
+	 * system call (acct_slots.c: key_get).
+	 */
+	struct flow_key *keys;		/* reservation for slot_keys (window) */
 	struct flow_counters *ctr;	/* mmap of slot_counters, [0, mapped) */
 	size_t keys_len, ctr_len;	/* reserved bytes (all nslots) */
-	uint32_t mapped;		/* slots both mappings cover */
+	uint32_t mapped;		/* slots the counters' mapping covers */
+	size_t kwin_lo, kwin_hi;	/* bytes of slot_keys mapped now */
+	uint64_t key_maps;		/* windows mapped so far */
+	uint64_t key_lookups;		/* keys read by system call */
 	int keys_fd, ctr_fd;
 	int slot_of_fd, free_fd;
 	int owner_fd;			/* slot_owner: read only to forget */

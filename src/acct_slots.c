@@ -33,9 +33,17 @@
  * slot_owner, which the program keeps and restarts the counters by when
  * another connection takes the tuple; it is read here only to forget.
  *
- * Finding a key's slot (to forget it) needs no system call either: an
- * open-addressing index of slot numbers keyed by the key's hash, comparing
- * keys through the mmap()ed slot_keys, filled as reads discover slots.
+ * Finding a key's slot (to forget it): an open-addressing index of slot
+ * numbers keyed by the key's hash, filled as reads discover slots; the
+ * key of a candidate is compared by one lookup in slot_keys.
+ *
+ * Only slot_counters stays mapped. slot_keys (40 B a slot: 9.4 MiB of
+ * flowtop's resident memory at 262144 flows, the kernel's all the same)
+ * is read in slot order by a read (the keys of the slots it reports) and
+ * by an index rebuild, through a window of KEY_WINDOW_PAGES mapped over
+ * its reservation for that pass and unmapped when the read ends; the
+ * other key reads (a forget's candidate, a rescue) are one system call
+ * each, and keys are written (set, zeroed at release) by batch updates.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -111,16 +119,13 @@ static int map_over(void *base, size_t len, int fd)
 
 static int map_both(struct acct_slots *sl, uint32_t n)
 {
-	size_t kl = page_round((size_t)n * sizeof(*sl->keys));
-	size_t cl = page_round((size_t)n * sizeof(*sl->ctr));
-	int err = map_over(sl->keys, kl, sl->keys_fd);
-
-	return err ? err : map_over(sl->ctr, cl, sl->ctr_fd);
+	return map_over(sl->ctr, page_round((size_t)n * sizeof(*sl->ctr)),
+			sl->ctr_fd);
 }
 
 /*
- * Maps both arrays up to at least want slots (at most nslots), in place:
- * each array has address space reserved for all its slots, and a longer
+ * Maps the counters up to at least want slots (at most nslots), in place:
+ * the array has address space reserved for all its slots, and a longer
  * mapping replaces the shorter one at the same address in one step (never
  * both mapped at once, and no pointer changes). If that fails the shorter
  * one is put back; if even that fails nothing is mapped (mapped = 0) and
@@ -155,6 +160,83 @@ static void *reserve(size_t len)
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 	return p == MAP_FAILED ? NULL : p;
+}
+
+/* ---- slot_keys: a window, else a system call ------------------------ */
+
+/* Pages of slot_keys a window maps (512 KiB: ~13k keys, 20 windows for
+ * the keys of 262144 slots). */
+#define KEY_WINDOW_PAGES	128
+
+/* The window's pages back to the reservation (no access, not resident). */
+static void keys_unmap(struct acct_slots *sl)
+{
+	void *p;
+
+	if (sl->kwin_hi == sl->kwin_lo)
+		return;
+	p = mmap((char *)sl->keys + sl->kwin_lo, sl->kwin_hi - sl->kwin_lo,
+		 PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+	if (p == MAP_FAILED)
+		munmap((char *)sl->keys + sl->kwin_lo,
+		       sl->kwin_hi - sl->kwin_lo);
+	sl->kwin_lo = sl->kwin_hi = 0;
+}
+
+/* Maps the window of slot_keys starting at the page of slot s. */
+static int keys_window(struct acct_slots *sl, uint32_t s)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	size_t lo = (size_t)s * sizeof(*sl->keys) / pg * pg;
+	size_t hi = lo + KEY_WINDOW_PAGES * pg;
+	void *p;
+
+	keys_unmap(sl);
+	if (hi > sl->keys_len)
+		hi = sl->keys_len;
+	p = mmap((char *)sl->keys + lo, hi - lo, PROT_READ,
+		 MAP_SHARED | MAP_FIXED, sl->keys_fd, (off_t)lo);
+	/* failed: the range may be gone, the reservation again */
+	sl->kwin_lo = lo;
+	sl->kwin_hi = hi;
+	if (p == MAP_FAILED) {
+		int err = -errno;
+
+		keys_unmap(sl);
+		return err;
+	}
+	sl->key_maps++;
+	return 0;
+}
+
+/* Is the key of slot s in the window? */
+static inline bool key_in_window(const struct acct_slots *sl, uint32_t s)
+{
+	size_t lo = (size_t)s * sizeof(*sl->keys);
+
+	return lo >= sl->kwin_lo && lo + sizeof(*sl->keys) <= sl->kwin_hi;
+}
+
+/* The key of slot s by system call. 0 or -errno. */
+static int key_lookup(struct acct_slots *sl, uint32_t s, struct flow_key *key)
+{
+	sl->key_lookups++;
+	return bpf_map_lookup_elem(sl->keys_fd, &s, key) ? -errno : 0;
+}
+
+/*
+ * The key of slot s, for a pass in slot order (seq: the window moves to
+ * s when it does not hold it) or a single read (one system call unless
+ * the window holds it). 0 or -errno.
+ */
+static int key_get(struct acct_slots *sl, uint32_t s, struct flow_key *key,
+		   bool seq)
+{
+	if (!key_in_window(sl, s) && (!seq || keys_window(sl, s)))
+		return key_lookup(sl, s, key);
+	memcpy(key, &sl->keys[s], sizeof(*key));
+	return 0;
 }
 
 /* Slots in use or used before: [0, slot_next), mapped to read. */
@@ -274,18 +356,19 @@ static inline uint32_t entry_tag(const struct acct_slots *sl, uint32_t e)
 	return (uint32_t)(((uint64_t)e >> sl->index_bits) << sl->index_bits);
 }
 
-/* The slot holding key, or -1. */
-static int64_t index_find(const struct acct_slots *sl,
-			  const struct flow_key *key)
+/* The slot holding key, or -1: each candidate's key read (key_get). */
+static int64_t index_find(struct acct_slots *sl, const struct flow_key *key)
 {
 	uint64_t h = key_hash(key);
 	uint32_t tag = hash_tag(sl, h), i = (uint32_t)h & sl->index_mask, e;
+	struct flow_key k;
 
 	if (sl->index_stale)
 		return -1;	/* the caller asks the program's map */
 	while ((e = sl->index[i])) {
 		if (entry_tag(sl, e) == tag && entry_slot(sl, e) < sl->mapped &&
-		    !memcmp(&sl->keys[entry_slot(sl, e)], key, sizeof(*key)))
+		    !key_get(sl, entry_slot(sl, e), &k, false) &&
+		    !memcmp(&k, key, sizeof(*key)))
 			return entry_slot(sl, e);
 		i = (i + 1) & sl->index_mask;
 	}
@@ -343,10 +426,17 @@ static int index_rebuild(struct acct_slots *sl, size_t min_cap)
 	ni = huge_map(cap * sizeof(*ni));
 	if (!ni)
 		return -ENOMEM;
-	for (uint32_t s = 0; s < hi; s++)
-		if (sl->state[s] == SLOT_LIVE || sl->state[s] == SLOT_UNKNOWN)
-			index_put(sl, ni, (uint32_t)(cap - 1), s,
-				  key_hash(&sl->keys[s]));
+	for (uint32_t s = 0; s < hi; s++) {
+		struct flow_key k;
+
+		if (sl->state[s] != SLOT_LIVE && sl->state[s] != SLOT_UNKNOWN)
+			continue;
+		if (key_get(sl, s, &k, true)) {
+			huge_unmap(ni, cap * sizeof(*ni));
+			return -EAGAIN;
+		}
+		index_put(sl, ni, (uint32_t)(cap - 1), s, key_hash(&k));
+	}
 	huge_unmap(sl->index, ((size_t)sl->index_mask + 1) * sizeof(*sl->index));
 	sl->index = ni;
 	sl->index_mask = (uint32_t)(cap - 1);
@@ -509,8 +599,7 @@ static bool rescue_slot(struct acct_slots *sl, uint32_t s, uint64_t start)
 	if (bpf_map_lookup_elem(sl->owner_fd, &slot, &owner) || !owner.ct ||
 	    owner.stamp == start)
 		return false;	/* late counts of the destroyed connection */
-	memcpy(&key, &sl->keys[s], sizeof(key));
-	if (!key.family)
+	if (key_get(sl, s, &key, false) || !key.family)
 		return false;
 	if (!bpf_map_update_elem(sl->slot_of_fd, &key, &slot, BPF_NOEXIST)) {
 		/* the key's again: reported as a slot never seen */
@@ -537,13 +626,78 @@ static bool rescue_slot(struct acct_slots *sl, uint32_t s, uint64_t start)
 	return false;
 }
 
+/* Keys a batch update writes at most (zeroed at release: a static array). */
+#define KEY_BATCH	256
+
+/*
+ * Writes the n keys (n <= KEY_BATCH; NULL: zero keys) of slots into
+ * slot_keys: one batch update, one update a key for what it left.
+ * Returns the number written from the start (all unless an update fails).
+ */
+static uint32_t keys_write(struct acct_slots *sl, const uint32_t *slots,
+			   const struct flow_key *keys, uint32_t n)
+{
+	static const struct flow_key zero[KEY_BATCH];
+	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	uint32_t done = 0, cnt;
+
+	while (done < n) {
+		cnt = n - done;
+		if (!bpf_map_update_batch(sl->keys_fd, slots + done,
+					  keys ? keys + done : zero, &cnt,
+					  &opts)) {
+			done = n;
+			break;
+		}
+		/* cnt: updated before the failure; that one alone */
+		done += cnt;
+		if (done >= n || bpf_map_update_elem(sl->keys_fd, slots + done,
+					keys ? keys + done : zero, BPF_ANY))
+			break;
+		done++;
+	}
+	return done;
+}
+
+/*
+ * Zeroes the keys of the n slots of rel (their counters are zero already),
+ * then hands them to the program: the system calls order the zeroing
+ * before its reuse. A slot that cannot be zeroed or pushed stays in
+ * quarantine (put back at sl->quar[*keep]).
+ */
+static void release_batch(struct acct_slots *sl, struct acct_quarantine *rel,
+			  uint32_t n, size_t *keep)
+{
+	uint32_t slots[KEY_BATCH] = { 0 }, zeroed, i;
+
+	if (!n)
+		return;
+	for (i = 0; i < n; i++)
+		slots[i] = rel[i].slot;
+	zeroed = keys_write(sl, slots, NULL, n);
+	for (i = 0; i < n; i++) {
+		uint32_t s = slots[i];
+
+		if (i >= zeroed ||
+		    bpf_map_update_elem(sl->free_fd, NULL, &s, BPF_ANY)) {
+			/* cannot happen (room for every slot); keep it out of
+			 * circulation rather than lose track of it */
+			sl->quar[(*keep)++] = rel[i];
+			continue;
+		}
+		sl->state[s] = SLOT_FREE;
+		sl->recycled++;
+	}
+}
+
 /* Quarantined slots old enough: zeroed and handed back to the program. */
 static void release_quarantine(struct acct_slots *sl)
 {
 	static const struct flow_counters zero;
+	struct acct_quarantine rel[KEY_BATCH];
 	uint64_t now = acct_now_ns();
 	size_t i, keep = 0;
-	uint32_t s;
+	uint32_t s, nrel = 0;
 
 	for (i = 0; i < sl->nquar; i++) {
 		struct acct_quarantine *q = &sl->quar[i];
@@ -561,20 +715,17 @@ static void release_quarantine(struct acct_slots *sl)
 		if (q->start > FLOW_STAMP_CONFIRMED && rescue_slot(sl, s, q->start))
 			continue;
 		store_counters(&sl->ctr[s], &zero);
-		memset(&sl->keys[s], 0, sizeof(sl->keys[s]));
 		sl->shadow[s] = 0;
 		sl->misses[s] = 0;
-		sl->state[s] = SLOT_FREE;
-		/* the syscall orders the zeroing before the program's reuse */
-		if (bpf_map_update_elem(sl->free_fd, NULL, &s, BPF_ANY)) {
-			/* cannot happen (room for every slot); keep it out of
-			 * circulation rather than lose track of it */
-			sl->state[s] = SLOT_QUARANTINE;
-			sl->quar[keep++] = *q;
-			continue;
+		/* stays SLOT_QUARANTINE until its key is zeroed (release_batch;
+		 * the entries before i are done with, so keep + nrel <= i) */
+		rel[nrel++] = *q;
+		if (nrel == KEY_BATCH) {
+			release_batch(sl, rel, nrel, &keep);
+			nrel = 0;
 		}
-		sl->recycled++;
 	}
+	release_batch(sl, rel, nrel, &keep);
 	sl->nquar = keep;
 }
 
@@ -821,7 +972,12 @@ int acct_slots_read(struct acct *a, acct_read_fn fn, void *arg)
 		 * the program's fully ordered key_publish, so once they moved
 		 * the whole key is there, also on weakly ordered CPUs */
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		memcpy(&key, &sl->keys[s], sizeof(key));
+		/* cannot be read (no window, no lookup): the next read */
+		if (key_get(sl, s, &key, true)) {
+			if (st == SLOT_LIVE)
+				sl->state[s] = SLOT_UNKNOWN;
+			continue;
+		}
 		/* key not visible yet: next read */
 		if (st == SLOT_FREE && !key.family)
 			continue;
@@ -837,6 +993,7 @@ int acct_slots_read(struct acct *a, acct_read_fn fn, void *arg)
 		report_oldest(a, &q, fn, arg);
 
 	forget_queued(a);
+	keys_unmap(sl);
 	flush_deletes(sl);
 	release_quarantine(sl);
 
@@ -869,15 +1026,26 @@ int acct_slots_forget_now(struct acct *a, const struct flow_key *key)
 void acct_slots_reused(struct acct *a, const struct flow_key *key)
 {
 	struct acct_slots *sl = &a->sl;
-	int64_t s = index_find(sl, key);
+	uint64_t h = key_hash(key);
+	uint32_t tag = hash_tag(sl, h), i = (uint32_t)h & sl->index_mask, e, s;
 
 	/*
 	 * Reported at the next read whatever its counters: restarted for the
 	 * new connection, they may equal what was reported for the old one.
 	 * A slot not in the index yet is reported as soon as it counts.
+	 * Every slot in the key's run with its tag is (no key is read: a
+	 * system call each); another key's slot reported once more is its
+	 * own counters again, which the caller takes as they are.
 	 */
-	if (s >= 0 && sl->state[s] == SLOT_LIVE)
-		sl->state[s] = SLOT_UNKNOWN;
+	if (sl->index_stale)
+		return;
+	while ((e = sl->index[i])) {
+		s = entry_slot(sl, e);
+		if (e != INDEX_TOMB(sl) && entry_tag(sl, e) == tag &&
+		    s < sl->nslots && sl->state[s] == SLOT_LIVE)
+			sl->state[s] = SLOT_UNKNOWN;
+		i = (i + 1) & sl->index_mask;
+	}
 }
 
 /* A slot for a new key, as the program takes one. */
@@ -903,13 +1071,17 @@ int acct_slots_set(struct acct *a, const struct flow_key *keys,
 	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	struct acct_slots *sl = &a->sl;
 	struct acct_keyvec nk = { 0 };
-	uint32_t *nslot = NULL, i, cnt, k = 0;
+	uint32_t *nslot = NULL, *nval = NULL, i, cnt, w, k = 0;
 	int64_t s;
 	int rc = 0;
 
 	nslot = calloc(n ? n : 1, sizeof(*nslot));
-	if (!nslot)
+	nval = calloc(n ? n : 1, sizeof(*nval));
+	if (!nslot || !nval) {
+		free(nslot);
+		free(nval);
 		return -ENOMEM;
+	}
 	for (i = 0; i < n; i++) {
 		uint32_t slot;
 
@@ -921,13 +1093,27 @@ int acct_slots_set(struct acct *a, const struct flow_key *keys,
 		rc = take_slot(sl, &slot);
 		if (rc)
 			break;
-		/* key before counters, as the program does */
-		memcpy(&sl->keys[slot], &keys[i], sizeof(keys[i]));
-		store_counters(&sl->ctr[slot], &vals[i]);
 		rc = acct_keyvec_push(&nk, &keys[i]);
-		if (rc)
+		if (rc) {
+			/* not ours to keep: back to the program */
+			bpf_map_update_elem(sl->free_fd, NULL, &slot, BPF_ANY);
 			break;
+		}
+		nval[k] = i;
 		nslot[k++] = slot;
+	}
+	/* keys before counters, as the program does (the system call orders
+	 * them); a slot whose key could not be written keeps zero counters */
+	for (i = 0; i < k; i += w) {
+		cnt = k - i < KEY_BATCH ? k - i : KEY_BATCH;
+		w = keys_write(sl, nslot + i, nk.v + i, cnt);
+		for (uint32_t j = 0; j < w; j++)
+			store_counters(&sl->ctr[nslot[i + j]], &vals[nval[i + j]]);
+		if (w < cnt) {
+			rc = rc ? rc : -EIO;
+			k = i + w;
+			break;
+		}
 	}
 	/* one batch for the new keys (no duplicates in keys, as documented) */
 	for (i = 0; i < k && !rc; i += cnt) {
@@ -937,13 +1123,14 @@ int acct_slots_set(struct acct *a, const struct flow_key *keys,
 	}
 	acct_keyvec_free(&nk);
 	free(nslot);
+	free(nval);
 	return rc;
 }
 
 /*
  * acct_prefetch: a NEW on a tuple (reuse) looks for its queued forget and
  * for its slot in the index (acct_slots_reused: a cache miss in the index,
- * then one in slot_keys for the key's comparison), a DESTROY queues a
+ * then one in the slots' states; no key is compared), a DESTROY queues a
  * forget. Measured at 262144 flows, 40k events/s (every NEW on a tuple
  * reused): those misses were ~5 % of flowtop's samples (bench/README.md,
  * session 7).
@@ -961,15 +1148,14 @@ static void slots_prefetch(struct acct *a, uint64_t h, bool reuse, int stage)
 		__builtin_prefetch(&sl->index[i]);
 		return;
 	}
-	/* the first entry with the key's tag (the run's first few): its key */
+	/* the first entry with the key's tag (the run's first few): its
+	 * state, which acct_slots_reused changes (no key: not mapped) */
 	tag = hash_tag(sl, h);
 	for (int k = 0; k < 4 && (e = sl->index[i]); k++) {
-		if (entry_tag(sl, e) == tag) {
+		if (entry_tag(sl, e) == tag && e != INDEX_TOMB(sl)) {
 			s = entry_slot(sl, e);
-			if (s < sl->mapped) {
-				__builtin_prefetch(&sl->keys[s]);
-				__builtin_prefetch((const char *)&sl->keys[s + 1] - 1);
-			}
+			if (s < sl->nslots)
+				__builtin_prefetch(&sl->state[s]);
 			return;
 		}
 		i = (i + 1) & sl->index_mask;

@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -338,15 +340,23 @@ static void make_key(struct flow_key *k, uint32_t i)
 	k->dport = htobe16(443);
 }
 
+/* Is key make_key's for some i below n? Its i in *i. */
+static bool made_key(const struct flow_key *key, uint32_t n, uint32_t *i)
+{
+	struct flow_key want;
+
+	*i = be32toh(key->src[3]);
+	make_key(&want, *i);
+	return *i < n && !memcmp(&want, key, sizeof(want));
+}
+
 static bool record(const struct flow_key *key, const struct flow_counters *sum,
 		   void *arg)
 {
 	struct seen *s = arg;
-	uint32_t i = be32toh(key->src[3]);
-	struct flow_key want;
+	uint32_t i;
 
-	make_key(&want, i);
-	if (i >= NKEYS || memcmp(&want, key, sizeof(want))) {
+	if (!made_key(key, NKEYS, &i)) {
 		s->bad++;
 		return false;
 	}
@@ -1041,6 +1051,151 @@ static int setup_netns(void **state)
 	return 0;
 }
 
+/*
+ * slots: slot_keys is not kept mapped. A read reads the keys of the slots
+ * it reports through a window moved along the slots (WIN_KEYS keys here
+ * span several windows), and nothing of slot_keys is resident between
+ * reads; forgets find their keys by lookup, released slots' keys are
+ * zeroed by batch, and acct_reused marks the key's slot for the next read.
+ */
+#define WIN_KEYS	40000u
+
+struct win_seen {
+	unsigned int times[WIN_KEYS];
+	struct flow_counters sum[WIN_KEYS];
+	unsigned int reported, bad;
+};
+
+static bool win_record(const struct flow_key *key,
+		       const struct flow_counters *sum, void *arg)
+{
+	struct win_seen *s = arg;
+	uint32_t i;
+
+	if (!made_key(key, WIN_KEYS, &i)) {
+		s->bad++;
+		return false;
+	}
+	s->sum[i] = *sum;
+	s->times[i]++;
+	s->reported++;
+	return true;
+}
+
+/* Resident kB of the mapping that holds addr (/proc/self/smaps), or -1. */
+static long rss_kb_at(const void *addr)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	bool in = false;
+	long kb = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 &&
+		    strchr(line, '-') < strchr(line, ' '))
+			in = (uintptr_t)addr >= lo && (uintptr_t)addr < hi;
+		else if (in && sscanf(line, "Rss: %ld kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb;
+}
+
+static void test_slots_keys_window(void **state)
+{
+	static struct win_seen s;
+	static struct flow_key keys[WIN_KEYS];
+	static struct flow_counters v[WIN_KEYS];
+	struct acct_stats st;
+	struct acct *a;
+	uint64_t maps, lookups;
+	uint32_t i;
+
+	(void)state;
+	if (open_layout(&a, ACCT_LAYOUT_SLOTS, WIN_KEYS))
+		skip();
+	for (i = 0; i < WIN_KEYS; i++) {
+		make_key(&keys[i], i);
+		vals(&v[i], 7 * i + 1);
+	}
+	assert_int_equal(acct_set(a, keys, v, WIN_KEYS), 0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(acct_read(a, win_record, &s), 0);
+	assert_int_equal(s.bad, 0);
+	assert_int_equal(s.reported, WIN_KEYS);
+	for (i = 0; i < WIN_KEYS; i++) {
+		assert_int_equal(s.times[i], 1);
+		assert_memory_equal(&s.sum[i], &v[i], sizeof(v[i]));
+	}
+	/* 1.6 MB of keys: several windows, none left mapped */
+	assert_true(a->sl.key_maps >= 3);
+	assert_int_equal(a->sl.kwin_hi, a->sl.kwin_lo);
+	assert_int_equal(rss_kb_at(a->sl.keys), 0);
+	assert_int_equal(rss_kb_at((char *)a->sl.keys + a->sl.keys_len - 1), 0);
+
+	/* a reused key unchanged: reported again, and only that one (and
+	 * what the rotating re-check adds, a share of the slots) */
+	maps = a->sl.key_maps;
+	lookups = a->sl.key_lookups;
+	assert_int_equal(acct_reused(a, &keys[WIN_KEYS - 5]), 0);
+	assert_int_equal(a->sl.key_lookups, lookups);	/* no key read */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(acct_read(a, win_record, &s), 0);
+	assert_int_equal(s.bad, 0);
+	assert_int_equal(s.times[WIN_KEYS - 5], 1);
+	assert_memory_equal(&s.sum[WIN_KEYS - 5], &v[WIN_KEYS - 5],
+			    sizeof(v[0]));
+	assert_true(s.reported <= 1 + (WIN_KEYS + ACCT_RECHECK_DIV - 1) /
+		    ACCT_RECHECK_DIV);
+	assert_true(a->sl.key_maps > maps);
+	assert_int_equal(rss_kb_at(a->sl.keys), 0);
+
+	/* every other key forgotten: found (a key lookup each, unless the
+	 * read's last window holds it: 13107 keys of 4-KiB pages), retired */
+	for (i = 0; i < WIN_KEYS; i += 2)
+		assert_int_equal(acct_forget(a, &keys[i]), 0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(acct_read(a, win_record, &s), 0);
+	acct_get_stats(a, &st);
+	assert_int_equal(st.entries, WIN_KEYS / 2);
+	assert_true(a->sl.key_lookups >= lookups + WIN_KEYS / 2 - 13107 / 2);
+
+	/* released (a later read, some time): their keys are zeroed, and
+	 * the slots come back for new flows, reported with their keys */
+	sleep_ms(250);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(acct_read(a, win_record, &s), 0);
+	for (i = 0; i < WIN_KEYS / 2; i++) {
+		struct flow_key k;
+		uint32_t slot = i;
+
+		assert_int_equal(bpf_map_lookup_elem(a->sl.keys_fd, &slot, &k), 0);
+		if (k.family) {
+			/* a kept key: an odd one, in its slot */
+			assert_int_equal(be32toh(k.src[3]) % 2, 1);
+		}
+	}
+	for (i = 0; i < WIN_KEYS; i += 2)
+		vals(&v[i], 3 * i + 11);
+	for (i = 0; i < WIN_KEYS; i += 2)
+		assert_int_equal(acct_set(a, &keys[i], &v[i], 1), 0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(acct_read(a, win_record, &s), 0);
+	assert_int_equal(s.bad, 0);
+	for (i = 0; i < WIN_KEYS; i += 2) {
+		assert_int_equal(s.times[i], 1);
+		assert_memory_equal(&s.sum[i], &v[i], sizeof(v[i]));
+	}
+	acct_get_stats(a, &st);
+	assert_int_equal(st.entries, WIN_KEYS);
+	assert_int_equal(rss_kb_at(a->sl.keys), 0);
+	(void)a;	/* closed by close_cur */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1063,6 +1218,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_slots_late_new_connection,
 					  close_cur),
 		cmocka_unit_test_teardown(test_slots_owner_forget, close_cur),
+		cmocka_unit_test_teardown(test_slots_keys_window, close_cur),
 	};
 
 	return cmocka_run_group_tests(tests, setup_netns, NULL);
