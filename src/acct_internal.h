@@ -123,15 +123,16 @@ struct acct_slots {
 	/*
 	 * slot_keys is not kept mapped: 40 B a slot, read only for the slots
 	 * a read reports (in slot order) and by an index rebuild, through a
-	 * window of pages mapped over its reservation while a pass needs it
-	 * ([kwin_lo, kwin_hi) in bytes; none between reads), else one lookup
-	 * system call (acct_slots.c: key_get).
+	 * window of pages mapped while a pass needs it (bytes [kwin_lo,
+	 * kwin_hi) of the array at keys; none between reads), else one
+	 * lookup system call (acct_slots.c: key_get).
 	 */
-	struct flow_key *keys;		/* reservation for slot_keys (window) */
+	void *keys;			/* the window's reservation */
 	struct flow_counters *ctr;	/* mmap of slot_counters, [0, mapped) */
-	size_t keys_len, ctr_len;	/* reserved bytes (all nslots) */
+	size_t keys_len;		/* slot_keys' bytes (pages, all nslots) */
+	size_t ctr_len;			/* reserved bytes (all nslots) */
 	uint32_t mapped;		/* slots the counters' mapping covers */
-	size_t kwin_lo, kwin_hi;	/* bytes of slot_keys mapped now */
+	size_t kwin_lo, kwin_hi;	/* bytes of slot_keys in the window */
 	uint64_t key_maps;		/* windows mapped so far */
 	uint64_t key_lookups;		/* keys read by system call */
 	int keys_fd, ctr_fd;

@@ -40,8 +40,9 @@
  * Only slot_counters stays mapped. slot_keys (40 B a slot: 9.4 MiB of
  * flowtop's resident memory at 262144 flows, the kernel's all the same)
  * is read in slot order by a read (the keys of the slots it reports) and
- * by an index rebuild, through a window of KEY_WINDOW_PAGES mapped over
- * its reservation for that pass and unmapped when the read ends; the
+ * by an index rebuild, through a window of KEY_WINDOW_PAGES mapped at
+ * one place over the part of the array the pass is in, each map in place
+ * of the last, and unmapped when the read ends; the
  * other key reads (a forget's candidate, a rescue) are one system call
  * each, and keys are written (set, zeroed at release) by batch updates.
  */
@@ -168,44 +169,52 @@ static void *reserve(size_t len)
  * the keys of 262144 slots). */
 #define KEY_WINDOW_PAGES	128
 
-/* The window's pages back to the reservation (no access, not resident). */
+static size_t key_window_bytes(void)
+{
+	return KEY_WINDOW_PAGES * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* The window back to its reservation (no access, not resident). */
 static void keys_unmap(struct acct_slots *sl)
 {
 	void *p;
 
 	if (sl->kwin_hi == sl->kwin_lo)
 		return;
-	p = mmap((char *)sl->keys + sl->kwin_lo, sl->kwin_hi - sl->kwin_lo,
-		 PROT_NONE,
+	p = mmap(sl->keys, key_window_bytes(), PROT_NONE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
-	if (p == MAP_FAILED)
-		munmap((char *)sl->keys + sl->kwin_lo,
-		       sl->kwin_hi - sl->kwin_lo);
+	if (p == MAP_FAILED) {
+		/* not left mapped: the next window maps over the hole */
+		munmap(sl->keys, key_window_bytes());
+	}
 	sl->kwin_lo = sl->kwin_hi = 0;
 }
 
-/* Maps the window of slot_keys starting at the page of slot s. */
+/*
+ * Maps the window over the pages of slot_keys from the one holding slot
+ * s's key: in place of the window before (one system call).
+ */
 static int keys_window(struct acct_slots *sl, uint32_t s)
 {
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-	size_t lo = (size_t)s * sizeof(*sl->keys) / pg * pg;
+	size_t lo = (size_t)s * sizeof(struct flow_key) / pg * pg;
 	size_t hi = lo + KEY_WINDOW_PAGES * pg;
 	void *p;
 
-	keys_unmap(sl);
 	if (hi > sl->keys_len)
 		hi = sl->keys_len;
-	p = mmap((char *)sl->keys + lo, hi - lo, PROT_READ,
-		 MAP_SHARED | MAP_FIXED, sl->keys_fd, (off_t)lo);
-	/* failed: the range may be gone, the reservation again */
-	sl->kwin_lo = lo;
-	sl->kwin_hi = hi;
+	p = mmap(sl->keys, hi - lo, PROT_READ, MAP_SHARED | MAP_FIXED,
+		 sl->keys_fd, (off_t)lo);
 	if (p == MAP_FAILED) {
 		int err = -errno;
 
+		/* the window may be gone: its reservation again */
+		sl->kwin_hi = 1;
 		keys_unmap(sl);
 		return err;
 	}
+	sl->kwin_lo = lo;
+	sl->kwin_hi = hi;
 	sl->key_maps++;
 	return 0;
 }
@@ -213,9 +222,9 @@ static int keys_window(struct acct_slots *sl, uint32_t s)
 /* Is the key of slot s in the window? */
 static inline bool key_in_window(const struct acct_slots *sl, uint32_t s)
 {
-	size_t lo = (size_t)s * sizeof(*sl->keys);
+	size_t lo = (size_t)s * sizeof(struct flow_key);
 
-	return lo >= sl->kwin_lo && lo + sizeof(*sl->keys) <= sl->kwin_hi;
+	return lo >= sl->kwin_lo && lo + sizeof(struct flow_key) <= sl->kwin_hi;
 }
 
 /* The key of slot s by system call. 0 or -errno. */
@@ -235,7 +244,8 @@ static int key_get(struct acct_slots *sl, uint32_t s, struct flow_key *key,
 {
 	if (!key_in_window(sl, s) && (!seq || keys_window(sl, s)))
 		return key_lookup(sl, s, key);
-	memcpy(key, &sl->keys[s], sizeof(*key));
+	memcpy(key, (const char *)sl->keys +
+	       ((size_t)s * sizeof(*key) - sl->kwin_lo), sizeof(*key));
 	return 0;
 }
 
@@ -260,9 +270,9 @@ int acct_slots_init(struct acct *a, int keys_fd, int ctr_fd,
 	sl->next = next;
 	sl->keys_fd = keys_fd;
 	sl->ctr_fd = ctr_fd;
-	sl->keys_len = page_round((size_t)sl->nslots * sizeof(*sl->keys));
+	sl->keys_len = page_round((size_t)sl->nslots * sizeof(struct flow_key));
 	sl->ctr_len = page_round((size_t)sl->nslots * sizeof(*sl->ctr));
-	sl->keys = reserve(sl->keys_len);
+	sl->keys = reserve(key_window_bytes());
 	sl->ctr = reserve(sl->ctr_len);
 	err = sl->keys && sl->ctr ? map_prefix(sl, 1) : -ENOMEM;
 	if (err) {
@@ -302,7 +312,7 @@ void acct_slots_free(struct acct *a)
 	struct acct_slots *sl = &a->sl;
 
 	if (sl->keys)
-		munmap(sl->keys, sl->keys_len);
+		munmap(sl->keys, key_window_bytes());
 	if (sl->ctr)
 		munmap(sl->ctr, sl->ctr_len);
 	if (sl->index)
