@@ -20,8 +20,9 @@
  *
  *   slots  a flow gets a slot number: slot_of (hash, key -> slot) finds it,
  *          slot_keys[slot] holds its key and slot_counters[slot] its
- *          counters, both arrays mmap()ed by userspace and read straight
- *          from memory, no system call per flow. Free slots come from
+ *          counters, both arrays mmap()ed by userspace (slot_keys a window
+ *          at a time, as a read passes it) and read straight from
+ *          memory, no system call per flow. Free slots come from
  *          free_slots (recycled by userspace) or, while never-used ones
  *          are left, from the bump counter slot_next.
  *   lru    counters: per-CPU LRU hash key -> counters, read with batch
