@@ -118,7 +118,7 @@ static int map_over(void *base, size_t len, int fd)
 	return p == MAP_FAILED ? -errno : 0;
 }
 
-static int map_both(struct acct_slots *sl, uint32_t n)
+static int map_counters(struct acct_slots *sl, uint32_t n)
 {
 	return map_over(sl->ctr, page_round((size_t)n * sizeof(*sl->ctr)),
 			sl->ctr_fd);
@@ -143,13 +143,13 @@ static int map_prefix(struct acct_slots *sl, uint32_t want)
 	n = ((uint64_t)want + map_step(sl)) / map_step(sl) * map_step(sl);
 	if (n > sl->nslots)
 		n = sl->nslots;
-	err = map_both(sl, (uint32_t)n);
+	err = map_counters(sl, (uint32_t)n);
 	if (!err) {
 		sl->mapped = (uint32_t)n;
 		return 0;
 	}
 	sl->mapped = 0;
-	if (old && !map_both(sl, old))
+	if (old && !map_counters(sl, old))
 		sl->mapped = old;
 	return err;
 }
@@ -184,8 +184,11 @@ static void keys_unmap(struct acct_slots *sl)
 	p = mmap(sl->keys, key_window_bytes(), PROT_NONE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
 	if (p == MAP_FAILED) {
-		/* not left mapped: the next window maps over the hole */
+		/* not left mapped, and no window again: a MAP_FIXED over
+		 * the hole could land on whatever the process maps there
+		 * next; the keys are read by system call from now on */
 		munmap(sl->keys, key_window_bytes());
+		sl->keys = NULL;
 	}
 	sl->kwin_lo = sl->kwin_hi = 0;
 }
@@ -201,6 +204,8 @@ static int keys_window(struct acct_slots *sl, uint32_t s)
 	size_t hi = lo + KEY_WINDOW_PAGES * pg;
 	void *p;
 
+	if (!sl->keys)
+		return -ENOMEM;	/* the reservation is gone (keys_unmap) */
 	if (hi > sl->keys_len)
 		hi = sl->keys_len;
 	p = mmap(sl->keys, hi - lo, PROT_READ, MAP_SHARED | MAP_FIXED,
