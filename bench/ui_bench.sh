@@ -61,7 +61,7 @@ require_loadgen
 [ -z "${UI_AUTOGROUP:-}" ] || autogroup_set "$UI_AUTOGROUP"
 echo "flowtop interactive view benchmark: $(nproc) CPUs, Linux $(uname -r)"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "kernel.sched_autogroup_enabled: $(cat "$AG_FILE" 2>/dev/null || echo none)${UI_AUTOGROUP:+ (set by UI_AUTOGROUP, was $AG_OLD)}"
+autogroup_state
 echo "keys: $KEYS ($SEQ in turn; '?' before the first snapshot) at random gaps of $GAP ms; flowtop $ARGS"
 
 # fill_staggered GEN DUT F R: F flows sent as fast as loadgen goes, in 16

@@ -107,7 +107,7 @@ one() {
 
 echo "flowtop view under bursts and mass expiry: $(nproc) CPUs, Linux $(uname -r)"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); flowtop $ARGS; keys $SEQ"
-echo "kernel.sched_autogroup_enabled: $(cat "$AG_FILE" 2>/dev/null || echo none)${UI_AUTOGROUP:+ (set by UI_AUTOGROUP, was $AG_OLD)}"
+autogroup_state
 [ -z "${UI_STALL_TRACE:-}" ] || mkdir -p "$UI_STALL_TRACE"
 for sc in $SCENARIOS; do
 	case "$sc" in burst|expiry) ;; *) fail "unknown scenario '$sc' (burst, expiry)" ;; esac

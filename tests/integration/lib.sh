@@ -291,6 +291,10 @@ autogroup_set() {
 	_AG_SET=$1
 	log "kernel.sched_autogroup_enabled $AG_OLD -> $1 for this run"
 }
+# autogroup_state: one line for a bench's header, the setting in force
+autogroup_state() {
+	echo "kernel.sched_autogroup_enabled: $(cat "$AG_FILE" 2>/dev/null || echo none)${_AG_SET:+ (set for this run, was $AG_OLD)}"
+}
 _autogroup_restore() {
 	[ -n "$_AG_SET" ] && [ "$(cat "$AG_FILE")" = "$_AG_SET" ] &&
 		echo "$AG_OLD" >"$AG_FILE"
