@@ -541,8 +541,10 @@ static uint64_t order_key(const struct group_row *r, enum sort_key k,
  * bytes: they all share the least key, and go last (first reversed).
  */
 /*
- * wide: keys far apart (byte rates to 1e14 with packet rates to 1e6, too
- * wide to pack into one 64-bit key; byte counts to 2^58): the other sort.
+ * wide: keys far apart (byte and packet counts to 3 * 2^48 a flow: the
+ * bytes and packets passes' two keys do not fit one 64-bit key together,
+ * so they take the other sort; byte rates to 2.7e11 with packet rates to
+ * 6e5, which still pack).
  */
 static void sort_ties_run(bool wide)
 {
