@@ -796,84 +796,24 @@ static void agg_out_none(const struct group_agg *a,
 		agg_out(a, sort_item_row(&items[n - 1 - i]), &out[i]);
 }
 
-/* digits of the packed keys' sort */
-#define PACK_DIGIT 11
-#define PACK_PASSES ((64 + PACK_DIGIT - 1) / PACK_DIGIT)
-
-/*
- * items[0..n) by hi, stable (the rows' order for equal keys), hi of at
- * most bits bits: an LSD radix sort of PACK_DIGIT-bit digits, the digits
- * every item has alike skipped, tmp (n items) its scratch.
- */
-static void sort_packed(struct sort_item *items, struct sort_item *tmp,
-			size_t n, unsigned int bits)
-{
-	static _Thread_local size_t count[PACK_PASSES][1u << PACK_DIGIT];
-	const uint64_t mask = (1u << PACK_DIGIT) - 1;
-	unsigned int passes = (bits + PACK_DIGIT - 1) / PACK_DIGIT;
-	struct sort_item *src = items, *dst = tmp, *sw;
-
-	memset(count, 0, passes * sizeof(count[0]));
-	for (size_t i = 0; i < n; i++)
-		for (unsigned int d = 0; d < passes; d++)
-			count[d][items[i].hi >> (d * PACK_DIGIT) & mask]++;
-	for (unsigned int d = 0; d < passes; d++) {
-		size_t *c = count[d], sum = 0;
-		unsigned int sh = d * PACK_DIGIT;
-
-		if (c[items[0].hi >> sh & mask] == n)
-			continue;
-		for (size_t b = 0; b <= mask; b++) {
-			size_t v = c[b];
-
-			c[b] = sum;
-			sum += v;
-		}
-		for (size_t i = 0; i < n; i++)
-			dst[c[src[i].hi >> sh & mask]++] = src[i];
-		sw = src;
-		src = dst;
-		dst = sw;
-	}
-	if (src != items)
-		memcpy(items, src, n * sizeof(*items));
-}
-
-static unsigned int bit_width(uint64_t v)
-{
-	return v ? 64u - (unsigned int)__builtin_clzll(v) : 0;
-}
-
 /*
  * The n groups with traffic, items[0..n) (key hi, secondary key in lo's
  * upper half, each up to hmax and smax; the row in lo's lower half), in
  * order: most first unless reversed, equal keys in the rows' order; the
- * n items after them are the sort's scratch. When both keys fit in 64
- * bits together (the usual case: rates and counts well below 2^40) they
- * are packed into hi and sorted by that alone, only its bits that vary;
- * else sort.c's sort of both.
+ * n items after them are the sort's scratch. Most first is ascending by
+ * the distance from the maximum, which keeps the keys as narrow as they
+ * are (sort_items then packs both into one word when they fit).
  */
 static void sort_keyed(struct sort_item *items, size_t n, uint64_t hmax,
 		       uint32_t smax, bool reverse)
 {
-	unsigned int hb = bit_width(hmax), sb = bit_width(smax);
-
-	if (hb + sb <= 64) {
+	if (!reverse) {
 		for (size_t i = 0; i < n; i++) {
 			struct sort_item *it = &items[i];
-			uint64_t h = reverse ? it->hi : hmax - it->hi;
-			uint64_t s = reverse ? it->lo >> 32 : smax - (it->lo >> 32);
+			uint32_t sec = smax - (uint32_t)(it->lo >> 32);
 
-			it->hi = h << sb | s;
-			it->lo = (uint32_t)it->lo;
-		}
-		sort_packed(items, items + n, n, hb + sb);
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (!reverse) {
-			items[i].hi = ~items[i].hi;
-			items[i].lo ^= (uint64_t)UINT32_MAX << 32;
+			it->hi = hmax - it->hi;
+			it->lo = (uint64_t)sec << 32 | (uint32_t)it->lo;
 		}
 	}
 	sort_items(items, items + n, n);

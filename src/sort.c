@@ -204,15 +204,63 @@ static inline unsigned int byte_at(const struct sort_item *it, unsigned int pos)
 		       : (unsigned int)(it->hi >> (8 * (pos - 8))) & 0xff;
 }
 
-void sort_items(struct sort_item *items, struct sort_item *tmp, size_t n)
+/* digits of the packed sort: 6 passes at most over 64 bits, 2048 counts */
+#define PACK_DIGIT 11
+#define PACK_PASSES ((64 + PACK_DIGIT - 1) / PACK_DIGIT)
+
+/*
+ * items[0..n) by hi alone, stable, hi of at most bits bits: wide digits,
+ * since a key this narrow needs few passes, each digit every item has
+ * alike skipped.
+ */
+static void sort_packed(struct sort_item *items, struct sort_item *tmp,
+			size_t n, unsigned int bits)
+{
+	static _Thread_local size_t count[PACK_PASSES][1u << PACK_DIGIT];
+	const uint64_t mask = (1u << PACK_DIGIT) - 1;
+	unsigned int passes = (bits + PACK_DIGIT - 1) / PACK_DIGIT;
+	struct sort_item *src = items, *dst = tmp, *sw;
+
+	memset(count, 0, passes * sizeof(count[0]));
+	for (size_t i = 0; i < n; i++)
+		for (unsigned int d = 0; d < passes; d++)
+			count[d][items[i].hi >> (d * PACK_DIGIT) & mask]++;
+	for (unsigned int d = 0; d < passes; d++) {
+		size_t *c = count[d], sum = 0;
+		unsigned int sh = d * PACK_DIGIT;
+
+		if (c[items[0].hi >> sh & mask] == n)
+			continue;
+		for (size_t b = 0; b <= mask; b++) {
+			size_t v = c[b];
+
+			c[b] = sum;
+			sum += v;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[c[src[i].hi >> sh & mask]++] = src[i];
+		sw = src;
+		src = dst;
+		dst = sw;
+	}
+	if (src != items)
+		memcpy(items, src, n * sizeof(*items));
+}
+
+static unsigned int bit_width(uint64_t v)
+{
+	return v ? 64u - (unsigned int)__builtin_clzll(v) : 0;
+}
+
+/* items[0..n) by (hi, lo's upper half), bytewise: keys of any width */
+static void sort_bytewise(struct sort_item *items, struct sort_item *tmp,
+			  size_t n)
 {
 	static _Thread_local size_t count[16][256];
 	struct sort_item *src = items, *dst = tmp, *t;
 	unsigned int pos, b;
 	size_t i;
 
-	if (n < 2)
-		return;
 	memset(count, 0, sizeof(count));
 	for (i = 0; i < n; i++)
 		for (pos = SORT_ROW_BYTES; pos < 16; pos++)
@@ -237,6 +285,47 @@ void sort_items(struct sort_item *items, struct sort_item *tmp, size_t n)
 	}
 	if (src != items)
 		memcpy(items, src, n * sizeof(*items));
+}
+
+void sort_items(struct sort_item *items, struct sort_item *tmp, size_t n)
+{
+	uint64_t hi_or = 0, hi_and = UINT64_MAX, hi_mask;
+	uint32_t sec_or = 0, sec_and = UINT32_MAX, sec_mask;
+	unsigned int hb, sb;
+
+	if (n < 2)
+		return;
+	/*
+	 * Only the bits below the highest one that differs between two keys
+	 * order them (above it every key has the same bits: the leading
+	 * ones of a complemented, largest-first key, say). When those of
+	 * both keys fit in 64 bits together (the usual case for rates and
+	 * counts) they are packed into hi and sorted as one word, in fewer
+	 * and wider passes. lo is left as it is, so hi alone is put back
+	 * afterwards, its constant bits from hi_and.
+	 */
+	for (size_t i = 0; i < n; i++) {
+		uint32_t sec = (uint32_t)(items[i].lo >> 32);
+
+		hi_or |= items[i].hi;
+		hi_and &= items[i].hi;
+		sec_or |= sec;
+		sec_and &= sec;
+	}
+	hb = bit_width(hi_or ^ hi_and);
+	sb = bit_width(sec_or ^ sec_and);
+	if (hb + sb > 64) {
+		sort_bytewise(items, tmp, n);
+		return;
+	}
+	hi_mask = hb == 64 ? UINT64_MAX : (1ull << hb) - 1;
+	sec_mask = sb == 32 ? UINT32_MAX : (1u << sb) - 1;
+	for (size_t i = 0; i < n; i++)
+		items[i].hi = (items[i].hi & hi_mask) << sb |
+			      ((uint32_t)(items[i].lo >> 32) & sec_mask);
+	sort_packed(items, tmp, n, hb + sb);
+	for (size_t i = 0; i < n; i++)
+		items[i].hi = (hi_and & ~hi_mask) | items[i].hi >> sb;
 }
 
 /* a's key below b's (rows aside) */

@@ -203,6 +203,74 @@ static void test_radix_large_random(void **state)
 	free(tmp);
 }
 
+static int cmp_item(const void *pa, const void *pb)
+{
+	const struct sort_item *a = pa, *b = pb;
+
+	if (a->hi != b->hi)
+		return a->hi < b->hi ? -1 : 1;
+	return a->lo < b->lo ? -1 : a->lo > b->lo;
+}
+
+/*
+ * Keys on both sides of the packing limit (primary and secondary widths
+ * summing to 64 bits, packed into one word, and to 65, sorted bytewise)
+ * come out as a reference sort gives them, each item unchanged: the
+ * packed sort puts the primary key back. Complemented keys (leading ones
+ * alike in every key) are as narrow as the bits that differ.
+ */
+static void test_radix_key_widths(void **state)
+{
+	const unsigned int widths[][2] = {
+		{ 32, 32 }, { 33, 32 }, { 64, 0 }, { 63, 1 }, { 1, 32 },
+		{ 0, 0 }, { 40, 24 }, { 41, 24 },
+	};
+	size_t n = 5000;
+	struct sort_item *it = malloc(n * sizeof(*it));
+	struct sort_item *tmp = malloc(n * sizeof(*tmp));
+	struct sort_item *ref = malloc(n * sizeof(*ref));
+
+	(void)state;
+	assert_non_null(it);
+	assert_non_null(tmp);
+	assert_non_null(ref);
+	srandom(13);
+	for (size_t w = 0; w < sizeof(widths) / sizeof(widths[0]); w++) {
+		unsigned int hb = widths[w][0], sb = widths[w][1];
+		uint64_t hmask = hb == 64 ? UINT64_MAX : (1ull << hb) - 1;
+		uint64_t smask = (1ull << sb) - 1;
+
+		for (size_t i = 0; i < n; i++) {
+			uint64_t r = (uint64_t)random() << 33 ^
+				     (uint64_t)random() << 11 ^ (uint64_t)random();
+
+			/* few distinct keys now and then: ties to keep stable */
+			if (i % 3 == 0)
+				r %= 7;
+			it[i].hi = r & hmask;
+			/* the widest keys reach their top bit */
+			if (i == n / 2)
+				it[i].hi = hmask;
+			it[i].lo = ((uint64_t)random() & smask) << 32 | i;
+			if (i == n / 3)
+				it[i].lo = smask << 32 | i;
+			/* every other round complemented, as largest-first
+			 * keys are: the same width in the bits that differ */
+			if (w % 2) {
+				it[i].hi = ~it[i].hi;
+				it[i].lo ^= (uint64_t)UINT32_MAX << 32;
+			}
+		}
+		memcpy(ref, it, n * sizeof(*it));
+		qsort(ref, n, sizeof(*ref), cmp_item);
+		sort_items(it, tmp, n);
+		assert_memory_equal(it, ref, n * sizeof(*it));
+	}
+	free(it);
+	free(tmp);
+	free(ref);
+}
+
 /*
  * Rows sharing the common key, left out of the sort and put in as a block,
  * end up exactly where sorting them all would put them: wherever the
@@ -361,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_sort_age_and_info),
 		cmocka_unit_test(test_sort_key_cycle),
 		cmocka_unit_test(test_radix_large_random),
+		cmocka_unit_test(test_radix_key_widths),
 		cmocka_unit_test(test_sort_with_common_block),
 		cmocka_unit_test(test_active),
 		cmocka_unit_test(test_proc_agg),
