@@ -25,7 +25,9 @@
 # BENCH_WINDOW (seconds measured, default 10), BENCH_BURST_RATE (default
 # 100000), BENCH_BURST_SECONDS (default 2.5), BENCH_THREADS (loadgen threads
 # for the burst, default 2), BENCH_SUSTAINED_SECONDS (default 60, 0 to skip),
-# BENCH_SUSTAINED_TIMEOUT (the UDP timeout then, default 5).
+# BENCH_SUSTAINED_TIMEOUT (the UDP timeout then, default 5), BENCH_ONLY
+# (comma-separated cases to run, the others skipped: steady, burst, acct,
+# filter, group, sustained; e.g. BENCH_ONLY=sustained; default all).
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}
 export TOP BUILD
@@ -40,6 +42,10 @@ BURST_SECONDS=${BENCH_BURST_SECONDS:-2.5}
 BURST_THREADS=${BENCH_THREADS:-2}
 SUST_SECONDS=${BENCH_SUSTAINED_SECONDS:-60}
 SUST_TIMEOUT=${BENCH_SUSTAINED_TIMEOUT:-5}
+ONLY=${BENCH_ONLY:-}
+# want CASE: whether BENCH_ONLY leaves CASE in
+want() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
+want sustained || SUST_SECONDS=0
 LOADGEN=${LOADGEN:-$TOP/$BUILD/bench/loadgen}
 ACCT_BENCH=$TOP/$BUILD/bench/acct_read_bench
 GROUP_BENCH=$TOP/$BUILD/bench/group_bench
@@ -284,56 +290,62 @@ echo "nf_conntrack_max $CT_MAX (was $CT_MAX_OLD)"
 echo
 
 # --- 1. steady state --------------------------------------------------------
-sink_pair gen1 dut1   # lib.sh: gen --veth-- dut, the load dropped at egress
-sysctl_set dut1 net.netfilter.nf_conntrack_udp_timeout "$UDP_TIMEOUT"
-ft_run s1 dut1 --batch --count 0 --output json -U -t 1 --max-flows "$FT_MAX_FLOWS"
-idle=$(tail -1 "$TMPD/s1.stats")
-idle_rss=$($PY -c 'import json,sys; print(json.loads(sys.argv[1])["_rss"])' "$idle")
-acct=$($PY -c 'import json,sys; print(json.loads(sys.argv[1]).get("acct"))' "$idle")
+w1=""
+if want steady; then
+	sink_pair gen1 dut1   # lib.sh: gen --veth-- dut, the load dropped at egress
+	sysctl_set dut1 net.netfilter.nf_conntrack_udp_timeout "$UDP_TIMEOUT"
+	ft_run s1 dut1 --batch --count 0 --output json -U -t 1 --max-flows "$FT_MAX_FLOWS"
+	idle=$(tail -1 "$TMPD/s1.stats")
+	idle_rss=$($PY -c 'import json,sys; print(json.loads(sys.argv[1])["_rss"])' "$idle")
+	acct=$($PY -c 'import json,sys; print(json.loads(sys.argv[1]).get("acct"))' "$idle")
 
-warm=$((UDP_TIMEOUT + 3))
-total=$((warm + WINDOW + 1))
-echo "steady: holding ~$((R * UDP_TIMEOUT)) flows (UDP timeout ${UDP_TIMEOUT}s, cycle of $F tuples) at $R new flows/s;"
-echo "        warming up ${warm}s, then measuring ${WINDOW}s ..."
-nice -n -10 ip netns exec "$(nsname gen1)" "$LOADGEN" --rate "$R" --flows "$F" \
-	--duration "$total" --quiet >"$TMPD/lg1.out" 2>&1 &
-lg_pid=$!
-_BG_PIDS+=("$lg_pid")
-sleep "$warm"
-t0=$(now)
-sleep "$WINDOW"
-t1=$(now)
-sleep 1.2	# the snapshot that closes the window
-ct_n=$(ns dut1 conntrack -C) || ct_n=0
-w1=$($BENCHPY window "$TMPD/s1.stats" "$t0" "$t1") || w1="ok=0 why=bench.py-failed"
-ft_end s1
+	warm=$((UDP_TIMEOUT + 3))
+	total=$((warm + WINDOW + 1))
+	echo "steady: holding ~$((R * UDP_TIMEOUT)) flows (UDP timeout ${UDP_TIMEOUT}s, cycle of $F tuples) at $R new flows/s;"
+	echo "        warming up ${warm}s, then measuring ${WINDOW}s ..."
+	nice -n -10 ip netns exec "$(nsname gen1)" "$LOADGEN" --rate "$R" --flows "$F" \
+		--duration "$total" --quiet >"$TMPD/lg1.out" 2>&1 &
+	lg_pid=$!
+	_BG_PIDS+=("$lg_pid")
+	sleep "$warm"
+	t0=$(now)
+	sleep "$WINDOW"
+	t1=$(now)
+	sleep 1.2	# the snapshot that closes the window
+	ct_n=$(ns dut1 conntrack -C) || ct_n=0
+	w1=$($BENCHPY window "$TMPD/s1.stats" "$t0" "$t1") || w1="ok=0 why=bench.py-failed"
+	ft_end s1
 
-wait "$lg_pid" 2>/dev/null || true
-lg1=$(cat "$TMPD/lg1.out")
-ip netns del "$(nsname gen1)" 2>/dev/null || true
-ip netns del "$(nsname dut1)" 2>/dev/null || true
+	wait "$lg_pid" 2>/dev/null || true
+	lg1=$(cat "$TMPD/lg1.out")
+	ip netns del "$(nsname gen1)" 2>/dev/null || true
+	ip netns del "$(nsname dut1)" 2>/dev/null || true
+fi
 
 # --- 2. burst -------------------------------------------------------------------
-sink_pair gen2 dut2
-sysctl_set dut2 net.netfilter.nf_conntrack_udp_timeout 120
-ft_run s2 dut2 --batch --count 0 --output json -U -t 1 --max-flows "$FT_MAX_FLOWS"
-echo "burst:  $BURST_FLOWS new flows at $BURST_RATE/s (default netlink buffer) ..."
-sleep 1.1
-t_b0=$(now)
-# nice -10: on a gateway conntrack's work runs in softirq, ahead of flowtop
-lg2=$(nice -n -10 ip netns exec "$(nsname gen2)" "$LOADGEN" --rate "$BURST_RATE" \
-	--flows "$BURST_FLOWS" --duration "$BURST_SECONDS" --threads "$BURST_THREADS" \
-	--quiet 2>&1) || true
-t_b1=$(now)
-w2=$($BENCHPY burst "$TMPD/s2.stats" "$t_b0" "$t_b1" 30) || w2="ok=0 why=bench.py-failed"
-ct2=$(ns dut2 conntrack -C) || ct2=0
-ft_end s2
-ip netns del "$(nsname gen2)" 2>/dev/null || true
-ip netns del "$(nsname dut2)" 2>/dev/null || true
+w2=""
+if want burst; then
+	sink_pair gen2 dut2
+	sysctl_set dut2 net.netfilter.nf_conntrack_udp_timeout 120
+	ft_run s2 dut2 --batch --count 0 --output json -U -t 1 --max-flows "$FT_MAX_FLOWS"
+	echo "burst:  $BURST_FLOWS new flows at $BURST_RATE/s (default netlink buffer) ..."
+	sleep 1.1
+	t_b0=$(now)
+	# nice -10: on a gateway conntrack's work runs in softirq, ahead of flowtop
+	lg2=$(nice -n -10 ip netns exec "$(nsname gen2)" "$LOADGEN" --rate "$BURST_RATE" \
+		--flows "$BURST_FLOWS" --duration "$BURST_SECONDS" --threads "$BURST_THREADS" \
+		--quiet 2>&1) || true
+	t_b1=$(now)
+	w2=$($BENCHPY burst "$TMPD/s2.stats" "$t_b0" "$t_b1" 30) || w2="ok=0 why=bench.py-failed"
+	ct2=$(ns dut2 conntrack -C) || ct2=0
+	ft_end s2
+	ip netns del "$(nsname gen2)" 2>/dev/null || true
+	ip netns del "$(nsname dut2)" 2>/dev/null || true
+fi
 
 # --- 3. counter map read alone ---------------------------------------------------
 ab=""
-if [ -x "$ACCT_BENCH" ]; then
+if want acct && [ -x "$ACCT_BENCH" ]; then
 	echo "acct_read_bench -n 262144 ..."
 	ab=$("$ACCT_BENCH" -n 262144 2>&1) || ab="acct_read_bench failed: $ab"
 fi
@@ -341,14 +353,14 @@ fi
 # --- 4. filter expressions over 1M flows (no root needed) ------------------------
 fb=""
 FILTER_BENCH=$TOP/$BUILD/bench/filter_bench
-if [ -x "$FILTER_BENCH" ]; then
+if want filter && [ -x "$FILTER_BENCH" ]; then
 	echo "filter_bench (1048576 flows) ..."
 	fb=$("$FILTER_BENCH" 2>&1) || fb="filter_bench failed: $fb"
 fi
 
 # --- 5. grouping ---------------------------------------------------------------------
 gb=""
-if [ -x "$GROUP_BENCH" ]; then
+if want group && [ -x "$GROUP_BENCH" ]; then
 	echo "group_bench (1048576 flows) ..."
 	gb=$("$GROUP_BENCH" 2>&1) || gb="group_bench failed: $gb"
 fi
@@ -382,49 +394,53 @@ if [ "$SUST_SECONDS" -gt 0 ]; then
 fi
 
 # --- report ----------------------------------------------------------------------
-echo
-echo "== steady: F=$F held, R=$R new flows/s, backend $acct, --output json -U =="
-if [ "$(get ok "$w1")" = 1 ]; then
-	rpf=$(get rss_per_flow "$w1")
-	rmean=$(get read_mean "$w1")
-	rmax=$(get read_max "$w1")
-	flows=$(get flows "$w1")
-	marg=$($PY -c "import sys; r,i,f=map(float,sys.argv[1:]); print('%.0f' % ((r-i)/f) if f else 'n/a')" "$(get rss "$w1")" "$idle_rss" "${flows:-0}") || marg=n/a
-	printf '  %-30s %s\n' \
-		"loadgen" "$lg1" \
-		"flows: flowtop / conntrack -C" "$flows / $ct_n" \
-		"CPU (% of one core)" "$(get cpu "$w1") %  (window $(get seconds "$w1") s, $(get snaps "$w1") snapshots)" \
-		"RSS" "$(mib "$(get rss "$w1")") MiB = $rpf B/flow  (idle $(mib "$idle_rss") MiB, marginal $marg B/flow)   goal <= 400 B/flow: $(ratio "$rpf" 400)" \
-		"map read per interval" "mean $rmean ms, max $rmax ms   goal <= 100 ms: $(ratio "$rmax" 100) (max)" \
-		"events handled" "$(get events_s "$w1")/s  (new $(get new_s "$w1")/s, destroyed $(get destroyed_s "$w1")/s)" \
-		"events lost / resyncs" "$(get lost "$w1") / $(get resyncs "$w1")  (since start: $(get lost_total "$w1") / $(get resyncs_total "$w1"))" \
-		"BPF map evictions" "$(get evictions "$w1")" \
-		"longest interval" "$(get interval_max "$w1") s (asked: 1 s)" \
-		"this script's JSON reader" "$(reader_cpu s1) % of one core over the run"
-else
-	echo "  no figures: $(get why "$w1"); stderr: $(tail -c 300 "$TMPD/s1.err")"
+if [ -n "$w1" ]; then
+	echo
+	echo "== steady: F=$F held, R=$R new flows/s, backend $acct, --output json -U =="
+	if [ "$(get ok "$w1")" = 1 ]; then
+		rpf=$(get rss_per_flow "$w1")
+		rmean=$(get read_mean "$w1")
+		rmax=$(get read_max "$w1")
+		flows=$(get flows "$w1")
+		marg=$($PY -c "import sys; r,i,f=map(float,sys.argv[1:]); print('%.0f' % ((r-i)/f) if f else 'n/a')" "$(get rss "$w1")" "$idle_rss" "${flows:-0}") || marg=n/a
+		printf '  %-30s %s\n' \
+			"loadgen" "$lg1" \
+			"flows: flowtop / conntrack -C" "$flows / $ct_n" \
+			"CPU (% of one core)" "$(get cpu "$w1") %  (window $(get seconds "$w1") s, $(get snaps "$w1") snapshots)" \
+			"RSS" "$(mib "$(get rss "$w1")") MiB = $rpf B/flow  (idle $(mib "$idle_rss") MiB, marginal $marg B/flow)   goal <= 400 B/flow: $(ratio "$rpf" 400)" \
+			"map read per interval" "mean $rmean ms, max $rmax ms   goal <= 100 ms: $(ratio "$rmax" 100) (max)" \
+			"events handled" "$(get events_s "$w1")/s  (new $(get new_s "$w1")/s, destroyed $(get destroyed_s "$w1")/s)" \
+			"events lost / resyncs" "$(get lost "$w1") / $(get resyncs "$w1")  (since start: $(get lost_total "$w1") / $(get resyncs_total "$w1"))" \
+			"BPF map evictions" "$(get evictions "$w1")" \
+			"longest interval" "$(get interval_max "$w1") s (asked: 1 s)" \
+			"this script's JSON reader" "$(reader_cpu s1) % of one core over the run"
+	else
+		echo "  no figures: $(get why "$w1"); stderr: $(tail -c 300 "$TMPD/s1.err")"
+	fi
 fi
 
-echo
-echo "== burst: $BURST_RATE new flows/s for ${BURST_SECONDS}s, default --netlink-buffer =="
-if [ "$(get ok "$w2")" = 1 ]; then
-	lost=$(get lost "$w2")
-	rs=$(get resyncs "$w2")
-	ftn=$(get flows "$w2")
-	keeps=no
-	[ "$lost" = 0 ] && [ "$rs" = 0 ] && [ "$ftn" = "$ct2" ] && keeps=yes
-	perm=none
-	[ "$ftn" = "$ct2" ] || perm="flowtop $ftn vs conntrack $ct2 flows"
-	printf '  %-30s %s\n' \
-		"loadgen" "$lg2" \
-		"events handled" "$(get events "$w2") (peak $(get peak_events_s "$w2")/s per snapshot)" \
-		"events lost / resyncs" "$lost / $rs" \
-		"settled after burst" "$(get settle "$w2") s   longest interval $(get interval_max "$w2") s" \
-		"flows: flowtop / conntrack -C" "$ftn / $ct2   permanent loss: $perm" \
-		"CPU during burst+settle" "$(get cpu "$w2") %, RSS $(mib "$(get rss "$w2")") MiB, max map read $(get read_max "$w2") ms" \
-		"keeps up with 100k events/s" "$keeps  (yes = no loss, no resync, same flow count as conntrack)"
-else
-	echo "  no figures: $(get why "$w2"); stderr: $(tail -c 300 "$TMPD/s2.err")"
+if [ -n "$w2" ]; then
+	echo
+	echo "== burst: $BURST_RATE new flows/s for ${BURST_SECONDS}s, default --netlink-buffer =="
+	if [ "$(get ok "$w2")" = 1 ]; then
+		lost=$(get lost "$w2")
+		rs=$(get resyncs "$w2")
+		ftn=$(get flows "$w2")
+		keeps=no
+		[ "$lost" = 0 ] && [ "$rs" = 0 ] && [ "$ftn" = "$ct2" ] && keeps=yes
+		perm=none
+		[ "$ftn" = "$ct2" ] || perm="flowtop $ftn vs conntrack $ct2 flows"
+		printf '  %-30s %s\n' \
+			"loadgen" "$lg2" \
+			"events handled" "$(get events "$w2") (peak $(get peak_events_s "$w2")/s per snapshot)" \
+			"events lost / resyncs" "$lost / $rs" \
+			"settled after burst" "$(get settle "$w2") s   longest interval $(get interval_max "$w2") s" \
+			"flows: flowtop / conntrack -C" "$ftn / $ct2   permanent loss: $perm" \
+			"CPU during burst+settle" "$(get cpu "$w2") %, RSS $(mib "$(get rss "$w2")") MiB, max map read $(get read_max "$w2") ms" \
+			"keeps up with 100k events/s" "$keeps  (yes = no loss, no resync, same flow count as conntrack)"
+	else
+		echo "  no figures: $(get why "$w2"); stderr: $(tail -c 300 "$TMPD/s2.err")"
+	fi
 fi
 
 if [ -n "$ab" ]; then
