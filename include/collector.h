@@ -115,4 +115,26 @@ int collector_start(struct collector *c, char *err, size_t errlen);
 /* Stops and joins the thread; frees the published snapshot. Idempotent. */
 void collector_stop(struct collector *c);
 
+/*
+ * When the tick after one that ran between two chunks of a resync dump
+ * (ct_yield) is due, that one having been due at due and run from start
+ * to end: an interval after due (after start if it began late), so that
+ * a slow read does not put every later snapshot off by its own length;
+ * but not sooner than a quarter interval after end, so that the dump
+ * still advances between ticks. Pure; unit tested.
+ */
+static inline uint64_t collector_due_after_dump_tick(uint64_t due,
+						     uint64_t start,
+						     uint64_t end,
+						     uint64_t interval_ns)
+{
+	uint64_t next = due + interval_ns;
+
+	if (next <= start)
+		next = start + interval_ns;
+	if (next < end + interval_ns / 4)
+		next = end + interval_ns / 4;
+	return next;
+}
+
 #endif
