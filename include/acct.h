@@ -75,7 +75,8 @@ typedef bool (*acct_read_fn)(const struct flow_key *key,
  * plus keys fn did not know last time, plus a rotating 1/ACCT_RECHECK_DIV
  * of the used slots (to find flows that ended without the caller hearing
  * of it: their counters never move again); a key not reported still has
- * the counters it had. Then drops the keys queued with acct_forget.
+ * the counters it had. Then drops the keys queued with acct_forget (slots:
+ * at most a share of a long queue per read, the rest at the next reads).
  * For the conntrack backend it does nothing and returns 0.
  */
 #define ACCT_RECHECK_DIV	64
@@ -97,7 +98,8 @@ int acct_read_prefetched(struct acct *acct, acct_read_fn fn,
 
 /*
  * The connection on key was destroyed: its entry goes after the next
- * acct_read (which takes its final counters). start_ns is its conntrack
+ * acct_read (which takes its final counters; slots: or a later one, when
+ * more are queued than a read drops). start_ns is its conntrack
  * timestamp start (CTA_TIMESTAMP_START), 0 if unknown. Every entry records
  * the connection that owns it (flow_key.h, struct flow_owner), and a new
  * connection on the same tuple restarts the entry in the BPF program. With

@@ -164,6 +164,18 @@ struct acct_slots {
 	uint32_t live;			/* slots in the index */
 	uint32_t tombs;			/* deleted entries left in its runs */
 	bool index_stale;		/* to be rebuilt from the slots' states */
+	/*
+	 * The index's successor (larger, or the same size without the
+	 * tombstones) while it is built a share per read, in slot order
+	 * (acct_slots.c: grow_step): the index slots below grow_pos are in
+	 * it too, and adds and deletes of those go to both. NULL: none.
+	 */
+	uint32_t *grow;
+	uint32_t grow_mask;
+	uint32_t grow_live, grow_tombs;
+	uint32_t grow_pos;
+	uint32_t added;			/* slots added to the index this read */
+	uint64_t grow_moved;		/* entries put into a successor so far */
 
 	/* slots whose key was deleted from slot_of, waiting to be reused */
 	struct acct_quarantine {

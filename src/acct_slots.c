@@ -69,6 +69,8 @@ enum {
 	SLOT_QUARANTINE,	/* key deleted from slot_of, not reusable yet */
 };
 
+static void grow_drop(struct acct_slots *sl);
+
 #define ACCT_QUARANTINE_MIN_NS	(200ull * 1000000ull)
 
 /*
@@ -323,6 +325,7 @@ void acct_slots_free(struct acct *a)
 	if (sl->index)
 		huge_unmap(sl->index,
 			   ((size_t)sl->index_mask + 1) * sizeof(*sl->index));
+	grow_drop(sl);
 	free(sl->shadow);
 	free(sl->state);
 	free(sl->misses);
@@ -390,8 +393,9 @@ static int64_t index_find(struct acct_slots *sl, const struct flow_key *key)
 	return -1;
 }
 
+/* Puts slot into a table (index or grow, with its tombstone count). */
 static void index_put(struct acct_slots *sl, uint32_t *index, uint32_t mask,
-		      uint32_t slot, uint64_t h)
+		      uint32_t *tombs, uint32_t slot, uint64_t h)
 {
 	uint32_t i = (uint32_t)h & mask, tomb = INDEX_TOMB(sl);
 
@@ -399,8 +403,34 @@ static void index_put(struct acct_slots *sl, uint32_t *index, uint32_t mask,
 	while (index[i] && index[i] != tomb)
 		i = (i + 1) & mask;
 	if (index[i] == tomb)
-		sl->tombs--;
+		(*tombs)--;
 	index[i] = hash_tag(sl, h) | (slot + 1);
+}
+
+/* Removes slot (key hash h) from a table: a tombstone in its place, or
+ * free places at the end of a run. Whether it was there. */
+static bool table_del(struct acct_slots *sl, uint32_t *index, uint32_t m,
+		      uint32_t *tombs, uint32_t slot, uint64_t h)
+{
+	uint32_t i = (uint32_t)h & m, e;
+
+	while ((e = index[i]) && entry_slot(sl, e) != slot)
+		i = (i + 1) & m;
+	if (!e)
+		return false;
+	if (!index[(i + 1) & m]) {
+		/* the end of a run: it and the tombstones before it are
+		 * free places again */
+		index[i] = 0;
+		while (index[i = (i - 1) & m] == INDEX_TOMB(sl)) {
+			index[i] = 0;
+			(*tombs)--;
+		}
+	} else {
+		index[i] = INDEX_TOMB(sl);
+		(*tombs)++;
+	}
+	return true;
 }
 
 /* Index entries for n slots: a power of two, at most 4/5 full. */
@@ -411,6 +441,107 @@ static size_t index_cap_for(size_t n)
 	while (cap < ((size_t)1 << 32) && (n + 1) * 5 > cap * 4)
 		cap <<= 1;
 	return cap;
+}
+
+/* The slots taken so far: every slot in the index is below. */
+static uint32_t taken_slots(const struct acct_slots *sl)
+{
+	uint64_t next = __atomic_load_n(sl->next, __ATOMIC_ACQUIRE);
+
+	return next < sl->nslots ? (uint32_t)next : sl->nslots;
+}
+
+/*
+ * Growing the index, a share per read. A rebuild reads the key of every
+ * slot in the index (its hash is not kept): at 1.7M slots, 260 ms of CPU
+ * in one read, which a collector sharing the CPUs with the load took
+ * 2.7 s to get (bench/README.md, "Sustained new flows and resyncs"). So
+ * once the index is 3/5 full (of live entries: twice the size; of live
+ * entries and tombstones: the same size), its successor is built in slot
+ * order, a share at the end of each read (grow_step): at least GROW_MIN
+ * entries, and GROW_RATIO times the entries the read added, which fills
+ * it before the index reaches 4/5 (the live entries at the start, 3/5,
+ * are 3 times the 1/5 left). The index stays the one lookups use; adds
+ * and deletes of slots the build has passed go to both. If the index
+ * reaches 4/5 all the same, the rest is done at once (index_add), as the
+ * whole rebuild was before.
+ */
+#define GROW_MIN	16384u
+#define GROW_RATIO	4u
+
+/* The entries a read puts into the successor, having added that many. */
+static uint32_t grow_budget(uint32_t added)
+{
+	uint64_t b = (uint64_t)added * GROW_RATIO;
+
+	return b < GROW_MIN ? GROW_MIN : b > UINT32_MAX ? UINT32_MAX : (uint32_t)b;
+}
+
+static void grow_drop(struct acct_slots *sl)
+{
+	if (!sl->grow)
+		return;
+	huge_unmap(sl->grow, ((size_t)sl->grow_mask + 1) * sizeof(*sl->grow));
+	sl->grow = NULL;
+	sl->grow_mask = sl->grow_live = sl->grow_tombs = sl->grow_pos = 0;
+}
+
+/* Starts a successor of cap entries when the index needs one. */
+static void grow_start(struct acct_slots *sl)
+{
+	size_t cap = (size_t)sl->index_mask + 1, ncap;
+
+	if (sl->grow || sl->index_stale)
+		return;
+	if ((size_t)sl->live * 5 > cap * 3 && cap < ((size_t)1 << 32))
+		ncap = cap * 2;
+	else if (((size_t)sl->live + sl->tombs) * 5 > cap * 3)
+		ncap = cap;
+	else
+		return;
+	sl->grow = huge_map(ncap * sizeof(*sl->grow));
+	if (!sl->grow)
+		return;		/* at 4/5, a rebuild at once (index_add) */
+	sl->grow_mask = (uint32_t)(ncap - 1);
+	sl->grow_live = sl->grow_tombs = sl->grow_pos = 0;
+}
+
+/*
+ * Puts up to budget index slots from grow_pos on into the successor,
+ * their keys read in slot order; once it holds every slot taken so far
+ * (all the index can have), it replaces the index. 0, or -EAGAIN with the
+ * successor dropped (a key could not be read, or the slot is not mapped).
+ */
+static int grow_step(struct acct_slots *sl, uint32_t budget)
+{
+	uint32_t s = sl->grow_pos, moved = 0, hi = taken_slots(sl);
+
+	for (; s < hi && moved < budget; s++) {
+		struct flow_key k;
+
+		if (sl->state[s] != SLOT_LIVE && sl->state[s] != SLOT_UNKNOWN)
+			continue;
+		if (s >= sl->mapped || key_get(sl, s, &k, true)) {
+			grow_drop(sl);
+			return -EAGAIN;
+		}
+		index_put(sl, sl->grow, sl->grow_mask, &sl->grow_tombs, s,
+			  key_hash(&k));
+		sl->grow_live++;
+		moved++;
+	}
+	sl->grow_pos = s;
+	sl->grow_moved += moved;
+	if (s < hi)
+		return 0;
+	huge_unmap(sl->index, ((size_t)sl->index_mask + 1) * sizeof(*sl->index));
+	sl->index = sl->grow;
+	sl->index_mask = sl->grow_mask;
+	sl->live = sl->grow_live;
+	sl->tombs = sl->grow_tombs;
+	sl->grow = NULL;
+	sl->grow_mask = sl->grow_live = sl->grow_tombs = sl->grow_pos = 0;
+	return 0;
 }
 
 /*
@@ -424,8 +555,7 @@ static size_t index_cap_for(size_t n)
  */
 static int index_rebuild(struct acct_slots *sl, size_t min_cap)
 {
-	uint64_t next = __atomic_load_n(sl->next, __ATOMIC_ACQUIRE);
-	uint32_t *ni, hi = next < sl->nslots ? (uint32_t)next : sl->nslots;
+	uint32_t *ni, hi = taken_slots(sl);
 	size_t n = 0, cap;
 
 	for (uint32_t s = 0; s < hi; s++) {
@@ -450,8 +580,10 @@ static int index_rebuild(struct acct_slots *sl, size_t min_cap)
 			huge_unmap(ni, cap * sizeof(*ni));
 			return -EAGAIN;
 		}
-		index_put(sl, ni, (uint32_t)(cap - 1), s, key_hash(&k));
+		index_put(sl, ni, (uint32_t)(cap - 1), &sl->tombs, s,
+			  key_hash(&k));
 	}
+	grow_drop(sl);
 	huge_unmap(sl->index, ((size_t)sl->index_mask + 1) * sizeof(*sl->index));
 	sl->index = ni;
 	sl->index_mask = (uint32_t)(cap - 1);
@@ -468,46 +600,49 @@ static void index_add(struct acct_slots *sl, uint32_t slot, uint64_t h)
 
 	if (sl->index_stale)
 		return;		/* the rebuild finds it by its state */
-	/* at most 4/5 full: doubled (in one rebuild) when it would pass;
-	 * rebuilt at its size when tombstones fill it that far */
-	if (((size_t)sl->live + 1) * 5 > cap * 4 && cap < ((size_t)1 << 32))
-		index_rebuild(sl, cap * 2);
-	else if (((size_t)sl->live + sl->tombs + 1) * 5 > cap * 4)
-		index_rebuild(sl, cap);
+	/*
+	 * At most 4/5 full: the successor finished at once if one is being
+	 * built (grow_step), else doubled (in one rebuild) when it would
+	 * pass, rebuilt at its size when tombstones fill it that far.
+	 */
+	if (((size_t)sl->live + 1) * 5 > cap * 4 && cap < ((size_t)1 << 32)) {
+		if (!sl->grow || sl->grow_mask + (size_t)1 < cap * 2 ||
+		    grow_step(sl, UINT32_MAX))
+			index_rebuild(sl, cap * 2);
+	} else if (((size_t)sl->live + sl->tombs + 1) * 5 > cap * 4) {
+		if (!sl->grow || grow_step(sl, UINT32_MAX))
+			index_rebuild(sl, cap);
+	}
 	if ((size_t)sl->live + sl->tombs + 1 >= (size_t)sl->index_mask + 1) {
 		/* no memory to grow and full: a rebuild when there is */
+		grow_drop(sl);
 		sl->index_stale = true;
 		return;
 	}
-	index_put(sl, sl->index, sl->index_mask, slot, h);
+	index_put(sl, sl->index, sl->index_mask, &sl->tombs, slot, h);
 	sl->live++;
+	sl->added++;
+	/* a successor past it already: there too */
+	if (sl->grow && slot < sl->grow_pos) {
+		index_put(sl, sl->grow, sl->grow_mask, &sl->grow_tombs, slot, h);
+		sl->grow_live++;
+	}
 }
 
 /* Removes slot (whose key is key): a tombstone in its place. */
 static void index_del(struct acct_slots *sl, uint32_t slot,
 		      const struct flow_key *key)
 {
-	uint32_t m = sl->index_mask, i = (uint32_t)key_hash(key) & m, e;
+	uint64_t h;
 
 	if (sl->index_stale)
 		return;
-	while ((e = sl->index[i]) && entry_slot(sl, e) != slot)
-		i = (i + 1) & m;
-	if (!e)
-		return;
-	if (!sl->index[(i + 1) & m]) {
-		/* the end of a run: it and the tombstones before it are
-		 * free places again */
-		sl->index[i] = 0;
-		while (sl->index[i = (i - 1) & m] == INDEX_TOMB(sl)) {
-			sl->index[i] = 0;
-			sl->tombs--;
-		}
-	} else {
-		sl->index[i] = INDEX_TOMB(sl);
-		sl->tombs++;
-	}
-	sl->live--;
+	h = key_hash(key);
+	if (table_del(sl, sl->index, sl->index_mask, &sl->tombs, slot, h))
+		sl->live--;
+	if (sl->grow && slot < sl->grow_pos &&
+	    table_del(sl, sl->grow, sl->grow_mask, &sl->grow_tombs, slot, h))
+		sl->grow_live--;
 }
 
 /* ---- slot life -------------------------------------------------------- */
@@ -809,6 +944,28 @@ static bool moved_lately(struct acct_slots *sl, int64_t s)
 }
 
 /*
+ * The forgets a read does at most, of n queued: FORGET_MIN (more than
+ * the churn of the benches' tables, 20000 flows ending per second), or a
+ * sixteenth of the queue. Each costs a system call or two (its slot's key
+ * compared, or the key looked up in slot_of), a delete and, a read later,
+ * a release: 2.5-3.7 us of CPU. A resync can queue the ghosts of half a
+ * million flows at once (flows that ended while events were lost): 1.2 s
+ * of CPU, most of it in one read, which took 9.4 s with the load holding
+ * the CPUs (bench/README.md, "Sustained new flows and resyncs"); a
+ * budget of 32768, ~100 ms of CPU, drains them in 15 reads. The rest
+ * waits in the queue, oldest first: a NEW on a waiting tuple cancels its
+ * forget as it would have before the read (acct_reused), a newer
+ * connection on it keeps the slot (acct_forget_decide), and a slot whose
+ * flow was reaped meanwhile and counts again is an orphan (reclaimed).
+ */
+#define FORGET_MIN	32768u
+
+static size_t forget_budget(size_t n)
+{
+	return n / 16 > FORGET_MIN ? n / 16 : FORGET_MIN;
+}
+
+/*
  * acct_forget_conn's queue: retire the slots of destroyed flows, unless a
  * newer connection owns the slot already. Its owner is read only here, and
  * only when its counters moved since they were last reported (during the
@@ -822,13 +979,19 @@ static void forget_queued(struct acct *a)
 {
 	struct acct_slots *sl = &a->sl;
 	struct flow_owner owner;
-	size_t i, keep = 0;
+	size_t i, keep = 0, n = a->forget.n, todo = forget_budget(n);
 	uint32_t slot;
 	int64_t s;
 
-	for (i = 0; i < a->forget.n; i++) {
+	for (i = 0; i < n; i++) {
 		struct acct_forget_ent *e = &a->forget.v[i];
 		bool have = false;
+
+		if (i >= todo) {
+			/* over this read's budget: the next read's */
+			a->forget.v[keep++] = *e;
+			continue;
+		}
 
 		s = slot_of_key(sl, &e->key);
 		if (s < 0 || sl->state[s] == SLOT_QUARANTINE)
@@ -954,6 +1117,7 @@ int acct_slots_read(struct acct *a, acct_read_fn fn, void *arg)
 
 	q.head = q.tail = q.hinted = 0;
 	sl->seq++;
+	sl->added = 0;
 	hi = used_slots(sl);
 	if (sl->index_stale)
 		index_rebuild(sl, 0);
@@ -1006,6 +1170,10 @@ int acct_slots_read(struct acct *a, acct_read_fn fn, void *arg)
 	hint_upto(a, &q, q.tail, arg);
 	while (q.head != q.tail)
 		report_oldest(a, &q, fn, arg);
+	/* the index's successor, if it needs one: this read's share */
+	grow_start(sl);
+	if (sl->grow)
+		grow_step(sl, grow_budget(sl->added));
 
 	forget_queued(a);
 	keys_unmap(sl);

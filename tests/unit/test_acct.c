@@ -27,6 +27,7 @@
 #include <bpf/libbpf.h>
 
 #include "acct.h"
+#include "flowtab.h"
 /* the owner rules and the layouts' fds: internal, tested here */
 #include "../../src/acct_internal.h"
 
@@ -634,6 +635,239 @@ static void test_slots_index_follows_use(void **state)
 	(void)a;	/* closed by close_cur */
 }
 
+/* ---- the index grown a share per read ---------------------------------- */
+
+#define GKEYS 80000u
+
+struct grow_seen {
+	struct flow_counters sum[GKEYS];
+	unsigned int times[GKEYS];
+	unsigned int reported, bad;
+};
+
+static bool grow_record(const struct flow_key *key,
+			const struct flow_counters *sum, void *arg)
+{
+	struct grow_seen *s = arg;
+	uint32_t i;
+
+	if (!made_key(key, GKEYS, &i)) {
+		s->bad++;
+		return false;
+	}
+	s->sum[i] = *sum;
+	s->times[i]++;
+	s->reported++;
+	return true;
+}
+
+static int grow_read(struct acct *a, struct grow_seen *s)
+{
+	memset(s, 0, sizeof(*s));
+	return acct_read(a, grow_record, s);
+}
+
+/*
+ * The index as lookups see it: every entry reachable from its key's home
+ * (no empty place between), with its key's tag, each key once, and
+ * exactly the keys whose want[i] is set. Keys read by lookup.
+ */
+static void check_index(struct acct *a, const bool *want)
+{
+	struct acct_slots *sl = &a->sl;
+	uint32_t m = sl->index_mask, n = 0, bits = sl->index_bits;
+	uint32_t lowmask = (uint32_t)(((uint64_t)1 << bits) - 1);
+	static unsigned char found[GKEYS];
+
+	memset(found, 0, sizeof(found));
+	for (uint32_t p = 0; p <= m; p++) {
+		uint32_t e = sl->index[p], slot, i, h32;
+		struct flow_key k;
+		uint64_t h;
+
+		if (!e || (e & lowmask) == lowmask)
+			continue;	/* empty, tombstone */
+		slot = (e & lowmask) - 1;
+		assert_int_equal(bpf_map_lookup_elem(sl->keys_fd, &slot, &k), 0);
+		assert_true(made_key(&k, GKEYS, &i));
+		assert_true(want[i]);
+		assert_int_equal(found[i], 0);
+		found[i] = 1;
+		h = flow_key_hash(&k);
+		h32 = (uint32_t)(((h >> 32) << bits) & 0xffffffffu);
+		assert_int_equal(e & ~lowmask, h32);
+		for (uint32_t q = (uint32_t)h & m; q != p; q = (q + 1) & m)
+			assert_int_not_equal(sl->index[q], 0);
+		n++;
+	}
+	assert_int_equal(n, sl->live);
+	for (uint32_t i = 0; i < GKEYS; i++)
+		assert_int_equal(found[i], want[i]);
+}
+
+/*
+ * slots: past 3/5 of its size, the key -> slot index gets a successor
+ * twice as large, filled a share per read (GROW_MIN entries, or 4 times
+ * what the read added) instead of in one rebuild at 4/5, which read the
+ * key of every slot (2.7 s in one read at 1.7M slots under load). Keys
+ * forgotten and added meanwhile, on either side of where the filling is,
+ * are in the new index once it takes over; every count stays exact.
+ */
+static void test_slots_index_grows_by_shares(void **state)
+{
+	static struct grow_seen s;
+	static struct flow_key keys[GKEYS];
+	static struct flow_counters v[GKEYS];
+	static bool want[GKEYS];
+	struct acct_slots *sl;
+	struct acct_stats st;
+	struct acct *a;
+	uint64_t moved;
+	uint32_t i, reads;
+
+	(void)state;
+	if (open_layout(&a, ACCT_LAYOUT_SLOTS, 1u << 17))
+		skip();
+	sl = &a->sl;
+	for (i = 0; i < GKEYS; i++) {
+		make_key(&keys[i], i);
+		vals(&v[i], i + 5);
+	}
+	/* 78000 keys: the index doubles (at once, within the read) up to
+	 * 131072 entries, which they fill below 3/5 */
+	assert_int_equal(acct_set(a, keys, v, 78000), 0);
+	assert_int_equal(grow_read(a, &s), 0);
+	assert_int_equal(s.reported, 78000);
+	acct_get_stats(a, &st);
+	assert_int_equal(st.index_bytes, 131072 * sizeof(uint32_t));
+	assert_null(sl->grow);
+
+	/* 1000 more: past 3/5; the successor gets this read's share only */
+	assert_int_equal(acct_set(a, keys + 78000, v + 78000, 1000), 0);
+	assert_int_equal(grow_read(a, &s), 0);
+	for (i = 78000; i < 79000; i++)
+		assert_int_equal(s.times[i], 1);
+	assert_non_null(sl->grow);
+	assert_int_equal(sl->grow_mask + 1, 262144);
+	assert_int_equal(sl->grow_live, 16384);
+	acct_get_stats(a, &st);
+	assert_int_equal(st.index_bytes, 131072 * sizeof(uint32_t));
+	for (i = 0; i < 79000; i++)
+		want[i] = true;
+	check_index(a, want);
+
+	/* forgotten: 100 keys the successor has (slots 0-99), 100 it has
+	 * not reached (slots 70000-70099) */
+	for (i = 0; i < 100; i++) {
+		assert_int_equal(acct_forget(a, &keys[i]), 0);
+		assert_int_equal(acct_forget(a, &keys[70000 + i]), 0);
+		want[i] = want[70000 + i] = false;
+	}
+	moved = sl->grow_moved;
+	assert_int_equal(grow_read(a, &s), 0);
+	assert_int_equal(sl->grow_moved - moved, 16384);
+	assert_int_equal(sl->grow_live, 2 * 16384 - 100);
+	acct_get_stats(a, &st);
+	assert_int_equal(st.entries, 79000 - 200);
+	check_index(a, want);
+
+	/* their slots back after the quarantine, taken by 200 new keys: in
+	 * the successor at once for those below where it is */
+	sleep_ms(250);
+	assert_int_equal(grow_read(a, &s), 0);
+	assert_non_null(sl->grow);
+	assert_true(sl->grow_pos > 100 && sl->grow_pos < 70000);
+	for (i = 79000; i < 79200; i++)
+		vals(&v[i], 3 * i);
+	assert_int_equal(acct_set(a, keys + 79000, v + 79000, 200), 0);
+	moved = sl->grow_moved;
+	assert_int_equal(grow_read(a, &s), 0);
+	assert_int_equal(s.bad, 0);
+	for (i = 79000; i < 79200; i++) {
+		assert_int_equal(s.times[i], 1);
+		assert_memory_equal(&s.sum[i], &v[i], sizeof(v[i]));
+		want[i] = true;
+	}
+	assert_true(sl->grow_moved - moved <= 16384);
+	check_index(a, want);
+
+	/* the rest, a share per read, until the successor takes over */
+	for (reads = 0; sl->grow && reads < 10; reads++) {
+		moved = sl->grow_moved;
+		assert_int_equal(grow_read(a, &s), 0);
+		assert_true(sl->grow_moved - moved <= 16384);
+	}
+	assert_null(sl->grow);
+	assert_true(reads >= 1);
+	acct_get_stats(a, &st);
+	assert_int_equal(st.index_bytes, 262144 * sizeof(uint32_t));
+	assert_int_equal(st.entries, 79000);
+	check_index(a, want);
+
+	/* and every count still its own: new values for all, each reported
+	 * once with them */
+	for (i = 0; i < 79200; i++)
+		vals(&v[i], 7 * i + 1);
+	for (i = 0; i < 79200; i++)
+		if (want[i])
+			assert_int_equal(acct_set(a, &keys[i], &v[i], 1), 0);
+	assert_int_equal(grow_read(a, &s), 0);
+	assert_int_equal(s.bad, 0);
+	for (i = 0; i < 79200; i++) {
+		assert_int_equal(s.times[i], want[i]);
+		if (want[i])
+			assert_memory_equal(&s.sum[i], &v[i], sizeof(v[i]));
+	}
+	(void)a;	/* closed by close_cur */
+}
+
+/*
+ * slots: a read does at most FORGET_MIN forgets, or a sixteenth of the
+ * queue (a resync can queue half a million ghosts at once: 1.7 s of CPU
+ * in one read); the rest wait, oldest first, and go in the next reads.
+ */
+static void test_slots_forgets_by_shares(void **state)
+{
+	static struct grow_seen s;
+	static struct flow_key keys[GKEYS];
+	static struct flow_counters v[GKEYS];
+	struct acct_stats st;
+	struct acct *a;
+	uint32_t i, n = 70000;
+
+	(void)state;
+	if (open_layout(&a, ACCT_LAYOUT_SLOTS, 1u << 17))
+		skip();
+	for (i = 0; i < n; i++) {
+		make_key(&keys[i], i);
+		vals(&v[i], i + 1);
+	}
+	assert_int_equal(acct_set(a, keys, v, n), 0);
+	assert_int_equal(grow_read(a, &s), 0);
+	assert_int_equal(s.reported, n);
+	for (i = 0; i < n; i++)
+		assert_int_equal(acct_forget(a, &keys[i]), 0);
+	/* 70000 queued: 32768 go (a sixteenth is less), then 32768, then
+	 * the 4464 left */
+	assert_int_equal(grow_read(a, &s), 0);
+	acct_get_stats(a, &st);
+	assert_int_equal(st.entries, n - 32768);
+	assert_int_equal(a->forget.n, n - 32768);
+	/* the oldest went first: key 0's slot is retired, the last key's not */
+	assert_int_equal(a->sl.state[0], 3 /* SLOT_QUARANTINE */);
+	/* a NEW on a waiting tuple still cancels its forget */
+	assert_int_equal(acct_reused(a, &keys[n - 1]), 0);
+	assert_int_equal(a->forget.n, n - 32768 - 1);
+	assert_int_equal(grow_read(a, &s), 0);
+	acct_get_stats(a, &st);
+	assert_int_equal(st.entries, n - 2 * 32768);
+	assert_int_equal(grow_read(a, &s), 0);
+	acct_get_stats(a, &st);
+	assert_int_equal(st.entries, 1);
+	assert_int_equal(a->forget.n, 0);
+	(void)a;	/* closed by close_cur */
+}
+
 /* what acct_read_prefetched did, in order */
 struct pf_log {
 	struct seen s;
@@ -1208,6 +1442,10 @@ int main(void)
 		cmocka_unit_test_teardown(test_slots_reports_changes, close_cur),
 		cmocka_unit_test_teardown(test_slots_forget_and_reuse, close_cur),
 		cmocka_unit_test_teardown(test_slots_index_follows_use,
+					  close_cur),
+		cmocka_unit_test_teardown(test_slots_index_grows_by_shares,
+					  close_cur),
+		cmocka_unit_test_teardown(test_slots_forgets_by_shares,
 					  close_cur),
 		cmocka_unit_test_teardown(test_slots_read_prefetches,
 					  close_cur),
