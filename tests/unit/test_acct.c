@@ -635,20 +635,22 @@ static void test_slots_index_follows_use(void **state)
 	(void)a;	/* closed by close_cur */
 }
 
-/* ---- the index grown a share per read ---------------------------------- */
+/* ---- larger tables: the index grown a share per read, forgets by shares,
+ * slot_keys' window ------------------------------------------------------ */
 
+/* keys of the tests below (make_key's 0 to GKEYS - 1) */
 #define GKEYS 80000u
 
-struct grow_seen {
+struct big_seen {
 	struct flow_counters sum[GKEYS];
 	unsigned int times[GKEYS];
 	unsigned int reported, bad;
 };
 
-static bool grow_record(const struct flow_key *key,
-			const struct flow_counters *sum, void *arg)
+static bool big_record(const struct flow_key *key,
+		       const struct flow_counters *sum, void *arg)
 {
-	struct grow_seen *s = arg;
+	struct big_seen *s = arg;
 	uint32_t i;
 
 	if (!made_key(key, GKEYS, &i)) {
@@ -661,10 +663,10 @@ static bool grow_record(const struct flow_key *key,
 	return true;
 }
 
-static int grow_read(struct acct *a, struct grow_seen *s)
+static int big_read(struct acct *a, struct big_seen *s)
 {
 	memset(s, 0, sizeof(*s));
-	return acct_read(a, grow_record, s);
+	return acct_read(a, big_record, s);
 }
 
 /*
@@ -715,7 +717,7 @@ static void check_index(struct acct *a, const bool *want)
  */
 static void test_slots_index_grows_by_shares(void **state)
 {
-	static struct grow_seen s;
+	static struct big_seen s;
 	static struct flow_key keys[GKEYS];
 	static struct flow_counters v[GKEYS];
 	static bool want[GKEYS];
@@ -736,7 +738,7 @@ static void test_slots_index_grows_by_shares(void **state)
 	/* 78000 keys: the index doubles (at once, within the read) up to
 	 * 131072 entries, which they fill below 3/5 */
 	assert_int_equal(acct_set(a, keys, v, 78000), 0);
-	assert_int_equal(grow_read(a, &s), 0);
+	assert_int_equal(big_read(a, &s), 0);
 	assert_int_equal(s.reported, 78000);
 	acct_get_stats(a, &st);
 	assert_int_equal(st.index_bytes, 131072 * sizeof(uint32_t));
@@ -744,7 +746,7 @@ static void test_slots_index_grows_by_shares(void **state)
 
 	/* 1000 more: past 3/5; the successor gets this read's share only */
 	assert_int_equal(acct_set(a, keys + 78000, v + 78000, 1000), 0);
-	assert_int_equal(grow_read(a, &s), 0);
+	assert_int_equal(big_read(a, &s), 0);
 	for (i = 78000; i < 79000; i++)
 		assert_int_equal(s.times[i], 1);
 	assert_non_null(sl->grow);
@@ -764,7 +766,7 @@ static void test_slots_index_grows_by_shares(void **state)
 		want[i] = want[70000 + i] = false;
 	}
 	moved = sl->grow_moved;
-	assert_int_equal(grow_read(a, &s), 0);
+	assert_int_equal(big_read(a, &s), 0);
 	assert_int_equal(sl->grow_moved - moved, 16384);
 	assert_int_equal(sl->grow_live, 2 * 16384 - 100);
 	acct_get_stats(a, &st);
@@ -774,14 +776,14 @@ static void test_slots_index_grows_by_shares(void **state)
 	/* their slots back after the quarantine, taken by 200 new keys: in
 	 * the successor at once for those below where it is */
 	sleep_ms(250);
-	assert_int_equal(grow_read(a, &s), 0);
+	assert_int_equal(big_read(a, &s), 0);
 	assert_non_null(sl->grow);
 	assert_true(sl->grow_pos > 100 && sl->grow_pos < 70000);
 	for (i = 79000; i < 79200; i++)
 		vals(&v[i], 3 * i);
 	assert_int_equal(acct_set(a, keys + 79000, v + 79000, 200), 0);
 	moved = sl->grow_moved;
-	assert_int_equal(grow_read(a, &s), 0);
+	assert_int_equal(big_read(a, &s), 0);
 	assert_int_equal(s.bad, 0);
 	for (i = 79000; i < 79200; i++) {
 		assert_int_equal(s.times[i], 1);
@@ -794,7 +796,7 @@ static void test_slots_index_grows_by_shares(void **state)
 	/* the rest, a share per read, until the successor takes over */
 	for (reads = 0; sl->grow && reads < 10; reads++) {
 		moved = sl->grow_moved;
-		assert_int_equal(grow_read(a, &s), 0);
+		assert_int_equal(big_read(a, &s), 0);
 		assert_true(sl->grow_moved - moved <= 16384);
 	}
 	assert_null(sl->grow);
@@ -811,7 +813,7 @@ static void test_slots_index_grows_by_shares(void **state)
 	for (i = 0; i < 79200; i++)
 		if (want[i])
 			assert_int_equal(acct_set(a, &keys[i], &v[i], 1), 0);
-	assert_int_equal(grow_read(a, &s), 0);
+	assert_int_equal(big_read(a, &s), 0);
 	assert_int_equal(s.bad, 0);
 	for (i = 0; i < 79200; i++) {
 		assert_int_equal(s.times[i], want[i]);
@@ -828,7 +830,7 @@ static void test_slots_index_grows_by_shares(void **state)
  */
 static void test_slots_forgets_by_shares(void **state)
 {
-	static struct grow_seen s;
+	static struct big_seen s;
 	static struct flow_key keys[GKEYS];
 	static struct flow_counters v[GKEYS];
 	struct acct_stats st;
@@ -843,13 +845,13 @@ static void test_slots_forgets_by_shares(void **state)
 		vals(&v[i], i + 1);
 	}
 	assert_int_equal(acct_set(a, keys, v, n), 0);
-	assert_int_equal(grow_read(a, &s), 0);
+	assert_int_equal(big_read(a, &s), 0);
 	assert_int_equal(s.reported, n);
 	for (i = 0; i < n; i++)
 		assert_int_equal(acct_forget(a, &keys[i]), 0);
 	/* 70000 queued: 32768 go (a sixteenth is less), then 32768, then
 	 * the 4464 left */
-	assert_int_equal(grow_read(a, &s), 0);
+	assert_int_equal(big_read(a, &s), 0);
 	acct_get_stats(a, &st);
 	assert_int_equal(st.entries, n - 32768);
 	assert_int_equal(a->forget.n, n - 32768);
@@ -858,10 +860,10 @@ static void test_slots_forgets_by_shares(void **state)
 	/* a NEW on a waiting tuple still cancels its forget */
 	assert_int_equal(acct_reused(a, &keys[n - 1]), 0);
 	assert_int_equal(a->forget.n, n - 32768 - 1);
-	assert_int_equal(grow_read(a, &s), 0);
+	assert_int_equal(big_read(a, &s), 0);
 	acct_get_stats(a, &st);
 	assert_int_equal(st.entries, n - 2 * 32768);
-	assert_int_equal(grow_read(a, &s), 0);
+	assert_int_equal(big_read(a, &s), 0);
 	acct_get_stats(a, &st);
 	assert_int_equal(st.entries, 1);
 	assert_int_equal(a->forget.n, 0);
@@ -1294,28 +1296,6 @@ static int setup_netns(void **state)
  */
 #define WIN_KEYS	40000u
 
-struct win_seen {
-	unsigned int times[WIN_KEYS];
-	struct flow_counters sum[WIN_KEYS];
-	unsigned int reported, bad;
-};
-
-static bool win_record(const struct flow_key *key,
-		       const struct flow_counters *sum, void *arg)
-{
-	struct win_seen *s = arg;
-	uint32_t i;
-
-	if (!made_key(key, WIN_KEYS, &i)) {
-		s->bad++;
-		return false;
-	}
-	s->sum[i] = *sum;
-	s->times[i]++;
-	s->reported++;
-	return true;
-}
-
 /* Resident kB of the mapping that holds addr (/proc/self/smaps), or -1. */
 static long rss_kb_at(const void *addr)
 {
@@ -1341,7 +1321,7 @@ static long rss_kb_at(const void *addr)
 
 static void test_slots_keys_window(void **state)
 {
-	static struct win_seen s;
+	static struct big_seen s;
 	static struct flow_key keys[WIN_KEYS];
 	static struct flow_counters v[WIN_KEYS];
 	struct acct_stats st;
@@ -1358,7 +1338,7 @@ static void test_slots_keys_window(void **state)
 	}
 	assert_int_equal(acct_set(a, keys, v, WIN_KEYS), 0);
 	memset(&s, 0, sizeof(s));
-	assert_int_equal(acct_read(a, win_record, &s), 0);
+	assert_int_equal(acct_read(a, big_record, &s), 0);
 	assert_int_equal(s.bad, 0);
 	assert_int_equal(s.reported, WIN_KEYS);
 	for (i = 0; i < WIN_KEYS; i++) {
@@ -1377,7 +1357,7 @@ static void test_slots_keys_window(void **state)
 	assert_int_equal(acct_reused(a, &keys[WIN_KEYS - 5]), 0);
 	assert_int_equal(a->sl.key_lookups, lookups);	/* no key read */
 	memset(&s, 0, sizeof(s));
-	assert_int_equal(acct_read(a, win_record, &s), 0);
+	assert_int_equal(acct_read(a, big_record, &s), 0);
 	assert_int_equal(s.bad, 0);
 	assert_int_equal(s.times[WIN_KEYS - 5], 1);
 	assert_memory_equal(&s.sum[WIN_KEYS - 5], &v[WIN_KEYS - 5],
@@ -1392,7 +1372,7 @@ static void test_slots_keys_window(void **state)
 	for (i = 0; i < WIN_KEYS; i += 2)
 		assert_int_equal(acct_forget(a, &keys[i]), 0);
 	memset(&s, 0, sizeof(s));
-	assert_int_equal(acct_read(a, win_record, &s), 0);
+	assert_int_equal(acct_read(a, big_record, &s), 0);
 	acct_get_stats(a, &st);
 	assert_int_equal(st.entries, WIN_KEYS / 2);
 	assert_true(a->sl.key_lookups >= lookups + WIN_KEYS / 2 - 13107 / 2);
@@ -1401,7 +1381,7 @@ static void test_slots_keys_window(void **state)
 	 * the slots come back for new flows, reported with their keys */
 	sleep_ms(250);
 	memset(&s, 0, sizeof(s));
-	assert_int_equal(acct_read(a, win_record, &s), 0);
+	assert_int_equal(acct_read(a, big_record, &s), 0);
 	for (i = 0; i < WIN_KEYS / 2; i++) {
 		struct flow_key k;
 		uint32_t slot = i;
@@ -1417,7 +1397,7 @@ static void test_slots_keys_window(void **state)
 	for (i = 0; i < WIN_KEYS; i += 2)
 		assert_int_equal(acct_set(a, &keys[i], &v[i], 1), 0);
 	memset(&s, 0, sizeof(s));
-	assert_int_equal(acct_read(a, win_record, &s), 0);
+	assert_int_equal(acct_read(a, big_record, &s), 0);
 	assert_int_equal(s.bad, 0);
 	for (i = 0; i < WIN_KEYS; i += 2) {
 		assert_int_equal(s.times[i], 1);
