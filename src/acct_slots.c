@@ -550,13 +550,16 @@ static int grow_step(struct acct_slots *sl, uint32_t budget)
  * slot order. Every such slot is below mapped (added by a read that saw
  * it mapped), unless a remap failed and unmapped everything: then the
  * index stays stale (index_find answers nothing and slot_of_key asks the
- * program) until a read finds the arrays mapped again. On failure the old
- * index stays. 0, -EAGAIN (not mapped) or -ENOMEM.
+ * program) until a read finds the arrays mapped again. A successor being
+ * filled a share per read is dropped: this one is filled at once, by the
+ * same walk (grow_step). On failure the old index stays. 0, -EAGAIN (not
+ * mapped) or -ENOMEM.
  */
 static int index_rebuild(struct acct_slots *sl, size_t min_cap)
 {
-	uint32_t *ni, hi = taken_slots(sl);
+	uint32_t hi = taken_slots(sl);
 	size_t n = 0, cap;
+	int ret;
 
 	for (uint32_t s = 0; s < hi; s++) {
 		if (sl->state[s] != SLOT_LIVE && sl->state[s] != SLOT_UNKNOWN)
@@ -568,27 +571,15 @@ static int index_rebuild(struct acct_slots *sl, size_t min_cap)
 	cap = index_cap_for(n);
 	if (cap < min_cap)
 		cap = min_cap;
-	ni = huge_map(cap * sizeof(*ni));
-	if (!ni)
-		return -ENOMEM;
-	for (uint32_t s = 0; s < hi; s++) {
-		struct flow_key k;
-
-		if (sl->state[s] != SLOT_LIVE && sl->state[s] != SLOT_UNKNOWN)
-			continue;
-		if (key_get(sl, s, &k, true)) {
-			huge_unmap(ni, cap * sizeof(*ni));
-			return -EAGAIN;
-		}
-		index_put(sl, ni, (uint32_t)(cap - 1), &sl->tombs, s,
-			  key_hash(&k));
-	}
+	/* a successor filled in one step: the same walk as a share's */
 	grow_drop(sl);
-	huge_unmap(sl->index, ((size_t)sl->index_mask + 1) * sizeof(*sl->index));
-	sl->index = ni;
-	sl->index_mask = (uint32_t)(cap - 1);
-	sl->live = (uint32_t)n;
-	sl->tombs = 0;
+	sl->grow = huge_map(cap * sizeof(*sl->grow));
+	if (!sl->grow)
+		return -ENOMEM;
+	sl->grow_mask = (uint32_t)(cap - 1);
+	ret = grow_step(sl, UINT32_MAX);
+	if (ret)
+		return ret;
 	sl->index_stale = false;
 	return 0;
 }
