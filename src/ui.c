@@ -733,8 +733,15 @@ int ui_run(struct collector *col, const struct config *cfg, int sig_fd,
 		}
 		if (pfd[1].revents && !only_reload(u, sig_fd))
 			break;	/* SIGINT/SIGTERM/SIGHUP: main cleans up */
-		if (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
-			why = "terminal closed";
+		/*
+		 * The terminal went away: the same end as the SIGHUP the
+		 * kernel sends with it (a clean one, status 0), whichever of
+		 * the two this poll saw first.
+		 */
+		if (pfd[0].revents & POLLHUP)
+			break;
+		if (pfd[0].revents & (POLLERR | POLLNVAL)) {
+			why = "terminal error";
 			ret = -EIO;
 			break;
 		}
