@@ -457,10 +457,10 @@ static uint32_t taken_slots(const struct acct_slots *sl)
  * in one read, which a collector sharing the CPUs with the load took
  * 2.7 s to get (bench/README.md, "Sustained new flows and resyncs"). So
  * once the index is 3/5 full (of live entries: twice the size; of live
- * entries and tombstones: the same size), its successor is built in slot
- * order, a share at the end of each read (grow_step): at least GROW_MIN
- * entries, and GROW_RATIO times the entries the read added, which fills
- * it before the index reaches 4/5 (the live entries at the start, 3/5,
+ * entries and tombstones: the same size, in a large index), its
+ * successor is built in slot order, a share at the end of each read
+ * (grow_step): at least GROW_MIN entries, and GROW_RATIO times the
+ * entries the read added, which fills it before the index reaches 4/5 (the live entries at the start, 3/5,
  * are 3 times the 1/5 left). The index stays the one lookups use; adds
  * and deletes of slots the build has passed go to both. If the index
  * reaches 4/5 all the same, the rest is done at once (index_add), as the
@@ -468,6 +468,16 @@ static uint32_t taken_slots(const struct acct_slots *sl)
  */
 #define GROW_MIN	16384u
 #define GROW_RATIO	4u
+/*
+ * A rebuild at the same size (tombstones, not live entries, filled it) is
+ * spread only from this many entries on. Below, one at 4/5 is cheap (at
+ * 2^20 entries at most 840k keys read, the few times a table of that size
+ * has churned a third of itself), while a successor begun at 3/5 is
+ * resident beside the index for several reads and begun again sooner,
+ * every ~5 s at 262144 flows and 20000 new flows/s: more RSS and CPU than
+ * the rebuild it spreads (bench/README.md, session 10).
+ */
+#define GROW_SAME_SPREAD	((size_t)1 << 21)
 
 /* The entries a read puts into the successor, having added that many. */
 static uint32_t grow_budget(uint32_t added)
@@ -495,7 +505,8 @@ static void grow_start(struct acct_slots *sl)
 		return;
 	if ((size_t)sl->live * 5 > cap * 3 && cap < ((size_t)1 << 32))
 		ncap = cap * 2;
-	else if (((size_t)sl->live + sl->tombs) * 5 > cap * 3)
+	else if (((size_t)sl->live + sl->tombs) * 5 > cap * 3 &&
+		 cap >= GROW_SAME_SPREAD)
 		ncap = cap;
 	else
 		return;

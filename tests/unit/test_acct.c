@@ -639,7 +639,7 @@ static void test_slots_index_follows_use(void **state)
  * slot_keys' window ------------------------------------------------------ */
 
 /* keys of the tests below (make_key's 0 to GKEYS - 1) */
-#define GKEYS 80000u
+#define GKEYS 120000u
 
 struct big_seen {
 	struct flow_counters sum[GKEYS];
@@ -820,6 +820,82 @@ static void test_slots_index_grows_by_shares(void **state)
 		if (want[i])
 			assert_memory_equal(&s.sum[i], &v[i], sizeof(v[i]));
 	}
+	(void)a;	/* closed by close_cur */
+}
+
+/*
+ * slots: an index below GROW_SAME_SPREAD entries that tombstones, not live
+ * entries, fill past 3/5 gets no successor (one would be resident beside
+ * it for several reads, and begun again every few seconds of churn): it is
+ * rebuilt at its size, at once, when it reaches 4/5. Counts stay exact.
+ */
+static void test_slots_small_index_rebuilt_at_once(void **state)
+{
+	static struct big_seen s;
+	static struct flow_key keys[GKEYS];
+	static struct flow_counters v[GKEYS];
+	static bool want[GKEYS];
+	struct acct_slots *sl;
+	struct acct_stats st;
+	struct acct *a;
+	uint32_t i, c, cap = 65536, n = 36000, step = 7000;
+	bool past_three_fifths = false, rebuilt = false;
+
+	(void)state;
+	if (open_layout(&a, ACCT_LAYOUT_SLOTS, 1u << 17))
+		skip();
+	sl = &a->sl;
+	for (i = 0; i < GKEYS; i++) {
+		make_key(&keys[i], i);
+		vals(&v[i], i + 3);
+	}
+	/* 36000 keys: an index of 65536 entries, 0.55 full */
+	assert_int_equal(acct_set(a, keys, v, n), 0);
+	assert_int_equal(big_read(a, &s), 0);
+	assert_int_equal(sl->index_mask + 1, cap);
+	for (i = 0; i < n; i++)
+		want[i] = true;
+
+	/* churn: the 6000 oldest keys end, 6000 new ones begin, leaving
+	 * tombstones where the old ones were */
+	for (c = 0; c < 11 && !rebuilt; c++) {
+		uint32_t old = c * step, young = n + c * step;
+		uint64_t moved;
+
+		for (i = old; i < old + step; i++) {
+			assert_int_equal(acct_forget(a, &keys[i]), 0);
+			want[i] = false;
+		}
+		assert_int_equal(big_read(a, &s), 0);
+		sleep_ms(250);
+		assert_int_equal(big_read(a, &s), 0);
+		moved = sl->grow_moved;
+		assert_int_equal(acct_set(a, keys + young, v + young, step), 0);
+		assert_int_equal(big_read(a, &s), 0);
+		assert_int_equal(s.bad, 0);
+		for (i = young; i < young + step; i++) {
+			assert_int_equal(s.times[i], 1);
+			assert_memory_equal(&s.sum[i], &v[i], sizeof(v[i]));
+			want[i] = true;
+		}
+		if (((size_t)sl->live + sl->tombs) * 5 > (size_t)cap * 3)
+			past_three_fifths = true;
+		/* never a successor, never a larger index */
+		assert_null(sl->grow);
+		assert_int_equal(sl->index_mask + 1, cap);
+		/* a rebuild moves every live entry in that read */
+		if (sl->grow_moved != moved) {
+			assert_true(sl->grow_moved - moved >= n - step);
+			rebuilt = true;
+		}
+		check_index(a, want);
+	}
+	assert_true(past_three_fifths);
+	assert_true(rebuilt);
+	assert_int_equal(sl->tombs, 0);
+	acct_get_stats(a, &st);
+	assert_int_equal(st.index_bytes, cap * sizeof(uint32_t));
+	assert_int_equal(st.entries, n);
 	(void)a;	/* closed by close_cur */
 }
 
@@ -1424,6 +1500,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_slots_index_follows_use,
 					  close_cur),
 		cmocka_unit_test_teardown(test_slots_index_grows_by_shares,
+					  close_cur),
+		cmocka_unit_test_teardown(test_slots_small_index_rebuilt_at_once,
 					  close_cur),
 		cmocka_unit_test_teardown(test_slots_forgets_by_shares,
 					  close_cur),
