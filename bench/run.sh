@@ -224,6 +224,9 @@ def burst(path, t0, t_end, timeout):
         cpu="%.1f" % (100.0 * (first["_ticks"] - a["_ticks"]) / TICK / dt),
         rss=first["_rss"],
         read_max="%.1f" % max(reads) if reads else "n/a",
+        evictions=first.get("evictions", 0) - a.get("evictions", 0),
+        slow=sum(1 for x in run[1:] if x.get("interval", 0) > 1.5),
+        snaps=len(run) - 1,
         interval_max="%.2f" % max(x.get("interval", 0) for x in run[1:]))
     print(" ".join("%s=%s" % kv for kv in res.items()))
 
@@ -468,7 +471,8 @@ if [ -n "$w6" ]; then
 			"new flows seen by flowtop" "$(get new "$w6") ($($PY -c "import sys; print('%.0f' % (float(sys.argv[1]) / float(sys.argv[2])))" "$(get new "$w6")" "$SUST_SECONDS")/s)" \
 			"events handled" "$(get events "$w6") (peak $(get peak_events_s "$w6")/s per snapshot)" \
 			"events lost / resyncs" "$(get lost "$w6") / $(get resyncs "$w6")" \
-			"longest interval (asked 1 s)" "$(get interval_max "$w6") s" \
+			"longest interval (asked 1 s)" "$(get interval_max "$w6") s ($(get slow "$w6") of $(get snaps "$w6") intervals > 1.5 s)" \
+			"packets uncounted" "$(get evictions "$w6") (BPF: no free slot for a new flow)" \
 			"after the load: conntrack/flowtop" "$conv (1, 2, 3 s after)" \
 			"settled (table expired)" "$(get settle "$w6") s after the load: flowtop $(get flows "$w6") flows, conntrack $ct6" \
 			"CPU over the run" "$(get cpu "$w6") %, RSS $(mib "$(get rss "$w6")") MiB, max map read $(get read_max "$w6") ms"
