@@ -16,6 +16,10 @@
  *    packet is missed (the total is low by the traffic of that moment; an
  *    idle flow's total equals the kernel's exactly). The base is taken
  *    once; later dumps do not change it.
+ *  - So is a younger flow first heard of in a dump (its NEW event lost, so
+ *    BPF may have missed packets of it: its slot let go as an orphan's,
+ *    or none free when it began). When B is not below K in any counter,
+ *    BPF missed nothing: no base is kept, the total stays B.
  *  - A DESTROY that carries K makes K the flow's final total (applied at
  *    the next read, with the rate of its last interval): BPF readings of
  *    the tuple are ignored from then on, so a new connection that took

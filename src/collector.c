@@ -104,6 +104,17 @@ static void on_kernel_counters(struct flow_rec *f, bool destroy,
 		.final = destroy,
 		.k = *k,
 	};
+	/*
+	 * A dump's counters are weighed against BPF's count at the next read
+	 * (kcount_settle), which reports only the keys that moved; a key
+	 * that did not and that flowtop took for its flow's meanwhile (kept
+	 * during a resync, apply_counters) would look uncounted, its packets
+	 * then counted twice. Reported at the next read whatever its
+	 * counters, as after a NEW on a used tuple. Not needed for the first
+	 * dump: the first read reports every key.
+	 */
+	if (!destroy && c->seq)
+		acct_reused(c->acct, &f->key);
 }
 
 static void on_offloaded(struct flow_rec *f, void *arg)

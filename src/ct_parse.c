@@ -695,9 +695,17 @@ int ct_apply(const struct ct_apply_ctx *ctx, enum ct_msg kind,
 		f->state = e->state;
 	}
 	flow_rec_set_start(f, e->start_ns);
-	/* started after the counting did: counted from its start */
+	/*
+	 * Started after the counting did: counted from its start, unless a
+	 * dump line brings the kernel's counters, which then decide (kcount:
+	 * the base is what BPF missed, 0 when it missed nothing). A flow
+	 * first heard of in a dump is one whose NEW event was lost, and BPF
+	 * may have missed packets of it: its slot let go as an orphan's, or
+	 * none free when it began.
+	 */
 	if (e->start_ns && ctx->counting_since_ns &&
-	    e->start_ns >= ctx->counting_since_ns && !f->whole_life) {
+	    e->start_ns >= ctx->counting_since_ns && !f->whole_life &&
+	    !(kind == CT_MSG_DUMP && e->has_counters && !ctx->counters)) {
 		flowtab_touch(ctx->tab, f);
 		f->whole_life = true;
 	}

@@ -90,13 +90,23 @@ int kcount_settle(struct flowtab *tab, struct flow_rec *f, bool final,
 	 * DESTROY or an offload */
 	if (f->final || f->whole_life || flowtab_kern(tab, f))
 		return 0;
+	/* f has no base yet: its total is BPF's count as last read */
+	if (f->counters_valid)
+		last = f->total;
+	if (!above(k->packets[0], last.packets[0]) &&
+	    !above(k->bytes[0], last.bytes[0]) &&
+	    !above(k->packets[1], last.packets[1]) &&
+	    !above(k->bytes[1], last.bytes[1])) {
+		/* BPF missed nothing (a flow younger than the counting, as a
+		 * resync dump lists them): no base to keep */
+		flowtab_touch(tab, f);
+		f->whole_life = true;
+		return 0;
+	}
 	e = flowtab_kern_make(tab, f);
 	if (!e)
 		return -ENOMEM;
 	flowtab_touch(tab, f);
-	/* f has no base yet: its total is BPF's count as last read */
-	if (f->counters_valid)
-		last = f->total;
 	for (int d = 0; d < FLOW_DIR_COUNT; d++) {
 		e->c.packets[d] = above(k->packets[d], last.packets[d]);
 		e->c.bytes[d] = above(k->bytes[d], last.bytes[d]);

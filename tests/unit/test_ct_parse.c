@@ -1159,6 +1159,82 @@ static void test_dump_base_idle(void **state)
 	assert_false(f->whole_life);
 }
 
+/* the connection's start (CTA_TIMESTAMP_START), as timestamps on give it */
+static void put_start(struct nlmsghdr *nlh, uint64_t start_ns)
+{
+	struct nlattr *ts = mnl_attr_nest_start(nlh, CTA_TIMESTAMP);
+
+	mnl_attr_put_u64(nlh, CTA_TIMESTAMP_START, htobe64(start_ns));
+	mnl_attr_nest_end(nlh, ts);
+}
+
+/*
+ * A flow that began after the counting did, first heard of in a (resync)
+ * dump: its NEW event was lost, and BPF may have missed packets of it
+ * (its slot let go as an orphan's, or none free). The dump's counters
+ * decide: a base of what BPF missed. When BPF missed nothing the total
+ * stays BPF's and no base is kept; without the kernel's counters (acct
+ * off) the flow is counted from its start as before.
+ */
+static void test_dump_young_flow(void **state)
+{
+	struct fixture *fx = *state;
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct flow_rates r;
+	struct flow_rec *f;
+
+	fx->ctx.counting_since_ns = 5000000000ull;
+	/* kernel: 90 / 9000 out, 30 / 3000 back; BPF's slot since 10 / 1000,
+	 * 4 / 400 (the packets before went with a slot let go) */
+	nlh = tcp_msg(buf, CT_MSG_DUMP, IPS_CONFIRMED, true, 90, 9000, 30, 3000);
+	put_start(nlh, 7000000000ull);
+	apply_msg(fx, nlh);
+	f = tcp_flow(fx);
+	assert_int_equal(fx->seen.kernel, 1);
+	assert_false(f->whole_life);
+	assert_true(bpf_reading(fx, f, 10, 1000, 4, 400, &r));
+	assert_int_equal(settle(fx, f, 1.0, &r), 0);
+	assert_total(f, 90, 9000, 30, 3000);
+	assert_true(f->whole_life);
+	assert_non_null(flowtab_kern(fx->tab, f));
+	assert_true(bpf_reading(fx, f, 12, 1200, 4, 400, &r));
+	assert_total(f, 92, 9200, 30, 3000);
+
+	/* BPF counted all of it (and a packet more since the dump line):
+	 * its count stands, no base kept */
+	flowtab_remove(fx->tab, f);
+	nlh = tcp_msg(buf, CT_MSG_DUMP, IPS_CONFIRMED, true, 20, 2000, 8, 800);
+	put_start(nlh, 7000000000ull);
+	apply_msg(fx, nlh);
+	f = tcp_flow(fx);
+	assert_int_equal(fx->seen.kernel, 2);
+	assert_false(f->whole_life);
+	assert_true(bpf_reading(fx, f, 21, 2100, 8, 800, &r));
+	assert_int_equal(settle(fx, f, 1.0, &r), 0);
+	assert_total(f, 21, 2100, 8, 800);
+	assert_true(f->whole_life);
+	assert_null(flowtab_kern(fx->tab, f));
+
+	/* acct off: no counters in the line, counted from its start */
+	flowtab_remove(fx->tab, f);
+	nlh = tcp_msg(buf, CT_MSG_DUMP, IPS_CONFIRMED, false, 0, 0, 0, 0);
+	put_start(nlh, 7000000000ull);
+	apply_msg(fx, nlh);
+	f = tcp_flow(fx);
+	assert_int_equal(fx->seen.kernel, 2);
+	assert_true(f->whole_life);
+
+	/* a flow older than the counting: the base as before */
+	flowtab_remove(fx->tab, f);
+	nlh = tcp_msg(buf, CT_MSG_DUMP, IPS_CONFIRMED, true, 50, 5000, 5, 500);
+	put_start(nlh, 1000000000ull);
+	apply_msg(fx, nlh);
+	f = tcp_flow(fx);
+	assert_int_equal(fx->seen.kernel, 3);
+	assert_false(f->whole_life);
+}
+
 /*
  * DESTROY's counters are the last record, whatever BPF reads afterwards
  * for the tuple: here a new connection on it, whose first packets came
@@ -1370,6 +1446,7 @@ int main(void)
 		cmocka_unit_test(test_status_parsed),
 		cmocka_unit_test_setup_teardown(test_dump_base, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dump_base_idle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dump_young_flow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_destroy_final, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_offloaded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silent_timeout, setup, teardown),
