@@ -98,9 +98,16 @@ static void silent_answer(const struct ct_entry *e, size_t i, void *arg)
  * At most this many GETs per interval (~200 ms here): a table found full
  * of flows with the same timeout has them all due in the same second, and
  * the snapshots must stay on time. The rest wait for the next intervals
- * (at a second each, a million flows are through in 20 s).
+ * (at a second each, a million flows are through in 20 s). And at most a
+ * quarter interval of wall time, asked SILENT_CHUNK at a time: with the
+ * CPUs taken by a load that overflows the event socket, the flows a
+ * resync listed (their events lost, so silent) come due by the hundred
+ * thousand, and 50000 GETs took 0.4-3 s of a 1-s interval (bench/README,
+ * sustained).
  */
 #define SILENT_GETS_MAX 50000
+#define SILENT_CHUNK 4096
+#define SILENT_LOOK_SHARE 4	/* of the interval */
 
 /* Room for n keys to ask about (c->get_keys is shared with read_offloaded). */
 static int grow_due(struct collector *c, size_t n)
@@ -142,17 +149,24 @@ static bool packets_all_seen(const struct collector *c, const struct flow_rec *f
 	return !as.evictions;
 }
 
-static int check_silent(struct collector *c, const struct ct_hooks *hooks)
+/*
+ * Pops up to max due flows: those that need asking into c->due and
+ * c->get_keys (how many in *n), the others settled at once. False when
+ * none is due any more.
+ */
+static bool pop_due(struct collector *c, const struct ct_hooks *hooks,
+		    uint32_t now, size_t max, size_t *n)
 {
-	struct silent_walk w = { .c = c, .hooks = hooks, .now = mono_sec() };
-	size_t n = 0;
 	uint32_t idx;
 	bool touched;
 
-	while (n < SILENT_GETS_MAX &&
-	       deadline_pop_due(&c->silent_dl, w.now, &idx, &touched)) {
-		struct flow_rec *f = flowtab_rec(c->tab, idx);
+	*n = 0;
+	while (*n < max) {
+		struct flow_rec *f;
 
+		if (!deadline_pop_due(&c->silent_dl, now, &idx, &touched))
+			return false;
+		f = flowtab_rec(c->tab, idx);
 		if (!still_silent(f))
 			continue;
 		/*
@@ -164,18 +178,41 @@ static int check_silent(struct collector *c, const struct ct_hooks *hooks)
 			silent_ended(c, hooks, f);
 			continue;
 		}
-		if (grow_due(c, n + 1)) {
-			set_silent_deadline(c, f, w.now, SILENT_RETRY_S);
-			break;	/* these first; the rest at the next look */
+		if (grow_due(c, *n + 1)) {
+			set_silent_deadline(c, f, now, SILENT_RETRY_S);
+			return false;	/* these first; the rest at the next look */
 		}
 		/* looked at again later if no answer comes (an error) */
-		set_silent_deadline(c, f, w.now, SILENT_RETRY_S);
-		c->due[n] = idx;
-		c->get_keys[n++] = f->key;
+		set_silent_deadline(c, f, now, SILENT_RETRY_S);
+		c->due[*n] = idx;
+		c->get_keys[(*n)++] = f->key;
 	}
-	if (!n)
-		return 0;
-	return ct_check_entries(c->ct, c->get_keys, n, silent_answer, &w);
+	return true;
+}
+
+static int check_silent(struct collector *c, const struct ct_hooks *hooks)
+{
+	struct silent_walk w = { .c = c, .hooks = hooks, .now = mono_sec() };
+	uint64_t t0 = mono_ns();
+	uint64_t budget = (uint64_t)(c->cfg->interval_s * 1e9) / SILENT_LOOK_SHARE;
+	size_t asked = 0, n;
+	bool more = true;
+	int ret = 0;
+
+	while (more && asked < SILENT_GETS_MAX && !ret) {
+		size_t max = SILENT_GETS_MAX - asked;
+
+		more = pop_due(c, hooks, w.now,
+			       max < SILENT_CHUNK ? max : SILENT_CHUNK, &n);
+		if (n)
+			ret = ct_check_entries(c->ct, c->get_keys, n,
+					       silent_answer, &w);
+		asked += n;
+		/* the flows still due stay due: the next look's */
+		if (mono_ns() - t0 >= budget)
+			break;
+	}
+	return ret;
 }
 
 /*
