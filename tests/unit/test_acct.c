@@ -663,6 +663,16 @@ static bool big_record(const struct flow_key *key,
 	return true;
 }
 
+/* keys[i] = make_key's key i, v[i] = vals(i + add), for i < n */
+static void keys_and_vals(struct flow_key *keys, struct flow_counters *v,
+			  uint32_t n, uint32_t add)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		make_key(&keys[i], i);
+		vals(&v[i], i + add);
+	}
+}
+
 static int big_read(struct acct *a, struct big_seen *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -731,10 +741,7 @@ static void test_slots_index_grows_by_shares(void **state)
 	if (open_layout(&a, ACCT_LAYOUT_SLOTS, 1u << 17))
 		skip();
 	sl = &a->sl;
-	for (i = 0; i < GKEYS; i++) {
-		make_key(&keys[i], i);
-		vals(&v[i], i + 5);
-	}
+	keys_and_vals(keys, v, GKEYS, 5);
 	/* 78000 keys: the index doubles (at once, within the read) up to
 	 * 131072 entries, which they fill below 3/5 */
 	assert_int_equal(acct_set(a, keys, v, 78000), 0);
@@ -845,10 +852,7 @@ static void test_slots_small_index_rebuilt_at_once(void **state)
 	if (open_layout(&a, ACCT_LAYOUT_SLOTS, 1u << 17))
 		skip();
 	sl = &a->sl;
-	for (i = 0; i < GKEYS; i++) {
-		make_key(&keys[i], i);
-		vals(&v[i], i + 3);
-	}
+	keys_and_vals(keys, v, GKEYS, 3);
 	/* 36000 keys: an index of 65536 entries, 0.55 full */
 	assert_int_equal(acct_set(a, keys, v, n), 0);
 	assert_int_equal(big_read(a, &s), 0);

@@ -1169,6 +1169,40 @@ static void put_start(struct nlmsghdr *nlh, uint64_t start_ns)
 }
 
 /*
+ * The test connection as a dump line, started at start_ns, with the
+ * kernel's counters when counters is set; applied (any earlier record of
+ * it removed first), its record returned.
+ */
+static struct flow_rec *dump_line_at(struct fixture *fx, uint64_t start_ns,
+				     bool counters, uint64_t op, uint64_t ob,
+				     uint64_t rp, uint64_t rb)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct flow_key k = key4(IPPROTO_TCP, "192.0.2.10", "198.51.100.7",
+				 40000, 443, 0);
+	struct flow_rec *old = flowtab_lookup(fx->tab, &k);
+	struct nlmsghdr *nlh;
+
+	if (old)
+		flowtab_remove(fx->tab, old);
+	nlh = tcp_msg(buf, CT_MSG_DUMP, IPS_CONFIRMED, counters, op, ob, rp, rb);
+	put_start(nlh, start_ns);
+	apply_msg(fx, nlh);
+	return tcp_flow(fx);
+}
+
+/* A BPF reading and the read's settling after it: f's total then. */
+static void read_and_settle(struct fixture *fx, struct flow_rec *f,
+			    uint64_t op, uint64_t ob, uint64_t rp, uint64_t rb)
+{
+	struct flow_rates r;
+
+	assert_true(bpf_reading(fx, f, op, ob, rp, rb, &r));
+	assert_int_equal(settle(fx, f, 1.0, &r), 0);
+	assert_true(f->whole_life);
+}
+
+/*
  * A flow that began after the counting did, first heard of in a (resync)
  * dump: its NEW event was lost, and BPF may have missed packets of it
  * (its slot let go as an orphan's, or none free). The dump's counters
@@ -1179,58 +1213,38 @@ static void put_start(struct nlmsghdr *nlh, uint64_t start_ns)
 static void test_dump_young_flow(void **state)
 {
 	struct fixture *fx = *state;
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
+	uint64_t young = 7000000000ull, old = 1000000000ull;
 	struct flow_rates r;
 	struct flow_rec *f;
 
 	fx->ctx.counting_since_ns = 5000000000ull;
 	/* kernel: 90 / 9000 out, 30 / 3000 back; BPF's slot since 10 / 1000,
 	 * 4 / 400 (the packets before went with a slot let go) */
-	nlh = tcp_msg(buf, CT_MSG_DUMP, IPS_CONFIRMED, true, 90, 9000, 30, 3000);
-	put_start(nlh, 7000000000ull);
-	apply_msg(fx, nlh);
-	f = tcp_flow(fx);
+	f = dump_line_at(fx, young, true, 90, 9000, 30, 3000);
 	assert_int_equal(fx->seen.kernel, 1);
 	assert_false(f->whole_life);
-	assert_true(bpf_reading(fx, f, 10, 1000, 4, 400, &r));
-	assert_int_equal(settle(fx, f, 1.0, &r), 0);
+	read_and_settle(fx, f, 10, 1000, 4, 400);
 	assert_total(f, 90, 9000, 30, 3000);
-	assert_true(f->whole_life);
 	assert_non_null(flowtab_kern(fx->tab, f));
 	assert_true(bpf_reading(fx, f, 12, 1200, 4, 400, &r));
 	assert_total(f, 92, 9200, 30, 3000);
 
 	/* BPF counted all of it (and a packet more since the dump line):
 	 * its count stands, no base kept */
-	flowtab_remove(fx->tab, f);
-	nlh = tcp_msg(buf, CT_MSG_DUMP, IPS_CONFIRMED, true, 20, 2000, 8, 800);
-	put_start(nlh, 7000000000ull);
-	apply_msg(fx, nlh);
-	f = tcp_flow(fx);
+	f = dump_line_at(fx, young, true, 20, 2000, 8, 800);
 	assert_int_equal(fx->seen.kernel, 2);
 	assert_false(f->whole_life);
-	assert_true(bpf_reading(fx, f, 21, 2100, 8, 800, &r));
-	assert_int_equal(settle(fx, f, 1.0, &r), 0);
+	read_and_settle(fx, f, 21, 2100, 8, 800);
 	assert_total(f, 21, 2100, 8, 800);
-	assert_true(f->whole_life);
 	assert_null(flowtab_kern(fx->tab, f));
 
 	/* acct off: no counters in the line, counted from its start */
-	flowtab_remove(fx->tab, f);
-	nlh = tcp_msg(buf, CT_MSG_DUMP, IPS_CONFIRMED, false, 0, 0, 0, 0);
-	put_start(nlh, 7000000000ull);
-	apply_msg(fx, nlh);
-	f = tcp_flow(fx);
+	f = dump_line_at(fx, young, false, 0, 0, 0, 0);
 	assert_int_equal(fx->seen.kernel, 2);
 	assert_true(f->whole_life);
 
 	/* a flow older than the counting: the base as before */
-	flowtab_remove(fx->tab, f);
-	nlh = tcp_msg(buf, CT_MSG_DUMP, IPS_CONFIRMED, true, 50, 5000, 5, 500);
-	put_start(nlh, 1000000000ull);
-	apply_msg(fx, nlh);
-	f = tcp_flow(fx);
+	f = dump_line_at(fx, old, true, 50, 5000, 5, 500);
 	assert_int_equal(fx->seen.kernel, 3);
 	assert_false(f->whole_life);
 }
