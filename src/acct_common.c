@@ -94,9 +94,19 @@ static int fidx_rebuild(struct acct_forgetvec *fv, size_t cap)
 		fv->idx_mask = want - 1;
 	}
 	memset(fv->idx, 0, want * sizeof(*fv->idx));
-	for (size_t i = 0; i < fv->n; i++)
+	for (size_t i = fv->head; i < fv->n; i++)
 		fidx_put(fv, i);
 	return 0;
+}
+
+/* The queued entries moved to the front of v (positions change). */
+static void forget_compact(struct acct_forgetvec *fv)
+{
+	if (!fv->head)
+		return;
+	memmove(fv->v, fv->v + fv->head, (fv->n - fv->head) * sizeof(*fv->v));
+	fv->n -= fv->head;
+	fv->head = 0;
 }
 
 /* Removes the index entry at i (backward-shift deletion). */
@@ -137,6 +147,8 @@ int acct_forget_queue(struct acct *a, const struct flow_key *key,
 	size_t cap;
 
 	if (fv->n == fv->cap || !fv->idx) {
+		/* the room the queue's looked-at entries left, first */
+		forget_compact(fv);
 		cap = fv->n < fv->cap ? fv->cap : fv->cap ? fv->cap * 2 : 1024;
 		n = realloc(fv->v, cap * sizeof(*n));
 		if (!n)
@@ -149,21 +161,50 @@ int acct_forget_queue(struct acct *a, const struct flow_key *key,
 	fv->v[fv->n].key = *key;
 	fv->v[fv->n].start = start_ns;
 	fv->v[fv->n].deferred = false;
+	fv->v[fv->n].keep = false;
 	fidx_put(fv, fv->n++);
 	return 0;
 }
 
-void acct_forget_kept(struct acct *a, size_t n)
+void acct_forget_done(struct acct *a, size_t end)
 {
 	struct acct_forgetvec *fv = &a->forget;
-	bool changed = n != fv->n;
+	size_t w = end;
 
-	fv->n = n;
-	/* entries moved: the index anew (on failure, the next queue tries) */
-	if (changed && fv->idx && fidx_rebuild(fv, fv->cap)) {
-		free(fv->idx);
-		fv->idx = NULL;
-		fv->idx_mask = 0;
+	/*
+	 * From the last entry looked at back to the oldest: a kept one moves
+	 * to the last free place before end (each place it may take was
+	 * looked at already), a dropped one leaves the index.
+	 */
+	for (size_t i = end; i-- > fv->head;) {
+		struct acct_forget_ent *e = &fv->v[i];
+		uint32_t tag = forget_tag(&e->key);
+		size_t at = fv->idx ? fidx_find_pos(fv, tag, i) : 0;
+
+		if (!e->keep) {
+			if (fv->idx)
+				fidx_del_at(fv, at);
+			continue;
+		}
+		e->keep = false;
+		if (--w != i)
+			fv->v[w] = *e;
+		if (fv->idx)
+			fv->idx[at] = ((uint64_t)tag << 32) | (w + 1);
+	}
+	fv->head = w;
+	if (fv->head == fv->n) {
+		fv->head = fv->n = 0;
+	} else if (fv->head >= fv->n - fv->head) {
+		/* half the room left behind: moved up, the index anew
+		 * (no more work than the entries done since the last time;
+		 * on failure the next queue tries) */
+		forget_compact(fv);
+		if (fv->idx && fidx_rebuild(fv, fv->cap)) {
+			free(fv->idx);
+			fv->idx = NULL;
+			fv->idx_mask = 0;
+		}
 	}
 }
 
@@ -219,8 +260,8 @@ void acct_unqueue_forget(struct acct *a, const struct flow_key *key)
 	 * the last entry of the queue takes the place of each.
 	 */
 	if (!fv->idx) {
-		/* no memory for the index (acct_forget_kept): a scan */
-		for (i = 0; i < fv->n;) {
+		/* no memory for the index (acct_forget_done): a scan */
+		for (i = fv->head; i < fv->n;) {
 			if (!memcmp(&fv->v[i].key, key, sizeof(*key)))
 				fv->v[i] = fv->v[--fv->n];
 			else

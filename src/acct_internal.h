@@ -70,6 +70,8 @@ struct acct_forget_ent {
 	struct flow_key key;
 	uint64_t start;		/* its conntrack start, 0 if unknown */
 	bool deferred;		/* kept once already: the owner was unclear */
+	bool keep;		/* a read looked at it and keeps it queued
+				 * (acct_forget_done) */
 };
 
 /*
@@ -79,8 +81,8 @@ struct acct_forget_ent {
  * scan of the queue per NEW cost the collector more than the rest of it.
  */
 struct acct_forgetvec {
-	struct acct_forget_ent *v;
-	size_t n, cap;
+	struct acct_forget_ent *v;	/* queued: v[head..n), oldest first */
+	size_t head, n, cap;
 	uint64_t *idx;		/* open addressing: hash << 32 | position + 1 */
 	size_t idx_mask;	/* idx has idx_mask + 1 entries (0: no idx) */
 };
@@ -231,8 +233,21 @@ int acct_forget_queue(struct acct *a, const struct flow_key *key,
 		      uint64_t start_ns);
 /* Drops key from the forget queue (a new flow reuses the tuple). */
 void acct_unqueue_forget(struct acct *a, const struct flow_key *key);
-/* After a read kept the first n entries of the queue (moved there). */
-void acct_forget_kept(struct acct *a, size_t n);
+/* Forgets queued. */
+static inline size_t acct_forget_queued(const struct acct_forgetvec *fv)
+{
+	return fv->n - fv->head;
+}
+/*
+ * After a read looked at the oldest queued entries, v[head..end), and set
+ * keep on those that stay queued: they stay first, in their order, the
+ * others leave; the entries from end on stay where they are. The work
+ * follows the entries looked at, not the queue: a resync can queue half a
+ * million forgets, done a share per read (acct_slots.c, forget_budget),
+ * and the queue's index rebuilt after each read was 10 % of flowtop's CPU
+ * in the sustained bench.
+ */
+void acct_forget_done(struct acct *a, size_t end);
 /*
  * The forget queue's part of acct_prefetch for a key whose flow_key_hash
  * is hash: its index entry (stage 0), then the queued entry it names, if

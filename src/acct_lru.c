@@ -118,10 +118,10 @@ static int forget_sort(struct acct *a, struct acct_keyvec *del)
 {
 	struct flow_counters sum;
 	struct flow_owner owner;
-	size_t i, keep = 0;
+	size_t i;
 	int rc = 0;
 
-	for (i = 0; i < a->forget.n; i++) {
+	for (i = a->forget.head; i < a->forget.n; i++) {
 		struct acct_forget_ent *e = &a->forget.v[i];
 		bool have = false;
 
@@ -135,17 +135,17 @@ static int forget_sort(struct acct *a, struct acct_keyvec *del)
 			break;
 		case ACCT_FORGET_DEFER:
 			e->deferred = true;
-			a->forget.v[keep++] = *e;
+			e->keep = true;
 			break;
 		case ACCT_FORGET_DELETE:
 			if (!rc)
 				rc = acct_keyvec_push(del, &e->key);
 			if (rc)	/* no memory: try again next read */
-				a->forget.v[keep++] = *e;
+				e->keep = true;
 			break;
 		}
 	}
-	acct_forget_kept(a, keep);
+	acct_forget_done(a, a->forget.n);
 	return rc;
 }
 

@@ -980,20 +980,18 @@ static size_t forget_budget(size_t n)
 static void forget_queued(struct acct *a)
 {
 	struct acct_slots *sl = &a->sl;
+	struct acct_forgetvec *fv = &a->forget;
 	struct flow_owner owner;
-	size_t i, keep = 0, n = a->forget.n, todo = forget_budget(n);
+	size_t i, end = fv->head + forget_budget(acct_forget_queued(fv));
 	uint32_t slot;
 	int64_t s;
 
-	for (i = 0; i < n; i++) {
-		struct acct_forget_ent *e = &a->forget.v[i];
+	/* over this read's budget: the next reads' */
+	if (end > fv->n)
+		end = fv->n;
+	for (i = fv->head; i < end; i++) {
+		struct acct_forget_ent *e = &fv->v[i];
 		bool have = false;
-
-		if (i >= todo) {
-			/* over this read's budget: the next read's */
-			a->forget.v[keep++] = *e;
-			continue;
-		}
 
 		s = slot_of_key(sl, &e->key);
 		if (s < 0 || sl->state[s] == SLOT_QUARANTINE)
@@ -1007,7 +1005,7 @@ static void forget_queued(struct acct *a)
 			continue;
 		case ACCT_FORGET_DEFER:
 			e->deferred = true;
-			a->forget.v[keep++] = *e;
+			e->keep = true;
 			continue;
 		case ACCT_FORGET_DELETE:
 			break;
@@ -1015,7 +1013,7 @@ static void forget_queued(struct acct *a)
 		if (!retire(sl, (uint32_t)s, &e->key, sl->seq, e->start))
 			drop_key(sl, &e->key);
 	}
-	acct_forget_kept(a, keep);
+	acct_forget_done(a, end);
 }
 
 /*

@@ -254,7 +254,7 @@ static size_t fq_count(const struct acct *a, uint32_t i)
 	struct flow_key k = fq_key(i);
 	size_t n = 0;
 
-	for (size_t j = 0; j < a->forget.n; j++)
+	for (size_t j = a->forget.head; j < a->forget.n; j++)
 		n += !memcmp(&a->forget.v[j].key, &k, sizeof(k));
 	return n;
 }
@@ -287,13 +287,10 @@ static void test_forget_queue_index(void **state)
 	for (uint32_t i = 0; i < n; i++)
 		assert_int_equal(fq_count(a, i),
 				 i % 3 == 0 ? 0 : i % 7 == 0 ? 2 : 1);
-	/* a read keeps the entries of odd starts, moved to the front */
-	size_t keep = 0;
-
-	for (size_t j = 0; j < a->forget.n; j++)
-		if (a->forget.v[j].start % 2)
-			a->forget.v[keep++] = a->forget.v[j];
-	acct_forget_kept(a, keep);
+	/* a read looks at every entry and keeps those of odd starts */
+	for (size_t j = a->forget.head; j < a->forget.n; j++)
+		a->forget.v[j].keep = a->forget.v[j].start % 2;
+	acct_forget_done(a, a->forget.n);
 	for (uint32_t i = 1; i < n; i += 2) {
 		k = fq_key(i);
 		acct_unqueue_forget(a, &k);
@@ -313,6 +310,75 @@ static void test_forget_queue_index(void **state)
 		assert_int_equal(fq_count(a, i), want);
 	}
 	acct_forgetvec_free(&a->forget);
+	free(a);
+}
+
+/*
+ * A read that looks at the oldest part of a long queue (a budget of it)
+ * moves only what it looked at: the entries it keeps stay first, in their
+ * order, the others leave, and every entry after the part looked at keeps
+ * its place (before, the whole queue was moved up and its index rebuilt:
+ * work that followed the queue, not the read). The index still finds
+ * every entry, and the room left behind is used again.
+ */
+static void test_forget_queue_done_in_part(void **state)
+{
+	struct acct *a = calloc(1, sizeof(*a));
+	struct acct_forgetvec *fv;
+	const uint32_t n = 20000, part = 3000;
+	struct acct_forget_ent *mark;
+	struct flow_key k;
+	size_t end;
+
+	(void)state;
+	assert_non_null(a);
+	fv = &a->forget;
+	for (uint32_t i = 0; i < n; i++) {
+		k = fq_key(i);
+		assert_int_equal(acct_forget_queue(a, &k, i), 0);
+	}
+	/* the oldest 3000 looked at: those of starts divisible by 5 kept */
+	end = fv->head + part;
+	for (size_t j = fv->head; j < end; j++)
+		fv->v[j].keep = fv->v[j].start % 5 == 0;
+	mark = &fv->v[end];
+	assert_int_equal(mark->start, part);
+	acct_forget_done(a, end);
+	assert_int_equal(acct_forget_queued(fv), n - part + part / 5);
+	/* the rest where it was; the kept ones just before, in order */
+	assert_ptr_equal(&fv->v[end], mark);
+	assert_int_equal(fv->v[end].start, part);
+	assert_int_equal(fv->head, end - part / 5);
+	for (size_t j = fv->head; j < end; j++) {
+		assert_int_equal(fv->v[j].start, (j - fv->head) * 5);
+		assert_false(fv->v[j].keep);
+	}
+	for (uint32_t i = 0; i < n; i++)
+		assert_int_equal(fq_count(a, i), i >= part || i % 5 == 0);
+	/* the index finds them all: a NEW cancels a kept one, one looked
+	 * at and dropped (nothing), and one not looked at */
+	k = fq_key(10);
+	acct_unqueue_forget(a, &k);
+	k = fq_key(11);
+	acct_unqueue_forget(a, &k);
+	k = fq_key(n - 7);
+	acct_unqueue_forget(a, &k);
+	for (uint32_t i = 0; i < n; i++)
+		assert_int_equal(fq_count(a, i),
+				 (i >= part || i % 5 == 0) && i != 10 &&
+				 i != n - 7);
+	/* the rest looked at in parts, nothing kept: the queue empties and
+	 * its room is taken again from the start */
+	while (acct_forget_queued(fv)) {
+		end = fv->head + part < fv->n ? fv->head + part : fv->n;
+		acct_forget_done(a, end);
+	}
+	assert_int_equal(fv->head, 0);
+	assert_int_equal(fv->n, 0);
+	k = fq_key(5);
+	assert_int_equal(acct_forget_queue(a, &k, 5), 0);
+	assert_int_equal(fq_count(a, 5), 1);
+	acct_forgetvec_free(fv);
 	free(a);
 }
 
@@ -934,19 +1000,19 @@ static void test_slots_forgets_by_shares(void **state)
 	assert_int_equal(big_read(a, &s), 0);
 	acct_get_stats(a, &st);
 	assert_int_equal(st.entries, n - 32768);
-	assert_int_equal(a->forget.n, n - 32768);
+	assert_int_equal(acct_forget_queued(&a->forget), n - 32768);
 	/* the oldest went first: key 0's slot is retired, the last key's not */
 	assert_int_equal(a->sl.state[0], 3 /* SLOT_QUARANTINE */);
 	/* a NEW on a waiting tuple still cancels its forget */
 	assert_int_equal(acct_reused(a, &keys[n - 1]), 0);
-	assert_int_equal(a->forget.n, n - 32768 - 1);
+	assert_int_equal(acct_forget_queued(&a->forget), n - 32768 - 1);
 	assert_int_equal(big_read(a, &s), 0);
 	acct_get_stats(a, &st);
 	assert_int_equal(st.entries, n - 2 * 32768);
 	assert_int_equal(big_read(a, &s), 0);
 	acct_get_stats(a, &st);
 	assert_int_equal(st.entries, 1);
-	assert_int_equal(a->forget.n, 0);
+	assert_int_equal(acct_forget_queued(&a->forget), 0);
 	(void)a;	/* closed by close_cur */
 }
 
@@ -1498,6 +1564,7 @@ int main(void)
 		cmocka_unit_test(test_bpf_backend_needs_room),
 		cmocka_unit_test(test_lru_sum_newest_owner),
 		cmocka_unit_test(test_forget_queue_index),
+		cmocka_unit_test(test_forget_queue_done_in_part),
 		cmocka_unit_test(test_forget_decide),
 		cmocka_unit_test_teardown(test_slots_reports_changes, close_cur),
 		cmocka_unit_test_teardown(test_slots_forget_and_reuse, close_cur),
