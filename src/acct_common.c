@@ -178,7 +178,7 @@ void acct_forget_done(struct acct *a, size_t end)
 	 */
 	for (size_t i = end; i-- > fv->head;) {
 		struct acct_forget_ent *e = &fv->v[i];
-		uint32_t tag = forget_tag(&e->key);
+		uint32_t tag = fv->idx ? forget_tag(&e->key) : 0;
 		size_t at = fv->idx ? fidx_find_pos(fv, tag, i) : 0;
 
 		if (!e->keep) {

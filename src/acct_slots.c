@@ -460,8 +460,8 @@ static uint32_t taken_slots(const struct acct_slots *sl)
  * entries and tombstones: the same size, in a large index), its
  * successor is built in slot order, a share at the end of each read
  * (grow_step): at least GROW_MIN entries, and GROW_RATIO times the
- * entries the read added, which fills it before the index reaches 4/5 (the live entries at the start, 3/5,
- * are 3 times the 1/5 left). The index stays the one lookups use; adds
+ * entries the read added, which fills it before the index reaches 4/5
+ * (the live entries at the start, 3/5, are 3 times the 1/5 left). The index stays the one lookups use; adds
  * and deletes of slots the build has passed go to both. If the index
  * reaches 4/5 all the same, the rest is done at once (index_add), as the
  * whole rebuild was before.

@@ -80,8 +80,9 @@ int kcount_settle(struct flowtab *tab, struct flow_rec *f, bool final,
 		  const struct flow_counters *k, double interval_s,
 		  struct flow_rates *rates)
 {
-	struct flow_counters last = { 0 };
+	struct flow_counters total = { 0 }, base;
 	struct flow_kern *e;
+	uint64_t missed = 0;
 
 	memset(rates, 0, sizeof(*rates));
 	if (final)
@@ -90,32 +91,31 @@ int kcount_settle(struct flowtab *tab, struct flow_rec *f, bool final,
 	 * DESTROY or an offload */
 	if (f->final || f->whole_life || flowtab_kern(tab, f))
 		return 0;
-	/* f has no base yet: its total is BPF's count as last read */
+	/* f has no base yet: its total is BPF's count as last read, to
+	 * which the base is added */
 	if (f->counters_valid)
-		last = f->total;
-	if (!above(k->packets[0], last.packets[0]) &&
-	    !above(k->bytes[0], last.bytes[0]) &&
-	    !above(k->packets[1], last.packets[1]) &&
-	    !above(k->bytes[1], last.bytes[1])) {
-		/* BPF missed nothing (a flow younger than the counting, as a
-		 * resync dump lists them): no base to keep */
-		flowtab_touch(tab, f);
-		f->whole_life = true;
-		return 0;
-	}
-	e = flowtab_kern_make(tab, f);
-	if (!e)
-		return -ENOMEM;
-	flowtab_touch(tab, f);
+		total = f->total;
 	for (int d = 0; d < FLOW_DIR_COUNT; d++) {
-		e->c.packets[d] = above(k->packets[d], last.packets[d]);
-		e->c.bytes[d] = above(k->bytes[d], last.bytes[d]);
+		base.packets[d] = above(k->packets[d], total.packets[d]);
+		base.bytes[d] = above(k->bytes[d], total.bytes[d]);
+		missed |= base.packets[d] | base.bytes[d];
 		/* the jump by the base is no traffic: no rate for it, the
 		 * next one is taken from here */
-		f->total.packets[d] = e->c.packets[d] + last.packets[d];
-		f->total.bytes[d] = e->c.bytes[d] + last.bytes[d];
+		total.packets[d] += base.packets[d];
+		total.bytes[d] += base.bytes[d];
 	}
-	e->kind = KCOUNT_BASE;
+	/* a base kept only where BPF missed something: not for a flow
+	 * younger than the counting that it saw whole, as a resync dump
+	 * lists them by the hundred thousand */
+	if (missed) {
+		e = flowtab_kern_make(tab, f);
+		if (!e)
+			return -ENOMEM;
+		e->c = base;
+		e->kind = KCOUNT_BASE;
+	}
+	flowtab_touch(tab, f);
+	f->total = total;
 	f->counters_valid = true;
 	f->whole_life = true;
 	return 0;
