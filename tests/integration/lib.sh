@@ -559,6 +559,22 @@ ct_snap() {
 	$FTJSON ct <"$2.raw" >"$2" || fail "cannot parse conntrack -L output: $(head -c 400 "$2.raw")"
 }
 
+# counts_match SNAP NS N [FIELD=VALUE...]: flowtop's snapshot SNAP and NS's
+# conntrack table (conntrack -L -o extended) hold the same N matching
+# flows, each with the same four counters; fails saying how many differ.
+# The kernel's side stays in $TMPD/ct.counts (ftjson.py counts).
+counts_match() {
+	local snap=$1 name=$2 want=$3 n
+	shift 3
+	ct_snap "$name" "$TMPD/ct.json"
+	$FTJSON counts "$snap" "$@" >"$TMPD/ft.counts"
+	$FTJSON counts "$TMPD/ct.json" "$@" >"$TMPD/ct.counts"
+	n=$(wc -l <"$TMPD/ct.counts")
+	[ "$n" -eq "$want" ] || fail "conntrack -L holds $n flows ($*), want $want"
+	diff "$TMPD/ct.counts" "$TMPD/ft.counts" >"$TMPD/counts.diff" ||
+		fail "$(grep -c '^>' "$TMPD/counts.diff") of $want flows differ from the kernel's counts (< kernel, > flowtop): $(head -6 "$TMPD/counts.diff")"
+}
+
 # json_flows FILE [FIELD=VALUE...]: matching flows of the last snapshot in
 # FILE, one JSON object a line.
 json_flows() { $FTJSON flows "$@"; }
