@@ -12,10 +12,18 @@
  *          group as JSON to /dev/null;
  *   view   view_build with the groups tab on, over a snapshot in table
  *          order, as the view builder gets it (all its per-view work:
- *          toggles, grouping, sorting the groups);
+ *          toggles, grouping, sorting the groups), afresh: as when the
+ *          tab is opened;
  *   rate-sorted  group_snapshot over a snapshot sorted by rate, as
  *          plain --batch gets it: the table's records are then read in
- *          random order.
+ *          random order;
+ *   live   the groups kept from one snapshot to the next (group_live.h),
+ *          as --batch --group-by and the view's groups tab run them:
+ *          between two snapshots one flow in sixteen moves, 20000 flows
+ *          end and 20000 begin (an interval of 1 s at 20,000 new flows/s;
+ *          not timed), then group_snapshot (batch) and view_build (view)
+ *          each move their groups on to the new snapshot. Each result is
+ *          checked against a pass over every flow.
  *
  * Prints CPU milliseconds per snapshot (this thread's CPU time, median of
  * the repetitions, or with -m their minimum: the run the neighbours on a
@@ -36,6 +44,7 @@
 #include "bench.h"
 #include "filter.h"
 #include "flowtab.h"
+#include "group_live.h"
 #include "group_out.h"
 #include "snapshot.h"
 #include "ui_view.h"
@@ -78,6 +87,157 @@ static struct flow_key key_of(uint32_t i)
 	k.sport = htons((uint16_t)(i & 0xffff));
 	k.zone = (uint16_t)(i >> 16);
 	return k;
+}
+
+/*
+ * One interval of a gateway's table (serial: the next new flow's): one
+ * flow in sixteen moves (touched, counters up, a rate), gone flows end
+ * and as many begin.
+ */
+static int churn(struct flowtab *tab, struct rate_list *rates,
+		 uint32_t *serial, uint32_t gone, uint32_t *x)
+{
+	uint32_t moved = (uint32_t)(flowtab_count(tab) / 16);
+	bool created;
+
+	/* as many end as begin: the table keeps its size */
+	for (uint32_t i = 0, tries = 0; i < gone && tries < 100 * gone;
+	     tries++) {
+		struct flow_key k = key_of(mix((*x)++) % *serial);
+		struct flow_rec *f = flowtab_lookup(tab, &k);
+
+		if (f) {
+			flowtab_remove(tab, f);
+			i++;
+		}
+	}
+	for (uint32_t i = 0, tries = 0; i < moved && tries < 100 * moved;
+	     tries++) {
+		struct flow_key k = key_of(mix((*x)++) % *serial);
+		struct flow_rec *f = flowtab_lookup(tab, &k);
+		uint32_t r = mix(*x);
+		struct flow_rates fr = {
+			.byte_rate = { (float)(r % 5000), (float)(r % 9000) },
+			.pkt_rate = { (float)(r % 50), (float)(r % 70) },
+		};
+
+		if (!f)
+			continue;
+		i++;
+		flowtab_touch(tab, f);
+		f->total.bytes[0] += r % 5000;
+		f->total.packets[0] += r % 50;
+		f->total.bytes[1] += r % 9000;
+		f->total.packets[1] += r % 70;
+		if (rate_list_add(rates, flowtab_index(tab, f), &fr))
+			return -1;
+	}
+	for (uint32_t i = 0; i < gone; i++) {
+		struct flow_key k = key_of((*serial)++);
+		struct flow_rec *f = flowtab_upsert(tab, &k, &created);
+
+		if (!f)
+			return -1;
+		f->ct_id = *serial;
+		f->state = FLOW_STATE_NONE;
+		f->counters_valid = 1;
+		f->total.bytes[0] = *serial % 1000;
+		f->total.packets[0] = 1;
+	}
+	return 0;
+}
+
+/* whether two results are the same rows, in the same order */
+static bool same_groups(const struct group_row *a, size_t na,
+			const struct group_row *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (!group_key_eq(&a[i].key, &b[i].key) ||
+		    a[i].flows != b[i].flows || a[i].rep != b[i].rep ||
+		    memcmp(&a[i].total, &b[i].total, sizeof(a[i].total)) ||
+		    a[i].byte_rate[0] != b[i].byte_rate[0] ||
+		    a[i].pkt_rate[1] != b[i].pkt_rate[1])
+			return false;
+	return true;
+}
+
+/*
+ * The live columns for key spec (1: not a key group_live takes): reps
+ * intervals of churn on tab (a table of its own), each
+ * snapshot grouped by a batch group_live and by view_build (p), both
+ * checked against group_snapshot without live. CPU ms into tb[], tv[].
+ */
+static int run_live(struct flowtab *tab, struct snapshot_pool *pool,
+		    const struct group_spec *spec, const struct ui_params *p,
+		    uint32_t reps, double *tb, double *tv)
+{
+	static uint32_t serial, x = 7;
+	struct group_live *live = group_live_new();
+	struct group_agg *agg = group_agg_new(spec);
+	struct snapshot_meta m = { .seq = 100, .interval = 1, .time = 1.8e9 };
+	struct rate_list rates = { 0 };
+	struct group_live_stats st;
+	int ret = -1;
+
+	if (!group_live_fits(spec))
+		return 1;
+	if (!serial)
+		serial = flowtab_span(tab) + (uint32_t)flowtab_count(tab);
+	if (!live || !agg)
+		goto out;
+	/* reps + 1 snapshots: the first is grouped afresh, not timed */
+	for (uint32_t r = 0; r <= reps; r++) {
+		struct group_result res, want;
+		struct snapshot *s;
+		struct view *v;
+		double t0;
+
+		if (churn(tab, &rates, &serial, 20000, &x))
+			goto out;
+		m.seq++;
+		m.time += 1;
+		s = snapshot_pool_build(pool, tab, &m, false, &rates);
+		rate_list_clear(&rates);
+		if (!s)
+			goto out;
+		t0 = cpu_ms();
+		if (group_snapshot(s, agg, live, NULL, NULL, SORT_RATE, false,
+				   &res)) {
+			snapshot_put(s);
+			goto out;
+		}
+		if (r)
+			tb[r - 1] = cpu_ms() - t0;
+		t0 = cpu_ms();
+		v = view_build(s, p, NULL, NULL, NULL, false, NULL, 0);
+		if (r)
+			tv[r - 1] = cpu_ms() - t0;
+		if (group_snapshot(s, agg, NULL, NULL, NULL, SORT_RATE, false,
+				   &want) || !v ||
+		    !same_groups(res.rows, res.n, want.rows, want.n) ||
+		    !same_groups(v->groups, v->ngroups, want.rows, want.n)) {
+			fprintf(stderr, "live groups differ from a full pass\n");
+			snapshot_put(s);
+			goto out;
+		}
+		group_result_free(&res);
+		group_result_free(&want);
+		view_put(v);
+		snapshot_put(s);
+		snapshot_pool_collect(pool, tab);
+	}
+	group_live_stats(live, &st);
+	ret = st.steps == reps ? 0 : -1;
+	if (ret)
+		fprintf(stderr, "live: %lu steps of %u\n", st.steps, reps);
+out:
+	group_live_free(live);
+	group_agg_free(agg);
+	rate_list_free(&rates);
+	snapshot_pool_collect(pool, tab);
+	return ret;
 }
 
 static struct flowtab *make_table(uint32_t n, struct rate_list *rates)
@@ -124,7 +284,8 @@ int main(int argc, char **argv)
 {
 	uint32_t n = 1048576, reps = 7;
 	const char *only = NULL;
-	struct snapshot_pool pool = { 0 };
+	struct snapshot_pool pool = { 0 }, live_pool = { 0 };
+	struct flowtab *live_tab;
 	struct rate_list rates = { 0 }, rates2 = { 0 };
 	struct snapshot_meta m = { .seq = 1, .interval = 1, .time = 1.7e9 };
 	struct snapshot *sorted, *table_order;
@@ -166,7 +327,11 @@ int main(int argc, char **argv)
 	table_order = snapshot_pool_build(&pool, tab, &m, false, &rates2);
 	rate_list_free(&rates);
 	rate_list_free(&rates2);
-	if (!sorted || !table_order) {
+	/* the live columns churn a table of their own: the snapshots above
+	 * keep showing theirs as it was */
+	live_tab = make_table(n, &rates);
+	rate_list_free(&rates);
+	if (!sorted || !table_order || !live_tab) {
 		fprintf(stderr, "out of memory\n");
 		return 1;
 	}
@@ -174,8 +339,9 @@ int main(int argc, char **argv)
 	       "CPU ms per snapshot\n", sorted->n, flowtab_span(tab),
 	       use_min ? "minimum" : "median", reps);
 	pick = use_min ? 0 : reps / 2;
-	printf("  %-15s %7s  %12s %12s %12s %12s\n", "key", "groups",
-	       "batch group", "batch +json", "view build", "rate-sorted");
+	printf("  %-15s %7s  %12s %12s %12s %12s %12s %12s\n", "key",
+	       "groups", "batch group", "batch +json", "view build",
+	       "rate-sorted", "batch live", "view live");
 
 	/*
 	 * country, asn and process without enrichment data (no GeoIP, no
@@ -189,6 +355,8 @@ int main(int argc, char **argv)
 		struct ui_params p = { .sort = SORT_RATE, .protos = SEL_PROTOS,
 				       .groups = true };
 		double tg[1000], tj[1000], tv[1000], ts[1000];
+		double tlb[1000], tlv[1000];
+		int live;
 		struct group_spec spec;
 		struct group_agg *agg;
 		char err[200];
@@ -209,7 +377,7 @@ int main(int argc, char **argv)
 			struct view *v;
 			double t0 = cpu_ms();
 
-			if (group_snapshot(table_order, agg, NULL, NULL,
+			if (group_snapshot(table_order, agg, NULL, NULL, NULL,
 					   SORT_RATE, false, &res)) {
 				fprintf(stderr, "group_snapshot failed\n");
 				return 1;
@@ -227,7 +395,7 @@ int main(int argc, char **argv)
 
 			/* the same over a snapshot sorted by rate */
 			t0 = cpu_ms();
-			if (group_snapshot(sorted, agg, NULL, NULL, SORT_RATE,
+			if (group_snapshot(sorted, agg, NULL, NULL, NULL, SORT_RATE,
 					   false, &res)) {
 				fprintf(stderr, "group_snapshot failed\n");
 				return 1;
@@ -235,6 +403,11 @@ int main(int argc, char **argv)
 			ts[r] = cpu_ms() - t0;
 			group_result_free(&res);
 
+			/* a full pass, as if the tab had just been opened: a
+			 * snapshot out of table order lets the kept groups go
+			 * (not timed) */
+			view_put(view_build(sorted, &p, NULL, NULL, NULL, false,
+					    NULL, 0));
 			t0 = cpu_ms();
 			v = view_build(table_order, &p, NULL, NULL, NULL, false,
 				       NULL, 0);
@@ -247,17 +420,30 @@ int main(int argc, char **argv)
 			view_put(v);
 		}
 		group_agg_free(agg);
+		live = run_live(live_tab, &live_pool, &spec, &p, reps, tlb,
+				tlv);
+		if (live < 0)
+			return 1;
+		qsort(tlb, reps, sizeof(tlb[0]), cmp_double);
+		qsort(tlv, reps, sizeof(tlv[0]), cmp_double);
 		qsort(tg, reps, sizeof(tg[0]), cmp_double);
 		qsort(tj, reps, sizeof(tj[0]), cmp_double);
 		qsort(tv, reps, sizeof(tv[0]), cmp_double);
 		qsort(ts, reps, sizeof(ts[0]), cmp_double);
-		printf("  %-15s %7zu  %9.1f ms %9.1f ms %9.1f ms %9.1f ms\n",
-		       keys[k], groups, tg[pick], tj[pick], tv[pick], ts[pick]);
+		printf("  %-15s %7zu  %9.1f ms %9.1f ms %9.1f ms %9.1f ms",
+		       keys[k], groups, tg[pick], tj[pick], tv[pick],
+		       ts[pick]);
+		if (live)
+			printf(" %12s %12s\n", "-", "-");
+		else
+			printf(" %9.1f ms %9.1f ms\n", tlb[pick], tlv[pick]);
 	}
 	fclose(null);
 	snapshot_put(sorted);
 	snapshot_put(table_order);
 	snapshot_pool_clear(&pool);
+	snapshot_pool_clear(&live_pool);
 	flowtab_free(tab);
+	flowtab_free(live_tab);
 	return 0;
 }

@@ -416,6 +416,27 @@ static inline void flowtab_read_rec(const struct flowtab *tab,
 size_t flowtab_undo_count(const struct flowtab *tab);
 
 /*
+ * The flows changed since a snapshot, from the undo entries: the first
+ * change of a flow in a generation makes one, naming the flow, and they
+ * are made in order. flowtab_changes_end (collector) is the position
+ * after the last one made so far; a snapshot keeps it as of its build.
+ * The entries from snapshot a's position to a later snapshot b's name
+ * every flow listed by both whose versioned fields differ between them
+ * (some more than once; flows created after a are not named), as long as
+ * flowtab_changes_lost did not move meanwhile (an entry could not be
+ * made: out of memory).
+ */
+uint64_t flowtab_changes_end(const struct flowtab *tab);
+size_t flowtab_changes_lost(const struct flowtab *tab);
+
+/*
+ * The index of the flow named at position pos, from any thread, while
+ * a snapshot whose position is at or before pos is held (its entries
+ * are kept for it) and pos is before a published snapshot's position.
+ */
+uint32_t flowtab_changed(const struct flowtab *tab, uint64_t pos);
+
+/*
  * What the kernel's own counters (CTA_COUNTERS) are to a flow that keeps
  * them for its whole life: a flow older than flowtop (its base) or an
  * offloaded one (enum kcount_kind, kcount.h). Kept beside the records, in

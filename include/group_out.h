@@ -35,15 +35,22 @@ struct group_result {
 	size_t flows_matched;	/* flows that went into the groups */
 };
 
+struct group_live;
+
 /*
  * Groups the flows of snap that m accepts (m NULL or m->match NULL: all)
  * with a (its key; emptied first, and reused from one snapshot to the
  * next), sorted by k (and reverse) as group_agg_finish does. enrich may
- * be NULL (country, asn, process: one unknown group). 0 or -ENOMEM.
+ * be NULL (country, asn, process: one unknown group). live, if not NULL,
+ * keeps the groups from one snapshot to the next where it can
+ * (group_live.h: a key from the tuple, no filter, a table-order
+ * snapshot), with the same result; it then holds snap until the next
+ * call. 0 or -ENOMEM.
  */
-int group_snapshot(const struct snapshot *snap, struct group_agg *a,
-		   struct enrich *enrich, const struct flow_match *m,
-		   enum sort_key k, bool reverse, struct group_result *out);
+int group_snapshot(struct snapshot *snap, struct group_agg *a,
+		   struct group_live *live, struct enrich *enrich,
+		   const struct flow_match *m, enum sort_key k, bool reverse,
+		   struct group_result *out);
 void group_result_free(struct group_result *r);
 
 /*

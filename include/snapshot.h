@@ -72,6 +72,12 @@ struct snapshot {
 	const struct flow_rates *rates;
 	size_t nrates;
 	void *rate_mem;
+	/* rows in table order (ascending index), not sorted by rate */
+	bool table_order;
+	/* flowtab_changes_end and _lost as of the build: what changed
+	 * between two snapshots (group_live.h) */
+	uint64_t changes_end;
+	size_t changes_lost;
 	atomic_int refs;
 };
 
@@ -96,19 +102,25 @@ static inline const struct flow_rec *snapshot_rec(const struct snapshot *s,
 #define SNAPSHOT_AHEAD 16
 
 /*
- * Fetches row i's record (both of the cache lines it spans) ahead of its
- * use, if any. Always inlined: GCC finds a function that only prefetches
- * free of effects and drops the calls to it.
+ * Fetches the record at table index idx (a table snapshot's; both of the
+ * cache lines it spans) ahead of its use. Always inlined: GCC finds a
+ * function that only prefetches free of effects and drops the calls to it.
  */
+static inline __attribute__((always_inline)) void
+snapshot_prefetch_rec(const struct snapshot *s, uint32_t idx)
+{
+	const char *r = (const char *)&s->recs[idx];
+
+	__builtin_prefetch(r);
+	__builtin_prefetch(r + sizeof(struct flow_rec) - 1);
+}
+
+/* The same for row i's record, if any. */
 static inline __attribute__((always_inline)) void
 snapshot_prefetch(const struct snapshot *s, size_t i)
 {
-	if (i < s->n) {
-		const char *r = (const char *)&s->recs[s->order[i]];
-
-		__builtin_prefetch(r);
-		__builtin_prefetch(r + sizeof(struct flow_rec) - 1);
-	}
+	if (i < s->n)
+		snapshot_prefetch_rec(s, s->order[i]);
 }
 
 /* Row i's rates, NULL if it had none (did not move). */

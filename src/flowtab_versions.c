@@ -115,6 +115,22 @@ size_t flowtab_undo_count(const struct flowtab *tab)
 	return (size_t)(tab->undo_tail - tab->undo_head);
 }
 
+uint64_t flowtab_changes_end(const struct flowtab *tab)
+{
+	return tab->undo_tail;
+}
+
+size_t flowtab_changes_lost(const struct flowtab *tab)
+{
+	return tab->undo_lost;
+}
+
+uint32_t flowtab_changed(const struct flowtab *tab, uint64_t pos)
+{
+	/* the chunk was published before the snapshot naming pos was */
+	return undo_at(tab, undo_id(pos))->idx;
+}
+
 uint64_t flowtab_gen(const struct flowtab *tab)
 {
 	return tab->epoch + 1;

@@ -13,6 +13,8 @@
 #include "hugemem.h"
 #include "sanitize.h"
 
+#include "group_internal.h"
+
 static const char *const kind_names[GROUP_KIND_COUNT] = {
 	[GROUP_NONE] = "none",
 	[GROUP_SRC] = "src",
@@ -155,11 +157,6 @@ static void mask_addr(uint32_t out[4], const uint32_t in[4], unsigned bits,
 	}
 }
 
-/* GROUP_NET's masks of an address's four words, by family */
-struct net_masks {
-	uint32_t v4[4];		/* the v4 prefix in the first word */
-	uint32_t v6[4];
-};
 
 static void net_masks_of(const struct group_spec *s, struct net_masks *nm)
 {
@@ -330,66 +327,6 @@ const char *group_key_text(const struct group_spec *s,
 
 /* --- aggregation ------------------------------------------------------ */
 
-/*
- * Slots hold the row index + 1 (0: empty) and the key's hash, so that a
- * probe compares keys only when the hashes agree.
- */
-struct group_slot {
-	uint32_t hash;
-	uint32_t row;
-};
-
-/*
- * Flows are accounted in blocks: the hashes of a whole block first, with
- * the slots they land on fetched ahead, then the rows those slots name,
- * then the updates. With tens of thousands of groups the slots and rows
- * are out of the caches, and a flow at a time would wait for each miss
- * in turn.
- */
-#define AGG_BLOCK 256
-
-struct pending {
-	struct group_key key;
-	uint32_t row;		/* the flow's, for group_row.rep */
-	uint32_t hash;
-	struct flow_counters total;
-	float pkt_rate[FLOW_DIR_COUNT];
-	float byte_rate[FLOW_DIR_COUNT];
-	bool moved;		/* any rate not 0: rates to add */
-};
-
-/*
- * A group while flows are added: one cache line. Its rates live apart
- * (rates[]), touched only by the flows that moved: most flows of a big
- * table are idle.
- */
-struct agg_row {
-	struct group_key key;
-	uint32_t flows;
-	uint32_t rep;
-	struct flow_counters total;
-};
-
-_Static_assert(sizeof(struct agg_row) == 64, "agg_row: one cache line");
-
-struct agg_rates {
-	double pkt[FLOW_DIR_COUNT];
-	double byte[FLOW_DIR_COUNT];
-};
-
-struct group_agg {
-	struct group_spec spec;
-	struct net_masks masks;	/* spec's (GROUP_NET) */
-	struct agg_row *rows;
-	struct agg_rates *rates;
-	size_t n, cap;
-	struct group_slot *slots;
-	size_t nslots;		/* power of two, at most half full */
-	bool rows_mapped, rates_mapped, slots_mapped;	/* see agg_mem */
-	struct pending block[AGG_BLOCK];
-	size_t npending;
-};
-
 #define AGG_FIRST_SLOTS 1024
 
 /*
@@ -528,10 +465,15 @@ static inline bool rates_moved(const float pkt[FLOW_DIR_COUNT],
 	return ((a | b) & 0x7fffffff7fffffffull) != 0;
 }
 
-/* one flow into its group; room reserved */
-static void agg_account(struct group_agg *a, const struct pending *p)
+/*
+ * The group of key (hash h): found, or made with no flow and rep as its
+ * first flow's row. Its number; room reserved.
+ */
+static inline uint32_t agg_find(struct group_agg *a,
+				const struct group_key *key, uint32_t hash,
+				uint32_t rep)
 {
-	size_t mask = a->nslots - 1, h = p->hash & mask;
+	size_t mask = a->nslots - 1, h = hash & mask;
 	struct agg_row *r;
 
 	for (;;) {
@@ -541,32 +483,52 @@ static void agg_account(struct group_agg *a, const struct pending *p)
 			memset(&a->rates[a->n], 0, sizeof(a->rates[a->n]));
 			r = &a->rows[a->n++];
 			memset(r, 0, sizeof(*r));
-			r->key = p->key;
-			r->rep = p->row;
-			sl->hash = p->hash;
+			r->key = *key;
+			r->rep = rep;
+			sl->hash = hash;
 			sl->row = (uint32_t)a->n;
-			break;
+			return (uint32_t)(a->n - 1);
 		}
-		if (sl->hash == p->hash &&
-		    group_key_eq(&a->rows[sl->row - 1].key, &p->key)) {
-			r = &a->rows[sl->row - 1];
-			break;
-		}
+		if (sl->hash == hash &&
+		    group_key_eq(&a->rows[sl->row - 1].key, key))
+			return sl->row - 1;
 		h = (h + 1) & mask;
 	}
+}
+
+/* one flow into its group; room reserved */
+static void agg_account(struct group_agg *a, const struct pending *p)
+{
+	uint32_t g = agg_find(a, &p->key, p->hash, p->row);
+	struct agg_row *r = &a->rows[g];
+
+	if (a->gid_out)
+		a->gid_out[p->row] = g;
 	r->flows++;
 	for (int d = 0; d < FLOW_DIR_COUNT; d++) {
 		r->total.packets[d] += p->total.packets[d];
 		r->total.bytes[d] += p->total.bytes[d];
 	}
 	if (p->moved) {
-		struct agg_rates *t = &a->rates[r - a->rows];
+		struct agg_rates *t = &a->rates[g];
 
 		for (int d = 0; d < FLOW_DIR_COUNT; d++) {
 			t->pkt[d] += p->pkt_rate[d];
 			t->byte[d] += p->byte_rate[d];
 		}
 	}
+}
+
+int group_agg_place(struct group_agg *a, const struct flow_key *k,
+		    uint32_t rep, uint32_t *g)
+{
+	struct group_key key;
+	uint32_t h = key_from(&a->spec, &a->masks, k, NULL, &key);
+
+	if (agg_reserve(a, a->n + 1))
+		return -ENOMEM;
+	*g = agg_find(a, &key, h, rep);
+	return 0;
 }
 
 /*
@@ -603,6 +565,11 @@ static int agg_flush(struct group_agg *a)
 	}
 	a->npending = 0;
 	return 0;
+}
+
+int group_agg_flush(struct group_agg *a)
+{
+	return agg_flush(a);
 }
 
 size_t group_agg_count(struct group_agg *a)
@@ -763,23 +730,31 @@ static void agg_out(const struct group_agg *a, size_t i, struct group_row *o)
 /* how far ahead of the copy the groups' rows are fetched, in sorted order */
 #define AHEAD_OUT 8
 
+/* the group at place i of list (NULL: the i-th group) */
+static inline uint32_t listed_group(const uint32_t *list, uint32_t i)
+{
+	return list ? list[i] : i;
+}
+
 /*
- * The rows out in the order of items[0..n): each group's row and rates
- * are fetched a few groups ahead, as in sorted order they are scattered
- * over the table.
+ * The rows out in the order of items[0..n) (their places in list): each
+ * group's row and rates are fetched a few groups ahead, as in sorted
+ * order they are scattered over the table.
  */
-static void agg_out_sorted(const struct group_agg *a,
+static void agg_out_sorted(const struct group_agg *a, const uint32_t *list,
 			   const struct sort_item *items, size_t n,
 			   struct group_row *out)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (i + AHEAD_OUT < n) {
-			uint32_t r = sort_item_row(&items[i + AHEAD_OUT]);
+			uint32_t r = listed_group(list,
+					sort_item_row(&items[i + AHEAD_OUT]));
 
 			__builtin_prefetch(&a->rows[r]);
 			__builtin_prefetch(&a->rates[r]);
 		}
-		agg_out(a, sort_item_row(&items[i]), &out[i]);
+		agg_out(a, listed_group(list, sort_item_row(&items[i])),
+			&out[i]);
 	}
 }
 
@@ -788,12 +763,13 @@ static void agg_out_sorted(const struct group_agg *a,
  * stored from the end of the scratch space backwards, so items[n - 1]
  * is the first.
  */
-static void agg_out_none(const struct group_agg *a,
+static void agg_out_none(const struct group_agg *a, const uint32_t *list,
 			 const struct sort_item *items, size_t n,
 			 struct group_row *out)
 {
 	for (size_t i = 0; i < n; i++)
-		agg_out(a, sort_item_row(&items[n - 1 - i]), &out[i]);
+		agg_out(a, listed_group(list, sort_item_row(&items[n - 1 - i])),
+			&out[i]);
 }
 
 /*
@@ -819,17 +795,13 @@ static void sort_keyed(struct sort_item *items, size_t n, uint64_t hmax,
 	sort_items(items, items + n, n);
 }
 
-int group_agg_finish(struct group_agg *a, enum sort_key k, bool reverse,
-		     struct group_row **rows, size_t *n)
+int group_agg_sorted(const struct group_agg *a, const uint32_t *list,
+		     size_t cnt, enum sort_key k, bool reverse,
+		     struct group_row **rows)
 {
-	struct group_row *out;
-	size_t cnt;
-
-	if (agg_flush(a))
-		return -ENOMEM;
-	cnt = a->n;
 	/* the caller's rows come from malloc, whatever the table's were */
-	out = malloc((cnt ? cnt : 1) * sizeof(*out));
+	struct group_row *out = malloc((cnt ? cnt : 1) * sizeof(*out));
+
 	if (!out)
 		return -ENOMEM;
 	if (cnt > 1 && sort_key_desc(k)) {
@@ -846,8 +818,9 @@ int group_agg_finish(struct group_agg *a, enum sort_key k, bool reverse,
 			return -ENOMEM;
 		}
 		for (size_t i = 0; i < cnt; i++) {
-			const struct agg_row *r = &a->rows[i];
-			const struct agg_rates *t = &a->rates[i];
+			uint32_t g = listed_group(list, (uint32_t)i);
+			const struct agg_row *r = &a->rows[g];
+			const struct agg_rates *t = &a->rates[g];
 			struct sort_item *it;
 			uint64_t hi;
 			uint32_t sec = 0;
@@ -875,16 +848,17 @@ int group_agg_finish(struct group_agg *a, enum sort_key k, bool reverse,
 		}
 		sort_keyed(items, nk, hmax, smax, reverse);
 		if (reverse) {
-			agg_out_none(a, items + 2 * cnt - nn, nn, out);
-			agg_out_sorted(a, items, nk, out + nn);
+			agg_out_none(a, list, items + 2 * cnt - nn, nn, out);
+			agg_out_sorted(a, list, items, nk, out + nn);
 		} else {
-			agg_out_sorted(a, items, nk, out);
-			agg_out_none(a, items + 2 * cnt - nn, nn, out + nk);
+			agg_out_sorted(a, list, items, nk, out);
+			agg_out_none(a, list, items + 2 * cnt - nn, nn,
+				     out + nk);
 		}
 		free(items);
 	} else {
 		for (size_t i = 0; i < cnt; i++)
-			agg_out(a, i, &out[i]);
+			agg_out(a, listed_group(list, (uint32_t)i), &out[i]);
 		if (cnt > 1) {
 			cmp_kind = a->spec.kind;
 			cmp_rev = reverse;
@@ -892,7 +866,20 @@ int group_agg_finish(struct group_agg *a, enum sort_key k, bool reverse,
 		}
 	}
 	*rows = out;
-	*n = cnt;
+	return 0;
+}
+
+int group_agg_finish(struct group_agg *a, enum sort_key k, bool reverse,
+		     struct group_row **rows, size_t *n)
+{
+	int ret;
+
+	if (agg_flush(a))
+		return -ENOMEM;
+	ret = group_agg_sorted(a, NULL, a->n, k, reverse, rows);
+	if (ret)
+		return ret;
+	*n = a->n;
 	/* empty again, keeping the table's memory for another pass */
 	group_agg_reset(a, &a->spec);
 	return 0;

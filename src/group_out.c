@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "format_fields.h"
+#include "group_live.h"
 #include "group_out.h"
 #include "ui_text.h"
 
@@ -81,9 +82,10 @@ int group_view_rows(const struct snapshot *snap, size_t from,
 	return rows_into(snap, from, a, protos, idx, nidx, rate);
 }
 
-int group_snapshot(const struct snapshot *snap, struct group_agg *a,
-		   struct enrich *enrich, const struct flow_match *m,
-		   enum sort_key k, bool reverse, struct group_result *out)
+int group_snapshot(struct snapshot *snap, struct group_agg *a,
+		   struct group_live *live, struct enrich *enrich,
+		   const struct flow_match *m, enum sort_key k, bool reverse,
+		   struct group_result *out)
 {
 	const struct group_spec *spec = group_agg_spec(a);
 	bool filtered = m && m->match;
@@ -94,6 +96,10 @@ int group_snapshot(const struct snapshot *snap, struct group_agg *a,
 	int ret = 0;
 
 	memset(out, 0, sizeof(*out));
+	if (live && snap->table_order && !need_info && !filtered &&
+	    group_live_fits(spec))
+		return group_live_snapshot(live, snap, spec, GROUP_LIVE_EVERY, k,
+					   reverse, out, NULL);
 	group_agg_reset(a, spec);
 	if (snap->order && !need_info && !filtered) {
 		ret = group_rows_fast(snap, a);

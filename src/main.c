@@ -29,6 +29,7 @@
 #include "flowtab.h"
 #include "format.h"
 #include "geoip.h"
+#include "group_live.h"
 #include "group_out.h"
 #include "ipfix.h"
 #include "privs.h"
@@ -327,26 +328,44 @@ static bool group_filter_match(void *arg, const struct flow *f,
 }
 
 /*
+ * --group-by's tables, kept from one snapshot to the next: they are big,
+ * and the groups of one snapshot move on to the next by what changed
+ * (group_live.h).
+ */
+struct batch_groups {
+	struct group_agg *agg;
+	struct group_live *live;
+};
+
+static void batch_groups_free(struct batch_groups *bg)
+{
+	group_agg_free(bg->agg);
+	group_live_free(bg->live);
+	memset(bg, 0, sizeof(*bg));
+}
+
+/*
  * --group-by: one row per group of the flows --filter keeps, in --sort's
  * order, cut to --top groups.
  */
-static int print_groups(const struct snapshot *s, const struct config *cfg,
+static int print_groups(struct snapshot *s, const struct config *cfg,
 			bool first, struct enrich *enrich,
-			const struct filter_expr *fx, int sig_fd)
+			const struct filter_expr *fx, int sig_fd,
+			struct batch_groups *bg)
 {
-	/* kept from one snapshot to the next: its tables are big */
-	static struct group_agg *agg;
 	struct group_filter_ctx ctx = { fx, enrich, s->meta.time };
 	struct flow_match m = { .match = group_filter_match, .ctx = &ctx };
 	struct group_result r;
 	int ret;
 
-	if (!agg && !(agg = group_agg_new(&cfg->group_by)))
+	if (!bg->agg && !(bg->agg = group_agg_new(&cfg->group_by)))
+		return -ENOMEM;
+	if (!bg->live && !(bg->live = group_live_new()))
 		return -ENOMEM;
 	/* every flow counts in a group, and keys may be processes or names */
 	wait_lookups(s, NULL, 0, cfg, enrich, sig_fd);
-	ret = group_snapshot(s, agg, enrich, fx ? &m : NULL, cfg->sort,
-			     cfg->reverse, &r);
+	ret = group_snapshot(s, bg->agg, bg->live, enrich, fx ? &m : NULL,
+			     cfg->sort, cfg->reverse, &r);
 	if (!ret)
 		ret = group_format(stdout, s, &cfg->group_by, &r,
 				   (size_t)cfg->top, cfg->output, first,
@@ -356,9 +375,9 @@ static int print_groups(const struct snapshot *s, const struct config *cfg,
 }
 
 /* Prints snapshots as they come until count is reached or a signal. */
-static int run_batch(struct collector *col, const struct config *cfg,
-		     int sig_fd, struct enrich *enrich,
-		     const struct filter_expr *fx)
+static int batch_loop(struct collector *col, const struct config *cfg,
+		      int sig_fd, struct enrich *enrich,
+		      const struct filter_expr *fx, struct batch_groups *bg)
 {
 	struct pollfd pfd[2] = {
 		{ .fd = col->wake_fd, .events = POLLIN },
@@ -414,7 +433,7 @@ static int run_batch(struct collector *col, const struct config *cfg,
 			ret = 0;
 		else if (cfg->group_by.kind != GROUP_NONE)
 			ret = print_groups(s, cfg, printed == 0, enrich,
-					   fx, sig_fd);
+					   fx, sig_fd, bg);
 		else
 			ret = print_snapshot(s, cfg, printed == 0, enrich, fx,
 					     sig_fd);
@@ -431,6 +450,17 @@ static int run_batch(struct collector *col, const struct config *cfg,
 		if (!cfg->count)
 			printed++;
 	}
+}
+
+static int run_batch(struct collector *col, const struct config *cfg,
+		     int sig_fd, struct enrich *enrich,
+		     const struct filter_expr *fx)
+{
+	struct batch_groups bg = { 0 };
+	int ret = batch_loop(col, cfg, sig_fd, enrich, fx, &bg);
+
+	batch_groups_free(&bg);
+	return ret;
 }
 
 /*

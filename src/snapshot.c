@@ -255,8 +255,9 @@ static struct snapshot *build(struct flowtab *tab,
 	s->gen = flowtab_gen(tab);
 	fill(s, tab, rates);
 	/* unsorted is still a valid snapshot: only the order suffers */
-	if (sorted && s->n)
-		sort_rows(s);
+	s->table_order = !(sorted && s->n && !sort_rows(s));
+	s->changes_end = flowtab_changes_end(tab);
+	s->changes_lost = flowtab_changes_lost(tab);
 	/* what changes from here on keeps this generation's version */
 	flowtab_publish(tab);
 	s->meta = *meta;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "filter.h"
+#include "group_live.h"
 #include "group_out.h"
 #include "ui_view.h"
 #include "util.h"
@@ -173,6 +174,37 @@ static struct group_agg *view_group_agg(const struct group_spec *spec)
 	return cached;
 }
 
+/*
+ * The same for the groups that move on from one snapshot to the next
+ * (group_live.h), in the common case: kept while the groups tab shows a
+ * key from the tuple, given back otherwise (spec NULL).
+ */
+static struct group_live *view_group_live(const struct group_spec *spec)
+{
+	static _Thread_local struct group_live *cached;
+
+	if (!spec) {
+		group_live_free(cached);
+		cached = NULL;
+		return NULL;
+	}
+	if (!cached)
+		cached = group_live_new();
+	return cached;
+}
+
+/* Sample of the watched flow f (the history graph's) into v. */
+static void take_sample(struct view *v, const struct flow *f)
+{
+	struct hist_sample *s = &v->samples[v->nsamples++];
+
+	s->id.ct_id = f->ct_id;
+	s->id.key = f->key;
+	s->id.idx = f->idx;
+	memcpy(s->byte_rate, f->byte_rate, sizeof(s->byte_rate));
+	memcpy(s->pkt_rate, f->pkt_rate, sizeof(s->pkt_rate));
+}
+
 struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 			struct enrich *enrich,
 			const struct snapshot_meta *prev_meta,
@@ -185,6 +217,7 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 	struct sort_item *items = NULL, *tmp = NULL, common, it;
 	struct proc_agg *agg = NULL;
 	struct group_agg *gagg = NULL;
+	struct group_live *live = NULL;
 	struct watch_set *ws = NULL, *wset = NULL;	/* ws: NULL once all found */
 	struct filter_expr *own = NULL;
 	const struct filter_expr *fx = p->expr;
@@ -237,12 +270,6 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 	sort_item_fill(&common, p->sort, p->reverse, &no_traffic, NULL, 0);
 	if (p->procs && !(agg = proc_agg_new()))
 		goto fail;
-	if (p->groups)
-		gagg = view_group_agg(&p->gspec);
-	else
-		view_group_agg(NULL);
-	if (p->groups && !gagg)
-		goto fail;
 	fast = rows_suffice(snap, p, fneeds, need_info);
 	/*
 	 * Grouping by address, network, protocol or port needs a flow's
@@ -255,6 +282,17 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 	 * left once no watched flow is left to find go in a loop of their
 	 * own (group_view_rows: the same work, none of the tests) */
 	gonly = keyed && !fx && !p->group_filter_on && !p->active_only && !agg;
+	/* ... and in a table-order snapshot, by the changes alone */
+	if (gonly && snap->table_order && group_live_fits(&p->gspec))
+		live = view_group_live(&p->gspec);
+	else
+		view_group_live(NULL);
+	if (p->groups && !live)
+		gagg = view_group_agg(&p->gspec);
+	else
+		view_group_agg(NULL);
+	if (p->groups && !live && !gagg)
+		goto fail;
 	if (nwatch) {
 		ws = wset = malloc(sizeof(*wset));
 		v->samples = malloc(nwatch * sizeof(*v->samples));
@@ -264,6 +302,29 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 	}
 	memset(&info, 0, sizeof(info));
 	memset(&counts, 0, sizeof(counts));
+
+	if (live) {
+		struct group_result gr;
+
+		if (group_live_snapshot(live, snap, &p->gspec, p->protos,
+					p->sort, p->reverse, &gr, v->rate))
+			goto fail;
+		v->groups = gr.rows;
+		v->ngroups = gr.n;
+		/* the rows the groups took, and the watched flows' samples */
+		for (i = 0; i < n; i++) {
+			const struct flow *f = NULL;
+
+			if (ws && watched(ws, snap, i, &buf, &f)) {
+				take_sample(v, f);
+				if (v->nsamples == nwatch)
+					ws = NULL;
+			}
+			if (group_live_member(live, snapshot_idx(snap, i)))
+				v->idx[nc++] = (uint32_t)i;
+		}
+		n = 0;	/* the loop below has nothing left to do */
+	}
 
 	for (i = 0; i < n; i++) {
 		const struct flow *f = NULL;
@@ -287,13 +348,7 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 			bit = sel_proto_bit(f->key.family, f->key.proto);
 		}
 		if (ws && watched(ws, snap, i, &buf, &f)) {
-			struct hist_sample *s = &v->samples[v->nsamples++];
-
-			s->id.ct_id = f->ct_id;
-			s->id.key = f->key;
-			s->id.idx = f->idx;
-			memcpy(s->byte_rate, f->byte_rate, sizeof(s->byte_rate));
-			memcpy(s->pkt_rate, f->pkt_rate, sizeof(s->pkt_rate));
+			take_sample(v, f);
 			if (v->nsamples == nwatch)
 				ws = NULL;	/* all found: stop looking */
 		}
@@ -528,7 +583,9 @@ static void *builder_main(void *arg)
 		if (write(b->ready_fd, &one, sizeof(one)) < 0)
 			(void)0;	/* counter full: the UI is already woken */
 	}
-	view_group_agg(NULL);	/* the grouping tables die with the thread */
+	/* the grouping tables die with the thread */
+	view_group_agg(NULL);
+	view_group_live(NULL);
 	return NULL;
 }
 

@@ -326,7 +326,7 @@ static void test_group_formats_agree(void **state)
 	assert_int_equal(group_spec_parse("src", &g, err, sizeof(err)), 0);
 	a = group_agg_new(&g);
 	assert_non_null(a);
-	assert_int_equal(group_snapshot(s, a, NULL, NULL, SORT_BYTES, false,
+	assert_int_equal(group_snapshot(s, a, NULL, NULL, NULL, SORT_BYTES, false,
 					&r), 0);
 	o = (struct group_out){ s, &g, &r, OUTPUT_CSV };
 	csv = render(group_render, &o);

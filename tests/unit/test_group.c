@@ -624,7 +624,7 @@ static void test_snapshot_hook(void **state)
 	uint64_t bytes = 0, sum = 0;
 
 	(void)state;
-	assert_int_equal(group_snapshot(s, a, NULL, &m, SORT_BYTES, false, &r),
+	assert_int_equal(group_snapshot(s, a, NULL, NULL, &m, SORT_BYTES, false, &r),
 			 0);
 	assert_int_equal(asked, 3000);
 	assert_int_equal(r.flows_matched, 1500);
@@ -638,7 +638,7 @@ static void test_snapshot_hook(void **state)
 	assert_int_equal(r.n, 2);
 	group_result_free(&r);
 	/* the same aggregate again, no hook: every flow */
-	assert_int_equal(group_snapshot(s, a, NULL, NULL, SORT_RATE, false, &r),
+	assert_int_equal(group_snapshot(s, a, NULL, NULL, NULL, SORT_RATE, false, &r),
 			 0);
 	assert_int_equal(r.flows_matched, 3000);
 	group_result_free(&r);
@@ -646,7 +646,7 @@ static void test_snapshot_hook(void **state)
 	snapshot_put(s);
 }
 
-static char *format_to_string(const struct snapshot *s, const char *spec,
+static char *format_to_string(struct snapshot *s, const char *spec,
 			      enum output_format fmt, size_t limit)
 {
 	struct group_spec g = spec_of(spec);
@@ -657,7 +657,7 @@ static char *format_to_string(const struct snapshot *s, const char *spec,
 	FILE *out = open_memstream(&buf, &len);
 
 	assert_non_null(out);
-	assert_int_equal(group_snapshot(s, a, NULL, NULL, SORT_BYTES, false, &r),
+	assert_int_equal(group_snapshot(s, a, NULL, NULL, NULL, SORT_BYTES, false, &r),
 			 0);
 	assert_int_equal(group_format(out, s, &g, &r, limit, fmt, true, NULL), 0);
 	fclose(out);
@@ -836,7 +836,7 @@ static void test_table_snapshots(void **state)
 			want[1] += f->total.bytes[1];
 			rate += f->byte_rate[0];
 		}
-		assert_int_equal(group_snapshot(s, a, NULL, NULL, SORT_RATE,
+		assert_int_equal(group_snapshot(s, a, NULL, NULL, NULL, SORT_RATE,
 						false, &r), 0);
 		assert_int_equal(r.flows_matched, s->n);
 		for (size_t i = 0; i < r.n; i++) {
@@ -878,7 +878,7 @@ static void test_table_snapshots(void **state)
 		/* and the next snapshot with other rates (its own) */
 		snapshot_put(snapshot_build(tab, &m, sorted, &rates));
 		group_result_free(&r);
-		assert_int_equal(group_snapshot(s, a, NULL, NULL, SORT_RATE,
+		assert_int_equal(group_snapshot(s, a, NULL, NULL, NULL, SORT_RATE,
 						false, &r), 0);
 		got[0] = got[1] = 0;
 		for (size_t i = 0; i < r.n; i++) {
