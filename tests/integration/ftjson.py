@@ -11,6 +11,12 @@
                                              counters (exact compare)
   ftjson.py ct < conntrack-L-output          conntrack -L [-o extended] as a
                                              flowtop-shaped snapshot line
+  ftjson.py groups FILE                      the last --group-by snapshot's
+                                             groups, sorted: "key flows
+                                             op ob rp rb" (o: orig, r: reply)
+  ftjson.py sums FILE KEY [F=V ...]          the same sums over the matching
+                                             flows of FILE's last snapshot,
+                                             KEY src, net/24,net6/48 or port
 
 Filters compare after normalisation: IP addresses by value, numbers by
 value, "null" matches JSON null. FILE "-" is stdin.
@@ -153,6 +159,47 @@ def ct_line(line):
     return flow
 
 
+COUNTERS = ("orig_packets", "orig_bytes", "reply_packets", "reply_bytes")
+
+
+def group_of(flow, by):
+    if by == "src":
+        return flow["src"]
+    if by == "net/24,net6/48":
+        v6 = ":" in flow["src"]
+        return str(ipaddress.ip_network(
+            flow["src"] + ("/48" if v6 else "/24"), strict=False))
+    if by == "port":
+        return "%s/%d" % (flow["proto"], flow["dport"])
+    die("sums: no group key %s" % by)
+
+
+def sums(flows, by):
+    out = {}
+    for f in flows:
+        s = out.setdefault(group_of(f, by), [0] * (1 + len(COUNTERS)))
+        s[0] += 1
+        for i, c in enumerate(COUNTERS):
+            s[i + 1] += f[c]
+    for k in sorted(out):
+        print(k, *out[k])
+
+
+def groups(path):
+    snap = None
+    for line in open(path):
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            continue  # a line cut short when flowtop was killed
+        if isinstance(obj, dict) and "groups" in obj:
+            snap = obj
+    if snap is None:
+        die("no --group-by snapshot in %s" % path)
+    for g in sorted(snap["groups"], key=lambda g: g["key"]):
+        print(g["key"], g["flows"], *(g[c] for c in COUNTERS))
+
+
 def main():
     if len(sys.argv) < 2:
         die(__doc__)
@@ -165,7 +212,16 @@ def main():
     if not args:
         die(__doc__)
     path, rest = args[0], args[1:]
+    if cmd == "groups":
+        groups(path)
+        return
     snap = last(path)
+    if cmd == "sums":
+        if not rest:
+            die(__doc__)
+        flt = parse_filters(rest[1:])
+        sums([f for f in snap["flows"] if match(f, flt)], rest[0])
+        return
     if cmd == "last":
         print(json.dumps(snap))
         return

@@ -69,30 +69,8 @@ done
 ft_sync js 2
 ct_snap a "$TMPD/ct.json"
 
-# kernel sums by KEY (src, net/24 or port) of the UDP flows to port 9
-sums() {
-	$PY - "$TMPD/ct.json" "$1" <<'PY'
-import ipaddress, json, sys
-snap = json.loads(open(sys.argv[1]).read())
-out = {}
-for f in snap["flows"]:
-    if f["proto"] != "udp" or f["dport"] != 9:
-        continue
-    if sys.argv[2] == "src":
-        k = f["src"]
-    elif sys.argv[2] == "net/24,net6/48":
-        k = str(ipaddress.ip_network(f["src"] + ("/48" if ":" in f["src"] else "/24"),
-                                     strict=False))
-    else:
-        k = "udp/%d" % f["dport"]
-    s = out.setdefault(k, [0, 0, 0, 0, 0])
-    s[0] += 1
-    for i, c in enumerate(("orig_packets", "orig_bytes", "reply_packets", "reply_bytes")):
-        s[i + 1] += f[c]
-for k in sorted(out):
-    print(k, *out[k])
-PY
-}
+# kernel sums by KEY (src, net/24,net6/48 or port) of the UDP flows to port 9
+sums() { $FTJSON sums "$TMPD/ct.json" "$1" proto=udp dport=9; }
 # compare FILE(lines "key flows op ob rp rb") with the kernel's for KEY
 compare() {
 	local what=$1 got=$2 key=$3 want
@@ -154,14 +132,8 @@ compare "CSV --group-by src" "$got" src
 for key in net/24,net6/48 port; do
 	ft a --batch -n -G -U --acct conntrack --output json --count 2 -t 0.2 --group-by "$key" \
 		>"$TMPD/k.json" 2>"$TMPD/k.err" || fail "--group-by $key failed: $(cat "$TMPD/k.err")"
-	got=$($PY - "$TMPD/k.json" <<'PY'
-import json, sys
-s = json.loads(open(sys.argv[1]).read().splitlines()[-1])
-for g in sorted(s["groups"], key=lambda g: g["key"]):
-    print(g["key"], g["flows"], g["orig_packets"], g["orig_bytes"],
-          g["reply_packets"], g["reply_bytes"])
-PY
-) || fail "--group-by $key: malformed JSON: $(head -c 400 "$TMPD/k.json")"
+	got=$($FTJSON groups "$TMPD/k.json") ||
+		fail "--group-by $key: malformed JSON: $(head -c 400 "$TMPD/k.json")"
 	# port groups name the service (discard, from the services database)
 	[ "$key" != port ] || grep -q '"key": "udp/9", "name": "discard"' "$TMPD/k.json" ||
 		fail "--group-by port: no service name: $(head -c 400 "$TMPD/k.json")"
