@@ -12,8 +12,8 @@
  *          group as JSON to /dev/null;
  *   view   view_build with the groups tab on, over a snapshot in table
  *          order, as the view builder gets it (all its per-view work:
- *          toggles, grouping, sorting the groups), afresh: as when the
- *          tab is opened;
+ *          toggles, grouping, sorting the groups), afresh: as after a
+ *          protocol toggle;
  *   rate-sorted  group_snapshot over a snapshot sorted by rate, as
  *          plain --batch gets it: the table's records are then read in
  *          random order;
@@ -21,9 +21,10 @@
  *          as --batch --group-by and the view's groups tab run them:
  *          between two snapshots one flow in sixteen moves, 20000 flows
  *          end and 20000 begin (an interval of 1 s at 20,000 new flows/s;
- *          not timed), then group_snapshot (batch) and view_build (view)
- *          each move their groups on to the new snapshot. Each result is
- *          checked against a pass over every flow.
+ *          not timed), then group_snapshot (batch; and that plus the
+ *          JSON of every group) and view_build (view) each move their
+ *          groups on to the new snapshot. Each result is checked against
+ *          a pass over every flow.
  *
  * Prints CPU milliseconds per snapshot (this thread's CPU time, median of
  * the repetitions, or with -m their minimum: the run the neighbours on a
@@ -166,12 +167,14 @@ static bool same_groups(const struct group_row *a, size_t na,
 /*
  * The live columns for key spec (1: not a key group_live takes): reps
  * intervals of churn on tab (a table of its own), each
- * snapshot grouped by a batch group_live and by view_build (p), both
- * checked against group_snapshot without live. CPU ms into tb[], tv[].
+ * snapshot grouped by a batch group_live (then printed as JSON to null)
+ * and by view_build (p), both checked against group_snapshot without
+ * live. CPU ms into tb[] (grouping), tj[] (and the JSON), tv[] (view).
  */
 static int run_live(struct flowtab *tab, struct snapshot_pool *pool,
 		    const struct group_spec *spec, const struct ui_params *p,
-		    uint32_t reps, double *tb, double *tv)
+		    uint32_t reps, FILE *null, double *tb, double *tj,
+		    double *tv)
 {
 	static uint32_t serial, x = 7;
 	struct group_live *live = group_live_new();
@@ -210,6 +213,14 @@ static int run_live(struct flowtab *tab, struct snapshot_pool *pool,
 		}
 		if (r)
 			tb[r - 1] = cpu_ms() - t0;
+		if (group_format(null, s, spec, &res, 0, OUTPUT_JSON, true,
+				 NULL)) {
+			snapshot_put(s);
+			goto out;
+		}
+		fflush(null);
+		if (r)
+			tj[r - 1] = cpu_ms() - t0;
 		t0 = cpu_ms();
 		v = view_build(s, p, NULL, NULL, NULL, false, NULL, 0);
 		if (r)
@@ -339,9 +350,9 @@ int main(int argc, char **argv)
 	       "CPU ms per snapshot\n", sorted->n, flowtab_span(tab),
 	       use_min ? "minimum" : "median", reps);
 	pick = use_min ? 0 : reps / 2;
-	printf("  %-15s %7s  %12s %12s %12s %12s %12s %12s\n", "key",
+	printf("  %-15s %7s  %12s %12s %12s %12s %12s %12s %12s\n", "key",
 	       "groups", "batch group", "batch +json", "view build",
-	       "rate-sorted", "batch live", "view live");
+	       "rate-sorted", "batch live", "live +json", "view live");
 
 	/*
 	 * country, asn and process without enrichment data (no GeoIP, no
@@ -355,7 +366,7 @@ int main(int argc, char **argv)
 		struct ui_params p = { .sort = SORT_RATE, .protos = SEL_PROTOS,
 				       .groups = true };
 		double tg[1000], tj[1000], tv[1000], ts[1000];
-		double tlb[1000], tlv[1000];
+		double tlb[1000], tlj[1000], tlv[1000];
 		int live;
 		struct group_spec spec;
 		struct group_agg *agg;
@@ -403,11 +414,10 @@ int main(int argc, char **argv)
 			ts[r] = cpu_ms() - t0;
 			group_result_free(&res);
 
-			/* a full pass, as if the tab had just been opened: a
-			 * snapshot out of table order lets the kept groups go
-			 * (not timed) */
-			view_put(view_build(sorted, &p, NULL, NULL, NULL, false,
-					    NULL, 0));
+			/* a full pass, as after a protocol toggle: the kept
+			 * groups were of other protocols (the family bits
+			 * change no flow's membership, only the toggles) */
+			p.protos = r % 2 ? SEL_PROTOS : SEL_PROTOS | SEL_FAMILIES;
 			t0 = cpu_ms();
 			v = view_build(table_order, &p, NULL, NULL, NULL, false,
 				       NULL, 0);
@@ -420,11 +430,12 @@ int main(int argc, char **argv)
 			view_put(v);
 		}
 		group_agg_free(agg);
-		live = run_live(live_tab, &live_pool, &spec, &p, reps, tlb,
-				tlv);
+		live = run_live(live_tab, &live_pool, &spec, &p, reps, null,
+				tlb, tlj, tlv);
 		if (live < 0)
 			return 1;
 		qsort(tlb, reps, sizeof(tlb[0]), cmp_double);
+		qsort(tlj, reps, sizeof(tlj[0]), cmp_double);
 		qsort(tlv, reps, sizeof(tlv[0]), cmp_double);
 		qsort(tg, reps, sizeof(tg[0]), cmp_double);
 		qsort(tj, reps, sizeof(tj[0]), cmp_double);
@@ -434,9 +445,10 @@ int main(int argc, char **argv)
 		       keys[k], groups, tg[pick], tj[pick], tv[pick],
 		       ts[pick]);
 		if (live)
-			printf(" %12s %12s\n", "-", "-");
+			printf(" %12s %12s %12s\n", "-", "-", "-");
 		else
-			printf(" %9.1f ms %9.1f ms\n", tlb[pick], tlv[pick]);
+			printf(" %9.1f ms %9.1f ms %9.1f ms\n", tlb[pick],
+			       tlj[pick], tlv[pick]);
 	}
 	fclose(null);
 	snapshot_put(sorted);
