@@ -157,7 +157,6 @@ static void mask_addr(uint32_t out[4], const uint32_t in[4], unsigned bits,
 	}
 }
 
-
 static void net_masks_of(const struct group_spec *s, struct net_masks *nm)
 {
 	static const uint32_t ones[4] = { ~0u, ~0u, ~0u, ~0u };
