@@ -44,6 +44,7 @@
 
 #include "bench.h"
 #include "filter.h"
+#include "filter_expr.h"
 #include "flowtab.h"
 #include "group_live.h"
 #include "group_out.h"
@@ -148,6 +149,13 @@ static int churn(struct flowtab *tab, struct rate_list *rates,
 	return 0;
 }
 
+/* --filter's question, as the batch asks it */
+static bool bench_match(void *ctx, const struct flow *f,
+			const struct flow_info *info)
+{
+	return filter_expr_match(ctx, f, info, 0);
+}
+
 /* whether two results are the same rows, in the same order */
 static bool same_groups(const struct group_row *a, size_t na,
 			const struct group_row *b, size_t nb)
@@ -173,13 +181,17 @@ static bool same_groups(const struct group_row *a, size_t na,
  */
 static int run_live(struct flowtab *tab, struct snapshot_pool *pool,
 		    const struct group_spec *spec, const struct ui_params *p,
-		    uint32_t reps, FILE *null, double *tb, double *tj,
-		    double *tv)
+		    const struct flow_match *m, uint32_t reps, FILE *null,
+		    double *tb, double *tj, double *tv)
 {
+	/* the same filter asked of every flow: the reference */
+	struct flow_match every = { .match = m ? m->match : NULL,
+				    .ctx = m ? m->ctx : NULL };
 	static uint32_t serial, x = 7;
 	struct group_live *live = group_live_new();
 	struct group_agg *agg = group_agg_new(spec);
-	struct snapshot_meta m = { .seq = 100, .interval = 1, .time = 1.8e9 };
+	struct snapshot_meta meta = { .seq = 100, .interval = 1,
+				      .time = 1.8e9 };
 	struct rate_list rates = { 0 };
 	struct group_live_stats st;
 	int ret = -1;
@@ -199,14 +211,14 @@ static int run_live(struct flowtab *tab, struct snapshot_pool *pool,
 
 		if (churn(tab, &rates, &serial, 20000, &x))
 			goto out;
-		m.seq++;
-		m.time += 1;
-		s = snapshot_pool_build(pool, tab, &m, false, &rates);
+		meta.seq++;
+		meta.time += 1;
+		s = snapshot_pool_build(pool, tab, &meta, false, &rates);
 		rate_list_clear(&rates);
 		if (!s)
 			goto out;
 		t0 = cpu_ms();
-		if (group_snapshot(s, agg, live, NULL, NULL, SORT_RATE, false,
+		if (group_snapshot(s, agg, live, NULL, m, SORT_RATE, false,
 				   &res)) {
 			snapshot_put(s);
 			goto out;
@@ -225,8 +237,8 @@ static int run_live(struct flowtab *tab, struct snapshot_pool *pool,
 		v = view_build(s, p, NULL, NULL, NULL, false, NULL, 0);
 		if (r)
 			tv[r - 1] = cpu_ms() - t0;
-		if (group_snapshot(s, agg, NULL, NULL, NULL, SORT_RATE, false,
-				   &want) || !v ||
+		if (group_snapshot(s, agg, NULL, NULL, m ? &every : NULL,
+				   SORT_RATE, false, &want) || !v ||
 		    !same_groups(res.rows, res.n, want.rows, want.n) ||
 		    !same_groups(v->groups, v->ngroups, want.rows, want.n)) {
 			fprintf(stderr, "live groups differ from a full pass\n");
@@ -358,9 +370,15 @@ int main(int argc, char **argv)
 	 * country, asn and process without enrichment data (no GeoIP, no
 	 * process table here): one group "?", the pass without lookups
 	 */
-	static const char *const keys[] = {
-		"src", "net/24", "port", "proto", "dst", "net/16,net6/48",
-		"host", "net6/64", "country", "asn", "process",
+	static const struct {
+		const char *key, *filter;
+	} keys[] = {
+		{ "src", NULL }, { "net/24", NULL }, { "port", NULL },
+		{ "proto", NULL }, { "dst", NULL }, { "net/16,net6/48", NULL },
+		{ "host", NULL }, { "net6/64", NULL }, { "country", NULL },
+		{ "asn", NULL }, { "process", NULL },
+		/* a filter on what flows keep (kept groups: asked once) */
+		{ "src", "dport 443 or dport 53" },
 	};
 	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
 		struct ui_params p = { .sort = SORT_RATE, .protos = SEL_PROTOS,
@@ -370,16 +388,32 @@ int main(int argc, char **argv)
 		int live;
 		struct group_spec spec;
 		struct group_agg *agg;
-		char err[200];
+		struct filter_expr *fx = NULL;
+		struct filter_error ferr;
+		struct flow_match mf = { .match = bench_match }, ml;
+		char err[200], label[64];
 		size_t groups = 0;
 
-		if (only && strcmp(only, keys[k]))
+		if (only && strcmp(only, keys[k].key))
 			continue;
-		if (group_spec_parse(keys[k], &spec, err, sizeof(err))) {
+		if (group_spec_parse(keys[k].key, &spec, err, sizeof(err))) {
 			fprintf(stderr, "%s\n", err);
 			return 1;
 		}
 		p.gspec = spec;
+		snprintf(label, sizeof(label), "%s", keys[k].key);
+		if (keys[k].filter) {
+			if (filter_expr_compile(keys[k].filter, NULL, &fx,
+						&ferr))
+				return 1;
+			snprintf(p.filter, sizeof(p.filter), "%s",
+				 keys[k].filter);
+			snprintf(label, sizeof(label), "%s, filter",
+				 keys[k].key);
+		}
+		mf.ctx = fx;
+		ml = mf;
+		ml.fixed = keys[k].filter;
 		agg = group_agg_new(&spec);
 		if (!agg)
 			return 1;
@@ -388,8 +422,9 @@ int main(int argc, char **argv)
 			struct view *v;
 			double t0 = cpu_ms();
 
-			if (group_snapshot(table_order, agg, NULL, NULL, NULL,
-					   SORT_RATE, false, &res)) {
+			if (group_snapshot(table_order, agg, NULL, NULL,
+					   fx ? &mf : NULL, SORT_RATE, false,
+					   &res)) {
 				fprintf(stderr, "group_snapshot failed\n");
 				return 1;
 			}
@@ -406,8 +441,9 @@ int main(int argc, char **argv)
 
 			/* the same over a snapshot sorted by rate */
 			t0 = cpu_ms();
-			if (group_snapshot(sorted, agg, NULL, NULL, NULL, SORT_RATE,
-					   false, &res)) {
+			if (group_snapshot(sorted, agg, NULL, NULL,
+					   fx ? &mf : NULL, SORT_RATE, false,
+					   &res)) {
 				fprintf(stderr, "group_snapshot failed\n");
 				return 1;
 			}
@@ -430,8 +466,9 @@ int main(int argc, char **argv)
 			view_put(v);
 		}
 		group_agg_free(agg);
-		live = run_live(live_tab, &live_pool, &spec, &p, reps, null,
-				tlb, tlj, tlv);
+		live = run_live(live_tab, &live_pool, &spec, &p,
+				fx ? &ml : NULL, reps, null, tlb, tlj, tlv);
+		filter_expr_free(fx);
 		if (live < 0)
 			return 1;
 		qsort(tlb, reps, sizeof(tlb[0]), cmp_double);
@@ -442,7 +479,7 @@ int main(int argc, char **argv)
 		qsort(tv, reps, sizeof(tv[0]), cmp_double);
 		qsort(ts, reps, sizeof(ts[0]), cmp_double);
 		printf("  %-15s %7zu  %9.1f ms %9.1f ms %9.1f ms %9.1f ms",
-		       keys[k], groups, tg[pick], tj[pick], tv[pick],
+		       label, groups, tg[pick], tj[pick], tv[pick],
 		       ts[pick]);
 		if (live)
 			printf(" %12s %12s %12s\n", "-", "-", "-");

@@ -56,6 +56,15 @@ enum {
 unsigned int filter_expr_needs(const struct filter_expr *e);
 
 /*
+ * Whether e's answer for a flow never changes in the flow's life: it
+ * reads only what a connection keeps from its start (addresses and ports
+ * of both tuples, protocol, family, zone), no state, counter, rate, age,
+ * mark, id, enrichment or bare word. NULL e: true. Lets the groups that
+ * follow the changes (group_live.h) ask it once per flow.
+ */
+bool filter_expr_fixed(const struct filter_expr *e);
+
+/*
  * Whether f matches e (NULL e: always). now is the snapshot's time
  * (CLOCK_REALTIME seconds) for age. info may be NULL: the terms that need
  * it (process, user, pid, country, asn, name, bare words on names) then

@@ -13,13 +13,14 @@
  * Rates are the interval's own: summed again from the rows that moved.
  *
  * For keys taken from the original tuple (src, dst, host, net, proto,
- * port) without a filter: the common case of the view's groups tab and
- * of --batch --group-by. The result is group_snapshot's exactly (rows,
+ * port), without a filter or with one whose answer a flow keeps for life
+ * (addresses, ports, protocols: filter_expr_fixed), asked once per flow:
+ * the common case of the view's groups tab and of --batch --group-by. The result is group_snapshot's exactly (rows,
  * their order, their first flow); a pass over every flow is made when
  * there is nothing to follow (the first snapshot, another key, another
  * table, a snapshot sorted by rate, changes the table could not note),
- * when most flows changed anyway, and now and then to drop the groups no
- * flow is left in.
+ * when most flows changed anyway, another filter, and now and then to
+ * drop the groups no flow is left in.
  */
 #ifndef FLOWTOP_GROUP_LIVE_H
 #define FLOWTOP_GROUP_LIVE_H
@@ -45,15 +46,19 @@ bool group_live_fits(const struct group_spec *spec);
 
 /*
  * Groups the flows of snap whose protocol bit (the record's sel_bit) is
- * in protos (or all: GROUP_LIVE_EVERY) by spec (group_live_fits), sorted by k (and reverse) as
- * group_snapshot does, into out (rows' rep: rows of snap). rate, if not
- * NULL, gets the sums of those flows' byte rates, each direction, added
- * in row order as the view adds them. snap is held until the next call.
- * 0 or -ENOMEM (then the next call starts afresh).
+ * in protos (or all: GROUP_LIVE_EVERY) and that m accepts (m NULL: all;
+ * else m->fixed must be set, and m->match is asked without enrichment)
+ * by spec (group_live_fits), sorted by k (and reverse) as group_snapshot
+ * does, into out (rows' rep: rows of snap). rate, if not NULL, gets the
+ * sums of those flows' byte rates, each direction, added in row order as
+ * the view adds them. snap is held until the next call. 0, -EINVAL (snap
+ * not in table order, m not fixed) or -ENOMEM (then the next call starts
+ * afresh).
  */
 int group_live_snapshot(struct group_live *g, struct snapshot *snap,
 			const struct group_spec *spec, unsigned int protos,
-			enum sort_key k, bool reverse, struct group_result *out,
+			const struct flow_match *m, enum sort_key k,
+			bool reverse, struct group_result *out,
 			double rate[FLOW_DIR_COUNT]);
 
 /* Whether table index idx was in the groups of the last snapshot. */

@@ -27,6 +27,10 @@ struct flow_match {
 		      const struct flow_info *info);
 	void *ctx;
 	bool needs_info;
+	/* not NULL: match's answer for a flow never changes in its life
+	 * (filter_expr_fixed), and this text tells the filter from others;
+	 * the groups can then follow the changes (group_live.h) */
+	const char *fixed;
 };
 
 struct group_result {
@@ -43,9 +47,9 @@ struct group_live;
  * next), sorted by k (and reverse) as group_agg_finish does. enrich may
  * be NULL (country, asn, process: one unknown group). live, if not NULL,
  * keeps the groups from one snapshot to the next where it can
- * (group_live.h: a key from the tuple, no filter, a table-order
- * snapshot), with the same result; it then holds snap until the next
- * call. 0 or -ENOMEM.
+ * (group_live.h: a key from the tuple, no filter or one whose answers
+ * are fixed (m->fixed), a table-order snapshot), with the same result;
+ * it then holds snap until the next call. 0 or -ENOMEM.
  */
 int group_snapshot(struct snapshot *snap, struct group_agg *a,
 		   struct group_live *live, struct enrich *enrich,

@@ -661,3 +661,29 @@ unsigned int filter_expr_needs(const struct filter_expr *e)
 {
 	return e ? e->needs : 0;
 }
+
+bool filter_expr_fixed(const struct filter_expr *e)
+{
+	for (size_t i = 0; e && i < e->n; i++) {
+		const struct node *nd = &e->nodes[i];
+
+		switch (nd->type) {
+		case N_AND:
+		case N_OR:
+		case N_NOT:
+		case N_NET:
+		case N_PROTO:
+		case N_FAMILY:
+			break;
+		case N_NUM:
+			if (nd->field != F_PORT && nd->field != F_SPORT &&
+			    nd->field != F_DPORT && nd->field != F_ZONE)
+				return false;
+			break;
+		default:
+			/* state, enrichment, bare words */
+			return false;
+		}
+	}
+	return true;
+}

@@ -29,6 +29,8 @@ struct group_live {
 	struct snapshot *prev;	/* the snapshot they are of, held */
 	struct group_spec spec;
 	unsigned int protos;
+	const struct flow_match *m;	/* this call's filter, or NULL */
+	char *filter;		/* the kept groups' filter (m->fixed), or NULL */
 	/* by table index, [0, cap): its group (members only), and bits:
 	 * in the groups, listed by the snapshot, done in this step (came or
 	 * changed); ranks: listed indices before each word */
@@ -41,7 +43,8 @@ struct group_live {
 	size_t lost_cap;	/* bits */
 	uint32_t *lost_list;
 	size_t nlost, lost_list_cap;
-	struct idx_list went, came;	/* a step's, kept for the next */
+	struct idx_list went, came;	/* a step's (indices, came: rows of the
+					 * new snapshot), kept for the next */
 	size_t members;		/* flows in the groups */
 	size_t empty;		/* groups without a flow */
 	bool refresh;		/* group the next snapshot afresh */
@@ -151,6 +154,7 @@ void group_live_free(struct group_live *g)
 	free(g->lost_list);
 	free(g->went.v);
 	free(g->came.v);
+	free(g->filter);
 	free(g);
 }
 
@@ -179,10 +183,17 @@ void group_live_stats(const struct group_live *g, struct group_live_stats *s)
 	*s = g->stats;
 }
 
-/* whether the flow of record e goes into the groups */
-static inline bool takes(const struct group_live *g, const struct flow_rec *e)
+/* whether the flow at row i of snap (record e) goes into the groups */
+static inline bool takes(const struct group_live *g, const struct snapshot *snap,
+			 size_t i, const struct flow_rec *e)
 {
-	return g->protos == GROUP_LIVE_EVERY || (e->sel_bit & g->protos);
+	struct flow buf;
+
+	if (g->protos != GROUP_LIVE_EVERY && !(e->sel_bit & g->protos))
+		return false;
+	/* asked once in the flow's life: its answer stays (m->fixed) */
+	return !g->m || g->m->match(g->m->ctx, snapshot_flow(snap, i, &buf),
+				    NULL);
 }
 
 /* the total of src (a record or a flow_vals) into c */
@@ -249,7 +260,7 @@ static int live_full(struct group_live *g, const struct snapshot *snap)
 
 		snapshot_prefetch(snap, i + SNAPSHOT_AHEAD);
 		bit_set(g->listed, idx);
-		if (!takes(g, e))
+		if (!takes(g, snap, i, e))
 			continue;
 		bit_set(g->member, idx);
 		g->members++;
@@ -314,18 +325,18 @@ static int flow_went(struct group_live *g, const struct snapshot *prev,
 	return lost_add(g, gr);
 }
 
-/* idx is new in snap */
+/* the flow at row i of snap is new */
 static int flow_came(struct group_live *g, const struct snapshot *snap,
-		     uint32_t idx)
+		     size_t i)
 {
 	static const struct flow_counters zero;
+	uint32_t idx = snapshot_idx(snap, i), gr;
 	const struct flow_rec *e = &snap->recs[idx];
 	struct flow_counters t;
 	struct agg_row *r;
-	uint32_t gr;
 
 	bit_set(g->listed, idx);
-	if (!takes(g, e))
+	if (!takes(g, snap, i, e))
 		return 0;
 	if (group_agg_place(g->agg, &e->key, idx, &gr))
 		return -ENOMEM;
@@ -388,9 +399,9 @@ static int idx_list_room(struct idx_list *l, size_t want)
 }
 
 /*
- * The indices in a's list and not in b's into out (both lists ascend).
- * Runs of the same indices, most of the lists, are passed eight at a
- * time.
+ * The indices in a's list and not in b's into out, the places in b's of
+ * those not in a's into in (both lists ascend). Runs of the same
+ * indices, most of the lists, are passed eight at a time.
  */
 static void list_minus(const uint32_t *a, size_t na, const uint32_t *b,
 		       size_t nb, struct idx_list *out, struct idx_list *in)
@@ -408,13 +419,13 @@ static void list_minus(const uint32_t *a, size_t na, const uint32_t *b,
 		} else if (a[i] < b[j]) {
 			idx_push(out, a[i++]);
 		} else {
-			idx_push(in, b[j++]);
+			idx_push(in, (uint32_t)j++);
 		}
 	}
 	while (i < na)
 		idx_push(out, a[i++]);
 	while (j < nb)
-		idx_push(in, b[j++]);
+		idx_push(in, (uint32_t)j++);
 }
 
 /* how far ahead of the flow handled its record and group are fetched */
@@ -452,7 +463,7 @@ static int live_step(struct group_live *g, const struct snapshot *prev,
 	}
 	for (size_t k = 0; k < came->n; k++) {
 		if (k + AHEAD_FLOW < came->n)
-			snapshot_prefetch_rec(snap, came->v[k + AHEAD_FLOW]);
+			snapshot_prefetch(snap, came->v[k + AHEAD_FLOW]);
 		if (flow_came(g, snap, came->v[k]))
 			return -ENOMEM;
 	}
@@ -621,16 +632,23 @@ static bool same_spec(const struct group_spec *a, const struct group_spec *b)
 	       a->v6_prefix == b->v6_prefix;
 }
 
+/* whether the kept groups are of the flows m takes */
+static bool same_filter(const struct group_live *g, const struct flow_match *m)
+{
+	return m ? g->filter && !strcmp(g->filter, m->fixed) : !g->filter;
+}
+
 /* whether the groups of prev can be moved on to snap */
 static bool can_step(const struct group_live *g, const struct snapshot *snap,
-		     const struct group_spec *spec, unsigned int protos)
+		     const struct group_spec *spec, unsigned int protos,
+		     const struct flow_match *m)
 {
 	const struct snapshot *prev = g->prev;
 
 	return prev && !g->refresh && prev->tab == snap->tab &&
 	       prev->table_order && snap->table_order &&
 	       same_spec(&g->spec, spec) && g->protos == protos &&
-	       snap->gen > prev->gen &&
+	       same_filter(g, m) && snap->gen > prev->gen &&
 	       prev->changes_lost == snap->changes_lost &&
 	       snap->changes_end >= prev->changes_end &&
 	       /* most flows changed: a pass over all of them is cheaper */
@@ -639,28 +657,39 @@ static bool can_step(const struct group_live *g, const struct snapshot *snap,
 
 int group_live_snapshot(struct group_live *g, struct snapshot *snap,
 			const struct group_spec *spec, unsigned int protos,
-			enum sort_key k, bool reverse, struct group_result *out,
+			const struct flow_match *m, enum sort_key k,
+			bool reverse, struct group_result *out,
 			double rate[FLOW_DIR_COUNT])
 {
 	size_t need = span_of(snap), pspan = span_of(g->prev);
-	bool step = can_step(g, snap, spec, protos);
+	bool step = can_step(g, snap, spec, protos, m);
 	/* the same snapshot again (the view, after a key): only the order */
 	bool again = g->prev == snap && !g->refresh &&
-		     same_spec(&g->spec, spec) && g->protos == protos;
+		     same_spec(&g->spec, spec) && g->protos == protos &&
+		     same_filter(g, m);
 	int ret;
 
 	memset(out, 0, sizeof(*out));
 	if (!g->agg && !(g->agg = group_agg_new(spec)))
 		return -ENOMEM;
-	if (!snap->table_order) {
+	if (!snap->table_order || (m && !m->fixed)) {
 		forget(g);
 		return -EINVAL;
 	}
 	ret = index_room(g, need > pspan ? need : pspan);
 	if (ret)
 		goto fail;
+	if (!same_filter(g, m)) {
+		free(g->filter);
+		g->filter = NULL;
+		if (m && !(g->filter = strdup(m->fixed))) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+	}
 	g->spec = *spec;
 	g->protos = protos;
+	g->m = m;
 	if (!again) {
 		ret = step ? live_step(g, g->prev, snap) : live_full(g, snap);
 		if (ret)
@@ -673,12 +702,14 @@ int group_live_snapshot(struct group_live *g, struct snapshot *snap,
 	if (ret)
 		goto fail;
 	g->refresh = g->empty > EMPTY_MAX && g->empty > g->agg->n - g->empty;
+	g->m = NULL;	/* the caller's, for this call only */
 	if (g->prev != snap) {
 		forget(g);
 		g->prev = snapshot_get(snap);
 	}
 	return 0;
 fail:
+	g->m = NULL;
 	forget(g);
 	return ret;
 }

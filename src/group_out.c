@@ -96,10 +96,11 @@ int group_snapshot(struct snapshot *snap, struct group_agg *a,
 	int ret = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (live && snap->table_order && !need_info && !filtered &&
-	    group_live_fits(spec))
-		return group_live_snapshot(live, snap, spec, GROUP_LIVE_EVERY, k,
-					   reverse, out, NULL);
+	if (live && snap->table_order && !need_info &&
+	    (!filtered || m->fixed) && group_live_fits(spec))
+		return group_live_snapshot(live, snap, spec, GROUP_LIVE_EVERY,
+					   filtered ? m : NULL, k, reverse, out,
+					   NULL);
 	group_agg_reset(a, spec);
 	if (snap->order && !need_info && !filtered) {
 		ret = group_rows_fast(snap, a);

@@ -354,7 +354,11 @@ static int print_groups(struct snapshot *s, const struct config *cfg,
 			struct batch_groups *bg)
 {
 	struct group_filter_ctx ctx = { fx, enrich, s->meta.time };
-	struct flow_match m = { .match = group_filter_match, .ctx = &ctx };
+	/* a filter on what a flow keeps for life is asked once per flow:
+	 * the groups then follow the changes (group_live.h) */
+	struct flow_match m = { .match = group_filter_match, .ctx = &ctx,
+				.fixed = filter_expr_fixed(fx) ? cfg->filter :
+								NULL };
 	struct group_result r;
 	int ret;
 

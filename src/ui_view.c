@@ -193,6 +193,15 @@ static struct group_live *view_group_live(const struct group_spec *spec)
 	return cached;
 }
 
+/* A filter whose answer a flow keeps (filter_expr_fixed): no time, no
+ * enrichment */
+static bool fixed_match(void *ctx, const struct flow *f,
+			const struct flow_info *info)
+{
+	(void)info;
+	return filter_expr_match(ctx, f, NULL, 0);
+}
+
 /* Sample of the watched flow f (the history graph's) into v. */
 static void take_sample(struct view *v, const struct flow *f)
 {
@@ -282,8 +291,15 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 	 * left once no watched flow is left to find go in a loop of their
 	 * own (group_view_rows: the same work, none of the tests) */
 	gonly = keyed && !fx && !p->group_filter_on && !p->active_only && !agg;
-	/* ... and in a table-order snapshot, by the changes alone */
-	if (gonly && snap->table_order && group_live_fits(&p->gspec))
+	/*
+	 * ... and in a table-order snapshot, by the changes alone: with no
+	 * filter, or one (typed in the view: its text tells it apart) whose
+	 * answer a flow keeps for life
+	 */
+	if (snap->order && snap->table_order && p->groups && !need_info &&
+	    !p->pid_filter_on && !p->group_filter_on && !p->active_only &&
+	    !agg && group_live_fits(&p->gspec) &&
+	    (!fx || (fx == own && filter_expr_fixed(fx))))
 		live = view_group_live(&p->gspec);
 	else
 		view_group_live(NULL);
@@ -304,10 +320,13 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 	memset(&counts, 0, sizeof(counts));
 
 	if (live) {
+		struct flow_match m = { .match = fixed_match, .ctx = own,
+					.fixed = p->filter };
 		struct group_result gr;
 
 		if (group_live_snapshot(live, snap, &p->gspec, p->protos,
-					p->sort, p->reverse, &gr, v->rate))
+					fx ? &m : NULL, p->sort, p->reverse,
+					&gr, v->rate))
 			goto fail;
 		v->groups = gr.rows;
 		v->ngroups = gr.n;

@@ -19,7 +19,8 @@
                                              KEY src, net/24,net6/48 or port
 
 Filters compare after normalisation: IP addresses by value, numbers by
-value, "null" matches JSON null. FILE "-" is stdin.
+value, "null" matches JSON null; a value with a "/" that is a network
+(src=198.51.100.0/25) holds the addresses in it. FILE "-" is stdin.
 """
 import ipaddress
 import json
@@ -82,13 +83,25 @@ def parse_filters(args):
         if "=" not in a:
             die("bad filter %r (want FIELD=VALUE)" % a)
         k, v = a.split("=", 1)
+        if "/" in v:
+            try:
+                flt.append((k, ipaddress.ip_network(v, strict=False)))
+                continue
+            except ValueError:
+                pass
         flt.append((k, norm(v)))
     return flt
 
 
 def match(flow, flt):
     for k, v in flt:
-        if norm(flow.get(k)) != v:
+        if isinstance(v, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
+            try:
+                if ipaddress.ip_address(flow.get(k)) not in v:
+                    return False
+            except ValueError:
+                return False
+        elif norm(flow.get(k)) != v:
             return False
     return True
 

@@ -281,6 +281,39 @@ static void test_logic(void **state)
 	assert_true(m("   \t ", &f, NULL));
 }
 
+/* whether s compiles to an expression whose answer a flow keeps */
+static bool fixed(const char *s)
+{
+	struct filter_expr *e = NULL;
+	struct filter_error err;
+	bool r;
+
+	assert_int_equal(filter_expr_compile(s, NULL, &e, &err), 0);
+	r = filter_expr_fixed(e);
+	filter_expr_free(e);
+	return r;
+}
+
+static void test_fixed(void **state)
+{
+	(void)state;
+	assert_true(filter_expr_fixed(NULL));
+	assert_true(fixed(""));
+	assert_true(fixed("dport 443 or (src 192.0.2.0/24 and not proto udp)"));
+	assert_true(fixed("port 1024-65535 and sport 53 and zone 3"));
+	assert_true(fixed("family 6 or net 2001:db8::/32"));
+	/* what moves in a flow's life, or comes later */
+	assert_false(fixed("dport 443 and state established"));
+	assert_false(fixed("dport 443 and bytes > 1M"));
+	assert_false(fixed("rate > 100k or dport 53"));
+	assert_false(fixed("not age < 5s"));
+	assert_false(fixed("mark 7"));
+	assert_false(fixed("id 1234"));
+	assert_false(fixed("dport 443 and country DE"));
+	assert_false(fixed("process unbound"));
+	assert_false(fixed("192.0.2"));
+}
+
 static void test_enrichment_terms(void **state)
 {
 	struct flow f = mk_tcp();
@@ -497,6 +530,7 @@ int main(void)
 		cmocka_unit_test(test_ports_proto_state),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_logic),
+		cmocka_unit_test(test_fixed),
 		cmocka_unit_test(test_enrichment_terms),
 		cmocka_unit_test(test_bare_words),
 		cmocka_unit_test(test_errors),

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "filter.h"
+#include "filter_expr.h"
 #include "flowtab.h"
 #include "group.h"
 #include "group_live.h"
@@ -160,6 +161,54 @@ static struct snapshot *next_snap(struct world *w)
 	return s;
 }
 
+/* the filter of the checks below (its text, compiled), or none */
+static const char *cur_ftext;
+static struct filter_expr *cur_fx;
+
+static bool fx_match(void *ctx, const struct flow *f,
+		     const struct flow_info *info)
+{
+	return filter_expr_match(ctx, f, info, 0);
+}
+
+static void set_filter(const char *text)
+{
+	struct filter_error err;
+
+	filter_expr_free(cur_fx);
+	cur_fx = NULL;
+	cur_ftext = text;
+	if (text) {
+		assert_int_equal(filter_expr_compile(text, NULL, &cur_fx, &err),
+				 0);
+		assert_true(filter_expr_fixed(cur_fx));
+	}
+}
+
+/*
+ * the view's protocols and the filter, flow by flow, as view_build's
+ * general loop takes them
+ */
+static void view_rows_filtered(struct snapshot *s, struct group_agg *a,
+			       unsigned int protos, uint32_t *idx,
+			       size_t *nidx, double rate[FLOW_DIR_COUNT])
+{
+	for (size_t i = 0; i < s->n; i++) {
+		struct flow buf;
+		const struct flow *f;
+
+		if (!(snapshot_rec(s, i)->sel_bit & protos))
+			continue;
+		f = snapshot_flow(s, i, &buf);
+		if (!filter_expr_match(cur_fx, f, NULL, 0))
+			continue;
+		assert_int_equal(group_agg_add(a, f, NULL, (uint32_t)i), 0);
+		idx[(*nidx)++] = (uint32_t)i;
+		rate[0] += f->byte_rate[0];
+		rate[1] += f->byte_rate[1];
+	}
+}
+
 /* the pass over every flow: group_view_rows (the view's protocols) */
 static void reference(struct snapshot *s, const struct group_spec *spec,
 		      unsigned int protos, enum sort_key k, bool rev,
@@ -173,8 +222,11 @@ static void reference(struct snapshot *s, const struct group_spec *spec,
 	*nidx = 0;
 	rate[0] = rate[1] = 0;
 	if (protos == GROUP_LIVE_EVERY) {
+		struct flow_match m = { .match = fx_match, .ctx = cur_fx };
+
 		/* batch: every flow, through group_snapshot without live */
-		assert_int_equal(group_snapshot(s, a, NULL, NULL, NULL, k, rev,
+		assert_int_equal(group_snapshot(s, a, NULL, NULL,
+						cur_fx ? &m : NULL, k, rev,
 						&r), 0);
 		*rows = r.rows;
 		*n = r.n;
@@ -183,8 +235,11 @@ static void reference(struct snapshot *s, const struct group_spec *spec,
 	} else {
 		*idx = malloc((s->n + 1) * sizeof(**idx));
 		assert_non_null(*idx);
-		assert_int_equal(group_view_rows(s, 0, a, protos, *idx, nidx,
-						 rate), 0);
+		if (cur_fx)
+			view_rows_filtered(s, a, protos, *idx, nidx, rate);
+		else
+			assert_int_equal(group_view_rows(s, 0, a, protos, *idx,
+							 nidx, rate), 0);
 		assert_int_equal(group_agg_finish(a, k, rev, rows, n), 0);
 	}
 	group_agg_free(a);
@@ -219,9 +274,13 @@ static void check(struct group_live *live, struct snapshot *s,
 	size_t n, nidx, members = 0;
 	double rate[FLOW_DIR_COUNT], lrate[FLOW_DIR_COUNT];
 
+	struct flow_match m = { .match = fx_match, .ctx = cur_fx,
+				.fixed = cur_ftext };
+
 	reference(s, spec, protos, k, rev, &want, &n, &idx, &nidx, rate);
-	assert_int_equal(group_live_snapshot(live, s, spec, protos, k, rev,
-					     &got, lrate), 0);
+	assert_int_equal(group_live_snapshot(live, s, spec, protos,
+					     cur_fx ? &m : NULL, k, rev, &got,
+					     lrate), 0);
 	same_rows(got.rows, got.n, want, n);
 	assert_int_equal(got.flows_matched, nidx);
 	for (size_t i = 0; i < s->n; i++) {
@@ -253,6 +312,8 @@ static void check_view(struct snapshot *s, const struct group_spec *spec,
 	size_t n, nidx;
 	double rate[FLOW_DIR_COUNT];
 
+	if (cur_ftext)
+		snprintf(p.filter, sizeof(p.filter), "%s", cur_ftext);
 	reference(s, spec, protos, k, rev, &want, &n, &idx, &nidx, rate);
 	v = view_build(s, &p, NULL, NULL, NULL, false, NULL, 0);
 	assert_non_null(v);
@@ -392,6 +453,56 @@ static void test_net_view_protos(void **state)
 	run("port", SEL_TCP | SEL_ICMP, 0xfeedfaceull);
 }
 
+/*
+ * A filter on what flows keep for life: asked once per flow that comes,
+ * the same groups as the filter asked of every flow every time.
+ */
+static void test_fixed_filter(void **state)
+{
+	(void)state;
+	set_filter("dport 443 or src 10.0.0.0/25 or (family 6 and not proto udp)");
+	run("src", GROUP_LIVE_EVERY, 0xabcdefull);
+	run("net/24,net6/64", SEL_TCP | SEL_UDP, 0x5151ull);
+	set_filter("not port 53 and dst 203.0.113.0/30");
+	run("port", SEL_PROTOS, 0x77ull);
+	set_filter(NULL);
+}
+
+/* another filter: the groups are made afresh, then follow again */
+static void test_filter_change(void **state)
+{
+	struct group_spec src;
+	struct group_live *live = group_live_new();
+	struct group_live_stats st;
+	struct snapshot *s = NULL;
+	struct world w;
+	char err[100];
+	static const char *const filters[] = {
+		NULL, "dport 443", "dport 443", "dport 80 or dport 443",
+		"dport 80 or dport 443", NULL, NULL,
+	};
+
+	(void)state;
+	assert_int_equal(group_spec_parse("src", &src, err, sizeof(err)), 0);
+	world_init(&w, 2000, 21, false);
+	for (size_t t = 0; t < sizeof(filters) / sizeof(filters[0]); t++) {
+		set_filter(filters[t]);
+		churn(&w);
+		snapshot_put(s);
+		s = next_snap(&w);
+		check(live, s, &src, GROUP_LIVE_EVERY, SORT_BYTES, false);
+		snapshot_pool_collect(&w.pool, w.tab);
+	}
+	group_live_stats(live, &st);
+	/* afresh: the first, and each of the three changes */
+	assert_int_equal(st.full, 4);
+	assert_int_equal(st.steps, 3);
+	set_filter(NULL);
+	snapshot_put(s);
+	group_live_free(live);
+	world_free(&w);
+}
+
 static void test_dst_host_proto(void **state)
 {
 	(void)state;
@@ -442,8 +553,9 @@ static void test_fresh_when_needed(void **state)
 				&w.rates);
 	assert_non_null(s);
 	assert_false(s->table_order);
-	assert_int_equal(group_live_snapshot(live, s, &dst, SEL_TCP, SORT_BYTES,
-					     false, &r, NULL), -EINVAL);
+	assert_int_equal(group_live_snapshot(live, s, &dst, SEL_TCP, NULL,
+					     SORT_BYTES, false, &r, NULL),
+			 -EINVAL);
 	snapshot_put(s);
 	group_live_free(live);
 	world_free(&w);
@@ -455,6 +567,8 @@ int main(void)
 		cmocka_unit_test(test_src_batch),
 		cmocka_unit_test(test_net_view_protos),
 		cmocka_unit_test(test_dst_host_proto),
+		cmocka_unit_test(test_fixed_filter),
+		cmocka_unit_test(test_filter_change),
 		cmocka_unit_test(test_fresh_when_needed),
 		cmocka_unit_test(test_empty_groups_dropped),
 	};
