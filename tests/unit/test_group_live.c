@@ -349,33 +349,44 @@ static void world_free(struct world *w)
 	free(w->keys);
 }
 
-static void run(const char *key, unsigned int protos, uint64_t seed)
+static struct group_spec spec_of(const char *key)
 {
 	struct group_spec spec;
+	char err[100];
+
+	assert_int_equal(group_spec_parse(key, &spec, err, sizeof(err)), 0);
+	return spec;
+}
+
+/* the next interval: churn, then its snapshot in place of *s */
+static void next_interval(struct world *w, struct snapshot **s)
+{
+	snapshot_put(*s);
+	snapshot_pool_collect(&w->pool, w->tab);
+	churn(w);
+	*s = next_snap(w);
+}
+
+static void run(const char *key, unsigned int protos, uint64_t seed)
+{
+	struct group_spec spec = spec_of(key);
 	struct group_live *live = group_live_new();
 	struct group_live_stats st;
 	struct snapshot *s = NULL;
 	struct world w;
-	char err[100];
 	int skipped = 0;
 
 	assert_non_null(live);
-	assert_int_equal(group_spec_parse(key, &spec, err, sizeof(err)), 0);
 	world_init(&w, 3000, seed, false);
 	for (int t = 0; t < 60; t++) {
 		enum sort_key k = t % 3 == 0 ? SORT_BYTES :
 				  t % 3 == 1 ? SORT_RATE : SORT_PACKETS;
 		bool rev = t % 7 == 3;
 
-		churn(&w);
-		snapshot_put(s);
-		s = next_snap(&w);
+		next_interval(&w, &s);
 		if (t % 9 == 4) {
 			/* one the consumer never sees */
-			snapshot_put(s);
-			snapshot_pool_collect(&w.pool, w.tab);
-			churn(&w);
-			s = next_snap(&w);
+			next_interval(&w, &s);
 			skipped++;
 		}
 		check(live, s, &spec, protos, k, rev);
@@ -384,7 +395,6 @@ static void run(const char *key, unsigned int protos, uint64_t seed)
 		if (t % 5 == 2)
 			/* the same snapshot again, another order */
 			check(live, s, &spec, protos, SORT_DEST, !rev);
-		snapshot_pool_collect(&w.pool, w.tab);
 	}
 	group_live_stats(live, &st);
 	/* followed the changes nearly every time: the first, and a fresh
@@ -404,16 +414,14 @@ static void run(const char *key, unsigned int protos, uint64_t seed)
  */
 static void test_empty_groups_dropped(void **state)
 {
-	struct group_spec spec;
+	struct group_spec spec = spec_of("src");
 	struct group_live *live = group_live_new();
 	struct group_live_stats st;
 	struct snapshot *s = NULL;
 	struct world w;
-	char err[100];
 
 	(void)state;
 	assert_non_null(live);
-	assert_int_equal(group_spec_parse("src", &spec, err, sizeof(err)), 0);
 	world_init(&w, 2000, 99, true);
 	for (int t = 0; t < 70; t++) {
 		/* a tenth of the flows replaced per interval */
@@ -424,11 +432,8 @@ static void test_empty_groups_dropped(void **state)
 			w.keys[j] = w.keys[--w.n];
 			add_flow(&w);
 		}
-		churn(&w);
-		snapshot_put(s);
-		s = next_snap(&w);
+		next_interval(&w, &s);
 		check(live, s, &spec, GROUP_LIVE_EVERY, SORT_RATE, false);
-		snapshot_pool_collect(&w.pool, w.tab);
 	}
 	group_live_stats(live, &st);
 	/* 4096 empty groups after about 20 intervals: one fresh pass or
@@ -471,27 +476,22 @@ static void test_fixed_filter(void **state)
 /* another filter: the groups are made afresh, then follow again */
 static void test_filter_change(void **state)
 {
-	struct group_spec src;
+	struct group_spec src = spec_of("src");
 	struct group_live *live = group_live_new();
 	struct group_live_stats st;
 	struct snapshot *s = NULL;
 	struct world w;
-	char err[100];
 	static const char *const filters[] = {
 		NULL, "dport 443", "dport 443", "dport 80 or dport 443",
 		"dport 80 or dport 443", NULL, NULL,
 	};
 
 	(void)state;
-	assert_int_equal(group_spec_parse("src", &src, err, sizeof(err)), 0);
 	world_init(&w, 2000, 21, false);
 	for (size_t t = 0; t < sizeof(filters) / sizeof(filters[0]); t++) {
 		set_filter(filters[t]);
-		churn(&w);
-		snapshot_put(s);
-		s = next_snap(&w);
+		next_interval(&w, &s);
 		check(live, s, &src, GROUP_LIVE_EVERY, SORT_BYTES, false);
-		snapshot_pool_collect(&w.pool, w.tab);
 	}
 	group_live_stats(live, &st);
 	/* afresh: the first, and each of the three changes */
@@ -517,31 +517,22 @@ static void test_dst_host_proto(void **state)
  */
 static void test_fresh_when_needed(void **state)
 {
-	struct group_spec src, dst;
+	struct group_spec src = spec_of("src"), dst = spec_of("dst");
 	struct group_live *live = group_live_new();
 	struct group_live_stats st;
 	struct group_result r;
-	struct snapshot *s;
+	struct snapshot *s = NULL;
 	struct world w;
-	char err[100];
 
 	(void)state;
-	assert_int_equal(group_spec_parse("src", &src, err, sizeof(err)), 0);
-	assert_int_equal(group_spec_parse("dst", &dst, err, sizeof(err)), 0);
 	world_init(&w, 2000, 5, false);
-	s = next_snap(&w);
+	next_interval(&w, &s);
 	check(live, s, &src, SEL_PROTOS, SORT_BYTES, false);
-	snapshot_put(s);
-	churn(&w);
-	s = next_snap(&w);
+	next_interval(&w, &s);
 	check(live, s, &dst, SEL_PROTOS, SORT_BYTES, false);
-	snapshot_put(s);
-	churn(&w);
-	s = next_snap(&w);
+	next_interval(&w, &s);
 	check(live, s, &dst, SEL_TCP, SORT_BYTES, false);
-	snapshot_put(s);
-	churn(&w);
-	s = next_snap(&w);
+	next_interval(&w, &s);
 	check(live, s, &dst, SEL_TCP, SORT_BYTES, false);
 	group_live_stats(live, &st);
 	assert_int_equal(st.full, 3);
