@@ -328,6 +328,31 @@ static bool group_filter_match(void *arg, const struct flow *f,
 }
 
 /*
+ * Waits (--wait) for the lookups of the first flows of the groups of r
+ * that will be printed (--top): their names are the groups'.
+ */
+static int wait_group_names(const struct snapshot *s,
+			    const struct group_result *r,
+			    const struct config *cfg, struct enrich *enrich,
+			    int sig_fd)
+{
+	size_t n = cfg->top && (size_t)cfg->top < r->n ? (size_t)cfg->top :
+							 r->n;
+	uint32_t *reps;
+
+	if (!enrich || !n || !(cfg->wait_s > 0))
+		return 0;
+	reps = malloc(n * sizeof(*reps));
+	if (!reps)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		reps[i] = r->rows[i].rep;
+	wait_lookups(s, reps, n, cfg, enrich, sig_fd);
+	free(reps);
+	return 0;
+}
+
+/*
  * --group-by's tables, kept from one snapshot to the next: they are big,
  * and the groups of one snapshot move on to the next by what changed
  * (group_live.h).
@@ -360,16 +385,24 @@ static int print_groups(struct snapshot *s, const struct config *cfg,
 				.fixed = filter_expr_fixed(fx) ? cfg->filter :
 								NULL };
 	struct group_result r;
+	bool info_first;
 	int ret;
 
 	if (!bg->agg && !(bg->agg = group_agg_new(&cfg->group_by)))
 		return -ENOMEM;
 	if (!bg->live && !(bg->live = group_live_new()))
 		return -ENOMEM;
-	/* every flow counts in a group, and keys may be processes or names */
-	wait_lookups(s, NULL, 0, cfg, enrich, sig_fd);
+	/* a key or filter on processes or names needs every flow's lookups
+	 * first; else only the groups printed, named from their first
+	 * flows, are waited for */
+	info_first = group_needs_info(&cfg->group_by) ||
+		     (filter_expr_needs(fx) & FILTER_NEEDS_INFO);
+	if (info_first)
+		wait_lookups(s, NULL, 0, cfg, enrich, sig_fd);
 	ret = group_snapshot(s, bg->agg, bg->live, enrich, fx ? &m : NULL,
 			     cfg->sort, cfg->reverse, &r);
+	if (!ret && !info_first)
+		ret = wait_group_names(s, &r, cfg, enrich, sig_fd);
 	if (!ret)
 		ret = group_format(stdout, s, &cfg->group_by, &r,
 				   (size_t)cfg->top, cfg->output, first,

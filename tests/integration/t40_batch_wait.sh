@@ -10,7 +10,8 @@
 #     (pid, name) of the local connection and every name, in JSON and text,
 #     also for a selection (--filter), and a filter on the process finds
 #     the flow, and --group-by process has its group (the lookups are
-#     waited for before filtering and grouping);
+#     waited for before filtering and grouping), and --group-by dst names
+#     every group (its first flow's lookups, after grouping);
 #   - --wait 0 prints pid and names null (what the wait is for);
 #   - with a resolver that never answers, names are null, the process is
 #     there, and the run took --wait, not the resolver's timeouts (c-ares:
@@ -102,6 +103,20 @@ import json, sys
 snap = json.loads(open(sys.argv[1]).readline())
 sys.exit(not any(g["key"] == sys.argv[2] and g["name"] == sys.argv[3]
                  for g in snap["groups"]))
+EOF
+
+# groups by a key of the tuple: grouped first, then only the first flows
+# of the groups printed waited for (their names are the groups')
+run "$TMPD/gdst.json" "${FAST[@]}" --output json --group-by dst
+$PY - "$TMPD/gdst.json" "$N" <<'EOF' || fail "--group-by dst: groups not named as their addresses are: $(cat "$TMPD/gdst.json")"
+import json, sys
+snap = json.loads(open(sys.argv[1]).readline())
+named = {g["key"]: g["name"] for g in snap["groups"]
+         if g["key"].startswith("198.51.100.") or g["key"] == "192.0.2.2"}
+want = {"198.51.100.%d" % i: "h%d.example.test" % i
+        for i in range(10, 10 + int(sys.argv[2]))}
+want["192.0.2.2"] = "server.example.test"
+sys.exit(named != want)
 EOF
 
 # --- no wait: what the snapshot looks like without it
