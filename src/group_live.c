@@ -635,7 +635,9 @@ static bool same_spec(const struct group_spec *a, const struct group_spec *b)
 /* whether the kept groups are of the flows m takes */
 static bool same_filter(const struct group_live *g, const struct flow_match *m)
 {
-	return m ? g->filter && !strcmp(g->filter, m->fixed) : !g->filter;
+	if (!m)
+		return !g->filter;
+	return g->filter && m->fixed && !strcmp(g->filter, m->fixed);
 }
 
 /* whether the groups of prev can be moved on to snap */

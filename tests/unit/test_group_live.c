@@ -547,6 +547,18 @@ static void test_fresh_when_needed(void **state)
 	assert_int_equal(group_live_snapshot(live, s, &dst, SEL_TCP, NULL,
 					     SORT_BYTES, false, &r, NULL),
 			 -EINVAL);
+	/* a filter not known to keep its answers is not for kept groups */
+	snapshot_put(s);
+	s = next_snap(&w);
+	set_filter("dport 80 or dport 443");
+	check(live, s, &dst, SEL_TCP, SORT_BYTES, false);
+	assert_int_equal(group_live_snapshot(live, s, &dst, SEL_TCP,
+					     &(struct flow_match){
+						.match = fx_match,
+						.ctx = cur_fx },
+					     SORT_BYTES, false, &r, NULL),
+			 -EINVAL);
+	set_filter(NULL);
 	snapshot_put(s);
 	group_live_free(live);
 	world_free(&w);
