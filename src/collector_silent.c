@@ -109,6 +109,20 @@ static void silent_answer(const struct ct_entry *e, size_t i, void *arg)
 #define SILENT_CHUNK 4096
 #define SILENT_LOOK_SHARE 4	/* of the interval */
 
+/*
+ * The flow is asked about now; if no answer comes (an error: only ENOENT
+ * and answers make a call), it is asked again at the retry deadline. The
+ * deadline is marked touched for that: an untouched one that passes
+ * means "the kernel's timer ran out", which nobody knows here (the flow
+ * had packets, or its backend cannot tell).
+ */
+static void ask_again_later(struct collector *c, struct flow_rec *f,
+			    uint32_t now)
+{
+	set_silent_deadline(c, f, now, SILENT_RETRY_S);
+	deadline_touch(&c->silent_dl, flowtab_index(c->tab, f));
+}
+
 /* Room for n keys to ask about (c->get_keys is shared with read_offloaded). */
 static int grow_due(struct collector *c, size_t n)
 {
@@ -179,11 +193,10 @@ static bool pop_due(struct collector *c, const struct ct_hooks *hooks,
 			continue;
 		}
 		if (grow_due(c, *n + 1)) {
-			set_silent_deadline(c, f, now, SILENT_RETRY_S);
+			ask_again_later(c, f, now);
 			return false;	/* these first; the rest at the next look */
 		}
-		/* looked at again later if no answer comes (an error) */
-		set_silent_deadline(c, f, now, SILENT_RETRY_S);
+		ask_again_later(c, f, now);
 		c->due[*n] = idx;
 		c->get_keys[(*n)++] = f->key;
 	}
