@@ -33,6 +33,13 @@ struct flow_match {
 	const char *fixed;
 };
 
+/*
+ * flow_match's hook for a filter expression (ctx) whose answers are
+ * fixed (filter_expr_fixed): no time, no enrichment asked.
+ */
+bool flow_match_fixed(void *ctx, const struct flow *f,
+		      const struct flow_info *info);
+
 struct group_result {
 	struct group_row *rows;	/* sorted; free with group_result_free */
 	size_t n;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "filter_expr.h"
 #include "format_fields.h"
 #include "group_live.h"
 #include "group_out.h"
@@ -124,6 +125,13 @@ int group_snapshot(struct snapshot *snap, struct group_agg *a,
 	else
 		group_agg_reset(a, spec);
 	return ret;
+}
+
+bool flow_match_fixed(void *ctx, const struct flow *f,
+		      const struct flow_info *info)
+{
+	(void)info;
+	return filter_expr_match(ctx, f, NULL, 0);
 }
 
 void group_result_free(struct group_result *r)

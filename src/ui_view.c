@@ -193,15 +193,6 @@ static struct group_live *view_group_live(const struct group_spec *spec)
 	return cached;
 }
 
-/* A filter whose answer a flow keeps (filter_expr_fixed): no time, no
- * enrichment */
-static bool fixed_match(void *ctx, const struct flow *f,
-			const struct flow_info *info)
-{
-	(void)info;
-	return filter_expr_match(ctx, f, NULL, 0);
-}
-
 /* Sample of the watched flow f (the history graph's) into v. */
 static void take_sample(struct view *v, const struct flow *f)
 {
@@ -320,7 +311,7 @@ struct view *view_build(struct snapshot *snap, const struct ui_params *p,
 	memset(&counts, 0, sizeof(counts));
 
 	if (live) {
-		struct flow_match m = { .match = fixed_match, .ctx = own,
+		struct flow_match m = { .match = flow_match_fixed, .ctx = own,
 					.fixed = p->filter };
 		struct group_result gr;
 

@@ -165,12 +165,6 @@ static struct snapshot *next_snap(struct world *w)
 static const char *cur_ftext;
 static struct filter_expr *cur_fx;
 
-static bool fx_match(void *ctx, const struct flow *f,
-		     const struct flow_info *info)
-{
-	return filter_expr_match(ctx, f, info, 0);
-}
-
 static void set_filter(const char *text)
 {
 	struct filter_error err;
@@ -222,7 +216,7 @@ static void reference(struct snapshot *s, const struct group_spec *spec,
 	*nidx = 0;
 	rate[0] = rate[1] = 0;
 	if (protos == GROUP_LIVE_EVERY) {
-		struct flow_match m = { .match = fx_match, .ctx = cur_fx };
+		struct flow_match m = { .match = flow_match_fixed, .ctx = cur_fx };
 
 		/* batch: every flow, through group_snapshot without live */
 		assert_int_equal(group_snapshot(s, a, NULL, NULL,
@@ -274,7 +268,7 @@ static void check(struct group_live *live, struct snapshot *s,
 	size_t n, nidx, members = 0;
 	double rate[FLOW_DIR_COUNT], lrate[FLOW_DIR_COUNT];
 
-	struct flow_match m = { .match = fx_match, .ctx = cur_fx,
+	struct flow_match m = { .match = flow_match_fixed, .ctx = cur_fx,
 				.fixed = cur_ftext };
 
 	reference(s, spec, protos, k, rev, &want, &n, &idx, &nidx, rate);
@@ -554,7 +548,7 @@ static void test_fresh_when_needed(void **state)
 	check(live, s, &dst, SEL_TCP, SORT_BYTES, false);
 	assert_int_equal(group_live_snapshot(live, s, &dst, SEL_TCP,
 					     &(struct flow_match){
-						.match = fx_match,
+						.match = flow_match_fixed,
 						.ctx = cur_fx },
 					     SORT_BYTES, false, &r, NULL),
 			 -EINVAL);
