@@ -640,6 +640,15 @@ static bool same_filter(const struct group_live *g, const struct flow_match *m)
 	return g->filter && m->fixed && !strcmp(g->filter, m->fixed);
 }
 
+/* whether the kept groups are those the call asks for, none to drop */
+static bool same_groups(const struct group_live *g,
+			const struct group_spec *spec, unsigned int protos,
+			const struct flow_match *m)
+{
+	return !g->refresh && same_spec(&g->spec, spec) &&
+	       g->protos == protos && same_filter(g, m);
+}
+
 /* whether the groups of prev can be moved on to snap */
 static bool can_step(const struct group_live *g, const struct snapshot *snap,
 		     const struct group_spec *spec, unsigned int protos,
@@ -647,10 +656,9 @@ static bool can_step(const struct group_live *g, const struct snapshot *snap,
 {
 	const struct snapshot *prev = g->prev;
 
-	return prev && !g->refresh && prev->tab == snap->tab &&
-	       prev->table_order && snap->table_order &&
-	       same_spec(&g->spec, spec) && g->protos == protos &&
-	       same_filter(g, m) && snap->gen > prev->gen &&
+	return prev && same_groups(g, spec, protos, m) &&
+	       prev->tab == snap->tab && prev->table_order &&
+	       snap->table_order && snap->gen > prev->gen &&
 	       prev->changes_lost == snap->changes_lost &&
 	       snap->changes_end >= prev->changes_end &&
 	       /* most flows changed: a pass over all of them is cheaper */
@@ -666,9 +674,7 @@ int group_live_snapshot(struct group_live *g, struct snapshot *snap,
 	size_t need = span_of(snap), pspan = span_of(g->prev);
 	bool step = can_step(g, snap, spec, protos, m);
 	/* the same snapshot again (the view, after a key): only the order */
-	bool again = g->prev == snap && !g->refresh &&
-		     same_spec(&g->spec, spec) && g->protos == protos &&
-		     same_filter(g, m);
+	bool again = g->prev == snap && same_groups(g, spec, protos, m);
 	int ret;
 
 	memset(out, 0, sizeof(*out));
