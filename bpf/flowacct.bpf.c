@@ -81,6 +81,12 @@ const volatile __u32 nslots = 1;
 const volatile __u32 ncpus = 1;
 #define MAX_CPUS	8192
 /*
+ * The length of a jiffy in ns (clock_getres of CLOCK_MONOTONIC_COARSE,
+ * which ticks with them), to turn a conntrack timeout into a time; 0: not
+ * known, slot_expires stays 0.
+ */
+const volatile __u32 tick_ns = 0;
+/*
  * The -4 -6 -T -U -D -I -S selection as a table built by userspace from
  * filter.c's rules (one source of truth): want[proto] bit 0 = counted for
  * IPv4, bit 1 = for IPv6. Flows outside it get no counter at all.
@@ -129,6 +135,19 @@ struct {
 	__type(key, __u32);
 	__type(value, struct flow_counters);
 } slot_counters SEC(".maps");
+
+/*
+ * slots layout: when the kernel will end each slot's connection, as of its
+ * last packet (conn_expires; 0: not known). Read by userspace with a
+ * lookup, only for the flows found at start whose deadline came, so that
+ * the packets since then need no conntrack GET to move it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u32);
+} slot_expires SEC(".maps");
 
 /* slots layout: who owns each slot's counters (not mmap()ed: not read) */
 struct {
@@ -551,10 +570,50 @@ static __always_inline int slot_owner_cmp(const struct flow_owner *o,
 	return twin_pending(oct, key) ? OWNER_TWIN : r;
 }
 
-/* slots layout: the counters of key's slot, made owner's */
+/*
+ * When the kernel will end ct if no packet comes: whole seconds of
+ * CLOCK_MONOTONIC (bpf_ktime_get_ns's clock) + 1, so never 0, rounded up
+ * like userspace's deadlines (collector_silent.c). Conntrack has already
+ * moved ct->timeout for this packet: it runs before this program's hook
+ * (netfilter), or calls nf_ct_acct_add after it (the probes). It counts
+ * in jiffies: from the moment the connection is confirmed, ct->timeout is
+ * the jiffy it expires at; before that, the jiffies it will get.
+ */
+static __always_inline __u32 conn_expires(struct nf_conn *ct)
+{
+	__u32 timeout = BPF_CORE_READ(ct, timeout);
+	__s64 left;
+
+	if (!tick_ns)
+		return 0;
+	if (BPF_CORE_READ(ct, status) & IPS_CONFIRMED)
+		left = (__s32)(timeout - (__u32)bpf_jiffies64());
+	else
+		left = timeout;
+	if (left < 0)
+		left = 0;
+	return (__u32)((bpf_ktime_get_ns() + (__u64)left * tick_ns) /
+		       1000000000ull) + 1;
+}
+
+/* slots layout: a packet of the slot's connection moved its end */
+static __always_inline void slot_expires_set(__u32 slot, struct nf_conn *ct)
+{
+	__u32 *e = bpf_map_lookup_elem(&slot_expires, &slot);
+	__u32 v;
+
+	if (!e)
+		return;
+	v = conn_expires(ct);
+	/* the same second mostly: no store, the line stays shared */
+	if (*(volatile __u32 *)e != v)
+		*(volatile __u32 *)e = v;
+}
+
+/* slots layout: the counters of key's slot, made owner's (*slot its number) */
 static __always_inline struct flow_counters *
 slot_counters_of(struct flow_key *key, const struct flow_owner *owner,
-		 struct acct_bpf_stats *st, int ordered)
+		 struct acct_bpf_stats *st, int ordered, __u32 *slot_out)
 {
 	struct flow_counters *c;
 	struct flow_owner *o;
@@ -562,6 +621,7 @@ slot_counters_of(struct flow_key *key, const struct flow_owner *owner,
 	int fresh;
 
 	fresh = slot_find(key, owner, st, &slot, ordered);
+	*slot_out = slot;
 	if (fresh < 0)
 		return NULL;
 	c = bpf_map_lookup_elem(&slot_counters, &slot);
@@ -605,6 +665,7 @@ static __always_inline void account(struct nf_conn *ct, __u32 dir,
 	struct flow_counters *c;
 	struct flow_owner owner;
 	struct flow_key key;
+	__u32 slot = 0;
 	__u8 fam;
 
 	if (dir >= FLOW_DIR_COUNT || make_key(&key, ct))
@@ -621,9 +682,11 @@ static __always_inline void account(struct nf_conn *ct, __u32 dir,
 		c = lru_counters(&key, dir, packets, bytes, owner.ct,
 				 owner.stamp, st);
 	else
-		c = slot_counters_of(&key, &owner, st, ordered);
+		c = slot_counters_of(&key, &owner, st, ordered, &slot);
 	if (!c)
 		return;
+	if (layout != LAYOUT_LRU)
+		slot_expires_set(slot, ct);
 	/*
 	 * Shared counters (slots) or a per-CPU slot that a softirq
 	 * (PRE_ROUTING) can interrupt in a process context program

@@ -149,6 +149,18 @@ void acct_get_stats(const struct acct *acct, struct acct_stats *st);
 bool acct_kernel_counters(const struct acct *acct);
 
 /*
+ * When the kernel will end key's connection if no packet comes, as of the
+ * last packet the program counted: whole seconds of CLOCK_MONOTONIC + 1
+ * (never 0) in *sec. Two system calls: for the few flows whose deadline
+ * came (collector_silent.c), never per read. 0; -ENOENT when the program
+ * has no slot for key (no packet since it was loaded) or cannot tell (the
+ * jiffy's length unknown); -EOPNOTSUPP for the lru layout and the
+ * conntrack backend.
+ */
+int acct_expires(struct acct *acct, const struct flow_key *key,
+		 uint32_t *sec);
+
+/*
  * For tests and benchmarks, with no traffic counted meanwhile: sets the
  * cumulative counters of n distinct keys as if the BPF program had counted
  * them, creating their entries as needed (lru: with no owner recorded). 0, -ENOSPC when the map is full, or

@@ -250,6 +250,11 @@ int acct_set(struct acct *a, const struct flow_key *keys,
 	return a->ops->set(a, keys, vals, n);
 }
 
+int acct_expires(struct acct *a, const struct flow_key *key, uint32_t *sec)
+{
+	return a->ops->expires ? a->ops->expires(a, key, sec) : -EOPNOTSUPP;
+}
+
 bool acct_kernel_counters(const struct acct *a)
 {
 	return a->ops->kernel_counters;

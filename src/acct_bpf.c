@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 
@@ -84,6 +85,23 @@ static struct bpf_program *kind_prog(struct flowacct_bpf *skel,
 }
 
 /* want[] of the BPF program: which protocols count, per family */
+/*
+ * The length of a jiffy, in which conntrack counts its timeouts: the
+ * coarse clocks tick with them, so their resolution is one (TICK_NSEC).
+ * 0 when that does not look like a jiffy (HZ from 24 to 10000 is what
+ * Linux can be built with): the program then leaves the flows' ends
+ * unknown and the collector asks the kernel instead.
+ */
+static uint32_t jiffy_ns(void)
+{
+	struct timespec res;
+
+	if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) || res.tv_sec ||
+	    res.tv_nsec < 100000 || res.tv_nsec > 50000000)
+		return 0;
+	return (uint32_t)res.tv_nsec;
+}
+
 static void fill_want(volatile uint8_t *want, unsigned int sel)
 {
 	unsigned int p;
@@ -122,6 +140,9 @@ static int set_sizes(struct flowacct_bpf *skel, const struct acct_opts *o,
 					       slots ? nslots : 1);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.slot_owner,
+					       slots ? nslots : 1);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.slot_expires,
 					       slots ? nslots : 1);
 	return err;
 }
@@ -167,6 +188,7 @@ static int skel_load(struct flowacct_bpf **out, const struct acct_opts *o,
 	ncpus = libbpf_num_possible_cpus();
 	skel->rodata->ncpus = ncpus > 0 ? (uint32_t)ncpus : 1;
 	fill_want(skel->rodata->want, o->sel);
+	skel->rodata->tick_ns = jiffy_ns();
 	err = set_sizes(skel, o, lru_entries, nslots);
 	if (!err)
 		err = flowacct_bpf__load(skel);

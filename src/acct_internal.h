@@ -46,6 +46,9 @@ struct acct_ops {
 		   const struct flow_counters *vals, uint32_t n);
 	/* optional (NULL: nothing to fetch): see acct_prefetch */
 	void (*prefetch)(struct acct *a, uint64_t hash, bool reuse, int stage);
+	/* optional (NULL: -EOPNOTSUPP): see acct_expires */
+	int (*expires)(struct acct *a, const struct flow_key *key,
+		       uint32_t *sec);
 };
 
 extern const struct acct_ops acct_slots_ops;
@@ -140,6 +143,7 @@ struct acct_slots {
 	int keys_fd, ctr_fd;
 	int slot_of_fd, free_fd;
 	int owner_fd;			/* slot_owner: read only to forget */
+	int expires_fd;			/* slot_expires: read by acct_expires */
 
 	/*
 	 * Per slot, as of the last report: the low 32 bits of packets plus

@@ -334,6 +334,7 @@ void acct_slots_free(struct acct *a)
 	acct_keyvec_free(&sl->del);
 	memset(sl, 0, sizeof(*sl));
 	sl->slot_of_fd = sl->free_fd = sl->keys_fd = sl->ctr_fd = -1;
+	sl->owner_fd = sl->expires_fd = -1;
 }
 
 /* ---- key -> slot index ------------------------------------------------ */
@@ -1359,6 +1360,7 @@ static int slots_open(struct acct *a, const struct acct_opts *o, char *why,
 	int err;
 
 	a->sl.slot_of_fd = a->sl.free_fd = a->sl.owner_fd = -1;
+	a->sl.expires_fd = -1;
 	/* the LRU map stays at one entry: this layout never uses it */
 	err = acct_bpf_load(a, o, 1, nslots, why, len);
 	if (err)
@@ -1367,6 +1369,7 @@ static int slots_open(struct acct *a, const struct acct_opts *o, char *why,
 	a->sl.slot_of_fd = bpf_map__fd(a->skel->maps.slot_of);
 	a->sl.free_fd = bpf_map__fd(a->skel->maps.free_slots);
 	a->sl.owner_fd = bpf_map__fd(a->skel->maps.slot_owner);
+	a->sl.expires_fd = bpf_map__fd(a->skel->maps.slot_expires);
 	err = acct_slots_init(a, bpf_map__fd(a->skel->maps.slot_keys),
 			      bpf_map__fd(a->skel->maps.slot_counters),
 			      (volatile uint64_t *)&a->skel->bss->slot_next,
@@ -1391,6 +1394,18 @@ static int slots_forget_now(struct acct *a, const struct flow_key *key)
 	return acct_slots_forget_now(a, key);
 }
 
+static int slots_expires(struct acct *a, const struct flow_key *key,
+			 uint32_t *sec)
+{
+	int64_t s = slot_of_key(&a->sl, key);
+	uint32_t slot = (uint32_t)s, v;
+
+	if (s < 0 || bpf_map_lookup_elem(a->sl.expires_fd, &slot, &v) || !v)
+		return -ENOENT;
+	*sec = v;
+	return 0;
+}
+
 const struct acct_ops acct_slots_ops = {
 	.name = "slots",
 	.open = slots_open,
@@ -1401,4 +1416,5 @@ const struct acct_ops acct_slots_ops = {
 	.forget_now = slots_forget_now,
 	.set = acct_slots_set,
 	.prefetch = slots_prefetch,
+	.expires = slots_expires,
 };

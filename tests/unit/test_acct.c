@@ -101,6 +101,8 @@ static void test_conntrack_needs_no_bpf(void **state)
 	assert_int_equal(acct_forget_now(a, &key), 0);
 	assert_int_equal(acct_read(a, NULL, NULL), 0);
 	assert_int_equal(acct_set(a, &key, NULL, 1), -EINVAL);
+	uint32_t end;
+	assert_int_equal(acct_expires(a, &key, &end), -EOPNOTSUPP);
 	acct_get_stats(a, &st);
 	assert_int_equal(st.entries, 0);
 	assert_int_equal(st.evictions, 0);
@@ -1157,6 +1159,12 @@ static void test_lru_reports_every_key(void **state)
 	if (open_layout(&a, ACCT_LAYOUT_LRU, 1000))
 		skip();
 	assert_true(acct_map_fd(a) >= 0);
+	{
+		uint32_t end;
+
+		make_key(&keys[0], 0);
+		assert_int_equal(acct_expires(a, &keys[0], &end), -EOPNOTSUPP);
+	}
 	for (i = 0; i < 50; i++) {
 		make_key(&keys[i], i);
 		vals(&v[i], 3 * i + 1);
@@ -1254,6 +1262,54 @@ static void test_lru_owner_forget(void **state)
 /* slots: the same with owners in slot_owner (looked at only when the
  * counters moved: an idle slot goes whoever owns it), and a reused tuple's
  * slot reported even when its counters equal the old connection's */
+/*
+ * acct_expires: what the program recorded of a slot's end (slot_expires,
+ * written here as the program would), for a key with a slot; none for a
+ * key without one, a slot without a record, or a key forgotten since.
+ */
+static void test_slots_expires(void **state)
+{
+	static struct seen s;
+	struct flow_key keys[12];
+	struct flow_counters v[12];
+	struct acct *a;
+	uint32_t i, slot, end;
+
+	(void)state;
+	if (open_layout(&a, ACCT_LAYOUT_SLOTS, 1000))
+		skip();
+	for (i = 0; i < 12; i++) {
+		make_key(&keys[i], i);
+		vals(&v[i], i + 1);
+	}
+	assert_int_equal(acct_set(a, keys, v, 10), 0);
+	for (i = 0; i < 5; i++) {
+		uint32_t e = 5000 + i;
+
+		assert_int_equal(bpf_map_lookup_elem(a->sl.slot_of_fd, &keys[i],
+						     &slot), 0);
+		assert_int_equal(bpf_map_update_elem(a->sl.expires_fd, &slot,
+						     &e, BPF_ANY), 0);
+	}
+	/* before the first read (the program's map) and after (the index) */
+	for (int pass = 0; pass < 2; pass++) {
+		for (i = 0; i < 5; i++) {
+			end = 0;
+			assert_int_equal(acct_expires(a, &keys[i], &end), 0);
+			assert_int_equal(end, 5000 + i);
+		}
+		/* a slot without a record, a key without a slot */
+		assert_int_equal(acct_expires(a, &keys[5], &end), -ENOENT);
+		assert_int_equal(acct_expires(a, &keys[11], &end), -ENOENT);
+		assert_int_equal(read_into(a, &s, true), 0);
+	}
+	assert_int_equal(acct_forget(a, &keys[2]), 0);
+	assert_int_equal(read_into(a, &s, true), 0);
+	assert_int_equal(acct_expires(a, &keys[2], &end), -ENOENT);
+	assert_int_equal(acct_expires(a, &keys[3], &end), 0);
+	assert_int_equal(end, 5003);
+}
+
 static void test_slots_owner_forget(void **state)
 {
 	static struct seen s;
@@ -1582,6 +1638,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_slots_late_new_connection,
 					  close_cur),
 		cmocka_unit_test_teardown(test_slots_owner_forget, close_cur),
+		cmocka_unit_test_teardown(test_slots_expires, close_cur),
 		cmocka_unit_test_teardown(test_slots_keys_window, close_cur),
 	};
 
