@@ -78,6 +78,7 @@ struct collector {
 	uint32_t *due;		/* scratch: the indices asked about */
 	size_t due_cap;
 	uint64_t silent_ends;	/* silent flows found gone by a GET */
+	uint64_t silent_rearms;	/* deadlines moved on without a GET */
 	uint64_t silent_ns;	/* time spent asking about them (GETs) */
 	uint64_t early_drops;	/* the kernel's early_drop count at the last look */
 	bool early_drops_known;

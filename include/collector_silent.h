@@ -19,6 +19,20 @@ void silent_deadline(struct collector *c, struct flow_rec *f,
 		     uint32_t timeout_s);
 
 /*
+ * A packet of silent flow f was counted (a read reported it): its end may
+ * have moved, later or, for a connection whose state sets it (TCP: a FIN
+ * or RST), much earlier.
+ */
+void silent_moved(struct collector *c, struct flow_rec *f);
+
+/*
+ * Silent flow f listed with timeout_s left (the conntrack backend's
+ * counter read, a dump): its deadline comes no later than that.
+ */
+void silent_listed(struct collector *c, struct flow_rec *f,
+		   uint32_t timeout_s);
+
+/*
  * Once per interval: asks the kernel about the silent flows whose time is
  * up (ended ones go through hooks->destroyed), and dumps the table when
  * early drops made deadlines unreliable. 0 or a negative errno.

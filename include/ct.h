@@ -147,12 +147,12 @@ bool ct_events_pending(const struct ct_source *src);
 void ct_stash_events(struct ct_source *src);
 
 /*
- * Conntrack backend: dumps the table and calls fn with the kernel's
- * cumulative counters of every listed flow (same contract as acct_read).
+ * Conntrack backend: dumps the table and calls fn with every listed flow
+ * that has the kernel's cumulative counters (e->has_counters; same
+ * contract as acct_read), its timeout too.
  */
 int ct_read_counters(struct ct_source *src,
-		     void (*fn)(const struct flow_key *key,
-				const struct flow_counters *sum, void *arg),
+		     void (*fn)(const struct ct_entry *e, void *arg),
 		     void *arg);
 
 /*

@@ -37,10 +37,10 @@ int deadline_set(struct deadline_heap *d, uint32_t idx, uint32_t sec);
 
 /*
  * Notes that something happened to idx since its deadline was set (a
- * packet that may have pushed its real end later); nothing if it has no
- * deadline.
+ * packet that may have moved its real end); nothing if it has no
+ * deadline. True when this is the first such note since then.
  */
-void deadline_touch(struct deadline_heap *d, uint32_t idx);
+bool deadline_touch(struct deadline_heap *d, uint32_t idx);
 
 /* Forgets idx's deadline (nothing to do if it has none). */
 void deadline_clear(struct deadline_heap *d, uint32_t idx);

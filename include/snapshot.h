@@ -39,6 +39,8 @@ struct snapshot_meta {
 	uint64_t refresh_dumps;	/* full dumps to find silent ends, cumulative */
 	uint64_t gets;		/* conntrack GET requests sent, cumulative */
 	uint64_t silent_ends;	/* flows found at start seen gone by a GET */
+	uint64_t silent_rearms;	/* their deadlines moved on from the BPF
+				 * program's record of their end, no GET */
 	double silent_ms;	/* time spent on those GETs, cumulative */
 };
 

@@ -149,6 +149,8 @@ struct apply_ctx {
 	struct collector *c;
 	double interval_s;
 	int err;		/* -ENOMEM: a rate could not be kept */
+	/* the conntrack backend's read: the listed flow's timeout */
+	const struct ct_entry *listed;
 };
 
 /*
@@ -167,9 +169,13 @@ static bool apply_counters(const struct flow_key *key,
 		/* not known (yet), or already reaped; in the middle of a dump
 		 * it may be listed further on: not an orphan (yet) */
 		return a->c->in_dump;
-	/* a packet of a silent flow: its end may have moved later */
-	if (!f->events_seen)
-		deadline_touch(&a->c->silent_dl, flowtab_index(a->c->tab, f));
+	/* a silent flow: its end may have moved */
+	if (!f->events_seen) {
+		if (a->listed && a->listed->has_timeout)
+			silent_listed(a->c, f, a->listed->timeout_s);
+		else
+			silent_moved(a->c, f);
+	}
 	if (a->c->kernel_counters) {
 		/* the kernel's counters: since the flow began */
 		if (!f->whole_life) {
@@ -224,10 +230,13 @@ static uint64_t prefetch_flow(const struct flow_key *key, int stage,
 	return hash;
 }
 
-static void apply_ct_counters(const struct flow_key *key,
-			      const struct flow_counters *sum, void *arg)
+static void apply_ct_counters(const struct ct_entry *e, void *arg)
 {
-	apply_counters(key, sum, arg);
+	struct apply_ctx *a = arg;
+
+	a->listed = e;
+	apply_counters(&e->key, &e->counters, arg);
+	a->listed = NULL;
 }
 
 /* After a BPF read: the kernel counters that came since the last one. */
@@ -424,6 +433,7 @@ static int publish(struct collector *c, double interval_s)
 	m.refresh_dumps = cs.refreshes;
 	m.gets = cs.gets;
 	m.silent_ends = c->silent_ends;
+	m.silent_rearms = c->silent_rearms;
 	m.silent_ms = (double)c->silent_ns / 1e6;
 	m.map_read_ms = c->last_read_ms;
 	m.seq = ++c->seq;

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <netinet/in.h>
 
 #include "collector_silent.h"
 #include "ct_parse.h"
@@ -29,17 +30,21 @@ static uint32_t mono_sec(void)
  */
 #define SILENT_MARGIN_S 2
 
-static void set_silent_deadline(struct collector *c, struct flow_rec *f,
-				uint32_t now, uint32_t timeout_s)
+static void set_deadline_at(struct collector *c, struct flow_rec *f,
+			    uint64_t at)
 {
-	uint64_t at = (uint64_t)now + timeout_s + SILENT_MARGIN_S;
-
 	if (at > UINT32_MAX)
 		at = UINT32_MAX;
 	/* no memory: it stays without a deadline, found by the next
 	 * fallback dump instead */
 	if (deadline_set(&c->silent_dl, flowtab_index(c->tab, f), (uint32_t)at))
 		c->list_err = -ENOMEM;
+}
+
+static void set_silent_deadline(struct collector *c, struct flow_rec *f,
+				uint32_t now, uint32_t timeout_s)
+{
+	set_deadline_at(c, f, (uint64_t)now + timeout_s + SILENT_MARGIN_S);
 }
 
 /* A silent flow that is still what it was: no event named it since. */
@@ -164,6 +169,79 @@ static bool packets_all_seen(const struct collector *c, const struct flow_rec *f
 }
 
 /*
+ * A silent flow's end as the dump gave it holds until a packet comes. A
+ * packet moves it later, or earlier: a TCP connection's timeout follows
+ * its state (5 days established, 10 s after a RST, 2 minutes in
+ * TIME_WAIT), as SCTP's, DCCP's and GRE's do. Only UDP's and ICMP's stay
+ * or grow. So a flow of the others is looked at again at most
+ * SILENT_RECHECK_S after its first packet since its deadline was set,
+ * where the program's record of its end (acct_expires) tells where the
+ * deadline goes (a GET, where the program may not see every packet): a
+ * flow that closed leaves the view within about that much of its end. A
+ * flow that keeps moving costs one look per SILENT_RECHECK_S (a heap
+ * entry and two lookups, no GET); an idle one none before its end.
+ */
+#define SILENT_RECHECK_S 30
+
+static bool end_may_come_sooner(uint8_t proto)
+{
+	return proto != IPPROTO_UDP && proto != IPPROTO_UDPLITE &&
+	       proto != IPPROTO_ICMP && proto != IPPROTO_ICMPV6;
+}
+
+void silent_moved(struct collector *c, struct flow_rec *f)
+{
+	uint32_t idx = flowtab_index(c->tab, f), now;
+
+	/* the first packet since the deadline was set (the conntrack
+	 * backend lists the new timeout instead: silent_listed) */
+	if (!deadline_touch(&c->silent_dl, idx) ||
+	    !end_may_come_sooner(f->key.proto) || c->kernel_counters)
+		return;
+	now = mono_sec();
+	if (deadline_of(&c->silent_dl, idx) <= now + SILENT_RECHECK_S)
+		return;
+	set_deadline_at(c, f, (uint64_t)now + SILENT_RECHECK_S);
+	deadline_touch(&c->silent_dl, idx);	/* it had a packet */
+}
+
+void silent_listed(struct collector *c, struct flow_rec *f,
+		   uint32_t timeout_s)
+{
+	uint32_t idx = flowtab_index(c->tab, f);
+	uint64_t at = (uint64_t)mono_sec() + timeout_s + SILENT_MARGIN_S;
+
+	/* later: the look at the old deadline asks and learns it */
+	if (at < deadline_of(&c->silent_dl, idx)) {
+		set_deadline_at(c, f, at);
+		deadline_touch(&c->silent_dl, idx);
+	}
+}
+
+/*
+ * A due flow that had packets since its deadline was set, where the
+ * program recorded when the kernel will end it as of the last one
+ * (acct_expires, end): past, the kernel's timer ran out; to come, that
+ * is the new deadline, with no need to ask. False when the program has
+ * no record: the caller asks the kernel.
+ */
+static bool settle_by_record(struct collector *c, const struct ct_hooks *hooks,
+			     struct flow_rec *f, uint32_t now)
+{
+	uint32_t end;
+
+	if (acct_expires(c->acct, &f->key, &end))
+		return false;
+	if ((uint64_t)end + SILENT_MARGIN_S <= now) {
+		silent_ended(c, hooks, f);
+		return true;
+	}
+	set_deadline_at(c, f, (uint64_t)end + SILENT_MARGIN_S);
+	c->silent_rearms++;
+	return true;
+}
+
+/*
  * Pops up to max due flows: those that need asking into c->due and
  * c->get_keys (how many in *n), the others settled at once. False when
  * none is due any more.
@@ -188,9 +266,13 @@ static bool pop_due(struct collector *c, const struct ct_hooks *hooks,
 		 * ran out untouched, the flow is gone (or going: expired
 		 * entries are not listed or found). No need to ask.
 		 */
-		if (!touched && packets_all_seen(c, f)) {
-			silent_ended(c, hooks, f);
-			continue;
+		if (packets_all_seen(c, f)) {
+			if (!touched) {
+				silent_ended(c, hooks, f);
+				continue;
+			}
+			if (settle_by_record(c, hooks, f, now))
+				continue;
 		}
 		if (grow_due(c, *n + 1)) {
 			ask_again_later(c, f, now);

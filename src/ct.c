@@ -181,7 +181,7 @@ struct dump_walk {
 	int (*line)(struct dump_walk *w, const struct nlmsghdr *nlh);
 	int err;		/* first error of a line; the rest is drained */
 	struct ct_apply_ctx ctx;
-	void (*fn)(const struct flow_key *, const struct flow_counters *, void *);
+	void (*fn)(const struct ct_entry *e, void *arg);
 	void *arg;
 	size_t lines;
 	bool may_yield;		/* a table dump after the first: ct_yield */
@@ -299,7 +299,7 @@ static int counters_line(struct dump_walk *w, const struct nlmsghdr *nlh)
 	/* without nf_conntrack_acct the kernel sends no counters at all */
 	if (ret < 0 || !e.has_counters || !ct_entry_selected(&e, w->src->cfg.sel))
 		return 0;
-	w->fn(&e.key, &e.counters, w->arg);
+	w->fn(&e, w->arg);
 	return 0;
 }
 
@@ -846,8 +846,7 @@ bool ct_events_pending(const struct ct_source *src)
 }
 
 int ct_read_counters(struct ct_source *src,
-		     void (*fn)(const struct flow_key *key,
-				const struct flow_counters *sum, void *arg),
+		     void (*fn)(const struct ct_entry *e, void *arg),
 		     void *arg)
 {
 	struct dump_walk w = {

@@ -116,10 +116,12 @@ int deadline_set(struct deadline_heap *d, uint32_t idx, uint32_t sec)
 	return 0;
 }
 
-void deadline_touch(struct deadline_heap *d, uint32_t idx)
+bool deadline_touch(struct deadline_heap *d, uint32_t idx)
 {
-	if (idx < d->at_cap && d->at[idx])
-		d->touched[idx] = 1;
+	if (idx >= d->at_cap || !d->at[idx] || d->touched[idx])
+		return false;
+	d->touched[idx] = 1;
+	return true;
 }
 
 void deadline_clear(struct deadline_heap *d, uint32_t idx)

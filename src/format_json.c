@@ -41,6 +41,7 @@ void format_json(struct wbuf *w, const struct snapshot *snap,
 	json_u64(w, "refresh_dumps", m->refresh_dumps);
 	json_u64(w, "gets", m->gets);
 	json_u64(w, "silent_ends", m->silent_ends);
+	json_u64(w, "silent_rearms", m->silent_rearms);
 	json_double(w, "silent_ms", m->silent_ms, DEC_RATE);
 	json_double(w, "map_read_ms", m->map_read_ms, DEC_RATE);
 	json_key(w, "flows");

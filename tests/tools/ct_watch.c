@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "ct.h"
+#include "ct_parse.h"
 #include "filter.h"
 #include "flowtab.h"
 #include "names.h"
@@ -128,16 +129,15 @@ struct counter_walk {
 	unsigned long n;
 };
 
-static void take_counters(const struct flow_key *key,
-			  const struct flow_counters *sum, void *arg)
+static void take_counters(const struct ct_entry *e, void *arg)
 {
 	struct counter_walk *w = arg;
-	struct flow_rec *f = flowtab_lookup(w->tab, key);
+	struct flow_rec *f = flowtab_lookup(w->tab, &e->key);
 	struct flow_rates rates;
 
 	w->n++;
 	if (f)
-		flow_counters_update(f, sum, 0, &rates);
+		flow_counters_update(f, &e->counters, 0, &rates);
 }
 
 static void usage(FILE *out)

@@ -95,10 +95,11 @@ static void touched_until_set(void **state)
 	bool t;
 
 	(void)state;
-	deadline_touch(&d, 4);		/* no deadline: nothing */
+	assert_false(deadline_touch(&d, 4));	/* no deadline: nothing */
 	assert_int_equal(deadline_set(&d, 4, 10), 0);
 	assert_int_equal(deadline_set(&d, 5, 10), 0);
-	deadline_touch(&d, 5);
+	assert_true(deadline_touch(&d, 5));	/* the first since set */
+	assert_false(deadline_touch(&d, 5));
 	assert_true(deadline_pop_due(&d, 10, &idx, &t));
 	assert_int_equal(idx, 4);
 	assert_false(t);
@@ -107,7 +108,7 @@ static void touched_until_set(void **state)
 	assert_true(t);
 	/* set again: fresh knowledge, untouched */
 	assert_int_equal(deadline_set(&d, 5, 20), 0);
-	deadline_touch(&d, 4);		/* popped: no deadline any more */
+	assert_false(deadline_touch(&d, 4));	/* popped: no deadline any more */
 	assert_true(deadline_pop_due(&d, 20, &idx, &t));
 	assert_int_equal(idx, 5);
 	assert_false(t);

@@ -436,7 +436,7 @@ static struct snapshot *make_snap(struct flow *flows, size_t n)
 		.time = T0, .interval = 1.0, .acct = ACCT_NETFILTER,
 		.events = 1234, .new_flows = 10, .destroyed_flows = 7,
 		.refresh_dumps = 1, .gets = 12, .silent_ends = 5,
-		.silent_ms = 2.5, .map_read_ms = 0.4, .seq = 1,
+		.silent_rearms = 3, .silent_ms = 2.5, .map_read_ms = 0.4, .seq = 1,
 		.counting_since = T0 - 100,
 	};
 
@@ -648,7 +648,7 @@ static void test_json_udp_exact(void **state)
 		"{\"time\": 1764000000.5, \"interval\": 1.0, \"acct\": \"netfilter\", "
 		"\"flows_total\": 1, \"lost_events\": 0, \"resyncs\": 0, \"resyncing\": false, "
 		"\"evictions\": 0, \"events\": 1234, \"new_flows\": 10, \"destroyed_flows\": 7, "
-		"\"refresh_dumps\": 1, \"gets\": 12, \"silent_ends\": 5, \"silent_ms\": 2.5, \"map_read_ms\": 0.4, "
+		"\"refresh_dumps\": 1, \"gets\": 12, \"silent_ends\": 5, \"silent_rearms\": 3, \"silent_ms\": 2.5, \"map_read_ms\": 0.4, "
 		"\"flows\": [{\"id\": 123, \"family\": \"ipv4\", \"proto\": \"udp\", \"state\": null, "
 		"\"src\": \"192.0.2.1\", \"dst\": \"198.51.100.7\", \"sport\": 40000, \"dport\": 53, "
 		"\"reply_src\": \"198.51.100.7\", \"reply_dst\": \"192.0.2.1\", "
@@ -664,7 +664,8 @@ static void test_json_udp_exact(void **state)
 static const char *const snap_keys[] = {
 	"time", "interval", "acct", "flows_total", "lost_events", "resyncs",
 	"resyncing", "evictions", "events", "new_flows", "destroyed_flows", "refresh_dumps",
-	"gets", "silent_ends", "silent_ms", "map_read_ms", "flows",
+	"gets", "silent_ends", "silent_rearms", "silent_ms", "map_read_ms",
+	"flows",
 };
 
 static const char *const port_keys[] = {
