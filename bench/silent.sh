@@ -17,9 +17,21 @@
 #   - how long the ended flows stayed in the view after the kernel's own
 #     deadline for the last of them (loadgen's end + T): goal <= 30 s.
 #
+# With SILENT_MOVING_S=M (default 0), every one of the F flows gets a
+# datagram every 3/4 T for the first M seconds after flowtop's first
+# snapshot (loadgen cycling over them), so they stay alive and their ends
+# keep moving: printed then, over those M seconds, what keeping up with
+# them cost (silent_ms as a share of a core, GETs, the ends moved on
+# without one: silent_rearms) and flowtop's CPU; then the sending stops
+# and the run goes on as above, the last timeout being the sending's end
+# + T.
+#
 # Environment: BUILD (default build), FLOWTOP, SILENT_FLOWS (F),
 # SILENT_TIMEOUT (T), SILENT_RATE (new flows/s with events during the run,
-# default 0: the cost measured is then that of the silent flows alone).
+# default 0: the cost measured is then that of the silent flows alone),
+# SILENT_MOVING_S (M), SILENT_TOP (print only that many flows a snapshot,
+# default all: the whole table as JSON each second is most of flowtop's
+# CPU; flows_total still counts them all).
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}
 export TOP BUILD
@@ -28,6 +40,7 @@ export TOP BUILD
 F=${SILENT_FLOWS:-1048576}
 T=${SILENT_TIMEOUT:-60}
 R=${SILENT_RATE:-0}
+M=${SILENT_MOVING_S:-0}
 LOADGEN=${LOADGEN:-$TOP/$BUILD/bench/loadgen}
 
 require_root
@@ -63,21 +76,53 @@ if [ "$R" -gt 0 ]; then
 fi
 
 t_start=$(t)
-ft_launch s dut --batch --count 0 --output json -U -t 1 --max-flows $((F + F / 4 + R * T * 2))
+ft_launch s dut --batch --count 0 --output json -U -t 1 ${SILENT_TOP:+--top "$SILENT_TOP"} --max-flows $((F + F / 4 + R * T * 2))
 pid=${FT_PID[s]}
 wait_for 60 _ft_has_lines s 1 || fail "no snapshot within 60 s: $(cat "$TMPD/s.err")"
 t_first=$(t)
 ticks_first=$(awk '{print $14 + $15}' "/proc/$pid/stat")
 
-# until the silent flows are gone from the view (or 3 T + 60 s)
+# snapshot fields: flows_total silent_ends gets refresh_dumps silent_ms
+# silent_rearms
 left() { tail -1 "$TMPD/s.out" | $PY -c '
 import json, sys
 j = json.loads(sys.stdin.readline().split(", \"flows\": ")[0] + "}")
-print(j["flows_total"], j["silent_ends"], j["gets"], j["refresh_dumps"], "%.1f" % j["silent_ms"])' 2>/dev/null; }
+print(j["flows_total"], j["silent_ends"], j["gets"], j["refresh_dumps"], "%.1f" % j["silent_ms"], j.get("silent_rearms", 0))' 2>/dev/null; }
+
+if [ "$M" -gt 0 ]; then
+	# the same F tuples again, each every 3/4 T: alive, ends moving
+	mrate=$((F * 4 / (T * 3)))
+	read -r _ _ gets0 _ sms0 re0 <<<"$(left)"
+	m0=$(t)
+	mticks0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+	lgm=$(nice -n -10 ip netns exec "$(nsname gen)" "$LOADGEN" --rate "$mrate" \
+		--flows "$F" --duration "$M" --quiet 2>&1) || fail "loadgen (moving) failed: $lgm"
+	m1=$(t)
+	mticks1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+	read -r mflows mends gets1 _ sms1 re1 <<<"$(left)"
+	# their timeouts run out T after the last datagram
+	t_made=$m1
+	hz=$(getconf CLK_TCK)
+	echo
+	echo "== silent, moving: $F flows found at start, each sent a datagram every $((T * 3 / 4)) s ($mrate/s) for $M s =="
+	$PY - "$m0" "$m1" "$mticks0" "$mticks1" "$hz" "$sms0" "$sms1" "$gets0" "$gets1" "$re0" "$re1" "$mflows" "$mends" <<'PY'
+import sys
+m0, m1, k0, k1, hz, s0, s1 = map(float, sys.argv[1:8])
+g0, g1, r0, r1, flows, ends = map(int, sys.argv[8:14])
+w = m1 - m0
+print("  %-34s %.1f s" % ("window", w))
+print("  %-34s %.1f %% of one core (all threads)" % ("flowtop CPU", 100.0 * (k1 - k0) / hz / w))
+print("  %-34s %.0f ms = %.2f %% of a core" % ("keeping up (silent_ms)", s1 - s0, (s1 - s0) / w / 10))
+print("  %-34s %d GETs, %d moved on without one (silent_rearms)" % ("their ends", g1 - g0, r1 - r0))
+print("  %-34s %d flows shown, %d silent ends so far (want none)" % ("at the window's end", flows, ends))
+PY
+fi
+
+# until the silent flows are gone from the view (or 3 T + 60 s)
 limit=$($PY -c "print(int(float('$t_made')) + 3 * $T + 60)")
 gone=
 while [ "$(date +%s)" -le "$limit" ]; do
-	read -r flows ends gets dumps sms <<<"$(left)"
+	read -r flows ends gets dumps sms _ <<<"$(left)"
 	if [ -n "$ends" ] && [ "$ends" -ge $((F * 99 / 100)) ] &&
 	   [ "$flows" -le $((F / 100 + R * T * 2)) ]; then
 		gone=$(t)
@@ -88,7 +133,7 @@ done
 sleep 5
 t_end=$(t)
 ticks_end=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-read -r flows ends gets dumps sms <<<"$(left)"
+read -r flows ends gets dumps sms _ <<<"$(left)"
 rss=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
 ft_stop s INT
 hz=$(getconf CLK_TCK)
