@@ -153,16 +153,24 @@ static int grow_due(struct collector *c, size_t n)
 }
 
 /*
- * Whether the BPF program sees every packet that can move a silent flow's
+ * Whether the BPF program sees the packets that can move a silent flow's
  * end: the netfilter hook right after conntrack does (the fentry and
- * kprobe programs count only flows with the acct extension), as long as
- * its map never ran out of room. An offloaded flow's packets skip it.
+ * kprobe programs count only flows with the acct extension); an
+ * offloaded flow's packets skip it. It counts every one of a flow that
+ * has a counter slot, and records the flow's end with each
+ * (acct_expires); a live flow keeps its slot once it has one.
  */
+static bool program_sees(const struct collector *c, const struct flow_rec *f)
+{
+	return acct_kind_of(c->acct) == ACCT_NETFILTER && !f->offloaded;
+}
+
+/* ... and every packet at all: its map never ran out of slots */
 static bool packets_all_seen(const struct collector *c, const struct flow_rec *f)
 {
 	struct acct_stats as;
 
-	if (acct_kind_of(c->acct) != ACCT_NETFILTER || f->offloaded)
+	if (!program_sees(c, f))
 		return false;
 	acct_get_stats(c->acct, &as);
 	return !as.evictions;
@@ -219,11 +227,12 @@ void silent_listed(struct collector *c, struct flow_rec *f,
 }
 
 /*
- * A due flow that had packets since its deadline was set, where the
- * program recorded when the kernel will end it as of the last one
- * (acct_expires, end): past, the kernel's timer ran out; to come, that
- * is the new deadline, with no need to ask. False when the program has
- * no record: the caller asks the kernel.
+ * A due flow whose end the program recorded as of its last packet
+ * (acct_expires, end): past, the kernel's timer ran out; to come, that is
+ * the new deadline, with no need to ask. The record covers every packet
+ * since the flow got its slot, and no packet of a key that has one goes
+ * uncounted, so it holds also when the map ran out of slots for others.
+ * False when there is no record: the caller asks the kernel.
  */
 static bool settle_by_record(struct collector *c, const struct ct_hooks *hooks,
 			     struct flow_rec *f, uint32_t now)
@@ -266,8 +275,8 @@ static bool pop_due(struct collector *c, const struct ct_hooks *hooks,
 		 * ran out untouched, the flow is gone (or going: expired
 		 * entries are not listed or found). No need to ask.
 		 */
-		if (packets_all_seen(c, f)) {
-			if (!touched) {
+		if (program_sees(c, f)) {
+			if (!touched && packets_all_seen(c, f)) {
 				silent_ended(c, hooks, f);
 				continue;
 			}
