@@ -130,4 +130,15 @@ int ct_apply(const struct ct_apply_ctx *ctx, enum ct_msg kind,
  */
 size_t ct_drop_ghosts(const struct ct_apply_ctx *ctx);
 
+/*
+ * The same, calling pause(arg) every CT_GHOST_PAUSE flows walked: the walk
+ * over a table of millions, each ghost handed to the hook, takes seconds
+ * on a loaded machine, and a resync's caller must keep its interval
+ * meanwhile (ct.h, ct_yield). A nonzero return from pause ends the walk
+ * and is returned; else 0. *n (may be NULL): the ghosts found.
+ */
+#define CT_GHOST_PAUSE 32768
+int ct_drop_ghosts_pausing(const struct ct_apply_ctx *ctx,
+			   int (*pause)(void *arg), void *arg, size_t *n);
+
 #endif

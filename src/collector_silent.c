@@ -111,7 +111,7 @@ static void silent_answer(const struct ct_entry *e, size_t i, void *arg)
  * sustained).
  */
 #define SILENT_GETS_MAX 50000
-#define SILENT_CHUNK 4096
+#define SILENT_CHUNK 1024
 #define SILENT_LOOK_SHARE 4	/* of the interval */
 
 /*
@@ -253,7 +253,9 @@ static bool settle_by_record(struct collector *c, const struct ct_hooks *hooks,
 /*
  * Pops up to max due flows: those that need asking into c->due and
  * c->get_keys (how many in *n), the others settled at once. False when
- * none is due any more.
+ * none is due any more. Those settled count too: after a resync they
+ * come due by the hundred thousand, each a record's two lookups or an
+ * end, and the look's time budget is checked between calls.
  */
 static bool pop_due(struct collector *c, const struct ct_hooks *hooks,
 		    uint32_t now, size_t max, size_t *n)
@@ -262,7 +264,7 @@ static bool pop_due(struct collector *c, const struct ct_hooks *hooks,
 	bool touched;
 
 	*n = 0;
-	while (*n < max) {
+	for (size_t popped = 0; popped < max; popped++) {
 		struct flow_rec *f;
 
 		if (!deadline_pop_due(&c->silent_dl, now, &idx, &touched))

@@ -740,6 +740,10 @@ struct ghost_walk {
 	const struct ct_apply_ctx *ctx;
 	size_t n;
 	bool mark;
+	int (*pause)(void *arg);
+	void *pause_arg;
+	uint32_t walked;
+	int err;
 };
 
 static void ghost_fn(struct flow_rec *f, void *arg)
@@ -747,6 +751,18 @@ static void ghost_fn(struct flow_rec *f, void *arg)
 	struct ghost_walk *w = arg;
 	const struct ct_hooks *hooks = w->ctx->hooks;
 
+	if (w->err)
+		return;
+	/*
+	 * Before this flow: the pause may reap the ghosts marked so far
+	 * (after showing them), never this one or any after it, and adds
+	 * none (events wait in the socket's stash meanwhile).
+	 */
+	if (w->pause && ++w->walked % CT_GHOST_PAUSE == 0) {
+		w->err = w->pause(w->pause_arg);
+		if (w->err || !f->in_use)
+			return;
+	}
 	if (flowtab_seen(w->ctx->tab, f, w->ctx->gen))
 		return;
 	if (f->destroyed) {
@@ -763,17 +779,32 @@ static void ghost_fn(struct flow_rec *f, void *arg)
 	hooks->destroyed(f, hooks->arg);
 }
 
-size_t ct_drop_ghosts(const struct ct_apply_ctx *ctx)
+int ct_drop_ghosts_pausing(const struct ct_apply_ctx *ctx,
+			   int (*pause)(void *arg), void *arg, size_t *n)
 {
 	struct ghost_walk w = {
 		.ctx = ctx,
 		.mark = ctx->hooks && ctx->hooks->destroyed,
+		.pause = pause,
+		.pause_arg = arg,
 	};
 
 	flowtab_foreach(ctx->tab, ghost_fn, &w);
-	if (w.mark)
-		return w.n;
-	/* nobody reaps: remove the ghosts now (destroyed ones were spared) */
-	ctx->stats->destroyed_flows += w.n;
-	return flowtab_sweep(ctx->tab, ctx->gen);
+	if (!w.mark && !w.err) {
+		/* nobody reaps: remove the ghosts now (destroyed ones were
+		 * spared) */
+		ctx->stats->destroyed_flows += w.n;
+		w.n = flowtab_sweep(ctx->tab, ctx->gen);
+	}
+	if (n)
+		*n = w.n;
+	return w.err;
+}
+
+size_t ct_drop_ghosts(const struct ct_apply_ctx *ctx)
+{
+	size_t n;
+
+	ct_drop_ghosts_pausing(ctx, NULL, NULL, &n);
+	return n;
 }

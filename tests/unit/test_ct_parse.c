@@ -853,6 +853,90 @@ static void test_dump_and_ghosts(void **state)
 	assert_int_equal(fx->seen.reused, 1);
 }
 
+/* What a pause sees of the walk: how often, and the ghosts marked by then. */
+struct pause_seen {
+	struct fixture *fx;
+	size_t calls;
+	size_t marked_at[8];
+	int stop_at;		/* return -EINTR at this call (1-based), 0: never */
+};
+
+static int count_pause(void *arg)
+{
+	struct pause_seen *p = arg;
+
+	if (p->calls < 8)
+		p->marked_at[p->calls] = p->fx->seen.destroyed;
+	p->calls++;
+	return p->stop_at && (int)p->calls == p->stop_at ? -EINTR : 0;
+}
+
+/*
+ * A resync's ghost walk over 3 x CT_GHOST_PAUSE + 10 flows, every other
+ * one a ghost: the pause comes every CT_GHOST_PAUSE flows walked, with the
+ * ghosts before it marked and none after; every ghost is marked in the
+ * end. A pause that fails ends the walk with its error, the ghosts after
+ * it left as they were.
+ */
+static void test_ghosts_pausing(void **state)
+{
+	struct fixture *fx = *state;
+	const uint32_t n = 3 * CT_GHOST_PAUSE + 10;
+	struct ct_entry base = entry(IPPROTO_UDP, 1, 1), e;
+	struct pause_seen p = { .fx = fx };
+	size_t ghosts = 0;
+
+	for (int round = 0; round < 2; round++) {
+		fx->ctx.gen = (uint32_t)(2 * round + 1);
+		for (uint32_t i = 0; i < n; i++) {
+			e = base;
+			e.key.sport = htons((uint16_t)(1 + i % 60000));
+			e.key.dport = htons((uint16_t)(1 + i / 60000));
+			e.ct_id = i + 1;
+			assert_int_equal(ct_apply(&fx->ctx, CT_MSG_DUMP, &e), 1);
+		}
+		assert_int_equal(flowtab_count(fx->tab), n);
+		/* the next generation lists every other flow */
+		fx->ctx.gen++;
+		for (uint32_t i = 0; i < n; i += 2) {
+			e = base;
+			e.key.sport = htons((uint16_t)(1 + i % 60000));
+			e.key.dport = htons((uint16_t)(1 + i / 60000));
+			e.ct_id = i + 1;
+			assert_int_equal(ct_apply(&fx->ctx, CT_MSG_DUMP, &e), 1);
+		}
+		fx->seen.destroyed = 0;
+		memset(&p, 0, sizeof(p));
+		p.fx = fx;
+		if (round == 0) {
+			assert_int_equal(ct_drop_ghosts_pausing(&fx->ctx, count_pause,
+								&p, &ghosts), 0);
+			assert_int_equal(ghosts, n / 2);
+			assert_int_equal(fx->seen.destroyed, n / 2);
+			assert_int_equal(p.calls, 3);
+			/* flows are walked in the order they came: half of
+			 * each CT_GHOST_PAUSE - 1 before a pause are ghosts */
+			for (size_t k = 0; k < 3; k++)
+				assert_int_equal(p.marked_at[k],
+						 ((k + 1) * CT_GHOST_PAUSE - 1) / 2);
+		} else {
+			p.stop_at = 2;
+			assert_int_equal(ct_drop_ghosts_pausing(&fx->ctx, count_pause,
+								&p, &ghosts),
+					 -EINTR);
+			assert_int_equal(p.calls, 2);
+			assert_int_equal(fx->seen.destroyed,
+					 (2 * CT_GHOST_PAUSE - 1) / 2);
+		}
+		flowtab_reap_destroyed(fx->tab);
+		/* what is left of this round goes before the next */
+		fx->ctx.gen += 10;
+		ct_drop_ghosts(&fx->ctx);
+		flowtab_reap_destroyed(fx->tab);
+		assert_int_equal(flowtab_count(fx->tab), 0);
+	}
+}
+
 static void test_ghosts_without_hooks(void **state)
 {
 	struct fixture *fx = *state;
@@ -1456,6 +1540,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_apply_reuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dump_and_ghosts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ghosts_without_hooks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ghosts_pausing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_destroy_counters, setup, teardown),
 		cmocka_unit_test(test_status_parsed),
 		cmocka_unit_test_setup_teardown(test_dump_base, setup, teardown),
