@@ -137,7 +137,7 @@ size_t ct_drop_ghosts(const struct ct_apply_ctx *ctx);
  * meanwhile (ct.h, ct_yield). A nonzero return from pause ends the walk
  * and is returned; else 0. *n (may be NULL): the ghosts found.
  */
-#define CT_GHOST_PAUSE 32768
+#define CT_GHOST_PAUSE 4096
 int ct_drop_ghosts_pausing(const struct ct_apply_ctx *ctx,
 			   int (*pause)(void *arg), void *arg, size_t *n);
 
