@@ -754,9 +754,11 @@ static void ghost_fn(struct flow_rec *f, void *arg)
 	if (w->err)
 		return;
 	/*
-	 * Before this flow: the pause may reap the ghosts marked so far
-	 * (after showing them), never this one or any after it, and adds
-	 * none (events wait in the socket's stash meanwhile).
+	 * Before this flow: the pause (the collector's tick) may reap the
+	 * flows that ended and were shown, ghosts marked so far and flows
+	 * whose DESTROY came, this one too: a reaped flow is skipped. It
+	 * adds none (events wait in the socket's stash), so the walk still
+	 * meets every flow the dump may have missed.
 	 */
 	if (w->pause && ++w->walked % CT_GHOST_PAUSE == 0) {
 		w->err = w->pause(w->pause_arg);
