@@ -104,7 +104,7 @@ static void silent_answer(const struct ct_entry *e, size_t i, void *arg)
  * of flows with the same timeout has them all due in the same second, and
  * the snapshots must stay on time. The rest wait for the next intervals
  * (at a second each, a million flows are through in 20 s). And at most a
- * quarter interval of wall time, asked SILENT_CHUNK at a time: with the
+ * quarter interval of wall time, popped SILENT_CHUNK at a time: with the
  * CPUs taken by a load that overflows the event socket, the flows a
  * resync listed (their events lost, so silent) come due by the hundred
  * thousand, and 50000 GETs took 0.4-3 s of a 1-s interval (bench/README,
