@@ -402,6 +402,25 @@ pair_setup() {
 	ct_enable b "${1:-}"
 }
 
+# A gateway between two namespaces: client "c" 192.0.2.2 (default route
+# via the gateway) - "r" 192.0.2.1 | 198.51.100.1, forwarding, conntrack
+# with kernel accounting on before any packet - server "s" 198.51.100.2.
+# IPv4 only; the caller adds NAT rules, more addresses, IPv6.
+gateway_setup() {
+	ns_add c
+	ns_add r
+	ns_add s
+	veth c vc r rc
+	veth r rs s vs
+	addr c vc 192.0.2.2/24
+	addr r rc 192.0.2.1/24
+	addr r rs 198.51.100.1/24
+	addr s vs 198.51.100.2/24
+	route c default via 192.0.2.1
+	sysctl_set r net.ipv4.ip_forward 1
+	ct_enable r acct
+}
+
 # bg NS cmd...: start cmd in NS in the background; its pid is in BG_PID and
 # it is killed at exit.
 bg() {

@@ -9,27 +9,16 @@
 require_root
 require_flowtop
 
-ns_add c
-ns_add r
-ns_add s
-veth c vc r rc
-veth r rs s vs
-addr c vc 192.0.2.2/24
-addr r rc 192.0.2.1/24
-addr r rs 198.51.100.1/24
+gateway_setup
 addr r rs 198.51.100.100/24	# the SNAT address; the router answers ARP for it
-addr s vs 198.51.100.2/24
 addr c vc 2001:db8:1::2/64
 addr r rc 2001:db8:1::1/64
 addr r rs 2001:db8:2::1/64
 addr s vs 2001:db8:2::2/64
-route c default via 192.0.2.1
 route c default via 2001:db8:1::1
 # only DNATed flows keep the client's address; the server answers those
 route s 192.0.2.0/24 via 198.51.100.1
-sysctl_set r net.ipv4.ip_forward 1
 sysctl_set r net.ipv6.conf.all.forwarding 1
-ct_enable r acct
 ns r nft -f - <<'EOF' || fail "cannot load the NAT rules"
 table ip ftnat {
 	chain pre {

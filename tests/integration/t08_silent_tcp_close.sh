@@ -15,18 +15,7 @@
 require_root
 require_flowtop
 
-ns_add c
-ns_add r
-ns_add s
-veth c vc r rc
-veth r rs s vs
-addr c vc 192.0.2.2/24
-addr r rc 192.0.2.1/24
-addr r rs 198.51.100.1/24
-addr s vs 198.51.100.2/24
-route c default via 192.0.2.1
-sysctl_set r net.ipv4.ip_forward 1
-ct_enable r acct
+gateway_setup
 ns r nft -f - <<'EOF' || fail "cannot load the NAT rules"
 table ip ftnat {
 	chain post {
