@@ -405,7 +405,8 @@ pair_setup() {
 # A gateway between two namespaces: client "c" 192.0.2.2 (default route
 # via the gateway) - "r" 192.0.2.1 | 198.51.100.1, forwarding, conntrack
 # with kernel accounting on before any packet - server "s" 198.51.100.2.
-# IPv4 only; the caller adds NAT rules, more addresses, IPv6.
+# IPv4 only; the caller adds more addresses, IPv6, NAT rules (with
+# "masquerade" as $1: the gateway masquerades what leaves towards s).
 gateway_setup() {
 	ns_add c
 	ns_add r
@@ -419,6 +420,15 @@ gateway_setup() {
 	route c default via 192.0.2.1
 	sysctl_set r net.ipv4.ip_forward 1
 	ct_enable r acct
+	[ "${1:-}" = masquerade ] || return 0
+	ns r nft -f - <<'EOF' || fail "cannot load the NAT rules"
+table ip ftnat {
+	chain post {
+		type nat hook postrouting priority srcnat;
+		oifname "rs" masquerade
+	}
+}
+EOF
 }
 
 # bg NS cmd...: start cmd in NS in the background; its pid is in BG_PID and

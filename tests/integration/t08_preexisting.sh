@@ -13,15 +13,7 @@ require_flowtop
 
 # acct on before the first packet: the kernel counts these flows from
 # their start (the extension is given at creation)
-gateway_setup
-ns r nft -f - <<'EOF' || fail "cannot load the NAT rules"
-table ip ftnat {
-	chain post {
-		type nat hook postrouting priority srcnat;
-		oifname "rs" masquerade
-	}
-}
-EOF
+gateway_setup masquerade
 serve s $TRAFFIC tcp-server 198.51.100.2 80
 serve s $TRAFFIC udp-echo 198.51.100.2 7001
 

@@ -15,15 +15,7 @@
 require_root
 require_flowtop
 
-gateway_setup
-ns r nft -f - <<'EOF' || fail "cannot load the NAT rules"
-table ip ftnat {
-	chain post {
-		type nat hook postrouting priority srcnat;
-		oifname "rs" masquerade
-	}
-}
-EOF
+gateway_setup masquerade
 sysctl_set r net.netfilter.nf_conntrack_tcp_timeout_close 3
 sysctl_set r net.netfilter.nf_conntrack_tcp_timeout_time_wait 5
 
