@@ -49,6 +49,7 @@
 #define ETH_P_IPV6_BE	0xdd86	/* htons(0x86dd) */
 #define PROTO_ICMP	1
 #define PROTO_ICMPV6	58
+#define PROTO_TCP	6
 #define PACKET_LOOPBACK	5	/* skb->pkt_type, uapi linux/if_packet.h */
 
 char LICENSE[] SEC("license") = "GPL";
@@ -137,16 +138,16 @@ struct {
 } slot_counters SEC(".maps");
 
 /*
- * slots layout: when the kernel will end each slot's connection, as of its
- * last packet (conn_expires; 0: not known). Read by userspace with a
- * lookup, only for the flows found at start whose deadline came, so that
- * the packets since then need no conntrack GET to move it.
+ * slots layout: when the kernel will end each slot's connection, and its
+ * TCP state, as of its last packet (struct flow_end). Read by userspace
+ * with a lookup, only for the flows found at start whose deadline came,
+ * so that the packets since then need no conntrack GET to move it.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 65536);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct flow_end);
 } slot_expires SEC(".maps");
 
 /* slots layout: who owns each slot's counters (not mmap()ed: not read) */
@@ -597,17 +598,24 @@ static __always_inline __u32 conn_expires(struct nf_conn *ct)
 }
 
 /* slots layout: a packet of the slot's connection moved its end */
-static __always_inline void slot_expires_set(__u32 slot, struct nf_conn *ct)
+static __always_inline void slot_expires_set(__u32 slot, struct nf_conn *ct,
+					     __u8 proto)
 {
-	__u32 *e = bpf_map_lookup_elem(&slot_expires, &slot);
-	__u32 v;
+	struct flow_end *e = bpf_map_lookup_elem(&slot_expires, &slot);
+	union {
+		struct flow_end rec;
+		__u64 word;
+	} v = { .rec = { .state = FLOW_END_NO_STATE } };
 
 	if (!e)
 		return;
-	v = conn_expires(ct);
-	/* the same second mostly: no store, the line stays shared */
-	if (*(volatile __u32 *)e != v)
-		*(volatile __u32 *)e = v;
+	v.rec.end = conn_expires(ct);
+	if (proto == PROTO_TCP)
+		v.rec.state = BPF_CORE_READ(ct, proto.tcp.state);
+	/* the same second and state mostly: no store, the line stays
+	 * shared; one 8-byte word, so a reader sees one packet's record */
+	if (*(volatile __u64 *)e != v.word)
+		*(volatile __u64 *)e = v.word;
 }
 
 /* slots layout: the counters of key's slot, made owner's (*slot its number) */
@@ -686,7 +694,7 @@ static __always_inline void account(struct nf_conn *ct, __u32 dir,
 	if (!c)
 		return;
 	if (layout != LAYOUT_LRU)
-		slot_expires_set(slot, ct);
+		slot_expires_set(slot, ct, key.proto);
 	/*
 	 * Shared counters (slots) or a per-CPU slot that a softirq
 	 * (PRE_ROUTING) can interrupt in a process context program

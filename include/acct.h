@@ -149,16 +149,17 @@ void acct_get_stats(const struct acct *acct, struct acct_stats *st);
 bool acct_kernel_counters(const struct acct *acct);
 
 /*
- * When the kernel will end key's connection if no packet comes, as of the
- * last packet the program counted: whole seconds of CLOCK_MONOTONIC + 1
- * (never 0) in *sec. Two system calls: for the few flows whose deadline
- * came (collector_silent.c), never per read. 0; -ENOENT when the program
- * has no slot for key (no packet since it was loaded) or cannot tell (the
+ * When the kernel will end key's connection if no packet comes, and its
+ * TCP state, as of the last packet the program counted (struct flow_end,
+ * flow_key.h: end in whole seconds of CLOCK_MONOTONIC + 1, never 0 here).
+ * Two system calls: for the few flows whose deadline came
+ * (collector_silent.c), never per read. 0; -ENOENT when the program has
+ * no slot for key (no packet since it was loaded) or cannot tell (the
  * jiffy's length unknown); -EOPNOTSUPP for the lru layout and the
  * conntrack backend.
  */
 int acct_expires(struct acct *acct, const struct flow_key *key,
-		 uint32_t *sec);
+		 struct flow_end *end);
 
 /*
  * For tests and benchmarks, with no traffic counted meanwhile: sets the

@@ -10,6 +10,7 @@
 
 #include "collector.h"
 #include "ct.h"
+#include "ct_parse.h"
 
 /* After the first dump and read: when the fallback dump may first run. */
 void silent_start(struct collector *c);
@@ -26,11 +27,12 @@ void silent_deadline(struct collector *c, struct flow_rec *f,
 void silent_moved(struct collector *c, struct flow_rec *f);
 
 /*
- * Silent flow f listed with timeout_s left (the conntrack backend's
- * counter read, a dump): its deadline comes no later than that.
+ * Silent flow f listed as e (the conntrack backend's counter read, a
+ * dump): its deadline comes no later than e's timeout, and its state is
+ * e's.
  */
 void silent_listed(struct collector *c, struct flow_rec *f,
-		   uint32_t timeout_s);
+		   const struct ct_entry *e);
 
 /*
  * Once per interval: asks the kernel about the silent flows whose time is

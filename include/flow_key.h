@@ -72,6 +72,20 @@ struct flow_lru_value {
 	__u64 since;
 };
 
+/*
+ * slots layout: what the program records of a slot's connection with each
+ * packet (slot_expires): when the kernel will end it if no other packet
+ * comes (whole seconds of CLOCK_MONOTONIC + 1; 0: not known), and its
+ * TCP state then (FLOW_END_NO_STATE for the other protocols).
+ */
+struct flow_end {
+	__u32 end;
+	__u8 state;
+	__u8 pad[3];
+} __attribute__((aligned(8)));
+
+#define FLOW_END_NO_STATE 0xff
+
 /* Per-CPU statistics the BPF program keeps about itself (array, one slot). */
 struct acct_bpf_stats {
 	__u64 inserts;		/* new keys added to the counter map */

@@ -250,9 +250,10 @@ int acct_set(struct acct *a, const struct flow_key *keys,
 	return a->ops->set(a, keys, vals, n);
 }
 
-int acct_expires(struct acct *a, const struct flow_key *key, uint32_t *sec)
+int acct_expires(struct acct *a, const struct flow_key *key,
+		 struct flow_end *end)
 {
-	return a->ops->expires ? a->ops->expires(a, key, sec) : -EOPNOTSUPP;
+	return a->ops->expires ? a->ops->expires(a, key, end) : -EOPNOTSUPP;
 }
 
 bool acct_kernel_counters(const struct acct *a)

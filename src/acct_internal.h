@@ -48,7 +48,7 @@ struct acct_ops {
 	void (*prefetch)(struct acct *a, uint64_t hash, bool reuse, int stage);
 	/* optional (NULL: -EOPNOTSUPP): see acct_expires */
 	int (*expires)(struct acct *a, const struct flow_key *key,
-		       uint32_t *sec);
+		       struct flow_end *end);
 };
 
 extern const struct acct_ops acct_slots_ops;

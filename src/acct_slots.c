@@ -1395,14 +1395,16 @@ static int slots_forget_now(struct acct *a, const struct flow_key *key)
 }
 
 static int slots_expires(struct acct *a, const struct flow_key *key,
-			 uint32_t *sec)
+			 struct flow_end *end)
 {
 	int64_t s = slot_of_key(&a->sl, key);
-	uint32_t slot = (uint32_t)s, v;
+	uint32_t slot = (uint32_t)s;
+	struct flow_end v;
 
-	if (s < 0 || bpf_map_lookup_elem(a->sl.expires_fd, &slot, &v) || !v)
+	if (s < 0 || bpf_map_lookup_elem(a->sl.expires_fd, &slot, &v) ||
+	    !v.end)
 		return -ENOENT;
-	*sec = v;
+	*end = v;
 	return 0;
 }
 

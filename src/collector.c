@@ -171,8 +171,8 @@ static bool apply_counters(const struct flow_key *key,
 		return a->c->in_dump;
 	/* a silent flow: its end may have moved */
 	if (!f->events_seen) {
-		if (a->listed && a->listed->has_timeout)
-			silent_listed(a->c, f, a->listed->timeout_s);
+		if (a->listed)
+			silent_listed(a->c, f, a->listed);
 		else
 			silent_moved(a->c, f);
 	}

@@ -213,13 +213,29 @@ void silent_moved(struct collector *c, struct flow_rec *f)
 	deadline_touch(&c->silent_dl, idx);	/* it had a packet */
 }
 
+/* A silent flow's state from a listing or the program's record: no event
+ * tells it, and a closing connection shows it until it leaves the view. */
+static void silent_state(struct collector *c, struct flow_rec *f,
+			 uint8_t state)
+{
+	if (f->state != FLOW_STATE_NONE && f->state != state) {
+		flowtab_touch(c->tab, f);
+		f->state = state;
+	}
+}
+
 void silent_listed(struct collector *c, struct flow_rec *f,
-		   uint32_t timeout_s)
+		   const struct ct_entry *e)
 {
 	uint32_t idx = flowtab_index(c->tab, f);
-	uint64_t at = (uint64_t)mono_sec() + timeout_s + SILENT_MARGIN_S;
+	uint64_t at;
 
+	if (e->has_state)
+		silent_state(c, f, e->state);
+	if (!e->has_timeout)
+		return;
 	/* later: the look at the old deadline asks and learns it */
+	at = (uint64_t)mono_sec() + e->timeout_s + SILENT_MARGIN_S;
 	if (at < deadline_of(&c->silent_dl, idx)) {
 		set_deadline_at(c, f, at);
 		deadline_touch(&c->silent_dl, idx);
@@ -237,15 +253,17 @@ void silent_listed(struct collector *c, struct flow_rec *f,
 static bool settle_by_record(struct collector *c, const struct ct_hooks *hooks,
 			     struct flow_rec *f, uint32_t now)
 {
-	uint32_t end;
+	struct flow_end rec;
 
-	if (acct_expires(c->acct, &f->key, &end))
+	if (acct_expires(c->acct, &f->key, &rec))
 		return false;
-	if ((uint64_t)end + SILENT_MARGIN_S <= now) {
+	if ((uint64_t)rec.end + SILENT_MARGIN_S <= now) {
 		silent_ended(c, hooks, f);
 		return true;
 	}
-	set_deadline_at(c, f, (uint64_t)end + SILENT_MARGIN_S);
+	if (rec.state != FLOW_END_NO_STATE)
+		silent_state(c, f, rec.state);
+	set_deadline_at(c, f, (uint64_t)rec.end + SILENT_MARGIN_S);
 	c->silent_rearms++;
 	return true;
 }

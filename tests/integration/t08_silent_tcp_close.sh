@@ -3,21 +3,23 @@
 # no DESTROY (no event extension), and the timeout the dump gave them is
 # the established one (5 days), so only a packet can tell that their end
 # came much sooner: a RST (CLOSE, 3 s here) or a FIN exchange (TIME_WAIT,
-# 5 s here). On a masquerading gateway (client 192.0.2.2 - gateway -
+# 40 s here). On a masquerading gateway (client 192.0.2.2 - gateway -
 # server 198.51.100.2), three connections are opened with events off in
 # the gateway, then flowtop starts there; one is reset, one closed, one
-# keeps sending a byte a second. The two closed ones must leave flowtop's
-# view within 45 s of the close (conntrack -L has dropped them by then),
-# the third must stay. Two flowtops: the BPF backend, which learns each
-# connection's new end from what the program recorded of it (no GET), and
-# --acct conntrack, whose counter reads list the new timeouts.
+# keeps sending a byte a second. The reset one must leave flowtop's view
+# within 45 s of the reset, the closed one show TIME_WAIT while it is
+# still in the kernel's table and leave within 60 s (conntrack -L has
+# dropped both by then); the third must stay. Two flowtops: the BPF
+# backend, which learns each connection's new end and state from what the
+# program recorded of it (no GET), and --acct conntrack, whose counter
+# reads list the new timeouts and states.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_flowtop
 
 gateway_setup masquerade
 sysctl_set r net.netfilter.nf_conntrack_tcp_timeout_close 3
-sysctl_set r net.netfilter.nf_conntrack_tcp_timeout_time_wait 5
+sysctl_set r net.netfilter.nf_conntrack_tcp_timeout_time_wait 40
 
 # the server: holds what it accepts, closes a connection when its peer does
 bg s $PY -c '
@@ -90,23 +92,41 @@ ft_sync_all 2 $CASES
 
 touch "$GO"
 closed=$(date +%s.%N)
-declare -A GONE=()
-until=$($PY -c "import sys; print(int(float(sys.argv[1]) + 45))" "$closed")
+# per case: when the reset one left, when the closed one showed TIME_WAIT
+# and when it left
+declare -A RST_GONE=() FIN_TW=() FIN_GONE=()
+RST="proto=tcp sport=46001 dport=7000"
+FIN="proto=tcp sport=46002 dport=7000"
+until=$($PY -c "import sys; print(int(float(sys.argv[1]) + 60))" "$closed")
 while [ "$(date +%s)" -le "$until" ]; do
 	for tag in $CASES; do
-		[ -z "${GONE[$tag]:-}" ] || continue
-		[ "$(json_count "$(ft_last "$tag")" proto=tcp dport=7000)" -le 1 ] &&
-			GONE[$tag]=$(date +%s.%N)
+		snap=$(ft_last "$tag")
+		now=$(date +%s.%N)
+		[ -n "${RST_GONE[$tag]:-}" ] || [ "$(json_count "$snap" $RST)" != 0 ] ||
+			RST_GONE[$tag]=$now
+		[ -n "${FIN_TW[$tag]:-}" ] ||
+			[ "$(json_count "$snap" $FIN state=TIME_WAIT)" != 1 ] ||
+			FIN_TW[$tag]=$now
+		[ -n "${FIN_GONE[$tag]:-}" ] || [ "$(json_count "$snap" $FIN)" != 0 ] ||
+			FIN_GONE[$tag]=$now
 	done
-	[ ${#GONE[@]} -lt 2 ] || break
+	[ ${#FIN_GONE[@]} -lt 2 ] || [ ${#RST_GONE[@]} -lt 2 ] || break
 	sleep 0.5
 done
 ns r conntrack -L -p tcp --dport 7000 2>/dev/null >"$TMPD/ct.txt"
+_after() { $PY -c "import sys; print('%.1f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$closed" "$1"; }
 for tag in $CASES; do
-	[ -n "${GONE[$tag]:-}" ] || {
-		snap=$(ft_last "$tag")
-		fail "$tag: 45 s after the close, $(json_count "$snap" proto=tcp dport=7000) connections to port 7000 still shown, conntrack lists $(grep -c 7000 "$TMPD/ct.txt") (gets $(json_top "$snap" gets), silent_ends $(json_top "$snap" silent_ends))"
-	}
+	snap=$(ft_last "$tag")
+	why="conntrack lists $(grep -c 7000 "$TMPD/ct.txt") (gets $(json_top "$snap" gets), silent_ends $(json_top "$snap" silent_ends))"
+	[ -n "${RST_GONE[$tag]:-}" ] ||
+		fail "$tag: 60 s after the reset (CLOSE: 3 s) the connection is still shown; $why"
+	[ -n "${FIN_GONE[$tag]:-}" ] ||
+		fail "$tag: 60 s after the close (TIME_WAIT: 40 s) the connection is still shown; $why"
+	[ -n "${FIN_TW[$tag]:-}" ] ||
+		fail "$tag: the closed connection never showed TIME_WAIT while in the view"
+	# the end within about 30 s of the kernel's
+	[ "$($PY -c "import sys; print(int(float(sys.argv[1]) <= 45))" "$(_after "${RST_GONE[$tag]}")")" = 1 ] ||
+		fail "$tag: the reset connection left $(_after "${RST_GONE[$tag]}") s after the reset, want <= 45"
 done
 grep -q 'sport=46001 ' "$TMPD/ct.txt" && fail "conntrack still lists the reset connection"
 grep -q 'sport=46002 ' "$TMPD/ct.txt" && fail "conntrack still lists the closed connection"
@@ -126,8 +146,7 @@ for tag in $CASES; do
 		# the program's record of each end: nothing to ask
 		[ "$gets" = 0 ] || fail "$tag: $gets GETs, want none"
 	fi
-	took=$($PY -c "import sys; print('%.1f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$closed" "${GONE[$tag]}")
-	RESULT="$RESULT; $tag: gone ${took} s after the close, $gets GETs"
+	RESULT="$RESULT; $tag: reset gone after $(_after "${RST_GONE[$tag]}") s, closed in TIME_WAIT at $(_after "${FIN_TW[$tag]}") s, gone at $(_after "${FIN_GONE[$tag]}") s, $gets GETs"
 done
 for tag in $CASES; do
 	ft_stop "$tag" INT

@@ -101,7 +101,7 @@ static void test_conntrack_needs_no_bpf(void **state)
 	assert_int_equal(acct_forget_now(a, &key), 0);
 	assert_int_equal(acct_read(a, NULL, NULL), 0);
 	assert_int_equal(acct_set(a, &key, NULL, 1), -EINVAL);
-	uint32_t end;
+	struct flow_end end;
 	assert_int_equal(acct_expires(a, &key, &end), -EOPNOTSUPP);
 	acct_get_stats(a, &st);
 	assert_int_equal(st.entries, 0);
@@ -1160,7 +1160,7 @@ static void test_lru_reports_every_key(void **state)
 		skip();
 	assert_true(acct_map_fd(a) >= 0);
 	{
-		uint32_t end;
+		struct flow_end end;
 
 		make_key(&keys[0], 0);
 		assert_int_equal(acct_expires(a, &keys[0], &end), -EOPNOTSUPP);
@@ -1263,17 +1263,19 @@ static void test_lru_owner_forget(void **state)
  * counters moved: an idle slot goes whoever owns it), and a reused tuple's
  * slot reported even when its counters equal the old connection's */
 /*
- * acct_expires: what the program recorded of a slot's end (slot_expires,
- * written here as the program would), for a key with a slot; none for a
- * key without one, a slot without a record, or a key forgotten since.
+ * acct_expires: what the program recorded of a slot's end and TCP state
+ * (slot_expires, written here as the program would), for a key with a
+ * slot; none for a key without one, a slot without a record, or a key
+ * forgotten since.
  */
 static void test_slots_expires(void **state)
 {
 	static struct seen s;
 	struct flow_key keys[12];
 	struct flow_counters v[12];
+	struct flow_end end;
 	struct acct *a;
-	uint32_t i, slot, end;
+	uint32_t i, slot;
 
 	(void)state;
 	if (open_layout(&a, ACCT_LAYOUT_SLOTS, 1000))
@@ -1284,7 +1286,11 @@ static void test_slots_expires(void **state)
 	}
 	assert_int_equal(acct_set(a, keys, v, 10), 0);
 	for (i = 0; i < 5; i++) {
-		uint32_t e = 5000 + i;
+		/* 0..3 TCP states, 4 a protocol without one */
+		struct flow_end e = {
+			.end = 5000 + i,
+			.state = i < 4 ? (uint8_t)(i + 3) : FLOW_END_NO_STATE,
+		};
 
 		assert_int_equal(bpf_map_lookup_elem(a->sl.slot_of_fd, &keys[i],
 						     &slot), 0);
@@ -1294,9 +1300,11 @@ static void test_slots_expires(void **state)
 	/* before the first read (the program's map) and after (the index) */
 	for (int pass = 0; pass < 2; pass++) {
 		for (i = 0; i < 5; i++) {
-			end = 0;
+			memset(&end, 0, sizeof(end));
 			assert_int_equal(acct_expires(a, &keys[i], &end), 0);
-			assert_int_equal(end, 5000 + i);
+			assert_int_equal(end.end, 5000 + i);
+			assert_int_equal(end.state,
+					 i < 4 ? i + 3 : FLOW_END_NO_STATE);
 		}
 		/* a slot without a record, a key without a slot */
 		assert_int_equal(acct_expires(a, &keys[5], &end), -ENOENT);
@@ -1307,7 +1315,8 @@ static void test_slots_expires(void **state)
 	assert_int_equal(read_into(a, &s, true), 0);
 	assert_int_equal(acct_expires(a, &keys[2], &end), -ENOENT);
 	assert_int_equal(acct_expires(a, &keys[3], &end), 0);
-	assert_int_equal(end, 5003);
+	assert_int_equal(end.end, 5003);
+	assert_int_equal(end.state, 6);
 }
 
 static void test_slots_owner_forget(void **state)
