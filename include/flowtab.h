@@ -288,6 +288,16 @@ uint32_t flowtab_row(const struct flowtab *tab, const uint32_t *ranks,
  * current generation keep nothing (no snapshot lists it yet).
  */
 void flowtab_touch(struct flowtab *tab, struct flow_rec *f);
+
+/* Sets f's conntrack state (collector only), touching f if it changes. */
+static inline void flowtab_set_state(struct flowtab *tab, struct flow_rec *f,
+				     uint8_t state)
+{
+	if (f->state != state) {
+		flowtab_touch(tab, f);
+		f->state = state;
+	}
+}
 /* The generation being written now. */
 uint64_t flowtab_gen(const struct flowtab *tab);
 /* Ends the generation being written (returns it); sets the epoch to it. */

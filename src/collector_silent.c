@@ -218,10 +218,8 @@ void silent_moved(struct collector *c, struct flow_rec *f)
 static void silent_state(struct collector *c, struct flow_rec *f,
 			 uint8_t state)
 {
-	if (f->state != FLOW_STATE_NONE && f->state != state) {
-		flowtab_touch(c->tab, f);
-		f->state = state;
-	}
+	if (f->state != FLOW_STATE_NONE)
+		flowtab_set_state(c->tab, f, state);
 }
 
 void silent_listed(struct collector *c, struct flow_rec *f,

@@ -187,6 +187,15 @@ struct dump_walk {
 	bool may_yield;		/* a table dump after the first: ct_yield */
 };
 
+/* The collector's tick, when it is due (ct_yield): between two parts of a
+ * resync, its dump's or its ghost walk's. */
+static int tick_if_due(struct ct_source *src)
+{
+	if (src->yield.due && src->yield.due(src->yield.arg))
+		return src->yield.run(src->yield.arg);
+	return 0;
+}
+
 static int dump_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct dump_walk *w = data;
@@ -269,9 +278,8 @@ static int run_request(struct ct_source *src, uint8_t msg, uint16_t flags,
 		 */
 		if (flags & NLM_F_DUMP)
 			ct_stash_events(src);
-		if (w->may_yield && !w->err && src->yield.due &&
-		    src->yield.due(src->yield.arg))
-			w->err = src->yield.run(src->yield.arg);
+		if (w->may_yield && !w->err)
+			w->err = tick_if_due(src);
 	}
 	return w->err;
 }
@@ -430,9 +438,7 @@ static int ghost_pause(void *arg)
 	struct ct_source *src = arg;
 
 	ct_stash_events(src);
-	if (src->yield.due && src->yield.due(src->yield.arg))
-		return src->yield.run(src->yield.arg);
-	return 0;
+	return tick_if_due(src);
 }
 
 static int do_dump(struct ct_source *src, struct flowtab *tab,

@@ -690,10 +690,8 @@ int ct_apply(const struct ct_apply_ctx *ctx, enum ct_msg kind,
 	if ((e->has_mark || kind == CT_MSG_DUMP) &&
 	    flowtab_set_mark(ctx->tab, f, e->has_mark ? e->mark : 0))
 		return -ENOMEM;
-	if (e->has_state && f->state != e->state) {
-		flowtab_touch(ctx->tab, f);
-		f->state = e->state;
-	}
+	if (e->has_state)
+		flowtab_set_state(ctx->tab, f, e->state);
 	flow_rec_set_start(f, e->start_ns);
 	/*
 	 * Started after the counting did: counted from its start, unless a

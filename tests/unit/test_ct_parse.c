@@ -871,6 +871,17 @@ static int count_pause(void *arg)
 	return p->stop_at && (int)p->calls == p->stop_at ? -EINTR : 0;
 }
 
+/* Flow i of a large table: base with ports and an id of its own, in *e. */
+static const struct ct_entry *nth_entry(const struct ct_entry *base,
+					uint32_t i, struct ct_entry *e)
+{
+	*e = *base;
+	e->key.sport = htons((uint16_t)(1 + i % 60000));
+	e->key.dport = htons((uint16_t)(1 + i / 60000));
+	e->ct_id = i + 1;
+	return e;
+}
+
 /*
  * A resync's ghost walk over 3 x CT_GHOST_PAUSE + 10 flows, every other
  * one a ghost: the pause comes every CT_GHOST_PAUSE flows walked, with the
@@ -888,23 +899,15 @@ static void test_ghosts_pausing(void **state)
 
 	for (int round = 0; round < 2; round++) {
 		fx->ctx.gen = (uint32_t)(2 * round + 1);
-		for (uint32_t i = 0; i < n; i++) {
-			e = base;
-			e.key.sport = htons((uint16_t)(1 + i % 60000));
-			e.key.dport = htons((uint16_t)(1 + i / 60000));
-			e.ct_id = i + 1;
-			assert_int_equal(ct_apply(&fx->ctx, CT_MSG_DUMP, &e), 1);
-		}
+		for (uint32_t i = 0; i < n; i++)
+			assert_int_equal(ct_apply(&fx->ctx, CT_MSG_DUMP,
+						  nth_entry(&base, i, &e)), 1);
 		assert_int_equal(flowtab_count(fx->tab), n);
 		/* the next generation lists every other flow */
 		fx->ctx.gen++;
-		for (uint32_t i = 0; i < n; i += 2) {
-			e = base;
-			e.key.sport = htons((uint16_t)(1 + i % 60000));
-			e.key.dport = htons((uint16_t)(1 + i / 60000));
-			e.ct_id = i + 1;
-			assert_int_equal(ct_apply(&fx->ctx, CT_MSG_DUMP, &e), 1);
-		}
+		for (uint32_t i = 0; i < n; i += 2)
+			assert_int_equal(ct_apply(&fx->ctx, CT_MSG_DUMP,
+						  nth_entry(&base, i, &e)), 1);
 		fx->seen.destroyed = 0;
 		memset(&p, 0, sizeof(p));
 		p.fx = fx;
