@@ -578,16 +578,18 @@ static __always_inline int slot_owner_cmp(const struct flow_owner *o,
  * moved ct->timeout for this packet: it runs before this program's hook
  * (netfilter), or calls nf_ct_acct_add after it (the probes). It counts
  * in jiffies: from the moment the connection is confirmed, ct->timeout is
- * the jiffy it expires at; before that, the jiffies it will get.
+ * the jiffy it expires at; before that, the jiffies it will get. Whether
+ * it is, its owner stamp says (conn_stamp: 0 until confirmed), which
+ * spares a read of ct->status on every packet.
  */
-static __always_inline __u32 conn_expires(struct nf_conn *ct)
+static __always_inline __u32 conn_expires(struct nf_conn *ct, __u64 stamp)
 {
 	__u32 timeout = BPF_CORE_READ(ct, timeout);
 	__s64 left;
 
 	if (!tick_ns)
 		return 0;
-	if (BPF_CORE_READ(ct, status) & IPS_CONFIRMED)
+	if (stamp != FLOW_STAMP_UNCONFIRMED)
 		left = (__s32)(timeout - (__u32)bpf_jiffies64());
 	else
 		left = timeout;
@@ -599,7 +601,7 @@ static __always_inline __u32 conn_expires(struct nf_conn *ct)
 
 /* slots layout: a packet of the slot's connection moved its end */
 static __always_inline void slot_expires_set(__u32 slot, struct nf_conn *ct,
-					     __u8 proto)
+					     __u64 stamp, __u8 proto)
 {
 	struct flow_end *e = bpf_map_lookup_elem(&slot_expires, &slot);
 	union {
@@ -609,7 +611,7 @@ static __always_inline void slot_expires_set(__u32 slot, struct nf_conn *ct,
 
 	if (!e)
 		return;
-	v.rec.end = conn_expires(ct);
+	v.rec.end = conn_expires(ct, stamp);
 	if (proto == PROTO_TCP)
 		v.rec.state = BPF_CORE_READ(ct, proto.tcp.state);
 	/* the same second and state mostly: no store, the line stays
@@ -694,7 +696,7 @@ static __always_inline void account(struct nf_conn *ct, __u32 dir,
 	if (!c)
 		return;
 	if (layout != LAYOUT_LRU)
-		slot_expires_set(slot, ct, key.proto);
+		slot_expires_set(slot, ct, owner.stamp, key.proto);
 	/*
 	 * Shared counters (slots) or a per-CPU slot that a softirq
 	 * (PRE_ROUTING) can interrupt in a process context program
