@@ -23,6 +23,8 @@
  * order (as a churned table is: records are not in slot order, so each
  * lookup misses on its record as well as its bucket).
  *
+ * -f: instead, what a resync's ghosts cost to forget (run_forgets).
+ *
  * Defaults: -n 262144,1048576 -r 5 -l both. -x adds the older layout
  * comparison (bare bpf_map_lookup_batch walks at several batch sizes and
  * over other hash types, and the memory floor).
@@ -378,6 +380,154 @@ out:
 	return rc;
 }
 
+/* ---- -f: what forgetting the flows of a resync's ghosts costs ------------ */
+
+/*
+ * Survivors (odd i) are known; a forgotten key may still be reported (the
+ * read's rotating recheck) until its forget's turn comes, as the caller's
+ * flow is gone: unknown. Every key's counters must be right.
+ */
+static bool forget_fn(const struct flow_key *key,
+		      const struct flow_counters *sum, void *arg)
+{
+	struct check *c = arg;
+	uint32_t i = key_index(key);
+
+	c->reported++;
+	if (i >= c->flows || memcmp(sum, &c->want[i], sizeof(*sum))) {
+		c->bad++;
+		return false;
+	}
+	c->changed_seen += c->changed[i];
+	return i & 1;
+}
+
+/*
+ * F flows with slots; then the ghosts of a resync come at once: half of
+ * them (even i) and as many keys that never had a slot are forgotten.
+ * Reads run (a quarantine apart) until every forgotten slot is back with
+ * the program; prints their CPU time in all and per forget, and the
+ * slowest read. The survivors' counters are checked after.
+ */
+static int run_forgets(uint32_t flows)
+{
+	struct acct_opts ao = { .kind = ACCT_NETFILTER,
+				.layout = ACCT_LAYOUT_SLOTS,
+				.max_flows = flows };
+	struct flow_counters *want = NULL, *vbuf = NULL;
+	struct flow_key *keys = NULL, *kbuf = NULL, k;
+	uint8_t *changed = NULL;
+	struct acct *acct = NULL;
+	struct acct_stats st;
+	double c0, c, total = 0, slowest = 0;
+	uint32_t i, nforget = 0, half = flows / 2;
+	int rc = 1, reads = 0, settled = 0;
+	char err[512];
+
+	keys = calloc(flows, sizeof(*keys));
+	kbuf = calloc(flows, sizeof(*kbuf));
+	want = calloc(flows, sizeof(*want));
+	vbuf = calloc(flows, sizeof(*vbuf));
+	changed = calloc(flows, 1);
+	if (!keys || !kbuf || !want || !vbuf || !changed) {
+		fprintf(stderr, "acct_read_bench: out of memory\n");
+		goto out;
+	}
+	if (acct_open(&acct, &ao, err, sizeof(err))) {
+		fprintf(stderr, "acct_read_bench: %s\n", err);
+		goto out;
+	}
+	for (i = 0; i < flows; i++)
+		make_key(&keys[i], i);
+	if (change(acct, keys, want, changed, flows, 100, 0, kbuf, vbuf)) {
+		fprintf(stderr, "acct_read_bench: filling the map failed\n");
+		goto out;
+	}
+	{
+		struct check ck = { want, changed, flows, 0, 0, 0 };
+
+		rc = acct_read(acct, check_fn, &ck);
+		if (rc || ck.bad)
+			goto fail;
+	}
+	for (i = 0; i < flows; i += 2) {
+		make_key(&k, i);
+		if (acct_forget_conn(acct, &k, 0))
+			goto fail;
+		/* a ghost that never had a slot (no packet counted) */
+		make_key(&k, flows + i / 2);
+		if (acct_forget_conn(acct, &k, 0))
+			goto fail;
+		nforget += 2;
+	}
+	memset(changed, 0, flows);
+	/* until the slots are back (entries at half) and one more read */
+	while (reads < 400 && settled < 2) {
+		struct check ck = { want, changed, flows, 0, 0, 0 };
+
+		c0 = cpu_ms();
+		rc = acct_read(acct, forget_fn, &ck);
+		c = cpu_ms() - c0;
+		reads++;
+		total += c;
+		if (c > slowest)
+			slowest = c;
+		if (rc || ck.bad) {
+			fprintf(stderr, "acct_read_bench: forget read %d: rc %d,"
+				" %llu keys wrong\n", reads, rc,
+				(unsigned long long)ck.bad);
+			rc = 1;
+			goto out;
+		}
+		acct_get_stats(acct, &st);
+		if (st.entries <= flows - half)
+			settled++;
+		/* the quarantine: a slot goes back a read and 200 ms later */
+		usleep(210 * 1000);
+	}
+	{
+		struct check ck = { want, changed, flows, 0, 0, 0 };
+		uint32_t n = 0;
+
+		for (i = 1; i < flows; i += 2) {
+			want[i].packets[0] += 3;
+			changed[i] = 1;
+			kbuf[n] = keys[i];
+			vbuf[n++] = want[i];
+		}
+		rc = acct_set(acct, kbuf, vbuf, n);
+		if (!rc)
+			rc = acct_read(acct, forget_fn, &ck);
+		if (rc || ck.bad || ck.changed_seen != n || settled < 2) {
+			fprintf(stderr, "acct_read_bench: after the forgets: rc "
+				"%d, %llu wrong, %llu of %u survivors, entries "
+				"%llu\n", rc, (unsigned long long)ck.bad,
+				(unsigned long long)ck.changed_seen, n,
+				(unsigned long long)st.entries);
+			rc = 1;
+			goto out;
+		}
+	}
+	printf("slots %8u flows, %u forgets (half without a slot): %d reads, "
+	       "%.1f ms cpu in all, %.2f us a forget, slowest read %.1f ms "
+	       "cpu\n", flows, nforget, reads, total, total * 1e3 / nforget,
+	       slowest);
+	rc = 0;
+	goto out;
+fail:
+	fprintf(stderr, "acct_read_bench: forgets with %u flows: %s\n", flows,
+		strerror(rc < 0 ? -rc : EIO));
+	rc = 1;
+out:
+	acct_close(acct);
+	free(keys);
+	free(kbuf);
+	free(want);
+	free(vbuf);
+	free(changed);
+	return rc;
+}
+
 /* ---- -x: the layout comparison that chose the slots layout ---------------- */
 
 static int fill_raw(int fd, uint32_t flows, int ncpus)
@@ -537,7 +687,7 @@ static void layouts(uint32_t flows, int ncpus, int rounds, double *scratch)
 static void usage(void)
 {
 	fprintf(stderr, "usage: acct_read_bench [-n FLOWS[,FLOWS...]] "
-		"[-r ROUNDS] [-l slots|lru|both] [-x] [-P] [-s]\n");
+		"[-r ROUNDS] [-l slots|lru|both] [-x] [-P] [-s] [-f]\n");
 	exit(2);
 }
 
@@ -545,11 +695,11 @@ int main(int argc, char **argv)
 {
 	uint32_t sizes[MAX_SIZES] = { 262144, 1048576 };
 	int nsizes = 2, rounds = 5, opt, rc = 0, s;
-	bool extra = false, want_slots = true, want_lru = true;
+	bool extra = false, forgets = false, want_slots = true, want_lru = true;
 	double *scratch;
 	char *p, *end;
 
-	while ((opt = getopt(argc, argv, "n:r:l:xPs")) != -1) {
+	while ((opt = getopt(argc, argv, "n:r:l:xPsf")) != -1) {
 		switch (opt) {
 		case 'n':
 			nsizes = 0;
@@ -585,6 +735,9 @@ int main(int argc, char **argv)
 		case 's':
 			shuffled = true;
 			break;
+		case 'f':
+			forgets = true;
+			break;
 		default:
 			usage();
 		}
@@ -603,7 +756,9 @@ int main(int argc, char **argv)
 	printf("possible cpus %d, %d rounds per figure (medians); "
 	       "collector = zero all rates + read + flow table lookup/update "
 	       "per reported key\n", libbpf_num_possible_cpus(), rounds);
-	for (s = 0; s < nsizes; s++) {
+	for (s = 0; forgets && s < nsizes; s++)
+		rc |= run_forgets(sizes[s]);
+	for (s = 0; !forgets && s < nsizes; s++) {
 		if (want_slots)
 			rc |= run_case(ACCT_LAYOUT_SLOTS, sizes[s], rounds,
 				       scratch);

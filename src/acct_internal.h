@@ -140,6 +140,7 @@ struct acct_slots {
 	size_t kwin_lo, kwin_hi;	/* bytes of slot_keys in the window */
 	uint64_t key_maps;		/* windows mapped so far */
 	uint64_t key_lookups;		/* keys read by system call */
+	uint64_t slot_lookups;		/* keys looked up in slot_of */
 	int keys_fd, ctr_fd;
 	int slot_of_fd, free_fd;
 	int owner_fd;			/* slot_owner: read only to forget */
@@ -200,6 +201,17 @@ struct acct_slots {
 	uint64_t rescued;		/* newer connections' counts taken
 					 * back from quarantine */
 	uint64_t recycled;		/* slots given back to free_slots */
+	/*
+	 * This read's scan put every slot in use into the index (no key it
+	 * could not read, none beyond the mapping): a key not there has no
+	 * slot, and a forget need not ask slot_of (acct_slots.c).
+	 */
+	bool scan_whole;
+	/* forget_queued's scratch, kept from read to read */
+	struct forget_probe *fprobe;	/* per entry: hash, slot found */
+	struct forget_cand *fcand, *fsorted;	/* tag matches to compare */
+	uint32_t *fbucket;		/* counting sort by part of slot_keys */
+	size_t fprobe_cap, fcand_cap, fsorted_cap, fbucket_cap;
 };
 
 struct acct {
