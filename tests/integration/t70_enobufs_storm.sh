@@ -9,6 +9,9 @@
 # snapshots through the storm (one after every burst), and once the storm
 # is over its flow set must equal `conntrack -L` exactly (nothing lost, no
 # ghost of the flushed flows), and it must still end cleanly on SIGTERM.
+# A resync drops the overrun queue by replacing the event socket (not by
+# reading megabytes of stale events): flowtop's subscribed socket must be
+# a new one after the storm, and still only one.
 . "$(dirname "$0")/lib.sh"
 
 require_root
@@ -46,6 +49,19 @@ last_resyncs() {
 	PY
 }
 
+# inodes of flowtop's netlink sockets subscribed to conntrack's events
+# (NETLINK_NETFILTER, groups NEW|UPDATE|DESTROY) in the dut namespace
+event_sockets() {
+	local fds
+	fds=$(for f in /proc/"$pid"/fd/*; do readlink "$f"; done 2>/dev/null |
+		sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p' | sort)
+	ns dut cat /proc/net/netlink | awk '$2 == 12 && $4 == "00000007" { print $10 }' |
+		sort | comm -12 - <(echo "$fds")
+}
+sock_before=$(event_sockets)
+[ "$(wc -w <<<"$sock_before")" -eq 1 ] ||
+	fail "want one event socket in flowtop at start, found: '$sock_before'"
+
 storm_start=$(date +%s.%N)
 r_prev=$(last_resyncs)
 for b in $(seq 0 $((BURSTS - 1))); do
@@ -80,6 +96,13 @@ log "after the storm: $verdict"
 n=$($PY -c 'import json,sys; print(json.loads(sys.argv[1])["ct"])' "$verdict")
 [ "$n" -eq $(((BURSTS - FLUSH_AFTER) * PER_BURST)) ] ||
 	fail "conntrack -L holds $n flows, want $(((BURSTS - FLUSH_AFTER) * PER_BURST)) (test set-up?)"
+
+sock_after=$(event_sockets)
+[ "$(wc -w <<<"$sock_after")" -eq 1 ] ||
+	fail "want one event socket in flowtop after $r_prev resyncs, found: '$sock_after'"
+[ "$sock_after" != "$sock_before" ] ||
+	fail "after $r_prev resyncs flowtop still reads the event socket it started with (inode $sock_before): the overrun queue was read out, not dropped"
+log "event socket: inode $sock_before at start, $sock_after after the storm"
 
 # snapshot pace through the storm, for the log (not asserted: wall clock)
 gap=$($PY - "$TMPD/storm.out" "$storm_start" "$storm_end" <<'PY'
