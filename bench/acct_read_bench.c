@@ -7,7 +7,7 @@
  * Loads and attaches the netfilter backend in a private network namespace
  * (so no real traffic reaches it), gives F distinct keys counters with
  * acct_set (as the BPF program would), then per round changes the counters
- * of all or 10 % of the keys and times acct_read:
+ * of all, 10 % or 1 % of the keys and times acct_read:
  *
  *   bare       the callback only checks the value (exactness: every key
  *              reported carries exactly the counters set for it, and every
@@ -176,7 +176,7 @@ static int change(struct acct *acct, struct flow_key *keys,
 	uint32_t i, n = 0;
 
 	for (i = 0; i < flows; i++) {
-		/* a different 10 % each round */
+		/* a different pct % each round */
 		changed[i] = pct >= 100 || (i + round) % (100 / pct) == 0;
 		if (!changed[i])
 			continue;
@@ -223,7 +223,7 @@ static int run_case(enum acct_layout layout, uint32_t flows, int rounds,
 				.max_flows = flows };
 	struct flow_counters *want = NULL, *vbuf = NULL;
 	struct flow_key *keys = NULL, *kbuf = NULL;
-	static const unsigned int pcts[] = { 100, 10 };
+	static const unsigned int pcts[] = { 100, 10, 1 };
 	struct flowtab *tab = NULL;
 	uint8_t *changed = NULL;
 	struct acct *acct = NULL;

@@ -22,9 +22,11 @@
  *          slot_keys[slot] holds its key and slot_counters[slot] its
  *          counters, both arrays mmap()ed by userspace (slot_keys a window
  *          at a time, as a read passes it) and read straight from
- *          memory, no system call per flow. Free slots come from
- *          free_slots (recycled by userspace) or, while never-used ones
- *          are left, from the bump counter slot_next.
+ *          memory, no system call per flow; slot_marks has a bit per
+ *          slot set when its counters move, so a read visits only those.
+ *          Free slots come from free_slots (recycled by userspace) or,
+ *          while never-used ones are left, from the bump counter
+ *          slot_next.
  *   lru    counters: per-CPU LRU hash key -> counters, read with batch
  *          lookups (the layout before slots; its read cost grows with the
  *          number of possible CPUs).
@@ -149,6 +151,19 @@ struct {
 	__type(key, __u32);
 	__type(value, struct flow_end);
 } slot_expires SEC(".maps");
+
+/*
+ * slots layout: a bit per slot (64 a word), set when its counters move.
+ * Userspace (mmap()ed) visits the slots marked since its last read and
+ * clears what it took, instead of comparing every slot handed out.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u64);
+} slot_marks SEC(".maps");
 
 /* slots layout: who owns each slot's counters (not mmap()ed: not read) */
 struct {
@@ -620,6 +635,39 @@ static __always_inline void slot_expires_set(__u32 slot, struct nf_conn *ct,
 		*(volatile __u64 *)e = v.word;
 }
 
+/*
+ * slots layout: slot's counters moved (after the adds). On x86 the bit is
+ * set only when it is clear: a store, and the cache line taken from the
+ * other CPUs, once per slot per read rather than on every packet. That
+ * is safe because the adds before the look are locked (fully ordered), as
+ * userspace's clear before it loads the counters is: either it sees these
+ * adds, or this look sees the bit it cleared and sets it again. Weakly
+ * ordered CPUs have no ordering between a non-fetching add and the look:
+ * there the bit is set every time, by a fetching (fully ordered) or.
+ */
+#ifdef __TARGET_ARCH_x86
+#define FLOWACCT_MARK_IF_CLEAR 1
+#else
+#define FLOWACCT_MARK_IF_CLEAR 0
+#endif
+
+static __always_inline void slot_mark(__u32 slot)
+{
+	__u32 w = slot / 64;
+	__u64 bit = 1ull << (slot % 64), old;
+	__u64 *word = bpf_map_lookup_elem(&slot_marks, &w);
+
+	if (!word)
+		return;
+	if (FLOWACCT_MARK_IF_CLEAR) {
+		if (!(*(volatile __u64 *)word & bit))
+			__sync_fetch_and_or(word, bit);
+		return;
+	}
+	old = __sync_fetch_and_or(word, bit);
+	barrier_var(old);	/* the fetching form */
+}
+
 /* slots layout: the counters of key's slot, made owner's (*slot its number) */
 static __always_inline struct flow_counters *
 slot_counters_of(struct flow_key *key, const struct flow_owner *owner,
@@ -709,6 +757,8 @@ static __always_inline void account(struct nf_conn *ct, __u32 dir,
 		__sync_fetch_and_add(&c->packets[FLOW_DIR_REPLY], packets);
 		__sync_fetch_and_add(&c->bytes[FLOW_DIR_REPLY], bytes);
 	}
+	if (layout != LAYOUT_LRU)
+		slot_mark(slot);
 }
 
 /*

@@ -144,6 +144,9 @@ static int set_sizes(struct flowacct_bpf *skel, const struct acct_opts *o,
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.slot_expires,
 					       slots ? nslots : 1);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.slot_marks, slots ?
+					       (uint32_t)(((uint64_t)nslots + 63) / 64) : 1);
 	return err;
 }
 

@@ -162,6 +162,17 @@ struct acct_slots {
 	uint8_t *misses;		/* consecutive reads fn said "unknown" */
 	uint8_t *moved;			/* low 8 bits of the read that last saw
 					 * its counters move */
+	/*
+	 * The program's slot_marks (mmap()ed, a bit per slot, 64 a word):
+	 * set when a slot's counters move, cleared by the read that visits
+	 * it. again: the slots the next read visits whatever their marks
+	 * (the caller did not know the key, or its key could not be read).
+	 */
+	uint64_t *marks;
+	uint64_t visits;		/* slots reads looked at, cumulative */
+	size_t marks_len;
+	int marks_fd;
+	uint64_t *again;
 
 	/* key -> slot index over slot_keys: open addressing, linear
 	 * probing, sized for the slots in it (acct_slots.c) */

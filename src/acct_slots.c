@@ -271,6 +271,58 @@ static uint32_t used_slots(struct acct_slots *sl)
 	return hi;
 }
 
+/* ---- marks: the slots a read visits ---------------------------------- */
+
+/* 64-bit words of a bitmap of n slots */
+static inline size_t mark_words(uint32_t n)
+{
+	return ((size_t)n + 63) / 64;
+}
+
+/* The next read visits slot s whatever its mark. */
+static inline void visit_again(struct acct_slots *sl, uint32_t s)
+{
+	sl->again[s / 64] |= 1ull << (s % 64);
+}
+
+/* Slot s's counters moved, as the program marks it (acct_set). */
+static inline void mark_moved(struct acct_slots *sl, uint32_t s)
+{
+	__atomic_fetch_or(&sl->marks[s / 64], 1ull << (s % 64),
+			  __ATOMIC_SEQ_CST);
+}
+
+/* Bits [a, b) of a word (0 <= a <= b <= 64). */
+static inline uint64_t bit_range(uint32_t a, uint32_t b)
+{
+	uint64_t hi = b >= 64 ? ~0ull : (1ull << b) - 1;
+
+	return hi & ~((1ull << a) - 1);
+}
+
+/*
+ * The slots of word w (slots 64w..64w+63, below hi) a read visits: those
+ * the program marked (the marks taken: cleared, all at once, then the
+ * counters read, see slot_mark in the program), those marked to visit
+ * again, and those in the rotating re-check's range [ws, we).
+ */
+static uint64_t slots_to_visit(struct acct_slots *sl, uint32_t w, uint32_t hi,
+			       uint32_t ws, uint32_t we)
+{
+	uint32_t lo = w * 64;
+	uint64_t m = hi - lo >= 64 ? ~0ull : bit_range(0, hi - lo), bits;
+
+	bits = sl->again[w] & m;
+	sl->again[w] &= ~m;
+	if (__atomic_load_n(&sl->marks[w], __ATOMIC_RELAXED) & m)
+		bits |= __atomic_fetch_and(&sl->marks[w], ~m,
+					   __ATOMIC_SEQ_CST) & m;
+	if (lo < we && lo + 64 > ws)
+		bits |= bit_range(ws > lo ? ws - lo : 0,
+				  we - lo < 64 ? we - lo : 64) & m;
+	return bits;
+}
+
 int acct_slots_init(struct acct *a, int keys_fd, int ctr_fd,
 		    volatile uint64_t *next, char *why, size_t len)
 {
@@ -285,6 +337,17 @@ int acct_slots_init(struct acct *a, int keys_fd, int ctr_fd,
 	sl->keys = reserve(key_window_bytes());
 	sl->ctr = reserve(sl->ctr_len);
 	err = sl->keys && sl->ctr ? map_prefix(sl, 1) : -ENOMEM;
+	if (!err) {
+		/* all of it: 1 bit a slot */
+		sl->marks_len = page_round(mark_words(sl->nslots) *
+					   sizeof(*sl->marks));
+		sl->marks = mmap(NULL, sl->marks_len, PROT_READ | PROT_WRITE,
+				 MAP_SHARED, sl->marks_fd, 0);
+		if (sl->marks == MAP_FAILED) {
+			err = -errno;
+			sl->marks = NULL;
+		}
+	}
 	if (err) {
 		if (why && len)
 			snprintf(why, len, "cannot map the counter slot arrays:"
@@ -306,8 +369,9 @@ int acct_slots_init(struct acct *a, int keys_fd, int ctr_fd,
 	sl->state = calloc(sl->nslots, 1);
 	sl->misses = calloc(sl->nslots, 1);
 	sl->moved = calloc(sl->nslots, 1);
+	sl->again = calloc(mark_words(sl->nslots), sizeof(*sl->again));
 	if (!sl->index || !sl->shadow || !sl->state || !sl->misses ||
-	    !sl->moved) {
+	    !sl->moved || !sl->again) {
 		if (why && len)
 			snprintf(why, len, "out of memory for the state of %u "
 				 "counter slots; lower --max-flows",
@@ -325,6 +389,8 @@ void acct_slots_free(struct acct *a)
 		munmap(sl->keys, key_window_bytes());
 	if (sl->ctr)
 		munmap(sl->ctr, sl->ctr_len);
+	if (sl->marks)
+		munmap(sl->marks, sl->marks_len);
 	if (sl->index)
 		huge_unmap(sl->index,
 			   ((size_t)sl->index_mask + 1) * sizeof(*sl->index));
@@ -333,6 +399,7 @@ void acct_slots_free(struct acct *a)
 	free(sl->state);
 	free(sl->misses);
 	free(sl->moved);
+	free(sl->again);
 	free(sl->quar);
 	free(sl->fprobe);
 	free(sl->fcand);
@@ -341,7 +408,7 @@ void acct_slots_free(struct acct *a)
 	acct_keyvec_free(&sl->del);
 	memset(sl, 0, sizeof(*sl));
 	sl->slot_of_fd = sl->free_fd = sl->keys_fd = sl->ctr_fd = -1;
-	sl->owner_fd = sl->expires_fd = -1;
+	sl->owner_fd = sl->expires_fd = sl->marks_fd = -1;
 }
 
 /* ---- key -> slot index ------------------------------------------------ */
@@ -766,6 +833,7 @@ static bool rescue_slot(struct acct_slots *sl, uint32_t s, uint64_t start)
 		sl->shadow[s] = 0;
 		sl->misses[s] = 0;
 		sl->state[s] = SLOT_FREE;
+		visit_again(sl, s);
 		sl->rescued++;
 		return true;
 	}
@@ -782,6 +850,7 @@ static bool rescue_slot(struct acct_slots *sl, uint32_t s, uint64_t start)
 			   __ATOMIC_RELAXED);
 	__atomic_fetch_add(&sl->ctr[s2].bytes[0], c.bytes[0], __ATOMIC_RELAXED);
 	__atomic_fetch_add(&sl->ctr[s2].bytes[1], c.bytes[1], __ATOMIC_RELAXED);
+	mark_moved(sl, (uint32_t)s2);
 	sl->rescued++;
 	return false;
 }
@@ -1254,6 +1323,7 @@ static void report_oldest(struct acct *a, struct read_queue *q,
 		}
 	} else {
 		sl->state[s] = SLOT_UNKNOWN;
+		visit_again(sl, s);
 	}
 }
 
@@ -1298,14 +1368,60 @@ static void queue_report(struct acct *a, struct read_queue *q, uint32_t s,
 		hint_upto(a, q, q->tail - READ_AHEAD / 2, arg);
 }
 
+/*
+ * A read's look at slot s (marked, to visit again, or in the re-check's
+ * range [ws, we)): reports it if its counters moved, if the caller did
+ * not know it last time, or in the range. Returns whether it did.
+ */
+static bool visit_slot(struct acct *a, struct read_queue *q, uint32_t s,
+		       uint32_t ws, uint32_t we, acct_read_fn fn, void *arg)
+{
+	struct acct_slots *sl = &a->sl;
+	uint8_t st = sl->state[s];
+	struct flow_counters c;
+	struct flow_key key;
+	uint32_t now;
+
+	sl->visits++;
+	if (st == SLOT_QUARANTINE)
+		return false;
+	load_counters(&sl->ctr[s], &c);
+	now = counters_sum32(&c);
+	if (now == sl->shadow[s]) {
+		if (st == SLOT_FREE)
+			return false;
+		if (st == SLOT_LIVE && (s < ws || s >= we))
+			return false;
+	} else {
+		sl->moved[s] = (uint8_t)sl->seq;
+	}
+	/* counters first, then the key they belong to: pairs with the
+	 * program's fully ordered key_publish, so once they moved the whole
+	 * key is there, also on weakly ordered CPUs */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	/* cannot be read (no window, no lookup), or not visible yet: the
+	 * next read (its mark is taken) */
+	if (key_get(sl, s, &key, true) || (st == SLOT_FREE && !key.family)) {
+		if (st == SLOT_LIVE)
+			sl->state[s] = SLOT_UNKNOWN;
+		visit_again(sl, s);
+		sl->scan_whole = false;
+		return false;
+	}
+	sl->shadow[s] = now;
+	/* a new slot goes into the index (SLOT_LIVE) as it is reported: until
+	 * then it stays SLOT_FREE, which an index_rebuild meanwhile leaves
+	 * out, and nothing else of this read looks at it */
+	queue_report(a, q, s, &key, &c, st == SLOT_FREE, fn, arg);
+	return true;
+}
+
 int acct_slots_read(struct acct *a, acct_read_fn fn, void *arg)
 {
 	struct acct_slots *sl = &a->sl;
 	uint64_t start = acct_now_ns();
-	uint32_t hi, s, ws, we, reported = 0;
+	uint32_t hi, w, ws, we, reported = 0;
 	struct acct_bpf_stats bs;
-	struct flow_counters c;
-	struct flow_key key;
 	struct read_queue q;
 
 	q.head = q.tail = q.hinted = 0;
@@ -1316,53 +1432,24 @@ int acct_slots_read(struct acct *a, acct_read_fn fn, void *arg)
 	if (sl->index_stale)
 		index_rebuild(sl, 0);
 	/*
-	 * A rotating window of unchanged live slots is asked about again, so
-	 * that a slot whose flow ended without flowtop hearing of it (and
-	 * whose counters therefore never move again) is found and freed.
+	 * The slots visited: those whose counters moved (marked by the
+	 * program), those to visit again, and a rotating window of live
+	 * slots, unchanged ones included, asked about again so that a slot
+	 * whose flow ended without flowtop hearing of it (and whose counters
+	 * therefore never move again) is found and freed.
 	 */
 	ws = sl->sweep_pos < hi ? sl->sweep_pos : 0;
 	we = (hi + ACCT_RECHECK_DIV - 1) / ACCT_RECHECK_DIV;
 	we = we < hi - ws ? ws + we : hi;
 	sl->sweep_pos = we < hi ? we : 0;
 
-	for (s = 0; s < hi; s++) {
-		uint8_t st = sl->state[s];
-		uint32_t now;
+	for (w = 0; w < mark_words(hi); w++) {
+		uint64_t bits = slots_to_visit(sl, w, hi, ws, we);
 
-		if (st == SLOT_QUARANTINE)
-			continue;
-		load_counters(&sl->ctr[s], &c);
-		now = counters_sum32(&c);
-		if (now == sl->shadow[s]) {
-			if (st == SLOT_FREE)
-				continue;
-			if (st == SLOT_LIVE && (s < ws || s >= we))
-				continue;
-		} else {
-			sl->moved[s] = (uint8_t)sl->seq;
-		}
-		/* counters first, then the key they belong to: pairs with
-		 * the program's fully ordered key_publish, so once they moved
-		 * the whole key is there, also on weakly ordered CPUs */
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		/* cannot be read (no window, no lookup): the next read */
-		if (key_get(sl, s, &key, true)) {
-			if (st == SLOT_LIVE)
-				sl->state[s] = SLOT_UNKNOWN;
-			sl->scan_whole = false;
-			continue;
-		}
-		/* key not visible yet: next read */
-		if (st == SLOT_FREE && !key.family) {
-			sl->scan_whole = false;
-			continue;
-		}
-		sl->shadow[s] = now;
-		reported++;
-		/* a new slot goes into the index (SLOT_LIVE) as it is reported:
-		 * until then it stays SLOT_FREE, which an index_rebuild meanwhile
-		 * leaves out, and nothing else of this read looks at it */
-		queue_report(a, &q, s, &key, &c, st == SLOT_FREE, fn, arg);
+		for (; bits; bits &= bits - 1)
+			reported += visit_slot(a, &q, w * 64 +
+					       (uint32_t)__builtin_ctzll(bits),
+					       ws, we, fn, arg);
 	}
 	hint_upto(a, &q, q.tail, arg);
 	while (q.head != q.tail)
@@ -1422,8 +1509,10 @@ void acct_slots_reused(struct acct *a, const struct flow_key *key)
 	while ((e = sl->index[i])) {
 		s = entry_slot(sl, e);
 		if (e != INDEX_TOMB(sl) && entry_tag(sl, e) == tag &&
-		    s < sl->nslots && sl->state[s] == SLOT_LIVE)
+		    s < sl->nslots && sl->state[s] == SLOT_LIVE) {
 			sl->state[s] = SLOT_UNKNOWN;
+			visit_again(sl, s);
+		}
 		i = (i + 1) & sl->index_mask;
 	}
 }
@@ -1468,6 +1557,7 @@ int acct_slots_set(struct acct *a, const struct flow_key *keys,
 		s = slot_of_key(sl, &keys[i]);
 		if (s >= 0 && sl->state[s] != SLOT_QUARANTINE) {
 			store_counters(&sl->ctr[s], &vals[i]);
+			mark_moved(sl, (uint32_t)s);
 			continue;
 		}
 		rc = take_slot(sl, &slot);
@@ -1487,8 +1577,10 @@ int acct_slots_set(struct acct *a, const struct flow_key *keys,
 	for (i = 0; i < k; i += w) {
 		cnt = k - i < KEY_BATCH ? k - i : KEY_BATCH;
 		w = keys_write(sl, nslot + i, nk.v + i, cnt);
-		for (uint32_t j = 0; j < w; j++)
+		for (uint32_t j = 0; j < w; j++) {
 			store_counters(&sl->ctr[nslot[i + j]], &vals[nval[i + j]]);
+			mark_moved(sl, nslot[i + j]);
+		}
 		if (w < cnt) {
 			rc = rc ? rc : -EIO;
 			k = i + w;
@@ -1556,7 +1648,7 @@ static int slots_open(struct acct *a, const struct acct_opts *o, char *why,
 	int err;
 
 	a->sl.slot_of_fd = a->sl.free_fd = a->sl.owner_fd = -1;
-	a->sl.expires_fd = -1;
+	a->sl.expires_fd = a->sl.marks_fd = -1;
 	/* the LRU map stays at one entry: this layout never uses it */
 	err = acct_bpf_load(a, o, 1, nslots, why, len);
 	if (err)
@@ -1566,6 +1658,7 @@ static int slots_open(struct acct *a, const struct acct_opts *o, char *why,
 	a->sl.free_fd = bpf_map__fd(a->skel->maps.free_slots);
 	a->sl.owner_fd = bpf_map__fd(a->skel->maps.slot_owner);
 	a->sl.expires_fd = bpf_map__fd(a->skel->maps.slot_expires);
+	a->sl.marks_fd = bpf_map__fd(a->skel->maps.slot_marks);
 	err = acct_slots_init(a, bpf_map__fd(a->skel->maps.slot_keys),
 			      bpf_map__fd(a->skel->maps.slot_counters),
 			      (volatile uint64_t *)&a->skel->bss->slot_next,

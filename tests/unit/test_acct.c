@@ -1397,6 +1397,9 @@ static void program_writes(struct acct *a, uint32_t slot,
 	assert_int_equal(bpf_map_update_elem(a->sl.owner_fd, &slot, o,
 					     BPF_ANY), 0);
 	a->sl.ctr[slot] = *c;
+	/* and marks the slot, as the program does after its adds */
+	__atomic_fetch_or(&a->sl.marks[slot / 64], 1ull << (slot % 64),
+			  __ATOMIC_SEQ_CST);
 }
 
 static bool record_late(const struct flow_key *key,
@@ -1535,7 +1538,7 @@ static void test_slots_keys_window(void **state)
 	static struct flow_counters v[WIN_KEYS];
 	struct acct_stats st;
 	struct acct *a;
-	uint64_t maps, lookups, slot_lookups;
+	uint64_t maps, lookups, slot_lookups, visits;
 	uint32_t i;
 
 	(void)state;
@@ -1558,6 +1561,21 @@ static void test_slots_keys_window(void **state)
 	assert_true(a->sl.key_maps >= 3);
 	assert_int_equal(a->sl.kwin_hi, a->sl.kwin_lo);
 	assert_int_equal(rss_kb_at(a->sl.keys), 0);
+
+	/* five keys moved: the read looks at those (the program marked
+	 * them) and the rotating re-check's share, not at every slot */
+	for (i = 100; i < 105; i++)
+		vals(&v[i], 9 * i + 5);
+	assert_int_equal(acct_set(a, &keys[100], &v[100], 5), 0);
+	visits = a->sl.visits;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(acct_read(a, big_record, &s), 0);
+	assert_int_equal(s.bad, 0);
+	for (i = 100; i < 105; i++) {
+		assert_int_equal(s.times[i], 1);
+		assert_memory_equal(&s.sum[i], &v[i], sizeof(v[i]));
+	}
+	assert_true(a->sl.visits - visits <= 5 + WIN_KEYS / ACCT_RECHECK_DIV + 1);
 
 	/* a reused key unchanged: reported again, and only that one (and
 	 * what the rotating re-check adds, a share of the slots) */
