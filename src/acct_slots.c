@@ -1030,15 +1030,17 @@ static bool moved_lately(struct acct_slots *sl, int64_t s)
 }
 
 /*
- * The forgets a read does at most, of n queued: FORGET_MIN (more than
- * the churn of the benches' tables, 20000 flows ending per second), or a
- * sixteenth of the queue. Each costs a system call or two (its slot's key
- * compared, or the key looked up in slot_of), a delete and, a read later,
- * a release: 2.5-3.7 us of CPU. A resync can queue the ghosts of half a
- * million flows at once (flows that ended while events were lost): 1.2 s
- * of CPU, most of it in one read, which took 9.4 s with the load holding
- * the CPUs (bench/README.md, "Sustained new flows and resyncs"); a
- * budget of 32768, ~100 ms of CPU, drains them in 15 reads. The rest
+ * The forgets with a slot a read does at most, of n queued: FORGET_MIN
+ * (more than the churn of the benches' tables, 20000 flows ending per
+ * second), or a sixteenth of the queue (forget_queued: those without a
+ * slot cost little and are not counted). Each costs its key compared in
+ * a window, a delete from slot_of and, a read later, a release; at first
+ * a system call or two more each: 2.5-3.7 us of CPU. A resync can queue
+ * the ghosts of half a million flows at once (flows that ended while
+ * events were lost): 1.2 s of CPU then, most of it in one read, which
+ * took 9.4 s with the load holding the CPUs (bench/README.md, "Sustained
+ * new flows and resyncs"); a budget of 32768 drains them in 15 reads at
+ * most. The rest
  * waits in the queue, oldest first: a NEW on a waiting tuple cancels its
  * forget as it would have before the read (acct_reused), a newer
  * connection on it keeps the slot (acct_forget_decide), and a slot whose

@@ -348,6 +348,8 @@ void flowtab_free(struct flowtab *tab)
 		return;
 	huge_unmap(tab->flows, tab->reserved * sizeof(struct flow_rec));
 	huge_unmap(tab->buckets, tab->nbuckets * sizeof(uint32_t));
+	if (tab->next)
+		huge_unmap(tab->next, tab->next_n * sizeof(uint32_t));
 	if (tab->nat_chunks)
 		for (uint32_t c = 0; c * NAT_CHUNK < tab->nat_span; c++)
 			free(tab->nat_chunks[c]);
@@ -498,83 +500,171 @@ struct flow_rec *flowtab_lookup_hashed(const struct flowtab *tab,
 	return NULL;
 }
 
-/* Where a flow whose key hashes to h goes: the first free slot. */
+/* Where a flow whose key hashes to h goes in index b of n: the first
+ * free slot. */
+static uint32_t *free_slot_in(uint32_t *b, size_t n, uint64_t h)
+{
+	size_t mask = n - 1, p = h & mask;
+
+	while (b[p] < SLOT_TOMB)
+		p = (p + 1) & mask;
+	return &b[p];
+}
+
 static uint32_t *free_slot(struct flowtab *tab, uint64_t h)
 {
-	size_t mask = tab->nbuckets - 1, p = h & mask;
+	return free_slot_in(tab->buckets, tab->nbuckets, h);
+}
 
-	while (tab->buckets[p] < SLOT_TOMB)
-		p = (p + 1) & mask;
-	return &tab->buckets[p];
+/* The slot of index b (n slots) that holds want, NULL if none does. */
+static uint32_t *find_in(uint32_t *b, size_t n, uint64_t h, uint32_t want)
+{
+	size_t mask = n - 1, p = h & mask;
+
+	for (uint32_t s; (s = b[p]) != SLOT_EMPTY; p = (p + 1) & mask)
+		if (s == want)
+			return &b[p];
+	return NULL;
 }
 
 /*
- * Rebuilds the index with n slots, from the flows in use (tombstones
- * gone). Best effort: without memory the old one stays (fuller).
+ * Empties the slot sp of index b (n slots, *tombs tombstones): a
+ * tombstone, unless the next slot is empty (no probe passes it then);
+ * the tombstones before it go the same way.
  */
-static void rehash(struct flowtab *tab, size_t n)
+static void clear_in(uint32_t *b, size_t n, size_t *tombs, uint32_t *sp)
 {
-	uint32_t *old = tab->buckets;
-	size_t oldn = tab->nbuckets;
-	uint32_t *nb = new_buckets(n);
+	size_t mask = n - 1, p = (size_t)(sp - b);
 
-	if (!nb)
+	if (b[(p + 1) & mask] != SLOT_EMPTY) {
+		*sp = SLOT_TOMB;
+		(*tombs)++;
 		return;
-	tab->buckets = nb;
-	tab->nbuckets = n;
-	tab->ntombs = 0;
-	for (uint32_t w = 0; w * 64 < tab->span; w++)
-		for (uint64_t bits = tab->live[w]; bits; bits &= bits - 1) {
-			uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(bits);
-			uint64_t h = flow_key_hash(&at(tab, i)->key);
-
-			*free_slot(tab, h) = slot_val(h, i);
-		}
-	huge_unmap(old, oldn * sizeof(uint32_t));
+	}
+	*sp = SLOT_EMPTY;
+	for (p = (p - 1) & mask; b[p] == SLOT_TOMB; p = (p - 1) & mask) {
+		b[p] = SLOT_EMPTY;
+		(*tombs)--;
+	}
 }
 
-/* Room for one more flow in the index: grown or cleared if need be. */
+/* Index i (key hash h) into the successor, if the move has passed it. */
+static void next_add(struct flowtab *tab, uint32_t i, uint64_t h)
+{
+	uint32_t *sp;
+
+	if (!tab->next || i >= tab->move_pos)
+		return;
+	sp = free_slot_in(tab->next, tab->next_n, h);
+	if (*sp == SLOT_TOMB)
+		tab->next_tombs--;
+	*sp = slot_val(h, i);
+}
+
+/* Index i (key hash h) out of the successor, if the move has passed it. */
+static void next_del(struct flowtab *tab, uint32_t i, uint64_t h)
+{
+	uint32_t *sp;
+
+	if (!tab->next || i >= tab->move_pos)
+		return;
+	sp = find_in(tab->next, tab->next_n, h, slot_val(h, i));
+	if (sp)
+		clear_in(tab->next, tab->next_n, &tab->next_tombs, sp);
+}
+
+/*
+ * Rebuilding the index (twice the size, or the same size without its
+ * tombstones) went through every flow at once: at 2M flows 80 ms of CPU
+ * in one insert, and 0.85 s without a tick when a load left the
+ * collector a tenth of a CPU (bench/README.md, session 13). The successor
+ * is now built MOVE_STEP indices per insert or removal, in index order
+ * (move_pos); changes to flows below move_pos go to both. It begins at
+ * SLOT_GROW (flows) or SLOT_CLEAN (flows and tombstones); the indices in
+ * use are at most the index's size times SLOT_GROW (the span never
+ * passes the most flows ever held), so it is done within size / MOVE_STEP
+ * changes, before the old one can reach SLOT_FULL by inserts; if it does
+ * (removals' tombstones), the rest is moved at once.
+ */
+#define MOVE_STEP	8u
+
+/* The successor takes over. */
+static void move_done(struct flowtab *tab)
+{
+	huge_unmap(tab->buckets, tab->nbuckets * sizeof(uint32_t));
+	tab->buckets = tab->next;
+	tab->nbuckets = tab->next_n;
+	tab->ntombs = tab->next_tombs;
+	tab->next = NULL;
+	tab->next_n = tab->next_tombs = 0;
+	tab->move_pos = 0;
+}
+
+/* Up to budget more indices into the successor; done: it takes over. */
+static void move_step(struct flowtab *tab, uint32_t budget)
+{
+	while (budget-- && tab->move_pos < tab->span) {
+		uint32_t i = tab->move_pos++;
+		uint64_t h;
+
+		if (!(tab->live[i / 64] & (1ull << (i % 64))))
+			continue;
+		h = flow_key_hash(&at(tab, i)->key);
+		*free_slot_in(tab->next, tab->next_n, h) = slot_val(h, i);
+	}
+	if (tab->move_pos >= tab->span)
+		move_done(tab);
+}
+
+/* A successor of n slots begins (best effort: without memory, none). */
+static void move_begin(struct flowtab *tab, size_t n)
+{
+	tab->next = new_buckets(n);
+	if (!tab->next)
+		return;
+	tab->next_n = n;
+	tab->next_tombs = 0;
+	tab->move_pos = 0;
+}
+
+/* Room for one more flow in the index: a successor begun, moved on, or
+ * finished at once if need be. */
 static void make_room(struct flowtab *tab)
 {
 	size_t n = tab->nbuckets;
+	bool full = (tab->count + tab->ntombs + 1) * SLOT_FULL_DEN >
+		    n * SLOT_FULL_NUM;
 
+	if (tab->next) {
+		move_step(tab, full ? UINT32_MAX : MOVE_STEP);
+		return;
+	}
 	if ((tab->count + 1) * SLOT_GROW_DEN > n * SLOT_GROW_NUM)
-		rehash(tab, n * 2);
-	else if ((tab->count + tab->ntombs + 1) * SLOT_FULL_DEN >
-		 n * SLOT_FULL_NUM)
-		rehash(tab, n);
+		move_begin(tab, n * 2);
+	else if ((tab->count + tab->ntombs + 1) * SLOT_CLEAN_DEN >
+		 n * SLOT_CLEAN_NUM)
+		move_begin(tab, n);
+	if (tab->next)
+		move_step(tab, full ? UINT32_MAX : MOVE_STEP);
 }
 
 /* The slot holding f, NULL if none does. */
 static uint32_t *slot_of(struct flowtab *tab, const struct flow_rec *f)
 {
 	uint64_t h = flow_key_hash(&f->key);
-	size_t mask = tab->nbuckets - 1, p = h & mask;
-	uint32_t want = slot_val(h, index_of(tab, f));
 
-	for (uint32_t s; (s = tab->buckets[p]) != SLOT_EMPTY; p = (p + 1) & mask)
-		if (s == want)
-			return &tab->buckets[p];
-	return NULL;
+	return find_in(tab->buckets, tab->nbuckets, h,
+		       slot_val(h, index_of(tab, f)));
 }
 
-/*
- * Empties the slot sp: a tombstone, unless the next slot is empty (no
- * probe passes it then); the tombstones before it go the same way.
- */
-static void slot_clear(struct flowtab *tab, uint32_t *sp)
+/* Empties the slot sp, which holds f (also in the successor). */
+static void slot_clear(struct flowtab *tab, uint32_t *sp,
+		       const struct flow_rec *f)
 {
-	size_t mask = tab->nbuckets - 1, p = (size_t)(sp - tab->buckets);
-
-	if (tab->buckets[(p + 1) & mask] != SLOT_EMPTY) {
-		*sp = SLOT_TOMB;
-		tab->ntombs++;
-		return;
-	}
-	*sp = SLOT_EMPTY;
-	for (p = (p - 1) & mask; tab->buckets[p] == SLOT_TOMB; p = (p - 1) & mask) {
-		tab->buckets[p] = SLOT_EMPTY;
-		tab->ntombs--;
+	clear_in(tab->buckets, tab->nbuckets, &tab->ntombs, sp);
+	if (tab->next) {
+		next_del(tab, index_of(tab, f), flow_key_hash(&f->key));
+		move_step(tab, MOVE_STEP);
 	}
 }
 
@@ -642,6 +732,7 @@ struct flow_rec *flowtab_insert(struct flowtab *tab,
 	if (*sp == SLOT_TOMB)
 		tab->ntombs--;
 	*sp = slot_val(h, i);
+	next_add(tab, i, h);
 	return begin_flow(tab, i, key);
 }
 
@@ -698,7 +789,7 @@ static void end_flow(struct flowtab *tab, struct flow_rec *f)
 /* Unlinks f, whose slot is *sp. */
 static void unlink_at(struct flowtab *tab, uint32_t *sp, struct flow_rec *f)
 {
-	slot_clear(tab, sp);
+	slot_clear(tab, sp, f);
 	end_flow(tab, f);
 }
 
@@ -723,6 +814,12 @@ struct flow_rec *flowtab_renew(struct flowtab *tab, struct flow_rec *f)
 		return NULL;
 	/* the new flow takes the old one's slot (same key: same tag) */
 	*sp = (*sp & ~SLOT_IDX_MASK) | i;
+	if (tab->next) {
+		uint64_t h = flow_key_hash(&key);
+
+		next_del(tab, index_of(tab, f), h);
+		next_add(tab, i, h);
+	}
 	end_flow(tab, f);
 	return begin_flow(tab, i, &key);
 }

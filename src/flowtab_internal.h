@@ -37,8 +37,10 @@ _Static_assert(offsetof(struct flow_rec, wgen) + 4 <= 64 &&
  * key's hash above them (a tag: most slots of a probe are passed without
  * reading their record). A removed flow leaves a tombstone, which lookups
  * pass and insertions reuse; the index is rebuilt when tombstones and
- * flows fill SLOT_FULL_NUM / SLOT_FULL_DEN of it, twice the size when the
- * flows alone pass SLOT_GROW_NUM / SLOT_GROW_DEN.
+ * flows fill SLOT_CLEAN_NUM / SLOT_CLEAN_DEN of it, twice the size when
+ * the flows alone pass SLOT_GROW_NUM / SLOT_GROW_DEN: a successor built a
+ * few flows per change (flowtab.c), finished at once only if tombstones
+ * and flows reach SLOT_FULL_NUM / SLOT_FULL_DEN meanwhile.
  */
 #define SLOT_IDX_BITS	26
 #define SLOT_IDX_MASK	((1u << SLOT_IDX_BITS) - 1)
@@ -48,6 +50,10 @@ _Static_assert(offsetof(struct flow_rec, wgen) + 4 <= 64 &&
 #define SLOT_FULL_DEN	8
 #define SLOT_GROW_NUM	5
 #define SLOT_GROW_DEN	8
+/* the tombstones' rebuild (at the same size) begins here, so that it is
+ * done before SLOT_FULL */
+#define SLOT_CLEAN_NUM	3
+#define SLOT_CLEAN_DEN	4
 
 /* an index never in use, so that no slot reads as EMPTY or TOMB */
 _Static_assert(FLOWTAB_MAX_FLOWS <= (1u << SLOT_IDX_BITS),
@@ -98,6 +104,14 @@ struct flowtab {
 	uint32_t *buckets;	/* the hash index's slots (SLOT_*) */
 	size_t nbuckets;	/* power of two */
 	size_t ntombs;		/* slots holding SLOT_TOMB */
+	/*
+	 * The index's successor while it is built a few flows at a time
+	 * (flowtab.c, move_step): it holds the flows of indices below
+	 * move_pos; lookups use buckets until it takes over. NULL: none.
+	 */
+	uint32_t *next;
+	size_t next_n, next_tombs;
+	uint32_t move_pos;
 	size_t count;
 	uint32_t span;		/* indices handed out so far: [0, span) */
 	/* a bit per index in use: what a snapshot lists, without reading

@@ -12,6 +12,8 @@
 #include "flowtab.h"
 #include "snapshot.h"
 
+#include "../../src/flowtab_internal.h"
+
 static struct flow_key udp4_key(uint32_t src, uint16_t sport)
 {
 	struct flow_key k;
@@ -88,6 +90,77 @@ static void test_grow_keeps_everything(void **state)
 		struct flow_rec *f = flowtab_lookup(tab, &k);
 
 		assert_non_null(f);
+		assert_int_equal(f->ct_id, i);
+	}
+	flowtab_free(tab);
+}
+
+/*
+ * The index grows (and sheds its tombstones) a few flows per change, not
+ * all at once: while its successor is built, every flow is found, removed
+ * and renewed flows are not, and no insert moves more than a few flows.
+ */
+static void test_grow_moves_a_few_at_a_time(void **state)
+{
+	enum { N = 60000 };
+	static struct flow_rec *rec[N];
+	struct flowtab *tab = flowtab_new(16);
+	uint32_t grows = 0, moves_seen = 0, i, j;
+	bool created;
+
+	(void)state;
+	for (i = 0; i < N; i++) {
+		struct flow_key k = udp4_key(0xc0000200 + (i >> 16), i & 0xffff);
+		uint32_t pos = tab->move_pos;
+		size_t size = tab->nbuckets;
+		bool moving = tab->next != NULL;
+
+		rec[i] = flowtab_upsert(tab, &k, &created);
+		assert_true(rec[i] && created);
+		rec[i]->ct_id = i;
+		if (moving && tab->next) {
+			/* a step: a few indices, never the whole table */
+			assert_true(tab->move_pos - pos <= 8);
+			moves_seen++;
+		}
+		grows += tab->nbuckets > size;
+		if (!tab->next || i % 7)
+			continue;
+		/* mid-move: remove one older flow and renew another */
+		j = (i * 2654435761u) % i;
+		if (rec[j] && j % 3 == 0) {
+			struct flow_key kj = rec[j]->key;
+
+			flowtab_remove(tab, rec[j]);
+			rec[j] = NULL;
+			assert_null(flowtab_lookup(tab, &kj));
+		} else if (rec[j]) {
+			rec[j] = flowtab_renew(tab, rec[j]);
+			assert_non_null(rec[j]);
+			rec[j]->ct_id = j;
+		}
+		for (uint32_t t = 0; t <= i; t += 97) {
+			struct flow_key kt = udp4_key(0xc0000200 + (t >> 16),
+						      t & 0xffff);
+			struct flow_rec *f = flowtab_lookup(tab, &kt);
+
+			if (rec[t])
+				assert_ptr_equal(f, rec[t]);
+			else
+				assert_null(f);
+		}
+	}
+	assert_true(grows >= 6);	/* the least index, doubled to 131072 */
+	assert_true(moves_seen > 1000);
+	for (i = 0; i < N; i++) {
+		struct flow_key k = udp4_key(0xc0000200 + (i >> 16), i & 0xffff);
+		struct flow_rec *f = flowtab_lookup(tab, &k);
+
+		if (!rec[i]) {
+			assert_null(f);
+			continue;
+		}
+		assert_ptr_equal(f, rec[i]);
 		assert_int_equal(f->ct_id, i);
 	}
 	flowtab_free(tab);
@@ -1167,6 +1240,7 @@ int main(void)
 		cmocka_unit_test(test_key_layout),
 		cmocka_unit_test(test_upsert_lookup_remove),
 		cmocka_unit_test(test_grow_keeps_everything),
+		cmocka_unit_test(test_grow_moves_a_few_at_a_time),
 		cmocka_unit_test(test_sweep_and_reap),
 		cmocka_unit_test(test_counter_delta),
 		cmocka_unit_test(test_rates),
