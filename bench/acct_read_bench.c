@@ -61,6 +61,7 @@ struct check {
 
 struct coll {
 	struct flowtab *tab;
+	struct acct *acct;
 	struct rate_list rates;	/* as the collector keeps them */
 	uint64_t unknown;
 	bool nomem;
@@ -130,7 +131,7 @@ static uint64_t coll_pre(const struct flow_key *key, int stage, uint64_t hash,
 {
 	struct coll *c = arg;
 
-	if (!stage)
+	if (!stage && !hash)
 		hash = flow_key_hash(key);
 	flowtab_prefetch(c->tab, hash, stage);
 	return hash;
@@ -140,7 +141,9 @@ static bool coll_fn(const struct flow_key *key,
 		    const struct flow_counters *sum, void *arg)
 {
 	struct coll *c = arg;
-	struct flow_rec *f = flowtab_lookup(c->tab, key);
+	uint64_t h = acct_read_hint(c->acct);
+	struct flow_rec *f = h ? flowtab_lookup_hashed(c->tab, key, h) :
+			     flowtab_lookup(c->tab, key);
 	struct flow_rates r;
 
 	if (!f) {
@@ -293,7 +296,7 @@ static int run_case(enum acct_layout layout, uint32_t flows, int rounds,
 
 		for (r = 0; r < rounds; r++) {
 			struct check ck = { want, changed, flows, 0, 0, 0 };
-			struct coll co = { .tab = tab };
+			struct coll co = { .tab = tab, .acct = acct };
 
 			rc = change(acct, keys, want, changed, flows, pcts[p],
 				    2 * r + 1, kbuf, vbuf);

@@ -85,16 +85,25 @@ int acct_read(struct acct *acct, acct_read_fn fn, void *arg);
 
 /*
  * acct_read with a hint: the slots layout reports keys a few at a time
- * and calls pre(key, 0, 0, arg) for each some keys before fn gets it, then
+ * and calls pre(key, 0, hash, arg) for each some keys before fn gets it
+ * (hash: the key's flow_key_hash when the read has it, else 0), then
  * pre(key, 1, h, arg), h being what stage 0 returned, a few keys before:
  * fn's own lookups (a flow table of tens of MB) then find their memory
- * in cache. fn still gets every key in the order acct_read gives them.
+ * in cache. fn still gets every key in the order acct_read gives them,
+ * and may ask acct_read_hint for that key's h.
  */
 typedef uint64_t (*acct_prefetch_fn)(const struct flow_key *key, int stage,
 				     uint64_t hint, void *arg);
 
 int acct_read_prefetched(struct acct *acct, acct_read_fn fn,
 			 acct_prefetch_fn pre, void *arg);
+
+/*
+ * In fn, during acct_read_prefetched: what pre's stage 0 returned for the
+ * key fn has now (e.g. its hash, not to be computed a third time); 0 when
+ * there is none (no hook, or a layout without one).
+ */
+uint64_t acct_read_hint(const struct acct *acct);
 
 /*
  * The connection on key was destroyed: its entry goes after the next

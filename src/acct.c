@@ -212,9 +212,16 @@ int acct_read_prefetched(struct acct *a, acct_read_fn fn,
 	int rc;
 
 	a->pre = pre;
+	a->read_hint = 0;
 	rc = a->ops->read(a, fn, arg);
 	a->pre = NULL;
+	a->read_hint = 0;
 	return rc;
+}
+
+uint64_t acct_read_hint(const struct acct *a)
+{
+	return a->read_hint;
 }
 
 int acct_forget_conn(struct acct *a, const struct flow_key *key,

@@ -228,6 +228,7 @@ struct acct_slots {
 struct acct {
 	const struct acct_ops *ops;
 	acct_prefetch_fn pre;		/* of the read in progress, or NULL */
+	uint64_t read_hint;		/* pre's for the key fn has now */
 	enum acct_kind kind;
 	enum acct_layout layout;
 	struct flowacct_bpf *skel;

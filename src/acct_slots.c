@@ -1314,6 +1314,7 @@ static void report_oldest(struct acct *a, struct read_queue *q,
 		index_add(sl, s, p->hash);
 		sl->state[s] = SLOT_LIVE;
 	}
+	a->read_hint = p->hint;
 	if (fn(&p->key, &p->c, arg)) {
 		sl->misses[s] = 0;
 		sl->state[s] = SLOT_LIVE;
@@ -1364,7 +1365,7 @@ static void queue_report(struct acct *a, struct read_queue *q, uint32_t s,
 			__builtin_prefetch(&sl->index[(uint32_t)p->hash &
 						      sl->index_mask]);
 	}
-	p->hint = a->pre ? a->pre(key, 0, 0, arg) : 0;
+	p->hint = a->pre ? a->pre(key, 0, fresh ? p->hash : 0, arg) : 0;
 	q->tail++;
 	if (q->tail - q->head > READ_AHEAD / 2)
 		hint_upto(a, q, q->tail - READ_AHEAD / 2, arg);

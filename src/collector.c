@@ -161,7 +161,10 @@ static bool apply_counters(const struct flow_key *key,
 			   const struct flow_counters *sum, void *arg)
 {
 	struct apply_ctx *a = arg;
-	struct flow_rec *f = flowtab_lookup(a->c->tab, key);
+	/* the hash prefetch_flow took, if it ran for this key */
+	uint64_t h = a->listed ? 0 : acct_read_hint(a->c->acct);
+	struct flow_rec *f = h ? flowtab_lookup_hashed(a->c->tab, key, h) :
+			     flowtab_lookup(a->c->tab, key);
 	struct flow_rates rates;
 	struct flow_counters now;
 
@@ -217,14 +220,16 @@ static bool apply_counters(const struct flow_key *key,
 /* ct_read_counters' callback has no answer to give */
 /*
  * acct_read's prefetch hook for apply_counters' lookup: the key's bucket
- * (stage 0, its hash kept), then the record it leads to (stage 1).
+ * (stage 0, its hash kept: apply_counters takes it back with
+ * acct_read_hint), then the record it leads to (stage 1).
  */
 static uint64_t prefetch_flow(const struct flow_key *key, int stage,
 			      uint64_t hash, void *arg)
 {
 	struct apply_ctx *a = arg;
 
-	if (!stage)
+	/* stage 0: the read's own hash of the key, when it has one */
+	if (!stage && !hash)
 		hash = flow_key_hash(key);
 	flowtab_prefetch(a->c->tab, hash, stage);
 	return hash;

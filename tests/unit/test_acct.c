@@ -493,6 +493,79 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/* the prefetch hook's and fn's view of one read (test_slots_read_hint) */
+struct hint_check {
+	struct acct *a;
+	uint64_t fresh_hashes;	/* stage 0 given the key's hash */
+	uint64_t hooked, bad;
+};
+
+static uint64_t hint_pre(const struct flow_key *key, int stage,
+			 uint64_t hint, void *arg)
+{
+	struct hint_check *h = arg;
+
+	if (stage)
+		return hint;
+	h->hooked++;
+	if (hint && hint != flow_key_hash(key))
+		h->bad++;
+	h->fresh_hashes += hint != 0;
+	/* what fn must get back: the key's own, told apart from the hash */
+	return flow_key_hash(key) ^ 0x5a5a;
+}
+
+static bool hint_fn(const struct flow_key *key,
+		    const struct flow_counters *sum, void *arg)
+{
+	struct hint_check *h = arg;
+
+	(void)sum;
+	if (acct_read_hint(h->a) != (flow_key_hash(key) ^ 0x5a5a))
+		h->bad++;
+	return true;
+}
+
+/*
+ * acct_read_prefetched: stage 0 gets the hash of a key read for the first
+ * time (the read has it already), and fn gets back what stage 0 returned
+ * for its key (acct_read_hint); none outside a read.
+ */
+static void test_slots_read_hint(void **state)
+{
+	struct flow_key keys[300];
+	struct flow_counters v[300];
+	struct hint_check h = { 0 };
+	struct acct *a;
+	uint32_t i;
+
+	(void)state;
+	if (open_layout(&a, ACCT_LAYOUT_SLOTS, 1000))
+		skip();
+	for (i = 0; i < 300; i++) {
+		make_key(&keys[i], i);
+		vals(&v[i], i + 1);
+	}
+	assert_int_equal(acct_set(a, keys, v, 300), 0);
+	h.a = a;
+	assert_int_equal(acct_read_prefetched(a, hint_fn, hint_pre, &h), 0);
+	assert_int_equal(h.bad, 0);
+	assert_int_equal(h.hooked, 300);
+	assert_int_equal(h.fresh_hashes, 300);
+	assert_int_equal(acct_read_hint(a), 0);
+	/* moved again: known slots, no hash at hand */
+	for (i = 0; i < 300; i++)
+		vals(&v[i], i + 7);
+	assert_int_equal(acct_set(a, keys, v, 300), 0);
+	memset(&h, 0, sizeof(h));
+	h.a = a;
+	assert_int_equal(acct_read_prefetched(a, hint_fn, hint_pre, &h), 0);
+	assert_int_equal(h.bad, 0);
+	assert_int_equal(h.hooked, 300);
+	assert_int_equal(h.fresh_hashes, 0);
+	(void)a;	/* closed by close_cur */
+}
+
 static void test_slots_reports_changes(void **state)
 {
 	static struct seen s;
@@ -1666,6 +1739,7 @@ int main(void)
 		cmocka_unit_test(test_forget_queue_done_in_part),
 		cmocka_unit_test(test_forget_decide),
 		cmocka_unit_test_teardown(test_slots_reports_changes, close_cur),
+		cmocka_unit_test_teardown(test_slots_read_hint, close_cur),
 		cmocka_unit_test_teardown(test_slots_forget_and_reuse, close_cur),
 		cmocka_unit_test_teardown(test_slots_index_follows_use,
 					  close_cur),
