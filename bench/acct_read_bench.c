@@ -108,10 +108,10 @@ static uint32_t key_index(const struct flow_key *k)
 	       ((uint32_t)(be16toh(k->sport) - 1024) << 16);
 }
 
-static bool check_fn(const struct flow_key *key,
-		     const struct flow_counters *sum, void *arg)
+/* Counts a key's report into c: whether its counters are the ones set. */
+static bool check_key(struct check *c, const struct flow_key *key,
+		      const struct flow_counters *sum)
 {
-	struct check *c = arg;
 	uint32_t i = key_index(key);
 
 	c->reported++;
@@ -121,6 +121,12 @@ static bool check_fn(const struct flow_key *key,
 	}
 	c->changed_seen += c->changed[i];
 	return true;
+}
+
+static bool check_fn(const struct flow_key *key,
+		     const struct flow_counters *sum, void *arg)
+{
+	return check_key(arg, key, sum);
 }
 
 static bool no_prefetch, shuffled;
@@ -219,16 +225,48 @@ static void shuffle_keys(struct flow_key *k, uint32_t n)
 	}
 }
 
+/* The per-key arrays of a case: keys, their counters as set, the buffers
+ * a change passes, which keys it changed. */
+struct bufs {
+	struct flow_key *keys, *kbuf;
+	struct flow_counters *want, *vbuf;
+	uint8_t *changed;
+};
+
+static void bufs_free(struct bufs *b)
+{
+	free(b->keys);
+	free(b->kbuf);
+	free(b->want);
+	free(b->vbuf);
+	free(b->changed);
+}
+
+static int bufs_alloc(struct bufs *b, uint32_t flows)
+{
+	b->keys = calloc(flows, sizeof(*b->keys));
+	b->kbuf = calloc(flows, sizeof(*b->kbuf));
+	b->want = calloc(flows, sizeof(*b->want));
+	b->vbuf = calloc(flows, sizeof(*b->vbuf));
+	b->changed = calloc(flows, 1);
+	if (b->keys && b->kbuf && b->want && b->vbuf && b->changed)
+		return 0;
+	fprintf(stderr, "acct_read_bench: out of memory\n");
+	bufs_free(b);
+	return -ENOMEM;
+}
+
 static int run_case(enum acct_layout layout, uint32_t flows, int rounds,
 		    double *scratch)
 {
 	struct acct_opts ao = { .kind = ACCT_NETFILTER, .layout = layout,
 				.max_flows = flows };
-	struct flow_counters *want = NULL, *vbuf = NULL;
-	struct flow_key *keys = NULL, *kbuf = NULL;
+	struct flow_counters *want, *vbuf;
+	struct flow_key *keys, *kbuf;
 	static const unsigned int pcts[] = { 100, 10, 1 };
 	struct flowtab *tab = NULL;
-	uint8_t *changed = NULL;
+	struct bufs b;
+	uint8_t *changed;
 	struct acct *acct = NULL;
 	struct acct_stats st;
 	double t0, c0, first_ms, fill_ms;
@@ -237,13 +275,15 @@ static int run_case(enum acct_layout layout, uint32_t flows, int rounds,
 	int rc = 1, r;
 	uint32_t i;
 
-	keys = calloc(flows, sizeof(*keys));
-	kbuf = calloc(flows, sizeof(*kbuf));
-	want = calloc(flows, sizeof(*want));
-	vbuf = calloc(flows, sizeof(*vbuf));
-	changed = calloc(flows, 1);
+	if (bufs_alloc(&b, flows))
+		return 1;
+	keys = b.keys;
+	kbuf = b.kbuf;
+	want = b.want;
+	vbuf = b.vbuf;
+	changed = b.changed;
 	tab = flowtab_new(flows);
-	if (!keys || !kbuf || !want || !vbuf || !changed || !tab) {
+	if (!tab) {
 		fprintf(stderr, "acct_read_bench: out of memory\n");
 		goto out;
 	}
@@ -375,11 +415,7 @@ fail:
 out:
 	acct_close(acct);
 	flowtab_free(tab);
-	free(keys);
-	free(kbuf);
-	free(want);
-	free(vbuf);
-	free(changed);
+	bufs_free(&b);
 	return rc;
 }
 
@@ -393,16 +429,7 @@ out:
 static bool forget_fn(const struct flow_key *key,
 		      const struct flow_counters *sum, void *arg)
 {
-	struct check *c = arg;
-	uint32_t i = key_index(key);
-
-	c->reported++;
-	if (i >= c->flows || memcmp(sum, &c->want[i], sizeof(*sum))) {
-		c->bad++;
-		return false;
-	}
-	c->changed_seen += c->changed[i];
-	return i & 1;
+	return check_key(arg, key, sum) && (key_index(key) & 1);
 }
 
 /*
@@ -417,9 +444,8 @@ static int run_forgets(uint32_t flows)
 	struct acct_opts ao = { .kind = ACCT_NETFILTER,
 				.layout = ACCT_LAYOUT_SLOTS,
 				.max_flows = flows };
-	struct flow_counters *want = NULL, *vbuf = NULL;
-	struct flow_key *keys = NULL, *kbuf = NULL, k;
-	uint8_t *changed = NULL;
+	struct flow_key k;
+	struct bufs b;
 	struct acct *acct = NULL;
 	struct acct_stats st;
 	double c0, c, total = 0, slowest = 0;
@@ -427,27 +453,21 @@ static int run_forgets(uint32_t flows)
 	int rc = 1, reads = 0, settled = 0;
 	char err[512];
 
-	keys = calloc(flows, sizeof(*keys));
-	kbuf = calloc(flows, sizeof(*kbuf));
-	want = calloc(flows, sizeof(*want));
-	vbuf = calloc(flows, sizeof(*vbuf));
-	changed = calloc(flows, 1);
-	if (!keys || !kbuf || !want || !vbuf || !changed) {
-		fprintf(stderr, "acct_read_bench: out of memory\n");
-		goto out;
-	}
+	if (bufs_alloc(&b, flows))
+		return 1;
 	if (acct_open(&acct, &ao, err, sizeof(err))) {
 		fprintf(stderr, "acct_read_bench: %s\n", err);
 		goto out;
 	}
 	for (i = 0; i < flows; i++)
-		make_key(&keys[i], i);
-	if (change(acct, keys, want, changed, flows, 100, 0, kbuf, vbuf)) {
+		make_key(&b.keys[i], i);
+	if (change(acct, b.keys, b.want, b.changed, flows, 100, 0, b.kbuf,
+		   b.vbuf)) {
 		fprintf(stderr, "acct_read_bench: filling the map failed\n");
 		goto out;
 	}
 	{
-		struct check ck = { want, changed, flows, 0, 0, 0 };
+		struct check ck = { b.want, b.changed, flows, 0, 0, 0 };
 
 		rc = acct_read(acct, check_fn, &ck);
 		if (rc || ck.bad)
@@ -463,10 +483,10 @@ static int run_forgets(uint32_t flows)
 			goto fail;
 		nforget += 2;
 	}
-	memset(changed, 0, flows);
+	memset(b.changed, 0, flows);
 	/* until the slots are back (entries at half) and one more read */
 	while (reads < 400 && settled < 2) {
-		struct check ck = { want, changed, flows, 0, 0, 0 };
+		struct check ck = { b.want, b.changed, flows, 0, 0, 0 };
 
 		c0 = cpu_ms();
 		rc = acct_read(acct, forget_fn, &ck);
@@ -477,7 +497,7 @@ static int run_forgets(uint32_t flows)
 			slowest = c;
 		if (rc || ck.bad) {
 			fprintf(stderr, "acct_read_bench: forget read %d: rc %d,"
-				" %llu keys wrong\n", reads, rc,
+				" %llu b.keys wrong\n", reads, rc,
 				(unsigned long long)ck.bad);
 			rc = 1;
 			goto out;
@@ -489,16 +509,16 @@ static int run_forgets(uint32_t flows)
 		usleep(210 * 1000);
 	}
 	{
-		struct check ck = { want, changed, flows, 0, 0, 0 };
+		struct check ck = { b.want, b.changed, flows, 0, 0, 0 };
 		uint32_t n = 0;
 
 		for (i = 1; i < flows; i += 2) {
-			want[i].packets[0] += 3;
-			changed[i] = 1;
-			kbuf[n] = keys[i];
-			vbuf[n++] = want[i];
+			b.want[i].packets[0] += 3;
+			b.changed[i] = 1;
+			b.kbuf[n] = b.keys[i];
+			b.vbuf[n++] = b.want[i];
 		}
-		rc = acct_set(acct, kbuf, vbuf, n);
+		rc = acct_set(acct, b.kbuf, b.vbuf, n);
 		if (!rc)
 			rc = acct_read(acct, forget_fn, &ck);
 		if (rc || ck.bad || ck.changed_seen != n || settled < 2) {
@@ -523,11 +543,7 @@ fail:
 	rc = 1;
 out:
 	acct_close(acct);
-	free(keys);
-	free(kbuf);
-	free(want);
-	free(vbuf);
-	free(changed);
+	bufs_free(&b);
 	return rc;
 }
 
