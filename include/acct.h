@@ -30,8 +30,6 @@ struct acct_stats {
 	uint64_t read_ns;	/* duration of the last acct_read */
 	uint64_t reported;	/* keys passed to fn at the last read */
 	uint64_t reclaimed;	/* slots: orphans (flows fn did not know) freed */
-	uint64_t deferred;	/* slots: new slots left for a later read, by
-				 * acct_set_fresh_deadline (cumulative) */
 	uint64_t index_bytes;	/* slots: the key -> slot index's size, which
 				 * follows the slots in use, not the most */
 };
@@ -106,23 +104,6 @@ int acct_read_prefetched(struct acct *acct, acct_read_fn fn,
  * there is none (no hook, or a layout without one).
  */
 uint64_t acct_read_hint(const struct acct *acct);
-
-/*
- * Bounds the next read's work on new slots (the slots layout; a no-op
- * otherwise): a new flow's slot the read has not reached by mono_ns
- * (CLOCK_MONOTONIC) is left for a later read. A burst of new flows then
- * cannot hold a read (and the snapshot after it) for seconds when the
- * collector gets little CPU; the flows already reported go on being read
- * every time. Applies to one read; 0: no bound.
- */
-void acct_set_fresh_deadline(struct acct *acct, uint64_t mono_ns);
-
-/*
- * In fn, during a read: the key's slot is a new one an earlier read left
- * for later (acct_set_fresh_deadline), so its counters span more than the
- * interval since that read: a base, not a rate.
- */
-bool acct_read_late(const struct acct *acct);
 
 /*
  * The connection on key was destroyed: its entry goes after the next

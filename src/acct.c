@@ -216,24 +216,12 @@ int acct_read_prefetched(struct acct *a, acct_read_fn fn,
 	rc = a->ops->read(a, fn, arg);
 	a->pre = NULL;
 	a->read_hint = 0;
-	a->read_late = false;
-	a->fresh_until = 0;	/* for one read */
 	return rc;
 }
 
 uint64_t acct_read_hint(const struct acct *a)
 {
 	return a->read_hint;
-}
-
-void acct_set_fresh_deadline(struct acct *a, uint64_t mono_ns)
-{
-	a->fresh_until = mono_ns;
-}
-
-bool acct_read_late(const struct acct *a)
-{
-	return a->read_late;
 }
 
 int acct_forget_conn(struct acct *a, const struct flow_key *key,

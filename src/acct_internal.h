@@ -173,12 +173,6 @@ struct acct_slots {
 	size_t marks_len;
 	int marks_fd;
 	uint64_t *again;
-	/* new slots a read left for later (acct_set_fresh_deadline): their
-	 * first report is late; a bit a slot */
-	uint64_t *late;
-	uint64_t deferred;		/* such slots, cumulative */
-	uint32_t fresh_looked;		/* new slots this read, for the clock */
-	bool fresh_closed;		/* this read's deadline passed */
 
 	/* key -> slot index over slot_keys: open addressing, linear
 	 * probing, sized for the slots in it (acct_slots.c) */
@@ -235,8 +229,6 @@ struct acct {
 	const struct acct_ops *ops;
 	acct_prefetch_fn pre;		/* of the read in progress, or NULL */
 	uint64_t read_hint;		/* pre's for the key fn has now */
-	bool read_late;			/* the key fn has now: acct_read_late */
-	uint64_t fresh_until;		/* acct_set_fresh_deadline, next read */
 	enum acct_kind kind;
 	enum acct_layout layout;
 	struct flowacct_bpf *skel;

@@ -370,9 +370,8 @@ int acct_slots_init(struct acct *a, int keys_fd, int ctr_fd,
 	sl->misses = calloc(sl->nslots, 1);
 	sl->moved = calloc(sl->nslots, 1);
 	sl->again = calloc(mark_words(sl->nslots), sizeof(*sl->again));
-	sl->late = calloc(mark_words(sl->nslots), sizeof(*sl->late));
 	if (!sl->index || !sl->shadow || !sl->state || !sl->misses ||
-	    !sl->moved || !sl->again || !sl->late) {
+	    !sl->moved || !sl->again) {
 		if (why && len)
 			snprintf(why, len, "out of memory for the state of %u "
 				 "counter slots; lower --max-flows",
@@ -401,7 +400,6 @@ void acct_slots_free(struct acct *a)
 	free(sl->misses);
 	free(sl->moved);
 	free(sl->again);
-	free(sl->late);
 	free(sl->quar);
 	free(sl->fprobe);
 	free(sl->fcand);
@@ -764,7 +762,6 @@ static int retire(struct acct_slots *sl, uint32_t slot,
 	if (sl->state[slot] == SLOT_LIVE || sl->state[slot] == SLOT_UNKNOWN)
 		index_del(sl, slot, key);
 	sl->state[slot] = SLOT_QUARANTINE;
-	sl->late[slot / 64] &= ~(1ull << (slot % 64));
 	return 0;
 }
 
@@ -1298,7 +1295,6 @@ struct read_pending {
 	uint64_t hash;		/* a new slot's key hash, for index_add */
 	uint32_t slot;
 	bool fresh;		/* a new slot: into the index first */
-	bool late;		/* ... left for later by an earlier read */
 };
 
 struct read_queue {
@@ -1319,7 +1315,6 @@ static void report_oldest(struct acct *a, struct read_queue *q,
 		sl->state[s] = SLOT_LIVE;
 	}
 	a->read_hint = p->hint;
-	a->read_late = p->late;
 	if (fn(&p->key, &p->c, arg)) {
 		sl->misses[s] = 0;
 		sl->state[s] = SLOT_LIVE;
@@ -1349,7 +1344,7 @@ static void hint_upto(struct acct *a, struct read_queue *q, uint32_t upto,
 
 static void queue_report(struct acct *a, struct read_queue *q, uint32_t s,
 			 const struct flow_key *key,
-			 const struct flow_counters *c, bool fresh, bool late,
+			 const struct flow_counters *c, bool fresh,
 			 acct_read_fn fn, void *arg)
 {
 	struct acct_slots *sl = &a->sl;
@@ -1362,7 +1357,6 @@ static void queue_report(struct acct *a, struct read_queue *q, uint32_t s,
 	p->c = *c;
 	p->slot = s;
 	p->fresh = fresh;
-	p->late = late;
 	if (fresh) {
 		/* its place in the index, a cache miss in megabytes: asked
 		 * for now, taken READ_AHEAD keys later (report_oldest) */
@@ -1378,28 +1372,6 @@ static void queue_report(struct acct *a, struct read_queue *q, uint32_t s,
 }
 
 /*
- * Has this read's time for new slots run out (acct_set_fresh_deadline)?
- * The clock is asked every FRESH_CLOCK_EVERY new slots (~0.3 us each
- * under the sustained bench's load). Once out, the rest of the read's new
- * slots wait: the slots known already are still all read, so the flows
- * shown keep their rates, and the new ones are reported by the next
- * reads, in slot order, each with its counters whole (acct_read_late).
- */
-#define FRESH_CLOCK_EVERY	256u
-
-static bool fresh_closed(struct acct *a)
-{
-	struct acct_slots *sl = &a->sl;
-
-	if (sl->fresh_closed)
-		return true;
-	if (!a->fresh_until || ++sl->fresh_looked % FRESH_CLOCK_EVERY)
-		return false;
-	sl->fresh_closed = acct_now_ns() >= a->fresh_until;
-	return sl->fresh_closed;
-}
-
-/*
  * A read's look at slot s (marked, to visit again, or in the re-check's
  * range [ws, we)): reports it if its counters moved, if the caller did
  * not know it last time, or in the range. Returns whether it did.
@@ -1412,7 +1384,6 @@ static bool visit_slot(struct acct *a, struct read_queue *q, uint32_t s,
 	struct flow_counters c;
 	struct flow_key key;
 	uint32_t now;
-	bool late;
 
 	sl->visits++;
 	if (st == SLOT_QUARANTINE)
@@ -1426,14 +1397,6 @@ static bool visit_slot(struct acct *a, struct read_queue *q, uint32_t s,
 			return false;
 	} else {
 		sl->moved[s] = (uint8_t)sl->seq;
-	}
-	if (st == SLOT_FREE && fresh_closed(a)) {
-		/* a later read's: not in the index meanwhile */
-		sl->late[s / 64] |= 1ull << (s % 64);
-		visit_again(sl, s);
-		sl->scan_whole = false;
-		sl->deferred++;
-		return false;
 	}
 	/* counters first, then the key they belong to: pairs with the
 	 * program's fully ordered key_publish, so once they moved the whole
@@ -1449,13 +1412,10 @@ static bool visit_slot(struct acct *a, struct read_queue *q, uint32_t s,
 		return false;
 	}
 	sl->shadow[s] = now;
-	late = st == SLOT_FREE && (sl->late[s / 64] & (1ull << (s % 64)));
-	if (late)
-		sl->late[s / 64] &= ~(1ull << (s % 64));
 	/* a new slot goes into the index (SLOT_LIVE) as it is reported: until
 	 * then it stays SLOT_FREE, which an index_rebuild meanwhile leaves
 	 * out, and nothing else of this read looks at it */
-	queue_report(a, q, s, &key, &c, st == SLOT_FREE, late, fn, arg);
+	queue_report(a, q, s, &key, &c, st == SLOT_FREE, fn, arg);
 	return true;
 }
 
@@ -1471,8 +1431,6 @@ int acct_slots_read(struct acct *a, acct_read_fn fn, void *arg)
 	sl->seq++;
 	sl->added = 0;
 	sl->scan_whole = true;
-	sl->fresh_closed = false;
-	sl->fresh_looked = 0;
 	hi = used_slots(sl);
 	if (sl->index_stale)
 		index_rebuild(sl, 0);
@@ -1515,7 +1473,6 @@ int acct_slots_read(struct acct *a, acct_read_fn fn, void *arg)
 	a->st.index_bytes = ((uint64_t)sl->index_mask + 1) * sizeof(*sl->index);
 	a->st.reported = reported;
 	a->st.reclaimed = sl->reclaimed;
-	a->st.deferred = sl->deferred;
 	a->st.read_ns = acct_now_ns() - start;
 	return 0;
 }

@@ -163,9 +163,6 @@ static bool apply_counters(const struct flow_key *key,
 	struct apply_ctx *a = arg;
 	/* the hash prefetch_flow took, if it ran for this key */
 	uint64_t h = a->listed ? 0 : acct_read_hint(a->c->acct);
-	/* a new flow's first counters left over from an earlier read: they
-	 * span more than this interval, a base for the next one's rate */
-	bool late = !a->listed && acct_read_late(a->c->acct);
 	struct flow_rec *f = h ? flowtab_lookup_hashed(a->c->tab, key, h) :
 			     flowtab_lookup(a->c->tab, key);
 	struct flow_rates rates;
@@ -214,7 +211,7 @@ static bool apply_counters(const struct flow_key *key,
 		 * have a first reading that is a real delta */
 		f->counts_from_zero = !a->c->kernel_counters ||
 				      f->since_ns >= a->c->baseline_ns;
-	if (flow_counters_update(f, sum, late ? 0 : a->interval_s, &rates) &&
+	if (flow_counters_update(f, sum, a->interval_s, &rates) &&
 	    rate_list_add(&a->c->rates, flowtab_index(a->c->tab, f), &rates))
 		a->err = -ENOMEM;
 	return true;
@@ -388,16 +385,6 @@ static int read_counters(struct collector *c, double interval_s)
 
 	rate_list_clear(&c->rates);
 	if (!c->kernel_counters) {
-		/*
-		 * New flows' first counters wait for the next read once half
-		 * the interval has gone (not in the baseline read): a burst
-		 * of new flows reported at a tenth of a CPU held reads, and
-		 * the snapshots after them, for 1.2-1.4 s (bench/README.md,
-		 * session 13); the flows shown keep their rates meanwhile.
-		 */
-		if (interval_s > 0)
-			acct_set_fresh_deadline(c->acct, t0 +
-				(uint64_t)(c->cfg->interval_s * 0.5e9));
 		ret = acct_read_prefetched(c->acct, apply_counters,
 					   prefetch_flow, &a);
 		if (!ret)

@@ -566,103 +566,6 @@ static void test_slots_read_hint(void **state)
 	(void)a;	/* closed by close_cur */
 }
 
-/* what a read reported, key by key, and whether as late (deadline test) */
-struct late_seen {
-	struct acct *a;
-	const struct flow_counters *want;
-	uint32_t n;
-	uint8_t times[2200], late[2200];
-	uint64_t bad;
-};
-
-static bool late_record(const struct flow_key *key,
-			const struct flow_counters *sum, void *arg)
-{
-	struct late_seen *l = arg;
-	uint32_t i = be32toh(key->src[3]);
-
-	if (i >= l->n || memcmp(sum, &l->want[i], sizeof(*sum))) {
-		l->bad++;
-		return true;
-	}
-	l->times[i]++;
-	l->late[i] += acct_read_late(l->a);
-	return true;
-}
-
-/*
- * acct_set_fresh_deadline: once it has passed, a read leaves the new slots
- * it has not reached for the next read, which reports them whole and as
- * late; the slots reported before are all read as usual.
- */
-static void test_slots_fresh_deadline(void **state)
-{
-	enum { KNOWN = 100, NEW = 2000 };
-	static struct late_seen l;
-	static struct flow_key keys[KNOWN + NEW];
-	static struct flow_counters v[KNOWN + NEW];
-	uint32_t i, fresh = 0, late = 0;
-	struct acct_stats st;
-	struct acct *a;
-
-	(void)state;
-	if (open_layout(&a, ACCT_LAYOUT_SLOTS, 4096))
-		skip();
-	for (i = 0; i < KNOWN + NEW; i++) {
-		make_key(&keys[i], i);
-		vals(&v[i], i + 1);
-	}
-	memset(&l, 0, sizeof(l));
-	l.a = a;
-	l.want = v;
-	l.n = KNOWN + NEW;
-	assert_int_equal(acct_set(a, keys, v, KNOWN), 0);
-	assert_int_equal(acct_read(a, late_record, &l), 0);
-
-	/* the known ones move, the new ones come; the deadline is past */
-	for (i = 0; i < KNOWN; i++)
-		vals(&v[i], 5 * i + 3);
-	assert_int_equal(acct_set(a, keys, v, KNOWN + NEW), 0);
-	memset(l.times, 0, sizeof(l.times));
-	acct_set_fresh_deadline(a, 1);
-	assert_int_equal(acct_read(a, late_record, &l), 0);
-	assert_int_equal(l.bad, 0);
-	for (i = 0; i < KNOWN; i++)
-		assert_int_equal(l.times[i], 1);
-	for (i = KNOWN; i < KNOWN + NEW; i++)
-		fresh += l.times[i];
-	for (i = 0; i < KNOWN + NEW; i++)
-		assert_int_equal(l.late[i], 0);
-	/* the clock is asked every 256 new slots: those before it went */
-	assert_int_equal(fresh, 255);
-	acct_get_stats(a, &st);
-	assert_int_equal(st.deferred, NEW - 255);
-
-	/* the next read (no deadline): the rest, whole, as late */
-	memset(l.times, 0, sizeof(l.times));
-	assert_int_equal(acct_read(a, late_record, &l), 0);
-	assert_int_equal(l.bad, 0);
-	for (i = KNOWN; i < KNOWN + NEW; i++) {
-		late += l.late[i];
-		if (l.late[i])
-			assert_int_equal(l.times[i], 1);
-	}
-	assert_int_equal(late, NEW - 255);
-	acct_get_stats(a, &st);
-	assert_int_equal(st.entries, KNOWN + NEW);
-
-	/* and once only */
-	memset(l.late, 0, sizeof(l.late));
-	for (i = 0; i < KNOWN + NEW; i++)
-		vals(&v[i], 7 * i + 9);
-	assert_int_equal(acct_set(a, keys, v, KNOWN + NEW), 0);
-	assert_int_equal(acct_read(a, late_record, &l), 0);
-	assert_int_equal(l.bad, 0);
-	for (i = 0; i < KNOWN + NEW; i++)
-		assert_int_equal(l.late[i], 0);
-	(void)a;	/* closed by close_cur */
-}
-
 static void test_slots_reports_changes(void **state)
 {
 	static struct seen s;
@@ -1837,7 +1740,6 @@ int main(void)
 		cmocka_unit_test(test_forget_decide),
 		cmocka_unit_test_teardown(test_slots_reports_changes, close_cur),
 		cmocka_unit_test_teardown(test_slots_read_hint, close_cur),
-		cmocka_unit_test_teardown(test_slots_fresh_deadline, close_cur),
 		cmocka_unit_test_teardown(test_slots_forget_and_reuse, close_cur),
 		cmocka_unit_test_teardown(test_slots_index_follows_use,
 					  close_cur),
