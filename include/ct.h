@@ -33,8 +33,6 @@ struct ct_stats {
 	uint64_t lost_events;	/* events the kernel dropped (socket overruns) */
 	uint64_t enobufs;	/* ENOBUFS errors seen */
 	uint64_t resyncs;	/* full dumps done after ENOBUFS */
-	uint64_t socket_renewals; /* event sockets replaced to drop a queue
-				   * older than a loss (resyncs) */
 	uint64_t refreshes;	/* full dumps done to find silent ends */
 	uint64_t gets;		/* GET requests sent (ct_check_entries) */
 	uint64_t new_flows;	/* flows added (dump or event) */

@@ -598,7 +598,6 @@ static void drop_queued_events(struct ct_source *src)
 			mnl_socket_close(fresh);
 			stash_clear(src);
 			src->last_drops = read_drops(fd);
-			src->st.socket_renewals++;
 			return;
 		}
 		mnl_socket_close(fresh);
