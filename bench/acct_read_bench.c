@@ -24,6 +24,9 @@
  * lookup misses on its record as well as its bucket).
  *
  * -f: instead, what a resync's ghosts cost to forget (run_forgets).
+ * -g: instead, what reads cost while the table fills, GROW_STEP new keys
+ * before each read (run_growth): the sustained load's first seconds,
+ * where the key -> slot index grows with every read.
  *
  * Defaults: -n 262144,1048576 -r 5 -l both. -x adds the older layout
  * comparison (bare bpf_map_lookup_batch walks at several batch sizes and
@@ -254,6 +257,71 @@ static int bufs_alloc(struct bufs *b, uint32_t flows)
 	fprintf(stderr, "acct_read_bench: out of memory\n");
 	bufs_free(b);
 	return -ENOMEM;
+}
+
+/* new keys a read of the -g case finds: the sustained load's ~250k/s */
+#define GROW_STEP	262144u
+
+static int run_growth(uint32_t flows)
+{
+	struct acct_opts ao = { .kind = ACCT_NETFILTER,
+				.layout = ACCT_LAYOUT_SLOTS,
+				.max_flows = flows };
+	struct bufs b;
+	struct acct *acct = NULL;
+	double c0, c, total = 0, slowest = 0;
+	uint32_t i, have = 0;
+	int rc = 1, reads = 0;
+	char err[512];
+
+	if (bufs_alloc(&b, flows))
+		return 1;
+	if (acct_open(&acct, &ao, err, sizeof(err))) {
+		fprintf(stderr, "acct_read_bench: %s\n", err);
+		goto out;
+	}
+	for (i = 0; i < flows; i++)
+		make_key(&b.keys[i], i);
+	while (have < flows) {
+		uint32_t n = flows - have < GROW_STEP ? flows - have : GROW_STEP;
+		struct check ck = { b.want, b.changed, flows, 0, 0, 0 };
+
+		memset(b.changed, 0, flows);
+		for (i = 0; i < n; i++) {
+			b.want[have + i].packets[0] = 1;
+			b.want[have + i].bytes[0] = 60;
+			b.changed[have + i] = 1;
+		}
+		rc = acct_set(acct, b.keys + have, b.want + have, n);
+		if (rc) {
+			fprintf(stderr, "acct_read_bench: adding keys failed\n");
+			goto out;
+		}
+		c0 = cpu_ms();
+		rc = acct_read(acct, check_fn, &ck);
+		c = cpu_ms() - c0;
+		reads++;
+		total += c;
+		if (c > slowest)
+			slowest = c;
+		if (rc || ck.bad || ck.changed_seen != n) {
+			fprintf(stderr, "acct_read_bench: growth read %d: rc %d,"
+				" %llu wrong, %llu of %u new keys\n", reads, rc,
+				(unsigned long long)ck.bad,
+				(unsigned long long)ck.changed_seen, n);
+			rc = 1;
+			goto out;
+		}
+		have += n;
+	}
+	printf("slots %8u flows, %u new keys a read: %d reads, %.1f ms cpu in "
+	       "all, %.1f ns a key, slowest read %.1f ms cpu\n", flows,
+	       GROW_STEP, reads, total, total * 1e6 / flows, slowest);
+	rc = 0;
+out:
+	acct_close(acct);
+	bufs_free(&b);
+	return rc;
 }
 
 static int run_case(enum acct_layout layout, uint32_t flows, int rounds,
@@ -706,7 +774,7 @@ static void layouts(uint32_t flows, int ncpus, int rounds, double *scratch)
 static void usage(void)
 {
 	fprintf(stderr, "usage: acct_read_bench [-n FLOWS[,FLOWS...]] "
-		"[-r ROUNDS] [-l slots|lru|both] [-x] [-P] [-s] [-f]\n");
+		"[-r ROUNDS] [-l slots|lru|both] [-x] [-P] [-s] [-f] [-g]\n");
 	exit(2);
 }
 
@@ -714,11 +782,11 @@ int main(int argc, char **argv)
 {
 	uint32_t sizes[MAX_SIZES] = { 262144, 1048576 };
 	int nsizes = 2, rounds = 5, opt, rc = 0, s;
-	bool extra = false, forgets = false, want_slots = true, want_lru = true;
+	bool extra = false, forgets = false, growth = false, want_slots = true, want_lru = true;
 	double *scratch;
 	char *p, *end;
 
-	while ((opt = getopt(argc, argv, "n:r:l:xPsf")) != -1) {
+	while ((opt = getopt(argc, argv, "n:r:l:xPsfg")) != -1) {
 		switch (opt) {
 		case 'n':
 			nsizes = 0;
@@ -757,6 +825,9 @@ int main(int argc, char **argv)
 		case 'f':
 			forgets = true;
 			break;
+		case 'g':
+			growth = true;
+			break;
 		default:
 			usage();
 		}
@@ -777,7 +848,9 @@ int main(int argc, char **argv)
 	       "per reported key\n", libbpf_num_possible_cpus(), rounds);
 	for (s = 0; forgets && s < nsizes; s++)
 		rc |= run_forgets(sizes[s]);
-	for (s = 0; !forgets && s < nsizes; s++) {
+	for (s = 0; growth && s < nsizes; s++)
+		rc |= run_growth(sizes[s]);
+	for (s = 0; !forgets && !growth && s < nsizes; s++) {
 		if (want_slots)
 			rc |= run_case(ACCT_LAYOUT_SLOTS, sizes[s], rounds,
 				       scratch);
