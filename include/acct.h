@@ -99,6 +99,16 @@ int acct_read_prefetched(struct acct *acct, acct_read_fn fn,
 			 acct_prefetch_fn pre, void *arg);
 
 /*
+ * From the next read on, the time (CLOCK_MONOTONIC, ns) by which a read
+ * should be done with what can wait: the slots layout then stops
+ * forgetting queued keys (a resync can queue half a million, ~0.2-0.6 us
+ * each) and leaves the rest to the next reads. A read still forgets a
+ * first batch, so that the queue drains however late reads are. 0: no
+ * limit but the queue's share (the default).
+ */
+void acct_set_read_deadline(struct acct *acct, uint64_t mono_ns);
+
+/*
  * In fn, during acct_read_prefetched: what pre's stage 0 returned for the
  * key fn has now (e.g. its hash, not to be computed a third time); 0 when
  * there is none (no hook, or a layout without one).

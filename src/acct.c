@@ -219,6 +219,11 @@ int acct_read_prefetched(struct acct *a, acct_read_fn fn,
 	return rc;
 }
 
+void acct_set_read_deadline(struct acct *a, uint64_t mono_ns)
+{
+	a->read_until = mono_ns;
+}
+
 uint64_t acct_read_hint(const struct acct *a)
 {
 	return a->read_hint;

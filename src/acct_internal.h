@@ -141,6 +141,7 @@ struct acct_slots {
 	uint64_t key_maps;		/* windows mapped so far */
 	uint64_t key_lookups;		/* keys read by system call */
 	uint64_t slot_lookups;		/* keys looked up in slot_of */
+	uint64_t forget_ns;		/* wall time per queued forget (mean) */
 	int keys_fd, ctr_fd;
 	int slot_of_fd, free_fd;
 	int owner_fd;			/* slot_owner: read only to forget */
@@ -229,6 +230,7 @@ struct acct {
 	const struct acct_ops *ops;
 	acct_prefetch_fn pre;		/* of the read in progress, or NULL */
 	uint64_t read_hint;		/* pre's for the key fn has now */
+	uint64_t read_until;		/* acct_set_read_deadline's, or 0 */
 	enum acct_kind kind;
 	enum acct_layout layout;
 	struct flowacct_bpf *skel;

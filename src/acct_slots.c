@@ -1263,16 +1263,44 @@ static void forget_one(struct acct_slots *sl, struct acct_forget_ent *e,
  * flowtop started, or none since every slot was taken). Those go too,
  * up to FORGET_FREE_MUL times the budget in all. In batches of at least
  * FORGET_BATCH_MIN (each batch's keys compared a window at a time).
+ *
+ * With a deadline (acct_set_read_deadline), a read does the forgets
+ * that fit in the time left, at the wall time per forget of the reads
+ * before (forget_ns, their deletes from slot_of included: about as much
+ * again), and at least a batch: the
+ * sustained load's ghosts, 450k forgets in one read, took 85 ms of CPU
+ * and 870 ms with the load holding the CPUs, and the snapshot waited
+ * for them (bench/README.md, "Sustained new flows and resyncs").
+ * Returns the forgets done.
  */
 #define FORGET_FREE_MUL		8u
 #define FORGET_BATCH_MIN	1024u
+/* the wall time per forget assumed before any was timed */
+#define FORGET_NS_FIRST		1000u
 
-static void forget_queued(struct acct *a)
+/*
+ * Forgets that fit before the read's deadline (all: none set). A queue
+ * longer than half the slots is forgets falling behind for more than a
+ * resync's ghosts (at most a table's flows): then the deadline yields,
+ * memory before a late snapshot.
+ */
+static size_t forgets_in_time(const struct acct *a, uint64_t now)
+{
+	uint64_t per = a->sl.forget_ns ? a->sl.forget_ns : FORGET_NS_FIRST;
+
+	if (!a->read_until ||
+	    acct_forget_queued(&a->forget) > a->sl.nslots / 2)
+		return SIZE_MAX;
+	return now >= a->read_until ? 0 : (a->read_until - now) / per;
+}
+
+static size_t forget_queued(struct acct *a)
 {
 	struct acct_slots *sl = &a->sl;
 	struct acct_forgetvec *fv = &a->forget;
 	size_t budget = forget_budget(acct_forget_queued(fv)), costly = 0;
 	size_t i = fv->head, end = i + budget * FORGET_FREE_MUL, b, bend, n;
+	size_t fit = forgets_in_time(a, acct_now_ns()), done;
 	bool found;
 	int64_t s;
 
@@ -1280,7 +1308,13 @@ static void forget_queued(struct acct *a)
 	if (end > fv->n)
 		end = fv->n;
 	for (b = i; b < end && costly < budget; b = bend) {
+		done = b - fv->head;
+		if (done && (done >= fit || (fit != SIZE_MAX &&
+					     acct_now_ns() >= a->read_until)))
+			break;		/* the deadline: the next read's */
 		n = budget - costly;
+		if (n > fit - done)
+			n = fit - done;
 		bend = b + (n > FORGET_BATCH_MIN ? n : FORGET_BATCH_MIN);
 		if (bend > end)
 			bend = end;
@@ -1303,7 +1337,22 @@ static void forget_queued(struct acct *a)
 			forget_one(sl, e, s);
 		}
 	}
+	done = b - fv->head;
 	acct_forget_done(a, b);
+	return done;
+}
+
+/* Times forgets that took ns in all: the mean forget_queued sizes by. */
+static void forget_timed(struct acct_slots *sl, size_t forgets, uint64_t ns)
+{
+	uint64_t per;
+
+	/* a few: a read's deletes of orphans' keys would weigh on them */
+	if (forgets < FORGET_BATCH_MIN)
+		return;
+	/* this read's mean, averaged with the reads' before */
+	per = ns / forgets + 1;
+	sl->forget_ns = sl->forget_ns ? (sl->forget_ns + per) / 2 : per;
 }
 
 /*
@@ -1448,8 +1497,9 @@ static bool visit_slot(struct acct *a, struct read_queue *q, uint32_t s,
 int acct_slots_read(struct acct *a, acct_read_fn fn, void *arg)
 {
 	struct acct_slots *sl = &a->sl;
-	uint64_t start = acct_now_ns();
+	uint64_t start = acct_now_ns(), forget_start;
 	uint32_t hi, w, ws, we, reported = 0;
+	size_t forgets;
 	struct acct_bpf_stats bs;
 	struct read_queue q;
 
@@ -1488,10 +1538,14 @@ int acct_slots_read(struct acct *a, acct_read_fn fn, void *arg)
 	if (sl->grow)
 		grow_step(sl, grow_budget(sl->added));
 
-	forget_queued(a);
+	/* the slots the reads before retired, then this read's forgets in
+	 * the time that leaves (forget_queued), with their deletes */
+	release_quarantine(sl);
+	forget_start = acct_now_ns();
+	forgets = forget_queued(a);
 	keys_unmap(sl);
 	flush_deletes(sl);
-	release_quarantine(sl);
+	forget_timed(sl, forgets, acct_now_ns() - forget_start);
 
 	if (!acct_bpf_stats_sum(a, &bs))
 		a->st.evictions = bs.no_room;

@@ -385,6 +385,15 @@ static int read_counters(struct collector *c, double interval_s)
 
 	rate_list_clear(&c->rates);
 	if (!c->kernel_counters) {
+		/*
+		 * What the read can put off (forgetting the slots of ended
+		 * flows) stops half an interval after the tick began: the
+		 * rest of the interval is the snapshot's, the end of the
+		 * interval's and, in a resync, the dump's, and a tick that
+		 * ran past the interval delayed every snapshot after it.
+		 */
+		acct_set_read_deadline(c->acct, t0 + (uint64_t)(
+				       c->cfg->interval_s * 1e9 / 2));
 		ret = acct_read_prefetched(c->acct, apply_counters,
 					   prefetch_flow, &a);
 		if (!ret)

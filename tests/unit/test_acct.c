@@ -1089,6 +1089,100 @@ static void test_slots_forgets_by_shares(void **state)
 	(void)a;	/* closed by close_cur */
 }
 
+/*
+ * slots: with a read deadline (acct_set_read_deadline) the forgets stop
+ * when it passes, a first batch (FORGET_BATCH_MIN) done all the same, so
+ * that a queue drains however late the reads are; without one, or with
+ * one far off, a read does its whole share. Counts stay exact.
+ */
+static void test_slots_forgets_by_deadline(void **state)
+{
+	static struct big_seen s;
+	static struct flow_key keys[GKEYS];
+	static struct flow_counters v[GKEYS];
+	struct acct_stats st;
+	struct acct *a;
+	uint32_t i, n = 40000, reads;
+	size_t left;
+
+	(void)state;
+	if (open_layout(&a, ACCT_LAYOUT_SLOTS, 1u << 17))
+		skip();
+	for (i = 0; i < n; i++) {
+		make_key(&keys[i], i);
+		vals(&v[i], i + 1);
+	}
+	assert_int_equal(acct_set(a, keys, v, n), 0);
+	assert_int_equal(big_read(a, &s), 0);
+	for (i = 0; i < n; i++)
+		assert_int_equal(acct_forget(a, &keys[i]), 0);
+	/* past already: one batch */
+	acct_set_read_deadline(a, 1);
+	assert_int_equal(big_read(a, &s), 0);
+	acct_get_stats(a, &st);
+	assert_int_equal(st.entries, n - 1024);
+	assert_int_equal(acct_forget_queued(&a->forget), n - 1024);
+	/* the oldest went first */
+	assert_int_equal(a->sl.state[0], 3 /* SLOT_QUARANTINE */);
+	assert_int_not_equal(a->sl.state[1024], 3);
+	/* and a batch every read after */
+	assert_int_equal(big_read(a, &s), 0);
+	assert_int_equal(acct_forget_queued(&a->forget), n - 2048);
+	/* far off: the read's share, as without a deadline (32768) */
+	acct_set_read_deadline(a, UINT64_MAX);
+	assert_int_equal(big_read(a, &s), 0);
+	left = acct_forget_queued(&a->forget);
+	assert_int_equal(left, n - 2048 - 32768);
+	/* none: the rest, the keys that still count reported */
+	acct_set_read_deadline(a, 0);
+	for (i = 0; i < 10; i++)
+		vals(&v[n - 1 - i], 7);
+	assert_int_equal(acct_reused(a, &keys[n - 1]), 0);
+	assert_int_equal(acct_set(a, keys + n - 1, v + n - 1, 1), 0);
+	for (reads = 0; acct_forget_queued(&a->forget) && reads < 5; reads++)
+		assert_int_equal(big_read(a, &s), 0);
+	assert_int_equal(acct_forget_queued(&a->forget), 0);
+	acct_get_stats(a, &st);
+	assert_int_equal(st.entries, 1);
+	(void)a;	/* closed by close_cur */
+}
+
+/*
+ * slots: the deadline yields to a queue longer than half the slots (the
+ * forgets fall behind): a read then does its whole share.
+ */
+static void test_slots_forgets_deadline_yields(void **state)
+{
+	static struct big_seen s;
+	static struct flow_key keys[GKEYS];
+	static struct flow_counters v[GKEYS];
+	struct acct *a;
+	uint32_t i, n = 40000, ghosts = 50000;
+
+	(void)state;
+	/* 163840 slots: 90000 queued is past half */
+	if (open_layout(&a, ACCT_LAYOUT_SLOTS, 1u << 17))
+		skip();
+	assert_int_equal(a->sl.nslots, 163840);
+	for (i = 0; i < n + ghosts; i++) {
+		make_key(&keys[i], i);
+		vals(&v[i], i + 1);
+	}
+	assert_int_equal(acct_set(a, keys, v, n), 0);
+	assert_int_equal(big_read(a, &s), 0);
+	/* the counted flows' forgets, then keys that never had a slot */
+	for (i = 0; i < n + ghosts; i++)
+		assert_int_equal(acct_forget(a, &keys[i]), 0);
+	acct_set_read_deadline(a, 1);
+	assert_int_equal(big_read(a, &s), 0);
+	assert_int_equal(acct_forget_queued(&a->forget), n + ghosts - 32768);
+	/* 57232 now: below half, the deadline holds again */
+	assert_int_equal(big_read(a, &s), 0);
+	assert_int_equal(acct_forget_queued(&a->forget),
+			 n + ghosts - 32768 - 1024);
+	(void)a;	/* closed by close_cur */
+}
+
 /* what acct_read_prefetched did, in order */
 struct pf_log {
 	struct seen s;
@@ -1748,6 +1842,10 @@ int main(void)
 		cmocka_unit_test_teardown(test_slots_small_index_rebuilt_at_once,
 					  close_cur),
 		cmocka_unit_test_teardown(test_slots_forgets_by_shares,
+					  close_cur),
+		cmocka_unit_test_teardown(test_slots_forgets_by_deadline,
+					  close_cur),
+		cmocka_unit_test_teardown(test_slots_forgets_deadline_yields,
 					  close_cur),
 		cmocka_unit_test_teardown(test_slots_read_prefetches,
 					  close_cur),
