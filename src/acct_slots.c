@@ -1267,11 +1267,10 @@ static void forget_one(struct acct_slots *sl, struct acct_forget_ent *e,
  * With a deadline (acct_set_read_deadline), a read does the forgets
  * that fit in the time left, at the wall time per forget of the reads
  * before (forget_ns, their deletes from slot_of included: about as much
- * again), and at least a batch: the
- * sustained load's ghosts, 450k forgets in one read, took 85 ms of CPU
- * and 870 ms with the load holding the CPUs, and the snapshot waited
- * for them (bench/README.md, "Sustained new flows and resyncs").
- * Returns the forgets done.
+ * again), and at least a batch. The sustained load's ghosts, 450k
+ * forgets in one read, took 85 ms of CPU and 870 ms with the load
+ * holding the CPUs, and the snapshot waited for them (bench/README.md,
+ * "Sustained new flows and resyncs"). Returns the forgets done.
  */
 #define FORGET_FREE_MUL		8u
 #define FORGET_BATCH_MIN	1024u
