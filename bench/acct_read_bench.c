@@ -259,29 +259,39 @@ static int bufs_alloc(struct bufs *b, uint32_t flows)
 	return -ENOMEM;
 }
 
+/* The slots layout for flows keys, keys[] made (0 to flows - 1). 0 or 1. */
+static int open_slots(struct acct **acct, uint32_t flows,
+		      struct flow_key *keys)
+{
+	struct acct_opts ao = { .kind = ACCT_NETFILTER,
+				.layout = ACCT_LAYOUT_SLOTS,
+				.max_flows = flows };
+	char err[512];
+
+	if (acct_open(acct, &ao, err, sizeof(err))) {
+		fprintf(stderr, "acct_read_bench: %s\n", err);
+		return 1;
+	}
+	for (uint32_t i = 0; i < flows; i++)
+		make_key(&keys[i], i);
+	return 0;
+}
+
 /* new keys a read of the -g case finds: the sustained load's ~250k/s */
 #define GROW_STEP	262144u
 
 static int run_growth(uint32_t flows)
 {
-	struct acct_opts ao = { .kind = ACCT_NETFILTER,
-				.layout = ACCT_LAYOUT_SLOTS,
-				.max_flows = flows };
 	struct bufs b;
 	struct acct *acct = NULL;
 	double c0, c, total = 0, slowest = 0;
 	uint32_t i, have = 0;
 	int rc = 1, reads = 0;
-	char err[512];
 
 	if (bufs_alloc(&b, flows))
 		return 1;
-	if (acct_open(&acct, &ao, err, sizeof(err))) {
-		fprintf(stderr, "acct_read_bench: %s\n", err);
+	if (open_slots(&acct, flows, b.keys))
 		goto out;
-	}
-	for (i = 0; i < flows; i++)
-		make_key(&b.keys[i], i);
 	while (have < flows) {
 		uint32_t n = flows - have < GROW_STEP ? flows - have : GROW_STEP;
 		struct check ck = { b.want, b.changed, flows, 0, 0, 0 };
@@ -509,9 +519,6 @@ static bool forget_fn(const struct flow_key *key,
  */
 static int run_forgets(uint32_t flows)
 {
-	struct acct_opts ao = { .kind = ACCT_NETFILTER,
-				.layout = ACCT_LAYOUT_SLOTS,
-				.max_flows = flows };
 	struct flow_key k;
 	struct bufs b;
 	struct acct *acct = NULL;
@@ -519,16 +526,11 @@ static int run_forgets(uint32_t flows)
 	double c0, c, total = 0, slowest = 0;
 	uint32_t i, nforget = 0, half = flows / 2;
 	int rc = 1, reads = 0, settled = 0;
-	char err[512];
 
 	if (bufs_alloc(&b, flows))
 		return 1;
-	if (acct_open(&acct, &ao, err, sizeof(err))) {
-		fprintf(stderr, "acct_read_bench: %s\n", err);
+	if (open_slots(&acct, flows, b.keys))
 		goto out;
-	}
-	for (i = 0; i < flows; i++)
-		make_key(&b.keys[i], i);
 	if (change(acct, b.keys, b.want, b.changed, flows, 100, 0, b.kbuf,
 		   b.vbuf)) {
 		fprintf(stderr, "acct_read_bench: filling the map failed\n");

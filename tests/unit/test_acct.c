@@ -1043,6 +1043,33 @@ static void test_slots_small_index_rebuilt_at_once(void **state)
 }
 
 /*
+ * The forget tests' start: a slots acct for 1 << 17 flows (163840 slots)
+ * whose keys 0 to counted - 1 have counters, read once, then keys 0 to
+ * queued - 1 forgotten (those from counted on never had a slot), in
+ * keys[] and v[]. 1: no BPF here (the test skips).
+ */
+static int forgets_queued(struct acct **a, struct flow_key *keys,
+			  struct flow_counters *v, uint32_t counted,
+			  uint32_t queued)
+{
+	static struct big_seen s;
+	uint32_t i;
+
+	if (open_layout(a, ACCT_LAYOUT_SLOTS, 1u << 17))
+		return 1;
+	for (i = 0; i < queued; i++) {
+		make_key(&keys[i], i);
+		vals(&v[i], i + 1);
+	}
+	assert_int_equal(acct_set(*a, keys, v, counted), 0);
+	assert_int_equal(big_read(*a, &s), 0);
+	assert_int_equal(s.reported, counted);
+	for (i = 0; i < queued; i++)
+		assert_int_equal(acct_forget(*a, &keys[i]), 0);
+	return 0;
+}
+
+/*
  * slots: a read does at most FORGET_MIN forgets, or a sixteenth of the
  * queue (a resync can queue half a million ghosts at once: 1.7 s of CPU
  * in one read); the rest wait, oldest first, and go in the next reads.
@@ -1054,20 +1081,11 @@ static void test_slots_forgets_by_shares(void **state)
 	static struct flow_counters v[GKEYS];
 	struct acct_stats st;
 	struct acct *a;
-	uint32_t i, n = 70000;
+	uint32_t n = 70000;
 
 	(void)state;
-	if (open_layout(&a, ACCT_LAYOUT_SLOTS, 1u << 17))
+	if (forgets_queued(&a, keys, v, n, n))
 		skip();
-	for (i = 0; i < n; i++) {
-		make_key(&keys[i], i);
-		vals(&v[i], i + 1);
-	}
-	assert_int_equal(acct_set(a, keys, v, n), 0);
-	assert_int_equal(big_read(a, &s), 0);
-	assert_int_equal(s.reported, n);
-	for (i = 0; i < n; i++)
-		assert_int_equal(acct_forget(a, &keys[i]), 0);
 	/* 70000 queued: 32768 go (a sixteenth is less), then 32768, then
 	 * the 4464 left */
 	assert_int_equal(big_read(a, &s), 0);
@@ -1106,16 +1124,8 @@ static void test_slots_forgets_by_deadline(void **state)
 	size_t left;
 
 	(void)state;
-	if (open_layout(&a, ACCT_LAYOUT_SLOTS, 1u << 17))
+	if (forgets_queued(&a, keys, v, n, n))
 		skip();
-	for (i = 0; i < n; i++) {
-		make_key(&keys[i], i);
-		vals(&v[i], i + 1);
-	}
-	assert_int_equal(acct_set(a, keys, v, n), 0);
-	assert_int_equal(big_read(a, &s), 0);
-	for (i = 0; i < n; i++)
-		assert_int_equal(acct_forget(a, &keys[i]), 0);
 	/* past already: one batch */
 	acct_set_read_deadline(a, 1);
 	assert_int_equal(big_read(a, &s), 0);
@@ -1157,22 +1167,14 @@ static void test_slots_forgets_deadline_yields(void **state)
 	static struct flow_key keys[GKEYS];
 	static struct flow_counters v[GKEYS];
 	struct acct *a;
-	uint32_t i, n = 40000, ghosts = 50000;
+	uint32_t n = 40000, ghosts = 50000;
 
 	(void)state;
-	/* 163840 slots: 90000 queued is past half */
-	if (open_layout(&a, ACCT_LAYOUT_SLOTS, 1u << 17))
-		skip();
-	assert_int_equal(a->sl.nslots, 163840);
-	for (i = 0; i < n + ghosts; i++) {
-		make_key(&keys[i], i);
-		vals(&v[i], i + 1);
-	}
-	assert_int_equal(acct_set(a, keys, v, n), 0);
-	assert_int_equal(big_read(a, &s), 0);
 	/* the counted flows' forgets, then keys that never had a slot */
-	for (i = 0; i < n + ghosts; i++)
-		assert_int_equal(acct_forget(a, &keys[i]), 0);
+	if (forgets_queued(&a, keys, v, n, n + ghosts))
+		skip();
+	/* 163840 slots: 90000 queued is past half */
+	assert_int_equal(a->sl.nslots, 163840);
 	acct_set_read_deadline(a, 1);
 	assert_int_equal(big_read(a, &s), 0);
 	assert_int_equal(acct_forget_queued(&a->forget), n + ghosts - 32768);
