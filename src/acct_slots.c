@@ -608,40 +608,35 @@ static void grow_start(struct acct_slots *sl)
 static int grow_step(struct acct_slots *sl, uint32_t budget)
 {
 	uint32_t s = sl->grow_pos, moved = 0, hi = taken_slots(sl);
-	uint32_t ring_slot[GROW_AHEAD], head = 0, tail = 0;
+	uint32_t ring_slot[GROW_AHEAD], r;
 	uint64_t ring_hash[GROW_AHEAD];
 
-	for (;;) {
+	for (; s < hi && moved < budget; s++) {
 		struct flow_key k;
 		uint64_t h;
 
-		if (tail - head == GROW_AHEAD ||
-		    (head != tail && (s >= hi || moved >= budget))) {
-			uint32_t r = head++ % GROW_AHEAD;
-
-			index_put(sl, sl->grow, sl->grow_mask, &sl->grow_tombs,
-				  ring_slot[r], ring_hash[r]);
-			sl->grow_live++;
+		if (sl->state[s] != SLOT_LIVE && sl->state[s] != SLOT_UNKNOWN)
 			continue;
-		}
-		if (s >= hi || moved >= budget)
-			break;
-		if (sl->state[s] != SLOT_LIVE && sl->state[s] != SLOT_UNKNOWN) {
-			s++;
-			continue;
-		}
 		if (s >= sl->mapped || key_get(sl, s, &k, true)) {
 			grow_drop(sl);
 			return -EAGAIN;
 		}
 		h = key_hash(&k);
 		__builtin_prefetch(&sl->grow[(uint32_t)h & sl->grow_mask], 1);
-		ring_slot[tail % GROW_AHEAD] = s;
-		ring_hash[tail % GROW_AHEAD] = h;
-		tail++;
+		/* the place asked for GROW_AHEAD slots ago is written now */
+		r = moved % GROW_AHEAD;
+		if (moved >= GROW_AHEAD)
+			index_put(sl, sl->grow, sl->grow_mask, &sl->grow_tombs,
+				  ring_slot[r], ring_hash[r]);
+		ring_slot[r] = s;
+		ring_hash[r] = h;
 		moved++;
-		s++;
 	}
+	/* the last ones asked for */
+	for (r = moved > GROW_AHEAD ? moved - GROW_AHEAD : 0; r < moved; r++)
+		index_put(sl, sl->grow, sl->grow_mask, &sl->grow_tombs,
+			  ring_slot[r % GROW_AHEAD], ring_hash[r % GROW_AHEAD]);
+	sl->grow_live += moved;
 	sl->grow_pos = s;
 	sl->grow_moved += moved;
 	if (s < hi)
