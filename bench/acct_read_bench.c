@@ -277,6 +277,26 @@ static int open_slots(struct acct **acct, uint32_t flows,
 	return 0;
 }
 
+/* The CPU time of a case's reads: in all, and the slowest. */
+struct read_cpu {
+	double total, slowest;
+	int reads;
+};
+
+static int timed_read(struct read_cpu *t, struct acct *acct, acct_read_fn fn,
+		      void *arg)
+{
+	double c0 = cpu_ms(), c;
+	int rc = acct_read(acct, fn, arg);
+
+	c = cpu_ms() - c0;
+	t->reads++;
+	t->total += c;
+	if (c > t->slowest)
+		t->slowest = c;
+	return rc;
+}
+
 /* new keys a read of the -g case finds: the sustained load's ~250k/s */
 #define GROW_STEP	262144u
 
@@ -284,9 +304,9 @@ static int run_growth(uint32_t flows)
 {
 	struct bufs b;
 	struct acct *acct = NULL;
-	double c0, c, total = 0, slowest = 0;
+	struct read_cpu t = { 0 };
 	uint32_t i, have = 0;
-	int rc = 1, reads = 0;
+	int rc = 1;
 
 	if (bufs_alloc(&b, flows))
 		return 1;
@@ -307,16 +327,10 @@ static int run_growth(uint32_t flows)
 			fprintf(stderr, "acct_read_bench: adding keys failed\n");
 			goto out;
 		}
-		c0 = cpu_ms();
-		rc = acct_read(acct, check_fn, &ck);
-		c = cpu_ms() - c0;
-		reads++;
-		total += c;
-		if (c > slowest)
-			slowest = c;
+		rc = timed_read(&t, acct, check_fn, &ck);
 		if (rc || ck.bad || ck.changed_seen != n) {
 			fprintf(stderr, "acct_read_bench: growth read %d: rc %d,"
-				" %llu wrong, %llu of %u new keys\n", reads, rc,
+				" %llu wrong, %llu of %u new keys\n", t.reads, rc,
 				(unsigned long long)ck.bad,
 				(unsigned long long)ck.changed_seen, n);
 			rc = 1;
@@ -326,7 +340,7 @@ static int run_growth(uint32_t flows)
 	}
 	printf("slots %8u flows, %u new keys a read: %d reads, %.1f ms cpu in "
 	       "all, %.1f ns a key, slowest read %.1f ms cpu\n", flows,
-	       GROW_STEP, reads, total, total * 1e6 / flows, slowest);
+	       GROW_STEP, t.reads, t.total, t.total * 1e6 / flows, t.slowest);
 	rc = 0;
 out:
 	acct_close(acct);
@@ -523,9 +537,9 @@ static int run_forgets(uint32_t flows)
 	struct bufs b;
 	struct acct *acct = NULL;
 	struct acct_stats st;
-	double c0, c, total = 0, slowest = 0;
+	struct read_cpu t = { 0 };
 	uint32_t i, nforget = 0, half = flows / 2;
-	int rc = 1, reads = 0, settled = 0;
+	int rc = 1, settled = 0;
 
 	if (bufs_alloc(&b, flows))
 		return 1;
@@ -555,19 +569,13 @@ static int run_forgets(uint32_t flows)
 	}
 	memset(b.changed, 0, flows);
 	/* until the slots are back (entries at half) and one more read */
-	while (reads < 400 && settled < 2) {
+	while (t.reads < 400 && settled < 2) {
 		struct check ck = { b.want, b.changed, flows, 0, 0, 0 };
 
-		c0 = cpu_ms();
-		rc = acct_read(acct, forget_fn, &ck);
-		c = cpu_ms() - c0;
-		reads++;
-		total += c;
-		if (c > slowest)
-			slowest = c;
+		rc = timed_read(&t, acct, forget_fn, &ck);
 		if (rc || ck.bad) {
 			fprintf(stderr, "acct_read_bench: forget read %d: rc %d,"
-				" %llu b.keys wrong\n", reads, rc,
+				" %llu b.keys wrong\n", t.reads, rc,
 				(unsigned long long)ck.bad);
 			rc = 1;
 			goto out;
@@ -603,8 +611,8 @@ static int run_forgets(uint32_t flows)
 	}
 	printf("slots %8u flows, %u forgets (half without a slot): %d reads, "
 	       "%.1f ms cpu in all, %.2f us a forget, slowest read %.1f ms "
-	       "cpu\n", flows, nforget, reads, total, total * 1e3 / nforget,
-	       slowest);
+	       "cpu\n", flows, nforget, t.reads, t.total,
+	       t.total * 1e3 / nforget, t.slowest);
 	rc = 0;
 	goto out;
 fail:

@@ -441,6 +441,16 @@ static void vals(struct flow_counters *v, uint64_t base)
 	v->bytes[1] = base * 100 + 7;
 }
 
+/* keys[i] = make_key's key i, v[i] = vals(i + add), for i < n */
+static void keys_and_vals(struct flow_key *keys, struct flow_counters *v,
+			  uint32_t n, uint32_t add)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		make_key(&keys[i], i);
+		vals(&v[i], i + add);
+	}
+}
+
 /* the layout test's acct, closed by the teardown even after a failure
  * (an attached program left behind would block the next one's hooks) */
 static struct acct *cur;
@@ -542,10 +552,7 @@ static void test_slots_read_hint(void **state)
 	(void)state;
 	if (open_layout(&a, ACCT_LAYOUT_SLOTS, 1000))
 		skip();
-	for (i = 0; i < 300; i++) {
-		make_key(&keys[i], i);
-		vals(&v[i], i + 1);
-	}
+	keys_and_vals(keys, v, 300, 1);
 	assert_int_equal(acct_set(a, keys, v, 300), 0);
 	h.a = a;
 	assert_int_equal(acct_read_prefetched(a, hint_fn, hint_pre, &h), 0);
@@ -579,10 +586,7 @@ static void test_slots_reports_changes(void **state)
 	if (open_layout(&a, ACCT_LAYOUT_SLOTS, 1000))
 		skip();
 	assert_int_equal(acct_map_fd(a), -1);
-	for (i = 0; i < 100; i++) {
-		make_key(&keys[i], i);
-		vals(&v[i], i + 1);
-	}
+	keys_and_vals(keys, v, 100, 1);
 	assert_int_equal(acct_set(a, keys, v, 100), 0);
 	assert_int_equal(read_into(a, &s, true), 0);
 	assert_int_equal(s.bad, 0);
@@ -800,16 +804,6 @@ static bool big_record(const struct flow_key *key,
 	s->times[i]++;
 	s->reported++;
 	return true;
-}
-
-/* keys[i] = make_key's key i, v[i] = vals(i + add), for i < n */
-static void keys_and_vals(struct flow_key *keys, struct flow_counters *v,
-			  uint32_t n, uint32_t add)
-{
-	for (uint32_t i = 0; i < n; i++) {
-		make_key(&keys[i], i);
-		vals(&v[i], i + add);
-	}
 }
 
 static int big_read(struct acct *a, struct big_seen *s)
@@ -1057,10 +1051,7 @@ static int forgets_queued(struct acct **a, struct flow_key *keys,
 
 	if (open_layout(a, ACCT_LAYOUT_SLOTS, 1u << 17))
 		return 1;
-	for (i = 0; i < queued; i++) {
-		make_key(&keys[i], i);
-		vals(&v[i], i + 1);
-	}
+	keys_and_vals(keys, v, queued, 1);
 	assert_int_equal(acct_set(*a, keys, v, counted), 0);
 	assert_int_equal(big_read(*a, &s), 0);
 	assert_int_equal(s.reported, counted);
@@ -1452,10 +1443,7 @@ static void test_slots_expires(void **state)
 	(void)state;
 	if (open_layout(&a, ACCT_LAYOUT_SLOTS, 1000))
 		skip();
-	for (i = 0; i < 12; i++) {
-		make_key(&keys[i], i);
-		vals(&v[i], i + 1);
-	}
+	keys_and_vals(keys, v, 12, 1);
 	assert_int_equal(acct_set(a, keys, v, 10), 0);
 	for (i = 0; i < 5; i++) {
 		/* 0..3 TCP states, 4 a protocol without one */
@@ -1505,10 +1493,7 @@ static void test_slots_owner_forget(void **state)
 	(void)state;
 	if (open_layout(&a, ACCT_LAYOUT_SLOTS, 1000))
 		skip();
-	for (i = 0; i < 200; i++) {
-		make_key(&keys[i], i);
-		vals(&v[i], i + 1);
-	}
+	keys_and_vals(keys, v, 200, 1);
 	assert_int_equal(acct_set(a, keys, v, 200), 0);
 	for (i = 0; i < 5; i++) {
 		assert_int_equal(bpf_map_lookup_elem(a->sl.slot_of_fd, &keys[i],
@@ -1604,10 +1589,7 @@ static void test_slots_late_new_connection(void **state)
 	(void)state;
 	if (open_layout(&a, ACCT_LAYOUT_SLOTS, 1000))
 		skip();
-	for (i = 0; i < 100; i++) {
-		make_key(&keys[i], i);
-		vals(&v[i], i + 1);
-	}
+	keys_and_vals(keys, v, 100, 1);
 	assert_int_equal(acct_set(a, keys, v, 100), 0);
 	for (i = 0; i < 100; i++)
 		assert_int_equal(bpf_map_lookup_elem(a->sl.slot_of_fd, &keys[i],
